@@ -1,0 +1,1 @@
+"""The aftercare outbox lives here (issue 4)."""

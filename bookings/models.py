@@ -1,0 +1,189 @@
+"""Appointments, the resources they hold, and the record of every change to them.
+
+Only bookings/services.py changes an appointment's status or time. The exclusion constraints
+below are the database's backstop: even code that forgets the service's locks cannot store
+two active appointments that overlap for one practitioner or one resource (PostgreSQL only;
+see migrations/0002).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core import signing
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils.crypto import constant_time_compare
+
+from clinic.models import Client, Clinic, Practitioner, Resource, Treatment
+
+# No 0/O or 1/I: references are read out over the phone.
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 8
+MANAGE_TOKEN_SALT = "bookings.manage-token"
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Status(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Statuses that hold the practitioner's and resources' time. A completed or missed
+# appointment still happened in the diary; only a cancellation frees the time.
+ACTIVE_STATUSES = (Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW)
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", "Online"
+    STAFF = "staff", "Staff"
+
+
+class Appointment(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="appointments"
+    )
+    practitioner_requested = models.BooleanField(
+        default=False, help_text="The client chose this practitioner; a reschedule keeps them."
+    )
+    resources = models.ManyToManyField(
+        Resource, through="AppointmentResource", related_name="appointments", blank=True
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocked_until = models.DateTimeField(
+        help_text="End plus the treatment's buffer: the time the practitioner and resources are held."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.ONLINE)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [
+            models.Index(fields=["clinic", "start"]),
+            models.Index(fields=["client", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_order"),
+            models.CheckConstraint(
+                condition=Q(blocked_until__gte=F("end")), name="appointment_buffer_order"
+            ),
+            ExclusionConstraint(
+                name="appointment_no_practitioner_overlap",
+                expressions=[
+                    ("practitioner", RangeOperators.EQUAL),
+                    (
+                        TsTzRange("start", "blocked_until", RangeBoundary()),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.treatment} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def manage_token(self) -> str:
+        return signing.Signer(salt=MANAGE_TOKEN_SALT).signature(self.reference)
+
+    def manage_token_matches(self, token: str | None) -> bool:
+        return bool(token) and constant_time_compare(token, self.manage_token)
+
+
+class AppointmentResource(models.Model):
+    """A room or device held by an appointment. Carries the time range and status so the
+    database can refuse two overlapping holds on one resource."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="resource_holds"
+    )
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="holds")
+    start = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "resource"], name="appointment_resource_once"
+            ),
+            ExclusionConstraint(
+                name="appointment_no_resource_overlap",
+                expressions=[
+                    ("resource", RangeOperators.EQUAL),
+                    (
+                        TsTzRange("start", "blocked_until", RangeBoundary()),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                condition=Q(active=True),
+            ),
+        ]
+        indexes = [models.Index(fields=["resource", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource} for {self.appointment.reference}"
+
+
+class AppointmentChange(models.Model):
+    """One line of an appointment's history: who did what, when, and from which state."""
+
+    class Action(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "Marked no-show"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status.choices)
+    from_start = models.DateTimeField(null=True, blank=True)
+    to_start = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.appointment.reference}: {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,245 @@
+"""The clinic's own records: the clinic, its hours, staff, rooms and devices, treatments, clients."""
+
+import zoneinfo
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils.functional import cached_property
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not an IANA timezone such as Europe/London.") from None
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+    timezone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_timezone],
+        help_text="IANA zone: opening hours, working hours and day counts are in this local time.",
+    )
+    currency = models.CharField(max_length=3, default="GBP")
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(5)],
+        help_text="Appointments start on this grid of local wall time (e.g. :00, :15, :30, :45).",
+    )
+    min_notice_minutes = models.PositiveIntegerField(
+        default=120, help_text="Online bookings must start at least this long from now."
+    )
+    max_advance_days = models.PositiveIntegerField(
+        default=90, help_text="Online bookings may start at most this many days ahead."
+    )
+    cancellation_window_hours = models.PositiveIntegerField(
+        default=24, help_text="Clients cannot cancel or move a booking this close to its start."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.tzinfo).date()
+
+
+class OpeningHours(models.Model):
+    """A period the clinic is open on a weekday; several rows make a split day."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["clinic", "weekday", "opens"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="opening_hours_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """A whole local day the clinic is shut: bank holidays, training days."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField()
+    reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["clinic", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "date"], name="closure_once_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.reason}".strip()
+
+
+class ResourceKind(models.Model):
+    """What a treatment needs besides a practitioner: a treatment room, a microcurrent device..."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resource(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="resources")
+    kind = models.ForeignKey(ResourceKind, on_delete=models.PROTECT, related_name="resources")
+    name = models.CharField(max_length=80)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["clinic", "kind__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TreatmentCategory(models.TextChoices):
+    FACIAL_MASSAGE = "facial_massage", "Facial massage"
+    MICROCURRENT = "microcurrent", "Microcurrent"
+    LIGHT_THERAPY = "light_therapy", "LED light therapy"
+
+
+class Treatment(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="treatments")
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    category = models.CharField(max_length=32, choices=TreatmentCategory.choices)
+    description = models.TextField(blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(5)])
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="Time kept free after the treatment (cleaning, notes)."
+    )
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    required_resource_kinds = models.ManyToManyField(
+        ResourceKind, blank=True, related_name="treatments",
+        help_text="One free resource of each kind is reserved for the whole appointment.",
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the menu.")
+
+    class Meta:
+        ordering = ["clinic", "position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Practitioner(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="practitioners")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="practitioner",
+    )
+    name = models.CharField(max_length=120)
+    treatments = models.ManyToManyField(Treatment, blank=True, related_name="practitioners")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["clinic", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """A practitioner's regular shift on a weekday, in the clinic's local time."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "starts"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="working_hours_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """Holiday, sickness, training: the practitioner takes no appointments in [start, end)."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["-start"]
+        verbose_name_plural = "time off"
+        indexes = [models.Index(fields=["practitioner", "start"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="time_off_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner}: {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+
+class Client(models.Model):
+    """A person who books. One record per email address and clinic."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="clients")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="client",
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "clinic", Lower("email"), name="client_email_unique_per_clinic"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+

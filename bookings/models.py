@@ -67,7 +67,7 @@ class Appointment(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
     blocked_until = models.DateTimeField(
-        help_text="End plus the treatment's buffer: the time the practitioner and resources are held."
+        help_text="End plus the treatment's buffer: when the practitioner and resources are free."
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.ONLINE)
@@ -75,11 +75,17 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -171,7 +177,10 @@ class AppointmentChange(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices)
     at = models.DateTimeField(auto_now_add=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     channel = models.CharField(max_length=16, choices=Channel.choices)
@@ -186,4 +195,6 @@ class AppointmentChange(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.appointment.reference}: {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.appointment.reference}: {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+        )

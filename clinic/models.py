@@ -1,4 +1,4 @@
-"""The clinic's own records: the clinic, its hours, staff, rooms and devices, treatments, clients."""
+"""The clinic's own records: its hours, staff, rooms and devices, treatments, clients."""
 
 import zoneinfo
 from datetime import date, datetime
@@ -33,7 +33,9 @@ class Clinic(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(unique=True)
     timezone = models.CharField(
-        max_length=64, default="Europe/London", validators=[validate_timezone],
+        max_length=64,
+        default="Europe/London",
+        validators=[validate_timezone],
         help_text="IANA zone: opening hours, working hours and day counts are in this local time.",
     )
     currency = models.CharField(max_length=3, default="GBP")
@@ -41,7 +43,8 @@ class Clinic(models.Model):
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
     slot_step_minutes = models.PositiveSmallIntegerField(
-        default=15, validators=[MinValueValidator(5)],
+        default=15,
+        validators=[MinValueValidator(5)],
         help_text="Appointments start on this grid of local wall time (e.g. :00, :15, :30, :45).",
     )
     min_notice_minutes = models.PositiveIntegerField(
@@ -148,7 +151,9 @@ class Treatment(models.Model):
     )
     price = models.DecimalField(max_digits=8, decimal_places=2)
     required_resource_kinds = models.ManyToManyField(
-        ResourceKind, blank=True, related_name="treatments",
+        ResourceKind,
+        blank=True,
+        related_name="treatments",
         help_text="One free resource of each kind is reserved for the whole appointment.",
     )
     active = models.BooleanField(default=True)
@@ -164,7 +169,10 @@ class Treatment(models.Model):
 class Practitioner(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="practitioners")
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="practitioner",
     )
     name = models.CharField(max_length=120)
@@ -202,7 +210,9 @@ class WorkingHours(models.Model):
 class TimeOff(models.Model):
     """Holiday, sickness, training: the practitioner takes no appointments in [start, end)."""
 
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="time_off")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="time_off"
+    )
     start = models.DateTimeField()
     end = models.DateTimeField()
     reason = models.CharField(max_length=120, blank=True)
@@ -224,7 +234,10 @@ class Client(models.Model):
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="clients")
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="client",
     )
     name = models.CharField(max_length=200)
@@ -242,4 +255,3 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
-

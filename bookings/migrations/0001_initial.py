@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('practitioner_requested', models.BooleanField(default=False, help_text='The client chose this practitioner; a reschedule keeps them.')),
                 ('start', models.DateTimeField()),
                 ('end', models.DateTimeField()),
-                ('blocked_until', models.DateTimeField(help_text="End plus the treatment's buffer: the time the practitioner and resources are held.")),
+                ('blocked_until', models.DateTimeField(help_text="End plus the treatment's buffer: when the practitioner and resources are free.")),
                 ('status', models.CharField(choices=[('confirmed', 'Confirmed'), ('cancelled', 'Cancelled'), ('completed', 'Completed'), ('no_show', 'No-show')], default='confirmed', max_length=16)),
                 ('channel', models.CharField(choices=[('online', 'Online'), ('staff', 'Staff')], default='online', max_length=16)),
                 ('notes', models.TextField(blank=True)),

@@ -1,0 +1,311 @@
+"""The public booking API of shared/API.md: thin views over services and selectors.
+
+Each view validates its input with a small serializer, calls one service or selector and
+shapes the answer. Access to one appointment: the manage token, the client who owns it,
+or staff; anyone else gets 404, as if it did not exist.
+"""
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bookings import availability, services
+from bookings import serializers as s
+from bookings.api_errors import ApiError
+from bookings.errors import SlotUnavailable
+from bookings.models import Appointment
+from clinic.models import Client, Practitioner, Treatment
+from clinic.services import client_get_or_create
+
+ERRORS_400 = OpenApiResponse(s.ErrorOutput, description="Malformed input.")
+ERRORS_404 = OpenApiResponse(s.ErrorOutput, description="Not found (or not yours to see).")
+ERRORS_409 = OpenApiResponse(s.SlotUnavailableOutput, description="The time is not available.")
+ERRORS_422 = OpenApiResponse(s.ErrorOutput, description="Refused by a clinic rule.")
+TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
+
+
+class IsStaff(BasePermission):
+    def has_permission(self, request, view):
+        return services.is_staff(request.user)
+
+
+def _field_error(field: str, message: str) -> ApiError:
+    return ApiError("invalid_input", f"{field}: {message}", 400, fields={field: [message]})
+
+
+def _treatment(slug: str) -> Treatment:
+    treatment = Treatment.objects.select_related("clinic").filter(slug=slug, active=True).first()
+    if treatment is None:
+        raise _field_error("treatment", f"No bookable treatment is called {slug!r}.")
+    return treatment
+
+
+def _practitioner(treatment: Treatment, practitioner_id: int | None) -> Practitioner | None:
+    if practitioner_id is None:
+        return None
+    practitioner = Practitioner.objects.filter(
+        pk=practitioner_id, clinic=treatment.clinic, active=True, treatments=treatment
+    ).first()
+    if practitioner is None:
+        raise _field_error("practitioner", "No practitioner with this id offers this treatment.")
+    return practitioner
+
+
+def _check_on_grid(treatment: Treatment, start) -> None:
+    clinic = treatment.clinic
+    local = start.astimezone(clinic.tzinfo)
+    step = clinic.slot_step_minutes
+    if local.second or local.microsecond or (local.hour * 60 + local.minute) % step:
+        raise _field_error(
+            "start",
+            f"Appointments start on the clinic's {step}-minute grid (e.g. 09:00, "
+            f"09:{step:02d}) in its local time, {clinic.timezone}.",
+        )
+
+
+def _client_of(user) -> Client | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Client.objects.filter(user=user).first()
+
+
+def _visible_appointment(request, reference: str, token: str | None) -> Appointment:
+    """The appointment if the caller may see it; otherwise 404 whether it exists or not."""
+    appointment = (
+        Appointment.objects.select_related("clinic", "treatment", "practitioner", "client")
+        .filter(reference=reference.upper()[:12])
+        .first()
+    )
+    if appointment is None:
+        raise ApiError("not_found", "No such appointment.", 404)
+    user = request.user
+    if (
+        appointment.manage_token_matches(token)
+        or services.is_staff(user)
+        or (user.is_authenticated and appointment.client.user_id == user.pk)
+    ):
+        return appointment
+    raise ApiError("not_found", "No such appointment.", 404)
+
+
+class TokenApi(APIView):
+    authentication_classes = []
+
+    @extend_schema(request=s.TokenInput, responses={200: s.TokenOutput, 400: ERRORS_400})
+    def post(self, request):
+        data = s.TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise ApiError("invalid_credentials", "Wrong username or password.", 400)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class TreatmentListApi(APIView):
+    @extend_schema(responses=s.TreatmentOutput(many=True))
+    def get(self, request):
+        treatments = Treatment.objects.filter(active=True).select_related("clinic")
+        return Response(s.TreatmentOutput(treatments, many=True).data)
+
+
+class PractitionerListApi(APIView):
+    @extend_schema(
+        parameters=[s.PractitionerQuery],
+        responses={200: s.PractitionerOutput(many=True), 400: ERRORS_400},
+    )
+    def get(self, request):
+        query = s.PractitionerQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        practitioners = Practitioner.objects.filter(active=True)
+        if slug := query.validated_data.get("treatment"):
+            practitioners = practitioners.filter(treatments=_treatment(slug))
+        return Response(s.PractitionerOutput(practitioners.order_by("name"), many=True).data)
+
+
+class AvailabilityApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("treatment", str, required=True),
+            OpenApiParameter(
+                "from", str, required=True, description="First clinic-local date, YYYY-MM-DD."
+            ),
+            OpenApiParameter(
+                "to",
+                str,
+                required=True,
+                description="Last clinic-local date, YYYY-MM-DD (inclusive).",
+            ),
+            OpenApiParameter("practitioner", int),
+        ],
+        responses={200: s.AvailabilityOutput, 400: ERRORS_400},
+    )
+    def get(self, request):
+        query = s.AvailabilityQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        first, last = params["from"], params["to"]
+        if (last - first).days + 1 > availability.MAX_RANGE_DAYS:
+            raise ApiError(
+                "range_too_long",
+                f"Ask for at most {availability.MAX_RANGE_DAYS} days at a time.",
+                400,
+            )
+        treatment = _treatment(params["treatment"])
+        practitioner = _practitioner(treatment, params.get("practitioner"))
+        slots = availability.find_slots(
+            treatment=treatment,
+            first_day=first,
+            last_day=last,
+            practitioner_id=practitioner.pk if practitioner else None,
+            online=not services.is_staff(request.user),
+        )
+        tz = treatment.clinic.tzinfo
+        return Response(
+            {"timezone": treatment.clinic.timezone, "slots": [s.slot_data(x, tz) for x in slots]}
+        )
+
+
+class AppointmentCreateApi(APIView):
+    @extend_schema(
+        request=s.BookingInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={
+            201: s.AppointmentOutput,
+            400: ERRORS_400,
+            403: s.ErrorOutput,
+            409: ERRORS_409,
+            422: ERRORS_422,
+        },
+    )
+    def post(self, request):
+        body = s.BookingInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        treatment = _treatment(data["treatment"])
+        practitioner = _practitioner(treatment, data.get("practitioner"))
+        _check_on_grid(treatment, data["start"])
+        staff = services.is_staff(request.user)
+        if data.get("override_reason") and not staff:
+            raise ApiError("permission_denied", "Only staff may override a clinic rule.", 403)
+        health = data.get("health") or {}
+        try:
+            with transaction.atomic():
+                client = self._client(request, treatment, data, staff)
+                appointment = services.appointment_book(
+                    treatment=treatment,
+                    start=data["start"],
+                    client=client,
+                    practitioner=practitioner,
+                    by=request.user,
+                    notes=data.get("notes", "") if staff else "",
+                    health=services.HealthInput(
+                        injectables=health.get("injectables", []),
+                        conditions=health.get("conditions", []),
+                    ),
+                    acknowledge_warnings=data["acknowledge_warnings"],
+                    override_reason=data.get("override_reason") or None,
+                )
+        except SlotUnavailable as refusal:
+            tz = treatment.clinic.tzinfo
+            refusal.alternatives = [s.slot_data(x, tz) for x in refusal.alternatives]
+            raise
+        return Response(s.appointment_data(appointment), status=status.HTTP_201_CREATED)
+
+    def _client(self, request, treatment, data, staff) -> Client:
+        if staff and data.get("client_id"):
+            client = Client.objects.filter(pk=data["client_id"], clinic=treatment.clinic).first()
+            if client is None:
+                raise _field_error("client_id", "No client with this id at this clinic.")
+            return client
+        own = _client_of(request.user)
+        if own is not None and not staff:
+            return own
+        if "client" not in data:
+            raise _field_error("client", "Give the client's name and email.")
+        return client_get_or_create(clinic=treatment.clinic, **data["client"])
+
+
+class AppointmentDetailApi(APIView):
+    @extend_schema(parameters=[TOKEN_PARAM], responses={200: s.AppointmentOutput, 404: ERRORS_404})
+    def get(self, request, reference):
+        appointment = _visible_appointment(request, reference, request.query_params.get("token"))
+        return Response(s.appointment_data(appointment, warnings=[]))
+
+
+class AppointmentCancelApi(APIView):
+    @extend_schema(
+        request=s.CancelInput,
+        parameters=[TOKEN_PARAM],
+        responses={200: s.CancelOutput, 404: ERRORS_404, 409: s.ErrorOutput},
+    )
+    def post(self, request, reference):
+        body = s.CancelInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        token = body.validated_data.get("token") or request.query_params.get("token")
+        appointment = _visible_appointment(request, reference, token)
+        appointment = services.appointment_cancel(
+            appointment=appointment, by=request.user, reason=body.validated_data.get("reason", "")
+        )
+        return Response({"reference": appointment.reference, "status": appointment.status})
+
+
+class AppointmentRescheduleApi(APIView):
+    @extend_schema(
+        request=s.RescheduleInput,
+        parameters=[TOKEN_PARAM],
+        responses={
+            200: s.AppointmentOutput,
+            400: ERRORS_400,
+            404: ERRORS_404,
+            409: ERRORS_409,
+            422: ERRORS_422,
+        },
+    )
+    def post(self, request, reference):
+        body = s.RescheduleInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        token = body.validated_data.get("token") or request.query_params.get("token")
+        appointment = _visible_appointment(request, reference, token)
+        _check_on_grid(appointment.treatment, body.validated_data["start"])
+        try:
+            appointment = services.appointment_reschedule(
+                appointment=appointment, start=body.validated_data["start"], by=request.user
+            )
+        except SlotUnavailable as refusal:
+            tz = appointment.clinic.tzinfo
+            refusal.alternatives = [s.slot_data(x, tz) for x in refusal.alternatives]
+            raise
+        return Response(s.appointment_data(appointment, warnings=[]))
+
+
+class AppointmentCompleteApi(APIView):
+    permission_classes = [IsStaff]
+    transition = staticmethod(services.appointment_complete)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.AppointmentOutput,
+            403: s.ErrorOutput,
+            404: ERRORS_404,
+            409: s.ErrorOutput,
+        },
+    )
+    def post(self, request, reference):
+        appointment = _visible_appointment(request, reference, None)
+        appointment = self.transition(appointment=appointment, by=request.user)
+        return Response(s.appointment_data(appointment, warnings=[]))
+
+
+class AppointmentNoShowApi(AppointmentCompleteApi):
+    transition = staticmethod(services.appointment_mark_no_show)

@@ -1,0 +1,54 @@
+"""Refusals a booking operation can give. Each carries the API's `code`, a sentence for a
+person, and the HTTP status the API answers with, so every caller words them alike."""
+
+
+class BookingError(Exception):
+    code = "booking_error"
+    status = 400
+    detail = "The booking could not be made."
+
+    def __init__(self, detail: str | None = None, **extra):
+        self.detail = detail or self.detail
+        self.extra = extra
+        super().__init__(self.detail)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "detail": self.detail, **self.extra}
+
+
+class SlotUnavailable(BookingError):
+    """The time is taken or not offered. `alternatives` are the nearest free slots."""
+
+    code = "slot_unavailable"
+    status = 409
+    detail = "That time is no longer available. Please choose another."
+
+    def __init__(self, detail: str | None = None, *, alternatives: list | None = None):
+        super().__init__(detail)
+        self.alternatives = alternatives or []
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "detail": self.detail, "alternatives": self.alternatives}
+
+
+class TooLateToCancel(BookingError):
+    code = "too_late_to_cancel"
+    status = 409
+    detail = (
+        "This appointment is too close to its start to be changed online. Please call the clinic."
+    )
+
+
+class InvalidTransition(BookingError):
+    """E.g. cancelling a completed appointment, completing one that has not started."""
+
+    code = "invalid_status"
+    status = 409
+    detail = "The appointment cannot change that way from its current status."
+
+
+class EligibilityRefused(BookingError):
+    """A clinic rule refuses the booking (waiting period, contraindication). Issue 3."""
+
+    code = "refused"
+    status = 422

@@ -1,0 +1,231 @@
+"""Input and output shapes of the public booking API (shared/API.md).
+
+Instants go out in the clinic's local time with its UTC offset and come in only with an
+offset: a naive time is refused rather than guessed.
+"""
+
+from datetime import date, datetime
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+# Far enough either way for any real diary; outside it date arithmetic could overflow.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+def local_iso(instant: datetime, tz) -> str:
+    return instant.astimezone(tz).isoformat()
+
+
+class AwareDateTimeField(serializers.Field):
+    """An ISO 8601 instant that must carry a UTC offset."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 time with its UTC offset, e.g. 2027-03-29T09:00:00+01:00.",
+        "naive": "The time has no UTC offset; add one, e.g. 2027-03-29T09:00:00+01:00.",
+        "range": "The time must be between 2000 and 2100.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or len(data) > 40:
+            self.fail("invalid")
+        try:
+            value = parse_datetime(data.strip())
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail("naive")
+        if not EARLIEST_DATE <= value.date() <= LATEST_DATE:
+            self.fail("range")
+        return value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+extend_schema_field(OpenApiTypes.DATETIME)(AwareDateTimeField)
+
+
+class BoundedDateField(serializers.DateField):
+    default_error_messages = {"range": "The date must be between 2000-01-01 and 2100-12-31."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value) > 20:
+            self.fail("invalid", format="YYYY-MM-DD")
+        parsed = super().to_internal_value(value)
+        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+            self.fail("range")
+        return parsed
+
+
+class ClinicOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    timezone = serializers.CharField()
+
+
+class TreatmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    duration_minutes = serializers.IntegerField()
+    price = serializers.DecimalField(max_digits=8, decimal_places=2)
+    currency = serializers.CharField(source="clinic.currency")
+    clinic = ClinicOutput()
+
+
+class PractitionerOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PractitionerQuery(serializers.Serializer):
+    treatment = serializers.SlugField(required=False, max_length=50)
+
+
+class AvailabilityQuery(serializers.Serializer):
+    treatment = serializers.SlugField(max_length=50)
+    # `from` is a Python keyword, so the field is declared through the class namespace.
+    locals()["from"] = BoundedDateField()
+    to = BoundedDateField()
+    practitioner = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+    def validate(self, attrs):
+        if attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"to": ["`to` must not be before `from`."]})
+        return attrs
+
+
+class SlotOutput(serializers.Serializer):
+    start = serializers.CharField(help_text="ISO 8601 with the clinic's UTC offset.")
+    end = serializers.CharField(help_text="ISO 8601 with the clinic's UTC offset.")
+    practitioners = serializers.ListField(child=serializers.IntegerField())
+
+
+class AvailabilityOutput(serializers.Serializer):
+    timezone = serializers.CharField()
+    slots = SlotOutput(many=True)
+
+
+def slot_data(slot, tz) -> dict:
+    return {
+        "start": local_iso(slot.start, tz),
+        "end": local_iso(slot.end, tz),
+        "practitioners": list(slot.practitioner_ids),
+    }
+
+
+class ClientInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
+class InjectableInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["filler", "botox"])
+    date = BoundedDateField()
+    areas = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=20
+    )
+
+
+class HealthDeclarationInput(serializers.Serializer):
+    injectables = serializers.ListField(child=InjectableInput(), required=False, max_length=20)
+    conditions = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, max_length=20
+    )
+
+
+class BookingInput(serializers.Serializer):
+    treatment = serializers.SlugField(max_length=50)
+    start = AwareDateTimeField()
+    practitioner = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**31 - 1
+    )
+    client = ClientInput(required=False)
+    client_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Staff only: book for a client already on record.",
+    )
+    health = HealthDeclarationInput(required=False)
+    acknowledge_warnings = serializers.BooleanField(required=False, default=False)
+    override_reason = serializers.CharField(required=False, max_length=1000, allow_blank=True)
+    notes = serializers.CharField(required=False, max_length=2000, allow_blank=True)
+
+
+class RescheduleInput(serializers.Serializer):
+    start = AwareDateTimeField()
+    token = serializers.CharField(required=False, max_length=200)
+
+
+class CancelInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, max_length=1000, allow_blank=True)
+    token = serializers.CharField(required=False, max_length=200)
+
+
+class AppointmentOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    start = serializers.CharField()
+    end = serializers.CharField()
+    treatment = serializers.CharField(help_text="The treatment's slug.")
+    treatment_name = serializers.CharField()
+    practitioner = PractitionerOutput()
+    warnings = serializers.ListField(child=serializers.CharField())
+    manage_token = serializers.CharField()
+
+
+def appointment_data(appointment, *, warnings=None) -> dict:
+    tz = appointment.clinic.tzinfo
+    return {
+        "reference": appointment.reference,
+        "status": appointment.status,
+        "start": local_iso(appointment.start, tz),
+        "end": local_iso(appointment.end, tz),
+        "treatment": appointment.treatment.slug,
+        "treatment_name": appointment.treatment.name,
+        "practitioner": {"id": appointment.practitioner_id, "name": appointment.practitioner.name},
+        "warnings": list(
+            warnings if warnings is not None else getattr(appointment, "warnings", [])
+        ),
+        "manage_token": appointment.manage_token,
+    }
+
+
+class CancelOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+
+
+class TokenInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+class SlotUnavailableOutput(ErrorOutput):
+    alternatives = SlotOutput(many=True)

@@ -1,0 +1,25 @@
+"""Writes to the clinic's own records that more than one caller needs."""
+
+from django.db import IntegrityError, transaction
+
+from clinic.models import Client, Clinic
+
+
+def client_get_or_create(*, clinic: Clinic, name: str, email: str, phone: str = "") -> Client:
+    """The clinic's client with this email (any case), created if new.
+
+    An existing record is never changed from here: whoever types an email address into the
+    booking form must not be able to rename or re-number that client.
+    """
+    email = email.strip()
+    existing = Client.objects.filter(clinic=clinic, email__iexact=email).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return Client.objects.create(
+                clinic=clinic, name=name.strip(), email=email, phone=phone.strip()
+            )
+    except IntegrityError:
+        # Two first bookings with one new email at once: the other one created it.
+        return Client.objects.get(clinic=clinic, email__iexact=email)

@@ -1,0 +1,75 @@
+"""Shared fixtures: a small clinic in Europe/London open every day 09:00-18:00, one
+practitioner working the same hours, one treatment room, one 60-minute facial massage.
+
+Tests change what they need (buffers, hours, resources) on top of it. The clock is frozen
+with time_machine at NOW, a Monday well before the dates the tests book.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from tests import factories
+
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # Monday 1 March 2027, 08:00 in London
+
+
+@dataclass
+class World:
+    clinic: object
+    room_kind: object
+    room: object
+    treatment: object
+    practitioner: object
+
+
+def open_every_day(clinic, opens=time(9), closes=time(18)):
+    for weekday in range(7):
+        factories.OpeningHoursFactory(clinic=clinic, weekday=weekday, opens=opens, closes=closes)
+
+
+def works_every_day(practitioner, starts=time(9), ends=time(18)):
+    for weekday in range(7):
+        factories.WorkingHoursFactory(
+            practitioner=practitioner, weekday=weekday, starts=starts, ends=ends
+        )
+
+
+@pytest.fixture
+def frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield NOW
+
+
+@pytest.fixture
+def world(db, frozen_now) -> World:
+    clinic = factories.ClinicFactory(slug="lumiere", name="Lumière")
+    open_every_day(clinic)
+    room_kind = factories.ResourceKindFactory(slug="treatment-room")
+    room = factories.ResourceFactory(clinic=clinic, kind=room_kind, name="Room 1")
+    treatment = factories.TreatmentFactory(
+        clinic=clinic,
+        slug="manual-facial-massage",
+        name="Manual facial massage",
+        kinds=[room_kind],
+    )
+    practitioner = factories.PractitionerFactory(
+        clinic=clinic, name="Alice Practitioner", treatments=[treatment]
+    )
+    works_every_day(practitioner)
+    return World(clinic, room_kind, room, treatment, practitioner)
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def staff_api(db):
+    client = APIClient()
+    client.force_authenticate(factories.StaffFactory(username="frontdesk"))
+    return client

@@ -1,0 +1,134 @@
+"""factory_boy factories: the one place tests build clinic records."""
+
+from datetime import time
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from clinic.models import (
+    Client,
+    Clinic,
+    OpeningHours,
+    Practitioner,
+    Resource,
+    ResourceKind,
+    Treatment,
+    TreatmentCategory,
+    WorkingHours,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    slug = factory.Sequence(lambda n: f"clinic-{n}")
+    timezone = "Europe/London"
+    phone = "020 7946 0000"
+    slot_step_minutes = 15
+    min_notice_minutes = 120
+    max_advance_days = 90
+    cancellation_window_hours = 24
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpeningHours
+
+    clinic = factory.SubFactory(ClinicFactory)
+    weekday = 0
+    opens = time(9, 0)
+    closes = time(18, 0)
+
+
+class ResourceKindFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ResourceKind
+        django_get_or_create = ("slug",)
+
+    slug = "treatment-room"
+    name = factory.LazyAttribute(lambda k: k.slug.replace("-", " ").capitalize())
+
+
+class ResourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Resource
+
+    clinic = factory.SubFactory(ClinicFactory)
+    kind = factory.SubFactory(ResourceKindFactory)
+    name = factory.Sequence(lambda n: f"Room {n}")
+
+
+class TreatmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Treatment
+        skip_postgeneration_save = True
+
+    clinic = factory.SubFactory(ClinicFactory)
+    slug = factory.Sequence(lambda n: f"treatment-{n}")
+    name = factory.Sequence(lambda n: f"Treatment {n}")
+    category = TreatmentCategory.FACIAL_MASSAGE
+    duration_minutes = 60
+    buffer_after_minutes = 0
+    price = Decimal("95.00")
+
+    @factory.post_generation
+    def kinds(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.required_resource_kinds.set(extracted)
+
+
+class PractitionerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Practitioner
+        skip_postgeneration_save = True
+
+    clinic = factory.SubFactory(ClinicFactory)
+    name = factory.Sequence(lambda n: f"Practitioner {n}")
+
+    @factory.post_generation
+    def treatments(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.treatments.set(extracted)
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingHours
+
+    practitioner = factory.SubFactory(PractitionerFactory)
+    weekday = 0
+    starts = time(9, 0)
+    ends = time(18, 0)
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    clinic = factory.SubFactory(ClinicFactory)
+    name = factory.Sequence(lambda n: f"Client {n}")
+    email = factory.Sequence(lambda n: f"client{n}@example.com")
+    phone = "07700 900000"

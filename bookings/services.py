@@ -1,22 +1,17 @@
 """Every write to an appointment: book, reschedule, cancel, complete, mark no-show.
 
-Booking and rescheduling run in one transaction: lock the practitioner, then the resources
-in pk order (a fixed order, so two bookings never deadlock), re-check the diary under the
-locks, check the clinic's rules, insert. On PostgreSQL the exclusion constraints catch
-anything the locks missed; a lock timeout or a constraint violation is the normal
-"slot unavailable" answer, with the nearest alternatives.
+Booking and rescheduling check the clinic's rules, then claim the slot through
+bookings/reservation.py: one transaction that locks, re-checks the diary and writes the
+appointment, its resource holds and its change record together.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from bookings import availability
-from bookings.db import is_postgresql
-from bookings.errors import InvalidTransition, SlotUnavailable, TooLateToCancel
-from bookings.intervals import to_epoch
+from bookings.errors import InvalidTransition, TooLateToCancel
 from bookings.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -26,9 +21,8 @@ from bookings.models import (
     Status,
     new_reference,
 )
-from clinic.models import Client, Practitioner, Resource, Treatment
-
-LOCK_TIMEOUT = "3s"
+from bookings.reservation import SlotRequest, claim_first, free_practitioners, unavailable
+from clinic.models import Client, Practitioner, Treatment
 
 
 @dataclass
@@ -65,90 +59,6 @@ def check_eligibility(
     acknowledged. The waiting-period and contraindication rules arrive with issue 3.
     """
     return EligibilityOutcome()
-
-
-def _lock_rows(*, practitioner_id: int, treatment: Treatment) -> None:
-    """Take the booking's row locks: the practitioner, then every resource the treatment
-    could use, in pk order, so that concurrent bookings queue instead of deadlocking."""
-    if is_postgresql():
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    list(Practitioner.objects.select_for_update().filter(pk=practitioner_id).values_list("pk"))
-    list(
-        Resource.objects.select_for_update()
-        .filter(
-            clinic_id=treatment.clinic_id,
-            kind_id__in=treatment.required_resource_kinds.values("id"),
-        )
-        .order_by("pk")
-        .values_list("pk")
-    )
-
-
-def _alternatives(*, treatment, around, practitioner_id, online, now, exclude_appointment_id=None):
-    return availability.nearest_slots(
-        treatment=treatment,
-        around=around,
-        practitioner_id=practitioner_id,
-        online=online,
-        now=now,
-        exclude_appointment_id=exclude_appointment_id,
-    )
-
-
-def _unavailable(*, treatment, start, practitioner_id, online, now, exclude_appointment_id=None):
-    return SlotUnavailable(
-        alternatives=_alternatives(
-            treatment=treatment,
-            around=start,
-            practitioner_id=practitioner_id,
-            online=online,
-            now=now,
-            exclude_appointment_id=exclude_appointment_id,
-        )
-    )
-
-
-def _candidates(
-    *, treatment, start, practitioner_id, online, now, exclude_appointment_id=None
-) -> list[int]:
-    """Practitioners free at `start` for `treatment`, read without locks."""
-    day = treatment.clinic.local_date(start)
-    slots = availability.find_slots(
-        treatment=treatment,
-        first_day=day,
-        last_day=day,
-        practitioner_id=practitioner_id,
-        online=online,
-        now=now,
-        exclude_appointment_id=exclude_appointment_id,
-    )
-    return next((list(s.practitioner_ids) for s in slots if s.start == start), [])
-
-
-def _reserve(
-    *, treatment, start, practitioner_id, online, now, exclude_appointment_id=None
-) -> list[int] | None:
-    """Lock the practitioner and the resources the slot would use, then re-check the diary
-    under the locks. Returns the resource ids to hold, or None if the slot is gone."""
-    day = treatment.clinic.local_date(start)
-    _lock_rows(practitioner_id=practitioner_id, treatment=treatment)
-    # Read the diary only now that we hold the locks: whoever held them has committed.
-    diary = availability.load_diary(
-        treatment=treatment,
-        first_day=day,
-        last_day=day,
-        practitioner_id=practitioner_id,
-        exclude_appointment_id=exclude_appointment_id,
-    )
-    earliest, latest = availability.booking_window(clinic=treatment.clinic, now=now, online=online)
-    wanted = to_epoch(start)
-    free = availability.compute_slots(
-        diary, first_day=day, last_day=day, earliest=earliest, latest=latest
-    )
-    if not any(slot == wanted and practitioner_id in pids for slot, pids in free):
-        return None
-    return availability.pick_resources(diary, wanted)
 
 
 def _hold(appointment: Appointment, resource_ids: list[int]) -> None:
@@ -211,17 +121,12 @@ def appointment_book(
     practitioner_id = practitioner.pk if practitioner else None
     clinic = treatment.clinic
 
-    candidates = _candidates(
-        treatment=treatment, start=start, practitioner_id=practitioner_id, online=online, now=now
+    request = SlotRequest(
+        treatment=treatment, start=start, online=online, now=now, practitioner_id=practitioner_id
     )
+    candidates = free_practitioners(request)
     if not candidates:
-        raise _unavailable(
-            treatment=treatment,
-            start=start,
-            practitioner_id=practitioner_id,
-            online=online,
-            now=now,
-        )
+        raise unavailable(request)
 
     outcome = check_eligibility(
         client=client,
@@ -233,66 +138,37 @@ def appointment_book(
         by=by,
     )
 
-    end = start + timedelta(minutes=treatment.duration_minutes)
-    blocked_until = end + timedelta(minutes=treatment.buffer_after_minutes)
-    for candidate in candidates:
-        try:
-            with transaction.atomic():
-                resource_ids = _reserve(
-                    treatment=treatment,
-                    start=start,
-                    practitioner_id=candidate,
-                    online=online,
-                    now=now,
-                )
-                if resource_ids is None:
-                    continue
-                appointment = Appointment.objects.create(
-                    clinic=clinic,
-                    reference=_unused_reference(),
-                    client=client,
-                    treatment=treatment,
-                    practitioner_id=candidate,
-                    practitioner_requested=practitioner is not None,
-                    start=start,
-                    end=end,
-                    blocked_until=blocked_until,
-                    status=Status.CONFIRMED,
-                    channel=channel,
-                    notes=notes,
-                    created_by=_user_or_none(by),
-                    changed_by=_user_or_none(by),
-                )
-                _hold(appointment, resource_ids)
-                _record(
-                    appointment,
-                    action=AppointmentChange.Action.BOOKED,
-                    by=by,
-                    channel=channel,
-                    warnings=outcome.warnings,
-                )
-        except (IntegrityError, DatabaseError) as error:
-            # A competing booking won: the constraint refused our row, or the lock wait
-            # timed out. Try the next free practitioner; the caller hears "unavailable".
-            if not _is_conflict(error):
-                raise
-            continue
-        appointment.warnings = outcome.warnings
+    def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
+        end = start + timedelta(minutes=treatment.duration_minutes)
+        appointment = Appointment.objects.create(
+            clinic=clinic,
+            reference=_unused_reference(),
+            client=client,
+            treatment=treatment,
+            practitioner_id=practitioner_id,
+            practitioner_requested=practitioner is not None,
+            start=start,
+            end=end,
+            blocked_until=end + timedelta(minutes=treatment.buffer_after_minutes),
+            status=Status.CONFIRMED,
+            channel=channel,
+            notes=notes,
+            created_by=_user_or_none(by),
+            changed_by=_user_or_none(by),
+        )
+        _hold(appointment, resource_ids)
+        _record(
+            appointment,
+            action=AppointmentChange.Action.BOOKED,
+            by=by,
+            channel=channel,
+            warnings=outcome.warnings,
+        )
         return appointment
 
-    raise _unavailable(
-        treatment=treatment, start=start, practitioner_id=practitioner_id, online=online, now=now
-    )
-
-
-def _is_conflict(error: Exception) -> bool:
-    """Exclusion violation (23P01), lock timeout (55P03), serialization or deadlock on
-    PostgreSQL; "database is locked" on SQLite."""
-    cause = getattr(error, "__cause__", None)
-    sqlstate = getattr(cause, "sqlstate", None)
-    if sqlstate is not None:
-        return sqlstate in {"23P01", "55P03", "40001", "40P01"}
-    return isinstance(error, IntegrityError) or "locked" in str(error).lower()
+    appointment = claim_first(request, candidates, write)
+    appointment.warnings = outcome.warnings
+    return appointment
 
 
 def _unused_reference() -> str:
@@ -373,18 +249,20 @@ def appointment_reschedule(
         _check_client_window(current, by=by, now=now)
 
     treatment = current.treatment
-    fixed = current.practitioner_id if current.practitioner_requested else None
-    candidates = _candidates(
+    request = SlotRequest(
         treatment=treatment,
         start=start,
-        practitioner_id=fixed,
         online=online,
         now=now,
+        practitioner_id=current.practitioner_id if current.practitioner_requested else None,
         exclude_appointment_id=current.pk,
     )
+    candidates = free_practitioners(request)
     if current.practitioner_id in candidates:  # stay with the same person where possible
         candidates.remove(current.practitioner_id)
         candidates.insert(0, current.practitioner_id)
+    if not candidates:
+        raise unavailable(request)
     check_eligibility(
         client=current.client,
         treatment=treatment,
@@ -394,64 +272,42 @@ def appointment_reschedule(
         override_reason=None,
         by=by,
     )
-    for candidate in candidates:
-        try:
-            with transaction.atomic():
-                locked = _locked(current)
-                if locked.status != Status.CONFIRMED:
-                    raise InvalidTransition()
-                resource_ids = _reserve(
-                    treatment=treatment,
-                    start=start,
-                    practitioner_id=candidate,
-                    online=online,
-                    now=now,
-                    exclude_appointment_id=locked.pk,
-                )
-                if resource_ids is None:
-                    continue
-                previous_start = locked.start
-                locked.resource_holds.all().delete()
-                locked.practitioner_id = candidate
-                locked.start = start
-                locked.end = start + timedelta(minutes=treatment.duration_minutes)
-                locked.blocked_until = locked.end + timedelta(
-                    minutes=treatment.buffer_after_minutes
-                )
-                locked.changed_by = _user_or_none(by)
-                locked.save(
-                    update_fields=[
-                        "practitioner",
-                        "start",
-                        "end",
-                        "blocked_until",
-                        "changed_by",
-                        "updated_at",
-                    ]
-                )
-                _hold(locked, resource_ids)
-                _record(
-                    locked,
-                    action=AppointmentChange.Action.RESCHEDULED,
-                    by=by,
-                    channel=Channel.STAFF if staff else Channel.ONLINE,
-                    from_status=locked.status,
-                    from_start=previous_start,
-                )
-        except (IntegrityError, DatabaseError) as error:
-            if not _is_conflict(error):
-                raise
-            continue
-        locked.warnings = []
+
+    def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
+        locked = _locked(current)
+        if locked.status != Status.CONFIRMED:
+            raise InvalidTransition()
+        previous_start = locked.start
+        locked.resource_holds.all().delete()
+        locked.practitioner_id = practitioner_id
+        locked.start = start
+        locked.end = start + timedelta(minutes=treatment.duration_minutes)
+        locked.blocked_until = locked.end + timedelta(minutes=treatment.buffer_after_minutes)
+        locked.changed_by = _user_or_none(by)
+        locked.save(
+            update_fields=[
+                "practitioner",
+                "start",
+                "end",
+                "blocked_until",
+                "changed_by",
+                "updated_at",
+            ]
+        )
+        _hold(locked, resource_ids)
+        _record(
+            locked,
+            action=AppointmentChange.Action.RESCHEDULED,
+            by=by,
+            channel=Channel.STAFF if staff else Channel.ONLINE,
+            from_status=locked.status,
+            from_start=previous_start,
+        )
         return locked
-    raise _unavailable(
-        treatment=treatment,
-        start=start,
-        practitioner_id=fixed,
-        online=online,
-        now=now,
-        exclude_appointment_id=current.pk,
-    )
+
+    moved = claim_first(request, candidates, write)
+    moved.warnings = []
+    return moved
 
 
 def _finish(appointment, *, to_status, action, by, now) -> Appointment:

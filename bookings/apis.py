@@ -18,6 +18,7 @@ from bookings import availability, services
 from bookings import serializers as s
 from bookings.api_errors import ApiError
 from bookings.errors import SlotUnavailable
+from bookings.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
 from bookings.models import Appointment
 from clinic.models import Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
@@ -198,8 +199,13 @@ class AppointmentCreateApi(APIView):
         if data.get("override_reason") and not staff:
             raise ApiError("permission_denied", "Only staff may override a clinic rule.", 403)
         health = data.get("health") or {}
+        key = self._idempotency_key(request)
         try:
             with transaction.atomic():
+                if key:
+                    replay = self._replay(request, key)
+                    if replay is not None:
+                        return Response(s.appointment_data(replay, warnings=[]))
                 client = self._client(request, treatment, data, staff)
                 appointment = services.appointment_book(
                     treatment=treatment,
@@ -215,11 +221,35 @@ class AppointmentCreateApi(APIView):
                     acknowledge_warnings=data["acknowledge_warnings"],
                     override_reason=data.get("override_reason") or None,
                 )
+                if key:
+                    idempotency_record(key=key, appointment=appointment)
         except SlotUnavailable as refusal:
             tz = treatment.clinic.tzinfo
             refusal.alternatives = [s.slot_data(x, tz) for x in refusal.alternatives]
             raise
         return Response(s.appointment_data(appointment), status=status.HTTP_201_CREATED)
+
+    def _idempotency_key(self, request) -> str | None:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return None
+        key = key.strip()
+        if not key or len(key) > 200 or not key.isprintable():
+            raise _field_error("Idempotency-Key", "Use a printable key of at most 200 characters.")
+        return key
+
+    def _replay(self, request, key: str) -> Appointment | None:
+        user_id = request.user.pk if request.user.is_authenticated else None
+        try:
+            return idempotency_claim(
+                key=key, fingerprint=fingerprint(body=request.data, user_id=user_id)
+            )
+        except KeyReused:
+            raise ApiError(
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used for a different request.",
+                409,
+            ) from None
 
     def _client(self, request, treatment, data, staff) -> Client:
         if staff and data.get("client_id"):

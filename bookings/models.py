@@ -198,3 +198,18 @@ class AppointmentChange(models.Model):
         return (
             f"{self.appointment.reference}: {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
         )
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key for POST /appointments/, kept for a day, so a retry after a
+    lost response gets the same booking instead of a second one."""
+
+    key = models.CharField(max_length=200, unique=True)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the caller and body.")
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

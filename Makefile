@@ -1,0 +1,64 @@
+# The index of commands. `make run` for a first look, `make test` before pushing.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEFAULT_REDIS_URL := redis://127.0.0.1:6379/0
+CELERY_FS_DIR := $(CURDIR)/var/celery
+
+.PHONY: help install run test lint bench ci
+
+help:
+	@echo "make install   virtualenv in .venv with requirements.txt (reinstalls only when it changes)"
+	@echo "make run       migrate, seed the demo clinic, serve on http://127.0.0.1:8000 with Celery"
+	@echo "make test      the pytest suite (PostgreSQL when it answers); extra args: ARGS='-k slots'"
+	@echo "make lint      ruff check"
+	@echo "make bench     the benchmarks in bench/ (not tests)"
+	@echo "make ci        what CI runs: start PostgreSQL, Redis, install Chromium, then make test"
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The stamp is newer than requirements.txt once they are installed: a rerun does nothing.
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Without Redis the demo still runs: Celery falls back to kombu's filesystem transport under
+# var/celery (settings.py reads CELERY_FILESYSTEM_BROKER_DIR). An explicit CELERY_BROKER_URL wins.
+run: install
+	mkdir -p var $(CELERY_FS_DIR)/queue $(CELERY_FS_DIR)/control
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@export PATH="$(CURDIR)/$(BIN):$$PATH"; \
+	redis_url="$${REDIS_URL:-$(DEFAULT_REDIS_URL)}"; \
+	if [ -z "$${CELERY_BROKER_URL:-}" ] && ! python -c "import redis, sys; \
+	redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1, socket_timeout=1).ping()" \
+	"$$redis_url" 2>/dev/null; then \
+		echo "Redis does not answer at $$redis_url: Celery uses the filesystem broker in var/celery."; \
+		export CELERY_BROKER_URL=filesystem:// CELERY_FILESYSTEM_BROKER_DIR="$(CELERY_FS_DIR)"; \
+	fi; \
+	exec honcho start -f Procfile
+
+test: install
+	$(BIN)/pytest $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	@if [ -f bench/run.py ]; then \
+		$(BIN)/python bench/run.py $(ARGS); \
+	else \
+		echo "bench/run.py does not exist yet."; \
+	fi
+
+ci:
+	.ci/run

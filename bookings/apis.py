@@ -5,6 +5,8 @@ shapes the answer. Access to one appointment: the manage token, the client who o
 or staff; anyone else gets 404, as if it did not exist.
 """
 
+import re
+
 from django.contrib.auth import authenticate
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -27,6 +29,7 @@ ERRORS_400 = OpenApiResponse(s.ErrorOutput, description="Malformed input.")
 ERRORS_404 = OpenApiResponse(s.ErrorOutput, description="Not found (or not yours to see).")
 ERRORS_409 = OpenApiResponse(s.SlotUnavailableOutput, description="The time is not available.")
 ERRORS_422 = OpenApiResponse(s.ErrorOutput, description="Refused by a clinic rule.")
+REFERENCE_PATTERN = re.compile(r"[A-Z0-9]{1,12}", re.ASCII)
 TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
 
 
@@ -77,11 +80,14 @@ def _client_of(user) -> Client | None:
 
 def _visible_appointment(request, reference: str, token: str | None) -> Appointment:
     """The appointment if the caller may see it; otherwise 404 whether it exists or not."""
-    appointment = (
-        Appointment.objects.select_related("clinic", "treatment", "practitioner", "client")
-        .filter(reference=reference.upper()[:12])
-        .first()
-    )
+    reference = reference.upper()
+    appointment = None
+    if REFERENCE_PATTERN.fullmatch(reference):  # never send a NUL or a novel to the database
+        appointment = (
+            Appointment.objects.select_related("clinic", "treatment", "practitioner", "client")
+            .filter(reference=reference)
+            .first()
+        )
     if appointment is None:
         raise ApiError("not_found", "No such appointment.", 404)
     user = request.user

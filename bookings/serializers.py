@@ -4,12 +4,21 @@ Instants go out in the clinic's local time with its UTC offset and come in only 
 offset: a naive time is refused rather than guessed.
 """
 
+import re
 from datetime import date, datetime
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+# ISO 8601 as people and programs write it: a date, "T" (or a space), a time and an offset.
+# Anything else (control characters, week dates, trailing text) is refused before parsing,
+# because Python's parser is lenient about the separator.
+INSTANT_PATTERN = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?",
+    re.ASCII,
+)
 
 # Far enough either way for any real diary; outside it date arithmetic could overflow.
 EARLIEST_DATE = date(2000, 1, 1)
@@ -30,7 +39,7 @@ class AwareDateTimeField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or len(data) > 40:
+        if not isinstance(data, str) or not INSTANT_PATTERN.fullmatch(data.strip()):
             self.fail("invalid")
         try:
             value = parse_datetime(data.strip())

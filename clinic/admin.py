@@ -70,7 +70,11 @@ class ClinicTimeMixin:
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._in_zone(
             self.clinic_zone(object_id),
-            super().changeform_view, request, object_id, form_url, extra_context,
+            super().changeform_view,
+            request,
+            object_id,
+            form_url,
+            extra_context,
         )
 
 
@@ -145,7 +149,12 @@ class ResourceAdmin(admin.ModelAdmin):
 @admin.register(Treatment)
 class TreatmentAdmin(admin.ModelAdmin):
     list_display = (
-        "name", "category", "duration_minutes", "buffer_after_minutes", "price", "active",
+        "name",
+        "category",
+        "duration_minutes",
+        "buffer_after_minutes",
+        "price",
+        "active",
     )
     list_editable = ("price", "active")
     list_filter = ("category", "active", "clinic")

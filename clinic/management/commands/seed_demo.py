@@ -270,7 +270,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--reset-admin-password", action="store_true",
+            "--reset-admin-password",
+            action="store_true",
             help=f"Set the '{ADMIN_USERNAME}' user's password back to the demo password.",
         )
 
@@ -345,7 +346,8 @@ class Command(BaseCommand):
     def _clinic(self) -> Clinic:
         clinic = self._upsert(Clinic, {"slug": CLINIC_SLUG}, CLINIC)
         self._sync_rows(
-            clinic.opening_hours.all(), ("weekday", "opens", "closes"),
+            clinic.opening_hours.all(),
+            ("weekday", "opens", "closes"),
             {(day, opens, closes) for day, (opens, closes) in OPENING_HOURS.items()},
             clinic=clinic,
         )
@@ -384,7 +386,8 @@ class Command(BaseCommand):
             )
             practitioner.treatments.set([treatments[slug] for slug in spec["treatments"]])
             self._sync_rows(
-                practitioner.working_hours.all(), ("weekday", "starts", "ends"),
+                practitioner.working_hours.all(),
+                ("weekday", "starts", "ends"),
                 {(day, starts, ends) for day, (starts, ends) in spec["hours"].items()},
                 practitioner=practitioner,
             )
@@ -401,8 +404,9 @@ class Command(BaseCommand):
         TimeOff.objects.create(
             practitioner=practitioner,
             start=datetime.combine(monday, time(0), tzinfo=clinic.tzinfo).astimezone(UTC),
-            end=datetime.combine(monday + timedelta(days=7), time(0), tzinfo=clinic.tzinfo)
-            .astimezone(UTC),
+            end=datetime.combine(
+                monday + timedelta(days=7), time(0), tzinfo=clinic.tzinfo
+            ).astimezone(UTC),
             reason=TIME_OFF["reason"],
         )
         self.created[TimeOff._meta.verbose_name_plural] += 1
@@ -410,7 +414,8 @@ class Command(BaseCommand):
     def _clients(self, clinic) -> dict[str, Client]:
         return {
             email: self._upsert(
-                Client, {"clinic": clinic, "email__iexact": email},
+                Client,
+                {"clinic": clinic, "email__iexact": email},
                 {"email": email, "name": name, "phone": phone},
             )
             for name, email, phone in CLIENTS
@@ -469,9 +474,12 @@ class Command(BaseCommand):
                 break
             treatment, practitioner = treatments[slug], practitioners[name]
             slots = find_slots(
-                treatment=treatment, first_day=tomorrow,
+                treatment=treatment,
+                first_day=tomorrow,
                 last_day=tomorrow + timedelta(days=SEARCH_DAYS - 1),
-                practitioner_id=practitioner.pk, online=True, now=now,
+                practitioner_id=practitioner.pk,
+                online=True,
+                now=now,
             )
             # Round times a receptionist would offer first, then any free slot.
             starts = [slot.start for slot in slots]
@@ -481,8 +489,12 @@ class Command(BaseCommand):
                     # A savepoint per attempt: a refusal leaves the seed's transaction usable.
                     with transaction.atomic():
                         appointment = appointment_book(
-                            treatment=treatment, start=start, client=clients[email],
-                            practitioner=practitioner, by=None, channel="staff",
+                            treatment=treatment,
+                            start=start,
+                            client=clients[email],
+                            practitioner=practitioner,
+                            by=None,
+                            channel="staff",
                         )
                 except BookingError:
                     continue

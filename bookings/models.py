@@ -3,19 +3,19 @@
 Only bookings/services.py changes an appointment's status or time. The exclusion constraints
 below are the database's backstop: even code that forgets the service's locks cannot store
 two active appointments that overlap for one practitioner or one resource (PostgreSQL only;
-see migrations/0002).
+see bookings/db.py).
 """
 
 import secrets
 
 from django.conf import settings
-from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core import signing
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.crypto import constant_time_compare
 
+from bookings.db import PostgreSQLExclusionConstraint
 from clinic.models import Client, Clinic, Practitioner, Resource, Treatment
 
 # No 0/O or 1/I: references are read out over the phone.
@@ -72,6 +72,14 @@ class Appointment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.ONLINE)
     notes = models.TextField(blank=True)
+    override_reason = models.TextField(
+        blank=True, help_text="Why staff booked past a clinical rule that refused it."
+    )
+    eligibility_flag = models.TextField(
+        blank=True,
+        help_text="Set when a health record added after booking breaks a clinical rule.",
+    )
+    flagged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -91,6 +99,9 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["start"]
+        permissions = [
+            ("override_eligibility", "Can book past a clinical rule, giving a reason"),
+        ]
         indexes = [
             models.Index(fields=["clinic", "start"]),
             models.Index(fields=["client", "start"]),
@@ -100,7 +111,7 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=Q(blocked_until__gte=F("end")), name="appointment_buffer_order"
             ),
-            ExclusionConstraint(
+            PostgreSQLExclusionConstraint(
                 name="appointment_no_practitioner_overlap",
                 expressions=[
                     ("practitioner", RangeOperators.EQUAL),
@@ -145,7 +156,7 @@ class AppointmentResource(models.Model):
             models.UniqueConstraint(
                 fields=["appointment", "resource"], name="appointment_resource_once"
             ),
-            ExclusionConstraint(
+            PostgreSQLExclusionConstraint(
                 name="appointment_no_resource_overlap",
                 expressions=[
                     ("resource", RangeOperators.EQUAL),
@@ -172,6 +183,7 @@ class AppointmentChange(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         COMPLETED = "completed", "Completed"
         NO_SHOW = "no_show", "Marked no-show"
+        FLAGGED = "flagged", "Flagged by a new health record"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
     action = models.CharField(max_length=16, choices=Action.choices)

@@ -59,6 +59,21 @@ class AppointmentChangeInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("by")
 
 
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "clinical flag"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Flagged by a new health record"), ("override", "Booked with override")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(eligibility_flag="")
+        if self.value() == "override":
+            return queryset.exclude(override_reason="")
+        return queryset
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(ClinicTimeMixin, admin.ModelAdmin):
     list_display = (
@@ -70,7 +85,14 @@ class AppointmentAdmin(ClinicTimeMixin, admin.ModelAdmin):
         "status",
         "channel",
     )
-    list_filter = ("status", "channel", "practitioner", "treatment", "clinic")
+    list_filter = (
+        "status",
+        FlaggedFilter,
+        "channel",
+        "practitioner",
+        "treatment",
+        "clinic",
+    )
     list_select_related = ("clinic", "client", "treatment", "practitioner")
     date_hierarchy = "start"
     search_fields = ("reference", "client__name", "client__email", "client__phone")
@@ -99,6 +121,9 @@ class AppointmentAdmin(ClinicTimeMixin, admin.ModelAdmin):
         "created_by",
         "updated_at",
         "changed_by",
+        "eligibility_flag",
+        "flagged_at",
+        "override_reason",
     )
     fieldsets = (
         (None, {"fields": ["reference", "clinic", "client", "treatment", "status", "channel"]}),
@@ -112,6 +137,14 @@ class AppointmentAdmin(ClinicTimeMixin, admin.ModelAdmin):
                     "practitioner",
                     "practitioner_requested",
                 ],
+            },
+        ),
+        (
+            "Clinical rules",
+            {
+                "fields": ["eligibility_flag", "flagged_at", "override_reason"],
+                "description": "A flag means a health record added after booking breaks a "
+                "rule: reschedule or contact the client.",
             },
         ),
         ("Notes", {"fields": ["notes"]}),

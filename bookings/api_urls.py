@@ -3,14 +3,14 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from bookings import apis
+from bookings import apis, staff_apis
 
 v1 = [
     path("auth/token/", apis.TokenApi.as_view(), name="token"),
     path("treatments/", apis.TreatmentListApi.as_view(), name="treatments"),
     path("practitioners/", apis.PractitionerListApi.as_view(), name="practitioners"),
     path("availability/", apis.AvailabilityApi.as_view(), name="availability"),
-    path("appointments/", apis.AppointmentCreateApi.as_view(), name="appointments"),
+    path("appointments/", staff_apis.AppointmentCollectionApi.as_view(), name="appointments"),
     path("appointments/<str:reference>/", apis.AppointmentDetailApi.as_view(), name="appointment"),
     path(
         "appointments/<str:reference>/cancel/",
@@ -31,6 +31,22 @@ v1 = [
         "appointments/<str:reference>/no-show/",
         apis.AppointmentNoShowApi.as_view(),
         name="appointment-no-show",
+    ),
+    path("clients/", staff_apis.ClientListApi.as_view(), name="clients"),
+    path(
+        "clients/<int:client_id>/injectables/",
+        staff_apis.ClientInjectablesApi.as_view(),
+        name="client-injectables",
+    ),
+    path(
+        "clients/<int:client_id>/declarations/",
+        staff_apis.ClientDeclarationsApi.as_view(),
+        name="client-declarations",
+    ),
+    path(
+        "clients/<int:client_id>/eligibility/",
+        staff_apis.ClientEligibilityApi.as_view(),
+        name="client-eligibility",
     ),
 ]
 

@@ -9,6 +9,7 @@ import re
 
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
@@ -16,12 +17,13 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import availability, services
+from bookings import availability, rules, services
 from bookings import serializers as s
 from bookings.api_errors import ApiError
 from bookings.errors import SlotUnavailable
 from bookings.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
 from bookings.models import Appointment
+from bookings.staff_serializers import staff_appointment_data
 from clinic.models import Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
 
@@ -38,14 +40,17 @@ class IsStaff(BasePermission):
         return services.is_staff(request.user)
 
 
-def _field_error(field: str, message: str) -> ApiError:
+def field_error(field: str, message: str) -> ApiError:
     return ApiError("invalid_input", f"{field}: {message}", 400, fields={field: [message]})
 
 
-def _treatment(slug: str) -> Treatment:
-    treatment = Treatment.objects.select_related("clinic").filter(slug=slug, active=True).first()
+def treatment_by_slug(slug: str, *, clinic=None) -> Treatment:
+    treatments = Treatment.objects.select_related("clinic").filter(slug=slug, active=True)
+    if clinic is not None:
+        treatments = treatments.filter(clinic=clinic)
+    treatment = treatments.first()
     if treatment is None:
-        raise _field_error("treatment", f"No bookable treatment is called {slug!r}.")
+        raise field_error("treatment", f"No bookable treatment is called {slug!r}.")
     return treatment
 
 
@@ -56,7 +61,7 @@ def _practitioner(treatment: Treatment, practitioner_id: int | None) -> Practiti
         pk=practitioner_id, clinic=treatment.clinic, active=True, treatments=treatment
     ).first()
     if practitioner is None:
-        raise _field_error("practitioner", "No practitioner with this id offers this treatment.")
+        raise field_error("practitioner", "No practitioner with this id offers this treatment.")
     return practitioner
 
 
@@ -65,17 +70,43 @@ def _check_on_grid(treatment: Treatment, start) -> None:
     local = start.astimezone(clinic.tzinfo)
     step = clinic.slot_step_minutes
     if local.second or local.microsecond or (local.hour * 60 + local.minute) % step:
-        raise _field_error(
+        raise field_error(
             "start",
             f"Appointments start on the clinic's {step}-minute grid (e.g. 09:00, "
             f"09:{step:02d}) in its local time, {clinic.timezone}.",
         )
 
 
-def _client_of(user) -> Client | None:
+def _client_of(user, clinic=None) -> Client | None:
     if user is None or not user.is_authenticated:
         return None
-    return Client.objects.filter(user=user).first()
+    clients = Client.objects.filter(user=user)
+    if clinic is not None:
+        clients = clients.filter(clinic=clinic)
+    return clients.first()
+
+
+def _check_declared_dates(treatment: Treatment, health: dict) -> None:
+    today = timezone.localdate(timezone=treatment.clinic.tzinfo)
+    for index, item in enumerate(health.get("injectables", [])):
+        if item["date"] > today:
+            name = f"health.injectables.{index}.date"
+            raise ApiError(
+                "invalid_input",
+                f"{name}: An injection date cannot be in the future.",
+                400,
+                fields={name: ["An injection date cannot be in the future."]},
+            )
+
+
+def appointment_response(request, appointment: Appointment, *, warnings=None) -> dict:
+    """The public shape; staff also get the client, rooms, cautions, flag and override."""
+    if not services.is_staff(request.user):
+        return s.appointment_data(appointment, warnings=warnings)
+    cautions = getattr(appointment, "cautions", None)
+    if cautions is None:
+        cautions = rules.cautions_for([appointment])[appointment.pk]
+    return staff_appointment_data(appointment, cautions=cautions, warnings=warnings)
 
 
 def _visible_appointment(request, reference: str, token: str | None) -> Appointment:
@@ -135,7 +166,7 @@ class PractitionerListApi(APIView):
         query.is_valid(raise_exception=True)
         practitioners = Practitioner.objects.filter(active=True)
         if slug := query.validated_data.get("treatment"):
-            practitioners = practitioners.filter(treatments=_treatment(slug))
+            practitioners = practitioners.filter(treatments=treatment_by_slug(slug))
         return Response(s.PractitionerOutput(practitioners.order_by("name"), many=True).data)
 
 
@@ -153,8 +184,11 @@ class AvailabilityApi(APIView):
                 description="Last clinic-local date, YYYY-MM-DD (inclusive).",
             ),
             OpenApiParameter("practitioner", int),
+            OpenApiParameter(
+                "client", int, description="Staff only: the client the search is for."
+            ),
         ],
-        responses={200: s.AvailabilityOutput, 400: ERRORS_400},
+        responses={200: s.AvailabilityOutput, 400: ERRORS_400, 403: s.ErrorOutput},
     )
     def get(self, request):
         query = s.AvailabilityQuery(data=request.query_params)
@@ -167,19 +201,44 @@ class AvailabilityApi(APIView):
                 f"Ask for at most {availability.MAX_RANGE_DAYS} days at a time.",
                 400,
             )
-        treatment = _treatment(params["treatment"])
+        treatment = treatment_by_slug(params["treatment"])
         practitioner = _practitioner(treatment, params.get("practitioner"))
-        slots = availability.find_slots(
-            treatment=treatment,
-            first_day=first,
-            last_day=last,
-            practitioner_id=practitioner.pk if practitioner else None,
-            online=not services.is_staff(request.user),
-        )
+        staff = services.is_staff(request.user)
+        client = self._known_client(request, treatment, params.get("client"), staff)
+        eligible_from = None
+        if client is not None:
+            # A known client still inside a waiting period: the search starts where they may
+            # book. Evaluated on the last day, so an injection inside the range counts too.
+            decision = rules.client_decision(client=client, treatment=treatment, on=last)
+            if decision.earliest_date and decision.earliest_date > first:
+                first = eligible_from = decision.earliest_date
+        slots = []
+        if first <= last:
+            slots = availability.find_slots(
+                treatment=treatment,
+                first_day=first,
+                last_day=last,
+                practitioner_id=practitioner.pk if practitioner else None,
+                online=not staff,
+            )
         tz = treatment.clinic.tzinfo
         return Response(
-            {"timezone": treatment.clinic.timezone, "slots": [s.slot_data(x, tz) for x in slots]}
+            {
+                "timezone": treatment.clinic.timezone,
+                "slots": [s.slot_data(x, tz) for x in slots],
+                "eligible_from": eligible_from,
+            }
         )
+
+    def _known_client(self, request, treatment, client_id, staff) -> Client | None:
+        if client_id is None:
+            return None if staff else _client_of(request.user, treatment.clinic)
+        if not staff:
+            raise ApiError("permission_denied", "Only staff may search for a client.", 403)
+        client = Client.objects.filter(pk=client_id, clinic=treatment.clinic).first()
+        if client is None:
+            raise field_error("client", "No client with this id at this clinic.")
+        return client
 
 
 class AppointmentCreateApi(APIView):
@@ -198,20 +257,21 @@ class AppointmentCreateApi(APIView):
         body = s.BookingInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        treatment = _treatment(data["treatment"])
+        treatment = treatment_by_slug(data["treatment"])
         practitioner = _practitioner(treatment, data.get("practitioner"))
         _check_on_grid(treatment, data["start"])
         staff = services.is_staff(request.user)
         if data.get("override_reason") and not staff:
             raise ApiError("permission_denied", "Only staff may override a clinic rule.", 403)
         health = data.get("health") or {}
+        _check_declared_dates(treatment, health)
         key = self._idempotency_key(request)
         try:
             with transaction.atomic():
                 if key:
                     replay = self._replay(request, key)
                     if replay is not None:
-                        return Response(s.appointment_data(replay, warnings=[]))
+                        return Response(appointment_response(request, replay, warnings=[]))
                 client = self._client(request, treatment, data, staff)
                 appointment = services.appointment_book(
                     treatment=treatment,
@@ -233,7 +293,7 @@ class AppointmentCreateApi(APIView):
             tz = treatment.clinic.tzinfo
             refusal.alternatives = [s.slot_data(x, tz) for x in refusal.alternatives]
             raise
-        return Response(s.appointment_data(appointment), status=status.HTTP_201_CREATED)
+        return Response(appointment_response(request, appointment), status=status.HTTP_201_CREATED)
 
     def _idempotency_key(self, request) -> str | None:
         key = request.headers.get("Idempotency-Key")
@@ -241,7 +301,7 @@ class AppointmentCreateApi(APIView):
             return None
         key = key.strip()
         if not key or len(key) > 200 or not key.isprintable():
-            raise _field_error("Idempotency-Key", "Use a printable key of at most 200 characters.")
+            raise field_error("Idempotency-Key", "Use a printable key of at most 200 characters.")
         return key
 
     def _replay(self, request, key: str) -> Appointment | None:
@@ -261,13 +321,13 @@ class AppointmentCreateApi(APIView):
         if staff and data.get("client_id"):
             client = Client.objects.filter(pk=data["client_id"], clinic=treatment.clinic).first()
             if client is None:
-                raise _field_error("client_id", "No client with this id at this clinic.")
+                raise field_error("client_id", "No client with this id at this clinic.")
             return client
-        own = _client_of(request.user)
+        own = _client_of(request.user, treatment.clinic)
         if own is not None and not staff:
             return own
         if "client" not in data:
-            raise _field_error("client", "Give the client's name and email.")
+            raise field_error("client", "Give the client's name and email.")
         return client_get_or_create(clinic=treatment.clinic, **data["client"])
 
 
@@ -275,7 +335,7 @@ class AppointmentDetailApi(APIView):
     @extend_schema(parameters=[TOKEN_PARAM], responses={200: s.AppointmentOutput, 404: ERRORS_404})
     def get(self, request, reference):
         appointment = _visible_appointment(request, reference, request.query_params.get("token"))
-        return Response(s.appointment_data(appointment, warnings=[]))
+        return Response(appointment_response(request, appointment, warnings=[]))
 
 
 class AppointmentCancelApi(APIView):
@@ -315,13 +375,17 @@ class AppointmentRescheduleApi(APIView):
         _check_on_grid(appointment.treatment, body.validated_data["start"])
         try:
             appointment = services.appointment_reschedule(
-                appointment=appointment, start=body.validated_data["start"], by=request.user
+                appointment=appointment,
+                start=body.validated_data["start"],
+                by=request.user,
+                acknowledge_warnings=body.validated_data["acknowledge_warnings"],
+                override_reason=body.validated_data.get("override_reason") or None,
             )
         except SlotUnavailable as refusal:
             tz = appointment.clinic.tzinfo
             refusal.alternatives = [s.slot_data(x, tz) for x in refusal.alternatives]
             raise
-        return Response(s.appointment_data(appointment, warnings=[]))
+        return Response(appointment_response(request, appointment))
 
 
 class AppointmentCompleteApi(APIView):
@@ -340,7 +404,7 @@ class AppointmentCompleteApi(APIView):
     def post(self, request, reference):
         appointment = _visible_appointment(request, reference, None)
         appointment = self.transition(appointment=appointment, by=request.user)
-        return Response(s.appointment_data(appointment, warnings=[]))
+        return Response(appointment_response(request, appointment, warnings=[]))
 
 
 class AppointmentNoShowApi(AppointmentCompleteApi):

@@ -169,7 +169,9 @@ def evaluate(
         if not of_kind:
             continue
         latest_day = max(i.date for i in of_kind)
-        declared_now = all(i.declared_now for i in of_kind if i.date == latest_day)
+        # The caller may hear about an injection they declared themselves, even if it is on
+        # file too; a later one on file, which they did not declare, stays private.
+        declared_now = any(i.declared_now for i in of_kind if i.date == latest_day)
         allowed_from = latest_day + timedelta(days=rule.min_days)
         calm_from = latest_day + timedelta(days=rule.recommended_days)
         earliest.append(allowed_from)

@@ -48,7 +48,44 @@ class InvalidTransition(BookingError):
 
 
 class EligibilityRefused(BookingError):
-    """A clinic rule refuses the booking (waiting period, contraindication). Issue 3."""
+    """A clinic rule refuses the booking (waiting period, contraindication)."""
 
     code = "refused"
     status = 422
+
+
+class WaitingPeriod(EligibilityRefused):
+    """Too soon after filler, Botox or similar. `earliest_date` only when the caller may
+    know it: it comes from what they declared or from their own record."""
+
+    code = "waiting_period"
+    detail = "This treatment cannot be booked this soon after your injectable treatment."
+
+    def __init__(self, detail: str | None = None, *, earliest_date=None):
+        extra = {"earliest_date": earliest_date.isoformat()} if earliest_date else {}
+        super().__init__(detail, **extra)
+        self.earliest_date = earliest_date
+
+
+class Contraindicated(EligibilityRefused):
+    code = "contraindicated"
+    detail = "This treatment is not suitable with a condition you have declared."
+
+
+class WarningsNotAcknowledged(EligibilityRefused):
+    """Allowed, but only once the client has read and accepted these warnings."""
+
+    code = "warnings_not_acknowledged"
+    detail = "Please read these warnings and confirm you accept them to book."
+
+    def __init__(self, detail: str | None = None, *, warnings: list[str]):
+        super().__init__(detail, warnings=list(warnings))
+        self.warnings = list(warnings)
+
+
+class OverrideNotAllowed(BookingError):
+    """Booking past a clinical rule needs the override permission."""
+
+    code = "permission_denied"
+    status = 403
+    detail = "You do not have permission to book past a clinical rule."

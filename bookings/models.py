@@ -24,6 +24,11 @@ REFERENCE_LENGTH = 8
 MANAGE_TOKEN_SALT = "bookings.manage-token"
 
 
+def acting_user(user):
+    """The user to record as the author of a change: None for an anonymous caller."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 

@@ -12,6 +12,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clinic.models import Condition, FaceArea, InjectableKind
+
 # ISO 8601 as people and programs write it: a date, "T" (or a space), a time and an offset.
 # Anything else (control characters, week dates, trailing text) is refused before parsing,
 # because Python's parser is lenient about the separator.
@@ -109,6 +111,12 @@ class AvailabilityQuery(serializers.Serializer):
     locals()["from"] = BoundedDateField()
     to = BoundedDateField()
     practitioner = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    client = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Staff only: search for this client (starts at their earliest eligible date).",
+    )
 
     def validate(self, attrs):
         if attrs["from"] > attrs["to"]:
@@ -125,6 +133,11 @@ class SlotOutput(serializers.Serializer):
 class AvailabilityOutput(serializers.Serializer):
     timezone = serializers.CharField()
     slots = SlotOutput(many=True)
+    eligible_from = serializers.DateField(
+        allow_null=True,
+        help_text="For a known client (logged in, or chosen by staff) still inside a waiting "
+        "period: the first date they may book, where the slots begin. Otherwise null.",
+    )
 
 
 def slot_data(slot, tz) -> dict:
@@ -142,17 +155,17 @@ class ClientInput(serializers.Serializer):
 
 
 class InjectableInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["filler", "botox"])
-    date = BoundedDateField()
+    kind = serializers.ChoiceField(choices=InjectableKind.choices)
+    date = BoundedDateField(help_text="The day of the injection (clinic-local), not in the future.")
     areas = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, max_length=20
+        child=serializers.ChoiceField(choices=FaceArea.choices), required=False, max_length=20
     )
 
 
 class HealthDeclarationInput(serializers.Serializer):
     injectables = serializers.ListField(child=InjectableInput(), required=False, max_length=20)
     conditions = serializers.ListField(
-        child=serializers.CharField(max_length=60), required=False, max_length=20
+        child=serializers.ChoiceField(choices=Condition.choices), required=False, max_length=20
     )
 
 
@@ -178,6 +191,10 @@ class BookingInput(serializers.Serializer):
 class RescheduleInput(serializers.Serializer):
     start = AwareDateTimeField()
     token = serializers.CharField(required=False, max_length=200)
+    acknowledge_warnings = serializers.BooleanField(required=False, default=False)
+    override_reason = serializers.CharField(
+        required=False, max_length=1000, allow_blank=True, help_text="Staff with permission."
+    )
 
 
 class CancelInput(serializers.Serializer):

@@ -11,7 +11,17 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.errors import InvalidTransition, TooLateToCancel
+from bookings import eligibility, rules
+from bookings.errors import (
+    Contraindicated,
+    EligibilityRefused,
+    InvalidTransition,
+    OverrideNotAllowed,
+    TooLateToCancel,
+    WaitingPeriod,
+    WarningsNotAcknowledged,
+)
+from bookings.health import appointments_recheck, declared_store
 from bookings.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -19,6 +29,7 @@ from bookings.models import (
     AppointmentResource,
     Channel,
     Status,
+    acting_user,
     new_reference,
 )
 from bookings.reservation import SlotRequest, claim_first, free_practitioners, unavailable
@@ -27,20 +38,56 @@ from clinic.models import Client, Practitioner, Treatment
 
 @dataclass
 class HealthInput:
-    """What a client declares while booking (injectables, conditions). Stored and
-    evaluated by the eligibility rules (issue 3); carried through the booking path now."""
+    """What a client declares while booking: injectables ({kind, date, areas}) and
+    conditions. Evaluated with their record, and stored as client-declared records when
+    the booking is made."""
 
     injectables: list[dict] = field(default_factory=list)
     conditions: list[str] = field(default_factory=list)
 
+    @property
+    def declares_anything(self) -> bool:
+        return bool(self.injectables or self.conditions)
+
 
 @dataclass
 class EligibilityOutcome:
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # acknowledged, as the caller saw them
+    overridden: list[str] = field(default_factory=list)  # refusals staff booked past
+    cautions: list[str] = field(default_factory=list)  # for the practitioner
+
+
+# What a caller who may not see the client's record is told when the record, not their own
+# declaration, refuses or warns: no injection, condition or date.
+GENERIC_REFUSAL = (
+    "We can't confirm this booking online. Please contact the clinic{phone} so we can check "
+    "it with you."
+)
+GENERIC_WARNING = (
+    "Your practitioner needs to go through your health record with you at the start of this "
+    "appointment; please confirm you are happy to do so."
+)
 
 
 def is_staff(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def may_see_health(user, client: Client | None) -> bool:
+    """Staff, and the client themselves when logged in, may see the client's health record."""
+    if is_staff(user):
+        return True
+    return bool(
+        client is not None
+        and user is not None
+        and user.is_authenticated
+        and client.user_id is not None
+        and client.user_id == user.pk
+    )
+
+
+def can_override(user) -> bool:
+    return is_staff(user) and user.has_perm("bookings.override_eligibility")
 
 
 def check_eligibility(
@@ -53,12 +100,58 @@ def check_eligibility(
     override_reason: str | None,
     by,
 ) -> EligibilityOutcome:
-    """The place where the clinic's medical rules plug into every booking path.
+    """Apply the clinic's medical rules to every booking path (book, reschedule; API, pages,
+    admin). Raises WaitingPeriod, Contraindicated or WarningsNotAcknowledged (422), or
+    OverrideNotAllowed (403); returns the warnings acknowledged and the cautions.
 
-    Raises an EligibilityRefused subclass to refuse; returns the warnings the client
-    acknowledged. The waiting-period and contraindication rules arrive with issue 3.
+    A caller who may not see the client's record (anyone but staff and the client logged in)
+    learns only about what they declared in this request; a refusal or warning that comes
+    from the record on file is generic and carries no date.
     """
-    return EligibilityOutcome()
+    if override_reason and not can_override(by):
+        raise OverrideNotAllowed()
+    clinic = treatment.clinic
+    decision = rules.client_decision(
+        client=client, treatment=treatment, on=clinic.local_date(start), health=health
+    )
+    sees_record = may_see_health(by, client)
+    if decision.refusals:
+        if override_reason:
+            return EligibilityOutcome(
+                warnings=decision.warnings,
+                overridden=decision.reasons,
+                cautions=list(decision.cautions),
+            )
+        raise _refusal(decision, clinic=clinic, sees_record=sees_record)
+    warnings = decision.warnings if sees_record else _warnings_for_declarant(decision)
+    if warnings and not (acknowledge_warnings or override_reason):
+        raise WarningsNotAcknowledged(warnings=warnings)
+    return EligibilityOutcome(warnings=warnings, cautions=list(decision.cautions))
+
+
+def _refusal(decision: eligibility.Decision, *, clinic, sees_record: bool) -> EligibilityRefused:
+    shown = decision if sees_record else decision.visible_to_declarant()
+    if not shown.refusals:  # only the record on file refuses, and this caller may not see it
+        detail = GENERIC_REFUSAL.format(phone=f" on {clinic.phone}" if clinic.phone else "")
+        if decision.code == eligibility.CONTRAINDICATED:
+            return Contraindicated(detail)
+        return WaitingPeriod(detail)
+    detail = " ".join(shown.reasons)
+    if shown.code == eligibility.CONTRAINDICATED:
+        return Contraindicated(detail)
+    earliest = shown.earliest_date
+    return WaitingPeriod(
+        f"{detail} The earliest date you can book is {earliest:%A} {earliest.day} "
+        f"{earliest:%B %Y}.",
+        earliest_date=earliest,
+    )
+
+
+def _warnings_for_declarant(decision: eligibility.Decision) -> list[str]:
+    warnings = decision.visible_to_declarant().warnings
+    if any(not f.declared_now and f.outcome == eligibility.WARN for f in decision.findings):
+        warnings.append(GENERIC_WARNING)
+    return warnings
 
 
 def _hold(appointment: Appointment, resource_ids: list[int]) -> None:
@@ -79,7 +172,7 @@ def _record(
     AppointmentChange.objects.create(
         appointment=appointment,
         action=action,
-        by=by if by is not None and by.is_authenticated else None,
+        by=acting_user(by),
         channel=channel,
         from_status=from_status,
         to_status=appointment.status,
@@ -88,10 +181,6 @@ def _record(
         reason=reason,
         details=details,
     )
-
-
-def _user_or_none(user):
-    return user if user is not None and user.is_authenticated else None
 
 
 def appointment_book(
@@ -111,8 +200,12 @@ def appointment_book(
     """Book `treatment` at `start` for `client`, with `practitioner` or whoever is free.
 
     Online bookings (anyone but staff) respect the clinic's minimum notice and maximum
-    advance. Raises SlotUnavailable (with alternatives) or an eligibility refusal.
-    The appointment returned carries `.warnings`, the warnings the client acknowledged.
+    advance. The clinic's medical rules apply (see check_eligibility); staff with the
+    override permission may book past a refusal by giving `override_reason`, which is kept
+    on the appointment and in its history. What the client declares (`health`) is
+    stored as client-declared records with the booking. Raises SlotUnavailable (with
+    alternatives) or an eligibility refusal. The appointment returned carries `.warnings`
+    (acknowledged) and `.cautions` (for the practitioner).
     """
     now = now or timezone.now()
     staff = is_staff(by)
@@ -153,8 +246,9 @@ def appointment_book(
             status=Status.CONFIRMED,
             channel=channel,
             notes=notes,
-            created_by=_user_or_none(by),
-            changed_by=_user_or_none(by),
+            override_reason=(override_reason or "") if outcome.overridden else "",
+            created_by=acting_user(by),
+            changed_by=acting_user(by),
         )
         _hold(appointment, resource_ids)
         _record(
@@ -162,12 +256,18 @@ def appointment_book(
             action=AppointmentChange.Action.BOOKED,
             by=by,
             channel=channel,
+            reason=appointment.override_reason,
             warnings=outcome.warnings,
+            overridden=outcome.overridden,
         )
+        if health is not None and health.declares_anything:
+            declared_store(client=client, health=health, by=by, reference=appointment.reference)
+            appointments_recheck(client=client, by=by, exclude_id=appointment.pk)
         return appointment
 
     appointment = claim_first(request, candidates, write)
     appointment.warnings = outcome.warnings
+    appointment.cautions = outcome.cautions
     return appointment
 
 
@@ -216,7 +316,7 @@ def appointment_cancel(
         _check_client_window(appointment, by=by, now=now)
         previous = appointment.status
         appointment.status = Status.CANCELLED
-        appointment.changed_by = _user_or_none(by)
+        appointment.changed_by = acting_user(by)
         appointment.save(update_fields=["status", "changed_by", "updated_at"])
         appointment.resource_holds.update(active=False)
         _record(
@@ -232,11 +332,18 @@ def appointment_cancel(
 
 
 def appointment_reschedule(
-    *, appointment: Appointment, start: datetime, by=None, now: datetime | None = None
+    *,
+    appointment: Appointment,
+    start: datetime,
+    by=None,
+    acknowledge_warnings: bool = False,
+    override_reason: str | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
     """Move a confirmed appointment to `start`. Keeps the practitioner the client chose;
     otherwise prefers the same practitioner, then anyone free. Clients cannot move an
-    appointment inside the cancellation window."""
+    appointment inside the cancellation window. The medical rules apply to the new date as
+    they do to a booking; a move that passes them clears any flag the appointment had."""
     now = now or timezone.now()
     staff = is_staff(by)
     online = not staff
@@ -263,13 +370,13 @@ def appointment_reschedule(
         candidates.insert(0, current.practitioner_id)
     if not candidates:
         raise unavailable(request)
-    check_eligibility(
+    outcome = check_eligibility(
         client=current.client,
         treatment=treatment,
         start=start,
         health=None,
-        acknowledge_warnings=True,
-        override_reason=None,
+        acknowledge_warnings=acknowledge_warnings,
+        override_reason=override_reason,
         by=by,
     )
 
@@ -283,7 +390,11 @@ def appointment_reschedule(
         locked.start = start
         locked.end = start + timedelta(minutes=treatment.duration_minutes)
         locked.blocked_until = locked.end + timedelta(minutes=treatment.buffer_after_minutes)
-        locked.changed_by = _user_or_none(by)
+        locked.changed_by = acting_user(by)
+        locked.eligibility_flag = ""
+        locked.flagged_at = None
+        if outcome.overridden:
+            locked.override_reason = override_reason
         locked.save(
             update_fields=[
                 "practitioner",
@@ -291,6 +402,9 @@ def appointment_reschedule(
                 "end",
                 "blocked_until",
                 "changed_by",
+                "eligibility_flag",
+                "flagged_at",
+                "override_reason",
                 "updated_at",
             ]
         )
@@ -302,11 +416,15 @@ def appointment_reschedule(
             channel=Channel.STAFF if staff else Channel.ONLINE,
             from_status=locked.status,
             from_start=previous_start,
+            reason=override_reason if outcome.overridden else "",
+            warnings=outcome.warnings,
+            overridden=outcome.overridden,
         )
         return locked
 
     moved = claim_first(request, candidates, write)
-    moved.warnings = []
+    moved.warnings = outcome.warnings
+    moved.cautions = outcome.cautions
     return moved
 
 
@@ -322,7 +440,7 @@ def _finish(appointment, *, to_status, action, by, now) -> Appointment:
             raise InvalidTransition("This appointment has not started yet.")
         previous = appointment.status
         appointment.status = to_status
-        appointment.changed_by = _user_or_none(by)
+        appointment.changed_by = acting_user(by)
         appointment.save(update_fields=["status", "changed_by", "updated_at"])
         _record(
             appointment,

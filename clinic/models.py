@@ -368,6 +368,12 @@ class HealthDeclaration(models.Model):
         return f"{self.get_condition_display()} ({self.declared_on:%Y-%m-%d})"
 
 
+class RuleQuerySet(models.QuerySet):
+    def filter_for(self, clinic: Clinic) -> "RuleQuerySet":
+        """The clinic's own rules and the defaults every clinic gets."""
+        return self.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
+
+
 class WaitingRule(models.Model):
     """Days to wait after an injectable before a category of treatment.
 
@@ -392,6 +398,8 @@ class WaitingRule(models.Model):
         help_text="From min_days until this day, allowed with a warning to acknowledge."
     )
     message = models.TextField(help_text="Shown to the client with the warning or refusal.")
+
+    objects = RuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["clinic", "injectable_kind", "treatment_category"]
@@ -443,6 +451,8 @@ class ContraindicationRule(models.Model):
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     message = models.TextField()
+
+    objects = RuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["clinic", "condition"]

@@ -204,6 +204,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per vocabulary, however many fields use it.
+    "ENUM_NAME_OVERRIDES": {
+        "InjectableKindEnum": "clinic.models.InjectableKind",
+        "FaceAreaEnum": "clinic.models.FaceArea",
+        "ConditionEnum": "clinic.models.Condition",
+    },
 }
 
 LOGGING = {

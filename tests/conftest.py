@@ -5,11 +5,13 @@ Tests change what they need (buffers, hours, resources) on top of it. The clock 
 with time_machine at NOW, a Monday well before the dates the tests book.
 """
 
+import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
 import pytest
 import time_machine
+from django.apps import apps
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -38,6 +40,12 @@ def works_every_day(practitioner, starts=time(9), ends=time(18)):
         )
 
 
+def default_rules() -> None:
+    """The clinical rules the data migration seeds. Transactional tests flush the database,
+    migration data included, so tests that need the rules put them back (idempotently)."""
+    importlib.import_module("clinic.migrations.0003_default_rules").seed(apps, None)
+
+
 @pytest.fixture
 def frozen_now():
     with time_machine.travel(NOW, tick=False):
@@ -46,6 +54,7 @@ def frozen_now():
 
 @pytest.fixture
 def world(db, frozen_now) -> World:
+    default_rules()
     clinic = factories.ClinicFactory(slug="lumiere", name="Lumière")
     open_every_day(clinic)
     room_kind = factories.ResourceKindFactory(slug="treatment-room")

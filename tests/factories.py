@@ -9,8 +9,11 @@ from django.contrib.auth import get_user_model
 from clinic.models import (
     Client,
     Clinic,
+    HealthDeclaration,
+    InjectableRecord,
     OpeningHours,
     Practitioner,
+    RecordSource,
     Resource,
     ResourceKind,
     Treatment,
@@ -132,3 +135,25 @@ class ClientFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Client {n}")
     email = factory.Sequence(lambda n: f"client{n}@example.com")
     phone = "07700 900000"
+
+
+class InjectableRecordFactory(factory.django.DjangoModelFactory):
+    """Filler recorded by staff; pass kind, date and areas as the test needs."""
+
+    class Meta:
+        model = InjectableRecord
+
+    client = factory.SubFactory(ClientFactory)
+    kind = "filler"
+    areas = factory.LazyFunction(lambda: ["cheeks"])
+    product = "Juvederm Voluma"
+    source = RecordSource.STAFF
+
+
+class HealthDeclarationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HealthDeclaration
+
+    client = factory.SubFactory(ClientFactory)
+    condition = "pacemaker"
+    source = RecordSource.STAFF

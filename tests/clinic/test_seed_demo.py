@@ -129,3 +129,24 @@ def test_it_creates_the_admin_but_keeps_a_changed_password(db):
 
     admin.refresh_from_db()
     assert admin.check_password("clinic-demo-2026")
+
+
+def test_its_clients_show_each_outcome_of_the_clinical_rules(db):
+    from bookings.rules import client_decision
+    from clinic.models import Client
+
+    seed()
+    massage = Treatment.objects.get(slug="manual-facial-massage")
+    microcurrent = Treatment.objects.get(slug="microcurrent-toning")
+    today = massage.clinic.local_date(timezone.now())
+
+    def decision(email, treatment=massage):
+        client = Client.objects.get(email=email)
+        return client_decision(client=client, treatment=treatment, on=today)
+
+    assert decision("aisha.rahman@example.com").decision == "refused"
+    assert decision("james.whitfield@example.com").decision == "warn"
+    olivia = decision("olivia.turner@example.com")
+    assert olivia.decision == "allowed"
+    assert olivia.cautions[0].startswith("avoid deep pressure: lips (filler ")
+    assert decision("hannah.okafor@example.com", microcurrent).code == "contraindicated"

@@ -249,6 +249,34 @@ CLIENTS = [
     ("Aisha Rahman", "aisha.rahman@example.com", "07700 900552"),
 ]
 
+# (client email, kind, product, days before the first run, areas, amount, unit)
+DEMO_INJECTABLES = [
+    # Facial massage refused until day 14: the staff eligibility view shows from when.
+    (
+        "aisha.rahman@example.com",
+        "filler",
+        "Juvederm Voluma",
+        10,
+        ["cheeks", "tear_trough"],
+        "1.0",
+        "ml",
+    ),
+    # Day 20 after Botox: allowed once the warning is acknowledged.
+    (
+        "james.whitfield@example.com",
+        "botox",
+        "Azzalure",
+        20,
+        ["forehead", "glabella"],
+        "50",
+        "units",
+    ),
+    # Long enough ago to book freely; the practitioner's sheet still says "avoid the lips".
+    ("olivia.turner@example.com", "filler", "Juvederm Volbella", 40, ["lips"], "1.0", "ml"),
+]
+# Microcurrent is refused for her (pacemaker); facial massages are fine.
+DEMO_DECLARATIONS = [("hannah.okafor@example.com", "pacemaker")]
+
 # (client email, treatment slug, practitioner name), booked on the next free candidate time.
 DEMO_BOOKINGS = [
     ("olivia.turner@example.com", "manual-facial-massage", "Amelia Hart"),
@@ -422,10 +450,34 @@ class Command(BaseCommand):
         }
 
     def _injectables(self, clinic, clients) -> None:
-        """Demo dermal filler and Botox records (InjectableRecord) and the clinic's default
-        WaitingRules arrive with the eligibility issue: seed them here, keyed on client +
-        product + date, e.g. a client with cheek filler 10 days ago (refused), one 20 days ago
-        (warning) and one 40 days ago (allowed)."""
+        """Filler and Botox records and a declared condition, so the clinical rules show in the
+        demo: one client refused, one warned, one allowed with cautions, one who cannot have
+        microcurrent. Keyed on client + kind + product; the dates are relative to the first run.
+        Recorded through the health service, as staff would."""
+        from bookings.health import declaration_record, injectable_record
+
+        today = clinic.local_date(timezone.now())
+        for email, kind, product, days_ago, areas, amount, unit in DEMO_INJECTABLES:
+            client = clients[email]
+            if client.injectables.filter(kind=kind, product=product).exists():
+                continue
+            injectable_record(
+                client=client,
+                kind=kind,
+                date=today - timedelta(days=days_ago),
+                areas=areas,
+                product=product,
+                amount=Decimal(amount),
+                amount_unit=unit,
+                given_here=True,
+                notes="Demo record.",
+            )
+            self.created["injectable records"] += 1
+        for email, condition in DEMO_DECLARATIONS:
+            client = clients[email]
+            if not client.declarations.filter(condition=condition).exists():
+                declaration_record(client=client, condition=condition, declared_on=today)
+                self.created["health declarations"] += 1
 
     def _admin(self, reset_password: bool) -> str:
         """Create the demo superuser once; an existing password is only replaced on request."""
@@ -495,6 +547,8 @@ class Command(BaseCommand):
                             practitioner=practitioner,
                             by=None,
                             channel="staff",
+                            # Booked by the desk with the client, who heard the warnings.
+                            acknowledge_warnings=True,
                         )
                 except BookingError:
                     continue

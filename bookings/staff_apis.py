@@ -1,0 +1,226 @@
+"""The staff endpoints of shared/API.md: client search and creation, a client's injectables
+and declarations, their eligibility for a treatment on a date, and the day's appointments
+with the practitioner's cautions. Everyone but staff gets 403.
+"""
+
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bookings import rules, selectors
+from bookings import serializers as s
+from bookings import staff_serializers as ss
+from bookings.api_errors import ApiError
+from bookings.apis import (
+    ERRORS_400,
+    ERRORS_404,
+    AppointmentCreateApi,
+    IsStaff,
+    field_error,
+    treatment_by_slug,
+)
+from bookings.health import declaration_record, injectable_record
+from clinic.models import Client, Clinic, InjectableRecord, RecordSource
+
+ERRORS_403 = OpenApiResponse(s.ErrorOutput, description="Staff only.")
+
+
+class StaffApi(APIView):
+    permission_classes = [IsStaff]
+
+
+def _client(client_id: int) -> Client:
+    return get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+
+
+def _clinic(slug: str | None) -> Clinic:
+    if slug:
+        clinic = Clinic.objects.filter(slug=slug).first()
+        if clinic is None:
+            raise field_error("clinic", f"No clinic is called {slug!r}.")
+        return clinic
+    clinics = list(Clinic.objects.all()[:2])
+    if len(clinics) != 1:
+        raise field_error("clinic", "Say which clinic (its slug).")
+    return clinics[0]
+
+
+class ClientListApi(StaffApi):
+    @extend_schema(
+        parameters=[ss.ClientQuery],
+        responses={200: ss.ClientOutput(many=True), 400: ERRORS_400, 403: ERRORS_403},
+    )
+    def get(self, request):
+        query = ss.ClientQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        clients = selectors.client_search(q=query.validated_data.get("q", ""))
+        return Response(ss.ClientOutput(clients, many=True).data)
+
+    @extend_schema(
+        request=ss.ClientCreateInput,
+        responses={201: ss.ClientOutput, 400: ERRORS_400, 403: ERRORS_403, 409: s.ErrorOutput},
+    )
+    def post(self, request):
+        body = ss.ClientCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        clinic = _clinic(data.get("clinic"))
+        existing = Client.objects.filter(clinic=clinic, email__iexact=data["email"]).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    client = Client.objects.create(
+                        clinic=clinic,
+                        name=data["name"].strip(),
+                        email=data["email"].strip(),
+                        phone=data.get("phone", "").strip(),
+                    )
+            except IntegrityError:  # created by someone else a moment ago
+                existing = Client.objects.get(clinic=clinic, email__iexact=data["email"])
+            else:
+                return Response(ss.ClientOutput(client).data, status=status.HTTP_201_CREATED)
+        raise ApiError(
+            "client_exists",
+            "A client with this email is already on record.",
+            409,
+            id=existing.pk,
+        )
+
+
+class ClientInjectablesApi(StaffApi):
+    @extend_schema(
+        responses={200: ss.InjectableOutput(many=True), 403: ERRORS_403, 404: ERRORS_404}
+    )
+    def get(self, request, client_id):
+        client = _client(client_id)
+        records = client.injectables.select_related("recorded_by").order_by("-date", "-pk")
+        return Response(ss.InjectableOutput(records, many=True).data)
+
+    @extend_schema(
+        request=ss.InjectableCreateInput,
+        responses={
+            201: ss.InjectableCreatedOutput,
+            400: ERRORS_400,
+            403: ERRORS_403,
+            404: ERRORS_404,
+        },
+    )
+    def post(self, request, client_id):
+        client = _client(client_id)
+        body = ss.InjectableCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        if data["date"] > timezone.localdate(timezone=client.clinic.tzinfo):
+            raise field_error("date", "An injection date cannot be in the future.")
+        if "corrects" in data:
+            corrected = InjectableRecord.objects.filter(
+                pk=data["corrects"], client=client, superseded_at__isnull=True
+            ).first()
+            if corrected is None:
+                raise field_error("corrects", "No current record of this client has this id.")
+            data["corrects"] = corrected
+        record, flagged = injectable_record(
+            client=client, source=RecordSource.STAFF, by=request.user, **data
+        )
+        return Response(
+            {
+                "injectable": ss.InjectableOutput(record).data,
+                "flagged": ss.flagged_data(flagged),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ClientDeclarationsApi(StaffApi):
+    @extend_schema(
+        responses={200: ss.DeclarationOutput(many=True), 403: ERRORS_403, 404: ERRORS_404}
+    )
+    def get(self, request, client_id):
+        client = _client(client_id)
+        return Response(ss.DeclarationOutput(client.declarations.all(), many=True).data)
+
+    @extend_schema(
+        request=ss.DeclarationCreateInput,
+        responses={
+            201: ss.DeclarationCreatedOutput,
+            400: ERRORS_400,
+            403: ERRORS_403,
+            404: ERRORS_404,
+        },
+    )
+    def post(self, request, client_id):
+        client = _client(client_id)
+        body = ss.DeclarationCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        declaration, flagged = declaration_record(
+            client=client,
+            condition=data["condition"],
+            declared_on=data.get("declared_on")
+            or timezone.localdate(timezone=client.clinic.tzinfo),
+            notes=data.get("notes", ""),
+            by=request.user,
+        )
+        return Response(
+            {
+                "declaration": ss.DeclarationOutput(declaration).data,
+                "flagged": ss.flagged_data(flagged),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ClientEligibilityApi(StaffApi):
+    @extend_schema(
+        parameters=[ss.EligibilityQuery],
+        responses={200: ss.EligibilityOutput, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+    )
+    def get(self, request, client_id):
+        client = _client(client_id)
+        query = ss.EligibilityQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        treatment = treatment_by_slug(query.validated_data["treatment"], clinic=client.clinic)
+        on = query.validated_data.get("date") or timezone.localdate(timezone=client.clinic.tzinfo)
+        decision = rules.client_decision(client=client, treatment=treatment, on=on)
+        return Response(
+            {
+                "decision": decision.decision,
+                "earliest_date": decision.earliest_date,
+                "recommended_date": decision.recommended_date,
+                "reasons": decision.reasons,
+                "warnings": decision.warnings,
+                "cautions": list(decision.cautions),
+            }
+        )
+
+
+class AppointmentCollectionApi(AppointmentCreateApi):
+    """POST books (public, see AppointmentCreateApi); GET is the staff's day list."""
+
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [IsStaff()]
+        return super().get_permissions()
+
+    @extend_schema(
+        parameters=[ss.DayQuery],
+        responses={
+            200: ss.StaffAppointmentOutput(many=True),
+            400: ERRORS_400,
+            403: ERRORS_403,
+        },
+    )
+    def get(self, request):
+        query = ss.DayQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        appointments = selectors.day_appointments(
+            day=query.validated_data["date"],
+            practitioner_id=query.validated_data.get("practitioner"),
+        )
+        return Response(
+            [ss.staff_appointment_data(a, cautions=a.cautions, warnings=[]) for a in appointments]
+        )

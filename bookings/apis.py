@@ -24,6 +24,7 @@ from bookings.errors import SlotUnavailable
 from bookings.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
 from bookings.models import Appointment
 from bookings.staff_serializers import staff_appointment_data
+from bookings.throttles import BookingThrottle, LookupThrottle, SearchThrottle, TokenThrottle
 from clinic.models import Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
 
@@ -31,6 +32,7 @@ ERRORS_400 = OpenApiResponse(s.ErrorOutput, description="Malformed input.")
 ERRORS_404 = OpenApiResponse(s.ErrorOutput, description="Not found (or not yours to see).")
 ERRORS_409 = OpenApiResponse(s.SlotUnavailableOutput, description="The time is not available.")
 ERRORS_422 = OpenApiResponse(s.ErrorOutput, description="Refused by a clinic rule.")
+ERRORS_429 = OpenApiResponse(s.ErrorOutput, description="Too many requests; try again later.")
 REFERENCE_PATTERN = re.compile(r"[A-Z0-9]{1,12}", re.ASCII)
 TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
 
@@ -133,8 +135,11 @@ def _visible_appointment(request, reference: str, token: str | None) -> Appointm
 
 class TokenApi(APIView):
     authentication_classes = []
+    throttle_classes = [TokenThrottle]
 
-    @extend_schema(request=s.TokenInput, responses={200: s.TokenOutput, 400: ERRORS_400})
+    @extend_schema(
+        request=s.TokenInput, responses={200: s.TokenOutput, 400: ERRORS_400, 429: ERRORS_429}
+    )
     def post(self, request):
         data = s.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -143,6 +148,12 @@ class TokenApi(APIView):
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        if getattr(request, "axes_locked_out", False):
+            raise ApiError(
+                "too_many_attempts",
+                "Too many wrong passwords for this account from your address; try again later.",
+                429,
+            )
         if user is None or not user.is_active:
             raise ApiError("invalid_credentials", "Wrong username or password.", 400)
         token, _ = Token.objects.get_or_create(user=user)
@@ -171,6 +182,8 @@ class PractitionerListApi(APIView):
 
 
 class AvailabilityApi(APIView):
+    throttle_classes = [SearchThrottle]
+
     @extend_schema(
         parameters=[
             OpenApiParameter("treatment", str, required=True),
@@ -188,7 +201,7 @@ class AvailabilityApi(APIView):
                 "client", int, description="Staff only: the client the search is for."
             ),
         ],
-        responses={200: s.AvailabilityOutput, 400: ERRORS_400, 403: s.ErrorOutput},
+        responses={200: s.AvailabilityOutput, 400: ERRORS_400, 403: s.ErrorOutput, 429: ERRORS_429},
     )
     def get(self, request):
         query = s.AvailabilityQuery(data=request.query_params)
@@ -242,6 +255,8 @@ class AvailabilityApi(APIView):
 
 
 class AppointmentCreateApi(APIView):
+    throttle_classes = [BookingThrottle]
+
     @extend_schema(
         request=s.BookingInput,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
@@ -251,6 +266,7 @@ class AppointmentCreateApi(APIView):
             403: s.ErrorOutput,
             409: ERRORS_409,
             422: ERRORS_422,
+            429: ERRORS_429,
         },
     )
     def post(self, request):
@@ -332,17 +348,30 @@ class AppointmentCreateApi(APIView):
 
 
 class AppointmentDetailApi(APIView):
-    @extend_schema(parameters=[TOKEN_PARAM], responses={200: s.AppointmentOutput, 404: ERRORS_404})
+    throttle_classes = [LookupThrottle]
+
+    @extend_schema(
+        parameters=[TOKEN_PARAM],
+        responses={200: s.AppointmentOutput, 404: ERRORS_404, 429: ERRORS_429},
+    )
     def get(self, request, reference):
         appointment = _visible_appointment(request, reference, request.query_params.get("token"))
         return Response(appointment_response(request, appointment, warnings=[]))
 
 
 class AppointmentCancelApi(APIView):
+    throttle_classes = [BookingThrottle]
+
     @extend_schema(
         request=s.CancelInput,
         parameters=[TOKEN_PARAM],
-        responses={200: s.CancelOutput, 404: ERRORS_404, 409: s.ErrorOutput},
+        responses={
+            200: s.CancelOutput,
+            400: ERRORS_400,
+            404: ERRORS_404,
+            409: s.ErrorOutput,
+            429: ERRORS_429,
+        },
     )
     def post(self, request, reference):
         body = s.CancelInput(data=request.data)
@@ -356,6 +385,8 @@ class AppointmentCancelApi(APIView):
 
 
 class AppointmentRescheduleApi(APIView):
+    throttle_classes = [BookingThrottle]
+
     @extend_schema(
         request=s.RescheduleInput,
         parameters=[TOKEN_PARAM],
@@ -365,6 +396,7 @@ class AppointmentRescheduleApi(APIView):
             404: ERRORS_404,
             409: ERRORS_409,
             422: ERRORS_422,
+            429: ERRORS_429,
         },
     )
     def post(self, request, reference):

@@ -22,6 +22,11 @@ INSTANT_PATTERN = re.compile(
     re.ASCII,
 )
 
+# Control characters have no place in what a person types: C0 and C1 controls, DEL, and the
+# Unicode line and paragraph separators. Multi-line fields (notes) keep tab and newlines.
+LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+TEXT_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
 # Far enough either way for any real diary; outside it date arithmetic could overflow.
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
@@ -60,6 +65,49 @@ class AwareDateTimeField(serializers.Field):
 
 
 extend_schema_field(OpenApiTypes.DATETIME)(AwareDateTimeField)
+
+
+class PlainTextField(serializers.CharField):
+    """Text a person typed (a name, a phone number, a note): no control characters, nothing
+    that is not valid Unicode (a lone surrogate cannot be stored), and at most max_length
+    characters as sent, before surrounding spaces are trimmed, as the schema says. Letters of
+    every script, emoji and right-to-left marks are welcome."""
+
+    default_error_messages = {
+        "control": "Remove the control characters from this text.",
+        "encoding": "This text is not valid Unicode.",
+    }
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.controls = TEXT_CONTROLS if multiline else LINE_CONTROLS
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if self.max_length is not None and len(data) > self.max_length:
+                self.fail("max_length", max_length=self.max_length)
+            try:
+                data.encode("utf-8")
+            except UnicodeEncodeError:
+                self.fail("encoding")
+            if self.controls.search(data):
+                self.fail("control")
+        return super().to_internal_value(data)
+
+
+class QuerySerializer(serializers.Serializer):
+    """For query strings. DRF reads `?name=` as if `name` were absent; a parameter given
+    blank is refused instead, unless its field allows blank, so `?treatment=` is a 400."""
+
+    def to_internal_value(self, data):
+        blank = {
+            name: ["This parameter may not be blank."]
+            for name, field in self.fields.items()
+            if data.get(name) == "" and not getattr(field, "allow_blank", False)
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
 
 
 class BoundedDateField(serializers.DateField):
@@ -101,11 +149,11 @@ class PractitionerOutput(serializers.Serializer):
     name = serializers.CharField()
 
 
-class PractitionerQuery(serializers.Serializer):
+class PractitionerQuery(QuerySerializer):
     treatment = serializers.SlugField(required=False, max_length=50)
 
 
-class AvailabilityQuery(serializers.Serializer):
+class AvailabilityQuery(QuerySerializer):
     treatment = serializers.SlugField(max_length=50)
     # `from` is a Python keyword, so the field is declared through the class namespace.
     locals()["from"] = BoundedDateField()
@@ -149,9 +197,9 @@ def slot_data(slot, tz) -> dict:
 
 
 class ClientInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = PlainTextField(max_length=200)
     email = serializers.EmailField(max_length=254)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    phone = PlainTextField(max_length=40, required=False, allow_blank=True)
 
 
 class InjectableInput(serializers.Serializer):
@@ -184,22 +232,28 @@ class BookingInput(serializers.Serializer):
     )
     health = HealthDeclarationInput(required=False)
     acknowledge_warnings = serializers.BooleanField(required=False, default=False)
-    override_reason = serializers.CharField(required=False, max_length=1000, allow_blank=True)
-    notes = serializers.CharField(required=False, max_length=2000, allow_blank=True)
+    override_reason = PlainTextField(
+        required=False, max_length=1000, allow_blank=True, multiline=True
+    )
+    notes = PlainTextField(required=False, max_length=2000, allow_blank=True, multiline=True)
 
 
 class RescheduleInput(serializers.Serializer):
     start = AwareDateTimeField()
-    token = serializers.CharField(required=False, max_length=200)
+    token = PlainTextField(required=False, max_length=200)
     acknowledge_warnings = serializers.BooleanField(required=False, default=False)
-    override_reason = serializers.CharField(
-        required=False, max_length=1000, allow_blank=True, help_text="Staff with permission."
+    override_reason = PlainTextField(
+        required=False,
+        max_length=1000,
+        allow_blank=True,
+        multiline=True,
+        help_text="Staff with permission.",
     )
 
 
 class CancelInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, max_length=1000, allow_blank=True)
-    token = serializers.CharField(required=False, max_length=200)
+    reason = PlainTextField(required=False, max_length=1000, allow_blank=True, multiline=True)
+    token = PlainTextField(required=False, max_length=200)
 
 
 class AppointmentOutput(serializers.Serializer):
@@ -237,8 +291,11 @@ class CancelOutput(serializers.Serializer):
 
 
 class TokenInput(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    username = PlainTextField(max_length=150)
+    # A password is taken exactly as typed: no trimming.
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
 
 
 class TokenOutput(serializers.Serializer):

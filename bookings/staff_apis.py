@@ -18,12 +18,14 @@ from bookings.api_errors import ApiError
 from bookings.apis import (
     ERRORS_400,
     ERRORS_404,
+    ERRORS_429,
     AppointmentCreateApi,
     IsStaff,
     field_error,
     treatment_by_slug,
 )
 from bookings.health import declaration_record, injectable_record
+from bookings.throttles import LookupThrottle
 from clinic.models import Client, Clinic, InjectableRecord, RecordSource
 
 ERRORS_403 = OpenApiResponse(s.ErrorOutput, description="Staff only.")
@@ -50,9 +52,16 @@ def _clinic(slug: str | None) -> Clinic:
 
 
 class ClientListApi(StaffApi):
+    throttle_classes = [LookupThrottle]
+
     @extend_schema(
         parameters=[ss.ClientQuery],
-        responses={200: ss.ClientOutput(many=True), 400: ERRORS_400, 403: ERRORS_403},
+        responses={
+            200: ss.ClientOutput(many=True),
+            400: ERRORS_400,
+            403: ERRORS_403,
+            429: ERRORS_429,
+        },
     )
     def get(self, request):
         query = ss.ClientQuery(data=request.query_params)
@@ -62,7 +71,13 @@ class ClientListApi(StaffApi):
 
     @extend_schema(
         request=ss.ClientCreateInput,
-        responses={201: ss.ClientOutput, 400: ERRORS_400, 403: ERRORS_403, 409: s.ErrorOutput},
+        responses={
+            201: ss.ClientOutput,
+            400: ERRORS_400,
+            403: ERRORS_403,
+            409: s.ErrorOutput,
+            429: ERRORS_429,
+        },
     )
     def post(self, request):
         body = ss.ClientCreateInput(data=request.data)

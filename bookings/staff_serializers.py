@@ -3,7 +3,14 @@ record and eligibility, and the day's appointments with the practitioner's cauti
 
 from rest_framework import serializers
 
-from bookings.serializers import AppointmentOutput, BoundedDateField, appointment_data, local_iso
+from bookings.serializers import (
+    AppointmentOutput,
+    BoundedDateField,
+    PlainTextField,
+    QuerySerializer,
+    appointment_data,
+    local_iso,
+)
 from clinic.models import Condition, FaceArea, InjectableKind
 
 
@@ -15,16 +22,16 @@ class ClientOutput(serializers.Serializer):
     clinic = serializers.CharField(source="clinic.slug")
 
 
-class ClientQuery(serializers.Serializer):
-    q = serializers.CharField(
+class ClientQuery(QuerySerializer):
+    q = PlainTextField(
         required=False, allow_blank=True, max_length=200, help_text="Name, email or phone."
     )
 
 
 class ClientCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = PlainTextField(max_length=200)
     email = serializers.EmailField(max_length=254)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    phone = PlainTextField(max_length=40, required=False, allow_blank=True)
     clinic = serializers.SlugField(
         required=False, max_length=50, help_text="The clinic's slug; optional with one clinic."
     )
@@ -33,8 +40,8 @@ class ClientCreateInput(serializers.Serializer):
 class InjectableCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=InjectableKind.choices)
     date = BoundedDateField()
-    product = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    lot_number = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    product = PlainTextField(max_length=120, required=False, allow_blank=True)
+    lot_number = PlainTextField(max_length=60, required=False, allow_blank=True)
     amount = serializers.DecimalField(
         max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True
     )
@@ -43,8 +50,8 @@ class InjectableCreateInput(serializers.Serializer):
         child=serializers.ChoiceField(choices=FaceArea.choices), required=False, max_length=20
     )
     given_here = serializers.BooleanField(required=False, default=False)
-    given_at = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    given_at = PlainTextField(max_length=200, required=False, allow_blank=True)
+    notes = PlainTextField(max_length=2000, required=False, allow_blank=True, multiline=True)
     corrects = serializers.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, help_text="The record this corrects."
     )
@@ -75,7 +82,7 @@ class InjectableOutput(serializers.Serializer):
 class DeclarationCreateInput(serializers.Serializer):
     condition = serializers.ChoiceField(choices=Condition.choices)
     declared_on = BoundedDateField(required=False)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    notes = PlainTextField(max_length=2000, required=False, allow_blank=True, multiline=True)
 
 
 class DeclarationOutput(serializers.Serializer):
@@ -114,7 +121,7 @@ def flagged_data(appointments) -> list[dict]:
     ]
 
 
-class EligibilityQuery(serializers.Serializer):
+class EligibilityQuery(QuerySerializer):
     treatment = serializers.SlugField(max_length=50)
     date = BoundedDateField(required=False, help_text="Clinic-local date; today if omitted.")
 
@@ -128,7 +135,7 @@ class EligibilityOutput(serializers.Serializer):
     cautions = serializers.ListField(child=serializers.CharField())
 
 
-class DayQuery(serializers.Serializer):
+class DayQuery(QuerySerializer):
     date = BoundedDateField()
     practitioner = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time
 import pytest
 import time_machine
 from django.apps import apps
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -44,6 +45,12 @@ def default_rules() -> None:
     """The clinical rules the data migration seeds. Transactional tests flush the database,
     migration data included, so tests that need the rules put them back (idempotently)."""
     importlib.import_module("clinic.migrations.0003_default_rules").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Every test starts with no requests counted against the API's rate limits."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -23,6 +23,10 @@ def _postgres_url() -> str | None:
     return None
 
 
+# Rate-limit counters in process memory, cleared before each test (tests/conftest.py): tests
+# running side by side must not share counters in one Redis. Tests of the Redis path set it.
+os.environ.setdefault("CACHE_URL", "locmem://")
+
 if not os.environ.get("DATABASE_URL"):
     _url = _postgres_url()
     if _url:

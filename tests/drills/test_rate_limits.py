@@ -1,0 +1,107 @@
+"""Rate limits on booking, token and lookup endpoints, and the lock-out after repeated wrong
+passwords. Limits are counted in the cache; when Redis does not answer, requests pass."""
+
+from django.core.cache import caches
+from rest_framework.test import APIClient
+
+from bookings.models import Appointment
+from tests import factories
+from tests.helpers import assert_error
+
+TOKEN = "/api/v1/auth/token/"
+
+
+def booking(hour: int) -> dict:
+    return {
+        "treatment": "manual-facial-massage",
+        "start": f"2027-03-02T{hour:02d}:00:00+00:00",
+        "client": {"name": "Dana", "email": "dana@example.com"},
+    }
+
+
+def test_bookings_beyond_the_rate_are_429(world, api, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "booking": "3/min"}
+
+    answers = [
+        api.post("/api/v1/appointments/", booking(h), format="json") for h in (9, 10, 11, 12)
+    ]
+
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    assert_error(answers[-1], 429, "throttled")
+    assert Appointment.objects.count() == 3
+
+
+def test_the_limit_is_per_caller(world, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "lookup": "1/min"}
+    first, second = APIClient(REMOTE_ADDR="192.0.2.1"), APIClient(REMOTE_ADDR="192.0.2.2")
+
+    assert first.get("/api/v1/appointments/NOSUCHREF/").status_code == 404
+    assert first.get("/api/v1/appointments/NOSUCHREF/").status_code == 429
+    assert second.get("/api/v1/appointments/NOSUCHREF/").status_code == 404
+
+
+def test_a_limit_set_to_off_is_off(world, api, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "search": None}
+
+    for _ in range(5):
+        response = api.get(
+            "/api/v1/availability/",
+            {"treatment": "manual-facial-massage", "from": "2027-03-02", "to": "2027-03-02"},
+        )
+        assert response.status_code == 200
+
+
+def test_with_the_cache_down_bookings_still_succeed(world, api, settings):
+    # A Redis that refuses connections: nothing listens on port 1.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "booking": "1/min"}
+
+    answers = [api.post("/api/v1/appointments/", booking(h), format="json") for h in (9, 10)]
+
+    assert [a.status_code for a in answers] == [201, 201]
+    caches["default"].close()
+
+
+def test_five_wrong_passwords_lock_the_account_out_of_the_token_endpoint(world, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token": None}
+    factories.StaffFactory(username="desk")  # password: pw-for-tests-1
+    api = APIClient()
+
+    wrong = [
+        api.post(TOKEN, {"username": "desk", "password": "guess"}, format="json") for _ in range(5)
+    ]
+    right = api.post(TOKEN, {"username": "desk", "password": "pw-for-tests-1"}, format="json")
+
+    assert {w.status_code for w in wrong[:4]} == {400}
+    assert_error(right, 429, "too_many_attempts")
+    assert "token" not in right.json()
+
+
+def test_the_lock_out_is_for_that_account_only(world, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token": None}
+    factories.StaffFactory(username="desk")
+    factories.StaffFactory(username="manager")
+    api = APIClient()
+    for _ in range(5):
+        api.post(TOKEN, {"username": "desk", "password": "guess"}, format="json")
+
+    response = api.post(TOKEN, {"username": "manager", "password": "pw-for-tests-1"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["token"]
+
+
+def test_the_admin_login_locks_out_too(world, client):
+    factories.StaffFactory(username="desk")
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "desk", "password": "guess"})
+
+    response = client.post("/admin/login/", {"username": "desk", "password": "pw-for-tests-1"})
+
+    assert response.status_code == 429

@@ -4,13 +4,18 @@ DRF's own exceptions, the booking refusals of bookings.errors and Django's 404 a
 in this shape with the status API.md gives them.
 """
 
+import logging
+
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from bookings.errors import BookingError
+
+log = logging.getLogger(__name__)
 
 CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -59,6 +64,19 @@ def _flatten(detail) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, BookingError):
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away mid-request (a restart, a dropped connection). The request's
+        # transaction did not commit, so nothing is half-written; say so and when to retry.
+        log.error("Database unavailable during %s", context["request"].path, exc_info=exc)
+        return Response(
+            {
+                "code": "database_unavailable",
+                "detail": "We could not reach our diary just now and nothing was saved. Please "
+                "try again in a moment; with the same Idempotency-Key a retry cannot book twice.",
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from aftercare import planning
 from bookings.errors import InvalidTransition, TooLateToCancel
 from bookings.models import (
     ACTIVE_STATUSES,
@@ -164,6 +165,7 @@ def appointment_book(
             channel=channel,
             warnings=outcome.warnings,
         )
+        planning.on_booked(appointment)
         return appointment
 
     appointment = claim_first(request, candidates, write)
@@ -228,6 +230,7 @@ def appointment_cancel(
             from_start=appointment.start,
             reason=reason,
         )
+        planning.on_cancelled(appointment)
     return appointment
 
 
@@ -303,6 +306,7 @@ def appointment_reschedule(
             from_status=locked.status,
             from_start=previous_start,
         )
+        planning.on_rescheduled(locked)
         return locked
 
     moved = claim_first(request, candidates, write)
@@ -332,6 +336,7 @@ def _finish(appointment, *, to_status, action, by, now) -> Appointment:
             from_status=previous,
             from_start=appointment.start,
         )
+        planning.on_finished(appointment)
     return appointment
 
 

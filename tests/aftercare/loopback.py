@@ -94,18 +94,21 @@ class Process:
         return self.log.read_text(errors="replace")
 
     def stop(self, timeout: float = 20) -> None:
-        if self.popen.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
+        """SIGTERM to the leader (Celery then shuts its pool and beat down itself), then
+        SIGKILL to whatever is left of the group."""
+        try:
+            if self.popen.poll() is None:
+                self.popen.terminate()
+                try:
+                    self.popen.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
             try:
-                os.killpg(self.popen.pid, sig)
+                os.killpg(self.popen.pid, signal.SIGKILL)
             except ProcessLookupError:
-                return
-            try:
-                self.popen.wait(timeout=wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+                pass
+            self.popen.wait(timeout=5)
 
 
 class RedisServer:
@@ -135,8 +138,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process:
-            self.process.stop(timeout=10)
-            wait_until(lambda: not self.ping(), timeout=10, what="redis-server to stop")
+            self.process.stop(timeout=10)  # returns once the process has exited
 
     def queue_length(self) -> int:
         return self.client().llen("celery")
@@ -161,11 +163,22 @@ class CeleryWorker:
 
         wait_until(ready, timeout=timeout, what=f"worker {self.name} to be ready", interval=0.2)
 
-    def sends(self) -> int:
-        """Send tasks this worker ran to the end, from its log."""
+    def mark(self) -> int:
+        """A place in the log; the counts below read from there on."""
+        return len(self.process.output())
+
+    def _succeeded(self, task: str, since: int) -> list[str]:
+        lines = self.process.output()[since:].splitlines()
+        return [line for line in lines if f"Task {task}[" in line and " succeeded " in line]
+
+    def sends(self, since: int = 0) -> int:
+        """Send tasks this worker ran to the end."""
+        return len(self._succeeded("aftercare.send", since))
+
+    def claims(self, since: int = 0) -> int:
+        """Messages this worker's dispatch tasks claimed (each logs how many it returned)."""
         return sum(
-            "Task aftercare.send[" in line and "succeeded" in line
-            for line in self.process.output().splitlines()
+            int(line.rsplit(":", 1)[1]) for line in self._succeeded("aftercare.dispatch", since)
         )
 
     def stop(self) -> None:

@@ -3,32 +3,29 @@ ones, and the editable words of each kind of message."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseBadRequest
 from django.utils.html import format_html_join
 
 from aftercare import services
 from aftercare.models import Message, MessageTemplate, Status
 from aftercare.rendering import TemplateRefused, compile_template
+from bookings.admin import ReadOnlyInline, local_time
 
 
-def local_time(value, clinic) -> str:
-    return f"{value.astimezone(clinic.tzinfo):%a %d %b %Y %H:%M}" if value else "-"
+class RefuseNulMixin:
+    """PostgreSQL refuses text with a NUL byte, and the admin hands list filter values to the
+    database as they come: answer such a query with a 400, not a 500."""
 
-
-class ReadOnlyMixin:
-    """Messages change only through planning and delivery; staff read and retry."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def changelist_view(self, request, extra_context=None):
+        if any("\x00" in key + value for key, value in request.GET.items()):
+            return HttpResponseBadRequest("Query parameters may not contain NUL characters.")
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class MessageAdmin(RefuseNulMixin, admin.ModelAdmin):
+    """Messages change only through planning and delivery; staff read them and retry."""
+
     list_display = ("kind", "client", "clinic", "due", "status", "attempts", "error", "sent")
     list_filter = ("status", "kind", "clinic")
     list_select_related = ("client", "clinic")
@@ -49,6 +46,15 @@ class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "data",
     )
     readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def has_retry_permission(self, request):
         return request.user.has_perm("aftercare.change_message")
@@ -76,16 +82,14 @@ class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
             )
 
 
-class MessageInline(ReadOnlyMixin, admin.TabularInline):
+class MessageInline(ReadOnlyInline):
     """A client's messages, newest first: for the client's admin page."""
 
     model = Message
     fields = ("kind", "due", "status", "attempts", "last_error", "sent")
     readonly_fields = fields
     ordering = ("-due_at",)
-    extra = 0
     show_change_link = True
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("clinic")
@@ -131,7 +135,7 @@ class MessageTemplateForm(forms.ModelForm):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(RefuseNulMixin, admin.ModelAdmin):
     form = MessageTemplateForm
     list_display = ("kind", "treatment", "subject", "updated_at")
     list_filter = ("kind", "treatment__clinic")

@@ -98,30 +98,25 @@ def _plan_visit(appointment: Appointment, *, revision: int, now: datetime) -> No
     """The confirmation now (with the .ics) and the reminder before the visit. `revision`
     counts the reschedules: each new time gets its own confirmation and reminder."""
     suffix = (revision,) if revision else ()
-    planned_for = {"start": appointment.start.isoformat(), "sequence": revision}
-    messages = [
-        _for_appointment(
-            appointment,
-            Kind.CONFIRMATION,
-            due_at=now,
-            key=appointment_key(appointment, Kind.CONFIRMATION, *suffix),
-            data=planned_for,
-        )
-    ]
+    due = {Kind.CONFIRMATION: now}
     remind_at = reminder_due(
         start=appointment.start, hours_before=appointment.clinic.reminder_hours_before
     )
     if remind_at is not None and remind_at > now:  # booked at short notice: no reminder
-        messages.append(
+        due[Kind.REMINDER] = remind_at
+    planned_for = {"start": appointment.start.isoformat(), "sequence": revision}
+    save_new(
+        [
             _for_appointment(
                 appointment,
-                Kind.REMINDER,
-                due_at=remind_at,
-                key=appointment_key(appointment, Kind.REMINDER, *suffix),
+                kind,
+                due_at=at,
+                key=appointment_key(appointment, kind, *suffix),
                 data=planned_for,
             )
-        )
-    save_new(messages)
+            for kind, at in due.items()
+        ]
+    )
 
 
 # -- the hooks bookings/services.py calls -------------------------------------------------------

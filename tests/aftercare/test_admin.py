@@ -99,3 +99,18 @@ def test_the_inline_shows_a_client_s_messages_in_clinic_time(manager, failed, mo
     assert response.status_code == 200
     assert b"Mailbox busy" in response.content
     assert b"Mon 01 Mar 2027 09:00" in response.content  # 08:00 UTC
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/aftercare/message/?status=%00",
+        "/admin/aftercare/message/?q=%00",
+        "/admin/aftercare/messagetemplate/?kind=%00",
+        "/admin/aftercare/message/?due_at__gte=x",
+        "/admin/aftercare/message/%00/change/",
+        "/admin/aftercare/message/99999/change/",
+    ],
+)
+def test_odd_queries_never_give_a_500(manager, url):
+    assert manager.get(url).status_code in (200, 302, 400)

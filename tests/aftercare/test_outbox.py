@@ -33,6 +33,24 @@ def make_messages(count: int, *, due_at=NOW, **fields) -> list[Message]:
     )
 
 
+def run_together(target, *, threads: int) -> None:
+    """`target` in `threads` threads started at once, each with its own connection."""
+    start = threading.Barrier(threads)
+
+    def run():
+        try:
+            start.wait(timeout=10)
+            target()
+        finally:
+            connection.close()
+
+    running = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join(timeout=60)
+
+
 def test_it_claims_what_is_due_and_queues_it_after_commit(db, django_capture_on_commit_callbacks):
     due = make_messages(2)
     later = make_messages(1, due_at=NOW + timedelta(minutes=1))
@@ -95,21 +113,12 @@ def test_concurrent_dispatchers_never_claim_one_row_twice(settings):
     settings.AFTERCARE_MAX_IN_FLIGHT = 1000
     make_messages(300)
     claims: list[list[int]] = []
-    start = threading.Barrier(4)
 
     def dispatcher():
-        try:
-            start.wait(timeout=10)
-            while batch := claim_due(send=lambda pk: None, now=NOW):
-                claims.append(batch)
-        finally:
-            connection.close()
+        while batch := claim_due(send=lambda pk: None, now=NOW):
+            claims.append(batch)
 
-    threads = [threading.Thread(target=dispatcher) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(dispatcher, threads=4)
 
     claimed = [pk for batch in claims for pk in batch]
     assert sorted(claimed) == sorted(Message.objects.values_list("pk", flat=True))
@@ -122,20 +131,10 @@ def test_two_tasks_for_one_message_send_it_once(inbox):
     """A redelivered task (or one queued again after a sweep) racing the first one."""
     messages = make_messages(20, status=Status.SENDING, claimed_at=NOW)
     outcomes = []
-    start = threading.Barrier(2)
 
-    def worker():
-        try:
-            start.wait(timeout=10)
-            outcomes.extend(message_send(message_id=m.pk) for m in messages)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(
+        lambda: outcomes.extend(message_send(message_id=m.pk) for m in messages), threads=2
+    )
 
     assert outcomes.count(Status.SENT) == 40  # each saw it sent: by itself or the other
     assert inbox.outbox_counts() == {m.pk: 1 for m in messages}

@@ -25,9 +25,10 @@ logger = logging.getLogger(__name__)
 def claim_due(*, send: Callable[[int], object], now: datetime | None = None) -> list[int]:
     """Claim what is due, oldest first, and queue `send(id)` for each after commit.
 
-    At most AFTERCARE_MAX_IN_FLIGHT messages are claimed but unsent at a time, so a backlog
-    (a night of downtime) waits in the table, not in the broker, and no claim grows stale
-    merely by queueing behind thousands of others.
+    About AFTERCARE_MAX_IN_FLIGHT messages at most are claimed but unsent at a time (two
+    dispatchers counting at once may each fill the room), so a backlog (a night of downtime)
+    waits in the table, not in the broker, and no claim grows stale merely by queueing
+    behind thousands of others.
     """
     now = now or timezone.now()
     limit = settings.AFTERCARE_MAX_IN_FLIGHT

@@ -1,1 +1,136 @@
-"""The aftercare outbox lives here (issue 4)."""
+"""The outbox of client emails, and the content staff edit for each kind of message.
+
+A Message row is written in the same transaction as the booking change that causes it
+(aftercare/planning.py) and moves PENDING -> SENDING (claimed by the dispatcher) -> SENT, or
+back to PENDING with a later due time after a transient failure, FAILED after too many tries,
+CANCELLED when it is no longer wanted. Nothing about a message lives only in Redis.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from clinic.models import Client, Clinic, Treatment
+
+
+class Kind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    REMINDER = "reminder", "Reminder"
+    AFTERCARE = "aftercare", "Aftercare instructions"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    REBOOK = "rebook", "Time to book again"
+    ELIGIBLE = "eligible", "You can book again from..."
+    FLAGGED = "flagged", "Appointment flagged (to the clinic)"
+
+
+# Courtesy emails a client may turn off with the link in their footer. Confirmations,
+# reminders and the notice they asked for keep coming: they are about their own bookings.
+NON_ESSENTIAL = frozenset({Kind.AFTERCARE, Kind.FOLLOW_UP, Kind.REBOOK})
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+
+
+class Message(models.Model):
+    key = models.CharField(
+        max_length=120,
+        unique=True,
+        help_text="What caused the message, e.g. appointment:12:reminder: planning the same "
+        "thing twice finds this row instead of adding a second one.",
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="messages")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="messages")
+    appointment = models.ForeignKey(
+        "bookings.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    treatment = models.ForeignKey(
+        Treatment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a dispatcher last handed it to a worker."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(
+        default=dict, blank=True, help_text="Plain facts for the text (dates, counts, reason)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-due_at", "-pk"]
+        indexes = [
+            # The dispatcher's question, asked every few seconds: what is due now?
+            models.Index(
+                fields=["due_at"], condition=Q(status="pending"), name="message_pending_due"
+            ),
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="sending"), name="message_sending"
+            ),
+            models.Index(fields=["client", "due_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.client.name} ({self.get_status_display()})"
+
+    @property
+    def is_essential(self) -> bool:
+        return self.kind not in NON_ESSENTIAL
+
+
+class MessageTemplate(models.Model):
+    """The words of one kind of message, for one treatment or (treatment empty) for all.
+
+    Written in Django template syntax and rendered in a sandbox (aftercare/rendering.py):
+    only plain facts are available, never records from the database.
+    """
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    treatment = models.ForeignKey(
+        Treatment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="message_templates",
+        help_text="Empty: used for every treatment that has no template of its own.",
+    )
+    subject = models.CharField(max_length=200)
+    text = models.TextField(help_text="The plain-text email.")
+    html = models.TextField(
+        blank=True,
+        help_text="Optional HTML body. Empty: the plain text is sent as HTML paragraphs.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "treatment__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(treatment__isnull=True), name="template_default_once"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "treatment"],
+                condition=Q(treatment__isnull=False),
+                name="template_treatment_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.treatment or 'all treatments'}"

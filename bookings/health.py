@@ -11,6 +11,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from aftercare import planning
 from bookings import eligibility, rules
 from bookings.models import Appointment, AppointmentChange, Channel, Status, acting_user
 from clinic.models import Client, HealthDeclaration, InjectableRecord, RecordSource
@@ -140,7 +141,8 @@ def appointments_recheck(
 ) -> list[Appointment]:
     """Evaluate the client's upcoming confirmed appointments against their record as it is
     now. Each one a rule now refuses is flagged for staff (with a line in its history); a
-    flag that no longer applies (after a correction) is cleared. Returns those newly flagged.
+    flag that no longer applies (after a correction) is cleared; the clinic is emailed about
+    each new flag (through the outbox). Returns those newly flagged.
     """
     upcoming = list(
         Appointment.objects.select_for_update(of=("self",))
@@ -184,6 +186,7 @@ def appointments_recheck(
                 reason=flag,
                 details={"earliest_date": _iso(decision.earliest_date)},
             )
+            planning.plan_flagged_appointment(appointment=appointment, reason=flag)
     return flagged
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from aftercare import planning
 from bookings import eligibility, rules
 from bookings.errors import (
     Contraindicated,
@@ -260,6 +261,7 @@ def appointment_book(
             warnings=outcome.warnings,
             overridden=outcome.overridden,
         )
+        planning.on_booked(appointment)
         if health is not None and health.declares_anything:
             declared_store(client=client, health=health, by=by, reference=appointment.reference)
             appointments_recheck(client=client, by=by, exclude_id=appointment.pk)
@@ -328,6 +330,7 @@ def appointment_cancel(
             from_start=appointment.start,
             reason=reason,
         )
+        planning.on_cancelled(appointment)
     return appointment
 
 
@@ -420,6 +423,7 @@ def appointment_reschedule(
             warnings=outcome.warnings,
             overridden=outcome.overridden,
         )
+        planning.on_rescheduled(locked)
         return locked
 
     moved = claim_first(request, candidates, write)
@@ -450,6 +454,7 @@ def _finish(appointment, *, to_status, action, by, now) -> Appointment:
             from_status=previous,
             from_start=appointment.start,
         )
+        planning.on_finished(appointment)
     return appointment
 
 

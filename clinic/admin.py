@@ -299,6 +299,13 @@ class ClientAdmin(ClinicTimeMixin, admin.ModelAdmin):
     readonly_fields = ("created_at",)
     fields = ("clinic", "name", "email", "phone", "user", "created_at")
     inlines = (ClientInjectableInline, ClientDeclarationInline, ClientAppointmentInline)
+
+    def get_inlines(self, request, obj):
+        # Imported here: aftercare's admin builds on the bookings admin, which imports this one.
+        from aftercare.admin import MessageInline
+
+        return (*self.inlines, MessageInline)
+
     # Tens of thousands of rows: skip the second, unfiltered COUNT on every list page.
     show_full_result_count = False
 

@@ -56,6 +56,9 @@ class Clinic(models.Model):
     cancellation_window_hours = models.PositiveIntegerField(
         default=24, help_text="Clients cannot cancel or move a booking this close to its start."
     )
+    reminder_hours_before = models.PositiveSmallIntegerField(
+        default=24, help_text="The reminder email goes this many hours before the appointment."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -158,6 +161,17 @@ class Treatment(models.Model):
     )
     active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the menu.")
+    rebook_after_days = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Remind the client to book again this many days after a session, unless "
+        "they already have one booked. 0: no reminder.",
+    )
+    course_sessions = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Sessions in a recommended course (often 10); the rebooking reminder says "
+        "how many are left. 1: not sold as a course.",
+    )
 
     class Meta:
         ordering = ["clinic", "position", "name"]
@@ -244,6 +258,12 @@ class Client(models.Model):
     email = models.EmailField(max_length=254)
     phone = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    unsubscribed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the client asked for no aftercare or rebooking emails. Confirmations "
+        "and reminders still go.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -31,14 +31,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -220,6 +223,19 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clinic <bookings@clinic.localhost>")
+# Where links in emails point (the unsubscribe page).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# Aftercare outbox (aftercare/outbox.py, delivery.py; beat schedule in clinic/celery.py).
+AFTERCARE_DISPATCH_SECONDS = env_int("AFTERCARE_DISPATCH_SECONDS", 5, minimum=1)
+AFTERCARE_SWEEP_SECONDS = env_int("AFTERCARE_SWEEP_SECONDS", 60, minimum=1)
+# A claim older than this whose send never finished is given back to the dispatcher.
+# Keep it well above the send task's hard time limit (45 s).
+AFTERCARE_CLAIM_TIMEOUT = env_int("AFTERCARE_CLAIM_TIMEOUT", 600, minimum=1)
+AFTERCARE_MAX_IN_FLIGHT = env_int("AFTERCARE_MAX_IN_FLIGHT", 100, minimum=1)
+AFTERCARE_MAX_ATTEMPTS = env_int("AFTERCARE_MAX_ATTEMPTS", 5, minimum=1)
+# The first retry waits this long, each next one twice as long (capped at 6 hours).
+AFTERCARE_RETRY_SECONDS = env_int("AFTERCARE_RETRY_SECONDS", 60, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

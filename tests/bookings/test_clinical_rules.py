@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from aftercare.models import Kind, Message
 from bookings.models import Appointment, AppointmentChange
 from clinic.models import (
     HealthDeclaration,
@@ -545,6 +546,8 @@ def test_recording_filler_flags_the_appointment_it_now_breaks(world, desk, olivi
     assert flag.details == {"earliest_date": "2027-03-15"}
     listed = logged_in(desk).get(APPOINTMENTS, {"date": DAY}).json()
     assert listed[0]["flag"] == upcoming.eligibility_flag
+    notice = Message.objects.get(kind=Kind.FLAGGED)
+    assert (notice.appointment, notice.data["reason"]) == (upcoming, upcoming.eligibility_flag)
 
 
 def test_an_old_injection_flags_nothing(world, desk, olivia, upcoming):

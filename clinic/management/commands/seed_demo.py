@@ -197,6 +197,18 @@ TREATMENTS = [
 ]
 
 ALL_TREATMENTS = [t["slug"] for t in TREATMENTS]
+
+# For the rebooking reminder: days until the next session, and sessions in a course (1: none).
+# Results build up, so the intensive and device treatments are sold as weekly courses of 10.
+REBOOKING = {
+    "manual-facial-massage": (28, 1),
+    "lymphatic-drainage": (14, 1),
+    "gua-sha": (28, 1),
+    "sculpting-massage": (7, 10),
+    "tmj-release": (21, 1),
+    "microcurrent-toning": (7, 10),
+    "led-light-therapy": (7, 10),
+}
 WEEKDAYS_MON_FRI = [Weekday(day) for day in range(Weekday.SATURDAY)]
 
 PRACTITIONERS = [
@@ -401,6 +413,7 @@ class Command(BaseCommand):
         for position, spec in enumerate(TREATMENTS, start=1):
             values = {k: v for k, v in spec.items() if k not in ("slug", "kinds")}
             values.update(clinic=clinic, position=position, active=True)
+            values["rebook_after_days"], values["course_sessions"] = REBOOKING[spec["slug"]]
             treatment = self._upsert(Treatment, {"slug": spec["slug"]}, values)
             treatment.required_resource_kinds.set([kinds[k] for k in spec["kinds"]])
             treatments[spec["slug"]] = treatment

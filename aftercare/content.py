@@ -1,0 +1,231 @@
+"""What the emails say by default, from the domain facts of shared/DESIGN.md.
+
+DEFAULTS seeds the editable templates (migration 0002) and stands in for one a clinic
+deleted. Care notes are chosen per treatment (its category, then words in its slug) and
+reach every template as {{ notes.before }} and {{ notes.after }}.
+"""
+
+from dataclasses import dataclass
+
+from aftercare.models import Kind
+
+# Results build over a course: said wherever the client might book the next session.
+CUMULATIVE = (
+    "Results are cumulative: most clients see the best results over a course of about "
+    "10 sessions, weekly at first."
+)
+
+INJECTABLES_CAUTION = (
+    "If you have had dermal filler or Botox in the last four weeks, or have one planned before "
+    "your appointment, please tell us: massage too soon after injections can move filler or "
+    "spread Botox, so we wait at least two weeks, ideally four."
+)
+
+
+@dataclass(frozen=True)
+class CareNotes:
+    before: str = ""
+    after: str = ""
+
+
+FACIAL_MASSAGE = CareNotes(
+    before=INJECTABLES_CAUTION,
+    after=(
+        "Your skin may look a little pink for an hour or so: that is fresh circulation. For the "
+        "rest of the day, skip heavy make-up and exfoliating acids, drink water, and avoid "
+        "saunas and hard exercise until tomorrow. Before your next facial massage, leave at "
+        "least two weeks (ideally four) after any dermal filler or Botox, and tell us about it."
+    ),
+)
+
+NOTES_BY_CATEGORY = {
+    "facial_massage": FACIAL_MASSAGE,
+    "microcurrent": CareNotes(
+        before=(
+            "Microcurrent is not suitable if you have a pacemaker or any other implanted "
+            "electronic device, are pregnant or have epilepsy: please tell us before your "
+            "appointment if any of these applies. Come with a clean face or light make-up; "
+            "we use oil-free gels only, as oils block the current. " + INJECTABLES_CAUTION
+        ),
+        after=(
+            "Keep to oil-free products for the rest of the day. If you use a home microcurrent "
+            "device, five minutes a day after moisturising is enough, always with an oil-free "
+            "conducting gel. Drink water: hydrated skin conducts better and responds more. "
+            "Leave at least two weeks (ideally four) after any dermal filler or Botox before "
+            "your next session."
+        ),
+    ),
+    "light_therapy": CareNotes(
+        before=(
+            "Please tell us if you are sensitive to light, take photosensitising medication "
+            "or have a history of epilepsy."
+        ),
+        after=(
+            "There is no downtime. Use a broad-spectrum SPF every day, and avoid retinoids and "
+            "exfoliating acids tonight. LED works best as a regular routine."
+        ),
+    ),
+}
+
+# Treatments within a category whose care differs: matched on a word in the slug.
+NOTES_BY_SLUG_WORD = {
+    "lymphatic": CareNotes(
+        before=INJECTABLES_CAUTION,
+        after=(
+            "Drink plenty of water today and tomorrow: it helps your body clear the fluid the "
+            "massage has moved, and you may need the bathroom more often than usual. Go easy on "
+            "salt and alcohol for a day so the puffiness does not return straight away. Leave at "
+            "least two weeks (ideally four) after any dermal filler or Botox before your next "
+            "facial massage."
+        ),
+    ),
+    "gua-sha": CareNotes(
+        before=INJECTABLES_CAUTION,
+        after=(
+            "Mild pinkness fades within an hour. Keep up the short home routine your "
+            "practitioner showed you: always on clean skin with a facial oil, light pressure, "
+            "strokes outwards and upwards, and never over fresh filler or Botox (wait at least "
+            "two weeks, ideally four)."
+        ),
+    ),
+    "sculpting": CareNotes(
+        before=INJECTABLES_CAUTION,
+        after=(
+            "The jaw and cheeks may feel tender for a day or two, as after exercise. Drink water "
+            "and skip heavy make-up today. This is our deepest massage: wait at least four weeks "
+            "after dermal filler or Botox before the next session."
+        ),
+    ),
+    "tmj": CareNotes(
+        before=INJECTABLES_CAUTION,
+        after=(
+            "Your jaw may feel loose or a little tender tomorrow. A warm compress and the gentle "
+            "stretches your practitioner showed you help; notice when you clench during the day. "
+            "If you grind your teeth at night, talk to your dentist about a guard."
+        ),
+    ),
+}
+
+
+def care_notes(*, category: str, slug: str) -> CareNotes:
+    for word, notes in NOTES_BY_SLUG_WORD.items():
+        if word in slug:
+            return notes
+    return NOTES_BY_CATEGORY.get(category, FACIAL_MASSAGE)
+
+
+SIGNATURE = """
+{{ clinic.name }}{% if clinic.phone %}
+{{ clinic.phone }}{% endif %}{% if clinic.address %}
+{{ clinic.address }}{% endif %}"""
+
+WHEN = '{{ appointment.start|date:"l j F Y" }} at {{ appointment.start|time:"H:i" }}'
+
+
+def _text(source: str) -> str:
+    """Fill the shared pieces into a default text (plain strings keep the braces readable)."""
+    return (
+        source.replace("[WHEN]", WHEN)
+        .replace("[CUMULATIVE]", CUMULATIVE)
+        .replace("[SIGNATURE]", SIGNATURE)
+    )
+
+
+# (subject, text) per kind; the HTML part is the text in paragraphs unless staff write one.
+DEFAULTS: dict[str, tuple[str, str]] = {
+    Kind.CONFIRMATION: (
+        'Booked: {{ treatment.name }} on {{ appointment.start|date:"D j M" }} at '
+        '{{ appointment.start|time:"H:i" }}',
+        _text(
+            """Dear {{ client.first_name }},
+
+Your {{ treatment.name }} with {{ appointment.practitioner }} is booked for [WHEN] \
+({{ treatment.duration_minutes }} minutes). Your reference is {{ appointment.reference }}; the \
+attached calendar file puts it in your diary.
+
+{{ notes.before }}
+
+To change or cancel, please give us at least {{ clinic.cancellation_window_hours }} hours' notice.
+[SIGNATURE]"""
+        ),
+    ),
+    Kind.REMINDER: (
+        'Reminder: {{ treatment.name }} {{ appointment.start|date:"l" }} at '
+        '{{ appointment.start|time:"H:i" }}',
+        _text(
+            """Dear {{ client.first_name }},
+
+A reminder of your {{ treatment.name }} with {{ appointment.practitioner }} on [WHEN] \
+(reference {{ appointment.reference }}).
+
+{{ notes.before }}
+
+If you cannot come, please let us know as soon as you can.
+[SIGNATURE]"""
+        ),
+    ),
+    Kind.AFTERCARE: (
+        "Caring for your skin after your {{ treatment.name }}",
+        _text(
+            """Dear {{ client.first_name }},
+
+Thank you for coming in today. A few notes to make the most of your {{ treatment.name }}:
+
+{{ notes.after }}
+
+[CUMULATIVE]
+[SIGNATURE]"""
+        ),
+    ),
+    Kind.FOLLOW_UP: (
+        "How is your skin after your {{ treatment.name }}?",
+        _text(
+            """Dear {{ client.first_name }},
+
+It is two days since your {{ treatment.name }}. How does your skin feel? If anything worries \
+you (redness that has not settled, swelling, tenderness), reply to this email or call us and \
+your practitioner will get back to you.
+
+[CUMULATIVE]
+[SIGNATURE]"""
+        ),
+    ),
+    Kind.REBOOK: (
+        "Time for your next {{ treatment.name }}?",
+        _text(
+            """Dear {{ client.first_name }},
+
+It has been {{ days_since }} days since your last {{ treatment.name }}.\
+{% if course %}{% if course.left %} You have had {{ course.done }} of the {{ course.sessions }} \
+sessions of your course: {{ course.left }} to go.{% else %} You have completed your course of \
+{{ course.sessions }} sessions; a monthly session keeps the results.{% endif %}{% endif %}
+
+[CUMULATIVE] Book online or call us to choose a time.
+[SIGNATURE]"""
+        ),
+    ),
+    Kind.ELIGIBLE: (
+        'You can book your {{ treatment.name }} from {{ eligible_on|date:"j F" }}',
+        _text(
+            """Dear {{ client.first_name }},
+
+You asked us to tell you when you could book again: from {{ eligible_on|date:"l j F Y" }} your \
+{{ treatment.name }} is safe after your recent injections. Book online or call us to choose a \
+time.
+[SIGNATURE]"""
+        ),
+    ),
+    Kind.FLAGGED: (
+        "Check appointment {{ appointment.reference }}: {{ client.name }}",
+        _text(
+            """A health record added after booking means this appointment now breaks a clinical \
+rule. Please contact the client before the appointment.
+
+Appointment: {{ appointment.reference }}, {{ treatment.name }} with \
+{{ appointment.practitioner }}, [WHEN]
+Client: {{ client.name }}, {{ client.phone }}, {{ client.email }}
+Reason: {{ reason }}
+"""
+        ),
+    ),
+}

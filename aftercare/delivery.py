@@ -1,0 +1,219 @@
+"""Send one claimed message: check it is still wanted, render it, send it, record the outcome.
+
+Everything happens under the message's row lock, held until the outcome is committed: a
+second task for the same message (a redelivery, a claim released as stale) waits, then
+finds the row no longer SENDING and does nothing. Failures are counted in the row and
+retried through the outbox with exponential backoff, never through Celery's own retry
+(whose countdown would live only in Redis).
+"""
+
+import logging
+import smtplib
+from datetime import date, datetime, timedelta
+from email.utils import formataddr, parseaddr
+
+import icalendar
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+
+from aftercare import planning, services
+from aftercare.content import DEFAULTS, care_notes
+from aftercare.models import Kind, Message, MessageTemplate, Status
+from aftercare.rendering import Rendered, TemplateRefused, render_email
+
+logger = logging.getLogger(__name__)
+
+RETRY_CAP = timedelta(hours=6)
+
+
+class NoRecipient(ValueError):
+    pass
+
+
+def message_send(*, message_id: int, now: datetime | None = None) -> str:
+    """Send message `message_id` if it is still SENDING. Returns the status it ends in."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("clinic", "client", "treatment", "appointment__practitioner")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.status != Status.SENDING:
+            return message.status if message else "missing"  # done by an earlier delivery
+        reason = planning.reason_not_to_send(message, now=now)
+        if reason:
+            message.status, message.last_error = Status.CANCELLED, reason
+        else:
+            try:
+                compose(message).send()
+            except Exception as error:  # every failure is counted, then retried or failed
+                _record_failure(message, error, now=now)
+            else:
+                message.status, message.sent_at = Status.SENT, timezone.now()
+                message.attempts += 1
+        message.save(update_fields=["status", "attempts", "last_error", "sent_at", "due_at"])
+        return message.status
+
+
+def _is_permanent(error: Exception) -> bool:
+    """Errors that another try cannot fix. SMTP 4xx codes, timeouts and dropped connections
+    are transient; 5xx refusals, a missing address or a broken template are not."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return isinstance(error, NoRecipient | TemplateRefused)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4, 8... times AFTERCARE_RETRY_SECONDS after the n-th failed attempt, capped."""
+    return min(timedelta(seconds=settings.AFTERCARE_RETRY_SECONDS * 2 ** (attempts - 1)), RETRY_CAP)
+
+
+def _record_failure(message: Message, error: Exception, *, now: datetime) -> None:
+    message.attempts += 1
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if _is_permanent(error) or message.attempts >= settings.AFTERCARE_MAX_ATTEMPTS:
+        message.status = Status.FAILED
+        logger.error("Message %s failed for good: %s", message.pk, message.last_error)
+    else:
+        message.status = Status.PENDING
+        message.due_at = now + retry_delay(message.attempts)
+        logger.warning("Message %s attempt %s failed: %s", message.pk, message.attempts, error)
+
+
+# -- composing ---------------------------------------------------------------------------------
+
+
+def recipient(message: Message) -> str:
+    address = message.clinic.email if message.kind == Kind.FLAGGED else message.client.email
+    if not address:
+        raise NoRecipient(
+            "The clinic has no email address for notices."
+            if message.kind == Kind.FLAGGED
+            else "The client has no email address."
+        )
+    return address
+
+
+def context(message: Message) -> dict:
+    """Plain facts for the template: strings, numbers and dates, never model instances."""
+    clinic, client, treatment = message.clinic, message.client, message.treatment
+    data = dict(message.data)
+    if data.get("eligible_on"):
+        data["eligible_on"] = date.fromisoformat(data["eligible_on"])
+    notes = care_notes(category=treatment.category, slug=treatment.slug) if treatment else None
+    appointment = message.appointment
+    return {
+        **data,
+        "client": {
+            "name": client.name,
+            "first_name": client.name.split()[0] if client.name.split() else client.name,
+            "email": client.email,
+            "phone": client.phone,
+        },
+        "clinic": {
+            "name": clinic.name,
+            "phone": clinic.phone,
+            "email": clinic.email,
+            "address": clinic.address,
+            "cancellation_window_hours": clinic.cancellation_window_hours,
+        },
+        "treatment": {"name": treatment.name, "duration_minutes": treatment.duration_minutes}
+        if treatment
+        else {},
+        "notes": {"before": notes.before, "after": notes.after} if notes else {},
+        "appointment": {
+            "reference": appointment.reference,
+            "start": appointment.start,
+            "end": appointment.end,
+            "practitioner": appointment.practitioner.name,
+        }
+        if appointment
+        else {},
+    }
+
+
+def render(message: Message) -> Rendered:
+    """The treatment's own template, else the clinic-wide one, else the built-in words. A
+    stored template that no longer compiles falls back to the built-in words."""
+    template = (
+        MessageTemplate.objects.filter(kind=message.kind, treatment_id=message.treatment_id).first()
+        or MessageTemplate.objects.filter(kind=message.kind, treatment=None).first()
+    )
+    footer = {"clinic_name": message.clinic.name}
+    if not message.is_essential:
+        footer["unsubscribe_url"] = services.unsubscribe_url(message.client)
+    facts = context(message)
+    # Dates and times in the template are shown in the clinic's zone.
+    with timezone.override(message.clinic.tzinfo):
+        if template is not None:
+            try:
+                return render_email(
+                    subject=template.subject,
+                    text=template.text,
+                    html=template.html,
+                    context=facts,
+                    footer=footer,
+                )
+            except TemplateRefused:
+                logger.exception("Template %s does not compile; using the default", template.pk)
+        subject, text = DEFAULTS[message.kind]
+        return render_email(subject=subject, text=text, html="", context=facts, footer=footer)
+
+
+def compose(message: Message) -> EmailMultiAlternatives:
+    rendered = render(message)
+    sender = formataddr((message.clinic.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    headers = {
+        # One Message-ID per outbox row: a receiving server can spot a duplicate, and the
+        # tests count deliveries by it.
+        "Message-ID": f"<outbox-{message.pk}@{domain}>",
+        "Auto-Submitted": "auto-generated",
+    }
+    if not message.is_essential:
+        headers["List-Unsubscribe"] = f"<{services.unsubscribe_url(message.client)}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    email = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=sender,
+        to=[recipient(message)],
+        reply_to=[message.clinic.email] if message.clinic.email else None,
+        headers=headers,
+    )
+    email.attach_alternative(rendered.html, "text/html")
+    if message.kind == Kind.CONFIRMATION and message.appointment is not None:
+        email.attach(
+            "appointment.ics",
+            appointment_ics(message.appointment, sequence=message.data.get("sequence", 0)),
+            "text/calendar",
+        )
+    return email
+
+
+def appointment_ics(appointment, *, sequence: int = 0) -> bytes:
+    """A one-event calendar. The UID stays with the booking and SEQUENCE grows with each
+    reschedule, so a calendar that imported the first file moves the event."""
+    clinic = appointment.clinic
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Lumiere//Clinic bookings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"{appointment.reference}@lumiere")
+    event.add("sequence", sequence)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appointment.start)
+    event.add("dtend", appointment.end)
+    event.add("summary", f"{appointment.treatment.name} at {clinic.name}")
+    event.add("description", f"Reference {appointment.reference}, with {appointment.practitioner}.")
+    if clinic.address:
+        event.add("location", ", ".join(clinic.address.splitlines()))
+    calendar.add_component(event)
+    return calendar.to_ical()

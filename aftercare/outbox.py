@@ -1,0 +1,103 @@
+"""Handing due messages to workers, safely with any number of dispatchers running.
+
+claim_due() moves a batch PENDING -> SENDING under SELECT ... FOR UPDATE SKIP LOCKED, so two
+dispatchers never claim one row, and queues a send task per id only after the claim has
+committed. A claim whose task never ran (broker down while queueing, Redis restarted empty,
+worker killed) is released by release_stale_claims() and claimed again later; a second
+task for a message that did go out finds it SENT and does nothing (delivery.py).
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from aftercare.models import Message, Status
+
+logger = logging.getLogger(__name__)
+
+
+def claim_due(*, send: Callable[[int], object], now: datetime | None = None) -> list[int]:
+    """Claim what is due, oldest first, and queue `send(id)` for each after commit.
+
+    About AFTERCARE_MAX_IN_FLIGHT messages at most are claimed but unsent at a time (two
+    dispatchers counting at once may each fill the room), so a backlog (a night of downtime)
+    waits in the table, not in the broker, and no claim grows stale merely by queueing
+    behind thousands of others.
+    """
+    now = now or timezone.now()
+    limit = settings.AFTERCARE_MAX_IN_FLIGHT
+    with transaction.atomic():
+        in_flight = Message.objects.filter(
+            status=Status.SENDING,
+            claimed_at__gte=now - timedelta(seconds=settings.AFTERCARE_CLAIM_TIMEOUT),
+        ).count()
+        if in_flight >= limit:
+            return []
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, due_at__lte=now)
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[: limit - in_flight]
+        )
+        if ids:
+            Message.objects.filter(pk__in=ids).update(
+                status=Status.SENDING, claimed_at=now, updated_at=now
+            )
+            transaction.on_commit(partial(_hand_over, ids, send))
+    return ids
+
+
+def _hand_over(ids: list[int], send: Callable[[int], object]) -> None:
+    for position, pk in enumerate(ids):
+        try:
+            send(pk)
+        except Exception:
+            rest = ids[position:]
+            # Give them straight back rather than waiting for the sweeper. If the broker did
+            # take a task before failing, the duplicate finds the row already sent.
+            Message.objects.filter(pk__in=rest, status=Status.SENDING).update(
+                status=Status.PENDING, claimed_at=None, updated_at=timezone.now()
+            )
+            logger.warning(
+                "Could not queue %d messages; they stay pending", len(rest), exc_info=True
+            )
+            return
+
+
+def release_stale_claims(*, now: datetime | None = None) -> int:
+    """Give back claims older than AFTERCARE_CLAIM_TIMEOUT whose send never finished.
+
+    Rows a send task holds locked are skipped: that task is alive and deciding. A lost
+    claim counts as an attempt, so a message that kills its worker every time still ends
+    as FAILED instead of looping.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.AFTERCARE_CLAIM_TIMEOUT)
+    with transaction.atomic():
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.SENDING, claimed_at__lt=cutoff)
+            .values_list("pk", flat=True)[:1000]
+        )
+        released = Message.objects.filter(pk__in=ids).update(
+            status=Case(
+                When(attempts__gte=settings.AFTERCARE_MAX_ATTEMPTS - 1, then=Value(Status.FAILED)),
+                default=Value(Status.PENDING),
+            ),
+            attempts=F("attempts") + 1,
+            last_error=(
+                f"Claimed but not sent within {settings.AFTERCARE_CLAIM_TIMEOUT} s (task lost: "
+                "broker restarted or worker killed)."
+            ),
+            due_at=now,
+            updated_at=now,
+        )
+    if released:
+        logger.warning("Released %d stale claims", released)
+    return released

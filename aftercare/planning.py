@@ -1,0 +1,235 @@
+"""Which messages an appointment gets, and when: the outbox rows each booking change writes.
+
+bookings/services.py calls one hook per write (on_booked, on_rescheduled, on_cancelled,
+on_finished) inside its own transaction, so the rows commit or roll back with the change
+that caused them. Each row has a key naming its cause; planning the same cause twice inserts
+nothing. What may have changed by the time a message is due (the client booked again,
+unsubscribed, the appointment moved) is checked again then, by reason_not_to_send().
+"""
+
+import hashlib
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from aftercare.models import NON_ESSENTIAL, Kind, Message, Status
+from bookings.models import Appointment, AppointmentChange
+from bookings.models import Status as AppointmentStatus
+
+# Day-based messages (follow-up, rebooking, "you can book again") go at this local time.
+MORNING = time(9, 0)
+FOLLOW_UP_AFTER_DAYS = 2
+
+# Messages about the visit itself: pointless once it is over, cancelled or moved.
+ABOUT_THE_VISIT = (Kind.CONFIRMATION, Kind.REMINDER)
+
+
+# -- when: pure functions ----------------------------------------------------------------------
+
+
+def reminder_due(*, start: datetime, hours_before: int) -> datetime | None:
+    """`hours_before` real hours before the start (None: the clinic sends no reminders)."""
+    if hours_before <= 0:
+        return None
+    # In UTC: arithmetic on a datetime in a zoneinfo zone counts wall-clock hours.
+    return start.astimezone(UTC) - timedelta(hours=hours_before)
+
+
+def local_morning(*, day: date, tz: ZoneInfo) -> datetime:
+    """MORNING on `day` in the clinic's zone, as a UTC instant (09:00 is 08:00 UTC in summer
+    in London, 09:00 UTC in winter; it exists on every day, DST changes included)."""
+    return datetime.combine(day, MORNING, tzinfo=tz).astimezone(UTC)
+
+
+def morning_after(*, start: datetime, days: int, tz: ZoneInfo) -> datetime:
+    """The morning `days` local calendar days after the day of `start`."""
+    return local_morning(day=start.astimezone(tz).date() + timedelta(days=days), tz=tz)
+
+
+def course_progress(*, sessions: int, done: int) -> dict | None:
+    """How far the client is into a course; None for a treatment not sold as one."""
+    if sessions <= 1:
+        return None
+    return {"sessions": sessions, "done": done, "left": max(sessions - done, 0)}
+
+
+# -- writing the rows ------------------------------------------------------------------------
+
+
+def appointment_key(appointment: Appointment, kind: str, *suffix) -> str:
+    return ":".join(str(part) for part in ("appointment", appointment.pk, kind, *suffix))
+
+
+def _for_appointment(appointment: Appointment, kind: str, *, due_at, key=None, data=None):
+    return Message(
+        key=key or appointment_key(appointment, kind),
+        clinic_id=appointment.clinic_id,
+        client_id=appointment.client_id,
+        appointment=appointment,
+        treatment_id=appointment.treatment_id,
+        kind=kind,
+        due_at=due_at,
+        data=data or {},
+    )
+
+
+def save_new(messages: list[Message]) -> None:
+    """Insert the rows whose key is new; a key already planned keeps its row untouched."""
+    Message.objects.bulk_create(messages, ignore_conflicts=True)
+
+
+def cancel_pending(messages: QuerySet, *, reason: str) -> int:
+    """Cancel what is still waiting or claimed. A row locked by a send in progress is
+    skipped, not waited for: that email is going out now, before this change, and the
+    booking must not stall behind an SMTP server."""
+    ids = list(
+        messages.filter(status__in=(Status.PENDING, Status.SENDING))
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)
+    )
+    return Message.objects.filter(pk__in=ids).update(
+        status=Status.CANCELLED, last_error=reason, updated_at=timezone.now()
+    )
+
+
+def _plan_visit(appointment: Appointment, *, revision: int, now: datetime) -> None:
+    """The confirmation now (with the .ics) and the reminder before the visit. `revision`
+    counts the reschedules: each new time gets its own confirmation and reminder."""
+    suffix = (revision,) if revision else ()
+    due = {Kind.CONFIRMATION: now}
+    remind_at = reminder_due(
+        start=appointment.start, hours_before=appointment.clinic.reminder_hours_before
+    )
+    if remind_at is not None and remind_at > now:  # booked at short notice: no reminder
+        due[Kind.REMINDER] = remind_at
+    planned_for = {"start": appointment.start.isoformat(), "sequence": revision}
+    save_new(
+        [
+            _for_appointment(
+                appointment,
+                kind,
+                due_at=at,
+                key=appointment_key(appointment, kind, *suffix),
+                data=planned_for,
+            )
+            for kind, at in due.items()
+        ]
+    )
+
+
+# -- the hooks bookings/services.py calls -------------------------------------------------------
+
+
+def on_booked(appointment: Appointment) -> None:
+    _plan_visit(appointment, revision=0, now=timezone.now())
+
+
+def on_rescheduled(appointment: Appointment) -> None:
+    """Cancel the old time's confirmation and reminder; confirm and remind the new time."""
+    revision = appointment.changes.filter(action=AppointmentChange.Action.RESCHEDULED).count()
+    cancel_pending(
+        appointment.messages.filter(kind__in=ABOUT_THE_VISIT),
+        reason="The appointment moved to another time.",
+    )
+    _plan_visit(appointment, revision=revision, now=timezone.now())
+
+
+def on_cancelled(appointment: Appointment) -> None:
+    cancel_pending(appointment.messages.all(), reason="The appointment was cancelled.")
+
+
+def on_finished(appointment: Appointment) -> None:
+    """Completed: aftercare now, a follow-up two days later, a nudge to book the next session.
+    No-show: nothing more is sent about this appointment."""
+    if appointment.status != AppointmentStatus.COMPLETED:
+        cancel_pending(appointment.messages.all(), reason="The client did not come.")
+        return
+    cancel_pending(
+        appointment.messages.filter(kind__in=ABOUT_THE_VISIT),
+        reason="The appointment has taken place.",
+    )
+    if appointment.client.unsubscribed_at is not None:
+        return  # every message below is one they asked not to get
+    now = timezone.now()
+    treatment = appointment.treatment
+
+    def days_after(days: int) -> datetime:
+        return max(
+            now, morning_after(start=appointment.start, days=days, tz=appointment.clinic.tzinfo)
+        )
+
+    messages = [
+        _for_appointment(appointment, Kind.AFTERCARE, due_at=now),
+        _for_appointment(appointment, Kind.FOLLOW_UP, due_at=days_after(FOLLOW_UP_AFTER_DAYS)),
+    ]
+    if treatment.rebook_after_days:
+        done = Appointment.objects.filter(
+            client_id=appointment.client_id,
+            treatment_id=treatment.pk,
+            status=AppointmentStatus.COMPLETED,
+        ).count()
+        messages.append(
+            _for_appointment(
+                appointment,
+                Kind.REBOOK,
+                due_at=days_after(treatment.rebook_after_days),
+                data={
+                    "days_since": treatment.rebook_after_days,
+                    "course": course_progress(sessions=treatment.course_sessions, done=done),
+                },
+            )
+        )
+    save_new(messages)
+
+
+def plan_flagged_appointment(*, appointment: Appointment, reason: str) -> None:
+    """Tell the clinic's front desk (Clinic.email) that a health record added after booking
+    makes this upcoming appointment break a clinical rule, so they contact the client. The
+    same reason for the same appointment is sent once."""
+    digest = hashlib.sha256(reason.encode()).hexdigest()[:16]
+    save_new(
+        [
+            _for_appointment(
+                appointment,
+                Kind.FLAGGED,
+                due_at=timezone.now(),
+                key=appointment_key(appointment, Kind.FLAGGED, digest),
+                data={"reason": reason, "start": appointment.start.isoformat()},
+            )
+        ]
+    )
+
+
+# -- checked again when a message is due -------------------------------------------------------
+
+
+def _has_upcoming(message: Message, *, now: datetime, same_treatment: bool) -> bool:
+    upcoming = Appointment.objects.filter(
+        client_id=message.client_id, status=AppointmentStatus.CONFIRMED, start__gt=now
+    )
+    if same_treatment:
+        upcoming = upcoming.filter(treatment_id=message.treatment_id)
+    return upcoming.exists()
+
+
+def reason_not_to_send(message: Message, *, now: datetime) -> str:
+    """Why a due message should no longer go ("" if it should). Read under the message's
+    row lock by delivery, so a message cancelled here is never sent."""
+    if message.kind in NON_ESSENTIAL and message.client.unsubscribed_at is not None:
+        return "The client unsubscribed from aftercare and rebooking emails."
+    appointment = message.appointment
+    if message.kind in (*ABOUT_THE_VISIT, Kind.FLAGGED):
+        if appointment.status != AppointmentStatus.CONFIRMED:
+            return f"The appointment is {appointment.get_status_display().lower()}."
+        planned = message.data.get("start")
+        if planned and datetime.fromisoformat(planned) != appointment.start:
+            return "The appointment moved to another time."
+        if message.kind != Kind.CONFIRMATION and appointment.start <= now:
+            return "The appointment has already started."
+    if message.kind == Kind.REBOOK and _has_upcoming(message, now=now, same_treatment=False):
+        return "The client has booked their next appointment."
+    if message.kind == Kind.ELIGIBLE and _has_upcoming(message, now=now, same_treatment=True):
+        return "The client has booked this treatment already."
+    return ""

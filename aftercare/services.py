@@ -1,0 +1,74 @@
+"""Writes to the outbox that are not tied to one booking change: the "you can book again"
+notice, a client's unsubscribe, and staff retrying failed messages."""
+
+from datetime import date
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from aftercare.models import NON_ESSENTIAL, Kind, Message, Status
+from aftercare.planning import cancel_pending, local_morning, save_new
+from clinic.models import Client, Treatment
+
+UNSUBSCRIBE_SALT = "aftercare.unsubscribe"
+
+
+def eligibility_notice_request(*, client: Client, treatment: Treatment, eligible_on: date) -> None:
+    """A client refused for a waiting period asked to be told when it ends: email them on
+    the morning of `eligible_on` (clinic time). Asking twice plans one email."""
+    now = timezone.now()
+    key = f"client:{client.pk}:{Kind.ELIGIBLE}:{treatment.pk}:{eligible_on.isoformat()}"
+    save_new(
+        [
+            Message(
+                key=key,
+                clinic_id=treatment.clinic_id,
+                client=client,
+                treatment=treatment,
+                kind=Kind.ELIGIBLE,
+                due_at=max(now, local_morning(day=eligible_on, tz=treatment.clinic.tzinfo)),
+                data={"eligible_on": eligible_on.isoformat()},
+            )
+        ]
+    )
+
+
+def unsubscribe_token(client: Client) -> str:
+    # No expiry: a link in an old email must still work.
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(client.pk))
+
+
+def client_from_unsubscribe_token(token: str) -> Client | None:
+    try:
+        pk = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    return Client.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+
+
+def unsubscribe_url(client: Client) -> str:
+    path = reverse("aftercare:unsubscribe", kwargs={"token": unsubscribe_token(client)})
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def client_unsubscribe(*, client: Client) -> None:
+    """Stop aftercare, follow-ups and rebooking nudges for good; booking emails still go."""
+    with transaction.atomic():
+        if client.unsubscribed_at is None:
+            client.unsubscribed_at = timezone.now()
+            client.save(update_fields=["unsubscribed_at"])
+        cancel_pending(
+            client.messages.filter(kind__in=NON_ESSENTIAL),
+            reason="The client unsubscribed from aftercare and rebooking emails.",
+        )
+
+
+def messages_retry(*, messages: QuerySet) -> int:
+    """Staff give failed messages another full set of tries, starting now."""
+    return messages.filter(status=Status.FAILED).update(
+        status=Status.PENDING, attempts=0, due_at=timezone.now(), updated_at=timezone.now()
+    )

@@ -1,0 +1,140 @@
+"""Claiming due messages and giving back lost claims, without a broker: the send callback
+is a plain function here. The threaded tests run real concurrent transactions on PostgreSQL."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from aftercare.delivery import message_send
+from aftercare.models import Kind, Message, Status
+from aftercare.outbox import claim_due, release_stale_claims
+from tests import factories
+
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def make_messages(count: int, *, due_at=NOW, **fields) -> list[Message]:
+    client = factories.ClientFactory()
+    treatment = factories.TreatmentFactory(clinic=client.clinic)
+    return Message.objects.bulk_create(
+        Message(
+            key=f"test:{client.pk}:{n}",
+            clinic=client.clinic,
+            client=client,
+            treatment=treatment,
+            kind=Kind.ELIGIBLE,
+            due_at=due_at,
+            data={"eligible_on": "2027-03-29"},
+            **fields,
+        )
+        for n in range(count)
+    )
+
+
+def run_together(target, *, threads: int) -> None:
+    """`target` in `threads` threads started at once, each with its own connection."""
+    start = threading.Barrier(threads)
+
+    def run():
+        try:
+            start.wait(timeout=10)
+            target()
+        finally:
+            connection.close()
+
+    running = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join(timeout=60)
+
+
+def test_it_claims_what_is_due_and_queues_it_after_commit(db, django_capture_on_commit_callbacks):
+    due = make_messages(2)
+    later = make_messages(1, due_at=NOW + timedelta(minutes=1))
+    queued = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claimed = claim_due(send=queued.append, now=NOW)
+        assert queued == []  # nothing reaches the broker before the claim commits
+
+    assert sorted(claimed) == sorted(queued) == sorted(m.pk for m in due)
+    assert set(Message.objects.filter(pk__in=claimed).values_list("status", "claimed_at")) == {
+        (Status.SENDING, NOW)
+    }
+    assert Message.objects.get(pk=later[0].pk).status == Status.PENDING
+
+
+def test_when_the_broker_refuses_the_claims_go_straight_back(
+    db, django_capture_on_commit_callbacks
+):
+    make_messages(3)
+
+    def broker_down(pk):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_due(send=broker_down, now=NOW)
+
+    assert set(Message.objects.values_list("status", "claimed_at")) == {(Status.PENDING, None)}
+
+
+def test_it_keeps_at_most_the_in_flight_limit_claimed(db, settings):
+    settings.AFTERCARE_MAX_IN_FLIGHT = 5
+    make_messages(3, status=Status.SENDING, claimed_at=NOW)
+    make_messages(10)
+
+    assert len(claim_due(send=lambda pk: None, now=NOW)) == 2
+    assert claim_due(send=lambda pk: None, now=NOW) == []
+
+
+def test_lost_claims_are_given_back_and_count_as_an_attempt(db, settings):
+    settings.AFTERCARE_CLAIM_TIMEOUT = 600
+    settings.AFTERCARE_MAX_ATTEMPTS = 3
+    old = NOW - timedelta(seconds=601)
+    [lost] = make_messages(1, status=Status.SENDING, claimed_at=old)
+    [hopeless] = make_messages(1, status=Status.SENDING, claimed_at=old, attempts=2)
+    [fresh] = make_messages(1, status=Status.SENDING, claimed_at=NOW - timedelta(seconds=60))
+
+    assert release_stale_claims(now=NOW) == 2
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.attempts, lost.due_at) == (Status.PENDING, 1, NOW)
+    assert "not sent within 600 s" in lost.last_error
+    assert Message.objects.get(pk=hopeless.pk).status == Status.FAILED
+    assert Message.objects.get(pk=fresh.pk).status == Status.SENDING
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_dispatchers_never_claim_one_row_twice(settings):
+    settings.AFTERCARE_MAX_IN_FLIGHT = 1000
+    make_messages(300)
+    claims: list[list[int]] = []
+
+    def dispatcher():
+        while batch := claim_due(send=lambda pk: None, now=NOW):
+            claims.append(batch)
+
+    run_together(dispatcher, threads=4)
+
+    claimed = [pk for batch in claims for pk in batch]
+    assert sorted(claimed) == sorted(Message.objects.values_list("pk", flat=True))
+    assert len(claimed) == len(set(claimed)) == 300
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_tasks_for_one_message_send_it_once(inbox):
+    """A redelivered task (or one queued again after a sweep) racing the first one."""
+    messages = make_messages(20, status=Status.SENDING, claimed_at=NOW)
+    outcomes = []
+
+    run_together(
+        lambda: outcomes.extend(message_send(message_id=m.pk) for m in messages), threads=2
+    )
+
+    assert outcomes.count(Status.SENT) == 40  # each saw it sent: by itself or the other
+    assert inbox.outbox_counts() == {m.pk: 1 for m in messages}

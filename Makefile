@@ -10,12 +10,13 @@ STAMP := $(VENV)/.installed
 DEFAULT_REDIS_URL := redis://127.0.0.1:6379/0
 CELERY_FS_DIR := $(CURDIR)/var/celery
 
-.PHONY: help install run test lint bench ci
+.PHONY: help install run test drills lint bench ci
 
 help:
 	@echo "make install   virtualenv in .venv with requirements.txt (reinstalls only when it changes)"
 	@echo "make run       migrate, seed the demo clinic, serve on http://127.0.0.1:8000 with Celery"
 	@echo "make test      the pytest suite (PostgreSQL when it answers); extra args: ARGS='-k slots'"
+	@echo "make drills    the fault drills (worker killed, Redis restarted, SMTP down...)"
 	@echo "make lint      ruff check"
 	@echo "make bench     the benchmarks in bench/ (not tests)"
 	@echo "make ci        what CI runs: start PostgreSQL, Redis, install Chromium, then make test"
@@ -49,6 +50,10 @@ run: install
 
 test: install
 	$(BIN)/pytest $(ARGS)
+
+# -m drill replaces the 'not drill' of pyproject's addopts: the last -m wins.
+drills: install
+	$(BIN)/pytest -m drill tests/drills $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

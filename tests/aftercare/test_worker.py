@@ -26,9 +26,9 @@ from bookings.services import (
 )
 from clinic.celery import app as celery_app
 from tests import factories
-from tests.aftercare.loopback import wait_until
 from tests.aftercare.test_outbox import make_messages
 from tests.conftest import open_every_day, works_every_day
+from tests.loopback import wait_until
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

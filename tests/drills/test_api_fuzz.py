@@ -21,6 +21,7 @@ from schemathesis import checks
 
 from clinic.wsgi import application
 from tests import factories
+from tests.drills.conftest import REPORT
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
@@ -51,6 +52,19 @@ def keep_the_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
+ANSWERS: list[int] = []  # every status code the fuzzing got back
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_report():
+    yield
+    server_errors = sum(status >= 500 for status in ANSWERS)
+    REPORT.append(
+        f"API fuzzing (schemathesis, {FUZZ.max_examples} examples per operation and caller): "
+        f"requests tried {len(ANSWERS)}, 5xx seen {server_errors}"
+    )
+
+
 @pytest.fixture(autouse=True)
 def no_rate_limits(settings):
     """Hundreds of requests from one caller: the limits (tested on their own) would answer
@@ -63,13 +77,20 @@ def staff_token(world):
     return Token.objects.create(user=factories.StaffFactory(username="fuzz-desk")).key
 
 
+def call_and_count(case, headers=None):
+    """Send the case, count its answer (a failure included), then check it."""
+    response = case.call(headers=headers)
+    ANSWERS.append(response.status_code)
+    case.validate_response(response, checks=CHECKS, headers=headers)
+
+
 @schema.parametrize()
 @FUZZ
 def test_anonymous(case, world):
-    case.call_and_validate(checks=CHECKS)
+    call_and_count(case)
 
 
 @schema.parametrize()
 @FUZZ
 def test_staff(case, staff_token):
-    case.call_and_validate(headers={"Authorization": f"Token {staff_token}"}, checks=CHECKS)
+    call_and_count(case, headers={"Authorization": f"Token {staff_token}"})

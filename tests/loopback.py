@@ -17,7 +17,7 @@ from pathlib import Path
 import redis
 from aiosmtpd.controller import Controller
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -61,6 +61,15 @@ class Inbox:
     def messages(self) -> list:
         with self._lock:
             return list(self._messages)
+
+    def go_down(self) -> None:
+        """Stop listening: senders now get "connection refused", as when the relay is down."""
+        self.controller.stop()
+
+    def come_back(self) -> None:
+        """Listen again on the same port (the workers were told that port)."""
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
 
     def clear(self) -> None:
         with self._lock:

@@ -1,6 +1,7 @@
-"""Fixtures for the aftercare tests: a real SMTP inbox on loopback for every test that
-sends, and for the worker tests (test_worker.py) a private Redis and Celery workers
-running against the test database."""
+"""Fixtures for the tests that send email or run Celery (tests/aftercare, tests/drills): a
+real SMTP inbox on loopback for every test that sends, and for the worker tests a private
+Redis and Celery workers running against the test database. Loaded as a plugin by
+tests/conftest.py."""
 
 import os
 from urllib.parse import quote
@@ -8,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from tests.aftercare.loopback import CeleryWorker, Inbox, RedisServer
+from tests.loopback import CeleryWorker, Inbox, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +68,16 @@ def private_redis(celery_dir):
 
 
 @pytest.fixture(scope="module")
-def worker_env(django_db_setup, django_db_blocker, private_redis, smtp_server) -> dict:
+def worker_settings() -> dict:
+    """The outbox's clocks for the workers of a module; a module overrides this fixture to
+    run them at other speeds."""
+    return dict(WORKER_SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def worker_env(
+    django_db_setup, django_db_blocker, private_redis, smtp_server, worker_settings
+) -> dict:
     if connection.vendor != "postgresql":
         pytest.skip("the worker tests share the test database with a worker process")
     db = connection.settings_dict
@@ -75,7 +85,7 @@ def worker_env(django_db_setup, django_db_blocker, private_redis, smtp_server) -
     if db["PASSWORD"]:
         auth += ":" + quote(db["PASSWORD"], safe="")
     env = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
-    env.update(WORKER_SETTINGS)
+    env.update(worker_settings)
     env.update(
         DATABASE_URL=f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
         f"{db['NAME']}",

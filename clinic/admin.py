@@ -123,6 +123,14 @@ class ClinicAdmin(ClinicTimeMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "timezone", "currency"]}),
         ("Contact", {"fields": ["phone", "email", "address"]}),
         (
+            "Branding",
+            {
+                "fields": ["logo_url", "primary_colour", "accent_colour"],
+                "description": "How the online booking pages look. Colours are checked for "
+                "readable contrast (WCAG AA, 4.5:1).",
+            },
+        ),
+        (
             "Booking policies",
             {
                 "fields": [

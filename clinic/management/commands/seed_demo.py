@@ -37,6 +37,9 @@ CLINIC = {
     "min_notice_minutes": 120,
     "max_advance_days": 90,
     "cancellation_window_hours": 24,
+    "logo_url": "/static/bookings/img/lumiere-mark.svg",
+    "primary_colour": "#3d5a56",
+    "accent_colour": "#efe4d6",
 }
 
 OPENING_HOURS = {

@@ -5,8 +5,6 @@ shapes the answer. Access to one appointment: the manage token, the client who o
 or staff; anyone else gets 404, as if it did not exist.
 """
 
-import re
-
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +20,7 @@ from bookings import serializers as s
 from bookings.api_errors import ApiError
 from bookings.errors import SlotUnavailable
 from bookings.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
-from bookings.models import Appointment
+from bookings.models import REFERENCE_PATTERN, Appointment
 from bookings.staff_serializers import staff_appointment_data
 from clinic.models import Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
@@ -31,7 +29,6 @@ ERRORS_400 = OpenApiResponse(s.ErrorOutput, description="Malformed input.")
 ERRORS_404 = OpenApiResponse(s.ErrorOutput, description="Not found (or not yours to see).")
 ERRORS_409 = OpenApiResponse(s.SlotUnavailableOutput, description="The time is not available.")
 ERRORS_422 = OpenApiResponse(s.ErrorOutput, description="Refused by a clinic rule.")
-REFERENCE_PATTERN = re.compile(r"[A-Z0-9]{1,12}", re.ASCII)
 TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
 
 

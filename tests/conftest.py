@@ -14,6 +14,7 @@ import time_machine
 from django.apps import apps
 from rest_framework.test import APIClient
 
+from clinic.models import TreatmentCategory
 from tests import factories
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # Monday 1 March 2027, 08:00 in London
@@ -52,8 +53,8 @@ def frozen_now():
         yield NOW
 
 
-@pytest.fixture
-def world(db, frozen_now) -> World:
+def make_world() -> World:
+    """The clinic of the module docstring, built at whatever time it is."""
     default_rules()
     clinic = factories.ClinicFactory(slug="lumiere", name="Lumière")
     open_every_day(clinic)
@@ -70,6 +71,27 @@ def world(db, frozen_now) -> World:
     )
     works_every_day(practitioner)
     return World(clinic, room_kind, room, treatment, practitioner)
+
+
+@pytest.fixture
+def world(db, frozen_now) -> World:
+    return make_world()
+
+
+def add_microcurrent(world: World):
+    """A microcurrent treatment (a device, so the contraindication rules apply to it) that
+    the world's practitioner gives."""
+    device = factories.ResourceKindFactory(slug="microcurrent-device")
+    factories.ResourceFactory(clinic=world.clinic, kind=device, name="Microcurrent unit")
+    treatment = factories.TreatmentFactory(
+        clinic=world.clinic,
+        slug="microcurrent-toning",
+        name="Microcurrent toning",
+        category=TreatmentCategory.MICROCURRENT,
+        kinds=[world.room_kind, device],
+    )
+    world.practitioner.treatments.add(treatment)
+    return treatment
 
 
 @pytest.fixture

@@ -330,6 +330,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"\n{CLINIC['name']} is ready."))
         self.stdout.write(
             "\n"
+            "  Booking:   http://127.0.0.1:8000/\n"
             "  Admin:     http://127.0.0.1:8000/admin/\n"
             f"  Username:  {ADMIN_USERNAME}\n"
             f"  Password:  {admin_note}\n"

@@ -43,24 +43,22 @@ def validate_hex_colour(value: str) -> None:
         raise ValidationError(f"{value!r} is not a colour such as #3d5a56 (# and six hex digits).")
 
 
-def validate_primary_colour(value: str) -> None:
+def _readable(value: str, *, against: str, text: str, advice: str) -> None:
     validate_hex_colour(value)
-    ratio = contrast(value, WHITE)
+    ratio = contrast(value, against)
     if ratio < MIN_CONTRAST:
         raise ValidationError(
-            f"White text on {value} has a contrast of {ratio:.1f}:1; it needs at least "
-            f"{MIN_CONTRAST}:1 to be readable. Choose a darker shade."
+            f"{text} on {value} has a contrast of {ratio:.1f}:1; it needs at least "
+            f"{MIN_CONTRAST}:1 to be readable. {advice}"
         )
+
+
+def validate_primary_colour(value: str) -> None:
+    _readable(value, against=WHITE, text="White text", advice="Choose a darker shade.")
 
 
 def validate_accent_colour(value: str) -> None:
-    validate_hex_colour(value)
-    ratio = contrast(value, TEXT)
-    if ratio < MIN_CONTRAST:
-        raise ValidationError(
-            f"Text on {value} has a contrast of {ratio:.1f}:1; it needs at least "
-            f"{MIN_CONTRAST}:1 to be readable. Choose a lighter shade."
-        )
+    _readable(value, against=TEXT, text="Text", advice="Choose a lighter shade.")
 
 
 _absolute_url = URLValidator(schemes=["https", "http"])

@@ -15,12 +15,12 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import availability, rules, services
+from bookings import availability, rules, selectors, services
 from bookings import serializers as s
 from bookings.api_errors import ApiError
 from bookings.errors import SlotUnavailable
 from bookings.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
-from bookings.models import REFERENCE_PATTERN, Appointment
+from bookings.models import Appointment
 from bookings.staff_serializers import staff_appointment_data
 from clinic.models import Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
@@ -108,14 +108,7 @@ def appointment_response(request, appointment: Appointment, *, warnings=None) ->
 
 def _visible_appointment(request, reference: str, token: str | None) -> Appointment:
     """The appointment if the caller may see it; otherwise 404 whether it exists or not."""
-    reference = reference.upper()
-    appointment = None
-    if REFERENCE_PATTERN.fullmatch(reference):  # never send a NUL or a novel to the database
-        appointment = (
-            Appointment.objects.select_related("clinic", "treatment", "practitioner", "client")
-            .filter(reference=reference)
-            .first()
-        )
+    appointment = selectors.appointment_by_reference(reference)
     if appointment is None:
         raise ApiError("not_found", "No such appointment.", 404)
     user = request.user

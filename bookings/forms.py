@@ -20,8 +20,6 @@ from bookings.services import HealthInput
 from clinic.models import FaceArea, InjectableKind, Practitioner, Treatment
 
 DRAFT_KEY = "booking_draft"
-# Fields of the details form that are not the client's answers: never kept in the draft.
-NOT_ANSWERS = {"csrfmiddlewaretoken", "start", "practitioner", "acknowledge", "step"}
 
 KIND_WORDS = {
     InjectableKind.FILLER: "dermal filler",
@@ -214,6 +212,9 @@ class InjectableForm(PageForm):
         ]
         self.fields["date"].widget.attrs["max"] = today.isoformat()
 
+    def clean_areas(self):
+        return list(dict.fromkeys(self.cleaned_data["areas"]))
+
     def clean_date(self):
         day = self.cleaned_data["date"]
         if day > self.today:
@@ -223,8 +224,14 @@ class InjectableForm(PageForm):
         return day
 
 
+INJECTABLES = "injectable"  # the formset's prefix
+INJECTABLE_ROWS = 2
 InjectableFormSet = forms.formset_factory(
-    InjectableForm, extra=2, max_num=2, validate_max=True, absolute_max=2
+    InjectableForm,
+    extra=INJECTABLE_ROWS,
+    max_num=INJECTABLE_ROWS,
+    validate_max=True,
+    absolute_max=INJECTABLE_ROWS,
 )
 
 
@@ -240,7 +247,7 @@ class BookingDetails:
             today = timezone.localdate(timezone=treatment.clinic.tzinfo)
             self.injectables = InjectableFormSet(
                 data,
-                prefix="injectable",
+                prefix=INJECTABLES,
                 form_kwargs={"kinds": questions.injectable_kinds, "today": today},
             )
 
@@ -313,8 +320,21 @@ class CancelForm(PageForm):
 # The draft: what the client typed on the details step, kept in their session -----------
 
 
+MANAGEMENT_FIELDS = ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS")
+# What the draft keeps of a POST: the answers, nothing else a request may carry.
+ANSWER_NAMES = {
+    *DetailsForm.base_fields,
+    *(f"{INJECTABLES}-{name}" for name in MANAGEMENT_FIELDS),
+    *(
+        f"{INJECTABLES}-{row}-{name}"
+        for row in range(INJECTABLE_ROWS)
+        for name in InjectableForm.base_fields
+    ),
+}
+
+
 def draft_save(session, *, treatment: Treatment, data) -> None:
-    answers = {key: data.getlist(key) for key in data if key not in NOT_ANSWERS}
+    answers = {key: data.getlist(key) for key in data if key in ANSWER_NAMES}
     session[DRAFT_KEY] = {"treatment": treatment.slug, "answers": answers}
 
 

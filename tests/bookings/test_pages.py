@@ -315,6 +315,25 @@ def test_after_a_refusal_the_details_step_remembers_the_answers(world, client):
     assert "Please check" not in text(later)
 
 
+def test_the_draft_keeps_the_answers_and_nothing_else(world, client):
+    data = details(at(date(2027, 3, 5), 11), **filler(date(2027, 2, 23), "lips", "lips"))
+    data.update({"junk": "x" * 1000, "injectable-7-kind": "filler", "acknowledge": "on"})
+
+    client.post(details_url(world.treatment), data)
+
+    answers = client.session["booking_draft"]["answers"]
+    assert answers["name"] == ["Dana Client"] and answers["injectable-0-areas"] == ["lips", "lips"]
+    assert not {"junk", "injectable-7-kind", "acknowledge", "start"} & set(answers)
+
+
+def test_an_area_given_twice_is_recorded_once(world, client):
+    data = details(at(TUESDAY, 10), **filler(date(2027, 1, 1), "lips", "lips", "cheeks"))
+
+    client.post(details_url(world.treatment), data)
+
+    assert InjectableRecord.objects.get().areas == ["lips", "cheeks"]
+
+
 def test_a_warning_must_be_ticked_before_the_booking_is_confirmed(world, client):
     start = at(TUESDAY, 10)
     data = details(start, **filler(TUESDAY - timedelta(days=20), "lips"))

@@ -150,6 +150,7 @@ def test_a_client_books_a_manual_facial_massage_end_to_end(page, world):
     assert appointment.treatment == world.treatment and appointment.status == Status.CONFIRMED
     assert appointment.start.astimezone(world.clinic.tzinfo).strftime("%H:%M") == "10:00"
     expect(page.locator("main")).to_contain_text(appointment.reference)
+    # TODO(aftercare merge): assert the confirmation email the outbox sends for `appointment`.
     with page.expect_download() as download:
         page.get_by_role("link", name="Add to my calendar").click()
     ics = download.value.path().read_text()

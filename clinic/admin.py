@@ -144,6 +144,12 @@ class ClinicAdmin(ClinicTimeMixin, admin.ModelAdmin):
         ),
     )
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("primary_colour", "accent_colour"):
+            # The browser's colour picker: it sends #rrggbb, which the validators check.
+            kwargs["widget"] = forms.TextInput(attrs={"type": "color"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(ResourceKind)
 class ResourceKindAdmin(admin.ModelAdmin):

@@ -461,6 +461,7 @@ def test_the_manage_link_shows_the_booking(world, client, appointment):
     words = text(response)
     assert appointment.reference in words
     assert "Thursday 4 March 2027 at 10:00" in words and "Alice Practitioner" in words
+    assert '<meta name="robots" content="noindex">' in response.content.decode()
 
 
 @pytest.mark.parametrize("view", ["manage", "confirmed", "ics", "cancel", "reschedule"])
@@ -636,5 +637,6 @@ def test_the_clinic_admin_has_a_branding_section(world, admin_client):
     body = response.content.decode()
     assert response.status_code == 200
     assert "Branding" in body
-    for name in ("logo_url", "primary_colour", "accent_colour"):
-        assert f'name="{name}"' in body
+    assert 'type="color" name="primary_colour" value="#3d5a56"' in body
+    assert 'type="color" name="accent_colour" value="#efe4d6"' in body
+    assert 'name="logo_url"' in body

@@ -9,13 +9,20 @@ field (aria-describedby) the way Django's own field template does.
 import datetime
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_datetime
 
 from bookings.rules import HealthQuestions
-from bookings.serializers import EARLIEST_DATE, INSTANT_PATTERN, LATEST_DATE
+from bookings.serializers import (
+    EARLIEST_DATE,
+    INSTANT_PATTERN,
+    LATEST_DATE,
+    LINE_CONTROLS,
+    TEXT_CONTROLS,
+)
 from bookings.services import HealthInput
 from clinic.models import FaceArea, InjectableKind, Practitioner, Treatment
 
@@ -33,6 +40,14 @@ CONDITION_WORDS = {
     "pregnancy": "I am pregnant",
     "epilepsy": "I have epilepsy",
 }
+
+
+def without_controls(controls) -> RegexValidator:
+    """Refuse what the API refuses in typed text: control characters (LINE_CONTROLS for one
+    line, TEXT_CONTROLS where newlines belong)."""
+    return RegexValidator(
+        controls, "Remove the control characters from this text.", inverse_match=True
+    )
 
 
 class PageRenderer(DjangoTemplates):
@@ -121,6 +136,7 @@ class DetailsForm(PageForm):
     name = forms.CharField(
         label="Full name",
         max_length=200,
+        validators=[without_controls(LINE_CONTROLS)],
         error_messages={"required": "Enter your full name."},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
@@ -138,6 +154,7 @@ class DetailsForm(PageForm):
         label="Mobile phone (optional)",
         max_length=40,
         required=False,
+        validators=[without_controls(LINE_CONTROLS)],
         help_text="So the clinic can reach you if something changes on the day.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
@@ -312,6 +329,7 @@ class CancelForm(PageForm):
         label="Reason (optional)",
         required=False,
         max_length=1000,
+        validators=[without_controls(TEXT_CONTROLS)],
         help_text="It helps the clinic, but you don’t have to say.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )

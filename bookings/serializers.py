@@ -22,6 +22,11 @@ INSTANT_PATTERN = re.compile(
     re.ASCII,
 )
 
+# Control characters have no place in what a person types: C0 and C1 controls, DEL, and the
+# Unicode line and paragraph separators. Multi-line fields (notes) keep tab and newlines.
+LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+TEXT_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
 # Far enough either way for any real diary; outside it date arithmetic could overflow.
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)

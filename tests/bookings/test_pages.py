@@ -252,6 +252,9 @@ def test_every_form_needs_its_csrf_token(world):
         ({**filler(date(2027, 2, 1)), "injectable-0-date": "31/02/2027"}, "id_injectable-0-date"),
         ({**filler(date(2027, 2, 1)), "injectable-0-areas": ["elbow"]}, "id_injectable-0-areas_0"),
         ({"name": "x" * 201}, "id_name"),
+        ({"name": "Dana\x1bClient"}, "id_name"),
+        ({"name": "Dana\u2028Client"}, "id_name"),
+        ({"phone": "07700\x07900123"}, "id_phone"),
         ({**filler(date(2027, 2, 1)), "injectable-TOTAL_FORMS": "x"}, None),
         ({**filler(date(2027, 2, 1)), "injectable-TOTAL_FORMS": "5000"}, None),
     ],
@@ -484,6 +487,26 @@ def test_the_ics_file_holds_the_appointment(world, client, appointment):
     assert f"UID:{appointment.reference}@testserver" in body
     assert "SUMMARY:Manual facial massage at Lumière" in body
     assert manage_url(appointment) in body.replace("\r\n ", "")
+
+
+def test_a_cancellation_reason_keeps_its_lines_but_not_control_characters(
+    world, client, appointment
+):
+    refused = client.post(manage_url(appointment, "bookings:cancel"), {"reason": "Ill\x1b"})
+    kept = client.post(manage_url(appointment, "bookings:cancel"), {"reason": "Ill.\nSorry"})
+
+    assert "Remove the control characters" in text(refused)
+    assert kept.status_code == 302
+    assert appointment.changes.last().reason == "Ill.\nSorry"
+
+
+def test_names_in_every_script_are_kept_exactly(world, client):
+    name = "Zoë Ó Súilleabháin <b>محمد</b> 李小龍 🌸"
+
+    response = client.post(details_url(world.treatment), details(at(TUESDAY, 10), name=name))
+
+    assert response.status_code == 302
+    assert Client.objects.get().name == name
 
 
 def test_a_client_cancels_through_the_link(world, client, appointment):

@@ -1,11 +1,11 @@
 """The unsubscribe page behind the signed link in aftercare and rebooking emails."""
 
 from django.http import Http404
-from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from aftercare import services
+from clinic.branding import render_page
 
 
 # The signed token is the credential, and mail providers' RFC 8058 one-click POST carries
@@ -18,9 +18,10 @@ def unsubscribe(request, token: str):
         raise Http404("This unsubscribe link is not valid.")
     if request.method == "POST":
         services.client_unsubscribe(client=client)
-    context = {
-        "clinic_name": client.clinic.name,
-        "email": client.email,
-        "done": request.method == "POST",
-    }
-    return render(request, "aftercare/unsubscribe.html", context)
+    return render_page(
+        request,
+        "aftercare/unsubscribe.html",
+        clinic=client.clinic,
+        email=client.email,
+        done=request.method == "POST",
+    )

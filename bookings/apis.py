@@ -5,8 +5,6 @@ shapes the answer. Access to one appointment: the manage token, the client who o
 or staff; anyone else gets 404, as if it did not exist.
 """
 
-import re
-
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +15,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import availability, rules, services
+from bookings import availability, rules, selectors, services
 from bookings import serializers as s
 from bookings.api_errors import ApiError
 from bookings.errors import SlotUnavailable
@@ -33,7 +31,6 @@ ERRORS_404 = OpenApiResponse(s.ErrorOutput, description="Not found (or not yours
 ERRORS_409 = OpenApiResponse(s.SlotUnavailableOutput, description="The time is not available.")
 ERRORS_422 = OpenApiResponse(s.ErrorOutput, description="Refused by a clinic rule.")
 ERRORS_429 = OpenApiResponse(s.ErrorOutput, description="Too many requests; try again later.")
-REFERENCE_PATTERN = re.compile(r"[A-Z0-9]{1,12}", re.ASCII)
 TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
 
 
@@ -113,14 +110,7 @@ def appointment_response(request, appointment: Appointment, *, warnings=None) ->
 
 def _visible_appointment(request, reference: str, token: str | None) -> Appointment:
     """The appointment if the caller may see it; otherwise 404 whether it exists or not."""
-    reference = reference.upper()
-    appointment = None
-    if REFERENCE_PATTERN.fullmatch(reference):  # never send a NUL or a novel to the database
-        appointment = (
-            Appointment.objects.select_related("clinic", "treatment", "practitioner", "client")
-            .filter(reference=reference)
-            .first()
-        )
+    appointment = selectors.appointment_by_reference(reference)
     if appointment is None:
         raise ApiError("not_found", "No such appointment.", 404)
     user = request.user

@@ -189,7 +189,7 @@ def evaluate(
         if declaration.ended_on is not None and declaration.ended_on <= on:
             continue
         for rule in contraindication_rules:
-            if rule.condition != declaration.condition or not _applies(rule, treatment):
+            if rule.condition != declaration.condition or not applies_to(rule, treatment):
                 continue
             if rule.action == REFUSE:
                 findings.append(
@@ -219,7 +219,8 @@ def evaluate(
     )
 
 
-def _applies(rule: ContraindicationRule, treatment: TreatmentFacts) -> bool:
+def applies_to(rule: ContraindicationRule, treatment: TreatmentFacts) -> bool:
+    """Whether a contraindication rule concerns this treatment (its category or a device)."""
     if rule.treatment_category:
         return rule.treatment_category == treatment.category
     return rule.resource_kind in treatment.resource_kinds

@@ -6,6 +6,7 @@ two active appointments that overlap for one practitioner or one resource (Postg
 see bookings/db.py).
 """
 
+import re
 import secrets
 
 from django.conf import settings
@@ -21,6 +22,8 @@ from clinic.models import Client, Clinic, Practitioner, Resource, Treatment
 # No 0/O or 1/I: references are read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
+# What a reference looked up from outside may be: never send a NUL or a novel to the database.
+REFERENCE_PATTERN = re.compile(r"[A-Z0-9]{1,12}", re.ASCII)
 MANAGE_TOKEN_SALT = "bookings.manage-token"
 
 

@@ -8,6 +8,7 @@ decision, never cached, so a rule edited in the admin governs the very next book
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import F
@@ -16,8 +17,10 @@ from bookings import eligibility
 from clinic.models import (
     Client,
     Clinic,
+    Condition,
     ContraindicationRule,
     HealthDeclaration,
+    InjectableKind,
     InjectableRecord,
     Treatment,
     WaitingRule,
@@ -168,3 +171,31 @@ def cautions_for(appointments: list) -> dict[int, tuple[str, ...]]:
         )
         cautions[appointment.pk] = decision.cautions
     return cautions
+
+
+@dataclass(frozen=True)
+class HealthQuestions:
+    """What the booking form asks before `treatment`: the injectables a waiting rule ties to
+    it, over how many weeks back they matter, and the conditions a contraindication rule
+    names for it (its category or a device it uses)."""
+
+    injectable_kinds: tuple[str, ...] = ()
+    weeks: int = 0
+    conditions: tuple[str, ...] = ()
+
+
+def health_questions(treatment: Treatment) -> HealthQuestions:
+    """The questions the clinic's rules in force make worth asking for `treatment`."""
+    waiting, contraindications = clinic_rules(treatment.clinic)
+    facts = treatment_facts(treatment)
+    relevant = [rule for rule in waiting if rule.treatment_category == facts.category]
+    kinds = {rule.injectable_kind for rule in relevant}
+    conditions = {
+        rule.condition for rule in contraindications if eligibility.applies_to(rule, facts)
+    }
+    longest = max((rule.recommended_days for rule in relevant), default=0)
+    return HealthQuestions(
+        injectable_kinds=tuple(kind for kind in InjectableKind.values if kind in kinds),
+        weeks=-(-longest // 7),
+        conditions=tuple(condition for condition in Condition.values if condition in conditions),
+    )

@@ -1,13 +1,13 @@
-"""Reads for staff: client search and the day's appointments with their cautions, each in a
-fixed number of queries."""
+"""Reads for staff (client search, the day's appointments with their cautions, each in a
+fixed number of queries) and for the client pages (treatments, a booking by its link)."""
 
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
 
 from bookings import rules
-from bookings.models import Appointment, Status
-from clinic.models import Client, Clinic
+from bookings.models import REFERENCE_PATTERN, Appointment, Status
+from clinic.models import Client, Clinic, Treatment
 
 CLIENT_SEARCH_LIMIT = 50
 
@@ -56,3 +56,34 @@ def day_appointments(*, day: date, practitioner_id: int | None = None) -> list[A
     for appointment in appointments:
         appointment.cautions = cautions[appointment.pk]
     return appointments
+
+
+def bookable_treatments() -> QuerySet[Treatment]:
+    """Every active treatment with its clinic, clinic by clinic in menu order."""
+    return (
+        Treatment.objects.filter(active=True)
+        .select_related("clinic")
+        .order_by("clinic__name", "clinic_id", "position", "name")
+    )
+
+
+def appointment_by_reference(reference: str) -> Appointment | None:
+    """The appointment with this reference (in any case) and what its pages show; None for
+    an unknown reference, or for anything that cannot be one."""
+    reference = reference.upper()
+    if not REFERENCE_PATTERN.fullmatch(reference):  # never send a NUL or a novel to the database
+        return None
+    return (
+        Appointment.objects.select_related("clinic", "treatment", "practitioner", "client")
+        .filter(reference=reference)
+        .first()
+    )
+
+
+def appointment_by_link(*, reference: str, token: str) -> Appointment | None:
+    """The appointment a booking's signed link points at; None unless the token matches,
+    so a wrong token and an unknown reference look alike."""
+    appointment = appointment_by_reference(reference)
+    if appointment is None or not appointment.manage_token_matches(token):
+        return None
+    return appointment

@@ -7,10 +7,13 @@ fail because Redis is restarting, and the limits come back with it.
 """
 
 import logging
+from functools import wraps
 
 from django.conf import settings
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
+
+from clinic.branding import render_page
 
 log = logging.getLogger(__name__)
 
@@ -56,3 +59,19 @@ class SearchThrottle(ScopeThrottle):
     """Availability: the most expensive public read."""
 
     scope = "search"
+
+
+def page_rate_limit(throttle_class: type[ScopeThrottle]):
+    """The same limits for the booking pages' POSTs (booking, moving, cancelling) as for the
+    API's: over the limit, a 429 page asks the visitor to wait a minute."""
+
+    def decorator(view):
+        @wraps(view)
+        def limited(request, *args, **kwargs):
+            if request.method == "POST" and not throttle_class().allow_request(request, None):
+                return render_page(request, "bookings/too_many.html", clinic=None, status=429)
+            return view(request, *args, **kwargs)
+
+        return limited
+
+    return decorator

@@ -123,6 +123,14 @@ class ClinicAdmin(ClinicTimeMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "timezone", "currency"]}),
         ("Contact", {"fields": ["phone", "email", "address"]}),
         (
+            "Branding",
+            {
+                "fields": ["logo_url", "primary_colour", "accent_colour"],
+                "description": "How the online booking pages look. Colours are checked for "
+                "readable contrast (WCAG AA, 4.5:1).",
+            },
+        ),
+        (
             "Booking policies",
             {
                 "fields": [
@@ -135,6 +143,12 @@ class ClinicAdmin(ClinicTimeMixin, admin.ModelAdmin):
             },
         ),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("primary_colour", "accent_colour"):
+            # The browser's colour picker: it sends #rrggbb, which the validators check.
+            kwargs["widget"] = forms.TextInput(attrs={"type": "color"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(ResourceKind)

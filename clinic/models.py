@@ -11,6 +11,14 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.functional import cached_property
 
+from clinic.branding import (
+    DEFAULT_ACCENT,
+    DEFAULT_PRIMARY,
+    validate_accent_colour,
+    validate_logo_url,
+    validate_primary_colour,
+)
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, "Monday"
@@ -58,6 +66,26 @@ class Clinic(models.Model):
     )
     reminder_hours_before = models.PositiveSmallIntegerField(
         default=24, help_text="The reminder email goes this many hours before the appointment."
+    )
+    logo_url = models.CharField(
+        "logo",
+        max_length=500,
+        blank=True,
+        validators=[validate_logo_url],
+        help_text="Address of the logo image (https://...) or a path on this site such as "
+        "/static/bookings/img/lumiere-mark.svg. Shown 40 px high beside the clinic's name.",
+    )
+    primary_colour = models.CharField(
+        max_length=7,
+        default=DEFAULT_PRIMARY,
+        validators=[validate_primary_colour],
+        help_text="Buttons and links, e.g. #3d5a56. Must be dark enough for white text.",
+    )
+    accent_colour = models.CharField(
+        max_length=7,
+        default=DEFAULT_ACCENT,
+        validators=[validate_accent_colour],
+        help_text="Soft backgrounds and highlights, e.g. #efe4d6. Must be light enough for text.",
     )
 
     class Meta:

@@ -288,14 +288,16 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# Content-Security-Policy on every response: scripts, styles, fonts and images only from this
-# site (inline style attributes allowed: the admin uses them), no plugins, no framing.
+# Content-Security-Policy on every response: scripts, styles and fonts only from this site
+# (inline styles allowed: the admin uses them, the pages carry the clinic's colours), images
+# also from any https address (a clinic's logo may live on its own site), no plugins, no
+# framing.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "https:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

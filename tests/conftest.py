@@ -15,6 +15,7 @@ from django.apps import apps
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from clinic.models import TreatmentCategory
 from tests import factories
 
 pytest_plugins = ["tests.loopback_fixtures"]
@@ -61,8 +62,8 @@ def frozen_now():
         yield NOW
 
 
-@pytest.fixture
-def world(db, frozen_now) -> World:
+def make_world() -> World:
+    """The clinic of the module docstring, built at whatever time it is."""
     default_rules()
     clinic = factories.ClinicFactory(slug="lumiere", name="Lumière")
     open_every_day(clinic)
@@ -79,6 +80,27 @@ def world(db, frozen_now) -> World:
     )
     works_every_day(practitioner)
     return World(clinic, room_kind, room, treatment, practitioner)
+
+
+@pytest.fixture
+def world(db, frozen_now) -> World:
+    return make_world()
+
+
+def add_microcurrent(world: World):
+    """A microcurrent treatment (a device, so the contraindication rules apply to it) that
+    the world's practitioner gives."""
+    device = factories.ResourceKindFactory(slug="microcurrent-device")
+    factories.ResourceFactory(clinic=world.clinic, kind=device, name="Microcurrent unit")
+    treatment = factories.TreatmentFactory(
+        clinic=world.clinic,
+        slug="microcurrent-toning",
+        name="Microcurrent toning",
+        category=TreatmentCategory.MICROCURRENT,
+        kinds=[world.room_kind, device],
+    )
+    world.practitioner.treatments.add(treatment)
+    return treatment
 
 
 @pytest.fixture

@@ -21,11 +21,10 @@ from clinic.models import (
     HealthDeclaration,
     InjectableRecord,
     RecordSource,
-    TreatmentCategory,
     WaitingRule,
 )
 from tests import factories
-from tests.conftest import open_every_day, works_every_day
+from tests.conftest import add_microcurrent, open_every_day, works_every_day
 from tests.helpers import assert_error, logged_in
 
 APPOINTMENTS = "/api/v1/appointments/"
@@ -88,16 +87,7 @@ def manager(db):
 
 @pytest.fixture
 def microcurrent(world):
-    device = factories.ResourceKindFactory(slug="microcurrent-device")
-    factories.ResourceFactory(clinic=world.clinic, kind=device, name="Microcurrent unit")
-    treatment = factories.TreatmentFactory(
-        clinic=world.clinic,
-        slug="microcurrent-toning",
-        category=TreatmentCategory.MICROCURRENT,
-        kinds=[device],
-    )
-    world.practitioner.treatments.add(treatment)
-    return treatment
+    return add_microcurrent(world)
 
 
 # --- The waiting period at its boundaries ------------------------------------------------

@@ -31,6 +31,17 @@ def test_bookings_beyond_the_rate_are_429(world, api, settings):
     assert Appointment.objects.count() == 3
 
 
+def test_the_booking_pages_share_the_booking_limit(world, client, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "booking": "2/min"}
+    url = f"/book/{world.treatment.slug}/details/"
+    form = {"start": "2027-03-02T10:00:00+00:00", "name": "Dana", "email": "dana@example.com"}
+
+    answers = [client.post(url, form).status_code for _ in range(3)]
+
+    assert answers[2] == 429
+    assert "Please wait a moment" in client.post(url, form).content.decode()
+
+
 def test_the_limit_is_per_caller(world, settings):
     settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "lookup": "1/min"}
     first, second = APIClient(REMOTE_ADDR="192.0.2.1"), APIClient(REMOTE_ADDR="192.0.2.2")

@@ -37,6 +37,9 @@ CLINIC = {
     "min_notice_minutes": 120,
     "max_advance_days": 90,
     "cancellation_window_hours": 24,
+    "logo_url": "/static/bookings/img/lumiere-mark.svg",
+    "primary_colour": "#3d5a56",
+    "accent_colour": "#efe4d6",
 }
 
 OPENING_HOURS = {
@@ -339,6 +342,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"\n{CLINIC['name']} is ready."))
         self.stdout.write(
             "\n"
+            "  Booking:   http://127.0.0.1:8000/\n"
             "  Admin:     http://127.0.0.1:8000/admin/\n"
             f"  Username:  {ADMIN_USERNAME}\n"
             f"  Password:  {admin_note}\n"

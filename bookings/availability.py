@@ -18,7 +18,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import BigIntegerField, CharField, F, FilteredRelation, Q, Value
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DateField,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    TimeField,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from bookings.db import Epoch, plain_rows
@@ -77,14 +88,14 @@ def load_diary(
     practitioner_id: int | None = None,
     exclude_appointment_id: int | None = None,
 ) -> Diary:
-    """Read what a search from first_day to last_day needs, in four queries."""
+    """Read what a search from first_day to last_day needs, in three queries."""
     clinic = treatment.clinic
     tz = clinic.tzinfo
     span = treatment.duration_minutes + treatment.buffer_after_minutes
     lo = from_epoch(LocalDay(first_day, tz).start())
     hi = from_epoch(LocalDay(last_day, tz).end() + span * 60)
 
-    opening, working = weekly_hours(treatment, practitioner_id)
+    opening, working, closures = calendar(treatment, first_day, last_day, practitioner_id)
     resources = resources_by_kind(treatment)
     practitioner_busy, holds = busy_between(
         lo,
@@ -92,11 +103,6 @@ def load_diary(
         practitioner_ids=list(working),
         resource_ids=[rid for rids in resources.values() for rid in rids],
         exclude_appointment_id=exclude_appointment_id,
-    )
-    closures = set(
-        Closure.objects.filter(clinic=clinic, date__range=(first_day, last_day))
-        .order_by()
-        .values_list("date", flat=True)
     )
     return Diary(
         tz=tz,
@@ -114,10 +120,12 @@ def load_diary(
     )
 
 
-def weekly_hours(treatment: Treatment, practitioner_id: int | None):
-    """The clinic's opening hours (weekday -> periods) and the working hours of the active
-    practitioners who offer `treatment` (practitioner -> weekday -> periods), in one query:
-    opening hours come as rows without a practitioner."""
+def calendar(treatment: Treatment, first_day: date, last_day: date, practitioner_id):
+    """The clinic's opening hours (weekday -> periods), the working hours of the active
+    practitioners who offer `treatment` (practitioner -> weekday -> periods), and the
+    clinic's closures from first_day to last_day, in one query: (practitioner, weekday,
+    start, end, closed on) rows, opening hours without a practitioner, closures with only
+    their date."""
     clinic = treatment.clinic
     working_rows = WorkingHours.objects.filter(
         practitioner__clinic=clinic,
@@ -126,26 +134,45 @@ def weekly_hours(treatment: Treatment, practitioner_id: int | None):
     )
     if practitioner_id is not None:
         working_rows = working_rows.filter(practitioner_id=practitioner_id)
-    opening_rows = OpeningHours.objects.filter(clinic=clinic).annotate(
-        practitioner=Value(None, output_field=BigIntegerField())
+    # Empty columns, cast: PostgreSQL types a union's columns part by part, and two bare
+    # NULLs would make a text column before the closures' dates arrive.
+    no_practitioner = Cast(Value(None), BigIntegerField())
+    no_weekday = Cast(Value(None), IntegerField())
+    no_time = Cast(Value(None), TimeField())
+    no_date = Cast(Value(None), DateField())
+    working_rows = working_rows.annotate(no_date=no_date).values_list(
+        "practitioner_id", "weekday", "starts", "ends", "no_date"
     )
-    rows = (
-        working_rows.order_by()
-        .values_list("practitioner_id", "weekday", "starts", "ends")
-        .union(
-            opening_rows.order_by().values_list("practitioner", "weekday", "opens", "closes"),
-            all=True,
+    opening_rows = (
+        OpeningHours.objects.filter(clinic=clinic)
+        .annotate(no_practitioner=no_practitioner, no_date=no_date)
+        .values_list("no_practitioner", "weekday", "opens", "closes", "no_date")
+    )
+    closure_rows = (
+        Closure.objects.filter(clinic=clinic, date__range=(first_day, last_day))
+        .annotate(
+            no_practitioner=no_practitioner, no_weekday=no_weekday, no_start=no_time, no_end=no_time
         )
+        .values_list("no_practitioner", "no_weekday", "no_start", "no_end", "date")
     )
+    rows = working_rows.order_by().union(opening_rows.order_by(), closure_rows.order_by(), all=True)
     opening: dict[int, list] = defaultdict(list)
     working: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    closures = set()
+    periods = []
+    for row in rows:
+        if row[4] is not None:
+            closures.add(row[4])
+        else:
+            periods.append(row[:4])
     # Sorted, so the periods of a day come in order whatever order the union returns.
-    for pid, weekday, starts, ends in sorted(rows, key=lambda row: (row[1], row[2])):
+    for pid, weekday, starts, ends in sorted(periods, key=lambda row: (row[1], row[2])):
         if pid is None:
             opening[weekday].append((starts, ends))
         else:
             working[pid][weekday].append((starts, ends))
-    return dict(opening), {pid: dict(days) for pid, days in sorted(working.items())}
+    working = {pid: dict(days) for pid, days in sorted(working.items())}
+    return dict(opening), working, closures
 
 
 def resources_by_kind(treatment: Treatment) -> dict[int, list[int]]:

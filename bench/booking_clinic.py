@@ -4,20 +4,11 @@ the next two weeks, every practitioner working those hours, fewer rooms than pra
 15-minute buffer on the clinic's default 15-minute grid."""
 
 from datetime import time, timedelta
-from decimal import Decimal
 
 from django.utils import timezone
 
-from clinic.models import (
-    Clinic,
-    OpeningHours,
-    Practitioner,
-    Resource,
-    ResourceKind,
-    Treatment,
-    TreatmentCategory,
-    WorkingHours,
-)
+from bench.catalogue import add_treatment, open_hours, resource_kind
+from clinic.models import Clinic, Practitioner, Resource, WorkingHours
 
 SLUG = "rush-facial-massage"
 
@@ -31,26 +22,12 @@ def seed(*, practitioners: int, rooms: int, days: int) -> dict:
         min_notice_minutes=0,
         max_advance_days=days + 1,
     )
-    OpeningHours.objects.bulk_create(
-        OpeningHours(clinic=clinic, weekday=weekday, opens=time(9), closes=time(18))
-        for weekday in range(6)
-    )
-    room_kind, _ = ResourceKind.objects.get_or_create(
-        slug="treatment-room", defaults={"name": "Treatment room"}
-    )
+    open_hours(clinic, range(6), 9, 18)
+    room_kind = resource_kind("treatment-room")
     Resource.objects.bulk_create(
         Resource(clinic=clinic, kind=room_kind, name=f"Room {n + 1}") for n in range(rooms)
     )
-    treatment = Treatment.objects.create(
-        clinic=clinic,
-        slug=SLUG,
-        name="Facial massage",
-        category=TreatmentCategory.FACIAL_MASSAGE,
-        duration_minutes=45,
-        buffer_after_minutes=15,
-        price=Decimal("95.00"),
-    )
-    treatment.required_resource_kinds.set([room_kind])
+    treatment = add_treatment(clinic, SLUG, minutes=45, buffer=15, kinds=[room_kind])
     staff = Practitioner.objects.bulk_create(
         Practitioner(clinic=clinic, name=f"Practitioner {n + 1:02d}") for n in range(practitioners)
     )

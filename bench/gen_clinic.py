@@ -17,24 +17,20 @@ import time as clock
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench.catalogue import add_treatment, open_hours, resource_kind
 from bookings.models import ACTIVE_STATUSES, REFERENCE_ALPHABET, Channel, Status
 from clinic.models import (
     Client,
     Clinic,
     Closure,
-    OpeningHours,
     Practitioner,
     Resource,
-    ResourceKind,
     TimeOff,
-    Treatment,
-    TreatmentCategory,
     WorkingHours,
 )
 
@@ -47,6 +43,7 @@ HORIZON_DAYS = 90
 OCCUPANCY = 0.5
 DEVICE_SHARE = 0.2  # of appointments that are microcurrent (a device as well as a room)
 TREATMENT_MINUTES, BUFFER_MINUTES = 45, 15
+LENGTH = {"minutes": TREATMENT_MINUTES, "buffer": BUFFER_MINUTES}
 SEED = 7
 ZONE = ZoneInfo("Europe/London")
 
@@ -119,15 +116,10 @@ def _catalogue() -> dict:
         min_notice_minutes=120,
         max_advance_days=HORIZON_DAYS + 30,
     )
-    for weekday in range(5):
-        OpeningHours.objects.create(clinic=clinic, weekday=weekday, opens=time(9), closes=time(19))
-    OpeningHours.objects.create(clinic=clinic, weekday=5, opens=time(9), closes=time(17))
-    room_kind, _ = ResourceKind.objects.get_or_create(
-        slug="treatment-room", defaults={"name": "Treatment room"}
-    )
-    device_kind, _ = ResourceKind.objects.get_or_create(
-        slug="microcurrent-device", defaults={"name": "Microcurrent device"}
-    )
+    open_hours(clinic, range(5), 9, 19)
+    open_hours(clinic, [5], 9, 17)
+    room_kind = resource_kind("treatment-room")
+    device_kind = resource_kind("microcurrent-device")
     rooms = Resource.objects.bulk_create(
         Resource(clinic=clinic, kind=room_kind, name=f"Room {n + 1}") for n in range(ROOMS)
     )
@@ -150,9 +142,9 @@ def _catalogue() -> dict:
     )
     teams = {}
     for size in TEAM_SIZES:
-        teams[size] = _treatment(clinic, f"facial-massage-{size}", [room_kind])
+        teams[size] = add_treatment(clinic, f"facial-massage-{size}", kinds=[room_kind], **LENGTH)
         teams[size].practitioners.set(practitioners[:size])
-    microcurrent = _treatment(clinic, "microcurrent", [room_kind, device_kind])
+    microcurrent = add_treatment(clinic, "microcurrent", kinds=[room_kind, device_kind], **LENGTH)
     microcurrent.practitioners.set(practitioners)
     clients = Client.objects.bulk_create(
         Client(clinic=clinic, name=f"Client {n}", email=f"client{n}@bench.example.com")
@@ -168,20 +160,6 @@ def _catalogue() -> dict:
         "microcurrent_id": microcurrent.pk,
         "treatment_slugs": {str(size): treatment.slug for size, treatment in teams.items()},
     }
-
-
-def _treatment(clinic, slug: str, kinds) -> Treatment:
-    treatment = Treatment.objects.create(
-        clinic=clinic,
-        slug=slug,
-        name=slug.replace("-", " ").capitalize(),
-        category=TreatmentCategory.FACIAL_MASSAGE,
-        duration_minutes=TREATMENT_MINUTES,
-        buffer_after_minutes=BUFFER_MINUTES,
-        price=Decimal("95.00"),
-    )
-    treatment.required_resource_kinds.set(kinds)
-    return treatment
 
 
 def _time_off(world: dict, days: list[date]) -> None:

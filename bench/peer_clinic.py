@@ -9,24 +9,21 @@ never decide the answer (the peer has none) but the search still does their work
 
 from collections import Counter
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench.catalogue import add_treatment, open_hours, resource_kind
 from bench.stats import summary, timed
 from bookings.availability import find_slots
 from bookings.models import Appointment, AppointmentResource, Status
 from clinic.models import (
     Client,
     Clinic,
-    OpeningHours,
     Practitioner,
     Resource,
-    ResourceKind,
     TimeOff,
     Treatment,
-    TreatmentCategory,
     WorkingHours,
 )
 
@@ -42,22 +39,11 @@ def seed(spec: dict) -> dict:
         min_notice_minutes=0,
         max_advance_days=90,
     )
-    OpeningHours.objects.bulk_create(
-        OpeningHours(clinic=clinic, weekday=weekday, opens=time(9), closes=time(18))
-        for weekday in range(6)
+    open_hours(clinic, range(6), 9, 18)
+    room_kind = resource_kind("treatment-room")
+    treatment = add_treatment(
+        clinic, SLUG, minutes=spec["service_minutes"], buffer=0, kinds=[room_kind]
     )
-    room_kind, _ = ResourceKind.objects.get_or_create(
-        slug="treatment-room", defaults={"name": "Treatment room"}
-    )
-    treatment = Treatment.objects.create(
-        clinic=clinic,
-        slug=SLUG,
-        name="Facial massage",
-        category=TreatmentCategory.FACIAL_MASSAGE,
-        duration_minutes=spec["service_minutes"],
-        price=Decimal("95.00"),
-    )
-    treatment.required_resource_kinds.set([room_kind])
     staff, rooms = [], []
     for index, member in enumerate(spec["staff"]):
         practitioner = Practitioner.objects.create(clinic=clinic, name=member["name"])

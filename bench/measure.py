@@ -13,7 +13,7 @@ from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench.stats import summary, timed
+from bench.stats import interleaved, summary
 from bookings.availability import find_slots
 from clinic.models import Treatment
 
@@ -46,32 +46,41 @@ def api_queries(paths: list[str]) -> int:
     return query_count(get_all)
 
 
-def search_row(*, label: str, slug: str, days: int, repeats: int, practitioner=None) -> dict:
-    """One line of the availability table: `days` days from tomorrow (clinic-local).
+def search_rows(plan: list[dict], *, repeats: int) -> list[dict]:
+    """The availability table's lines: for each of `plan` (label, slug, days[, practitioner])
+    a search of `days` days from tomorrow (clinic-local), timed round-robin with the others.
 
     The API answers at most 62 days, so a longer range is asked over HTTP in chunks.
     """
-    treatment = Treatment.objects.select_related("clinic").get(slug=slug)
-    first = timezone.now().astimezone(treatment.clinic.tzinfo).date() + timedelta(days=1)
-    last = first + timedelta(days=days - 1)
+    rows, calls = [], []
+    for line in plan:
+        treatment = Treatment.objects.select_related("clinic").get(slug=line["slug"])
+        first = timezone.now().astimezone(treatment.clinic.tzinfo).date() + timedelta(days=1)
+        last = first + timedelta(days=line["days"] - 1)
+        practitioner = line.get("practitioner")
 
-    def search():
-        return find_slots(
-            treatment=treatment, first_day=first, last_day=last, practitioner_id=practitioner
+        def search(treatment=treatment, first=first, last=last, practitioner=practitioner):
+            return find_slots(
+                treatment=treatment, first_day=first, last_day=last, practitioner_id=practitioner
+            )
+
+        paths = []
+        chunk_start = first
+        while chunk_start <= last:
+            chunk_end = min(last, chunk_start + timedelta(days=61))
+            paths.append(availability_path(line["slug"], chunk_start, chunk_end, practitioner))
+            chunk_start = chunk_end + timedelta(days=1)
+        calls.append(search)
+        rows.append(
+            {
+                "label": line["label"],
+                "days": line["days"],
+                "slots": len(search()),
+                "queries": query_count(search),
+                "http_paths": paths,
+                "http_queries": api_queries(paths),
+            }
         )
-
-    paths = []
-    chunk_start = first
-    while chunk_start <= last:
-        chunk_end = min(last, chunk_start + timedelta(days=61))
-        paths.append(availability_path(slug, chunk_start, chunk_end, practitioner))
-        chunk_start = chunk_end + timedelta(days=1)
-    return {
-        "label": label,
-        "days": days,
-        "slots": len(search()),
-        "queries": query_count(search),
-        "latency": summary(timed(search, repeats=repeats)),
-        "http_paths": paths,
-        "http_queries": api_queries(paths),
-    }
+    for row, samples in zip(rows, interleaved(calls, repeats=repeats), strict=True):
+        row["latency"] = summary(samples)
+    return rows

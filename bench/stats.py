@@ -7,17 +7,26 @@ import time
 WARMUP = 3
 
 
-def timed(call, *, repeats: int, warmup: int = WARMUP) -> list[float]:
-    """Milliseconds per call, after `warmup` untimed calls: the steady state of a running
-    server, its caches and the database's buffers warm."""
+def interleaved(calls: list, *, repeats: int, warmup: int = WARMUP) -> list[list[float]]:
+    """Milliseconds per call for each of `calls`, timed in turn round after round (after
+    `warmup` untimed rounds: caches and the database's buffers warm, as in a running
+    server). On a shared machine a burst of load then touches every line alike instead of
+    whichever one happened to be running."""
     for _ in range(warmup):
-        call()
-    samples = []
+        for call in calls:
+            call()
+    samples: list[list[float]] = [[] for _ in calls]
     for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
+        for call, times in zip(calls, samples, strict=True):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
     return samples
+
+
+def timed(call, *, repeats: int, warmup: int = WARMUP) -> list[float]:
+    """Milliseconds per call of one call (see interleaved)."""
+    return interleaved([call], repeats=repeats, warmup=warmup)[0]
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -31,6 +40,7 @@ def percentile(samples: list[float], fraction: float) -> float:
 def summary(samples: list[float]) -> dict:
     return {
         "n": len(samples),
+        "min": round(min(samples), 2),
         "median": round(statistics.median(samples), 2),
         "p95": round(percentile(samples, 0.95), 2),
     }

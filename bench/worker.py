@@ -34,27 +34,23 @@ def seed_generated(appointments: str) -> dict:
 def availability(repeats: str, seeded: str) -> dict:
     """The availability table's rows on the generated clinic: P, then range length, then
     one practitioner over 90 days (the "next available" question)."""
-    from bench.measure import search_row
+    from bench.measure import search_rows
 
     seeded = json.loads(seeded)
-    slugs, repeats = seeded["treatments"], int(repeats)
-    rows = [
-        search_row(label=f"P={size}, 14 days", slug=slugs[size], days=14, repeats=repeats)
-        for size in ("1", "10", "50")
+    slugs = seeded["treatments"]
+    plan = [{"label": f"P={size}, 14 days", "slug": slugs[size], "days": 14} for size in slugs]
+    plan += [
+        {"label": f"P=10, {days} day(s)", "slug": slugs["10"], "days": days} for days in (1, 62)
     ]
-    rows += [
-        search_row(label=f"P=10, {days} day(s)", slug=slugs["10"], days=days, repeats=repeats)
-        for days in (1, 62)
-    ]
-    rows.append(
-        search_row(
-            label="1 of 50 practitioners, 90 days",
-            slug=slugs["50"],
-            days=90,
-            practitioner=seeded["practitioner"],
-            repeats=repeats,
-        )
+    plan.append(
+        {
+            "label": "1 of 50 practitioners, 90 days",
+            "slug": slugs["50"],
+            "days": 90,
+            "practitioner": seeded["practitioner"],
+        }
     )
+    rows = search_rows(plan, repeats=int(repeats))
     return {"rows": rows}
 
 

@@ -18,11 +18,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DateField,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    TimeField,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
+from bookings.db import Epoch, plain_rows
 from bookings.intervals import (
     Busy,
     LocalDay,
+    Starts,
     from_epoch,
     intersect_wall,
     local_days,
@@ -33,7 +47,7 @@ from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentResource
 from clinic.models import (
     Closure,
     OpeningHours,
-    Resource,
+    ResourceKind,
     TimeOff,
     Treatment,
     WorkingHours,
@@ -74,95 +88,178 @@ def load_diary(
     practitioner_id: int | None = None,
     exclude_appointment_id: int | None = None,
 ) -> Diary:
+    """Read what a search from first_day to last_day needs, in three queries."""
     clinic = treatment.clinic
     tz = clinic.tzinfo
     span = treatment.duration_minutes + treatment.buffer_after_minutes
-    window_start = LocalDay(first_day, tz).start()
-    window_end = LocalDay(last_day, tz).end() + span * 60
-    lo, hi = from_epoch(window_start), from_epoch(window_end)
+    lo = from_epoch(LocalDay(first_day, tz).start())
+    hi = from_epoch(LocalDay(last_day, tz).end() + span * 60)
 
-    hours = WorkingHours.objects.filter(
-        practitioner__clinic=clinic,
-        practitioner__active=True,
-        practitioner__treatments=treatment,
+    opening, working, closures = calendar(treatment, first_day, last_day, practitioner_id)
+    resources = resources_by_kind(treatment)
+    practitioner_busy, holds = busy_between(
+        lo,
+        hi,
+        practitioner_ids=list(working),
+        resource_ids=[rid for rids in resources.values() for rid in rids],
+        exclude_appointment_id=exclude_appointment_id,
     )
-    if practitioner_id is not None:
-        hours = hours.filter(practitioner_id=practitioner_id)
-    working: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for pid, weekday, starts, ends in hours.values_list(
-        "practitioner_id", "weekday", "starts", "ends"
-    ):
-        working[pid][weekday].append((starts, ends))
-    practitioner_ids = list(working)
-
-    opening: dict[int, list] = defaultdict(list)
-    for weekday, opens, closes in OpeningHours.objects.filter(clinic=clinic).values_list(
-        "weekday", "opens", "closes"
-    ):
-        opening[weekday].append((opens, closes))
-
-    closures = set(
-        Closure.objects.filter(clinic=clinic, date__range=(first_day, last_day)).values_list(
-            "date", flat=True
-        )
-    )
-
-    busy: dict[int, list] = defaultdict(list)
-    if practitioner_ids:
-        for pid, start, end in TimeOff.objects.filter(
-            practitioner_id__in=practitioner_ids, start__lt=hi, end__gt=lo
-        ).values_list("practitioner_id", "start", "end"):
-            busy[pid].append((to_epoch(start), to_epoch(end)))
-        appointments = Appointment.objects.filter(
-            practitioner_id__in=practitioner_ids,
-            status__in=ACTIVE_STATUSES,
-            start__lt=hi,
-            blocked_until__gt=lo,
-        )
-        if exclude_appointment_id is not None:
-            appointments = appointments.exclude(pk=exclude_appointment_id)
-        for pid, start, end in appointments.values_list(
-            "practitioner_id", "start", "blocked_until"
-        ):
-            busy[pid].append((to_epoch(start), to_epoch(end)))
-
-    # Every required kind gets an entry, even one with no usable resource (then no slot).
-    resources: dict[int, list[int]] = {
-        kind_id: [] for kind_id in treatment.required_resource_kinds.values_list("id", flat=True)
-    }
-    resource_ids: list[int] = []
-    if resources:
-        for kind_id, resource_id in (
-            Resource.objects.filter(clinic=clinic, active=True, kind_id__in=list(resources))
-            .order_by("pk")
-            .values_list("kind_id", "id")
-        ):
-            resources[kind_id].append(resource_id)
-            resource_ids.append(resource_id)
-
-    holds: dict[int, list] = defaultdict(list)
-    if resource_ids:
-        rows = AppointmentResource.objects.filter(
-            resource_id__in=resource_ids, active=True, start__lt=hi, blocked_until__gt=lo
-        )
-        if exclude_appointment_id is not None:
-            rows = rows.exclude(appointment_id=exclude_appointment_id)
-        for rid, start, end in rows.values_list("resource_id", "start", "blocked_until"):
-            holds[rid].append((to_epoch(start), to_epoch(end)))
-
     return Diary(
         tz=tz,
         step_minutes=clinic.slot_step_minutes,
         duration=treatment.duration_minutes * 60,
         buffer=treatment.buffer_after_minutes * 60,
-        opening=dict(opening),
+        opening=opening,
         closures=closures,
-        working={pid: dict(days) for pid, days in working.items()},
-        practitioner_busy={pid: Busy(busy.get(pid, ())) for pid in practitioner_ids},
+        working=working,
+        practitioner_busy={pid: Busy(practitioner_busy.get(pid, ())) for pid in working},
         resources={
             kind: [(rid, Busy(holds.get(rid, ()))) for rid in rids]
             for kind, rids in resources.items()
         },
+    )
+
+
+def calendar(treatment: Treatment, first_day: date, last_day: date, practitioner_id):
+    """The clinic's opening hours (weekday -> periods), the working hours of the active
+    practitioners who offer `treatment` (practitioner -> weekday -> periods), and the
+    clinic's closures from first_day to last_day, in one query: (practitioner, weekday,
+    start, end, closed on) rows, opening hours without a practitioner, closures with only
+    their date."""
+    clinic = treatment.clinic
+    working_rows = WorkingHours.objects.filter(
+        practitioner__clinic=clinic,
+        practitioner__active=True,
+        practitioner__treatments=treatment,
+    )
+    if practitioner_id is not None:
+        working_rows = working_rows.filter(practitioner_id=practitioner_id)
+    # Empty columns, cast: PostgreSQL types a union's columns part by part, and two bare
+    # NULLs would make a text column before the closures' dates arrive.
+    no_practitioner = Cast(Value(None), BigIntegerField())
+    no_weekday = Cast(Value(None), IntegerField())
+    no_time = Cast(Value(None), TimeField())
+    no_date = Cast(Value(None), DateField())
+    working_rows = working_rows.annotate(no_date=no_date).values_list(
+        "practitioner_id", "weekday", "starts", "ends", "no_date"
+    )
+    opening_rows = (
+        OpeningHours.objects.filter(clinic=clinic)
+        .annotate(no_practitioner=no_practitioner, no_date=no_date)
+        .values_list("no_practitioner", "weekday", "opens", "closes", "no_date")
+    )
+    closure_rows = (
+        Closure.objects.filter(clinic=clinic, date__range=(first_day, last_day))
+        .annotate(
+            no_practitioner=no_practitioner, no_weekday=no_weekday, no_start=no_time, no_end=no_time
+        )
+        .values_list("no_practitioner", "no_weekday", "no_start", "no_end", "date")
+    )
+    rows = working_rows.order_by().union(opening_rows.order_by(), closure_rows.order_by(), all=True)
+    opening: dict[int, list] = defaultdict(list)
+    working: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    closures = set()
+    periods = []
+    for row in rows:
+        if row[4] is not None:
+            closures.add(row[4])
+        else:
+            periods.append(row[:4])
+    # Sorted, so the periods of a day come in order whatever order the union returns.
+    for pid, weekday, starts, ends in sorted(periods, key=lambda row: (row[1], row[2])):
+        if pid is None:
+            opening[weekday].append((starts, ends))
+        else:
+            working[pid][weekday].append((starts, ends))
+    working = {pid: dict(days) for pid, days in sorted(working.items())}
+    return dict(opening), working, closures
+
+
+def resources_by_kind(treatment: Treatment) -> dict[int, list[int]]:
+    """Every resource kind the treatment requires, with the clinic's active resources of
+    that kind in pk order; a kind without any keeps an empty list (then no slot)."""
+    usable = FilteredRelation(
+        "resources",
+        condition=Q(resources__clinic_id=treatment.clinic_id, resources__active=True),
+    )
+    rows = (
+        ResourceKind.objects.filter(treatments=treatment)
+        .annotate(usable=usable)
+        .order_by("usable__id")
+        .values_list("id", "usable__id")
+    )
+    resources: dict[int, list[int]] = {}
+    for kind_id, resource_id in rows:
+        kinds = resources.setdefault(kind_id, [])
+        if resource_id is not None:
+            kinds.append(resource_id)
+    return resources
+
+
+PRACTITIONER, RESOURCE = "practitioner", "resource"
+
+
+def busy_between(
+    lo: datetime,
+    hi: datetime,
+    *,
+    practitioner_ids: list[int],
+    resource_ids: list[int],
+    exclude_appointment_id: int | None,
+) -> tuple[dict[int, list], dict[int, list]]:
+    """Busy intervals that meet [lo, hi), in one query: the practitioners' time off and
+    active appointments (with their buffers), and the resources' active holds.
+
+    Appointments and holds are found through the *_busy_lookup indexes (bookings/models.py)
+    by `blocked_until > lo`, which only reaches the diary from `lo` on: the cost does not
+    grow with the years of history before it.
+    """
+    parts = []
+    if practitioner_ids:
+        time_off = TimeOff.objects.filter(
+            practitioner_id__in=practitioner_ids, start__lt=hi, end__gt=lo
+        )
+        parts.append(_busy_rows(time_off, PRACTITIONER, "practitioner_id", "start", "end"))
+        appointments = Appointment.objects.filter(
+            practitioner_id__in=practitioner_ids,
+            status__in=ACTIVE_STATUSES,
+            blocked_until__gt=lo,
+            start__lt=hi,
+        )
+        if exclude_appointment_id is not None:
+            appointments = appointments.exclude(pk=exclude_appointment_id)
+        parts.append(
+            _busy_rows(appointments, PRACTITIONER, "practitioner_id", "start", "blocked_until")
+        )
+    if resource_ids:
+        holds = AppointmentResource.objects.filter(
+            resource_id__in=resource_ids, active=True, blocked_until__gt=lo, start__lt=hi
+        )
+        if exclude_appointment_id is not None:
+            holds = holds.exclude(appointment_id=exclude_appointment_id)
+        parts.append(_busy_rows(holds, RESOURCE, "resource_id", "start", "blocked_until"))
+
+    practitioners: dict[int, list] = defaultdict(list)
+    resources: dict[int, list] = defaultdict(list)
+    if parts:
+        first, *others = parts
+        for owner_kind, owner, start, end in plain_rows(first.union(*others, all=True)):
+            by_owner = practitioners if owner_kind == PRACTITIONER else resources
+            by_owner[owner].append((start, end))
+    return practitioners, resources
+
+
+def _busy_rows(queryset, owner_kind: str, owner: str, start: str, end: str):
+    """(owner kind, owner id, start, end) rows, instants as epoch seconds."""
+    return (
+        queryset.order_by()
+        .annotate(
+            owner_kind=Value(owner_kind, output_field=CharField()),
+            owner=F(owner),
+            busy_from=Epoch(start),
+            busy_to=Epoch(end),
+        )
+        .values_list("owner_kind", "owner", "busy_from", "busy_to")
     )
 
 
@@ -178,15 +275,44 @@ def pick_resources(diary: Diary, start: int) -> list[int] | None:
     return chosen
 
 
+def resource_starts(diary: Diary) -> list[Starts]:
+    """For each required kind, the starts at which one of its resources is free for the
+    treatment and its buffer (what pick_resources finds, for every start at once)."""
+    held = diary.duration + diary.buffer
+    return [Starts((busy for _, busy in kind), held) for kind in diary.resources.values()]
+
+
+def bookable_starts(
+    clock: LocalDay,
+    period: tuple[time, time],
+    *,
+    step: int,
+    duration: int,
+    earliest: int,
+    latest: int,
+) -> list[int]:
+    """Starts on the clinic's grid inside a wall-time period of one day such that the
+    treatment ends by the period's end, from `earliest` to `latest` inclusive."""
+    period_end = clock.boundary(period[1])
+    first_minute = -(-minute_of_day(period[0]) // step) * step
+    starts = []
+    for start in clock.instants(first_minute, step):
+        if start + duration > period_end:
+            break
+        if earliest <= start <= latest:
+            starts.append(start)
+    return starts
+
+
 def compute_slots(
     diary: Diary, *, first_day: date, last_day: date, earliest: int, latest: int
 ) -> list[tuple[int, list[int]]]:
     """Free starts (epoch seconds) from `earliest` to `latest` inclusive, each with the
     practitioners free for it, ordered by start."""
-    step = diary.step_minutes
     held = diary.duration + diary.buffer
     found: dict[int, list[int]] = defaultdict(list)
-    resources_free: dict[int, bool] = {}
+    free_resources = resource_starts(diary)
+    resources_ok: dict[int, bool] = {}  # start -> a resource of each kind is free
 
     for day in local_days(first_day, last_day):
         if day in diary.closures:
@@ -195,28 +321,29 @@ def compute_slots(
         if not open_periods:
             continue
         clock = LocalDay(day, diary.tz)
+        # Practitioners often share a shift: a period's starts are worked out once a day.
+        starts_in: dict[tuple[time, time], list[int]] = {}
         for pid, weekdays in diary.working.items():
             busy = diary.practitioner_busy[pid]
             for shift in weekdays.get(day.weekday(), ()):
-                for period in open_periods:
-                    both = intersect_wall(shift, period)
-                    if both is None:
+                for opening in open_periods:
+                    period = intersect_wall(shift, opening)
+                    if period is None:
                         continue
-                    period_end = clock.boundary(both[1])
-                    first_minute = -(-minute_of_day(both[0]) // step) * step
-                    for minute in range(first_minute, 24 * 60, step):
-                        start = clock.instant(minute)
-                        if start is None:  # skipped by a clock change
-                            continue
-                        if start + diary.duration > period_end:
-                            break
-                        if start < earliest or start > latest:
-                            continue
-                        if not busy.is_free(start, start + held):
-                            continue
-                        if start not in resources_free:
-                            resources_free[start] = pick_resources(diary, start) is not None
-                        if resources_free[start]:
+                    if period not in starts_in:
+                        starts_in[period] = bookable_starts(
+                            clock,
+                            period,
+                            step=diary.step_minutes,
+                            duration=diary.duration,
+                            earliest=earliest,
+                            latest=latest,
+                        )
+                    for start in busy.free_starts(starts_in[period], held):
+                        ok = resources_ok.get(start)
+                        if ok is None:
+                            ok = resources_ok[start] = all(start in f for f in free_resources)
+                        if ok:
                             found[start].append(pid)
     return [(start, sorted(set(pids))) for start, pids in sorted(found.items())]
 

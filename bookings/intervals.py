@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 Interval = tuple[int, int]  # [start, end) in epoch seconds
+INFINITY = 2**62  # beyond any instant, so open-ended gaps stay integers
 
 
 def to_epoch(instant: datetime) -> int:
@@ -43,6 +44,53 @@ class Busy:
         i = bisect_right(self.ends, start)
         return i == len(self.starts) or self.starts[i] >= end
 
+    def free_starts(self, starts: list[int], length: int) -> list[int]:
+        """The starts s (ascending) for which [s, s + length) is free.
+
+        Same answer as is_free for each start, in one walk through the busy intervals:
+        a search asks this for every practitioner and day, thousands of starts.
+        """
+        busy_starts, busy_ends = self.starts, self.ends
+        count = len(busy_ends)
+        i = 0
+        free = []
+        for start in starts:
+            while i < count and busy_ends[i] <= start:
+                i += 1
+            if i == count or busy_starts[i] >= start + length:
+                free.append(start)
+        return free
+
+
+class Starts:
+    """The starts s for which [s, s + length) is free in at least one of several diaries
+    (the resources of one kind): the union of their free gaps, each shortened by `length`.
+
+    Built once per search, it answers "is any of them free?" with one bisection instead
+    of a question to each resource in turn.
+    """
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, diaries: Iterable[Busy], length: int):
+        ranges = []
+        for busy in diaries:
+            # Gaps run from the end of one busy interval to the start of the next.
+            gap_starts = [-INFINITY, *busy.ends]
+            gap_ends = [*busy.starts, INFINITY]
+            ranges.extend(
+                (start, end - length + 1)
+                for start, end in zip(gap_starts, gap_ends, strict=True)
+                if end - start >= length
+            )
+        merged = merge(ranges)
+        self.starts = [start for start, _ in merged]
+        self.ends = [end for _, end in merged]
+
+    def __contains__(self, start: int) -> bool:
+        i = bisect_right(self.starts, start) - 1
+        return i >= 0 and start < self.ends[i]
+
 
 def local_days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -56,12 +104,27 @@ class LocalDay:
     occurrence, so it is offered once.
     """
 
-    __slots__ = ("day", "tz", "_cache")
+    __slots__ = ("day", "tz", "_cache", "_midnight")
 
     def __init__(self, day: date, tz: ZoneInfo):
         self.day = day
         self.tz = tz
         self._cache: dict[int, int | None] = {}
+        self._midnight = self._steady_midnight()
+
+    def _steady_midnight(self) -> int | None:
+        """Midnight's instant when the clock does not change this day (24 hours long, one
+        offset at both midnights; zones in use change at most once a day), so that a wall
+        minute's instant is plain arithmetic. None on a clock-change day."""
+        midnight = datetime.combine(self.day, time(0, 0)).replace(tzinfo=self.tz)
+        next_midnight = datetime.combine(self.day + timedelta(days=1), time(0, 0)).replace(
+            tzinfo=self.tz
+        )
+        steady = (
+            to_epoch(next_midnight) - to_epoch(midnight) == 24 * 3600
+            and midnight.utcoffset() == next_midnight.utcoffset()
+        )
+        return to_epoch(midnight) if steady else None
 
     def instant(self, minute: int) -> int | None:
         try:
@@ -74,6 +137,19 @@ class LocalDay:
         value = to_epoch(aware) if round_trip == naive else None
         self._cache[minute] = value
         return value
+
+    def instants(self, first_minute: int, step: int):
+        """The instants of wall minutes first_minute, +step, ... until midnight, in order,
+        leaving out wall times that do not exist."""
+        if self._midnight is not None:
+            midnight = self._midnight
+            for minute in range(first_minute, 24 * 60, step):
+                yield midnight + minute * 60
+            return
+        for minute in range(first_minute, 24 * 60, step):
+            instant = self.instant(minute)
+            if instant is not None:
+                yield instant
 
     def boundary(self, wall: time) -> int:
         """The instant of a wall time used as an interval edge (opening, closing).

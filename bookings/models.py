@@ -113,6 +113,13 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["clinic", "start"]),
             models.Index(fields=["client", "start"]),
+            # The slot search's lookup of a practitioner's busy time from a date on: it reads
+            # the diary from that date forward, never its history, and from the index alone.
+            models.Index(
+                fields=["practitioner", "blocked_until", "start"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="appointment_busy_lookup",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_order"),
@@ -176,7 +183,15 @@ class AppointmentResource(models.Model):
                 condition=Q(active=True),
             ),
         ]
-        indexes = [models.Index(fields=["resource", "start"])]
+        indexes = [
+            models.Index(fields=["resource", "start"]),
+            # The slot search's lookup of a resource's holds from a date on (see Appointment).
+            models.Index(
+                fields=["resource", "blocked_until", "start"],
+                condition=Q(active=True),
+                name="hold_busy_lookup",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.resource} for {self.appointment.reference}"

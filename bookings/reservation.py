@@ -74,7 +74,14 @@ def lock_rows(*, practitioner_id: int, treatment: Treatment) -> None:
     if is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    list(Practitioner.objects.select_for_update().filter(pk=practitioner_id).values_list("pk"))
+    # No ordering: Practitioner's default one joins the clinic, and FOR UPDATE would then
+    # lock the clinic's row too, making every booking in the clinic wait for every other.
+    list(
+        Practitioner.objects.select_for_update()
+        .filter(pk=practitioner_id)
+        .order_by()
+        .values_list("pk")
+    )
     list(
         Resource.objects.select_for_update()
         .filter(

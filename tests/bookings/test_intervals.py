@@ -1,9 +1,10 @@
 """Pure interval arithmetic and local wall time: no database."""
 
+import random
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bookings.intervals import Busy, LocalDay, merge, to_epoch
+from bookings.intervals import Busy, LocalDay, Starts, merge, to_epoch
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -54,3 +55,54 @@ def test_boundary_uses_local_wall_time_in_summer_and_winter():
     assert LocalDay(date(2027, 1, 4), LONDON).boundary(time(9)) == to_epoch(
         datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
     )
+
+
+def random_busy(rng: random.Random, count: int) -> Busy:
+    intervals = []
+    for _ in range(count):
+        start = rng.randrange(0, 1000)
+        intervals.append((start, start + rng.randrange(1, 60)))
+    return Busy(intervals)
+
+
+def test_free_starts_agrees_with_is_free_for_every_start():
+    rng = random.Random(1)
+    for _ in range(200):
+        busy = random_busy(rng, rng.randrange(0, 12))
+        length = rng.randrange(1, 90)
+        starts = sorted(rng.sample(range(-50, 1100), 40))
+        expected = [start for start in starts if busy.is_free(start, start + length)]
+        assert busy.free_starts(starts, length) == expected
+
+
+def test_starts_holds_a_start_when_any_one_diary_is_free_for_the_whole_length():
+    rng = random.Random(2)
+    for _ in range(200):
+        diaries = [random_busy(rng, rng.randrange(0, 8)) for _ in range(rng.randrange(1, 4))]
+        length = rng.randrange(1, 90)
+        starts = Starts(diaries, length)
+        for start in range(-50, 1100, 7):
+            expected = any(busy.is_free(start, start + length) for busy in diaries)
+            assert (start in starts) is expected
+
+
+def test_starts_is_empty_without_diaries():
+    assert 0 not in Starts([], 10)
+
+
+def test_two_resources_each_free_half_the_time_do_not_make_one_free_resource():
+    # Room A is busy 0-30, room B 30-60: someone is always free, but nobody for 0-60.
+    starts = Starts([Busy([(0, 30)]), Busy([(30, 60)])], 60)
+    assert 0 not in starts
+    assert 30 in starts  # room A, from 30 to 90
+
+
+def test_instants_match_instant_on_ordinary_and_clock_change_days():
+    for day in (date(2027, 1, 4), date(2027, 3, 28), date(2027, 10, 31), date(2027, 7, 1)):
+        clock = LocalDay(day, LONDON)
+        expected = [
+            clock.instant(minute)
+            for minute in range(15, 24 * 60, 15)
+            if clock.instant(minute) is not None
+        ]
+        assert list(clock.instants(15, 15)) == expected

@@ -1,0 +1,384 @@
+"""`make bench` (`make bench ARGS=--quick`): the benchmarks of issue 7, one after another.
+
+Availability on a generated clinic, the same question put to a peer (django-appointment),
+booking under contention against gunicorn beside pgbench's insert rate, and (later)
+aftercare throughput. Each benchmark makes its own `bench_*` databases from a migrated
+template and drops them; every child process (Django workers, gunicorn, pgbench) runs in its
+own process group and is stopped at the end, also on Ctrl-C or SIGTERM. The figures are
+printed as they come and written to bench/results.md. Nothing here asserts anything about
+time: these are measurements, not tests.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import clinic_spec, loadgen, pgadmin, pgbench, procs  # noqa: E402
+from bench.httpclient import Client, getter  # noqa: E402
+from bench.report import Report, Section  # noqa: E402
+from bench.stats import interleaved, summary  # noqa: E402
+
+TEMPLATE = "bench_template"
+PEER_VENV = Path(__file__).with_name(".peer-venv")
+PEER_DIR = Path(__file__).with_name("peer")
+SECTIONS = ("availability", "peer", "booking", "aftercare")
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    sizes: tuple[int, ...]  # N, appointments in the generated clinic
+    repeats: int  # timed in-process searches per line
+    http_repeats: int
+    peer_repeats: int
+    practitioners: int  # booking diary
+    rooms: int
+    load_seconds: int  # upper bound of the booking load
+    pgbench_seconds: int
+
+
+QUICK = Plan("quick", (5_000, 50_000), 10, 8, 2, 2, 2, 30, 5)
+FULL = Plan("full", (5_000, 50_000, 500_000), 50, 30, 5, 10, 8, 240, 15)
+CLIENTS = 50
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, about 2 minutes")
+    parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    wanted = args.only or list(SECTIONS)
+    _stop_on_signals()
+
+    report = Report(plan.mode)
+    try:
+        if {"availability", "peer", "booking"} & set(wanted):
+            _template()
+        for name in wanted:
+            started = time.monotonic()
+            SECTION_RUNNERS[name](plan, report)
+            print(f"({name}: {time.monotonic() - started:.0f} s)", flush=True)
+    finally:
+        procs.stop_all()
+        pgadmin.drop_all_created()
+    print(f"\nwritten to {report.write()}")
+    return 0
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM ends the run like Ctrl-C: the finally blocks and atexit clean up."""
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _template() -> None:
+    print("migrating the template database...", flush=True)
+    pgadmin.create(TEMPLATE)
+    procs.worker("migrate", database_url=pgadmin.url_for(TEMPLATE))
+
+
+def _fresh(name: str) -> str:
+    return pgadmin.create(name, template=TEMPLATE)
+
+
+def _ms(figures: dict | None) -> str:
+    """'median / p95 (min)' in milliseconds."""
+    if not figures:
+        return "-"
+    return f"{figures['median']:.1f} / {figures['p95']:.1f} ({figures['min']:.1f})"
+
+
+# Availability -----------------------------------------------------------------------------
+
+
+def availability(plan: Plan, report: Report) -> None:
+    section = Section(
+        "Availability: generated clinic, searches from tomorrow",
+        header=[
+            "N appointments",
+            "search",
+            "slots",
+            "in process ms: median / p95 (min)",
+            "queries",
+            "HTTP ms: median / p95 (min)",
+            "HTTP queries",
+        ],
+    )
+    for size in plan.sizes:
+        name = f"bench_avail_{size // 1000}k"
+        url = _fresh(name)
+        print(f"seeding {size:,} appointments...", flush=True)
+        seeded = procs.worker("seed-generated", str(size), database_url=url, timeout=1800)
+        print(f"  seeded in {seeded['seconds']} s; searching in process...", flush=True)
+        rows = procs.worker(
+            "availability", str(plan.repeats), json.dumps(seeded), database_url=url
+        )["rows"]
+        print("  searching over HTTP...", flush=True)
+        with procs.gunicorn(url, ready_path="/api/v1/treatments/") as base:
+            client = Client(base)
+            try:
+                samples = interleaved(
+                    [getter(client, row["http_paths"]) for row in rows],
+                    repeats=plan.http_repeats,
+                    warmup=2 * procs.gunicorn_workers(),  # every worker answers a few first
+                )
+            finally:
+                client.close()
+            for row, times in zip(rows, samples, strict=True):
+                row["http"] = summary(times)
+        pgadmin.drop(name)
+        for row in rows:
+            calls = len(row["http_paths"])
+            section.rows.append(
+                [
+                    f"{size:,}",
+                    row["label"] + (f" ({calls} API calls)" if calls > 1 else ""),
+                    row["slots"],
+                    _ms(row["latency"]),
+                    row["queries"],
+                    _ms(row["http"]),
+                    row["http_queries"],
+                ]
+            )
+    section.notes = [
+        "Clinic: 50 practitioners (P = how many offer the treatment searched), 30 rooms, "
+        "4 devices, weekday and Saturday shifts, a week of leave every 13 weeks each, bank "
+        "holidays; the next 90 days about half booked, then history back to N appointments.",
+        "Treatment 45 min + 15 min buffer, needs a room; 15-minute grid; online search.",
+        "HTTP: GET /api/v1/availability/ against gunicorn "
+        f"({procs.gunicorn_workers()} sync workers, DEBUG=0), one request at a time; the API "
+        "takes at most 62 days, so 90 days is two calls and the figure is their sum.",
+        "Queries: counted in process (the HTTP column runs the same view through Django's "
+        "test client).",
+    ]
+    report.add(section)
+
+
+# The peer -----------------------------------------------------------------------------------
+
+
+def peer(plan: Plan, report: Report) -> None:
+    section = Section("The peer: django-appointment on the same clinic")
+    problem = _peer_venv()
+    if problem:
+        section.notes.append(f"peer: not measured ({problem})")
+        report.add(section)
+        return
+    tomorrow = datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=1)
+    spec = clinic_spec.make(tomorrow)
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        spec_path = Path(folder) / "clinic.json"
+        clinic_spec.save(spec, spec_path)
+        print("our side of the peer question...", flush=True)
+        ours_url = _fresh("bench_peer_ours")
+        procs.worker("seed-peer-clinic", str(spec_path), database_url=ours_url)
+        ours = procs.worker(
+            "peer-question", str(spec_path), str(plan.repeats), database_url=ours_url
+        )
+        pgadmin.drop("bench_peer_ours")
+        print("the peer's side (seconds per search)...", flush=True)
+        peer_url = pgadmin.create("bench_peer")
+        theirs = procs.run_json(
+            [str(PEER_VENV / "bin" / "python"), "peer_bench.py", str(spec_path)]
+            + [str(plan.peer_repeats)],
+            env={**os.environ, "PEER_DATABASE_URL": peer_url},
+            cwd=PEER_DIR,
+            timeout=1200,
+        )
+        pgadmin.drop("bench_peer")
+    sample = spec["sample_day"]
+    agree_days = sum(ours["per_day"][day] == theirs["per_day"][day] for day in spec["dates"])
+    ratio = theirs["latency"]["median"] / ours["latency"]["median"]
+    best_ratio = theirs["latency"]["min"] / ours["latency"]["min"]
+    section.header = [
+        "",
+        "median ms",
+        "p95 ms",
+        "min ms",
+        "queries",
+        f"free 1-hour starts on {sample}",
+    ]
+    section.rows = [
+        ["Lumière (find_slots, one search)", *_pair(ours), ours["per_day"][sample]],
+        [
+            "django-appointment {} (get_available_slots_for_staff, per staff and day)".format(
+                theirs["versions"]["django-appointment"]
+            ),
+            *_pair(theirs),
+            theirs["per_day"][sample],
+        ],
+    ]
+    section.notes = [
+        f"ratio (peer median / ours): {ratio:,.0f}x (fastest / fastest: {best_ratio:,.0f}x)",
+        "agreement: "
+        + ("AGREE" if ours["per_day"][sample] == theirs["per_day"][sample] else "DISAGREE")
+        + f" on the sample day; the per-day counts agree on {agree_days} of {len(spec['dates'])}"
+        " days",
+        f"Clinic: {len(spec['staff'])} staff, Mon-Fri 9-18 and Saturday 9-14 for half of them, "
+        f"one off for three days, {len(spec['appointments'])} one-hour appointments "
+        f"({clinic_spec.occupancy(spec):.0%} of working time) over the 14 days from "
+        f"{spec['dates'][0]}; 60-minute service, 30-minute slots. Both on PostgreSQL, same "
+        "server, each in its own process and virtualenv.",
+        f"Peer: {plan.peer_repeats} timed searches after one warm-up (seeded in "
+        f"{theirs['seed_seconds']} s); ours: {plan.repeats} after three.",
+    ]
+    report.add(section)
+
+
+def _pair(result: dict) -> list:
+    latency = result["latency"]
+    return [
+        f"{latency['median']:,.1f}",
+        f"{latency['p95']:,.1f}",
+        f"{latency['min']:,.1f}",
+        f"{result['queries']:,}",
+    ]
+
+
+def _peer_venv() -> str | None:
+    """Create bench/.peer-venv from bench/peer/requirements.txt if it is missing; the reason
+    it cannot be had, or None."""
+    python = PEER_VENV / "bin" / "python"
+    if python.exists():
+        return None
+    print("installing the peer into bench/.peer-venv (once)...", flush=True)
+    try:
+        for argv in (
+            [sys.executable, "-m", "venv", str(PEER_VENV)],
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+            + ["-r", str(PEER_DIR / "requirements.txt")],
+        ):
+            process = procs.start(argv)
+            try:
+                if process.wait(timeout=900) != 0:
+                    return f"{' '.join(argv[:3])} failed"
+            finally:
+                procs.stop_group(process)
+    except OSError as error:
+        return str(error)
+    return None
+
+
+# Booking under contention -------------------------------------------------------------------
+
+
+def booking(plan: Plan, report: Report) -> None:
+    name = "bench_booking"
+    url = _fresh(name)
+    diary = procs.worker(
+        "seed-booking", str(plan.practitioners), str(plan.rooms), "14", database_url=url
+    )
+    print(f"booking with {CLIENTS} clients until the diary is full...", flush=True)
+    with procs.gunicorn(url, ready_path="/api/v1/treatments/") as base:
+        load = loadgen.run(
+            loadgen.Load(
+                base_url=base,
+                treatment=diary["treatment"],
+                first_day=diary["first_day"],
+                last_day=diary["last_day"],
+                clients=CLIENTS,
+                max_requests=20_000,
+                max_seconds=plan.load_seconds,
+            )
+        )
+    overlaps = _overlaps(name)
+    stored = pgadmin.execute(name, "SELECT count(*) FROM bookings_appointment")[0][0]
+    pgadmin.drop(name)
+
+    print("pgbench...", flush=True)
+    problem = pgbench.missing()
+    tps = (
+        None
+        if problem
+        else pgbench.insert_tps(clients=procs.gunicorn_workers(), seconds=plan.pgbench_seconds)
+    )
+    section = Section(
+        f"Booking under contention: {CLIENTS} clients, {plan.practitioners} practitioners, "
+        f"{plan.rooms} rooms, 14 days",
+        header=["figure", "value"],
+        rows=[
+            ["bookings made (201)", load["booked"]],
+            ["bookings per second", load["bookings_per_second"]],
+            ["POST /appointments/ ms: median / p95 (min)", _ms(load["book_latency"])],
+            ["409 rate (of POSTs)", f"{load['conflict_rate']:.1%}"],
+            ["GET /availability/ ms: median / p95 (min)", _ms(load["availability_latency"])],
+            ["other answers", load["failures"] or "none"],
+            ["diary full at the end", "yes" if load["diary_full"] else "no (stopped by a limit)"],
+            ["seconds to fill", load["seconds"]],
+            ["appointments stored / 201s", f"{stored} / {load['booked']}"],
+            ["overlapping active pairs (practitioner, room)", f"{overlaps[0]}, {overlaps[1]}"],
+        ],
+    )
+    if tps is None:
+        section.notes.append(f"pgbench: not measured ({problem})")
+    else:
+        section.rows.append(
+            [f"pgbench single-row INSERT TPS ({procs.gunicorn_workers()} clients)", f"{tps:,.0f}"]
+        )
+        ratio = tps / load["bookings_per_second"] if load["bookings_per_second"] else float("inf")
+        section.rows.append(["pgbench TPS / bookings per second", f"{ratio:,.1f}x"])
+    section.notes.append(
+        f"gunicorn {procs.gunicorn_workers()} sync workers, DEBUG=0, PostgreSQL on loopback; "
+        "each visit loads the 14-day availability, books a random free start (half the time "
+        "naming one of its practitioners), and on a 409 tries up to two of the alternatives "
+        f"offered. Bounded: at most 20,000 requests and {plan.load_seconds} s."
+    )
+    report.add(section)
+
+
+OVERLAPS = {
+    "practitioner": """
+        SELECT count(*) FROM bookings_appointment a JOIN bookings_appointment b
+          ON a.practitioner_id = b.practitioner_id AND a.id < b.id
+         AND a.start < b.blocked_until AND b.start < a.blocked_until
+       WHERE a.status IN ('confirmed', 'completed', 'no_show')
+         AND b.status IN ('confirmed', 'completed', 'no_show')""",
+    "resource": """
+        SELECT count(*) FROM bookings_appointmentresource a
+          JOIN bookings_appointmentresource b
+          ON a.resource_id = b.resource_id AND a.id < b.id
+         AND a.start < b.blocked_until AND b.start < a.blocked_until
+       WHERE a.active AND b.active""",
+}
+
+
+def _overlaps(database: str) -> tuple[int, int]:
+    """Pairs of active appointments that overlap for one practitioner, and for one room."""
+    return tuple(pgadmin.execute(database, query)[0][0] for query in OVERLAPS.values())
+
+
+# Aftercare ----------------------------------------------------------------------------------
+
+
+def aftercare(plan: Plan, report: Report) -> None:
+    # Hook for issue 7's fourth benchmark (10,000 due messages, 2 Celery workers, a loopback
+    # SMTP server): it needs the outbox of issue 4 and will replace this placeholder.
+    message = "aftercare: not yet measured (needs the outbox of issue 4)"
+    print(message, flush=True)
+    report.add(Section("Aftercare throughput", notes=[message]))
+
+
+SECTION_RUNNERS = {
+    "availability": availability,
+    "peer": peer,
+    "booking": booking,
+    "aftercare": aftercare,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "clinic",
     "bookings",
     "aftercare",
+    "workspace",
 ]
 
 MIDDLEWARE = [

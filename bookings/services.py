@@ -34,6 +34,7 @@ from bookings.models import (
 )
 from bookings.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 from clinic.models import Client, Practitioner, Treatment
+from workspace.access import may_see_client
 
 
 @dataclass
@@ -74,16 +75,17 @@ def is_staff(user) -> bool:
 
 
 def may_see_health(user, client: Client | None) -> bool:
-    """Staff, and the client themselves when logged in, may see the client's health record."""
-    if is_staff(user):
-        return True
-    return bool(
+    """The client themselves when logged in, and staff whose role lets them see this
+    client's record (workspace/access.py: a practitioner only sees their own clients')."""
+    if (
         client is not None
         and user is not None
         and user.is_authenticated
         and client.user_id is not None
         and client.user_id == user.pk
-    )
+    ):
+        return True
+    return may_see_client(user, client)
 
 
 def can_override(user) -> bool:

@@ -50,9 +50,7 @@ def _own_appointments(user) -> QuerySet[Appointment]:
     practitioner = practitioner_of(user)
     if practitioner is None:
         return Appointment.objects.none()
-    return Appointment.objects.filter(practitioner=practitioner).exclude(
-        status=Status.CANCELLED
-    )
+    return Appointment.objects.filter(practitioner=practitioner).exclude(status=Status.CANCELLED)
 
 
 def visible_clients(user) -> QuerySet[Client]:
@@ -61,9 +59,7 @@ def visible_clients(user) -> QuerySet[Client]:
         return Client.objects.none()
     if user.has_perm(SEE_ALL_CLIENTS):
         return Client.objects.all()
-    return Client.objects.filter(
-        Exists(_own_appointments(user).filter(client_id=OuterRef("pk")))
-    )
+    return Client.objects.filter(Exists(_own_appointments(user).filter(client_id=OuterRef("pk"))))
 
 
 def may_see_client(user, client: Client | None) -> bool:

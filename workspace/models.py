@@ -1,26 +1,10 @@
-"""The staff workspace's own records: the audit trail of health data, and the permissions the
-staff roles are made of (see workspace/roles.py)."""
+"""The staff workspace's own records: the audit trail of health data. Its model also holds
+the workspace's permissions, which the staff roles are made of (workspace/roles.py)."""
 
 from django.conf import settings
 from django.db import models
 
 from clinic.models import Client
-
-
-class StaffAccess(models.Model):
-    """No table: only the home of the workspace's permissions, which the role groups hold."""
-
-    class Meta:
-        managed = False
-        default_permissions = ()
-        permissions = [
-            ("use_workspace", "Can use the staff workspace"),
-            ("see_all_clients", "Can look up any client and see their health record"),
-            ("see_whole_diary", "Can see every practitioner's day sheet"),
-            ("book_for_clients", "Can book, move and cancel on a client's behalf"),
-            ("record_health", "Can record injectables and conditions"),
-            ("handle_personal_data", "Can export or anonymise a client's data"),
-        ]
 
 
 class AuditEntry(models.Model):
@@ -58,7 +42,16 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        # Entries are never added by hand, edited or deleted: only "view" of the defaults.
         default_permissions = ("view",)
+        permissions = [
+            ("use_workspace", "Can use the staff workspace"),
+            ("see_all_clients", "Can look up any client and see their health record"),
+            ("see_whole_diary", "Can see every practitioner's day sheet"),
+            ("book_for_clients", "Can book, move and cancel on a client's behalf"),
+            ("record_health", "Can record injectables and conditions"),
+            ("handle_personal_data", "Can export or anonymise a client's data"),
+        ]
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["client", "-at"])]
 

@@ -477,6 +477,27 @@ def appointment_mark_no_show(*, appointment: Appointment, by, now: datetime | No
     )
 
 
+REDACTED = "[removed when the client's data was anonymised]"
+
+
+def appointments_redact(*, client: Client) -> int:
+    """Remove what a client's appointments and their history say in words (notes, the
+    override's reason, the flag, warnings acknowledged), keeping their times, statuses and
+    practitioners so the diary and its counts stay as they were. A reason or flag that was
+    there becomes REDACTED, so "an override was used" is still known. Returns the number
+    of appointments."""
+    with transaction.atomic():
+        appointments = Appointment.objects.select_for_update().filter(client=client)
+        count = len(appointments)
+        appointments.update(notes="")
+        appointments.exclude(override_reason="").update(override_reason=REDACTED)
+        appointments.exclude(eligibility_flag="").update(eligibility_flag=REDACTED)
+        changes = AppointmentChange.objects.filter(appointment__client=client)
+        changes.update(details={})
+        changes.exclude(reason="").update(reason=REDACTED)
+    return count
+
+
 __all__ = [
     "ACTIVE_STATUSES",
     "HealthInput",
@@ -485,4 +506,5 @@ __all__ = [
     "appointment_complete",
     "appointment_mark_no_show",
     "appointment_reschedule",
+    "appointments_redact",
 ]

@@ -6,6 +6,7 @@ from django.views import defaults
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("bookings.api_urls")),
+    path("staff/", include("workspace.urls")),
 ]
 
 

@@ -133,12 +133,13 @@ def day_sheet(
 ) -> list[SheetDay]:
     """The appointments of each day from first_day to last_day, grouped by practitioner,
     each with `.cautions` (areas to avoid) and its flags: `.contraindications` (what a
-    declared condition says about it), `.first_visit`, the flag a later record set
+    declared condition says about it), `.first_visit`, `.started`, the flag a later record set
     (`eligibility_flag`) and the override used (`override_reason`)."""
     appointments = appointments_between(
         first_day=first_day, last_day=last_day, practitioner_id=practitioner_id
     )
     first_visits = _first_visits({a.client_id for a in appointments})
+    now = timezone.now()
     by_day: dict[date, dict[Practitioner, list]] = defaultdict(lambda: defaultdict(list))
     for appointment in appointments:
         appointment.contraindications = [
@@ -147,6 +148,7 @@ def day_sheet(
             if f.code == eligibility.CONTRAINDICATED
         ]
         appointment.first_visit = first_visits.get(appointment.client_id) == appointment.start
+        appointment.started = appointment.start <= now  # attendance can be marked
         appointment.local_start = appointment.start.astimezone(appointment.clinic.tzinfo)
         appointment.local_end = appointment.end.astimezone(appointment.clinic.tzinfo)
         by_day[appointment.local_start.date()][appointment.practitioner].append(appointment)

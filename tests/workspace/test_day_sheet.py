@@ -172,3 +172,13 @@ def test_an_outside_next_address_is_not_followed(cast):
         )
 
     assert response["Location"] == "/staff/sheet/"
+
+
+def test_attendance_buttons_appear_once_the_appointment_has_started(cast):
+    before = sheet(cast.browser("desk")).content.decode()
+    with time_machine.travel(london(TODAY, 10, 30), tick=False):
+        during = sheet(cast.browser("desk")).content.decode()
+
+    assert f"/staff/appointments/{cast.olivia_visit.reference}/complete/" not in before
+    assert f"/staff/appointments/{cast.olivia_visit.reference}/complete/" in during
+    assert f"/staff/appointments/{cast.bruno_visit.reference}/complete/" not in during

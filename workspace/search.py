@@ -10,7 +10,7 @@ itself is only STABLE (its dictionary could change), so the migration wraps it i
 
 from django.db import connection
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Replace
 
 from clinic.models import Client
 
@@ -67,5 +67,7 @@ def client_search(
     else:
         match = Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q)
         if len(digits) >= 3:
-            match |= Q(phone__icontains=digits)
+            # The phone without the spaces and dashes people type in it.
+            clients = clients.alias(phone_digits=Replace(Replace("phone", Value(" ")), Value("-")))
+            match |= Q(phone_digits__contains=digits)
     return clients.filter(match).order_by("name", "pk")[:limit]

@@ -337,15 +337,7 @@ class AppointmentCreateApi(APIView):
                 )
                 if key:
                     idempotency_record(key=key, appointment=appointment)
-                if appointment.override_reason:
-                    audit.audit_api(
-                        request,
-                        action=AuditEntry.Action.OVERRIDE,
-                        what=audit.APPOINTMENT,
-                        clients=[client],
-                        reference=appointment.reference,
-                        reason=appointment.override_reason,
-                    )
+                audit.audit_override(request, appointment, via="api")
         except SlotUnavailable as refusal:
             tz = treatment.clinic.tzinfo
             refusal.alternatives = [s.slot_data(x, tz) for x in refusal.alternatives]

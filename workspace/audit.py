@@ -59,3 +59,17 @@ def audit_record(
 
 def audit_api(request, *, action: str, what: str, clients: Iterable, **details) -> None:
     audit_record(request, action=action, what=what, clients=clients, via="api", **details)
+
+
+def audit_override(request, appointment, *, via: str = "workspace") -> None:
+    """Staff booked `appointment` past a clinical rule: the override joins the trail."""
+    if appointment.override_reason:
+        audit_record(
+            request,
+            action=AuditEntry.Action.OVERRIDE,
+            what=APPOINTMENT,
+            clients=[appointment.client_id],
+            via=via,
+            reference=appointment.reference,
+            reason=appointment.override_reason,
+        )

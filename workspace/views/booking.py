@@ -24,6 +24,21 @@ def _day(value: str | None, default: date) -> date:
         return default
 
 
+def _decision_shown(request, client, treatment, day: date, **details):
+    """The rules' decision for `day`, which the page is about to show: an audited view."""
+    decision = rules.client_decision(client=client, treatment=treatment, on=day)
+    audit.audit_record(
+        request,
+        action=AuditEntry.Action.VIEW,
+        what=audit.ELIGIBILITY,
+        clients=[client],
+        treatment=treatment.slug,
+        date=day.isoformat(),
+        **details,
+    )
+    return decision
+
+
 @role_required(access.BOOK)
 @require_http_methods(["GET", "POST"])
 def book(request, client_id):
@@ -69,15 +84,7 @@ def book(request, client_id):
         except BookingError as refusal:
             context["error"] = refusal.detail
         else:
-            if appointment.override_reason:
-                audit.audit_record(
-                    request,
-                    action=AuditEntry.Action.OVERRIDE,
-                    what=audit.APPOINTMENT,
-                    clients=[client],
-                    reference=appointment.reference,
-                    reason=appointment.override_reason,
-                )
+            audit.audit_override(request, appointment)
             messages.success(
                 request,
                 f"Booked {treatment.name} on "
@@ -86,19 +93,10 @@ def book(request, client_id):
             )
             return redirect("workspace:client", client.pk)
 
-    decision = rules.client_decision(client=client, treatment=treatment, on=day)
-    audit.audit_record(
-        request,
-        action=AuditEntry.Action.VIEW,
-        what=audit.ELIGIBILITY,
-        clients=[client],
-        treatment=treatment.slug,
-        date=day.isoformat(),
-    )
     context.update(
         treatment=treatment,
         day=day,
-        decision=decision,
+        decision=_decision_shown(request, client, treatment, day),
         slots=free_slots(
             treatment=treatment,
             day=day,
@@ -143,15 +141,7 @@ def reschedule(request, reference):
                 f"{moved.start.astimezone(clinic.tzinfo):%a %-d %b %Y at %H:%M}.",
             )
             return redirect("workspace:client", client.pk)
-    decision = rules.client_decision(client=client, treatment=treatment, on=day)
-    audit.audit_record(
-        request,
-        action=AuditEntry.Action.VIEW,
-        what=audit.ELIGIBILITY,
-        clients=[client],
-        reference=appointment.reference,
-        date=day.isoformat(),
-    )
+    decision = _decision_shown(request, client, treatment, day, reference=appointment.reference)
     return render(
         request,
         "workspace/reschedule.html",

@@ -109,7 +109,7 @@ def test_record_filler_and_see_the_conflicting_appointment_flagged(clinic, deskt
     screenshot(page, "workspace-record-injectable")
     page.get_by_role("button", name="Save the record").click()
 
-    conflict = page.locator(f"#conflicts .conflict[data-reference={visit.reference}]")
+    conflict = page.locator(f'#conflicts .conflict[data-reference="{visit.reference}"]')
     expect(conflict).to_contain_text("Flagged")
     expect(conflict).to_contain_text("filler")
     expect(conflict.get_by_role("link", name="Email client")).to_have_attribute(

@@ -2,7 +2,9 @@
 
 Each view validates its input with a small serializer, calls one service or selector and
 shapes the answer. Access to one appointment: the manage token, the client who owns it,
-or staff; anyone else gets 404, as if it did not exist.
+or staff whose role shows it to them (workspace/access.py); anyone else gets 404, as if it
+did not exist. Staff see the client and the cautions only for clients their role lets them
+see, and each time they do the audit trail says so.
 """
 
 from django.contrib.auth import authenticate
@@ -25,6 +27,8 @@ from bookings.staff_serializers import staff_appointment_data
 from bookings.throttles import BookingThrottle, LookupThrottle, SearchThrottle, TokenThrottle
 from clinic.models import Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
+from workspace import access, audit
+from workspace.models import AuditEntry
 
 ERRORS_400 = OpenApiResponse(s.ErrorOutput, description="Malformed input.")
 ERRORS_404 = OpenApiResponse(s.ErrorOutput, description="Not found (or not yours to see).")
@@ -34,9 +38,26 @@ ERRORS_429 = OpenApiResponse(s.ErrorOutput, description="Too many requests; try 
 TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
 
 
-class IsStaff(BasePermission):
+class IsWorkspaceUser(BasePermission):
+    """Staff in one of the roles of workspace/roles.py; a staff account with no role, a
+    client or an anonymous caller gets 403."""
+
     def has_permission(self, request, view):
-        return services.is_staff(request.user)
+        return access.is_workspace_user(request.user)
+
+
+def role_permission(permission: str) -> type[BasePermission]:
+    """A permission class for staff whose role holds `permission` (e.g. access.BOOK)."""
+
+    class HasRolePermission(BasePermission):
+        def has_permission(self, request, view):
+            return access.can(request.user, permission)
+
+    return HasRolePermission
+
+
+def permission_denied(detail: str) -> ApiError:
+    return ApiError("permission_denied", detail, 403)
 
 
 def field_error(field: str, message: str) -> ApiError:
@@ -99,12 +120,20 @@ def _check_declared_dates(treatment: Treatment, health: dict) -> None:
 
 
 def appointment_response(request, appointment: Appointment, *, warnings=None) -> dict:
-    """The public shape; staff also get the client, rooms, cautions, flag and override."""
-    if not services.is_staff(request.user):
+    """The public shape; staff who may see the client's record also get the client, rooms,
+    cautions, flag and override (an audited view of health data)."""
+    if not access.may_see_client(request.user, appointment.client):
         return s.appointment_data(appointment, warnings=warnings)
     cautions = getattr(appointment, "cautions", None)
     if cautions is None:
         cautions = rules.cautions_for([appointment])[appointment.pk]
+    audit.audit_api(
+        request,
+        action=AuditEntry.Action.VIEW,
+        what=audit.APPOINTMENT,
+        clients=[appointment.client_id],
+        reference=appointment.reference,
+    )
     return staff_appointment_data(appointment, cautions=cautions, warnings=warnings)
 
 
@@ -116,11 +145,24 @@ def _visible_appointment(request, reference: str, token: str | None) -> Appointm
     user = request.user
     if (
         appointment.manage_token_matches(token)
-        or services.is_staff(user)
+        or access.may_see_appointment(user, appointment)
         or (user.is_authenticated and appointment.client.user_id == user.pk)
     ):
         return appointment
     raise ApiError("not_found", "No such appointment.", 404)
+
+
+def _check_may_change(request, appointment: Appointment, token: str | None) -> None:
+    """Staff cancel or move an appointment only if their role books (a practitioner sees
+    their own appointments but the front desk moves them); the client and the manage
+    token holder always may."""
+    user = request.user
+    if appointment.manage_token_matches(token) or (
+        user.is_authenticated and appointment.client.user_id == user.pk
+    ):
+        return
+    if not access.can(user, access.BOOK):
+        raise permission_denied("Your role does not cancel or move appointments.")
 
 
 class TokenApi(APIView):
@@ -236,9 +278,15 @@ class AvailabilityApi(APIView):
     def _known_client(self, request, treatment, client_id, staff) -> Client | None:
         if client_id is None:
             return None if staff else _client_of(request.user, treatment.clinic)
-        if not staff:
-            raise ApiError("permission_denied", "Only staff may search for a client.", 403)
-        client = Client.objects.filter(pk=client_id, clinic=treatment.clinic).first()
+        if not access.is_workspace_user(request.user):
+            raise permission_denied("Only staff may search for a client.")
+        # A client the caller's role does not show them is "no such client": the dates
+        # would tell them about that client's record.
+        client = (
+            access.visible_clients(request.user)
+            .filter(pk=client_id, clinic=treatment.clinic)
+            .first()
+        )
         if client is None:
             raise field_error("client", "No client with this id at this clinic.")
         return client
@@ -295,6 +343,7 @@ class AppointmentCreateApi(APIView):
                 )
                 if key:
                     idempotency_record(key=key, appointment=appointment)
+                audit.audit_override(request, appointment, via="api")
         except SlotUnavailable as refusal:
             tz = treatment.clinic.tzinfo
             refusal.alternatives = [s.slot_data(x, tz) for x in refusal.alternatives]
@@ -325,6 +374,8 @@ class AppointmentCreateApi(APIView):
 
     def _client(self, request, treatment, data, staff) -> Client:
         if staff and data.get("client_id"):
+            if not access.can(request.user, access.BOOK):
+                raise permission_denied("Your role does not book on a client's behalf.")
             client = Client.objects.filter(pk=data["client_id"], clinic=treatment.clinic).first()
             if client is None:
                 raise field_error("client_id", "No client with this id at this clinic.")
@@ -358,6 +409,7 @@ class AppointmentCancelApi(APIView):
         responses={
             200: s.CancelOutput,
             400: ERRORS_400,
+            403: s.ErrorOutput,
             404: ERRORS_404,
             409: s.ErrorOutput,
             429: ERRORS_429,
@@ -368,6 +420,7 @@ class AppointmentCancelApi(APIView):
         body.is_valid(raise_exception=True)
         token = body.validated_data.get("token") or request.query_params.get("token")
         appointment = _visible_appointment(request, reference, token)
+        _check_may_change(request, appointment, token)
         appointment = services.appointment_cancel(
             appointment=appointment, by=request.user, reason=body.validated_data.get("reason", "")
         )
@@ -383,6 +436,7 @@ class AppointmentRescheduleApi(APIView):
         responses={
             200: s.AppointmentOutput,
             400: ERRORS_400,
+            403: s.ErrorOutput,
             404: ERRORS_404,
             409: ERRORS_409,
             422: ERRORS_422,
@@ -394,6 +448,7 @@ class AppointmentRescheduleApi(APIView):
         body.is_valid(raise_exception=True)
         token = body.validated_data.get("token") or request.query_params.get("token")
         appointment = _visible_appointment(request, reference, token)
+        _check_may_change(request, appointment, token)
         _check_on_grid(appointment.treatment, body.validated_data["start"])
         try:
             appointment = services.appointment_reschedule(
@@ -411,7 +466,10 @@ class AppointmentRescheduleApi(APIView):
 
 
 class AppointmentCompleteApi(APIView):
-    permission_classes = [IsStaff]
+    """Staff mark an appointment on their day sheet (the whole diary, or a practitioner's
+    own appointments); others' appointments are 404 to them."""
+
+    permission_classes = [IsWorkspaceUser]
     transition = staticmethod(services.appointment_complete)
 
     @extend_schema(

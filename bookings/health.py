@@ -192,3 +192,16 @@ def appointments_recheck(
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+def health_records_erase(*, client: Client) -> tuple[int, int]:
+    """Delete every injectable and declaration of `client` (anonymisation on request, see
+    workspace/services.py). Returns how many of each were removed. Their appointments keep
+    any flag only as a redacted line (bookings.services.appointments_redact)."""
+    with transaction.atomic():
+        injectables = InjectableRecord.objects.filter(client=client)
+        # Corrections point at the records they replace (PROTECT): unlink before deleting.
+        injectables.exclude(corrects=None).update(corrects=None)
+        removed_injectables, _ = injectables.delete()
+        removed_declarations, _ = HealthDeclaration.objects.filter(client=client).delete()
+    return removed_injectables, removed_declarations

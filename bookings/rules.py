@@ -145,15 +145,16 @@ def client_decision(
     )
 
 
-def cautions_for(appointments: list) -> dict[int, tuple[str, ...]]:
-    """Practitioner cautions for each appointment (by pk), from its client's record, in a
-    fixed number of queries however many appointments there are."""
+def decisions_for(appointments: list) -> dict[int, eligibility.Decision]:
+    """The rules' decision for each appointment (by pk) from its client's record as it is
+    now, in a fixed number of queries however many appointments there are. Its cautions
+    are the practitioner's; its findings say what a rule would refuse or warn about."""
     if not appointments:
         return {}
     injections, declarations = health_records({a.client_id for a in appointments})
     rules_by_clinic: dict[int, tuple] = {}
     facts_by_treatment: dict[int, eligibility.TreatmentFacts] = {}
-    cautions = {}
+    decisions = {}
     for appointment in appointments:
         clinic = appointment.clinic
         if clinic.pk not in rules_by_clinic:
@@ -161,7 +162,7 @@ def cautions_for(appointments: list) -> dict[int, tuple[str, ...]]:
         if appointment.treatment_id not in facts_by_treatment:
             facts_by_treatment[appointment.treatment_id] = treatment_facts(appointment.treatment)
         waiting, contraindications = rules_by_clinic[clinic.pk]
-        decision = eligibility.evaluate(
+        decisions[appointment.pk] = eligibility.evaluate(
             injections=injections[appointment.client_id],
             declarations=declarations[appointment.client_id],
             waiting_rules=waiting,
@@ -169,8 +170,12 @@ def cautions_for(appointments: list) -> dict[int, tuple[str, ...]]:
             treatment=facts_by_treatment[appointment.treatment_id],
             on=clinic.local_date(appointment.start),
         )
-        cautions[appointment.pk] = decision.cautions
-    return cautions
+    return decisions
+
+
+def cautions_for(appointments: list) -> dict[int, tuple[str, ...]]:
+    """Practitioner cautions for each appointment (by pk), from its client's record."""
+    return {pk: decision.cautions for pk, decision in decisions_for(appointments).items()}
 
 
 @dataclass(frozen=True)

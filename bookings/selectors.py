@@ -1,5 +1,7 @@
-"""Reads for staff (client search, the day's appointments with their cautions, each in a
-fixed number of queries) and for the client pages (treatments, a booking by its link)."""
+"""Reads for staff (the appointments of a day or a range of days with the rules' decision
+and the practitioner's cautions for each, in a fixed number of queries; client search is in
+workspace/search.py, next to the index it relies on) and for the client pages (treatments,
+a booking by its link)."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -7,23 +9,7 @@ from django.db.models import Q, QuerySet
 
 from bookings import rules
 from bookings.models import REFERENCE_PATTERN, Appointment, Status
-from clinic.models import Client, Clinic, Treatment
-
-CLIENT_SEARCH_LIMIT = 50
-
-
-def client_search(*, q: str, limit: int = CLIENT_SEARCH_LIMIT) -> QuerySet[Client]:
-    """Clients whose name, email or phone contains `q` (any case); the newest first when
-    `q` is empty. Phone numbers match on their digits, however they were typed."""
-    clients = Client.objects.select_related("clinic")
-    q = q.strip()
-    if not q:
-        return clients.order_by("-created_at", "-pk")[:limit]
-    match = Q(name__icontains=q) | Q(email__icontains=q)
-    digits = "".join(ch for ch in q if ch.isdigit())
-    if len(digits) >= 3:
-        match |= Q(phone__icontains=digits) | Q(phone__icontains=q)
-    return clients.filter(match).order_by("name", "pk")[:limit]
+from clinic.models import Clinic, Treatment
 
 
 def local_day_bounds(clinic: Clinic, day: date) -> tuple[datetime, datetime]:
@@ -35,15 +21,19 @@ def local_day_bounds(clinic: Clinic, day: date) -> tuple[datetime, datetime]:
     )
 
 
-def day_appointments(*, day: date, practitioner_id: int | None = None) -> list[Appointment]:
-    """Every clinic's appointments on its local date `day` (cancelled ones left out), by
-    start, each with `.cautions` for the practitioner."""
-    on_the_day = Q(pk__in=[])
+def appointments_between(
+    *, first_day: date, last_day: date, practitioner_id: int | None = None
+) -> list[Appointment]:
+    """Every clinic's appointments on its local dates `first_day`..`last_day` inclusive
+    (cancelled ones left out), by start, each with `.decision` (the rules applied to the
+    client's record as it is now) and `.cautions` for the practitioner."""
+    in_range = Q(pk__in=[])
     for clinic in Clinic.objects.all():
-        start, end = local_day_bounds(clinic, day)
-        on_the_day |= Q(clinic=clinic, start__gte=start, start__lt=end)
+        start, _ = local_day_bounds(clinic, first_day)
+        _, end = local_day_bounds(clinic, last_day)
+        in_range |= Q(clinic=clinic, start__gte=start, start__lt=end)
     appointments = (
-        Appointment.objects.filter(on_the_day)
+        Appointment.objects.filter(in_range)
         .exclude(status=Status.CANCELLED)
         .select_related("clinic", "treatment", "practitioner", "client")
         .prefetch_related("resources", "treatment__required_resource_kinds")
@@ -52,9 +42,10 @@ def day_appointments(*, day: date, practitioner_id: int | None = None) -> list[A
     if practitioner_id is not None:
         appointments = appointments.filter(practitioner_id=practitioner_id)
     appointments = list(appointments)
-    cautions = rules.cautions_for(appointments)
+    decisions = rules.decisions_for(appointments)
     for appointment in appointments:
-        appointment.cautions = cautions[appointment.pk]
+        appointment.decision = decisions[appointment.pk]
+        appointment.cautions = appointment.decision.cautions
     return appointments
 
 
@@ -87,3 +78,8 @@ def appointment_by_link(*, reference: str, token: str) -> Appointment | None:
     if appointment is None or not appointment.manage_token_matches(token):
         return None
     return appointment
+
+
+def day_appointments(*, day: date, practitioner_id: int | None = None) -> list[Appointment]:
+    """The appointments of the clinic-local date `day`; see appointments_between."""
+    return appointments_between(first_day=day, last_day=day, practitioner_id=practitioner_id)

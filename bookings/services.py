@@ -35,6 +35,7 @@ from bookings.models import (
 )
 from bookings.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 from clinic.models import Client, Practitioner, Treatment
+from workspace.access import may_see_client
 
 
 @dataclass
@@ -75,16 +76,17 @@ def is_staff(user) -> bool:
 
 
 def may_see_health(user, client: Client | None) -> bool:
-    """Staff, and the client themselves when logged in, may see the client's health record."""
-    if is_staff(user):
-        return True
-    return bool(
+    """The client themselves when logged in, and staff whose role lets them see this
+    client's record (workspace/access.py: a practitioner only sees their own clients')."""
+    if (
         client is not None
         and user is not None
         and user.is_authenticated
         and client.user_id is not None
         and client.user_id == user.pk
-    )
+    ):
+        return True
+    return may_see_client(user, client)
 
 
 def can_override(user) -> bool:
@@ -480,6 +482,27 @@ def appointment_mark_no_show(*, appointment: Appointment, by, now: datetime | No
     )
 
 
+REDACTED = "[removed when the client's data was anonymised]"
+
+
+def appointments_redact(*, client: Client) -> int:
+    """Remove what a client's appointments and their history say in words (notes, the
+    override's reason, the flag, warnings acknowledged), keeping their times, statuses and
+    practitioners so the diary and its counts stay as they were. A reason or flag that was
+    there becomes REDACTED, so "an override was used" is still known. Returns the number
+    of appointments."""
+    with transaction.atomic():
+        appointments = Appointment.objects.select_for_update().filter(client=client)
+        count = len(appointments)
+        appointments.update(notes="")
+        appointments.exclude(override_reason="").update(override_reason=REDACTED)
+        appointments.exclude(eligibility_flag="").update(eligibility_flag=REDACTED)
+        changes = AppointmentChange.objects.filter(appointment__client=client)
+        changes.update(details={})
+        changes.exclude(reason="").update(reason=REDACTED)
+    return count
+
+
 __all__ = [
     "ACTIVE_STATUSES",
     "HealthInput",
@@ -488,4 +511,5 @@ __all__ = [
     "appointment_complete",
     "appointment_mark_no_show",
     "appointment_reschedule",
+    "appointments_redact",
 ]

@@ -1,6 +1,11 @@
 """The staff endpoints of shared/API.md: client search and creation, a client's injectables
 and declarations, their eligibility for a treatment on a date, and the day's appointments
-with the practitioner's cautions. Everyone but staff gets 403.
+with the practitioner's cautions.
+
+Who may call what follows the roles of workspace/roles.py: staff in a role get in, everyone
+else gets 403. A practitioner finds only their own clients (another client's record is a
+404, as for any object the caller may not see) and lists only their own appointments. Every
+answer that shows or changes health data writes the audit trail (workspace/audit.py).
 """
 
 from django.db import IntegrityError, transaction
@@ -20,23 +25,38 @@ from bookings.apis import (
     ERRORS_404,
     ERRORS_429,
     AppointmentCreateApi,
-    IsStaff,
+    IsWorkspaceUser,
     field_error,
+    permission_denied,
+    role_permission,
     treatment_by_slug,
 )
 from bookings.health import declaration_record, injectable_record
 from bookings.throttles import LookupThrottle
 from clinic.models import Client, Clinic, InjectableRecord, RecordSource
+from workspace import access, audit
+from workspace.models import AuditEntry
+from workspace.search import client_search
 
 ERRORS_403 = OpenApiResponse(s.ErrorOutput, description="Staff only.")
+VIEW, RECORD = AuditEntry.Action.VIEW, AuditEntry.Action.RECORD
 
 
 class StaffApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsWorkspaceUser]
 
 
-def _client(client_id: int) -> Client:
-    return get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+def _client(request, client_id: int) -> Client:
+    """The client if the caller's role shows them; 404 otherwise, whether or not it exists."""
+    clients = access.visible_clients(request.user).select_related("clinic")
+    return get_object_or_404(clients, pk=client_id)
+
+
+def _recording_client(request, client_id: int) -> Client:
+    client = _client(request, client_id)
+    if not access.can(request.user, access.RECORD_HEALTH):
+        raise permission_denied("Your role does not record health data.")
+    return client
 
 
 def _clinic(slug: str | None) -> Clinic:
@@ -54,6 +74,11 @@ def _clinic(slug: str | None) -> Clinic:
 class ClientListApi(StaffApi):
     throttle_classes = [LookupThrottle]
 
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [role_permission(access.BOOK)()]
+        return super().get_permissions()
+
     @extend_schema(
         parameters=[ss.ClientQuery],
         responses={
@@ -66,7 +91,9 @@ class ClientListApi(StaffApi):
     def get(self, request):
         query = ss.ClientQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        clients = selectors.client_search(q=query.validated_data.get("q", ""))
+        clients = client_search(
+            q=query.validated_data.get("q", ""), clients=access.visible_clients(request.user)
+        )
         return Response(ss.ClientOutput(clients, many=True).data)
 
     @extend_schema(
@@ -111,8 +138,9 @@ class ClientInjectablesApi(StaffApi):
         responses={200: ss.InjectableOutput(many=True), 403: ERRORS_403, 404: ERRORS_404}
     )
     def get(self, request, client_id):
-        client = _client(client_id)
+        client = _client(request, client_id)
         records = client.injectables.select_related("recorded_by").order_by("-date", "-pk")
+        audit.audit_api(request, action=VIEW, what=audit.INJECTABLES, clients=[client])
         return Response(ss.InjectableOutput(records, many=True).data)
 
     @extend_schema(
@@ -125,7 +153,7 @@ class ClientInjectablesApi(StaffApi):
         },
     )
     def post(self, request, client_id):
-        client = _client(client_id)
+        client = _recording_client(request, client_id)
         body = ss.InjectableCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
@@ -141,6 +169,9 @@ class ClientInjectablesApi(StaffApi):
         record, flagged = injectable_record(
             client=client, source=RecordSource.STAFF, by=request.user, **data
         )
+        audit.audit_api(
+            request, action=RECORD, what=audit.INJECTABLES, clients=[client], id=record.pk
+        )
         return Response(
             {
                 "injectable": ss.InjectableOutput(record).data,
@@ -155,7 +186,8 @@ class ClientDeclarationsApi(StaffApi):
         responses={200: ss.DeclarationOutput(many=True), 403: ERRORS_403, 404: ERRORS_404}
     )
     def get(self, request, client_id):
-        client = _client(client_id)
+        client = _client(request, client_id)
+        audit.audit_api(request, action=VIEW, what=audit.DECLARATIONS, clients=[client])
         return Response(ss.DeclarationOutput(client.declarations.all(), many=True).data)
 
     @extend_schema(
@@ -168,7 +200,7 @@ class ClientDeclarationsApi(StaffApi):
         },
     )
     def post(self, request, client_id):
-        client = _client(client_id)
+        client = _recording_client(request, client_id)
         body = ss.DeclarationCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -179,6 +211,9 @@ class ClientDeclarationsApi(StaffApi):
             or timezone.localdate(timezone=client.clinic.tzinfo),
             notes=data.get("notes", ""),
             by=request.user,
+        )
+        audit.audit_api(
+            request, action=RECORD, what=audit.DECLARATIONS, clients=[client], id=declaration.pk
         )
         return Response(
             {
@@ -195,12 +230,20 @@ class ClientEligibilityApi(StaffApi):
         responses={200: ss.EligibilityOutput, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
     )
     def get(self, request, client_id):
-        client = _client(client_id)
+        client = _client(request, client_id)
         query = ss.EligibilityQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         treatment = treatment_by_slug(query.validated_data["treatment"], clinic=client.clinic)
         on = query.validated_data.get("date") or timezone.localdate(timezone=client.clinic.tzinfo)
         decision = rules.client_decision(client=client, treatment=treatment, on=on)
+        audit.audit_api(
+            request,
+            action=VIEW,
+            what=audit.ELIGIBILITY,
+            clients=[client],
+            treatment=treatment.slug,
+            date=on.isoformat(),
+        )
         return Response(
             {
                 "decision": decision.decision,
@@ -214,11 +257,12 @@ class ClientEligibilityApi(StaffApi):
 
 
 class AppointmentCollectionApi(AppointmentCreateApi):
-    """POST books (public, see AppointmentCreateApi); GET is the staff's day list."""
+    """POST books (public, see AppointmentCreateApi); GET is the staff's day list: the
+    whole clinic's, or a practitioner's own (asking for someone else's is 403)."""
 
     def get_permissions(self):
         if self.request.method == "GET":
-            return [IsStaff()]
+            return [IsWorkspaceUser()]
         return super().get_permissions()
 
     @extend_schema(
@@ -232,9 +276,20 @@ class AppointmentCollectionApi(AppointmentCreateApi):
     def get(self, request):
         query = ss.DayQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
+        allowed, practitioner_id = access.sheet_practitioner(
+            request.user, query.validated_data.get("practitioner")
+        )
+        if not allowed:
+            raise permission_denied("You may list only your own appointments.")
         appointments = selectors.day_appointments(
-            day=query.validated_data["date"],
-            practitioner_id=query.validated_data.get("practitioner"),
+            day=query.validated_data["date"], practitioner_id=practitioner_id
+        )
+        audit.audit_api(
+            request,
+            action=VIEW,
+            what=audit.DAY_LIST,
+            clients=[a.client_id for a in appointments],
+            date=query.validated_data["date"].isoformat(),
         )
         return Response(
             [ss.staff_appointment_data(a, cautions=a.cautions, warnings=[]) for a in appointments]

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "clinic",
     "bookings",
     "aftercare",
+    "workspace",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("bookings.api_urls")),
     path("aftercare/", include("aftercare.urls")),
+    path("staff/", include("workspace.urls")),
     path("", include("bookings.urls")),
 ]
 

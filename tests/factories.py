@@ -39,7 +39,22 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """A staff account in a role (workspace/roles.py): the front desk unless `roles` says
+    otherwise; `roles=[]` is a staff account with no role, which may do nothing."""
+
     is_staff = True
+
+    @factory.post_generation
+    def roles(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        from django.contrib.auth.models import Group
+
+        from workspace.roles import FRONT_DESK, roles_ensure
+
+        roles_ensure()
+        names = [FRONT_DESK] if extracted is None else extracted
+        obj.groups.set(Group.objects.filter(name__in=names))
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):

@@ -150,3 +150,15 @@ def test_its_clients_show_each_outcome_of_the_clinical_rules(db):
     assert olivia.decision == "allowed"
     assert olivia.cautions[0].startswith("avoid deep pressure: lips (filler ")
     assert decision("hannah.okafor@example.com", microcurrent).code == "contraindicated"
+
+
+def test_it_creates_one_staff_account_per_role(db):
+    seed()
+
+    users = get_user_model().objects
+    roles = {u.username: [g.name for g in u.groups.all()] for u in users.filter(is_staff=True)}
+    assert roles["desk"] == ["Front desk"]
+    assert roles["amelia"] == ["Practitioner"]
+    assert roles["manager"] == ["Clinic manager"]
+    assert Practitioner.objects.get(name="Amelia Hart").user.username == "amelia"
+    assert users.get(username="desk").check_password("clinic-demo-2026")

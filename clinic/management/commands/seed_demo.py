@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
 from django.utils import timezone
@@ -303,6 +304,13 @@ MIN_UPCOMING_BEFORE_BOOKING = 3  # fewer upcoming confirmed appointments than th
 PREFERRED_TIMES = {time(10), time(11, 30), time(14)}
 SEARCH_DAYS = 14
 
+# One account per staff role, to try the workspace as each (the demo password, set once).
+DEMO_STAFF = [
+    ("desk", "Dee", "Front desk", None),
+    ("amelia", "Amelia", "Practitioner", "Amelia Hart"),
+    ("manager", "Morgan", "Clinic manager", None),
+]
+
 ADMIN_USERNAME = "admin"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "clinic-demo-2026"
@@ -331,6 +339,7 @@ class Command(BaseCommand):
             clients = self._clients(clinic)
             self._injectables(clinic, clients)
             admin_note = self._admin(reset_admin_password)
+            self._staff(practitioners)
             booking_note = self._appointments(clinic, treatments, practitioners, clients)
 
         def counts(counter):
@@ -347,6 +356,8 @@ class Command(BaseCommand):
             f"  Username:  {ADMIN_USERNAME}\n"
             f"  Password:  {admin_note}\n"
             "  API docs:  http://127.0.0.1:8000/api/docs/\n"
+            "  Workspace: http://127.0.0.1:8000/staff/ as desk, amelia (a practitioner) or\n"
+            f"             manager, password {ADMIN_PASSWORD}\n"
         )
 
     # -- helpers -------------------------------------------------------------------------------
@@ -495,6 +506,26 @@ class Command(BaseCommand):
             if not client.declarations.filter(condition=condition).exists():
                 declaration_record(client=client, condition=condition, declared_on=today)
                 self.created["health declarations"] += 1
+
+    def _staff(self, practitioners: dict[str, Practitioner]) -> None:
+        """The demo's staff accounts, one per role; created once, never changed after."""
+        user_model = get_user_model()
+        for username, first_name, role, practitioner_name in DEMO_STAFF:
+            if user_model.objects.filter(username=username).exists():
+                continue
+            user = user_model.objects.create_user(
+                username=username,
+                first_name=first_name,
+                email=f"{username}@lumiere.example.com",
+                password=ADMIN_PASSWORD,
+                is_staff=True,
+            )
+            user.groups.add(Group.objects.get(name=role))
+            if practitioner_name:
+                practitioner = practitioners[practitioner_name]
+                practitioner.user = user
+                practitioner.save(update_fields=["user"])
+            self.created["users"] += 1
 
     def _admin(self, reset_password: bool) -> str:
         """Create the demo superuser once; an existing password is only replaced on request."""

@@ -1,0 +1,103 @@
+"""The audit trail: the staff API's answers with health data write it as the workspace pages
+do, and managers read it on /staff/audit/ and in a read-only admin."""
+
+import pytest
+
+from tests.helpers import logged_in
+from tests.workspace.conftest import TODAY
+from workspace.models import AuditEntry
+
+CLIENTS = "/api/v1/clients/"
+FROM = {"REMOTE_ADDR": "192.0.2.10", "HTTP_USER_AGENT": "DeskApp/2.1"}
+
+
+def calls(cast):
+    olivia = cast.olivia.pk
+    slug = cast.world.treatment.slug
+    return [
+        ("get", f"{CLIENTS}{olivia}/injectables/", {}, "view", "injectables"),
+        (
+            "post",
+            f"{CLIENTS}{olivia}/injectables/",
+            {"kind": "filler", "date": "2027-02-27", "areas": ["chin"]},
+            "record",
+            "injectables",
+        ),
+        ("get", f"{CLIENTS}{olivia}/declarations/", {}, "view", "declarations"),
+        (
+            "post",
+            f"{CLIENTS}{olivia}/declarations/",
+            {"condition": "pregnancy"},
+            "record",
+            "declarations",
+        ),
+        ("get", f"{CLIENTS}{olivia}/eligibility/?treatment={slug}", {}, "view", "eligibility"),
+        ("get", f"/api/v1/appointments/?date={TODAY}", {}, "view", "day list cautions"),
+        (
+            "get",
+            f"/api/v1/appointments/{cast.olivia_visit.reference}/",
+            {},
+            "view",
+            "appointment cautions",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_each_health_endpoint_of_the_staff_api_writes_an_entry(cast, index):
+    method, url, body, action, what = calls(cast)[index]
+    api = logged_in(cast.users["desk"])
+
+    response = getattr(api, method)(url, body, format="json", **FROM)
+
+    assert response.status_code in (200, 201), response.content
+    entry = AuditEntry.objects.filter(client=cast.olivia).get()
+    assert (entry.action, entry.what, entry.via) == (action, what, "api")
+    assert (entry.username, entry.ip, entry.user_agent) == ("desk", "192.0.2.10", "DeskApp/2.1")
+    assert entry.path == url
+
+
+def test_the_day_list_audits_every_client_on_it(cast):
+    logged_in(cast.users["mia"]).get("/api/v1/appointments/", {"date": TODAY.isoformat()})
+
+    assert set(AuditEntry.objects.values_list("client", flat=True)) == {
+        cast.olivia.pk,
+        cast.bruno.pk,
+    }
+
+
+def test_a_search_is_not_health_data(cast):
+    logged_in(cast.users["desk"]).get(CLIENTS, {"q": "olivia"})
+
+    assert not AuditEntry.objects.exists()
+
+
+def test_managers_read_the_trail_newest_first_and_by_client(cast):
+    cast.browser("desk").get(f"/staff/clients/{cast.olivia.pk}/")
+    cast.browser("pat").get(f"/staff/clients/{cast.olivia.pk}/")
+    cast.browser("desk").get(f"/staff/clients/{cast.bruno.pk}/")
+    mia = cast.browser("mia")
+
+    everything = mia.get("/staff/audit/")
+    olivias = mia.get("/staff/audit/", {"client": cast.olivia.pk})
+    pats = mia.get("/staff/audit/", {"user": "pat"})
+
+    assert [(e.username, e.client_id) for e in everything.context["page"]] == [
+        ("desk", cast.bruno.pk),
+        ("pat", cast.olivia.pk),
+        ("desk", cast.olivia.pk),
+    ]
+    assert len(olivias.context["page"]) == 2
+    assert [e.username for e in pats.context["page"]] == ["pat"]
+    assert "client page" in everything.content.decode()
+
+
+def test_the_admin_shows_the_trail_read_only(cast):
+    cast.browser("desk").get(f"/staff/clients/{cast.olivia.pk}/")
+    entry = AuditEntry.objects.get()
+    admin = cast.browser("mia")
+
+    assert admin.get(f"/admin/workspace/auditentry/{entry.pk}/change/").status_code == 200
+    assert admin.get("/admin/workspace/auditentry/add/").status_code == 403
+    admin.post(f"/admin/workspace/auditentry/{entry.pk}/delete/", {"post": "yes"})
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()

@@ -1,0 +1,156 @@
+"""A client's data export holds everything about them; anonymisation on request leaves no
+personal field behind while the diary keeps its appointments and counts."""
+
+import json
+from collections import Counter
+from datetime import date
+
+import pytest
+import time_machine
+
+from aftercare.models import Message, Status
+from bookings.models import Appointment, AppointmentChange
+from bookings.services import appointment_book
+from clinic.models import Client, HealthDeclaration, InjectableRecord
+from tests import factories
+from tests.workspace.conftest import TODAY, london
+from workspace.export import client_export
+from workspace.models import AuditEntry
+from workspace.services import AnonymisationRefused, client_anonymise
+
+PERSONAL = ["Olivia Turner", "olivia.turner@example.com", "07700 900101", "olivia"]
+
+
+@pytest.fixture
+def olivia_history(cast):
+    """Olivia's record grown a little: a declaration, a noted and overridden booking in the
+    past, a visit viewed by the desk. The clock then stands a week later, nothing to come."""
+    factories.HealthDeclarationFactory(
+        client=cast.olivia, condition="epilepsy", declared_on=date(2026, 5, 1), notes="Mild."
+    )
+    factories.InjectableRecordFactory(client=cast.olivia, date=date(2027, 2, 25))
+    appointment_book(
+        treatment=cast.world.treatment,
+        start=london(TODAY, 15),
+        client=cast.olivia,
+        by=cast.users["mia"],
+        notes="Olivia prefers a light touch.",
+        override_reason="Olivia Turner's filler was in the lips only.",
+    )
+    cast.browser("desk").get(f"/staff/clients/{cast.olivia.pk}/")
+    with time_machine.travel(london(date(2027, 3, 8), 9), tick=False):
+        yield cast
+
+
+def diary_counts() -> Counter:
+    return Counter(
+        Appointment.objects.values_list("practitioner_id", "start", "status", "treatment_id")
+    )
+
+
+def test_the_export_holds_all_their_data(olivia_history):
+    cast = olivia_history
+
+    response = cast.browser("mia").get(f"/staff/clients/{cast.olivia.pk}/export.json")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="client-{cast.olivia.pk}.json"'
+    )
+    data = json.loads(response.content)
+    assert data["client"]["name"] == "Olivia Turner"
+    assert data["client"]["email"] == "olivia.turner@example.com"
+    assert data["client"]["phone"] == "07700 900101"
+    assert data["client"]["user"]["username"] == "olivia"
+    assert {(i["kind"], i["date"]) for i in data["injectables"]} == {
+        ("filler", "2027-02-08"),
+        ("filler", "2027-02-25"),
+    }
+    assert data["injectables"][0]["recorded_by"] == "desk"
+    assert data["injectables"][0]["areas"] == ["cheeks", "lips"]
+    assert [(d["condition"], d["notes"]) for d in data["declarations"]] == [("epilepsy", "Mild.")]
+    assert len(data["appointments"]) == 2
+    visit = data["appointments"][1]
+    assert visit["notes"] == "Olivia prefers a light touch."
+    assert visit["override_reason"] == "Olivia Turner's filler was in the lips only."
+    assert visit["resources"] == ["Room 1"]
+    assert visit["history"][0]["action"] == "booked"
+    assert visit["history"][0]["by"] == "mia"
+    # The audit trail of who saw them, this export included.
+    assert [(e["username"], e["action"]) for e in data["audit"]] == [
+        ("desk", "view"),
+        ("mia", "export"),
+    ]
+    assert data["audit"][-1]["what"] == "all personal data"
+    assert [m["kind"] for m in data["messages"]] == ["confirmation", "confirmation"]
+
+
+def test_the_export_has_every_stored_field(olivia_history):
+    data = client_export(olivia_history.olivia)
+
+    for model, rows in [
+        (Client, [data["client"]]),
+        (InjectableRecord, data["injectables"]),
+        (HealthDeclaration, data["declarations"]),
+        (Appointment, data["appointments"]),
+        (AppointmentChange, data["appointments"][0]["history"]),
+        (AuditEntry, data["audit"]),
+        (Message, data["messages"]),
+    ]:
+        stored = {f.name for f in model._meta.concrete_fields} - {"client", "appointment", "user"}
+        assert stored <= set(rows[0]), model
+
+
+def test_after_anonymisation_no_personal_field_remains(olivia_history):
+    cast = olivia_history
+    before = diary_counts()
+    entries = AuditEntry.objects.count()
+
+    response = cast.browser("mia").post(f"/staff/clients/{cast.olivia.pk}/anonymise/")
+
+    assert response.status_code == 302
+    exported = json.dumps(client_export(cast.olivia), default=str)
+    for value in PERSONAL:
+        assert value not in exported, value
+    olivia = Client.objects.get(pk=cast.olivia.pk)
+    assert olivia.name == f"Anonymised client {olivia.pk}"
+    assert olivia.phone == "" and olivia.user is None
+    assert not InjectableRecord.objects.filter(client=olivia).exists()
+    assert not HealthDeclaration.objects.filter(client=olivia).exists()
+    visit = olivia.appointments.get(start=london(TODAY, 15))
+    assert visit.notes == ""
+    assert visit.override_reason.startswith("[removed")  # an override was used: still known
+    user = cast.users["client"]
+    user.refresh_from_db()
+    assert not user.is_active and not user.has_usable_password()
+    assert user.email == "" and user.username == f"anonymised-{user.pk}"
+    # The diary keeps every appointment, its time, practitioner and status.
+    assert diary_counts() == before
+    assert AuditEntry.objects.count() == entries + 1
+    assert AuditEntry.objects.latest("pk").action == AuditEntry.Action.ANONYMISE
+    # The outbox keeps its rows (what was sent, when) but nothing personal, and sends no more.
+    messages = Message.objects.filter(client=olivia)
+    assert messages.exists()
+    assert all(
+        data == {} and not error for data, error in messages.values_list("data", "last_error")
+    )
+    assert not messages.filter(status__in=[Status.PENDING, Status.SENDING]).exists()
+
+
+def test_anonymising_waits_until_no_appointment_is_to_come(cast):
+    with pytest.raises(AnonymisationRefused):
+        client_anonymise(client=cast.olivia)  # 10:00 today is still to come
+
+    response = cast.browser("mia").post(f"/staff/clients/{cast.olivia.pk}/anonymise/", follow=True)
+
+    assert "upcoming appointments before anonymising" in response.content.decode()
+    assert Client.objects.get(pk=cast.olivia.pk).name == "Olivia Turner"
+
+
+def test_an_anonymised_client_can_be_found_by_nobody(olivia_history):
+    cast = olivia_history
+    client_anonymise(client=cast.olivia)
+
+    response = cast.browser("desk").get("/staff/", {"q": "olivia"})
+
+    assert list(response.context["clients"]) == []

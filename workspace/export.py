@@ -1,0 +1,69 @@
+"""A client's data export: everything the clinic holds about them, as plain JSON-ready data.
+
+Every stored field of every row is included (read from the models' own field lists, so a
+field added later is exported too), with users named by their username.
+"""
+
+from django.utils import timezone
+
+from bookings.models import Appointment
+from clinic.models import Client
+
+USER_FIELDS = ("username", "first_name", "last_name", "email", "date_joined", "last_login")
+
+
+def _row(obj, *, skip=("client",)) -> dict:
+    """Each stored field of `obj`; a foreign key as its id (users as their username)."""
+    data = {}
+    for f in obj._meta.concrete_fields:
+        if f.name in skip:
+            continue
+        if f.is_relation and f.related_model._meta.label == "auth.User":
+            user = getattr(obj, f.name)
+            data[f.name] = user.get_username() if user else None
+        else:
+            data[f.name] = getattr(obj, f.attname)
+    return data
+
+
+def client_export(client: Client) -> dict:
+    """The client's details and login, health records (superseded ones too), appointments
+    with their rooms and history, the emails planned and sent to them, and the audit trail of
+    who saw or changed their data."""
+    client = Client.objects.select_related("clinic", "user").get(pk=client.pk)
+    user = client.user
+    appointments = (
+        Appointment.objects.filter(client=client)
+        .select_related("treatment", "practitioner", "created_by", "changed_by")
+        .prefetch_related("resources", "changes__by")
+        .order_by("start")
+    )
+    return {
+        "exported_at": timezone.now(),
+        "client": {
+            **_row(client, skip=()),
+            "clinic": {"slug": client.clinic.slug, "name": client.clinic.name},
+            "user": {name: getattr(user, name) for name in USER_FIELDS} if user else None,
+        },
+        "injectables": [
+            _row(r) for r in client.injectables.select_related("recorded_by").order_by("pk")
+        ],
+        "declarations": [
+            _row(d) for d in client.declarations.select_related("recorded_by").order_by("pk")
+        ],
+        "appointments": [
+            {
+                **_row(a),
+                "treatment": a.treatment.name,
+                "practitioner": a.practitioner.name,
+                "resources": [r.name for r in a.resources.all()],
+                "history": [_row(c, skip=("appointment",)) for c in a.changes.all()],
+            }
+            for a in appointments
+        ],
+        # Every email planned or sent to them (their unsubscribe choice is in "client").
+        "messages": [_row(m) for m in client.messages.order_by("pk")],
+        "audit": [
+            _row(e, skip=("client", "user")) for e in client.audit_entries.order_by("at", "pk")
+        ],
+    }

@@ -1,0 +1,232 @@
+"""Reads for the workspace pages: a client's page at a glance, the day sheet, free slots for
+booking or moving, each in a fixed number of queries.
+
+Who may see them is the views' business (workspace/access.py); these only read.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Min
+from django.utils import timezone
+
+from aftercare.planning import course_progress
+from bookings import availability, eligibility, rules
+from bookings.models import Appointment, Status
+from bookings.selectors import appointments_between
+from clinic.models import Client, Clinic, FaceArea, Practitioner, Treatment, TreatmentCategory
+
+MESSAGES_SHOWN = 50
+
+AREA_LABELS = dict(FaceArea.choices)
+
+
+def clinic_today(clinic: Clinic) -> date:
+    return timezone.localdate(timezone=clinic.tzinfo)
+
+
+def area_labels(areas) -> list[str]:
+    return [AREA_LABELS.get(area, area) for area in areas or ()]
+
+
+@dataclass
+class CategoryDates:
+    """When a client may next have a category of treatment (from the treatment shown)."""
+
+    category: str
+    label: str
+    treatment: Treatment
+    decision: eligibility.Decision
+    today: date
+
+    @property
+    def allowed_now(self) -> bool:
+        return self.decision.decision != eligibility.REFUSED
+
+    @property
+    def allowed_from(self) -> date | None:
+        """The first day a booking is allowed; None while a contraindication refuses it."""
+        if self.allowed_now:
+            return self.today
+        if self.decision.code == eligibility.CONTRAINDICATED:
+            return None
+        return self.decision.earliest_date
+
+    @property
+    def recommended_from(self) -> date | None:
+        if self.allowed_from is None:
+            return None
+        recommended = self.decision.recommended_date
+        return max(recommended, self.today) if recommended else self.allowed_from
+
+
+@dataclass
+class ClientOverview:
+    client: Client
+    today: date
+    injectables: list = field(default_factory=list)  # every record, superseded ones too
+    declarations: list = field(default_factory=list)
+    categories: list[CategoryDates] = field(default_factory=list)
+    upcoming: list[Appointment] = field(default_factory=list)
+    past: list[Appointment] = field(default_factory=list)
+    courses: list[dict] = field(default_factory=list)  # treatments sold as a course
+    messages: list = field(default_factory=list)  # newest first, at most MESSAGES_SHOWN
+
+    @property
+    def conflicts(self) -> list[Appointment]:
+        """Upcoming appointments a later health record flagged: reschedule or contact."""
+        return [a for a in self.upcoming if a.eligibility_flag]
+
+
+def client_overview(client: Client) -> ClientOverview:
+    """Everything the client's page shows: the injectable timeline (with who recorded
+    each), the next allowed and recommended date per treatment category the clinic sells,
+    declarations, and appointments before and after now.
+
+    Per category, the clinic's first bookable treatment of that category stands for it
+    (rules are per category; a device's contraindications show on that category's row).
+    """
+    clinic = client.clinic
+    today = clinic_today(clinic)
+    overview = ClientOverview(client=client, today=today)
+    overview.injectables = list(
+        client.injectables.select_related("recorded_by", "corrects").order_by("-date", "-pk")
+    )
+    for record in overview.injectables:
+        record.area_labels = area_labels(record.areas)
+    overview.declarations = list(client.declarations.select_related("recorded_by"))
+
+    first_of_category: dict[str, Treatment] = {}
+    for treatment in (
+        Treatment.objects.filter(clinic=clinic, active=True)
+        .prefetch_related("required_resource_kinds")
+        .order_by("position", "name")
+    ):
+        first_of_category.setdefault(treatment.category, treatment)
+    labels = dict(TreatmentCategory.choices)
+    for category, treatment in first_of_category.items():
+        decision = rules.client_decision(client=client, treatment=treatment, on=today)
+        overview.categories.append(
+            CategoryDates(category, labels.get(category, category), treatment, decision, today)
+        )
+
+    now = timezone.now()
+    appointments = list(
+        client.appointments.select_related("treatment", "practitioner", "clinic").order_by("start")
+    )
+    overview.upcoming = [a for a in appointments if a.start >= now]
+    overview.past = [a for a in reversed(appointments) if a.start < now]
+    overview.courses = _courses(appointments)
+    overview.messages = list(
+        client.messages.select_related("treatment").order_by("-due_at", "-pk")[:MESSAGES_SHOWN]
+    )
+    return overview
+
+
+def _courses(appointments: list[Appointment]) -> list[dict]:
+    """For each treatment sold as a course that the client has booked: sessions done
+    (completed), booked ahead, and left, as the rebooking nudge counts them."""
+    courses = {}
+    for appointment in appointments:
+        treatment = appointment.treatment
+        if treatment.course_sessions <= 1 or appointment.status == Status.CANCELLED:
+            continue
+        course = courses.setdefault(treatment.pk, {"treatment": treatment, "done": 0, "booked": 0})
+        if appointment.status == Status.COMPLETED:
+            course["done"] += 1
+        elif appointment.status == Status.CONFIRMED:
+            course["booked"] += 1
+    for course in courses.values():
+        progress = course_progress(
+            sessions=course["treatment"].course_sessions, done=course["done"]
+        )
+        course.update(progress)
+    return list(courses.values())
+
+
+@dataclass
+class SheetDay:
+    day: date
+    groups: list[tuple[Practitioner, list[Appointment]]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(appointments) for _, appointments in self.groups)
+
+
+def day_sheet(
+    *, first_day: date, last_day: date, practitioner_id: int | None = None
+) -> list[SheetDay]:
+    """The appointments of each day from first_day to last_day, grouped by practitioner,
+    each with `.cautions` (areas to avoid) and its flags: `.contraindications` (what a
+    declared condition says about it), `.first_visit`, `.started`, the flag a later record set
+    (`eligibility_flag`) and the override used (`override_reason`)."""
+    appointments = appointments_between(
+        first_day=first_day, last_day=last_day, practitioner_id=practitioner_id
+    )
+    first_visits = _first_visits({a.client_id for a in appointments})
+    now = timezone.now()
+    by_day: dict[date, dict[Practitioner, list]] = defaultdict(lambda: defaultdict(list))
+    for appointment in appointments:
+        appointment.contraindications = [
+            f.message
+            for f in appointment.decision.findings
+            if f.code == eligibility.CONTRAINDICATED
+        ]
+        appointment.first_visit = first_visits.get(appointment.client_id) == appointment.start
+        appointment.started = appointment.start <= now  # attendance can be marked
+        appointment.local_start = appointment.start.astimezone(appointment.clinic.tzinfo)
+        appointment.local_end = appointment.end.astimezone(appointment.clinic.tzinfo)
+        by_day[appointment.local_start.date()][appointment.practitioner].append(appointment)
+    days = []
+    day = first_day
+    while day <= last_day:
+        groups = sorted(by_day.get(day, {}).items(), key=lambda item: item[0].name)
+        days.append(SheetDay(day=day, groups=groups))
+        day += timedelta(days=1)
+    return days
+
+
+def _first_visits(client_ids: set[int]) -> dict[int, object]:
+    """Each client's first visit: their earliest appointment that happened or still will
+    (cancelled and missed ones do not count)."""
+    if not client_ids:
+        return {}
+    return dict(
+        Appointment.objects.filter(
+            client_id__in=client_ids, status__in=(Status.CONFIRMED, Status.COMPLETED)
+        )
+        .values_list("client_id")
+        .annotate(first=Min("start"))
+        .values_list("client_id", "first")
+    )
+
+
+def free_slots(
+    *,
+    treatment: Treatment,
+    day: date,
+    practitioner_id: int | None = None,
+    exclude_appointment_id: int | None = None,
+) -> list[dict]:
+    """Free slots on one clinic-local day as staff may book them (short notice allowed,
+    never in the past): [{start, local_start, practitioners: [Practitioner]}]."""
+    slots = availability.find_slots(
+        treatment=treatment,
+        first_day=day,
+        last_day=day,
+        practitioner_id=practitioner_id,
+        online=False,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    names = {p.pk: p for p in Practitioner.objects.filter(clinic=treatment.clinic)}
+    tz = treatment.clinic.tzinfo
+    return [
+        {
+            "start": slot.start,
+            "local_start": slot.start.astimezone(tz),
+            "practitioners": [names[pk] for pk in slot.practitioner_ids if pk in names],
+        }
+        for slot in slots
+    ]

@@ -1,0 +1,51 @@
+"""The staff workspace, under /staff/."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from workspace.views import booking, clients, diary, manager
+
+app_name = "workspace"
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="workspace/login.html",
+            redirect_authenticated_user=True,
+            next_page=reverse_lazy("workspace:home"),
+        ),
+        name="login",
+    ),
+    path(
+        "logout/",
+        auth_views.LogoutView.as_view(next_page=reverse_lazy("workspace:login")),
+        name="logout",
+    ),
+    path("", clients.client_lookup, name="home"),
+    path("clients/<int:client_id>/", clients.client_detail, name="client"),
+    path(
+        "clients/<int:client_id>/injectables/new/",
+        clients.injectable_new,
+        name="injectable-new",
+    ),
+    path("clients/<int:client_id>/book/", booking.book, name="book"),
+    path("clients/<int:client_id>/export.json", manager.export, name="export"),
+    path("clients/<int:client_id>/anonymise/", manager.anonymise, name="anonymise"),
+    path("appointments/<str:reference>/reschedule/", booking.reschedule, name="reschedule"),
+    path(
+        "appointments/<str:reference>/complete/",
+        diary.attendance,
+        {"outcome": "complete"},
+        name="complete",
+    ),
+    path(
+        "appointments/<str:reference>/no-show/",
+        diary.attendance,
+        {"outcome": "no-show"},
+        name="no-show",
+    ),
+    path("sheet/", diary.sheet, name="sheet"),
+    path("rules/", manager.rules, name="rules"),
+    path("audit/", manager.audit_trail, name="audit"),
+]

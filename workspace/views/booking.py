@@ -1,0 +1,168 @@
+"""Booking on a client's behalf and moving an appointment, both from a list of free slots,
+both through bookings/services.py (which applies the clinic's rules and the locks)."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from bookings import rules, services
+from bookings.errors import BookingError
+from bookings.models import Status
+from workspace import access, audit
+from workspace.forms import BookingForm, SlotQueryForm
+from workspace.models import AuditEntry
+from workspace.selectors import clinic_today, free_slots
+from workspace.views.base import role_required, visible_appointment, visible_client
+
+
+def _day(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _decision_shown(request, client, treatment, day: date, **details):
+    """The rules' decision for `day`, which the page is about to show: an audited view."""
+    decision = rules.client_decision(client=client, treatment=treatment, on=day)
+    audit.audit_record(
+        request,
+        action=AuditEntry.Action.VIEW,
+        what=audit.ELIGIBILITY,
+        clients=[client],
+        treatment=treatment.slug,
+        date=day.isoformat(),
+        **details,
+    )
+    return decision
+
+
+@role_required(access.BOOK)
+@require_http_methods(["GET", "POST"])
+def book(request, client_id):
+    """Pick a treatment and a day: the page says what the rules decide for that day (the
+    first allowed day is offered when it is too early) and lists the free slots."""
+    client = visible_client(request, client_id)
+    clinic = client.clinic
+    today = clinic_today(clinic)
+    params = request.POST if request.method == "POST" else request.GET
+    query = SlotQueryForm(
+        {
+            "treatment": params.get("treatment", ""),
+            "date": params.get("date") or today.isoformat(),
+            "practitioner": params.get("practitioner", ""),
+        },
+        clinic=clinic,
+    )
+    context = {
+        "client": client,
+        "query": query,
+        "today": today,
+        "may_override": services.can_override(request.user),
+        "form": BookingForm(request.POST or None),
+    }
+    if not query.is_valid():
+        return render(request, "workspace/book.html", context)
+    treatment = query.cleaned_data["treatment"]
+    day = max(query.cleaned_data["date"], today)
+    practitioner = query.cleaned_data["practitioner"]
+
+    if request.method == "POST" and context["form"].is_valid():
+        data = context["form"].cleaned_data
+        try:
+            appointment = services.appointment_book(
+                treatment=treatment,
+                start=data["start"],
+                client=client,
+                practitioner=data["practitioner"] or practitioner,
+                by=request.user,
+                acknowledge_warnings=data["acknowledge_warnings"],
+                override_reason=data["override_reason"].strip() or None,
+            )
+        except BookingError as refusal:
+            context["error"] = refusal.detail
+        else:
+            audit.audit_override(request, appointment)
+            messages.success(
+                request,
+                f"Booked {treatment.name} on "
+                f"{appointment.start.astimezone(clinic.tzinfo):%a %-d %b %Y at %H:%M} "
+                f"with {appointment.practitioner.name} ({appointment.reference}).",
+            )
+            return redirect("workspace:client", client.pk)
+
+    context.update(
+        treatment=treatment,
+        day=day,
+        decision=_decision_shown(request, client, treatment, day),
+        slots=free_slots(
+            treatment=treatment,
+            day=day,
+            practitioner_id=practitioner.pk if practitioner else None,
+        ),
+    )
+    return render(request, "workspace/book.html", context)
+
+
+@role_required(access.BOOK)
+@require_http_methods(["GET", "POST"])
+def reschedule(request, reference):
+    """Move an appointment to a free slot; for a flagged one the list starts on the first
+    day the rules allow."""
+    appointment = visible_appointment(request, reference)
+    client, treatment, clinic = appointment.client, appointment.treatment, appointment.clinic
+    today = clinic_today(clinic)
+    if appointment.status != Status.CONFIRMED:
+        messages.error(request, "Only a confirmed appointment can be moved.")
+        return redirect("workspace:client", client.pk)
+    eligible = rules.client_decision(client=client, treatment=treatment, on=today)
+    first_allowed = max(eligible.earliest_date or today, today)
+    day = max(_day(request.GET.get("date") or request.POST.get("date"), first_allowed), today)
+    form = BookingForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            moved = services.appointment_reschedule(
+                appointment=appointment,
+                start=data["start"],
+                by=request.user,
+                acknowledge_warnings=data["acknowledge_warnings"],
+                override_reason=data["override_reason"].strip() or None,
+            )
+        except BookingError as refusal:
+            error = refusal.detail
+        else:
+            messages.success(
+                request,
+                f"Moved {moved.reference} to "
+                f"{moved.start.astimezone(clinic.tzinfo):%a %-d %b %Y at %H:%M}.",
+            )
+            return redirect("workspace:client", client.pk)
+    decision = _decision_shown(request, client, treatment, day, reference=appointment.reference)
+    return render(
+        request,
+        "workspace/reschedule.html",
+        {
+            "appointment": appointment,
+            "local_start": appointment.start.astimezone(clinic.tzinfo),
+            "client": client,
+            "day": day,
+            "today": today,
+            "first_allowed": first_allowed,
+            "decision": decision,
+            "form": form,
+            "error": error,
+            "may_override": services.can_override(request.user),
+            "slots": free_slots(
+                treatment=treatment,
+                day=day,
+                practitioner_id=(
+                    appointment.practitioner_id if appointment.practitioner_requested else None
+                ),
+                exclude_appointment_id=appointment.pk,
+            ),
+        },
+    )

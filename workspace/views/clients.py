@@ -1,0 +1,89 @@
+"""Client lookup, the client's page, and recording an injectable from it."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from bookings.health import injectable_record
+from clinic.models import FaceArea, RecordSource
+from workspace import access, audit
+from workspace.forms import InjectableForm
+from workspace.models import AuditEntry
+from workspace.search import client_search
+from workspace.selectors import client_overview
+from workspace.views.base import role_required, visible_client
+
+
+@role_required()
+def client_lookup(request):
+    """Type a name, email or phone: the page answers as you type (workspace.js asks for
+    the results alone with ?partial=1) and works as a plain form without JavaScript."""
+    q = request.GET.get("q", "")[:200]
+    clients = client_search(q=q, clients=access.visible_clients(request.user)) if q else []
+    template = "workspace/_client_results.html" if request.GET.get("partial") else None
+    return render(
+        request,
+        template or "workspace/client_lookup.html",
+        {"q": q, "clients": clients, "searched": bool(q.strip())},
+    )
+
+
+@role_required()
+def client_detail(request, client_id):
+    client = visible_client(request, client_id)
+    overview = client_overview(client)
+    audit.audit_record(
+        request, action=AuditEntry.Action.VIEW, what=audit.CLIENT_PAGE, clients=[client]
+    )
+    return render(
+        request,
+        "workspace/client_detail.html",
+        {
+            "client": client,
+            "o": overview,
+            "may_book": access.can(request.user, access.BOOK),
+            "may_record": access.can(request.user, access.RECORD_HEALTH),
+            "may_export": access.can(request.user, access.PERSONAL_DATA),
+        },
+    )
+
+
+@role_required(access.RECORD_HEALTH)
+@require_http_methods(["GET", "POST"])
+def injectable_new(request, client_id):
+    """Record an injectable; then back to the client's page, where the upcoming
+    appointments it now conflicts with are listed first, to reschedule or contact."""
+    client = visible_client(request, client_id)
+    form = InjectableForm(request.POST or None, clinic=client.clinic)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        record, flagged = injectable_record(
+            client=client,
+            source=RecordSource.STAFF,
+            by=request.user,
+            **{k: v for k, v in data.items() if v not in (None, "")},
+        )
+        audit.audit_record(
+            request,
+            action=AuditEntry.Action.RECORD,
+            what=audit.INJECTABLES,
+            clients=[client],
+            id=record.pk,
+        )
+        messages.success(
+            request, f"Recorded {record.get_kind_display().lower()} on {record.date:%-d %b %Y}."
+        )
+        if flagged:
+            messages.warning(
+                request,
+                f"{len(flagged)} upcoming appointment{'s' if len(flagged) > 1 else ''} now "
+                "conflict with this record: reschedule or contact the client below.",
+            )
+            return redirect(reverse("workspace:client", args=[client.pk]) + "#conflicts")
+        return redirect("workspace:client", client.pk)
+    return render(
+        request,
+        "workspace/injectable_form.html",
+        {"client": client, "form": form, "areas": FaceArea.choices},
+    )

@@ -1,0 +1,99 @@
+"""The day sheet (one day or a week, the whole clinic or one practitioner) and marking an
+appointment completed or a no-show from it."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from bookings import services
+from bookings.errors import BookingError
+from clinic.models import Clinic, Practitioner
+from workspace import access, audit
+from workspace.forms import SheetQueryForm
+from workspace.models import AuditEntry
+from workspace.selectors import clinic_today, day_sheet
+from workspace.views.base import role_required, visible_appointment
+
+
+def _home_today():
+    clinic = Clinic.objects.order_by("pk").first()
+    return clinic_today(clinic) if clinic else None
+
+
+@role_required()
+def sheet(request):
+    """?date=YYYY-MM-DD&span=day|week&practitioner=<id>. A practitioner always gets their
+    own sheet; a week starts on the Monday of the date asked for."""
+    query = SheetQueryForm(request.GET)
+    query.is_valid()
+    data = query.cleaned_data
+    allowed, practitioner_id = access.sheet_practitioner(
+        request.user, data["practitioner"].pk if data.get("practitioner") else None
+    )
+    if not allowed:
+        raise PermissionDenied
+    day = data.get("date") or _home_today() or timezone.localdate()
+    span = data.get("span") or "day"
+    if span == "week":
+        first_day = day - timedelta(days=day.weekday())
+        last_day = first_day + timedelta(days=6)
+    else:
+        first_day = last_day = day
+    days = day_sheet(first_day=first_day, last_day=last_day, practitioner_id=practitioner_id)
+    audit.audit_record(
+        request,
+        action=AuditEntry.Action.VIEW,
+        what=audit.DAY_SHEET,
+        clients=[a.client_id for d in days for _, group in d.groups for a in group],
+        first_day=first_day.isoformat(),
+        last_day=last_day.isoformat(),
+    )
+    step = timedelta(days=7 if span == "week" else 1)
+    return render(
+        request,
+        "workspace/day_sheet.html",
+        {
+            "days": days,
+            "day": day,
+            "span": span,
+            "first_day": first_day,
+            "last_day": last_day,
+            "previous": day - step,
+            "next": day + step,
+            "practitioner": Practitioner.objects.filter(pk=practitioner_id).first(),
+            "practitioners": (
+                Practitioner.objects.filter(active=True)
+                if request.user.has_perm(access.SEE_WHOLE_DIARY)
+                else []
+            ),
+            "may_book": access.can(request.user, access.BOOK),
+        },
+    )
+
+
+@role_required()
+@require_POST
+def attendance(request, reference, outcome):
+    """Mark completed or no-show, through the services (which refuse it before the start)."""
+    appointment = visible_appointment(request, reference)
+    transition = {
+        "complete": services.appointment_complete,
+        "no-show": services.appointment_mark_no_show,
+    }[outcome]
+    try:
+        done = transition(appointment=appointment, by=request.user)
+    except BookingError as refusal:
+        messages.error(request, f"{appointment.reference}: {refusal.detail}")
+    else:
+        messages.success(
+            request, f"{done.reference} ({done.client.name}): {done.get_status_display()}."
+        )
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("workspace:sheet")

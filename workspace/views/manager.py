@@ -1,0 +1,90 @@
+"""Managers' pages: the clinical rules, the audit trail, a client's data export and their
+anonymisation on request."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from clinic.models import ContraindicationRule, WaitingRule
+from workspace import access, audit
+from workspace.export import client_export
+from workspace.models import AuditEntry
+from workspace.services import AnonymisationRefused, client_anonymise, is_anonymised
+from workspace.views.base import role_required, visible_client
+
+AUDIT_PAGE_SIZE = 50
+
+
+@role_required(access.VIEW_RULES)
+def rules(request):
+    """The waiting and contraindication rules in force; edited in the admin."""
+    return render(
+        request,
+        "workspace/rules.html",
+        {
+            "waiting": WaitingRule.objects.select_related("clinic"),
+            "contraindications": ContraindicationRule.objects.select_related(
+                "clinic", "resource_kind"
+            ),
+            "may_edit": request.user.has_perm("clinic.change_waitingrule"),
+        },
+    )
+
+
+@role_required(access.VIEW_AUDIT)
+def audit_trail(request):
+    """Newest first; ?client=<id> for one client's trail, ?user=<username> for one user's."""
+    entries = AuditEntry.objects.select_related("client")
+    client_id = request.GET.get("client", "")
+    if client_id.isdigit():
+        entries = entries.filter(client_id=int(client_id))
+    if username := request.GET.get("user", "").strip()[:150]:
+        entries = entries.filter(username=username)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workspace/audit.html",
+        {"page": page, "client_id": client_id, "username": username},
+    )
+
+
+@role_required(access.PERSONAL_DATA)
+def export(request, client_id):
+    client = visible_client(request, client_id)
+    audit.audit_record(
+        request, action=AuditEntry.Action.EXPORT, what=audit.PERSONAL_DATA, clients=[client]
+    )
+    response = JsonResponse(
+        client_export(client), encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2}
+    )
+    response["Content-Disposition"] = f'attachment; filename="client-{client.pk}.json"'
+    return response
+
+
+@role_required(access.PERSONAL_DATA)
+@require_http_methods(["GET", "POST"])
+def anonymise(request, client_id):
+    """A confirmation page, then the anonymisation (workspace/services.py)."""
+    client = visible_client(request, client_id)
+    if request.method == "POST":
+        try:
+            client_anonymise(client=client)
+        except AnonymisationRefused as refusal:
+            messages.error(request, refusal.detail)
+        else:
+            audit.audit_record(
+                request,
+                action=AuditEntry.Action.ANONYMISE,
+                what=audit.PERSONAL_DATA,
+                clients=[client],
+            )
+            messages.success(request, "The client's personal data has been removed.")
+        return redirect("workspace:client", client.pk)
+    return render(
+        request,
+        "workspace/anonymise.html",
+        {"client": client, "already": is_anonymised(client)},
+    )

@@ -375,6 +375,7 @@ def aftercare(plan: Plan, report: Report) -> None:
         outbox_drain.Drain(database=name, messages=plan.messages, max_seconds=plan.drain_seconds)
     )
     pgadmin.drop(name)
+    load = f"{load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
     lag = result["lag"] or {}
     settings = result["settings"]
     section = Section(
@@ -411,7 +412,7 @@ def aftercare(plan: Plan, report: Report) -> None:
         "ready.",
         "SMTP: aiosmtpd on loopback in a thread of the bench process, accepting every "
         "message and counting each by the outbox id in its Message-ID; no TLS, no auth.",
-        f"Load average (1 min) at the start of this part: {load:.2f}.",
+        f"Load average (1 min) of this part: {load}.",
     ]
     report.add(section)
 

@@ -59,16 +59,6 @@ class Sink:
 
 
 @contextlib.contextmanager
-def sink():
-    server = Sink(procs.free_port())
-    server.controller.start()
-    try:
-        yield server
-    finally:
-        server.controller.stop()
-
-
-@contextlib.contextmanager
 def redis_server(folder: Path):
     """A redis-server of our own (no persistence); yields its URL."""
     port = procs.free_port()
@@ -132,7 +122,9 @@ def run(drain: Drain) -> dict:
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-outbox-")))
         broker = stack.enter_context(redis_server(folder))
-        server = stack.enter_context(sink())
+        server = Sink(procs.free_port())
+        server.controller.start()
+        stack.callback(server.controller.stop)
         env = procs.django_env(
             url,
             REDIS_URL=broker,

@@ -19,7 +19,7 @@ from clinic.models import Client, Clinic, Practitioner
 KINDS = (Kind.CONFIRMATION, Kind.REMINDER, Kind.AFTERCARE, Kind.FOLLOW_UP)
 PRACTITIONERS = 10
 HOURS = range(9, 18)  # one-hour appointments, back to back, every day
-OUTBOX_SETTINGS = ("AFTERCARE_DISPATCH_SECONDS", "AFTERCARE_MAX_IN_FLIGHT", "EMAIL_TIMEOUT")
+OUTBOX_SETTINGS = ("AFTERCARE_DISPATCH_SECONDS", "AFTERCARE_MAX_IN_FLIGHT", "AFTERCARE_BATCH_SIZE")
 
 
 def seed(*, messages: int) -> dict:

@@ -405,7 +405,8 @@ def aftercare(plan: Plan, report: Report) -> None:
         "dispatcher), on the project's settings with DEBUG=0 and a private redis-server on "
         "loopback (no persistence): dispatch every "
         f"{settings['AFTERCARE_DISPATCH_SECONDS']} s, at most "
-        f"{settings['AFTERCARE_MAX_IN_FLIGHT']} messages in flight.",
+        f"{settings['AFTERCARE_MAX_IN_FLIGHT']} messages in flight, "
+        f"{settings['AFTERCARE_BATCH_SIZE']} per send task.",
         "Messages: one clinic, confirmed appointments in the coming weeks, each with "
         f"{', '.join(result['kinds'])} (the confirmation carries an .ics), every one to its "
         "own client, written in bulk, then all made due at one instant once the workers were "

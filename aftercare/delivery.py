@@ -1,24 +1,30 @@
-"""Send one claimed message: check it is still wanted, render it, send it, record the outcome.
+"""Send claimed messages: check each is still wanted, render it, send it, record the outcome.
 
-Everything happens under the message's row lock, held until the outcome is committed: a
+A batch goes out over one SMTP connection, but each message is locked, checked, sent and
+recorded in a transaction of its own, its row lock held until the outcome is committed: a
 second task for the same message (a redelivery, a claim released as stale) waits, then
-finds the row no longer SENDING and does nothing. Failures are counted in the row and
-retried through the outbox with exponential backoff, never through Celery's own retry
-(whose countdown would live only in Redis).
+finds the row no longer SENDING and does nothing; a failure is that message's alone; a
+worker killed mid-batch leaves what it already recorded as recorded. Failures are counted
+in the row and retried through the outbox with exponential backoff, never through Celery's
+own retry (whose countdown would live only in Redis).
 """
 
+import contextlib
 import logging
 import smtplib
+import time
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from email.utils import formataddr, parseaddr
 
 import icalendar
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from aftercare import planning, services
+from aftercare import outbox, planning, services
 from aftercare.content import DEFAULTS, care_notes
 from aftercare.models import Kind, Message, MessageTemplate, Status
 from aftercare.rendering import Rendered, TemplateRefused, render_email
@@ -27,6 +33,18 @@ logger = logging.getLogger(__name__)
 
 RETRY_CAP = timedelta(hours=6)
 
+# What composing a message reads, loaded for a whole batch in one query. Each join costs
+# PostgreSQL planning time: the appointment's clinic and treatment are the message's own.
+RELATED = ("clinic", "client", "treatment", "appointment__practitioner")
+# The two statements each message costs, written out: on this path, run for every
+# message, building them through the ORM took about as long as running them. The lock
+# re-reads what only the row decides, just before sending; the outcome writes it back.
+LOCK = "SELECT status, attempts, last_error, due_at FROM aftercare_message WHERE id = %s FOR UPDATE"
+OUTCOME = (
+    "UPDATE aftercare_message SET status = %s, attempts = %s, last_error = %s, sent_at = %s, "
+    "due_at = %s, updated_at = %s WHERE id = %s"
+)
+
 
 class NoRecipient(ValueError):
     pass
@@ -34,29 +52,123 @@ class NoRecipient(ValueError):
 
 def message_send(*, message_id: int, now: datetime | None = None) -> str:
     """Send message `message_id` if it is still SENDING. Returns the status it ends in."""
+    return messages_send(message_ids=[message_id], now=now)[message_id]
+
+
+def messages_send(
+    *, message_ids: Sequence[int], now: datetime | None = None, budget: float | None = None
+) -> dict[int, str]:
+    """Send the messages `message_ids` that are still SENDING, in turn, over one SMTP
+    connection; the status each ends in ("missing" for an id with no row). Once `budget`
+    seconds have passed no further message is started: the rest go back to the outbox,
+    unsent and not counted as an attempt, to be claimed again."""
+    started = time.monotonic()
     now = now or timezone.now()
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("clinic", "client", "treatment", "appointment__practitioner")
-            .filter(pk=message_id)
-            .first()
-        )
-        if message is None or message.status != Status.SENDING:
-            return message.status if message else "missing"  # done by an earlier delivery
+    messages = Message.objects.select_related(*RELATED).filter(pk__in=message_ids).order_by()
+    batch = {message.pk: message for message in messages}
+    templates = Templates(batch.values())
+    sender = Sender()
+    outcomes: dict[int, str] = {}
+    try:
+        for position, pk in enumerate(message_ids):
+            if budget is not None and time.monotonic() - started > budget:
+                rest = list(message_ids[position:])
+                outbox.give_back(rest)
+                outcomes.update(dict.fromkeys(rest, Status.PENDING))
+                break
+            message = batch.get(pk)
+            outcomes[pk] = (
+                _send_one(message, templates=templates, sender=sender, now=now)
+                if message
+                else "missing"
+            )
+    finally:
+        sender.close()
+    return outcomes
+
+
+def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now: datetime) -> str:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(LOCK, [message.pk])
+        current = cursor.fetchone()
+        if current is None or current[0] != Status.SENDING:
+            return current[0] if current else "missing"  # done by an earlier delivery
+        message.status, message.attempts, message.last_error, message.due_at = current
+        # The appointment and client were read with the batch, moments ago: a booking change
+        # since then that makes this message unwanted has cancelled its row in the same
+        # transaction (planning.cancel_pending), and the status above saw it.
         reason = planning.reason_not_to_send(message, now=now)
         if reason:
             message.status, message.last_error = Status.CANCELLED, reason
         else:
             try:
-                compose(message).send()
+                sender.send(compose(message, templates=templates))
             except Exception as error:  # every failure is counted, then retried or failed
                 _record_failure(message, error, now=now)
             else:
                 message.status, message.sent_at = Status.SENT, timezone.now()
                 message.attempts += 1
-        message.save(update_fields=["status", "attempts", "last_error", "sent_at", "due_at"])
+        cursor.execute(
+            OUTCOME,
+            [
+                message.status,
+                message.attempts,
+                message.last_error,
+                message.sent_at,
+                message.due_at,
+                timezone.now(),
+                message.pk,
+            ],
+        )
         return message.status
+
+
+class Sender:
+    """One SMTP connection for a batch, opened at the first message and again after a
+    failure (which may have left it broken). Once it cannot be opened at all, the batch's
+    remaining messages fail with the same error at once instead of each waiting out
+    EMAIL_TIMEOUT for an unreachable server."""
+
+    def __init__(self):
+        self.connection = get_connection()
+        self.unreachable: Exception | None = None
+
+    def send(self, email: EmailMessage) -> None:
+        if self.unreachable is not None:
+            raise self.unreachable
+        try:
+            self.connection.open()  # nothing to do while it is open
+        except Exception as error:
+            self.unreachable = error
+            raise
+        try:
+            self.connection.send_messages([email])
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
+            self.connection.close()
+
+
+class Templates:
+    """The stored templates some messages need, read in one query: per kind, the
+    treatment's own, else the one for all treatments (else none: the built-in words)."""
+
+    def __init__(self, messages: Iterable[Message]):
+        messages = list(messages)
+        treatments = {message.treatment_id for message in messages if message.treatment_id}
+        stored = MessageTemplate.objects.filter(
+            Q(treatment=None) | Q(treatment__in=treatments),
+            kind__in={message.kind for message in messages},
+        ).order_by()
+        self._by_key = {(template.kind, template.treatment_id): template for template in stored}
+
+    def for_message(self, message: Message) -> MessageTemplate | None:
+        return self._by_key.get((message.kind, message.treatment_id)) or self._by_key.get(
+            (message.kind, None)
+        )
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -138,13 +250,10 @@ def context(message: Message) -> dict:
     }
 
 
-def render(message: Message) -> Rendered:
+def render(message: Message, *, templates: Templates | None = None) -> Rendered:
     """The treatment's own template, else the clinic-wide one, else the built-in words. A
     stored template that no longer compiles falls back to the built-in words."""
-    template = (
-        MessageTemplate.objects.filter(kind=message.kind, treatment_id=message.treatment_id).first()
-        or MessageTemplate.objects.filter(kind=message.kind, treatment=None).first()
-    )
+    template = (templates if templates is not None else Templates([message])).for_message(message)
     footer = {"clinic_name": message.clinic.name}
     if not message.is_essential:
         footer["unsubscribe_url"] = services.unsubscribe_url(message.client)
@@ -166,8 +275,8 @@ def render(message: Message) -> Rendered:
         return render_email(subject=subject, text=text, html="", context=facts, footer=footer)
 
 
-def compose(message: Message) -> EmailMultiAlternatives:
-    rendered = render(message)
+def compose(message: Message, *, templates: Templates | None = None) -> EmailMultiAlternatives:
+    rendered = render(message, templates=templates)
     sender = formataddr((message.clinic.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
     headers = {
@@ -191,16 +300,18 @@ def compose(message: Message) -> EmailMultiAlternatives:
     if message.kind == Kind.CONFIRMATION and message.appointment is not None:
         email.attach(
             "appointment.ics",
-            appointment_ics(message.appointment, sequence=message.data.get("sequence", 0)),
+            appointment_ics(message),
             "text/calendar",
         )
     return email
 
 
-def appointment_ics(appointment, *, sequence: int = 0) -> bytes:
-    """A one-event calendar. The UID stays with the booking and SEQUENCE grows with each
-    reschedule, so a calendar that imported the first file moves the event."""
-    clinic = appointment.clinic
+def appointment_ics(message: Message) -> bytes:
+    """A one-event calendar for a confirmation. The UID stays with the booking and SEQUENCE
+    grows with each reschedule, so a calendar that imported the first file moves the event.
+    The clinic and treatment are the message's, which planning copies from the appointment."""
+    appointment, clinic, treatment = message.appointment, message.clinic, message.treatment
+    sequence = message.data.get("sequence", 0)
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Lumiere//Clinic bookings//EN")
     calendar.add("version", "2.0")
@@ -211,7 +322,7 @@ def appointment_ics(appointment, *, sequence: int = 0) -> bytes:
     event.add("dtstamp", timezone.now())
     event.add("dtstart", appointment.start)
     event.add("dtend", appointment.end)
-    event.add("summary", f"{appointment.treatment.name} at {clinic.name}")
+    event.add("summary", f"{treatment.name} at {clinic.name}")
     event.add("description", f"Reference {appointment.reference}, with {appointment.practitioner}.")
     if clinic.address:
         event.add("location", ", ".join(clinic.address.splitlines()))

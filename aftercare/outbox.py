@@ -1,13 +1,15 @@
 """Handing due messages to workers, safely with any number of dispatchers running.
 
-claim_due() moves a batch PENDING -> SENDING under SELECT ... FOR UPDATE SKIP LOCKED, so two
-dispatchers never claim one row, and queues a send task per id only after the claim has
-committed. A claim whose task never ran (broker down while queueing, Redis restarted empty,
-worker killed) is released by release_stale_claims() and claimed again later; a second
-task for a message that did go out finds it SENT and does nothing (delivery.py).
+claim_due() moves due rows PENDING -> SENDING under SELECT ... FOR UPDATE SKIP LOCKED, so two
+dispatchers never claim one row, and queues a send task per batch of ids
+(AFTERCARE_BATCH_SIZE) only after the claim has committed. A claim whose task never ran
+(broker down while queueing, Redis restarted empty, worker killed) is released by
+release_stale_claims() and claimed again later; a second task for a message that did go out
+finds it SENT and does nothing (delivery.py).
 """
 
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -22,8 +24,8 @@ from aftercare.models import Message, Status
 logger = logging.getLogger(__name__)
 
 
-def claim_due(*, send: Callable[[int], object], now: datetime | None = None) -> list[int]:
-    """Claim what is due, oldest first, and queue `send(id)` for each after commit.
+def claim_due(*, send: Callable[[list[int]], object], now: datetime | None = None) -> list[int]:
+    """Claim what is due, oldest first, and queue `send(ids)` for each batch after commit.
 
     About AFTERCARE_MAX_IN_FLIGHT messages at most are claimed but unsent at a time (two
     dispatchers counting at once may each fill the room), so a backlog (a night of downtime)
@@ -53,21 +55,35 @@ def claim_due(*, send: Callable[[int], object], now: datetime | None = None) -> 
     return ids
 
 
-def _hand_over(ids: list[int], send: Callable[[int], object]) -> None:
-    for position, pk in enumerate(ids):
+def batches(ids: list[int], *, size: int) -> list[list[int]]:
+    """`ids` in order, cut into the fewest batches of at most `size`, their sizes differing
+    by one at most (30 by 20 is 15 and 15, not 20 and 10: two workers finish together)."""
+    count = math.ceil(len(ids) / size)
+    return [ids[n * len(ids) // count : (n + 1) * len(ids) // count] for n in range(count)]
+
+
+def _hand_over(ids: list[int], send: Callable[[list[int]], object]) -> None:
+    handed = 0
+    for batch in batches(ids, size=settings.AFTERCARE_BATCH_SIZE):
         try:
-            send(pk)
+            send(batch)
         except Exception:
-            rest = ids[position:]
-            # Give them straight back rather than waiting for the sweeper. If the broker did
-            # take a task before failing, the duplicate finds the row already sent.
-            Message.objects.filter(pk__in=rest, status=Status.SENDING).update(
-                status=Status.PENDING, claimed_at=None, updated_at=timezone.now()
-            )
+            rest = ids[handed:]
+            give_back(rest)
             logger.warning(
                 "Could not queue %d messages; they stay pending", len(rest), exc_info=True
             )
             return
+        handed += len(batch)
+
+
+def give_back(ids: list[int]) -> None:
+    """Claimed messages never handed to a task, or that a task did not start, go straight
+    back to pending (due as before) rather than waiting for the sweeper. A task that gets
+    one anyway finds it no longer SENDING and leaves it; one sent meanwhile stays SENT."""
+    Message.objects.filter(pk__in=ids, status=Status.SENDING).update(
+        status=Status.PENDING, claimed_at=None, updated_at=timezone.now()
+    )
 
 
 def release_stale_claims(*, now: datetime | None = None) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 
 from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters
@@ -77,6 +77,9 @@ def plain(value):
     raise TypeError(f"Only plain data may reach a template, not {type(value).__name__}.")
 
 
+# Keyed by the source itself, so an edited template is simply a new entry; a compiled
+# template is rendered any number of times, as Django's cached loader does with files.
+@lru_cache(maxsize=256)
 def compile_template(source: str):
     try:
         return sandbox().from_string(source)

@@ -20,7 +20,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PYTHON = sys.executable  # run.py runs under the project's .venv
-PORTS = range(8100, 8200)  # the range this machine leaves to the bench
+
+
+def _ports(text: str) -> range:
+    first, _, last = text.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
+# The range this machine leaves to the bench; BENCH_PORTS=8200-8299 moves it (a machine
+# where something else uses these).
+PORTS = _ports(os.environ.get("BENCH_PORTS", "8100-8199"))
 
 _children: set[subprocess.Popen] = set()
 

@@ -1,12 +1,13 @@
 """`make bench` (`make bench ARGS=--quick`): the benchmarks of issue 7, one after another.
 
 Availability on a generated clinic, the same question put to a peer (django-appointment),
-booking under contention against gunicorn beside pgbench's insert rate, and (later)
-aftercare throughput. Each benchmark makes its own `bench_*` databases from a migrated
-template and drops them; every child process (Django workers, gunicorn, pgbench) runs in its
-own process group and is stopped at the end, also on Ctrl-C or SIGTERM. The figures are
-printed as they come and written to bench/results.md. Nothing here asserts anything about
-time: these are measurements, not tests.
+booking under contention against gunicorn beside pgbench's insert rate, and aftercare
+throughput (Celery workers draining the outbox into an SMTP sink). Each benchmark makes its
+own `bench_*` databases from a migrated template and drops them; every child process (Django
+workers, gunicorn, pgbench, Celery, redis-server) runs in its own process group and is
+stopped at the end, also on Ctrl-C or SIGTERM. The figures are printed as they come and
+written to bench/results.md. Nothing here asserts anything about time: these are
+measurements, not tests.
 """
 
 import argparse
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import clinic_spec, loadgen, pgadmin, pgbench, procs  # noqa: E402
+from bench import clinic_spec, loadgen, outbox_drain, pgadmin, pgbench, procs  # noqa: E402
 from bench.httpclient import Client, getter  # noqa: E402
 from bench.report import Report, Section  # noqa: E402
 from bench.stats import interleaved, summary  # noqa: E402
@@ -45,10 +46,12 @@ class Plan:
     rooms: int
     load_seconds: int  # upper bound of the booking load
     pgbench_seconds: int
+    messages: int  # aftercare's due messages
+    drain_seconds: int  # upper bound of the wait for the last one
 
 
-QUICK = Plan("quick", (5_000, 50_000), 10, 8, 2, 2, 2, 30, 5)
-FULL = Plan("full", (5_000, 50_000, 500_000), 50, 30, 5, 10, 8, 240, 15)
+QUICK = Plan("quick", (5_000, 50_000), 10, 8, 2, 2, 2, 30, 5, 2_000, 300)
+FULL = Plan("full", (5_000, 50_000, 500_000), 50, 30, 5, 10, 8, 240, 15, 10_000, 900)
 CLIENTS = 50
 
 
@@ -63,8 +66,7 @@ def main(argv: list[str]) -> int:
 
     report = Report(plan.mode)
     try:
-        if {"availability", "peer", "booking"} & set(wanted):
-            _template()
+        _template()  # every part copies it
         for name in wanted:
             started = time.monotonic()
             SECTION_RUNNERS[name](plan, report)
@@ -365,11 +367,59 @@ def _overlaps(database: str) -> tuple[int, int]:
 
 
 def aftercare(plan: Plan, report: Report) -> None:
-    # Hook for issue 7's fourth benchmark (10,000 due messages, 2 Celery workers, a loopback
-    # SMTP server): it needs the outbox of issue 4 and will replace this placeholder.
-    message = "aftercare: not yet measured (needs the outbox of issue 4)"
-    print(message, flush=True)
-    report.add(Section("Aftercare throughput", notes=[message]))
+    name = "bench_outbox"
+    _fresh(name)
+    load = os.getloadavg()[0]
+    print(f"aftercare: {plan.messages:,} messages, {outbox_drain.WORKERS} Celery workers...")
+    result = outbox_drain.run(
+        outbox_drain.Drain(database=name, messages=plan.messages, max_seconds=plan.drain_seconds)
+    )
+    pgadmin.drop(name)
+    load = f"{load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
+    lag = result["lag"] or {}
+    settings = result["settings"]
+    section = Section(
+        f"Aftercare throughput: {result['messages']:,} due messages, "
+        f"{outbox_drain.WORKERS} Celery workers",
+        header=["figure", "value"],
+        rows=[
+            ["messages delivered", f"{result['delivered']:,} of {result['messages']:,}"],
+            ["messages per second (due to last delivered)", result["per_second"] or "-"],
+            ["seconds from due to last delivered", result["seconds"]],
+            [
+                "lag due -> delivered s: median / p95 / max",
+                f"{lag.get('median', '-')} / {lag.get('p95', '-')} / {lag.get('max', '-')}",
+            ],
+            ["first delivered after (s)", lag.get("first", "-")],
+            ["lost / duplicated", f"{result['lost']} / {result['duplicated']}"],
+            ["outbox rows by status at the end", _statuses(result["statuses"])],
+        ],
+    )
+    if not result["finished"]:
+        section.notes.append(f"STOPPED by the {plan.drain_seconds} s limit before the last one")
+    if result["foreign"]:
+        section.notes.append(f"{result['foreign']} messages arrived without an outbox id")
+    section.notes += [
+        f"Workers: {outbox_drain.WORKERS} x `celery -A clinic worker -c "
+        f"{outbox_drain.CONCURRENCY}` (prefork), the first with `-B` (the one beat, so one "
+        "dispatcher), on the project's settings with DEBUG=0 and a private redis-server on "
+        "loopback (no persistence): dispatch every "
+        f"{settings['AFTERCARE_DISPATCH_SECONDS']} s, at most "
+        f"{settings['AFTERCARE_MAX_IN_FLIGHT']} messages in flight, "
+        f"{settings['AFTERCARE_BATCH_SIZE']} per send task.",
+        "Messages: one clinic, confirmed appointments in the coming weeks, each with "
+        f"{', '.join(result['kinds'])} (the confirmation carries an .ics), every one to its "
+        "own client, written in bulk, then all made due at one instant once the workers were "
+        "ready.",
+        "SMTP: aiosmtpd on loopback in a thread of the bench process, accepting every "
+        "message and counting each by the outbox id in its Message-ID; no TLS, no auth.",
+        f"Load average (1 min) of this part: {load}.",
+    ]
+    report.add(section)
+
+
+def _statuses(counts: dict) -> str:
+    return ", ".join(f"{status} {count:,}" for status, count in sorted(counts.items()))
 
 
 SECTION_RUNNERS = {

@@ -72,6 +72,12 @@ def seed_booking(practitioners: str, rooms: str, days: str) -> dict:
     return booking_clinic.seed(practitioners=int(practitioners), rooms=int(rooms), days=int(days))
 
 
+def seed_outbox(messages: str) -> dict:
+    from bench import outbox_clinic
+
+    return outbox_clinic.seed(messages=int(messages))
+
+
 COMMANDS = {
     "migrate": migrate,
     "seed-generated": seed_generated,
@@ -79,6 +85,7 @@ COMMANDS = {
     "seed-peer-clinic": seed_peer_clinic,
     "peer-question": peer_question,
     "seed-booking": seed_booking,
+    "seed-outbox": seed_outbox,
 }
 
 

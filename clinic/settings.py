@@ -233,7 +233,9 @@ AFTERCARE_SWEEP_SECONDS = env_int("AFTERCARE_SWEEP_SECONDS", 60, minimum=1)
 # A claim older than this whose send never finished is given back to the dispatcher.
 # Keep it well above the send task's hard time limit (45 s).
 AFTERCARE_CLAIM_TIMEOUT = env_int("AFTERCARE_CLAIM_TIMEOUT", 600, minimum=1)
-AFTERCARE_MAX_IN_FLIGHT = env_int("AFTERCARE_MAX_IN_FLIGHT", 100, minimum=1)
+AFTERCARE_MAX_IN_FLIGHT = env_int("AFTERCARE_MAX_IN_FLIGHT", 200, minimum=1)
+# Messages per send task, sent in turn over one SMTP connection.
+AFTERCARE_BATCH_SIZE = env_int("AFTERCARE_BATCH_SIZE", 40, minimum=1)
 AFTERCARE_MAX_ATTEMPTS = env_int("AFTERCARE_MAX_ATTEMPTS", 5, minimum=1)
 # The first retry waits this long, each next one twice as long (capped at 6 hours).
 AFTERCARE_RETRY_SECONDS = env_int("AFTERCARE_RETRY_SECONDS", 60, minimum=1)

@@ -40,14 +40,24 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.1):
 
 class Inbox:
     """An SMTP server that keeps what it receives; `refuse` makes it answer DATA with a
-    temporary failure, as a mail relay does when it is overloaded."""
+    temporary failure, as a mail relay does when it is overloaded, and `refuse_recipients`
+    answers RCPT for some addresses with the reply given."""
 
     def __init__(self):
         self.port = free_port()
         self.refuse: str | None = None
+        self.refuse_recipients: dict[str, str] = {}
         self._lock = threading.Lock()
         self._messages: list[email.message.EmailMessage] = []
+        self._peers: list[tuple] = []  # the client's address and port, per message
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse_recipients:
+            return self.refuse_recipients[address]
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
@@ -55,6 +65,7 @@ class Inbox:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self._messages.append(parsed)
+            self._peers.append(session.peer)
         return "250 Message accepted"
 
     @property
@@ -74,7 +85,14 @@ class Inbox:
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
+            self._peers.clear()
         self.refuse = None
+        self.refuse_recipients = {}
+
+    def connections(self) -> int:
+        """How many SMTP connections the messages kept so far arrived over."""
+        with self._lock:
+            return len(set(self._peers))
 
     def for_outbox(self, message_id: int) -> list:
         return [m for m in self.messages if m["Message-ID"].startswith(f"<outbox-{message_id}@")]

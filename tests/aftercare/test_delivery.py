@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from aftercare.delivery import message_send, retry_delay
+from aftercare.delivery import message_send, messages_send, retry_delay
 from aftercare.models import Kind, Message, Status
 from bookings.services import appointment_book, appointment_cancel, appointment_complete
 from tests import factories
@@ -177,3 +179,118 @@ def test_without_a_clinic_address_the_flag_fails_visibly(world, booked, inbox):
 
     assert message_send(message_id=message.pk) == Status.FAILED
     assert "clinic has no email address" in Message.objects.get(pk=message.pk).last_error
+
+
+# -- batches: one SMTP connection, each message on its own --------------------------------------
+
+
+def claimed_batch(*addresses: str, kind: str = Kind.ELIGIBLE) -> list[Message]:
+    """One claimed message of `kind` to each address, in that order."""
+    clinic = factories.ClinicFactory()
+    treatment = factories.TreatmentFactory(clinic=clinic)
+    clients = [factories.ClientFactory(clinic=clinic, email=address) for address in addresses]
+    return Message.objects.bulk_create(
+        Message(
+            key=f"batch:{client.pk}",
+            clinic=clinic,
+            client=client,
+            treatment=treatment,
+            kind=kind,
+            due_at=NOW,
+            status=Status.SENDING,
+            claimed_at=NOW,
+            data={"eligible_on": "2027-03-29"} if kind == Kind.ELIGIBLE else {},
+        )
+        for client in clients
+    )
+
+
+def ids(messages) -> list[int]:
+    return [message.pk for message in messages]
+
+
+def test_a_batch_goes_out_over_one_smtp_connection(db, frozen_now, inbox):
+    batch = claimed_batch("olivia@example.com", "hannah@example.com", "james@example.com")
+
+    assert messages_send(message_ids=ids(batch)) == dict.fromkeys(ids(batch), Status.SENT)
+
+    assert inbox.outbox_counts() == dict.fromkeys(ids(batch), 1)
+    assert inbox.connections() == 1
+    # The control: sent one by one, each message opens a connection of its own.
+    inbox.clear()
+    alone = claimed_batch("aisha@example.com", "charlotte@example.com")
+    for message in alone:
+        message_send(message_id=message.pk)
+    assert inbox.connections() == 2
+
+
+def test_a_message_refused_in_a_batch_is_retried_and_the_others_still_go(
+    db, frozen_now, inbox, settings
+):
+    settings.AFTERCARE_RETRY_SECONDS = 60
+    inbox.refuse_recipients = {"busy@example.com": "450 4.2.1 Mailbox busy, try again later"}
+    first, refused, last = claimed_batch(
+        "olivia@example.com", "busy@example.com", "james@example.com"
+    )
+
+    outcomes = messages_send(message_ids=ids([first, refused, last]))
+
+    assert outcomes == {first.pk: Status.SENT, refused.pk: Status.PENDING, last.pk: Status.SENT}
+    assert inbox.outbox_counts() == {first.pk: 1, last.pk: 1}
+    refused.refresh_from_db()
+    assert (refused.attempts, refused.due_at) == (1, NOW + timedelta(seconds=60))
+    assert "450" in refused.last_error
+    assert Message.objects.get(pk=last.pk).attempts == 1
+
+
+def test_a_batch_delivered_twice_sends_each_message_once(db, frozen_now, inbox):
+    batch = claimed_batch("olivia@example.com", "hannah@example.com")
+    messages_send(message_ids=ids(batch))
+
+    assert messages_send(message_ids=ids(batch) + [10**9]) == {
+        **dict.fromkeys(ids(batch), Status.SENT),
+        10**9: "missing",
+    }
+    assert inbox.outbox_counts() == dict.fromkeys(ids(batch), 1)
+
+
+def test_an_unreachable_server_fails_the_whole_batch_for_a_retry(db, frozen_now, inbox, settings):
+    settings.EMAIL_PORT = 1  # nothing listens there
+    batch = claimed_batch("olivia@example.com", "hannah@example.com", "james@example.com")
+
+    assert messages_send(message_ids=ids(batch)) == dict.fromkeys(ids(batch), Status.PENDING)
+
+    for message in Message.objects.filter(pk__in=ids(batch)):
+        assert message.attempts == 1
+        assert "Connection refused" in message.last_error
+
+
+def test_a_batch_past_its_time_budget_gives_the_rest_back_unsent(db, frozen_now, inbox):
+    batch = claimed_batch("olivia@example.com", "hannah@example.com")
+
+    assert messages_send(message_ids=ids(batch), budget=0) == dict.fromkeys(
+        ids(batch), Status.PENDING
+    )
+
+    assert inbox.messages == []
+    assert set(Message.objects.values_list("status", "claimed_at", "attempts")) == {
+        (Status.PENDING, None, 0)
+    }
+
+
+@pytest.mark.parametrize("size", [1, 6])
+def test_a_batch_reads_once_then_costs_two_statements_per_message(db, frozen_now, inbox, size):
+    batch = claimed_batch(*(f"client{n}@example.com" for n in range(size)), kind=Kind.AFTERCARE)
+
+    with CaptureQueriesContext(connection) as queries:
+        messages_send(message_ids=ids(batch))
+
+    statements = [
+        query["sql"]
+        for query in queries.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))
+    ]
+    # The messages with what composing them reads, the templates, then each one's lock and
+    # outcome.
+    assert len(statements) == 2 + 2 * size
+    assert len(inbox.messages) == size

@@ -27,7 +27,7 @@ def test_the_demo_bookings_are_confirmed_on_the_console(db, settings, capsys):
         assert appointment.messages.filter(kind=Kind.CONFIRMATION).exists()
     assert Treatment.objects.get(slug="microcurrent-toning").course_sessions == 10
 
-    for pk in claim_due(send=lambda pk: None):
+    for pk in claim_due(send=lambda ids: None):
         message_send(message_id=pk)
 
     printed = capsys.readouterr().out

@@ -60,7 +60,8 @@ def test_it_claims_what_is_due_and_queues_it_after_commit(db, django_capture_on_
         claimed = claim_due(send=queued.append, now=NOW)
         assert queued == []  # nothing reaches the broker before the claim commits
 
-    assert sorted(claimed) == sorted(queued) == sorted(m.pk for m in due)
+    assert sorted(claimed) == sorted(pk for batch in queued for pk in batch)
+    assert sorted(claimed) == sorted(m.pk for m in due)
     assert set(Message.objects.filter(pk__in=claimed).values_list("status", "claimed_at")) == {
         (Status.SENDING, NOW)
     }
@@ -72,7 +73,7 @@ def test_when_the_broker_refuses_the_claims_go_straight_back(
 ):
     make_messages(3)
 
-    def broker_down(pk):
+    def broker_down(ids):
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -86,8 +87,8 @@ def test_it_keeps_at_most_the_in_flight_limit_claimed(db, settings):
     make_messages(3, status=Status.SENDING, claimed_at=NOW)
     make_messages(10)
 
-    assert len(claim_due(send=lambda pk: None, now=NOW)) == 2
-    assert claim_due(send=lambda pk: None, now=NOW) == []
+    assert len(claim_due(send=lambda ids: None, now=NOW)) == 2
+    assert claim_due(send=lambda ids: None, now=NOW) == []
 
 
 def test_lost_claims_are_given_back_and_count_as_an_attempt(db, settings):
@@ -115,7 +116,7 @@ def test_concurrent_dispatchers_never_claim_one_row_twice(settings):
     claims: list[list[int]] = []
 
     def dispatcher():
-        while batch := claim_due(send=lambda pk: None, now=NOW):
+        while batch := claim_due(send=lambda ids: None, now=NOW):
             claims.append(batch)
 
     run_together(dispatcher, threads=4)
@@ -138,3 +139,41 @@ def test_two_tasks_for_one_message_send_it_once(inbox):
 
     assert outcomes.count(Status.SENT) == 40  # each saw it sent: by itself or the other
     assert inbox.outbox_counts() == {m.pk: 1 for m in messages}
+
+
+def test_claims_are_handed_over_in_even_batches_oldest_first(
+    db, settings, django_capture_on_commit_callbacks
+):
+    settings.AFTERCARE_BATCH_SIZE = 4
+    older = make_messages(4, due_at=NOW - timedelta(minutes=5))
+    newer = make_messages(6)
+    queued = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claimed = claim_due(send=queued.append, now=NOW)
+
+    assert [len(batch) for batch in queued] == [3, 3, 4]  # not 4, 4, 2
+    assert [pk for batch in queued for pk in batch] == claimed
+    assert claimed == [m.pk for m in older + newer]
+
+
+def test_when_the_broker_fails_midway_the_batches_not_queued_go_back(
+    db, settings, django_capture_on_commit_callbacks
+):
+    settings.AFTERCARE_BATCH_SIZE = 2
+    make_messages(6)
+    queued = []
+
+    def broker_fails_after_one(ids):
+        if queued:
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+        queued.append(ids)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_due(send=broker_fails_after_one, now=NOW)
+
+    [first] = queued
+    assert set(Message.objects.filter(status=Status.SENDING).values_list("pk", flat=True)) == set(
+        first
+    )
+    assert Message.objects.filter(status=Status.PENDING, claimed_at=None).count() == 4

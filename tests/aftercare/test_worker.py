@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from aftercare.models import Kind, Message, Status
 from aftercare.outbox import claim_due
 from aftercare.services import unsubscribe_token
-from aftercare.tasks import send_message
+from aftercare.tasks import send_messages
 from bookings.services import (
     appointment_book,
     appointment_cancel,
@@ -350,12 +350,12 @@ def test_with_redis_stopped_bookings_succeed_and_every_due_message_goes_once_it_
         assert response.status_code == 201, response.content
     # Two claimed by a dispatcher whose queued tasks died with Redis's memory...
     settings.AFTERCARE_MAX_IN_FLIGHT = 2
-    lost = claim_due(send=lambda pk: None)
+    lost = claim_due(send=lambda ids: None)
     # ...and one a dispatcher failed to queue at all: it goes straight back to pending.
     settings.AFTERCARE_MAX_IN_FLIGHT = 3
     with celery_app.connection_for_write(private_redis.url) as broker:  # ours, and down
         [refused] = claim_due(
-            send=lambda pk: send_message.apply_async((pk,), connection=broker, retry=False)
+            send=lambda ids: send_messages.apply_async((ids,), connection=broker, retry=False)
         )
     assert Message.objects.get(pk=refused).status == Status.PENDING
     assert set(Message.objects.filter(pk__in=lost).values_list("status", flat=True)) == {

@@ -14,7 +14,7 @@ Choices where the brief is silent:
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -116,6 +116,36 @@ def load_diary(
         resources={
             kind: [(rid, Busy(holds.get(rid, ()))) for rid in rids]
             for kind, rids in resources.items()
+        },
+    )
+
+
+def refresh_busy(
+    diary: Diary, *, practitioner_id: int, start: int, exclude_appointment_id: int | None = None
+) -> Diary:
+    """`diary` narrowed to one practitioner, with that practitioner's and the resources'
+    busy time read again around a booking at `start` (epoch seconds), in one query.
+
+    The booking path reads the whole diary once, without locks, to find who is free; under
+    the practitioner's lock only the busy intervals can have moved since, and only those
+    that meet [start, start + treatment + buffer) decide whether `start` is still free.
+    Hours, closures and the list of resources are kept from the first read.
+    """
+    end = start + diary.duration + diary.buffer
+    practitioner_busy, holds = busy_between(
+        from_epoch(start),
+        from_epoch(end),
+        practitioner_ids=[practitioner_id],
+        resource_ids=[rid for kind in diary.resources.values() for rid, _ in kind],
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    return replace(
+        diary,
+        working={practitioner_id: diary.working.get(practitioner_id, {})},
+        practitioner_busy={practitioner_id: Busy(practitioner_busy.get(practitioner_id, ()))},
+        resources={
+            kind: [(rid, Busy(holds.get(rid, ()))) for rid, _ in candidates]
+            for kind, candidates in diary.resources.items()
         },
     )
 

@@ -370,9 +370,7 @@ def appointment_reschedule(
         exclude_appointment_id=current.pk,
     )
     candidates = free_practitioners(request)
-    if current.practitioner_id in candidates:  # stay with the same person where possible
-        candidates.remove(current.practitioner_id)
-        candidates.insert(0, current.practitioner_id)
+    candidates.prefer(current.practitioner_id)  # stay with the same person where possible
     if not candidates:
         raise unavailable(request)
     outcome = check_eligibility(

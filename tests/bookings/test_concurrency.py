@@ -83,9 +83,13 @@ def test_control_without_locks_the_constraint_still_holds(world, monkeypatch):
     lock = threading.Lock()
     barrier = threading.Barrier(THREADS, timeout=30)
     original_reserve = reservation.reserve
+    retrying = threading.local()
 
-    def racing_reserve(request, practitioner_id):
-        result = original_reserve(request, practitioner_id)
+    def racing_reserve(request, practitioner_id, diary):
+        result = original_reserve(request, practitioner_id, diary)
+        if getattr(retrying, "again", False):  # a loser's retry reads the winner's booking
+            return result
+        retrying.again = True
         with lock:
             passed_check.append(result is not None)
         barrier.wait()  # everyone has read the diary as free before anyone inserts
@@ -108,10 +112,13 @@ def test_control_without_locks_or_constraint_the_race_double_books(world, monkey
     )
     barrier = threading.Barrier(THREADS, timeout=30)
     original_reserve = reservation.reserve
+    retrying = threading.local()
 
-    def racing_reserve(request, practitioner_id):
-        result = original_reserve(request, practitioner_id)
-        barrier.wait()
+    def racing_reserve(request, practitioner_id, diary):
+        result = original_reserve(request, practitioner_id, diary)
+        if not getattr(retrying, "again", False):
+            retrying.again = True
+            barrier.wait()
         return result
 
     monkeypatch.setattr(reservation, "lock_rows", lambda **kwargs: None)
@@ -128,6 +135,85 @@ def test_control_without_locks_or_constraint_the_race_double_books(world, monkey
         Appointment.objects.all().delete()
         with connection.schema_editor() as editor:
             editor.add_constraint(Appointment, constraint)
+
+
+def race_for_the_room(world, practitioners, monkeypatch) -> list:
+    """One thread per practitioner, each booking their own practitioner at START, all
+    having read the room as free before any of them writes."""
+    barrier = threading.Barrier(len(practitioners), timeout=30)
+    original_reserve = reservation.reserve
+    first_read = []
+    retrying = threading.local()
+    answers = [None] * len(practitioners)
+
+    def racing_reserve(request, practitioner_id, diary):
+        result = original_reserve(request, practitioner_id, diary)
+        if not getattr(retrying, "again", False):
+            retrying.again = True
+            first_read.append(result)
+            barrier.wait()
+        return result
+
+    def one(n):
+        try:
+            answers[n] = APIClient().post(
+                "/api/v1/appointments/",
+                {
+                    "treatment": world.treatment.slug,
+                    "start": START.isoformat(),
+                    "practitioner": practitioners[n].pk,
+                    "client": {"name": f"Client {n}", "email": f"room{n}@example.com"},
+                },
+                format="json",
+            )
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(reservation, "reserve", racing_reserve)
+    workers = [threading.Thread(target=one, args=(n,)) for n in range(len(practitioners))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert first_read == [[world.room.pk]] * len(practitioners), "no real race for Room 1"
+    return answers
+
+
+@pytest.fixture
+def second_practitioner(world):
+    other = factories.PractitionerFactory(
+        clinic=world.clinic, name="Bea Practitioner", treatments=[world.treatment]
+    )
+    for weekday in range(7):
+        factories.WorkingHoursFactory(
+            practitioner=other, weekday=weekday, starts=time(9), ends=time(18)
+        )
+    return other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_practitioners_racing_for_one_free_room_get_one_booking(
+    world, second_practitioner, monkeypatch
+):
+    """Rooms are not locked: both read Room 1 as free and write; the resource constraint
+    refuses the second, whose retry finds no room left and answers 409."""
+    answers = race_for_the_room(world, [world.practitioner, second_practitioner], monkeypatch)
+    assert sorted(answer.status_code for answer in answers) == [201, 409]
+    assert Appointment.objects.filter(status=Status.CONFIRMED).count() == 1
+    assert AppointmentResource.objects.filter(active=True).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_loser_of_a_room_race_is_given_the_next_free_room(
+    world, second_practitioner, monkeypatch
+):
+    """Both pick Room 1 at once; the one the constraint refuses tries again with a fresh
+    read and is booked into Room 2 instead of being turned away."""
+    room_2 = factories.ResourceFactory(clinic=world.clinic, kind=world.room_kind, name="Room 2")
+    answers = race_for_the_room(world, [world.practitioner, second_practitioner], monkeypatch)
+    assert [answer.status_code for answer in answers] == [201, 201]
+    held = AppointmentResource.objects.filter(active=True).values_list("resource", flat=True)
+    assert sorted(held) == sorted([world.room.pk, room_2.pk])
 
 
 @pytest.fixture

@@ -50,8 +50,8 @@ def drop_during_reserve(monkeypatch):
     """The connection dies after the booking took its locks, before it writes."""
     original = reservation.reserve
 
-    def reserve_then_lose_the_connection(request, practitioner_id):
-        resources = original(request, practitioner_id)
+    def reserve_then_lose_the_connection(request, practitioner_id, diary):
+        resources = original(request, practitioner_id, diary)
         terminate_own_backend()
         return resources
 

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,9 +129,15 @@ def gunicorn_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str  # the base URL, http://127.0.0.1:port
+    group: int  # the process group of gunicorn and its workers
+
+
 @contextlib.contextmanager
 def gunicorn(database_url: str, *, workers: int | None = None, ready_path: str):
-    """The project's WSGI app under gunicorn on a free loopback port; yields its base URL.
+    """The project's WSGI app under gunicorn on a free loopback port; yields its Server.
 
     Its output goes to a temporary file, shown only if it fails to start: under load the
     app logs every 409 at WARNING through Django's request logger.
@@ -164,7 +171,7 @@ def gunicorn(database_url: str, *, workers: int | None = None, ready_path: str):
                 log.seek(0)
                 print(log.read()[-3000:], file=sys.stderr)
                 raise
-            yield base
+            yield Server(url=base, group=process.pid)
         finally:
             stop_group(process)
 

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import clinic_spec, loadgen, outbox_drain, pgadmin, pgbench, procs  # noqa: E402
+from bench import clinic_spec, cpu, loadgen, outbox_drain, pgadmin, pgbench, procs  # noqa: E402
 from bench.httpclient import Client, getter  # noqa: E402
 from bench.report import Report, Section  # noqa: E402
 from bench.stats import interleaved, summary  # noqa: E402
@@ -130,8 +130,8 @@ def availability(plan: Plan, report: Report) -> None:
             "availability", str(plan.repeats), json.dumps(seeded), database_url=url
         )["rows"]
         print("  searching over HTTP...", flush=True)
-        with procs.gunicorn(url, ready_path="/api/v1/treatments/") as base:
-            client = Client(base)
+        with procs.gunicorn(url, ready_path="/api/v1/treatments/") as server:
+            client = Client(server.url)
             try:
                 samples = interleaved(
                     [getter(client, row["http_paths"]) for row in rows],
@@ -285,10 +285,11 @@ def booking(plan: Plan, report: Report) -> None:
         "seed-booking", str(plan.practitioners), str(plan.rooms), "14", database_url=url
     )
     print(f"booking with {CLIENTS} clients until the diary is full...", flush=True)
-    with procs.gunicorn(url, ready_path="/api/v1/treatments/") as base:
+    with procs.gunicorn(url, ready_path="/api/v1/treatments/") as server:
+        before = cpu.sample(server.group)
         load = loadgen.run(
             loadgen.Load(
-                base_url=base,
+                base_url=server.url,
                 treatment=diary["treatment"],
                 first_day=diary["first_day"],
                 last_day=diary["last_day"],
@@ -297,6 +298,7 @@ def booking(plan: Plan, report: Report) -> None:
                 max_seconds=plan.load_seconds,
             )
         )
+        spent = cpu.per_event(before, cpu.sample(server.group), load["booked"])
     overlaps = _overlaps(name)
     stored = pgadmin.execute(name, "SELECT count(*) FROM bookings_appointment")[0][0]
     pgadmin.drop(name)
@@ -325,6 +327,20 @@ def booking(plan: Plan, report: Report) -> None:
             ["overlapping active pairs (practitioner, room)", f"{overlaps[0]}, {overlaps[1]}"],
         ],
     )
+    if spent:
+        section.rows.append(
+            [
+                "CPU ms per booking: web workers / PostgreSQL / load generator (machine)",
+                f"{spent['web']} / {spent['postgres']} / {spent['generator']} ({spent['machine']})",
+            ]
+        )
+        cores = os.cpu_count() or 1
+        section.notes.append(
+            f"CPU per booking covers everything a booking took: its availability look, its "
+            f"POST, the 409s and their alternatives. At {spent['machine']} ms of CPU per "
+            f"booking, {cores} cores allow at most {cores * 1000 / spent['machine']:,.0f} "
+            "bookings per second whatever the locks do."
+        )
     if tps is None:
         section.notes.append(f"pgbench: not measured ({problem})")
     else:

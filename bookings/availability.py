@@ -32,7 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from bookings.db import Epoch, plain_rows
+from bookings.db import Epoch, compiled_rows
 from bookings.intervals import (
     Busy,
     LocalDay,
@@ -156,36 +156,10 @@ def calendar(treatment: Treatment, first_day: date, last_day: date, practitioner
     clinic's closures from first_day to last_day, in one query: (practitioner, weekday,
     start, end, closed on) rows, opening hours without a practitioner, closures with only
     their date."""
-    clinic = treatment.clinic
-    working_rows = WorkingHours.objects.filter(
-        practitioner__clinic=clinic,
-        practitioner__active=True,
-        practitioner__treatments=treatment,
-    )
+    values = (treatment.clinic_id, treatment.pk, first_day, last_day)
     if practitioner_id is not None:
-        working_rows = working_rows.filter(practitioner_id=practitioner_id)
-    # Empty columns, cast: PostgreSQL types a union's columns part by part, and two bare
-    # NULLs would make a text column before the closures' dates arrive.
-    no_practitioner = Cast(Value(None), BigIntegerField())
-    no_weekday = Cast(Value(None), IntegerField())
-    no_time = Cast(Value(None), TimeField())
-    no_date = Cast(Value(None), DateField())
-    working_rows = working_rows.annotate(no_date=no_date).values_list(
-        "practitioner_id", "weekday", "starts", "ends", "no_date"
-    )
-    opening_rows = (
-        OpeningHours.objects.filter(clinic=clinic)
-        .annotate(no_practitioner=no_practitioner, no_date=no_date)
-        .values_list("no_practitioner", "weekday", "opens", "closes", "no_date")
-    )
-    closure_rows = (
-        Closure.objects.filter(clinic=clinic, date__range=(first_day, last_day))
-        .annotate(
-            no_practitioner=no_practitioner, no_weekday=no_weekday, no_start=no_time, no_end=no_time
-        )
-        .values_list("no_practitioner", "no_weekday", "no_start", "no_end", "date")
-    )
-    rows = working_rows.order_by().union(opening_rows.order_by(), closure_rows.order_by(), all=True)
+        values += (practitioner_id,)
+    rows = compiled_rows(("calendar",), _calendar_rows, values, plain=False)
     opening: dict[int, list] = defaultdict(list)
     working: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     closures = set()
@@ -205,25 +179,61 @@ def calendar(treatment: Treatment, first_day: date, last_day: date, practitioner
     return dict(opening), working, closures
 
 
+def _calendar_rows(clinic_id, treatment_id, first_day, last_day, practitioner_id=None):
+    working_rows = WorkingHours.objects.filter(
+        practitioner__clinic_id=clinic_id,
+        practitioner__active=True,
+        practitioner__treatments=treatment_id,
+    )
+    if practitioner_id is not None:
+        working_rows = working_rows.filter(practitioner_id=practitioner_id)
+    # Empty columns, cast: PostgreSQL types a union's columns part by part, and two bare
+    # NULLs would make a text column before the closures' dates arrive.
+    no_practitioner = Cast(Value(None), BigIntegerField())
+    no_weekday = Cast(Value(None), IntegerField())
+    no_time = Cast(Value(None), TimeField())
+    no_date = Cast(Value(None), DateField())
+    working_rows = working_rows.annotate(no_date=no_date).values_list(
+        "practitioner_id", "weekday", "starts", "ends", "no_date"
+    )
+    opening_rows = (
+        OpeningHours.objects.filter(clinic_id=clinic_id)
+        .annotate(no_practitioner=no_practitioner, no_date=no_date)
+        .values_list("no_practitioner", "weekday", "opens", "closes", "no_date")
+    )
+    closure_rows = (
+        Closure.objects.filter(clinic_id=clinic_id, date__range=(first_day, last_day))
+        .annotate(
+            no_practitioner=no_practitioner, no_weekday=no_weekday, no_start=no_time, no_end=no_time
+        )
+        .values_list("no_practitioner", "no_weekday", "no_start", "no_end", "date")
+    )
+    return working_rows.order_by().union(opening_rows.order_by(), closure_rows.order_by(), all=True)
+
+
 def resources_by_kind(treatment: Treatment) -> dict[int, list[int]]:
     """Every resource kind the treatment requires, with the clinic's active resources of
     that kind in pk order; a kind without any keeps an empty list (then no slot)."""
-    usable = FilteredRelation(
-        "resources",
-        condition=Q(resources__clinic_id=treatment.clinic_id, resources__active=True),
-    )
-    rows = (
-        ResourceKind.objects.filter(treatments=treatment)
-        .annotate(usable=usable)
-        .order_by("usable__id")
-        .values_list("id", "usable__id")
-    )
+    rows = compiled_rows(("resources",), _resource_rows, (treatment.pk, treatment.clinic_id))
     resources: dict[int, list[int]] = {}
     for kind_id, resource_id in rows:
         kinds = resources.setdefault(kind_id, [])
         if resource_id is not None:
             kinds.append(resource_id)
     return resources
+
+
+def _resource_rows(treatment_id, clinic_id):
+    usable = FilteredRelation(
+        "resources",
+        condition=Q(resources__clinic_id=clinic_id, resources__active=True),
+    )
+    return (
+        ResourceKind.objects.filter(treatments=treatment_id)
+        .annotate(usable=usable)
+        .order_by("usable__id")
+        .values_list("id", "usable__id")
+    )
 
 
 PRACTITIONER, RESOURCE = "practitioner", "resource"
@@ -244,6 +254,36 @@ def busy_between(
     by `blocked_until > lo`, which only reaches the diary from `lo` on: the cost does not
     grow with the years of history before it.
     """
+    practitioners: dict[int, list] = defaultdict(list)
+    resources: dict[int, list] = defaultdict(list)
+    if not (practitioner_ids or resource_ids):
+        return practitioners, resources
+    shape = ("busy", len(practitioner_ids), len(resource_ids), exclude_appointment_id is not None)
+    values = (lo, hi, *practitioner_ids, *resource_ids)
+    if exclude_appointment_id is not None:
+        values += (exclude_appointment_id,)
+
+    def build(lo, hi, *ids):
+        pids, rids, exclude = _split(ids, len(practitioner_ids), len(resource_ids))
+        return _busy_query(lo, hi, pids, rids, exclude)
+
+    for owner_kind, owner, start, end in compiled_rows(shape, build, values):
+        by_owner = practitioners if owner_kind == PRACTITIONER else resources
+        by_owner[owner].append((start, end))
+    return practitioners, resources
+
+
+def _split(ids: tuple, practitioners: int, resources: int):
+    """(practitioner ids, resource ids, the appointment to exclude or None) from one tuple."""
+    rest = ids[practitioners + resources :]
+    return (
+        ids[:practitioners],
+        ids[practitioners : practitioners + resources],
+        next(iter(rest), None),
+    )
+
+
+def _busy_query(lo, hi, practitioner_ids, resource_ids, exclude_appointment_id):
     parts = []
     if practitioner_ids:
         time_off = TimeOff.objects.filter(
@@ -268,15 +308,8 @@ def busy_between(
         if exclude_appointment_id is not None:
             holds = holds.exclude(appointment_id=exclude_appointment_id)
         parts.append(_busy_rows(holds, RESOURCE, "resource_id", "start", "blocked_until"))
-
-    practitioners: dict[int, list] = defaultdict(list)
-    resources: dict[int, list] = defaultdict(list)
-    if parts:
-        first, *others = parts
-        for owner_kind, owner, start, end in plain_rows(first.union(*others, all=True)):
-            by_owner = practitioners if owner_kind == PRACTITIONER else resources
-            by_owner[owner].append((start, end))
-    return practitioners, resources
+    first, *others = parts
+    return first.union(*others, all=True) if others else first
 
 
 def _busy_rows(queryset, owner_kind: str, owner: str, start: str, end: str):

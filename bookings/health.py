@@ -90,6 +90,7 @@ def declared_store(*, client: Client, health, by=None, reference: str = "") -> N
     is already on file (the same injectable kind and date, a condition still in force)."""
     if health is None:
         return
+    client.is_new = False  # it has a record from now on (see rules.client_decision)
     on_file = set(
         InjectableRecord.objects.filter(client=client, superseded_at__isnull=True).values_list(
             "kind", "date"

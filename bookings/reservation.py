@@ -25,7 +25,7 @@ from typing import TypeVar
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from bookings import availability
-from bookings.db import is_postgresql
+from bookings.db import compiled_rows, is_postgresql
 from bookings.errors import SlotUnavailable
 from bookings.intervals import to_epoch
 from clinic.models import Practitioner, Treatment
@@ -120,9 +120,13 @@ def lock_rows(*, practitioner_id: int) -> None:
     if is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    compiled_rows(("lock-practitioner",), _practitioner_for_update, (practitioner_id,))
+
+
+def _practitioner_for_update(practitioner_id: int):
     # No ordering: Practitioner's default one joins the clinic, and FOR UPDATE would then
     # lock the clinic's row too, making every booking in the clinic wait for every other.
-    list(
+    return (
         Practitioner.objects.select_for_update()
         .filter(pk=practitioner_id)
         .order_by()

@@ -14,6 +14,7 @@ from datetime import date
 from django.db.models import F
 
 from bookings import eligibility
+from bookings.db import compiled_rows
 from clinic.models import (
     Client,
     Clinic,
@@ -35,35 +36,53 @@ def clinic_rules(
 ) -> tuple[list[eligibility.WaitingRule], list[eligibility.ContraindicationRule]]:
     """The waiting and contraindication rules in force at `clinic` (two queries)."""
     waiting: dict[tuple, eligibility.WaitingRule] = {}
-    for row in WaitingRule.objects.filter_for(clinic).order_by(CLINIC_ROWS_FIRST):
+    for kind, category, min_days, recommended_days, message in compiled_rows(
+        ("waiting-rules",), _waiting_rows, (clinic.pk,), plain=False
+    ):
         waiting.setdefault(
-            (row.injectable_kind, row.treatment_category),
+            (kind, category),
             eligibility.WaitingRule(
-                injectable_kind=row.injectable_kind,
-                treatment_category=row.treatment_category,
-                min_days=row.min_days,
-                recommended_days=row.recommended_days,
-                message=row.message,
+                injectable_kind=kind,
+                treatment_category=category,
+                min_days=min_days,
+                recommended_days=recommended_days,
+                message=message,
             ),
         )
     contraindications: dict[tuple, eligibility.ContraindicationRule] = {}
-    for row in (
-        ContraindicationRule.objects.filter_for(clinic)
-        .select_related("resource_kind")
-        .order_by(CLINIC_ROWS_FIRST)
+    for condition, category, resource_kind, action, message in compiled_rows(
+        ("contraindication-rules",), _contraindication_rows, (clinic.pk,), plain=False
     ):
-        kind = row.resource_kind.slug if row.resource_kind else ""
+        kind = resource_kind or ""
         contraindications.setdefault(
-            (row.condition, row.treatment_category, kind),
+            (condition, category, kind),
             eligibility.ContraindicationRule(
-                condition=row.condition,
-                action=row.action,
-                message=row.message,
-                treatment_category=row.treatment_category,
+                condition=condition,
+                action=action,
+                message=message,
+                treatment_category=category,
                 resource_kind=kind,
             ),
         )
     return list(waiting.values()), list(contraindications.values())
+
+
+def _waiting_rows(clinic_id: int):
+    return (
+        WaitingRule.objects.filter_for(clinic_id)
+        .order_by(CLINIC_ROWS_FIRST, "pk")
+        .values_list(
+            "injectable_kind", "treatment_category", "min_days", "recommended_days", "message"
+        )
+    )
+
+
+def _contraindication_rows(clinic_id: int):
+    return (
+        ContraindicationRule.objects.filter_for(clinic_id)
+        .order_by(CLINIC_ROWS_FIRST, "pk")
+        .values_list("condition", "treatment_category", "resource_kind__slug", "action", "message")
+    )
 
 
 def treatment_facts(treatment: Treatment) -> eligibility.TreatmentFacts:
@@ -130,7 +149,8 @@ def client_decision(
     file plus what this request declares (`health`); `client` may be None for a newcomer."""
     waiting, contraindications = clinic_rules(treatment.clinic)
     injections, declarations = ([], [])
-    if client is not None and client.pk is not None:
+    # A client created by this very booking has no record yet: nothing to read.
+    if client is not None and client.pk is not None and not getattr(client, "is_new", False):
         on_file_injections, on_file_declarations = health_records([client.pk])
         injections = on_file_injections[client.pk]
         declarations = on_file_declarations[client.pk]

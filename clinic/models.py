@@ -417,8 +417,8 @@ class HealthDeclaration(models.Model):
 
 
 class RuleQuerySet(models.QuerySet):
-    def filter_for(self, clinic: Clinic) -> "RuleQuerySet":
-        """The clinic's own rules and the defaults every clinic gets."""
+    def filter_for(self, clinic: "Clinic | int") -> "RuleQuerySet":
+        """The clinic's own rules and the defaults every clinic gets (a Clinic or its pk)."""
         return self.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
 
 

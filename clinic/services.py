@@ -17,9 +17,11 @@ def client_get_or_create(*, clinic: Clinic, name: str, email: str, phone: str = 
         return existing
     try:
         with transaction.atomic():
-            return Client.objects.create(
+            client = Client.objects.create(
                 clinic=clinic, name=name.strip(), email=email, phone=phone.strip()
             )
     except IntegrityError:
         # Two first bookings with one new email at once: the other one created it.
         return Client.objects.get(clinic=clinic, email__iexact=email)
+    client.is_new = True  # no health record can exist yet (bookings/rules.py skips the read)
+    return client

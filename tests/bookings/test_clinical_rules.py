@@ -16,13 +16,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from aftercare.models import Kind, Message
+from bookings import rules
+from bookings.health import declared_store
 from bookings.models import Appointment, AppointmentChange
+from bookings.services import HealthInput
 from clinic.models import (
     HealthDeclaration,
     InjectableRecord,
     RecordSource,
     WaitingRule,
 )
+from clinic.services import client_get_or_create
 from tests import factories
 from tests.conftest import add_microcurrent, open_every_day, works_every_day
 from tests.helpers import assert_error, logged_in
@@ -640,3 +644,27 @@ def test_the_day_list_costs_the_same_queries_for_one_or_many(world, desk):
         assert len(api.get(APPOINTMENTS, {"date": DAY + timedelta(days=1)}).json()) == 6
 
     assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_a_new_clients_first_booking_does_not_read_a_record_it_cannot_have(world, api):
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(
+            APPOINTMENTS,
+            {"treatment": world.treatment.slug, "start": at(DAY), "client": DANA},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if "clinic_injectablerecord" in sql]
+    assert not [sql for sql in reads if "clinic_healthdeclaration" in sql]
+
+
+def test_a_new_client_is_judged_on_what_they_declared_once_it_is_stored(world):
+    """The shortcut above ends when the client's first record is written."""
+    client = client_get_or_create(clinic=world.clinic, **DANA)
+    declared_store(
+        client=client,
+        health=HealthInput(injectables=[{"kind": "filler", "date": DAY - timedelta(days=3)}]),
+    )
+    decision = rules.client_decision(client=client, treatment=world.treatment, on=DAY)
+    assert decision.refusals, "the stored filler must count"

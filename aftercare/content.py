@@ -215,6 +215,21 @@ time.
 [SIGNATURE]"""
         ),
     ),
+    Kind.CANCELLATION: (
+        'Cancelled: {{ treatment.name }} on {{ appointment.start|date:"D j M" }} at '
+        '{{ appointment.start|time:"H:i" }}',
+        _text(
+            """Dear {{ client.first_name }},
+
+{% if by_clinic %}We are sorry: we have had to cancel your {{ treatment.name }} with \
+{{ appointment.practitioner }} on [WHEN] (reference {{ appointment.reference }}). We will be in \
+touch to find you another time, or you can book one online or call us.{% else %}As you asked, \
+your {{ treatment.name }} with {{ appointment.practitioner }} on [WHEN] (reference \
+{{ appointment.reference }}) is cancelled. The attached calendar file removes it from your \
+diary. We hope to see you another time: book online or call us.{% endif %}
+[SIGNATURE]"""
+        ),
+    ),
     Kind.FLAGGED: (
         "Check appointment {{ appointment.reference }}: {{ client.name }}",
         _text(

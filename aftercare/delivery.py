@@ -297,7 +297,7 @@ def compose(message: Message, *, templates: Templates | None = None) -> EmailMul
         headers=headers,
     )
     email.attach_alternative(rendered.html, "text/html")
-    if message.kind == Kind.CONFIRMATION and message.appointment is not None:
+    if message.kind in (Kind.CONFIRMATION, Kind.CANCELLATION) and message.appointment:
         email.attach(
             "appointment.ics",
             appointment_ics(message),
@@ -307,15 +307,18 @@ def compose(message: Message, *, templates: Templates | None = None) -> EmailMul
 
 
 def appointment_ics(message: Message) -> bytes:
-    """A one-event calendar for a confirmation. The UID stays with the booking and SEQUENCE
-    grows with each reschedule, so a calendar that imported the first file moves the event.
-    The clinic and treatment are the message's, which planning copies from the appointment."""
+    """A one-event calendar for a confirmation or a cancellation. The UID stays with the
+    booking and SEQUENCE grows with each reschedule, so a calendar that imported the first
+    file moves the event; a cancellation (METHOD:CANCEL, STATUS:CANCELLED, a higher SEQUENCE)
+    removes it. The clinic and treatment are the message's, which planning copies from the
+    appointment."""
     appointment, clinic, treatment = message.appointment, message.clinic, message.treatment
     sequence = message.data.get("sequence", 0)
+    cancelled = message.kind == Kind.CANCELLATION
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Lumiere//Clinic bookings//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = icalendar.Event()
     event.add("uid", f"{appointment.reference}@lumiere")
     event.add("sequence", sequence)
@@ -326,5 +329,6 @@ def appointment_ics(message: Message) -> bytes:
     event.add("description", f"Reference {appointment.reference}, with {appointment.practitioner}.")
     if clinic.address:
         event.add("location", ", ".join(clinic.address.splitlines()))
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()

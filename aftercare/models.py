@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     FOLLOW_UP = "follow_up", "Follow-up"
     REBOOK = "rebook", "Time to book again"
     ELIGIBLE = "eligible", "You can book again from..."
+    CANCELLATION = "cancellation", "Cancellation"
     FLAGGED = "flagged", "Appointment flagged (to the clinic)"
 
 

@@ -136,8 +136,30 @@ def on_rescheduled(appointment: Appointment) -> None:
     _plan_visit(appointment, revision=revision, now=timezone.now())
 
 
-def on_cancelled(appointment: Appointment) -> None:
+def on_cancelled(appointment: Appointment, *, by_clinic: bool) -> None:
+    """Cancel what is pending about it, and tell the client it is cancelled (with a
+    calendar file that removes it), unless its time has already passed: a clinic tidying
+    up its diary afterwards does not write to the client."""
     cancel_pending(appointment.messages.all(), reason="The appointment was cancelled.")
+    now = timezone.now()
+    if appointment.start <= now:
+        return
+    revisions = appointment.changes.filter(action=AppointmentChange.Action.RESCHEDULED).count()
+    save_new(
+        [
+            _for_appointment(
+                appointment,
+                Kind.CANCELLATION,
+                due_at=now,
+                data={
+                    "start": appointment.start.isoformat(),
+                    "by_clinic": by_clinic,
+                    # Above every confirmation's, so a calendar applies the cancellation.
+                    "sequence": revisions + 1,
+                },
+            )
+        ]
+    )
 
 
 def on_finished(appointment: Appointment) -> None:
@@ -228,6 +250,11 @@ def reason_not_to_send(message: Message, *, now: datetime) -> str:
             return "The appointment moved to another time."
         if message.kind != Kind.CONFIRMATION and appointment.start <= now:
             return "The appointment has already started."
+    if message.kind == Kind.CANCELLATION:
+        if appointment.status != AppointmentStatus.CANCELLED:
+            return f"The appointment is {appointment.get_status_display().lower()}."
+        if appointment.start <= now:
+            return "The appointment's time has passed."
     if message.kind == Kind.REBOOK and _has_upcoming(message, now=now, same_treatment=False):
         return "The client has booked their next appointment."
     if message.kind == Kind.ELIGIBLE and _has_upcoming(message, now=now, same_treatment=True):

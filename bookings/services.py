@@ -332,7 +332,7 @@ def appointment_cancel(
             from_start=appointment.start,
             reason=reason,
         )
-        planning.on_cancelled(appointment)
+        planning.on_cancelled(appointment, by_clinic=is_staff(by))
     return appointment
 
 

@@ -365,7 +365,9 @@ def booking_cancel(request, reference, token):
                 refusal=refusal,
                 heading=refusal_heading(refusal),
             )
-        messages.success(request, "Your appointment is cancelled.")
+        messages.success(
+            request, "Your appointment is cancelled. We have emailed you to confirm it."
+        )
         return redirect("bookings:manage", appointment.reference, token)
     return _appointment_page(
         request,

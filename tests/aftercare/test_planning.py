@@ -148,8 +148,46 @@ def test_cancelling_cancels_what_is_pending_and_keeps_what_was_sent(booked):
     appointment_cancel(appointment=booked)
 
     statuses = dict(booked.messages.values_list("kind", "status"))
-    assert statuses == {Kind.CONFIRMATION: Status.SENT, Kind.REMINDER: Status.CANCELLED}
+    assert statuses == {
+        Kind.CONFIRMATION: Status.SENT,
+        Kind.REMINDER: Status.CANCELLED,
+        Kind.CANCELLATION: Status.PENDING,
+    }
     assert booked.messages.get(kind=Kind.REMINDER).last_error == "The appointment was cancelled."
+
+
+def test_a_cancellation_tells_the_client_at_once_and_says_who_cancelled(booked, world):
+    appointment_cancel(appointment=booked)
+    notice = booked.messages.get(kind=Kind.CANCELLATION)
+    assert notice.due_at == NOW
+    assert notice.is_essential  # sent even to a client who unsubscribed
+    assert notice.data == {"start": booked.start.isoformat(), "by_clinic": False, "sequence": 1}
+
+    other = appointment_book(
+        treatment=world.treatment,
+        start=london(FRIDAY, 14),
+        client=booked.client,
+    )
+    other = appointment_reschedule(appointment=other, start=london(FRIDAY, 15))
+    appointment_cancel(appointment=other, by=factories.StaffFactory(username="desk"))
+    notice = other.messages.get(kind=Kind.CANCELLATION)
+    assert notice.data["by_clinic"] is True
+    assert notice.data["sequence"] == 2  # above the reschedule's confirmation (1)
+
+
+def test_cancelling_an_appointment_whose_time_has_passed_writes_to_nobody(booked):
+    with time_machine.travel(booked.start + timedelta(hours=2), tick=False):
+        appointment_cancel(appointment=booked, by=factories.StaffFactory(username="desk"))
+    assert not booked.messages.filter(kind=Kind.CANCELLATION).exists()
+
+
+def test_a_cancellation_is_not_sent_once_its_time_has_passed(booked):
+    appointment_cancel(appointment=booked)
+    notice = Message.objects.get(kind=Kind.CANCELLATION)  # with the appointment as stored
+    assert planning.reason_not_to_send(notice, now=NOW) == ""
+    assert planning.reason_not_to_send(notice, now=booked.start) == (
+        "The appointment's time has passed."
+    )
 
 
 def test_rescheduling_moves_the_reminder_and_confirms_the_new_time(booked):

@@ -183,3 +183,16 @@ def test_eligibility_dates_render_as_dates(world):
     rendered = render(message)
     assert rendered.subject == "You can book your Manual facial massage from 29 March"
     assert "from Monday 29 March 2027" in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("by_clinic", "words"),
+    [(False, "As you asked, your Manual facial massage"), (True, "we have had to cancel")],
+)
+def test_a_cancellation_says_who_cancelled(appointment_message, by_clinic, words):
+    appointment_message.kind = Kind.CANCELLATION
+    appointment_message.data = {"by_clinic": by_clinic}
+    rendered = render(appointment_message)
+    assert rendered.subject == "Cancelled: Manual facial massage on Wed 10 Mar at 10:00"
+    assert words in " ".join(rendered.text.split())
+    assert "Wednesday 10 March 2027 at 10:00" in " ".join(rendered.text.split())

@@ -180,7 +180,36 @@ def test_a_reminder_cancelled_before_it_is_due_is_never_sent(live, smtp_server, 
     reminder = cancelled.messages.get(kind=Kind.REMINDER)
     assert delivered(smtp_server, reminder) == []
     assert reminder.status == Status.CANCELLED
-    assert len(smtp_server.messages) == 3  # two confirmations, one reminder
+    # Two confirmations, one reminder, and the cancellation James must not miss.
+    assert len(smtp_server.messages) == 4
+
+
+def test_a_client_whose_appointment_the_clinic_cancels_is_told_and_their_calendar_updated(
+    live, smtp_server, private_redis
+):
+    appointment = live.book(live.client("Amira Haddad"), live.at(2, 10))
+    [confirmation] = wait_delivered(smtp_server, appointment.messages.get(kind=Kind.CONFIRMATION))
+
+    appointment_cancel(appointment=appointment, by=live.desk)
+
+    [received] = wait_delivered(smtp_server, appointment.messages.get(kind=Kind.CANCELLATION))
+    assert received["Subject"].startswith("Cancelled: ")
+    assert "we have had to cancel" in received.get_body(("plain",)).get_content()
+    assert "List-Unsubscribe" not in received  # essential: about their own booking
+
+    def event_of(email):
+        [ics] = [p for p in email.iter_attachments() if p.get_content_type() == "text/calendar"]
+        calendar = icalendar.Calendar.from_ical(ics.get_content())
+        [event] = calendar.walk("VEVENT")
+        return calendar, event
+
+    _, booked_event = event_of(confirmation)
+    calendar, event = event_of(received)
+    assert (calendar["method"], event["status"]) == ("CANCEL", "CANCELLED")
+    assert event["uid"] == booked_event["uid"]
+    assert event["sequence"] > booked_event["sequence"]
+    settle(private_redis)
+    assert len(smtp_server.messages) == 2
 
 
 def test_rescheduling_sends_the_reminder_for_the_new_time_only(live, smtp_server, private_redis):

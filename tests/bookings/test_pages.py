@@ -586,7 +586,10 @@ def test_a_client_cancels_through_the_link(world, client, appointment):
     assert "Cancel your appointment?" in text(confirm)
     assert response.status_code == 302 and response["Location"] == manage_url(appointment)
     assert appointment.status == Status.CANCELLED
-    assert "Your appointment is cancelled." in text(client.get(response["Location"]))
+    page = text(client.get(response["Location"]))
+    assert "Your appointment is cancelled. We have emailed you to confirm it." in page
+    notice = Message.objects.get(appointment=appointment, kind=Kind.CANCELLATION)
+    assert notice.data["by_clinic"] is False
 
 
 def test_cancelling_inside_the_window_is_refused_with_the_clinics_phone(world, client):

@@ -12,6 +12,8 @@ from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
 from bookings.models import Appointment, Status
+from workspace import audit
+from workspace.models import AuditEntry
 
 from .models import (
     Client,
@@ -82,6 +84,42 @@ class ClinicTimeMixin:
             form_url,
             extra_context,
         )
+
+
+class HealthAuditMixin:
+    """Health data shown by the admin joins the audit trail, as in the workspace and the
+    staff API (workspace/audit.py, via "admin"): a list page records a view for each client
+    on the page, a change page for its record's client. Recorded before the page is sent."""
+
+    audit_what: ClassVar[str]
+    audit_lists = True  # False where the list shows no health data (clients)
+
+    def audited_client_ids(self, objects) -> list[int]:
+        return [obj.client_id for obj in objects]
+
+    def _audit(self, request, response, objects) -> None:
+        if request.method == "GET" and response.status_code == 200 and objects:
+            audit.audit_record(
+                request,
+                action=AuditEntry.Action.VIEW,
+                what=self.audit_what,
+                clients=self.audited_client_ids(objects),
+                via="admin",
+            )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if self.audit_lists and changelist is not None:
+            self._audit(request, response, list(changelist.result_list))
+        return response
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        original = (getattr(response, "context_data", None) or {}).get("original")
+        if original is not None:
+            self._audit(request, response, [original])
+        return response
 
 
 def warn_about_clashes(request, time_off: TimeOff) -> None:
@@ -304,7 +342,10 @@ class ClientDeclarationInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(ClinicTimeMixin, admin.ModelAdmin):
+class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, admin.ModelAdmin):
+    audit_what = audit.CLIENT_PAGE  # its inlines show injectables and declarations
+    audit_lists = False
+
     list_display = ("name", "email", "phone", "created_at")
     list_filter = ("clinic",)
     search_fields = ("name", "email", "phone")
@@ -313,6 +354,9 @@ class ClientAdmin(ClinicTimeMixin, admin.ModelAdmin):
     readonly_fields = ("created_at",)
     fields = ("clinic", "name", "email", "phone", "user", "created_at")
     inlines = (ClientInjectableInline, ClientDeclarationInline, ClientAppointmentInline)
+
+    def audited_client_ids(self, objects) -> list[int]:
+        return [client.pk for client in objects]
 
     def get_inlines(self, request, obj):
         # Imported here: aftercare's admin builds on the bookings admin, which imports this one.
@@ -378,9 +422,11 @@ def report_flagged(request, flagged) -> None:
 
 
 @admin.register(InjectableRecord)
-class InjectableRecordAdmin(admin.ModelAdmin):
+class InjectableRecordAdmin(HealthAuditMixin, admin.ModelAdmin):
     """Add only: a record is never edited. To correct one, add a new record that names it
     in "corrects"; the old one is kept and stops counting."""
+
+    audit_what = audit.INJECTABLES
 
     form = InjectableRecordForm
     list_display = ("client", "kind", "date", "area_list", "product", "source", "current")
@@ -429,7 +475,8 @@ class InjectableRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(HealthDeclaration)
-class HealthDeclarationAdmin(admin.ModelAdmin):
+class HealthDeclarationAdmin(HealthAuditMixin, admin.ModelAdmin):
+    audit_what = audit.DECLARATIONS
     list_display = ("client", "condition", "declared_on", "ended_on", "source")
     list_filter = ("condition", "source", "client__clinic")
     list_select_related = ("client",)

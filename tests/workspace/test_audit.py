@@ -3,6 +3,7 @@ do, and managers read it on /staff/audit/ and in a read-only admin."""
 
 import pytest
 
+from tests import factories
 from tests.helpers import logged_in
 from tests.workspace.conftest import TODAY
 from workspace.models import AuditEntry
@@ -101,3 +102,44 @@ def test_the_admin_shows_the_trail_read_only(cast):
     assert admin.get("/admin/workspace/auditentry/add/").status_code == 403
     admin.post(f"/admin/workspace/auditentry/{entry.pk}/delete/", {"post": "yes"})
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.fixture
+def superuser_admin(client):
+    user = factories.UserFactory(username="owner", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+def test_health_data_seen_in_the_admin_joins_the_trail(cast, superuser_admin):
+    """The admin is the superusers' back door to the same records: it is audited too, one
+    entry per client whose health data a page showed, marked "admin"."""
+    record = cast.olivia.injectables.get()
+    declaration = factories.HealthDeclarationFactory(
+        client=cast.bruno, condition="epilepsy", declared_on=TODAY
+    )
+
+    pages = [
+        ("/admin/clinic/injectablerecord/", "injectables", {cast.olivia.pk}),
+        (f"/admin/clinic/injectablerecord/{record.pk}/change/", "injectables", {cast.olivia.pk}),
+        ("/admin/clinic/healthdeclaration/", "declarations", {cast.bruno.pk}),
+        (
+            f"/admin/clinic/healthdeclaration/{declaration.pk}/change/",
+            "declarations",
+            {cast.bruno.pk},
+        ),
+        (f"/admin/clinic/client/{cast.olivia.pk}/change/", "client page", {cast.olivia.pk}),
+    ]
+    for url, what, clients in pages:
+        AuditEntry.objects.all().delete()
+        assert superuser_admin.get(url, **FROM).status_code == 200, url
+        entries = AuditEntry.objects.all()
+        assert {e.client_id for e in entries} == clients, url
+        assert {(e.action, e.what, e.via, e.username) for e in entries} == {
+            ("view", what, "admin", "owner")
+        }, url
+
+
+def test_the_admin_s_client_list_shows_no_health_data_and_is_not_audited(cast, superuser_admin):
+    assert superuser_admin.get("/admin/clinic/client/").status_code == 200
+    assert not AuditEntry.objects.exists()

@@ -5,8 +5,11 @@ lowercased and unaccented) through a GIN trigram index over that same expression
 (migration workspace/0003), so `LIKE '%turner%'` over tens of thousands of clients reads
 the index instead of every row. The expression is IMMUTABLE, as an index needs: unaccent()
 itself is only STABLE (its dictionary could change), so the migration wraps it in
-`immutable_unaccent`. On SQLite the search falls back to icontains (accents then count).
+`immutable_unaccent`. On SQLite (the first-run demo) each connection gets a `search_fold`
+function, `fold` below, and the search compares folded name and email without an index.
 """
+
+import unicodedata
 
 from django.db import connection
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
@@ -44,6 +47,28 @@ class ClientSearchText(Func):
         return SEARCH_TEXT_SQL.format(name=name, email=email, phone=phone), []
 
 
+class SearchFold(Func):
+    """fold() of a column, run by SQLite through the function workspace/apps.py registers."""
+
+    function = "search_fold"
+    output_field = TextField()
+
+
+def fold(text: str | None) -> str | None:
+    """Lowercase, with accents and other combining marks dropped: "Zoë Ångström" -> "zoe
+    angstrom". For SQLite, whose lower() knows only ASCII and which has no unaccent()."""
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """connection_created handler: give each SQLite connection search_fold()."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("search_fold", 1, fold, deterministic=True)
+
+
 def digits_of(q: str) -> str:
     return "".join(ch for ch in q if ch.isdigit())
 
@@ -65,7 +90,10 @@ def client_search(
         if len(digits) >= 3:
             match |= Q(search_text__contains=digits)
     else:
-        match = Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q)
+        clients = clients.alias(name_folded=SearchFold("name"), email_folded=SearchFold("email"))
+        folded = fold(q)
+        match = Q(name_folded__contains=folded) | Q(email_folded__contains=folded)
+        match |= Q(phone__icontains=q)
         if len(digits) >= 3:
             # The phone without the spaces and dashes people type in it.
             clients = clients.alias(phone_digits=Replace(Replace("phone", Value(" ")), Value("-")))

@@ -46,7 +46,9 @@ def without_controls(controls) -> RegexValidator:
     """Refuse what the API refuses in typed text: control characters (LINE_CONTROLS for one
     line, TEXT_CONTROLS where newlines belong)."""
     return RegexValidator(
-        controls, "Remove the control characters from this text.", inverse_match=True
+        controls,
+        "Remove the control characters (and any text-direction overrides) from this text.",
+        inverse_match=True,
     )
 
 

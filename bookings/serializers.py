@@ -24,8 +24,13 @@ INSTANT_PATTERN = re.compile(
 
 # Control characters have no place in what a person types: C0 and C1 controls, DEL, and the
 # Unicode line and paragraph separators. Multi-line fields (notes) keep tab and newlines.
-LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-TEXT_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+# The bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) go too:
+# no name needs them, and they let text display as something else ("Trojan Source"), in a
+# day sheet or an email; the right-to-left and left-to-right marks stay.
+LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+TEXT_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 # Far enough either way for any real diary; outside it date arithmetic could overflow.
 EARLIEST_DATE = date(2000, 1, 1)
@@ -71,10 +76,11 @@ class PlainTextField(serializers.CharField):
     """Text a person typed (a name, a phone number, a note): no control characters, nothing
     that is not valid Unicode (a lone surrogate cannot be stored), and at most max_length
     characters as sent, before surrounding spaces are trimmed, as the schema says. Letters of
-    every script, emoji and right-to-left marks are welcome."""
+    every script, emoji and right-to-left marks are welcome; direction overrides are not."""
 
     default_error_messages = {
-        "control": "Remove the control characters from this text.",
+        "control": "Remove the control characters (and any text-direction overrides) from this "
+        "text.",
         "encoding": "This text is not valid Unicode.",
     }
 

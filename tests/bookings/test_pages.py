@@ -558,10 +558,11 @@ def test_the_ics_file_holds_the_appointment(world, client, appointment):
     assert manage_url(appointment) in body.replace("\r\n ", "")
 
 
+@pytest.mark.parametrize("bad", ["Ill\x1b", "Ill \u202esick\u202c"])
 def test_a_cancellation_reason_keeps_its_lines_but_not_control_characters(
-    world, client, appointment
+    world, client, appointment, bad
 ):
-    refused = client.post(manage_url(appointment, "bookings:cancel"), {"reason": "Ill\x1b"})
+    refused = client.post(manage_url(appointment, "bookings:cancel"), {"reason": bad})
     kept = client.post(manage_url(appointment, "bookings:cancel"), {"reason": "Ill.\nSorry"})
 
     assert "Remove the control characters" in text(refused)

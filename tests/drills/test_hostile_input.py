@@ -28,7 +28,7 @@ def book(api, client: dict, **extra):
     [
         "Zoë Ó Súilleabháin-Øvergård",
         "محمد الأحمد",  # right to left
-        "\u202eevil\u202c Name",  # bidi override characters are format characters, kept
+        "\u200fنور\u200f Lima",  # right-to-left marks: they help display a mixed name, kept
         "李小龍",
         "Ana 🌸 Lima",
         "<script>alert(1)</script>",
@@ -51,6 +51,8 @@ def test_unusual_names_are_stored_exactly(world, api, name):
         "Dana\x1bClient",
         "Dana\u0085Client",  # a C1 control (next line)
         "Dana\u2028Client",  # line separator
+        "\u202eevil\u202c Name",  # a right-to-left override: "evil" displays as "live"
+        "Dana\u2067Client",  # a right-to-left isolate
         "Dana\nClient",
         "\ud800Dana",  # a lone surrogate: not valid Unicode, cannot be stored
     ],

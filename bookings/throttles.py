@@ -2,8 +2,9 @@
 
 Each scope has a rate in settings.API_THROTTLE_RATES (from the environment; "off" turns one
 off), read on every request. Callers are told apart by their user id when logged in, or by
-their IP address. When the cache does not answer, the request passes: a booking must never
-fail because Redis is restarting, and the limits come back with it.
+their IP address (clinic/addresses.py: X-Forwarded-For only as far as our proxies wrote it).
+When the cache does not answer, the request passes: a booking must never fail because Redis
+is restarting, and the limits come back with it.
 """
 
 import logging
@@ -13,6 +14,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
+from clinic.addresses import client_ip
 from clinic.branding import render_page
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,11 @@ class ScopeThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         return settings.API_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request):
+        # Not DRF's own: without NUM_PROXIES it takes the whole X-Forwarded-For header, which
+        # a caller can change on every request (clinic/addresses.py).
+        return client_ip(request) or "unknown"
 
     def get_cache_key(self, request, view):
         user = request.user

@@ -5,6 +5,7 @@ check, before they answer, so nothing is shown that was not recorded.
 
 from collections.abc import Iterable
 
+from clinic.addresses import client_ip
 from workspace.models import AuditEntry
 
 USER_AGENT_LENGTH = AuditEntry._meta.get_field("user_agent").max_length
@@ -19,13 +20,6 @@ DAY_SHEET = "day sheet cautions"
 DAY_LIST = "day list cautions"
 APPOINTMENT = "appointment cautions"
 PERSONAL_DATA = "all personal data"
-
-
-def client_ip(request) -> str | None:
-    """The address the request came from. REMOTE_ADDR only: X-Forwarded-For is whatever the
-    caller wants it to be unless a proxy we trust rewrites it, and the web process is not
-    told which proxies those are."""
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(

@@ -116,3 +116,53 @@ def test_the_admin_login_locks_out_too(world, client):
     response = client.post("/admin/login/", {"username": "desk", "password": "pw-for-tests-1"})
 
     assert response.status_code == 429
+
+
+# -- whose address: X-Forwarded-For is whatever the caller wants it to be --------------------
+
+
+def forged(number: int) -> dict:
+    """A caller on one address claiming a new one in X-Forwarded-For on every request (public
+    addresses: a library that prefers public ones over private ones must not be fooled)."""
+    return {"REMOTE_ADDR": "192.0.2.50", "HTTP_X_FORWARDED_FOR": f"81.2.69.{number + 10}"}
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_rate_limit(world, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "lookup": "1/min"}
+    api = APIClient()
+
+    answers = [api.get("/api/v1/appointments/NOSUCHREF/", **forged(n)) for n in range(3)]
+
+    assert [a.status_code for a in answers] == [404, 429, 429]
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_lock_out(world, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token": None}
+    factories.StaffFactory(username="desk")
+    api = APIClient()
+    for n in range(5):
+        api.post(TOKEN, {"username": "desk", "password": "guess"}, format="json", **forged(n))
+
+    right = api.post(
+        TOKEN, {"username": "desk", "password": "pw-for-tests-1"}, format="json", **forged(9)
+    )
+
+    assert_error(right, 429, "too_many_attempts")
+
+
+def test_behind_one_proxy_the_client_is_the_address_the_proxy_added(world, settings):
+    """PROXY_COUNT=1: the proxy appends the address it saw to whatever the caller sent."""
+    settings.PROXY_COUNT = 1
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "lookup": "1/min"}
+    api = APIClient()
+
+    def via_proxy(claimed: str, client: str) -> int:
+        return api.get(
+            "/api/v1/appointments/NOSUCHREF/",
+            REMOTE_ADDR="10.0.0.2",  # the proxy
+            HTTP_X_FORWARDED_FOR=f"{claimed}, {client}",
+        ).status_code
+
+    assert via_proxy("198.51.100.1", "203.0.113.7") == 404
+    assert via_proxy("198.51.100.2", "203.0.113.7") == 429  # the same client, whatever it claims
+    assert via_proxy("198.51.100.1", "203.0.113.8") == 404  # another client behind the proxy

@@ -143,3 +143,16 @@ def test_health_data_seen_in_the_admin_joins_the_trail(cast, superuser_admin):
 def test_the_admin_s_client_list_shows_no_health_data_and_is_not_audited(cast, superuser_admin):
     assert superuser_admin.get("/admin/clinic/client/").status_code == 200
     assert not AuditEntry.objects.exists()
+
+
+def test_behind_a_proxy_the_trail_names_the_client_s_address_not_the_proxy_s(cast, settings):
+    settings.PROXY_COUNT = 1
+    api = logged_in(cast.users["desk"])
+
+    api.get(
+        f"{CLIENTS}{cast.olivia.pk}/injectables/",
+        REMOTE_ADDR="10.0.0.2",  # the proxy
+        HTTP_X_FORWARDED_FOR="198.51.100.9, 203.0.113.7",  # what the caller claimed, then who
+    )
+
+    assert AuditEntry.objects.get().ip == "203.0.113.7"

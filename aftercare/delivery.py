@@ -39,7 +39,8 @@ RELATED = ("clinic", "client", "treatment", "appointment__practitioner")
 # The two statements each message costs, written out: on this path, run for every
 # message, building them through the ORM took about as long as running them. The lock
 # re-reads what only the row decides, just before sending; the outcome writes it back.
-LOCK = "SELECT status, attempts, last_error, due_at FROM aftercare_message WHERE id = %s FOR UPDATE"
+# SQLite (the demo) has no FOR UPDATE: its IMMEDIATE transactions lock the whole database.
+LOCK = "SELECT status, attempts, last_error, due_at FROM aftercare_message WHERE id = %s"
 OUTCOME = (
     "UPDATE aftercare_message SET status = %s, attempts = %s, last_error = %s, sent_at = %s, "
     "due_at = %s, updated_at = %s WHERE id = %s"
@@ -88,12 +89,16 @@ def messages_send(
 
 
 def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now: datetime) -> str:
+    lock = LOCK + (" FOR UPDATE" if connection.features.has_select_for_update else "")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(LOCK, [message.pk])
+        cursor.execute(lock, [message.pk])
         current = cursor.fetchone()
         if current is None or current[0] != Status.SENDING:
             return current[0] if current else "missing"  # done by an earlier delivery
-        message.status, message.attempts, message.last_error, message.due_at = current
+        message.status, message.attempts, message.last_error, due_at = current
+        if isinstance(due_at, str):  # SQLite returns the stored text to a plain cursor
+            due_at = connection.ops.convert_datetimefield_value(due_at, None, connection)
+        message.due_at = due_at
         # The appointment and client were read with the batch, moments ago: a booking change
         # since then that makes this message unwanted has cancelled its row in the same
         # transaction (planning.cancel_pending), and the status above saw it.
@@ -108,15 +113,16 @@ def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now
             else:
                 message.status, message.sent_at = Status.SENT, timezone.now()
                 message.attempts += 1
+        stored = connection.ops.adapt_datetimefield_value  # as the ORM would write them
         cursor.execute(
             OUTCOME,
             [
                 message.status,
                 message.attempts,
                 message.last_error,
-                message.sent_at,
-                message.due_at,
-                timezone.now(),
+                stored(message.sent_at),
+                stored(message.due_at),
+                stored(timezone.now()),
                 message.pk,
             ],
         )

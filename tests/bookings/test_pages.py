@@ -717,8 +717,13 @@ def test_readable_colours_and_logo_addresses_are_accepted(world):
     world.clinic.accent_colour = "#ffffff"
     world.clinic.logo_url = "/static/bookings/img/lumiere-mark.svg"
 
-    world.clinic.full_clean()
-    validate_logo_url("https://clinic.example.com/logo.svg")
+    errors = {}
+    try:
+        world.clinic.full_clean()
+    except ValidationError as refusal:
+        errors = refusal.message_dict
+    assert errors == {}
+    assert validate_logo_url("https://clinic.example.com/logo.svg") is None  # no ValidationError
 
 
 def test_contrast_follows_wcag():

@@ -221,12 +221,13 @@ time.
         _text(
             """Dear {{ client.first_name }},
 
-{% if by_clinic %}We are sorry: we have had to cancel your {{ treatment.name }} with \
-{{ appointment.practitioner }} on [WHEN] (reference {{ appointment.reference }}). We will be in \
-touch to find you another time, or you can book one online or call us.{% else %}As you asked, \
-your {{ treatment.name }} with {{ appointment.practitioner }} on [WHEN] (reference \
-{{ appointment.reference }}) is cancelled. The attached calendar file removes it from your \
-diary. We hope to see you another time: book online or call us.{% endif %}
+{% if by_clinic %}Your {{ treatment.name }} with {{ appointment.practitioner }} on [WHEN] \
+(reference {{ appointment.reference }}) has been cancelled by the clinic. If you did not ask for \
+this, or would like another time, please call us{% if clinic.phone %} on {{ clinic.phone }}\
+{% endif %} or book online.{% else %}As you asked, your {{ treatment.name }} with \
+{{ appointment.practitioner }} on [WHEN] (reference {{ appointment.reference }}) is cancelled. \
+We hope to see you another time: book online or call us.{% endif %} The attached calendar file \
+removes it from your diary.
 [SIGNATURE]"""
         ),
     ),

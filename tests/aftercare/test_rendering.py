@@ -187,7 +187,10 @@ def test_eligibility_dates_render_as_dates(world):
 
 @pytest.mark.parametrize(
     ("by_clinic", "words"),
-    [(False, "As you asked, your Manual facial massage"), (True, "we have had to cancel")],
+    [
+        (False, "As you asked, your Manual facial massage"),
+        (True, "has been cancelled by the clinic"),
+    ],
 )
 def test_a_cancellation_says_who_cancelled(appointment_message, by_clinic, words):
     appointment_message.kind = Kind.CANCELLATION

@@ -194,7 +194,7 @@ def test_a_client_whose_appointment_the_clinic_cancels_is_told_and_their_calenda
 
     [received] = wait_delivered(smtp_server, appointment.messages.get(kind=Kind.CANCELLATION))
     assert received["Subject"].startswith("Cancelled: ")
-    assert "we have had to cancel" in received.get_body(("plain",)).get_content()
+    assert "has been cancelled by the clinic" in received.get_body(("plain",)).get_content()
     assert "List-Unsubscribe" not in received  # essential: about their own booking
 
     def event_of(email):

@@ -122,13 +122,18 @@ def _plan_visit(appointment: Appointment, *, revision: int, now: datetime) -> No
 # -- the hooks bookings/services.py calls -------------------------------------------------------
 
 
+def _reschedules(appointment: Appointment) -> int:
+    """How many times it moved: the .ics SEQUENCE of its latest confirmation."""
+    return appointment.changes.filter(action=AppointmentChange.Action.RESCHEDULED).count()
+
+
 def on_booked(appointment: Appointment) -> None:
     _plan_visit(appointment, revision=0, now=timezone.now())
 
 
 def on_rescheduled(appointment: Appointment) -> None:
     """Cancel the old time's confirmation and reminder; confirm and remind the new time."""
-    revision = appointment.changes.filter(action=AppointmentChange.Action.RESCHEDULED).count()
+    revision = _reschedules(appointment)
     cancel_pending(
         appointment.messages.filter(kind__in=ABOUT_THE_VISIT),
         reason="The appointment moved to another time.",
@@ -144,7 +149,7 @@ def on_cancelled(appointment: Appointment, *, by_clinic: bool) -> None:
     now = timezone.now()
     if appointment.start <= now:
         return
-    revisions = appointment.changes.filter(action=AppointmentChange.Action.RESCHEDULED).count()
+    revisions = _reschedules(appointment)
     save_new(
         [
             _for_appointment(

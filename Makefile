@@ -17,7 +17,7 @@ help:
 	@echo "make run       migrate, seed the demo clinic, serve on http://127.0.0.1:8000 with Celery"
 	@echo "make test      the pytest suite (PostgreSQL when it answers); extra args: ARGS='-k slots'"
 	@echo "make drills    the fault drills (worker killed, Redis restarted, SMTP down...)"
-	@echo "make lint      ruff check"
+	@echo "make lint      ruff, and the layers contract (import-linter, pyproject.toml)"
 	@echo "make bench     the benchmarks in bench/ (not tests)"
 	@echo "make ci        what CI runs: start PostgreSQL, Redis, install Chromium, then make test"
 
@@ -57,6 +57,8 @@ drills: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 bench: install
 	@if [ -f bench/run.py ]; then \

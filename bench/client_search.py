@@ -50,7 +50,7 @@ def _drop() -> None:
 
 def _setup_django() -> None:
     os.environ["DATABASE_URL"] = _server(DATABASE)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
     import django
@@ -86,7 +86,7 @@ def _fill(count: int) -> None:
 
 
 def _measure(repeat: int) -> None:
-    from workspace.search import INDEX_NAME, client_search
+    from clinic.search import INDEX_NAME, client_search
 
     medians = []
     print(f"{'query':<28}{'found':>6}{'median ms':>11}{'p95 ms':>9}  index used")

@@ -24,15 +24,7 @@ from django.utils import timezone
 
 from bench.catalogue import add_treatment, open_hours, resource_kind
 from bookings.models import ACTIVE_STATUSES, REFERENCE_ALPHABET, Channel, Status
-from clinic.models import (
-    Client,
-    Clinic,
-    Closure,
-    Practitioner,
-    Resource,
-    TimeOff,
-    WorkingHours,
-)
+from clinic.models import Client, Clinic, Closure, Practitioner, Resource, TimeOff, WorkingHours
 
 PRACTITIONERS = 50
 TEAM_SIZES = (1, 10, 50)  # practitioners offering each searched treatment

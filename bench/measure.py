@@ -1,5 +1,5 @@
 """In-process figures of the slot search on a seeded bench database: latency of
-bookings.availability.find_slots, and the SQL queries of one search and of one API request.
+diary.availability.find_slots, and the SQL queries of one search and of one API request.
 
 Each search is repeated after a warm-up so the figures are the steady state of a running
 server (Django's caches and PostgreSQL's buffers warm), as in production.
@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.stats import interleaved, summary
-from bookings.availability import find_slots
 from clinic.models import Treatment
+from diary.availability import find_slots
 
 
 def query_count(call) -> int:

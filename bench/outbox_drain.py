@@ -1,6 +1,6 @@
 """Aftercare throughput: a bench database's outbox drained by Celery workers into an SMTP sink.
 
-The workers are the project's own (`celery -A clinic worker`, prefork, the first with beat
+The workers are the project's own (`celery -A config worker`, prefork, the first with beat
 embedded as the one dispatcher) on the project's settings, against a private redis-server
 on loopback; the sink is an aiosmtpd server in a thread of this process that accepts every
 message and notes when each outbox row arrives, by the id in its Message-ID. The rows are
@@ -86,7 +86,7 @@ def _answers(client: redis.Redis) -> bool:
 @contextlib.contextmanager
 def celery_worker(name: str, *, env: dict, folder: Path, beat: bool):
     log = folder / f"{name}.log"
-    argv = [procs.PROJECT_PYTHON, "-m", "celery", "-A", "clinic", "worker", "-n", f"{name}@%h"]
+    argv = [procs.PROJECT_PYTHON, "-m", "celery", "-A", "config", "worker", "-n", f"{name}@%h"]
     argv += ["-c", str(CONCURRENCY), "-l", "info"]
     argv += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     if beat:

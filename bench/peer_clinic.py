@@ -1,5 +1,5 @@
 """Our side of the peer comparison: the clinic of bench/clinic_spec.py in our models, and
-the same question asked through bookings.availability.find_slots.
+the same question asked through diary.availability.find_slots.
 
 The clinic is open Monday to Saturday 9-18 and each practitioner works the spec's hours;
 the treatment takes 60 minutes with no buffer on a 30-minute grid and needs a room. There
@@ -15,17 +15,9 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.catalogue import add_treatment, open_hours, resource_kind
 from bench.stats import summary, timed
-from bookings.availability import find_slots
 from bookings.models import Appointment, AppointmentResource, Status
-from clinic.models import (
-    Client,
-    Clinic,
-    Practitioner,
-    Resource,
-    TimeOff,
-    Treatment,
-    WorkingHours,
-)
+from clinic.models import Client, Clinic, Practitioner, Resource, TimeOff, Treatment, WorkingHours
+from diary.availability import find_slots
 
 SLUG = "peer-facial-massage"
 

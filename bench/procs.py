@@ -148,7 +148,7 @@ def gunicorn(database_url: str, *, workers: int | None = None, ready_path: str):
         process = start(
             [
                 str(Path(PROJECT_PYTHON).with_name("gunicorn")),
-                "clinic.wsgi",
+                "config.wsgi",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

@@ -416,7 +416,7 @@ def aftercare(plan: Plan, report: Report) -> None:
     if result["foreign"]:
         section.notes.append(f"{result['foreign']} messages arrived without an outbox id")
     section.notes += [
-        f"Workers: {outbox_drain.WORKERS} x `celery -A clinic worker -c "
+        f"Workers: {outbox_drain.WORKERS} x `celery -A config worker -c "
         f"{outbox_drain.CONCURRENCY}` (prefork), the first with `-B` (the one beat, so one "
         "dispatcher), on the project's settings with DEBUG=0 and a private redis-server on "
         "loopback (no persistence): dispatch every "

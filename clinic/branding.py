@@ -1,5 +1,5 @@
-"""A clinic's look on its booking pages: logo, primary and accent colours, and the checks
-that keep them readable (WCAG AA: at least 4.5:1 between text and its background).
+"""The checks that keep a clinic's logo and colours on its booking pages readable (WCAG AA:
+at least 4.5:1 between text and its background).
 
 The primary colour is the background of buttons with white text and the colour of links on
 white, so it must be dark enough; the accent is a background under body text, so it must be
@@ -7,15 +7,13 @@ light enough.
 """
 
 import re
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.shortcuts import render
 
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 WHITE = "#ffffff"
-TEXT = "#1f2328"  # body text of the pages (bookings/static/bookings/site.css)
+TEXT = "#1f2328"  # body text of the pages (online/static/bookings/site.css)
 MIN_CONTRAST = 4.5
 
 DEFAULT_PRIMARY = "#3d5a56"  # deep sage
@@ -76,47 +74,3 @@ def validate_logo_url(value: str) -> None:
         raise ValidationError(
             "Give the logo's address (https://...) or a path on this site starting with /."
         ) from None
-
-
-@dataclass(frozen=True)
-class Branding:
-    """What the page templates need to dress a page in a clinic's colours."""
-
-    name: str
-    logo_url: str = ""
-    primary: str = DEFAULT_PRIMARY
-    accent: str = DEFAULT_ACCENT
-    timezone: str = "UTC"
-    phone: str = ""
-    email: str = ""
-    address: str = ""
-
-
-def branding_for(clinic, *, site_name: str = "Book online") -> Branding:
-    """The clinic's branding; neutral defaults with no clinic (a multi-clinic home page).
-
-    The colours go into a <style> element, where HTML escaping does not help: a value that
-    is not a plain hex colour (written around the model's validators) falls back to the
-    default instead.
-    """
-    if clinic is None:
-        return Branding(name=site_name)
-    primary = clinic.primary_colour if HEX_COLOUR.fullmatch(clinic.primary_colour or "") else ""
-    accent = clinic.accent_colour if HEX_COLOUR.fullmatch(clinic.accent_colour or "") else ""
-    return Branding(
-        name=clinic.name,
-        logo_url=clinic.logo_url,
-        primary=primary or DEFAULT_PRIMARY,
-        accent=accent or DEFAULT_ACCENT,
-        timezone=clinic.timezone,
-        phone=clinic.phone,
-        email=clinic.email,
-        address=clinic.address,
-    )
-
-
-def render_page(request, template: str, *, clinic, status: int = 200, **context):
-    """Render a public page dressed in `clinic`'s name, logo and colours (neutral with None):
-    the booking pages and the unsubscribe page share the site's look."""
-    context.update(brand=branding_for(clinic), clinic=clinic)
-    return render(request, template, context, status=status)

@@ -1,4 +1,5 @@
-"""The clinic's own records: its hours, staff, rooms and devices, treatments, clients."""
+"""The clinic's own records: its hours, staff, rooms and devices, treatments, clients; and the
+audit trail of who saw or changed a client's health data."""
 
 import zoneinfo
 from datetime import date, datetime
@@ -305,215 +306,56 @@ class Client(models.Model):
         return f"{self.name} <{self.email}>"
 
 
-# Health records and the clinic's medical rules ----------------------------------------------
+class AuditEntry(models.Model):
+    """One view or change of a client's health data: who, when, what, and from where.
 
+    Written only by clinic/audit.py (the workspace, the APIs, the admin and the services
+    that change health data or book past a rule call it); never edited or deleted. It names
+    what was seen, not the data itself, so it holds no health data.
 
-class InjectableKind(models.TextChoices):
-    FILLER = "filler", "Dermal filler"
-    BOTOX = "botox", "Botulinum toxin (Botox)"
-    SKIN_BOOSTER = "skin_booster", "Skin booster"
-    THREAD_LIFT = "thread_lift", "Thread lift"
-
-
-class FaceArea(models.TextChoices):
-    FOREHEAD = "forehead", "Forehead"
-    GLABELLA = "glabella", "Glabella (frown lines)"
-    CROWS_FEET = "crows_feet", "Crow's feet"
-    CHEEKS = "cheeks", "Cheeks"
-    TEAR_TROUGH = "tear_trough", "Tear trough"
-    NASOLABIAL_FOLDS = "nasolabial_folds", "Nasolabial folds"
-    LIPS = "lips", "Lips"
-    JAWLINE = "jawline", "Jawline"
-    CHIN = "chin", "Chin"
-    NECK = "neck", "Neck"
-
-
-class Condition(models.TextChoices):
-    PACEMAKER = "pacemaker", "Pacemaker"
-    IMPLANTED_DEVICE = "implanted_device", "Other implanted electronic device"
-    PREGNANCY = "pregnancy", "Pregnancy"
-    EPILEPSY = "epilepsy", "Epilepsy"
-
-
-class RecordSource(models.TextChoices):
-    STAFF = "staff", "Recorded by staff"
-    CLIENT = "client_declared", "Declared by the client"
-
-
-def validate_areas(value) -> None:
-    if not isinstance(value, list) or any(area not in FaceArea.values for area in value):
-        raise ValidationError(f"Areas must be a list drawn from: {', '.join(FaceArea.values)}.")
-
-
-class InjectableRecord(models.Model):
-    """A filler, Botox or similar treatment a client had, here or elsewhere.
-
-    A correction never overwrites: it is a new record pointing at the one it corrects,
-    which is kept with `superseded_at` set and no longer counts.
+    Its Meta also holds the staff capabilities the roles are made of (access/roles.py).
     """
-
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="injectables")
-    kind = models.CharField(max_length=20, choices=InjectableKind.choices)
-    date = models.DateField(help_text="The day of the injection, in the clinic's calendar.")
-    areas = models.JSONField(default=list, blank=True, validators=[validate_areas])
-    product = models.CharField(max_length=120, blank=True)
-    lot_number = models.CharField("lot / batch number", max_length=60, blank=True)
-    amount = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
-    amount_unit = models.CharField(
-        max_length=8, blank=True, choices=[("ml", "mL"), ("units", "units")]
-    )
-    given_here = models.BooleanField(default=False)
-    given_at = models.CharField(
-        max_length=200, blank=True, help_text="Where, if it was given elsewhere."
-    )
-    source = models.CharField(max_length=20, choices=RecordSource.choices)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    notes = models.TextField(blank=True)
-    corrects = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
-    )
-    superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["-date", "-pk"]
-        indexes = [models.Index(fields=["client", "date"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.date:%Y-%m-%d}"
-
-
-class HealthDeclaration(models.Model):
-    """A condition that can rule a treatment out (pacemaker, pregnancy, epilepsy...)."""
-
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="declarations")
-    condition = models.CharField(max_length=30, choices=Condition.choices)
-    declared_on = models.DateField()
-    ended_on = models.DateField(
-        null=True, blank=True, help_text="When it no longer applies (e.g. after a pregnancy)."
-    )
-    source = models.CharField(max_length=20, choices=RecordSource.choices)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    notes = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-declared_on", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_condition_display()} ({self.declared_on:%Y-%m-%d})"
-
-
-class RuleQuerySet(models.QuerySet):
-    def filter_for(self, clinic: "Clinic | int") -> "RuleQuerySet":
-        """The clinic's own rules and the defaults every clinic gets (a Clinic or its pk)."""
-        return self.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
-
-
-class WaitingRule(models.Model):
-    """Days to wait after an injectable before a category of treatment.
-
-    Rows without a clinic are the defaults every clinic gets; a clinic's own row for the
-    same injectable and category replaces the default for that clinic.
-    """
-
-    clinic = models.ForeignKey(
-        Clinic,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="waiting_rules",
-        help_text="Empty: the default for every clinic.",
-    )
-    injectable_kind = models.CharField(max_length=20, choices=InjectableKind.choices)
-    treatment_category = models.CharField(max_length=32, choices=TreatmentCategory.choices)
-    min_days = models.PositiveSmallIntegerField(
-        help_text="Refused before this many days (day 0 is the injection)."
-    )
-    recommended_days = models.PositiveSmallIntegerField(
-        help_text="From min_days until this day, allowed with a warning to acknowledge."
-    )
-    message = models.TextField(help_text="Shown to the client with the warning or refusal.")
-
-    objects = RuleQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["clinic", "injectable_kind", "treatment_category"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(recommended_days__gte=F("min_days")), name="waiting_rule_order"
-            ),
-            models.UniqueConstraint(
-                fields=["injectable_kind", "treatment_category"],
-                condition=Q(clinic__isnull=True),
-                name="waiting_rule_default_once",
-            ),
-            models.UniqueConstraint(
-                fields=["clinic", "injectable_kind", "treatment_category"],
-                condition=Q(clinic__isnull=False),
-                name="waiting_rule_clinic_once",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return (
-            f"{self.get_injectable_kind_display()} -> {self.get_treatment_category_display()}: "
-            f"{self.min_days}/{self.recommended_days} days"
-        )
-
-
-class ContraindicationRule(models.Model):
-    """A declared condition that refuses, or needs a practitioner's approval for, a
-    category of treatment or any treatment using a kind of resource (a device)."""
 
     class Action(models.TextChoices):
-        REFUSE = "refuse", "Refuse"
-        NEEDS_APPROVAL = "needs_approval", "Needs practitioner approval"
+        VIEW = "view", "Viewed"
+        RECORD = "record", "Recorded"
+        OVERRIDE = "override", "Booked past a clinical rule"
+        EXPORT = "export", "Exported"
+        ANONYMISE = "anonymise", "Anonymised"
 
-    clinic = models.ForeignKey(
-        Clinic,
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
         null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="contraindication_rules",
-        help_text="Empty: the default for every clinic.",
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    condition = models.CharField(max_length=30, choices=Condition.choices)
-    treatment_category = models.CharField(
-        max_length=32, choices=TreatmentCategory.choices, blank=True
-    )
-    resource_kind = models.ForeignKey(
-        ResourceKind, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    action = models.CharField(max_length=20, choices=Action.choices)
-    message = models.TextField()
-
-    objects = RuleQuerySet.as_manager()
+    # Kept as text too: the entry must still say who it was after the account is gone.
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    what = models.CharField(max_length=80, help_text="Which data: client page, injectables...")
+    # PROTECT: a client with an audit trail is anonymised, never deleted (privacy/).
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="audit_entries")
+    via = models.CharField(max_length=12, help_text="workspace, api, admin or pages")
+    path = models.CharField(max_length=300)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["clinic", "condition"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(treatment_category="", resource_kind__isnull=False)
-                    | (~Q(treatment_category="") & Q(resource_kind__isnull=True))
-                ),
-                name="contraindication_one_target",
-            ),
+        ordering = ["-at", "-pk"]
+        # Entries are never added by hand, edited or deleted: only "view" of the defaults.
+        default_permissions = ("view",)
+        permissions = [
+            ("use_workspace", "Can use the staff workspace"),
+            ("see_all_clients", "Can look up any client and see their health record"),
+            ("see_whole_diary", "Can see every practitioner's day sheet"),
+            ("book_for_clients", "Can book, move and cancel on a client's behalf"),
+            ("record_health", "Can record injectables and conditions"),
+            ("handle_personal_data", "Can export or anonymise a client's data"),
         ]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["client", "-at"], name="audit_client_at")]
 
     def __str__(self) -> str:
-        target = self.get_treatment_category_display() or str(self.resource_kind)
-        return f"{self.get_condition_display()} -> {target}: {self.get_action_display()}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.what}"

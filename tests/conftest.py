@@ -5,17 +5,16 @@ Tests change what they need (buffers, hours, resources) on top of it. The clock 
 with time_machine at NOW, a Monday well before the dates the tests book.
 """
 
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from clinic.models import TreatmentCategory
+from clinical.defaults import default_rules_install
 from tests import factories
 
 pytest_plugins = ["tests.loopback_fixtures"]
@@ -45,9 +44,9 @@ def works_every_day(practitioner, starts=time(9), ends=time(18)):
 
 
 def default_rules() -> None:
-    """The clinical rules the data migration seeds. Transactional tests flush the database,
-    migration data included, so tests that need the rules put them back (idempotently)."""
-    importlib.import_module("clinic.migrations.0003_default_rules").seed(apps, None)
+    """The default clinical rules (clinical/defaults.py). Transactional tests flush the
+    database, migration data included, so tests that need the rules put them back."""
+    default_rules_install()
 
 
 @pytest.fixture(autouse=True)

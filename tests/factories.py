@@ -9,17 +9,16 @@ from django.contrib.auth import get_user_model
 from clinic.models import (
     Client,
     Clinic,
-    HealthDeclaration,
-    InjectableRecord,
     OpeningHours,
     Practitioner,
-    RecordSource,
     Resource,
     ResourceKind,
     Treatment,
     TreatmentCategory,
     WorkingHours,
 )
+from clinical.models import HealthDeclaration, InjectableRecord
+from clinical.vocabulary import RecordSource
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -50,7 +49,7 @@ class StaffFactory(UserFactory):
             return
         from django.contrib.auth.models import Group
 
-        from workspace.roles import FRONT_DESK, roles_ensure
+        from access.roles import FRONT_DESK, roles_ensure
 
         roles_ensure()
         names = [FRONT_DESK] if extracted is None else extracted

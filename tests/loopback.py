@@ -177,7 +177,7 @@ class CeleryWorker:
     def __init__(self, name: str, *, env: dict, workdir: Path, concurrency: int = 2):
         self.name = name
         schedule = workdir / f"beat-{name}"
-        args = [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-B"]
+        args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-B"]
         args += ["--schedule", str(schedule), "-n", f"{name}@%h", "-c", str(concurrency)]
         args += ["-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         self.process = Process(args, log=workdir / f"{name}.log", env=env)

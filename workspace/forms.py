@@ -3,7 +3,8 @@
 from django import forms
 from django.utils import timezone
 
-from clinic.models import FaceArea, InjectableKind, Practitioner, Treatment
+from clinic.models import Practitioner, Treatment
+from clinical.vocabulary import FaceArea, InjectableKind
 
 SPANS = [("day", "Day"), ("week", "Week")]
 

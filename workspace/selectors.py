@@ -6,28 +6,65 @@ Who may see them is the views' business (workspace/access.py); these only read.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from aftercare.planning import course_progress
-from bookings import availability, eligibility, rules
 from bookings.models import Appointment, Status
-from bookings.selectors import appointments_between
-from clinic.models import Client, Clinic, FaceArea, Practitioner, Treatment, TreatmentCategory
+from clinic.models import Client, Clinic, Practitioner, Treatment, TreatmentCategory
+from clinical import eligibility, rules
+from clinical.vocabulary import area_labels
+from diary import availability
 
 MESSAGES_SHOWN = 50
-
-AREA_LABELS = dict(FaceArea.choices)
 
 
 def clinic_today(clinic: Clinic) -> date:
     return timezone.localdate(timezone=clinic.tzinfo)
 
 
-def area_labels(areas) -> list[str]:
-    return [AREA_LABELS.get(area, area) for area in areas or ()]
+def local_day_bounds(clinic: Clinic, day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a clinic-local date, as aware datetimes (23 or 25 hours on DST days)."""
+    tz = clinic.tzinfo
+    return (
+        datetime.combine(day, time(0), tzinfo=tz),
+        datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz),
+    )
+
+
+def appointments_between(
+    *, first_day: date, last_day: date, practitioner_id: int | None = None
+) -> list[Appointment]:
+    """Every clinic's appointments on its local dates `first_day`..`last_day` inclusive
+    (cancelled ones left out), by start, each with `.decision` (the rules applied to the
+    client's record as it is now) and `.cautions` for the practitioner."""
+    in_range = Q(pk__in=[])
+    for clinic in Clinic.objects.all():
+        start, _ = local_day_bounds(clinic, first_day)
+        _, end = local_day_bounds(clinic, last_day)
+        in_range |= Q(clinic=clinic, start__gte=start, start__lt=end)
+    appointments = (
+        Appointment.objects.filter(in_range)
+        .exclude(status=Status.CANCELLED)
+        .select_related("clinic", "treatment", "practitioner", "client")
+        .prefetch_related("resources", "treatment__required_resource_kinds")
+        .order_by("start", "practitioner__name")
+    )
+    if practitioner_id is not None:
+        appointments = appointments.filter(practitioner_id=practitioner_id)
+    appointments = list(appointments)
+    decisions = rules.decisions_for(appointments)
+    for appointment in appointments:
+        appointment.decision = decisions[appointment.pk]
+        appointment.cautions = appointment.decision.cautions
+    return appointments
+
+
+def day_appointments(*, day: date, practitioner_id: int | None = None) -> list[Appointment]:
+    """The appointments of the clinic-local date `day`; see appointments_between."""
+    return appointments_between(first_day=day, last_day=day, practitioner_id=practitioner_id)
 
 
 @dataclass

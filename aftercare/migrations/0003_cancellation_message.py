@@ -3,13 +3,15 @@
 from django.db import migrations, models
 
 
-def seed_cancellation(apps, schema_editor):
-    """The default words of the new kind (aftercare/content.py), as migration 0002 seeded the
-    others; a clinic's edits to those are left alone."""
-    from aftercare.content import DEFAULTS
+# The default words of the new kind, written out as migration 0002 writes the others'.
+SUBJECT = 'Cancelled: {{ treatment.name }} on {{ appointment.start|date:"D j M" }} at {{ appointment.start|time:"H:i" }}'
+TEXT = 'Dear {{ client.first_name }},\n\n{% if by_clinic %}Your {{ treatment.name }} with {{ appointment.practitioner }} on {{ appointment.start|date:"l j F Y" }} at {{ appointment.start|time:"H:i" }} (reference {{ appointment.reference }}) has been cancelled by the clinic. If you did not ask for this, or would like another time, please call us{% if clinic.phone %} on {{ clinic.phone }}{% endif %} or book online.{% else %}As you asked, your {{ treatment.name }} with {{ appointment.practitioner }} on {{ appointment.start|date:"l j F Y" }} at {{ appointment.start|time:"H:i" }} (reference {{ appointment.reference }}) is cancelled. We hope to see you another time: book online or call us.{% endif %} The attached calendar file removes it from your diary.\n\n{{ clinic.name }}{% if clinic.phone %}\n{{ clinic.phone }}{% endif %}{% if clinic.address %}\n{{ clinic.address }}{% endif %}'
 
+
+def seed_cancellation(apps, schema_editor):
+    """A clinic's edits to the other templates are left alone."""
     MessageTemplate = apps.get_model("aftercare", "MessageTemplate")
-    subject, text = DEFAULTS["cancellation"]
+    subject, text = SUBJECT, TEXT
     MessageTemplate.objects.get_or_create(
         kind="cancellation", treatment=None, defaults={"subject": subject, "text": text}
     )

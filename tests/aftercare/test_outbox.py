@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from aftercare.delivery import message_send
 from aftercare.models import Kind, Message, Status
 from aftercare.outbox import claim_due, release_stale_claims
+from sending.delivery import message_send
 from tests import factories
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from django.db import transaction
 from aftercare import planning
 from aftercare.models import Kind, Message, Status
 from aftercare.services import client_unsubscribe, eligibility_notice_request
-from bookings.services import (
+from diary.services import (
     appointment_book,
     appointment_cancel,
     appointment_complete,

@@ -17,9 +17,9 @@ from playwright.sync_api import expect
 
 from aftercare.models import Message
 from aftercare.models import Status as MessageStatus
-from bookings import services
-from bookings.availability import find_slots
 from bookings.models import Appointment, Status
+from diary import services
+from diary.availability import find_slots
 from tests import factories
 from tests.browser.conftest import DESKTOP, screenshot
 from tests.conftest import add_microcurrent, make_world

@@ -14,11 +14,11 @@ from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from bookings.services import appointment_book
+from access.roles import MANAGER, PRACTITIONER
+from diary.services import appointment_book
 from tests import factories
 from tests.browser.conftest import screenshot
 from tests.conftest import default_rules, open_every_day, works_every_day
-from workspace.roles import MANAGER, PRACTITIONER
 
 PASSWORD = "pw-for-tests-1"  # tests/factories.py's UserFactory
 
@@ -158,8 +158,8 @@ def test_a_practitioner_cannot_open_the_rules(clinic, desktop_page, page):
     expect(desktop_page.get_by_role("link", name="Rules")).to_have_count(0)
     for address in [
         "/staff/rules/",
-        "/admin/clinic/waitingrule/",
-        "/admin/clinic/waitingrule/1/change/",
+        "/admin/clinical/waitingrule/",
+        "/admin/clinical/waitingrule/1/change/",
     ]:
         response = desktop_page.goto(address)
         assert response.status == 403, address
@@ -169,4 +169,4 @@ def test_a_practitioner_cannot_open_the_rules(clinic, desktop_page, page):
     page.get_by_role("link", name="Rules").click()
     expect(page.get_by_role("heading", name="Clinical rules")).to_be_visible()
     expect(page.locator("body")).to_contain_text("Dermal filler")
-    assert page.goto("/admin/clinic/waitingrule/").status == 200
+    assert page.goto("/admin/clinical/waitingrule/").status == 200

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import checks
 
-from clinic.wsgi import application
+from config.wsgi import application
 from tests import factories
 from tests.drills.conftest import REPORT
 

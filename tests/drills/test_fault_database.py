@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from bookings import reservation
 from bookings.models import Appointment, AppointmentChange, AppointmentResource, IdempotencyKey
 from clinic.models import Client
+from diary import reservation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client as BrowserClient
 
-from bookings.services import appointment_book
+from access.roles import MANAGER, PRACTITIONER
+from diary.services import appointment_book
 from tests import factories
 from tests.conftest import works_every_day
-from workspace.roles import MANAGER, PRACTITIONER
 
 LONDON = ZoneInfo("Europe/London")
 TODAY = date(2027, 3, 1)

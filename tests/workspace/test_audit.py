@@ -3,10 +3,10 @@ do, and managers read it on /staff/audit/ and in a read-only admin."""
 
 import pytest
 
+from clinic.models import AuditEntry
 from tests import factories
 from tests.helpers import logged_in
 from tests.workspace.conftest import TODAY
-from workspace.models import AuditEntry
 
 CLIENTS = "/api/v1/clients/"
 FROM = {"REMOTE_ADDR": "192.0.2.10", "HTTP_USER_AGENT": "DeskApp/2.1"}
@@ -98,9 +98,9 @@ def test_the_admin_shows_the_trail_read_only(cast):
     entry = AuditEntry.objects.get()
     admin = cast.browser("mia")
 
-    assert admin.get(f"/admin/workspace/auditentry/{entry.pk}/change/").status_code == 200
-    assert admin.get("/admin/workspace/auditentry/add/").status_code == 403
-    admin.post(f"/admin/workspace/auditentry/{entry.pk}/delete/", {"post": "yes"})
+    assert admin.get(f"/admin/clinic/auditentry/{entry.pk}/change/").status_code == 200
+    assert admin.get("/admin/clinic/auditentry/add/").status_code == 403
+    admin.post(f"/admin/clinic/auditentry/{entry.pk}/delete/", {"post": "yes"})
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
@@ -120,11 +120,11 @@ def test_health_data_seen_in_the_admin_joins_the_trail(cast, superuser_admin):
     )
 
     pages = [
-        ("/admin/clinic/injectablerecord/", "injectables", {cast.olivia.pk}),
-        (f"/admin/clinic/injectablerecord/{record.pk}/change/", "injectables", {cast.olivia.pk}),
-        ("/admin/clinic/healthdeclaration/", "declarations", {cast.bruno.pk}),
+        ("/admin/clinical/injectablerecord/", "injectables", {cast.olivia.pk}),
+        (f"/admin/clinical/injectablerecord/{record.pk}/change/", "injectables", {cast.olivia.pk}),
+        ("/admin/clinical/healthdeclaration/", "declarations", {cast.bruno.pk}),
         (
-            f"/admin/clinic/healthdeclaration/{declaration.pk}/change/",
+            f"/admin/clinical/healthdeclaration/{declaration.pk}/change/",
             "declarations",
             {cast.bruno.pk},
         ),

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from bookings.models import Appointment, Channel
+from clinic.models import AuditEntry
 from tests import factories
 from tests.workspace.conftest import london
-from workspace.models import AuditEntry
 
 TUESDAY = date(2027, 3, 2)
 

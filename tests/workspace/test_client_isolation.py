@@ -12,7 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from bookings.models import REFERENCE_ALPHABET, Appointment, Status
-from bookings.services import appointment_book
+from diary.services import appointment_book
 from tests import factories
 from tests.helpers import logged_in
 from tests.workspace.conftest import PERSONAS, TODAY, london

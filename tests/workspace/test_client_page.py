@@ -7,10 +7,9 @@ from datetime import date
 import pytest
 
 from aftercare.models import Kind, Message, Status
-from clinic.models import TreatmentCategory
+from clinic.models import AuditEntry, TreatmentCategory
+from clinic.search import fold
 from tests import factories
-from workspace.models import AuditEntry
-from workspace.search import fold
 
 
 @pytest.fixture
@@ -80,7 +79,7 @@ def test_the_timeline_shows_areas_product_and_who_recorded_it(cast, desk_browser
 
 
 def test_corrected_records_stay_on_the_timeline_marked_as_such(cast, desk_browser):
-    from bookings.health import injectable_record
+    from clinical.services import injectable_record
 
     old = cast.olivia.injectables.get()
     injectable_record(

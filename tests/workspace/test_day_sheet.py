@@ -7,13 +7,12 @@ from datetime import date
 import pytest
 import time_machine
 
-from bookings.health import injectable_record
 from bookings.models import AppointmentChange, Status
-from bookings.services import appointment_book
-from clinic.models import TreatmentCategory
+from clinic.models import AuditEntry, TreatmentCategory
+from clinical.services import injectable_record
+from diary.services import appointment_book
 from tests import factories
 from tests.workspace.conftest import TODAY, london
-from workspace.models import AuditEntry
 
 
 def sheet(browser, **params):

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 
 from bookings.models import AppointmentChange, Status
-from bookings.services import appointment_book
-from clinic.models import InjectableRecord
+from clinic.models import AuditEntry
+from clinical.models import InjectableRecord
+from diary.services import appointment_book
 from tests.workspace.conftest import london
-from workspace.models import AuditEntry
 
 FRIDAY = date(2027, 3, 5)
 
@@ -124,7 +124,7 @@ def test_rescheduling_into_the_waiting_period_is_refused(cast, bruno_friday):
 
 
 def test_a_cancelled_appointment_is_not_moved(cast, bruno_friday):
-    from bookings.services import appointment_cancel
+    from diary.services import appointment_cancel
 
     appointment_cancel(appointment=bruno_friday, by=cast.users["desk"])
 

@@ -131,7 +131,7 @@ PAGES = [
     Row(
         "admin: waiting rules",
         "get",
-        lambda c: "/admin/clinic/waitingrule/",
+        lambda c: "/admin/clinical/waitingrule/",
         403,
         403,
         200,
@@ -140,7 +140,7 @@ PAGES = [
     Row(
         "admin: contraindication rules",
         "get",
-        lambda c: "/admin/clinic/contraindicationrule/",
+        lambda c: "/admin/clinical/contraindicationrule/",
         403,
         403,
         200,
@@ -149,7 +149,7 @@ PAGES = [
     Row(
         "admin: audit trail",
         "get",
-        lambda c: "/admin/workspace/auditentry/",
+        lambda c: "/admin/clinic/auditentry/",
         403,
         403,
         200,

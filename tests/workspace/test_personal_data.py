@@ -10,13 +10,13 @@ import time_machine
 
 from aftercare.models import Message, Status
 from bookings.models import Appointment, AppointmentChange
-from bookings.services import appointment_book
-from clinic.models import Client, HealthDeclaration, InjectableRecord
+from clinic.models import AuditEntry, Client
+from clinical.models import HealthDeclaration, InjectableRecord
+from diary.services import appointment_book
+from privacy.anonymise import AnonymisationRefused, client_anonymise
+from privacy.export import client_export
 from tests import factories
 from tests.workspace.conftest import TODAY, london
-from workspace.export import client_export
-from workspace.models import AuditEntry
-from workspace.services import AnonymisationRefused, client_anonymise
 
 PERSONAL = ["Olivia Turner", "olivia.turner@example.com", "07700 900101", "olivia"]
 

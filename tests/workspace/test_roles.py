@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import Group
 
-from workspace.roles import FRONT_DESK, MANAGER, PRACTITIONER, ROLES, roles_sync
+from access.roles import FRONT_DESK, MANAGER, PRACTITIONER, ROLES, roles_sync
 
 
 def perms(name: str) -> set[str]:
@@ -26,11 +26,11 @@ def test_the_migration_creates_the_three_roles(db):
 
 def test_only_managers_edit_rules_override_and_read_the_audit_trail(db):
     manager_only = {
-        "clinic.change_waitingrule",
-        "clinic.change_contraindicationrule",
+        "clinical.change_waitingrule",
+        "clinical.change_contraindicationrule",
         "bookings.override_eligibility",
-        "workspace.view_auditentry",
-        "workspace.handle_personal_data",
+        "clinic.view_auditentry",
+        "clinic.handle_personal_data",
     }
     assert manager_only <= perms(MANAGER)
     assert not manager_only & perms(FRONT_DESK)
@@ -38,7 +38,7 @@ def test_only_managers_edit_rules_override_and_read_the_audit_trail(db):
 
 
 def test_practitioners_neither_book_nor_see_every_client(db):
-    assert perms(PRACTITIONER) == {"workspace.use_workspace", "workspace.record_health"}
+    assert perms(PRACTITIONER) == {"clinic.use_workspace", "clinic.record_health"}
 
 
 def test_a_second_sync_changes_nothing(db):

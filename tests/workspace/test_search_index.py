@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from clinic.models import Client
+from clinic.search import INDEX_NAME, client_search
 from tests import factories
-from workspace.search import INDEX_NAME, client_search
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the trigram index is PostgreSQL's"

@@ -2,7 +2,9 @@
 
 unaccent and pg_trgm, an IMMUTABLE wrapper around unaccent() (which is only STABLE, so it
 cannot appear in an index), and a GIN trigram index over the expression that
-workspace/search.py queries: `LIKE '%...%'` on it reads the index, not every client.
+clinic/search.py queries: `LIKE '%...%'` on it reads the index, not every client. The
+expression is written out here as it was when the index was made; the query must keep
+spelling it the same way (clinic/search.py), or PostgreSQL will not use the index.
 """
 
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
@@ -15,26 +17,26 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
 AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$
 """
 DROP_FUNCTION = "DROP FUNCTION IF EXISTS immutable_unaccent(text)"
+INDEX_NAME = "client_search_trgm"
+SEARCH_TEXT = (
+    "lower(immutable_unaccent(name || ' ' || email || ' ' || "
+    "regexp_replace(phone, '[^0-9]', '', 'g')))"
+)
 
 
 def create_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from workspace.search import INDEX_NAME, SEARCH_TEXT_SQL
-
-    expression = SEARCH_TEXT_SQL.format(name="name", email="email", phone="phone")
     schema_editor.execute(CREATE_FUNCTION)
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON clinic_client "
-        f"USING gin (({expression}) gin_trgm_ops)"
+        f"USING gin (({SEARCH_TEXT}) gin_trgm_ops)"
     )
 
 
 def drop_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from workspace.search import INDEX_NAME
-
     schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX_NAME}")
     schema_editor.execute(DROP_FUNCTION)
 

@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
+import access
 from bookings.models import Appointment
 from clinic.models import Client, Clinic
-from workspace import access
 
 
 def clinic_zone() -> zoneinfo.ZoneInfo | None:

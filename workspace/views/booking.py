@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from bookings import rules, services
-from bookings.errors import BookingError
+import access
 from bookings.models import Status
-from workspace import access, audit
+from clinic import audit
+from clinic.models import AuditEntry
+from clinical import rules
+from diary import services
+from diary.errors import BookingError
 from workspace.forms import BookingForm, SlotQueryForm
-from workspace.models import AuditEntry
 from workspace.selectors import clinic_today, free_slots
 from workspace.views.base import role_required, visible_appointment, visible_client
 

@@ -5,12 +5,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from bookings.health import injectable_record
-from clinic.models import FaceArea, RecordSource
-from workspace import access, audit
+import access
+from clinic import audit
+from clinic.models import AuditEntry
+from clinic.search import client_search
+from clinical.services import injectable_record
+from clinical.vocabulary import FaceArea, RecordSource
 from workspace.forms import InjectableForm
-from workspace.models import AuditEntry
-from workspace.search import client_search
 from workspace.selectors import client_overview
 from workspace.views.base import role_required, visible_client
 

@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from bookings import services
-from bookings.errors import BookingError
-from clinic.models import Clinic, Practitioner
-from workspace import access, audit
+import access
+from clinic import audit
+from clinic.models import AuditEntry, Clinic, Practitioner
+from diary import services
+from diary.errors import BookingError
 from workspace.forms import SheetQueryForm
-from workspace.models import AuditEntry
 from workspace.selectors import clinic_today, day_sheet
 from workspace.views.base import role_required, visible_appointment
 

@@ -8,11 +8,12 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from clinic.models import ContraindicationRule, WaitingRule
-from workspace import access, audit
-from workspace.export import client_export
-from workspace.models import AuditEntry
-from workspace.services import AnonymisationRefused, client_anonymise, is_anonymised
+import access
+from clinic import audit
+from clinic.models import AuditEntry
+from clinical.models import ContraindicationRule, WaitingRule
+from privacy.anonymise import AnonymisationRefused, client_anonymise, is_anonymised
+from privacy.export import client_export
 from workspace.views.base import role_required, visible_client
 
 AUDIT_PAGE_SIZE = 50
@@ -29,7 +30,7 @@ def rules(request):
             "contraindications": ContraindicationRule.objects.select_related(
                 "clinic", "resource_kind"
             ),
-            "may_edit": request.user.has_perm("clinic.change_waitingrule"),
+            "may_edit": request.user.has_perm("clinical.change_waitingrule"),
         },
     )
 

@@ -1,0 +1,199 @@
+"""Admin pages for the clinical record (injectables, declared conditions) and the clinic's
+medical rules. Records are added through clinical/services.py, which re-checks the client's
+upcoming appointments; each page that shows health data is audited."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from backoffice.admin.base import HealthAuditMixin
+from clinic import audit
+from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
+from clinical.services import appointments_recheck, declaration_record, injectable_record
+from clinical.vocabulary import FaceArea
+
+
+class ClientInjectableInline(admin.TabularInline):
+    """The client's injectables, newest first. Added and corrected on their own page."""
+
+    model = InjectableRecord
+    fk_name = "client"
+    fields = ("kind", "date", "areas", "product", "source", "superseded_at")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+    verbose_name_plural = "injectables (fillers, Botox...)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ClientDeclarationInline(admin.TabularInline):
+    model = HealthDeclaration
+    fields = ("condition", "declared_on", "ended_on", "source")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+    verbose_name_plural = "declared conditions"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class InjectableRecordForm(forms.ModelForm):
+    areas = forms.MultipleChoiceField(
+        choices=FaceArea.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = InjectableRecord
+        fields = (
+            "client",
+            "kind",
+            "date",
+            "areas",
+            "product",
+            "lot_number",
+            "amount",
+            "amount_unit",
+            "given_here",
+            "given_at",
+            "source",
+            "notes",
+            "corrects",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        corrects, client = cleaned.get("corrects"), cleaned.get("client")
+        if corrects and (
+            corrects.client_id != getattr(client, "pk", None) or corrects.superseded_at
+        ):
+            self.add_error("corrects", "Pick a current record of the same client.")
+        return cleaned
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        client = self.cleaned_data.get("client")
+        zone = client.clinic.tzinfo if client else None
+        if day > timezone.localdate(timezone=zone):
+            raise ValidationError("An injection date cannot be in the future.")
+        return day
+
+
+def report_flagged(request, flagged) -> None:
+    if flagged:
+        messages.warning(
+            request,
+            "This record makes upcoming appointments too early; they are flagged: "
+            + ", ".join(f"{a.reference} ({a.eligibility_flag})" for a in flagged),
+        )
+
+
+@admin.register(InjectableRecord)
+class InjectableRecordAdmin(HealthAuditMixin, admin.ModelAdmin):
+    """Add only: a record is never edited. To correct one, add a new record that names it
+    in "corrects"; the old one is kept and stops counting."""
+
+    audit_what = audit.INJECTABLES
+
+    form = InjectableRecordForm
+    list_display = ("client", "kind", "date", "area_list", "product", "source", "current")
+    list_filter = ("kind", "source", "given_here", "client__clinic")
+    list_select_related = ("client",)
+    search_fields = ("client__name", "client__email", "product", "lot_number")
+    autocomplete_fields = ("client", "corrects")
+    date_hierarchy = "date"
+    fields = (
+        "client",
+        "kind",
+        "date",
+        "areas",
+        "product",
+        "lot_number",
+        ("amount", "amount_unit"),
+        ("given_here", "given_at"),
+        "source",
+        "notes",
+        "corrects",
+    )
+
+    @admin.display(description="areas")
+    def area_list(self, obj):
+        return ", ".join(FaceArea(area).label for area in obj.areas if area in FaceArea.values)
+
+    @admin.display(boolean=True, description="current")
+    def current(self, obj):
+        return obj.superseded_at is None
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data.get(name) for name in form.cleaned_data}
+        record, flagged = injectable_record(
+            **{key: value for key, value in data.items() if value is not None}, by=request.user
+        )
+        obj.pk = record.pk
+        report_flagged(request, flagged)
+
+
+@admin.register(HealthDeclaration)
+class HealthDeclarationAdmin(HealthAuditMixin, admin.ModelAdmin):
+    audit_what = audit.DECLARATIONS
+    list_display = ("client", "condition", "declared_on", "ended_on", "source")
+    list_filter = ("condition", "source", "client__clinic")
+    list_select_related = ("client",)
+    search_fields = ("client__name", "client__email")
+    autocomplete_fields = ("client",)
+    fields = ("client", "condition", "declared_on", "ended_on", "source", "notes")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once recorded, only "ended on" changes (e.g. after a pregnancy).
+        return ("client", "condition", "declared_on", "source") if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            appointments_recheck(client=obj.client, by=request.user)
+            return
+        declaration, flagged = declaration_record(
+            client=obj.client,
+            condition=obj.condition,
+            declared_on=obj.declared_on,
+            source=obj.source,
+            notes=obj.notes,
+            by=request.user,
+        )
+        obj.pk = declaration.pk
+        report_flagged(request, flagged)
+
+
+@admin.register(WaitingRule)
+class WaitingRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "injectable_kind",
+        "treatment_category",
+        "min_days",
+        "recommended_days",
+        "clinic",
+    )
+    list_editable = ("min_days", "recommended_days")
+    list_filter = ("clinic", "injectable_kind", "treatment_category")
+    ordering = ("clinic", "injectable_kind", "treatment_category")
+
+
+@admin.register(ContraindicationRule)
+class ContraindicationRuleAdmin(admin.ModelAdmin):
+    list_display = ("condition", "treatment_category", "resource_kind", "action", "clinic")
+    list_editable = ("action",)
+    list_filter = ("clinic", "condition", "action")

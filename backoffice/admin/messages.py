@@ -1,0 +1,140 @@
+"""The outbox for staff: every message with its status and last error, a retry for failed
+ones, and the editable words of each kind of message."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html_join
+
+from aftercare import services
+from aftercare.models import Message, MessageTemplate, Status
+from backoffice.admin.base import ReadOnlyInline, RefuseNulMixin, local_time
+from sending.rendering import TemplateRefused, compile_template
+
+
+@admin.register(Message)
+class MessageAdmin(RefuseNulMixin, admin.ModelAdmin):
+    """Messages change only through planning and delivery; staff read them and retry."""
+
+    list_display = ("kind", "client", "clinic", "due", "status", "attempts", "error", "sent")
+    list_filter = ("status", "kind", "clinic")
+    list_select_related = ("client", "clinic")
+    search_fields = ("client__name", "client__email", "appointment__reference", "key")
+    actions = ("retry",)
+    show_full_result_count = False
+    fields = (
+        "kind",
+        "status",
+        "client",
+        "appointment",
+        "treatment",
+        "due",
+        "attempts",
+        "last_error",
+        "sent",
+        "key",
+        "data",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("aftercare.change_message")
+
+    @admin.display(description="Due (clinic time)", ordering="due_at")
+    def due(self, obj):
+        return local_time(obj.due_at, obj.clinic)
+
+    @admin.display(description="Sent (clinic time)", ordering="sent_at")
+    def sent(self, obj):
+        return local_time(obj.sent_at, obj.clinic)
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return obj.last_error[:120]
+
+    @admin.action(description="Retry the selected failed messages", permissions=["retry"])
+    def retry(self, request, queryset):
+        count = services.messages_retry(messages=queryset)
+        skipped = queryset.exclude(status=Status.PENDING).count()
+        self.message_user(request, f"{count} message(s) will be sent again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} selected message(s) had not failed; left alone.", messages.INFO
+            )
+
+
+class MessageInline(ReadOnlyInline):
+    """A client's messages, newest first: for the client's admin page."""
+
+    model = Message
+    fields = ("kind", "due", "status", "attempts", "last_error", "sent")
+    readonly_fields = fields
+    ordering = ("-due_at",)
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("clinic")
+
+    @admin.display(description="Due (clinic time)")
+    def due(self, obj):
+        return local_time(obj.due_at, obj.clinic)
+
+    @admin.display(description="Sent (clinic time)")
+    def sent(self, obj):
+        return local_time(obj.sent_at, obj.clinic)
+
+
+VARIABLES = (
+    ("client.name, client.first_name, client.email, client.phone", "the client"),
+    ("clinic.name, .phone, .email, .address, .cancellation_window_hours", "the clinic"),
+    ("treatment.name, treatment.duration_minutes", "the treatment"),
+    (
+        'appointment.reference, .practitioner, .start, .end (e.g. {{ appointment.start|date:"l '
+        'j F" }} at {{ appointment.start|time:"H:i" }}, in the clinic\'s time)',
+        "the appointment",
+    ),
+    ("notes.before, notes.after", "the treatment's built-in care notes"),
+    ("course.sessions, .done, .left; days_since", "rebooking reminders"),
+    ("eligible_on", '"you can book again" notices'),
+    ("reason", "flagged-appointment notices to the clinic"),
+)
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ("kind", "treatment", "subject", "text", "html")
+
+    def clean(self):
+        data = super().clean()
+        for field in ("subject", "text", "html"):
+            try:
+                compile_template(data.get(field) or "")
+            except TemplateRefused as error:
+                self.add_error(field, f"This template cannot be used: {error}")
+        return data
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(RefuseNulMixin, admin.ModelAdmin):
+    form = MessageTemplateForm
+    list_display = ("kind", "treatment", "subject", "updated_at")
+    list_filter = ("kind", "treatment__clinic")
+    search_fields = ("subject", "text", "treatment__name")
+    autocomplete_fields = ("treatment",)
+    readonly_fields = ("variables",)
+    fields = ("kind", "treatment", "subject", "text", "html", "variables")
+
+    @admin.display(description="What the template can use")
+    def variables(self, obj=None):
+        return format_html_join(
+            "\n", "<p><code>{}</code>: {}</p>", ((names, what) for names, what in VARIABLES)
+        )

@@ -1,0 +1,195 @@
+"""The clinical record and the clinic's medical rules: a client's injectables and declared
+conditions, and the waiting and contraindication rules that decide what they may book.
+
+Records are written only through clinical/services.py, which re-checks the client's upcoming
+appointments; rules are read by clinical/rules.py and applied by the pure
+clinical/eligibility.py. The words of the record (kinds, areas, conditions) are in
+clinical/vocabulary.py.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import Client, Clinic, ResourceKind, TreatmentCategory
+from clinical.vocabulary import Condition, FaceArea, InjectableKind, RecordSource
+
+
+def validate_areas(value) -> None:
+    if not isinstance(value, list) or any(area not in FaceArea.values for area in value):
+        raise ValidationError(f"Areas must be a list drawn from: {', '.join(FaceArea.values)}.")
+
+
+class InjectableRecord(models.Model):
+    """A filler, Botox or similar treatment a client had, here or elsewhere.
+
+    A correction never overwrites: it is a new record pointing at the one it corrects,
+    which is kept with `superseded_at` set and no longer counts.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="injectables")
+    kind = models.CharField(max_length=20, choices=InjectableKind.choices)
+    date = models.DateField(help_text="The day of the injection, in the clinic's calendar.")
+    areas = models.JSONField(default=list, blank=True, validators=[validate_areas])
+    product = models.CharField(max_length=120, blank=True)
+    lot_number = models.CharField("lot / batch number", max_length=60, blank=True)
+    amount = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    amount_unit = models.CharField(
+        max_length=8, blank=True, choices=[("ml", "mL"), ("units", "units")]
+    )
+    given_here = models.BooleanField(default=False)
+    given_at = models.CharField(
+        max_length=200, blank=True, help_text="Where, if it was given elsewhere."
+    )
+    source = models.CharField(max_length=20, choices=RecordSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    notes = models.TextField(blank=True)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["client", "date"], name="injectable_client_date")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date:%Y-%m-%d}"
+
+
+class HealthDeclaration(models.Model):
+    """A condition that can rule a treatment out (pacemaker, pregnancy, epilepsy...)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="declarations")
+    condition = models.CharField(max_length=30, choices=Condition.choices)
+    declared_on = models.DateField()
+    ended_on = models.DateField(
+        null=True, blank=True, help_text="When it no longer applies (e.g. after a pregnancy)."
+    )
+    source = models.CharField(max_length=20, choices=RecordSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-declared_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_condition_display()} ({self.declared_on:%Y-%m-%d})"
+
+
+class RuleQuerySet(models.QuerySet):
+    def filter_for(self, clinic: "Clinic | int") -> "RuleQuerySet":
+        """The clinic's own rules and the defaults every clinic gets (a Clinic or its pk)."""
+        return self.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
+
+
+class WaitingRule(models.Model):
+    """Days to wait after an injectable before a category of treatment.
+
+    Rows without a clinic are the defaults every clinic gets; a clinic's own row for the
+    same injectable and category replaces the default for that clinic.
+    """
+
+    clinic = models.ForeignKey(
+        Clinic,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="waiting_rules",
+        help_text="Empty: the default for every clinic.",
+    )
+    injectable_kind = models.CharField(max_length=20, choices=InjectableKind.choices)
+    treatment_category = models.CharField(max_length=32, choices=TreatmentCategory.choices)
+    min_days = models.PositiveSmallIntegerField(
+        help_text="Refused before this many days (day 0 is the injection)."
+    )
+    recommended_days = models.PositiveSmallIntegerField(
+        help_text="From min_days until this day, allowed with a warning to acknowledge."
+    )
+    message = models.TextField(help_text="Shown to the client with the warning or refusal.")
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["clinic", "injectable_kind", "treatment_category"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recommended_days__gte=F("min_days")), name="waiting_rule_order"
+            ),
+            models.UniqueConstraint(
+                fields=["injectable_kind", "treatment_category"],
+                condition=Q(clinic__isnull=True),
+                name="waiting_rule_default_once",
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "injectable_kind", "treatment_category"],
+                condition=Q(clinic__isnull=False),
+                name="waiting_rule_clinic_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_injectable_kind_display()} -> {self.get_treatment_category_display()}: "
+            f"{self.min_days}/{self.recommended_days} days"
+        )
+
+
+class ContraindicationRule(models.Model):
+    """A declared condition that refuses, or needs a practitioner's approval for, a
+    category of treatment or any treatment using a kind of resource (a device)."""
+
+    class Action(models.TextChoices):
+        REFUSE = "refuse", "Refuse"
+        NEEDS_APPROVAL = "needs_approval", "Needs practitioner approval"
+
+    clinic = models.ForeignKey(
+        Clinic,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="contraindication_rules",
+        help_text="Empty: the default for every clinic.",
+    )
+    condition = models.CharField(max_length=30, choices=Condition.choices)
+    treatment_category = models.CharField(
+        max_length=32, choices=TreatmentCategory.choices, blank=True
+    )
+    resource_kind = models.ForeignKey(
+        ResourceKind, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    message = models.TextField()
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["clinic", "condition"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(treatment_category="", resource_kind__isnull=False)
+                    | (~Q(treatment_category="") & Q(resource_kind__isnull=True))
+                ),
+                name="contraindication_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.get_treatment_category_display() or str(self.resource_kind)
+        return f"{self.get_condition_display()} -> {target}: {self.get_action_display()}"

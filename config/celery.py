@@ -1,0 +1,33 @@
+"""The Celery app. The whole beat schedule lives here, one commented entry per task."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def beat_schedule(sender, **kwargs):
+    # Read here, not at import: the settings module imports this package first.
+    from django.conf import settings
+
+    dispatch = settings.AFTERCARE_DISPATCH_SECONDS
+    sweep = settings.AFTERCARE_SWEEP_SECONDS
+    # Claim due outbox messages and queue one send task each. Runs often, so a confirmation
+    # goes within seconds; a run nobody picked up before the next is due expires unrun.
+    sender.add_periodic_task(
+        dispatch,
+        sender.signature("aftercare.dispatch"),
+        name="aftercare-dispatch",
+        expires=dispatch,
+    )
+    # Give back claims whose task was lost (broker restarted empty, worker killed) so the
+    # dispatcher claims them again.
+    sender.add_periodic_task(
+        sweep, sender.signature("aftercare.sweep"), name="aftercare-sweep", expires=sweep
+    )

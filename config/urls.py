@@ -1,0 +1,44 @@
+"""Every address of the site: the admin, the API (its schema and docs, the public endpoints
+and the staff ones under /api/v1/), the staff workspace, the unsubscribe page and, at the
+root, the booking pages."""
+
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from online.api import urls as online_api
+from online.pages import urls as online_pages
+from workspace.api import urls as staff_api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves its start-up script as a file, so the page needs no inline
+    # script and runs under the Content-Security-Policy.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include(online_api.urlpatterns + staff_api.urlpatterns)),
+    path("aftercare/", include((online_pages.unsubscribe_patterns, "aftercare"))),
+    path("staff/", include("workspace.urls")),
+    path("", include("online.pages.urls")),
+]
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"code": "not_found", "detail": "No such address."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    # The last line of defence: the API still answers in its own shape, never HTML.
+    if _wants_json(request):
+        return JsonResponse(
+            {"code": "server_error", "detail": "Something went wrong on our side."}, status=500
+        )
+    return defaults.server_error(request)

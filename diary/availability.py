@@ -1,0 +1,476 @@
+"""The slot search: when can this treatment be booked, and with whom.
+
+`load_diary` reads everything a search needs in a fixed number of queries, whatever the
+date range or the number of practitioners; `compute_slots` is pure Python over that data.
+A slot needs the clinic open, a practitioner who offers the treatment working and free for
+the treatment plus its buffer, and one free resource of each required kind.
+
+Choices where the brief is silent:
+- Slots start on the clinic's grid of local wall time (step minutes from midnight).
+- The treatment itself must fit inside opening and working hours; the buffer after it only
+  has to be free of other bookings and time off (clean-up may run past closing).
+- Minimum notice and maximum advance bind online bookings; staff may book at short notice
+  and far ahead, but never in the past.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DateField,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    TimeField,
+    Value,
+)
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from bookings.db import Epoch, compiled_rows
+from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentResource
+from clinic.models import Closure, OpeningHours, ResourceKind, TimeOff, Treatment, WorkingHours
+from diary.intervals import (
+    Busy,
+    LocalDay,
+    Starts,
+    from_epoch,
+    intersect_wall,
+    local_days,
+    minute_of_day,
+    to_epoch,
+)
+
+MAX_RANGE_DAYS = 62
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+    practitioner_ids: tuple[int, ...]
+
+
+@dataclass
+class Diary:
+    """Everything one search needs, as plain data (instants are epoch seconds)."""
+
+    tz: ZoneInfo
+    step_minutes: int
+    duration: int  # seconds
+    buffer: int  # seconds
+    opening: dict[int, list[tuple[time, time]]]  # weekday -> wall periods
+    closures: set[date]
+    working: dict[int, dict[int, list[tuple[time, time]]]]  # practitioner -> weekday -> periods
+    practitioner_busy: dict[int, Busy]
+    # kind id -> [(resource id, busy)], resources in pk order; a kind with no resource
+    # has an empty list and makes every slot impossible.
+    resources: dict[int, list[tuple[int, Busy]]] = field(default_factory=dict)
+
+
+def load_diary(
+    *,
+    treatment: Treatment,
+    first_day: date,
+    last_day: date,
+    practitioner_id: int | None = None,
+    exclude_appointment_id: int | None = None,
+) -> Diary:
+    """Read what a search from first_day to last_day needs, in three queries."""
+    clinic = treatment.clinic
+    tz = clinic.tzinfo
+    span = treatment.duration_minutes + treatment.buffer_after_minutes
+    lo = from_epoch(LocalDay(first_day, tz).start())
+    hi = from_epoch(LocalDay(last_day, tz).end() + span * 60)
+
+    opening, working, closures = calendar(treatment, first_day, last_day, practitioner_id)
+    resources = resources_by_kind(treatment)
+    practitioner_busy, holds = busy_between(
+        lo,
+        hi,
+        practitioner_ids=list(working),
+        resource_ids=[rid for rids in resources.values() for rid in rids],
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    return Diary(
+        tz=tz,
+        step_minutes=clinic.slot_step_minutes,
+        duration=treatment.duration_minutes * 60,
+        buffer=treatment.buffer_after_minutes * 60,
+        opening=opening,
+        closures=closures,
+        working=working,
+        practitioner_busy={pid: Busy(practitioner_busy.get(pid, ())) for pid in working},
+        resources={
+            kind: [(rid, Busy(holds.get(rid, ()))) for rid in rids]
+            for kind, rids in resources.items()
+        },
+    )
+
+
+def refresh_busy(
+    diary: Diary, *, practitioner_id: int, start: int, exclude_appointment_id: int | None = None
+) -> Diary:
+    """`diary` narrowed to one practitioner, with that practitioner's and the resources'
+    busy time read again around a booking at `start` (epoch seconds), in one query.
+
+    The booking path reads the whole diary once, without locks, to find who is free; under
+    the practitioner's lock only the busy intervals can have moved since, and only those
+    that meet [start, start + treatment + buffer) decide whether `start` is still free.
+    Hours, closures and the list of resources are kept from the first read.
+    """
+    end = start + diary.duration + diary.buffer
+    practitioner_busy, holds = busy_between(
+        from_epoch(start),
+        from_epoch(end),
+        practitioner_ids=[practitioner_id],
+        resource_ids=[rid for kind in diary.resources.values() for rid, _ in kind],
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    return replace(
+        diary,
+        working={practitioner_id: diary.working.get(practitioner_id, {})},
+        practitioner_busy={practitioner_id: Busy(practitioner_busy.get(practitioner_id, ()))},
+        resources={
+            kind: [(rid, Busy(holds.get(rid, ()))) for rid, _ in candidates]
+            for kind, candidates in diary.resources.items()
+        },
+    )
+
+
+def calendar(treatment: Treatment, first_day: date, last_day: date, practitioner_id):
+    """The clinic's opening hours (weekday -> periods), the working hours of the active
+    practitioners who offer `treatment` (practitioner -> weekday -> periods), and the
+    clinic's closures from first_day to last_day, in one query: (practitioner, weekday,
+    start, end, closed on) rows, opening hours without a practitioner, closures with only
+    their date."""
+    values = (treatment.clinic_id, treatment.pk, first_day, last_day)
+    if practitioner_id is not None:
+        values += (practitioner_id,)
+    rows = compiled_rows(("calendar",), _calendar_rows, values, plain=False)
+    opening: dict[int, list] = defaultdict(list)
+    working: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    closures = set()
+    periods = []
+    for row in rows:
+        if row[4] is not None:
+            closures.add(row[4])
+        else:
+            periods.append(row[:4])
+    # Sorted, so the periods of a day come in order whatever order the union returns.
+    for pid, weekday, starts, ends in sorted(periods, key=lambda row: (row[1], row[2])):
+        if pid is None:
+            opening[weekday].append((starts, ends))
+        else:
+            working[pid][weekday].append((starts, ends))
+    working = {pid: dict(days) for pid, days in sorted(working.items())}
+    return dict(opening), working, closures
+
+
+def _calendar_rows(clinic_id, treatment_id, first_day, last_day, practitioner_id=None):
+    working_rows = WorkingHours.objects.filter(
+        practitioner__clinic_id=clinic_id,
+        practitioner__active=True,
+        practitioner__treatments=treatment_id,
+    )
+    if practitioner_id is not None:
+        working_rows = working_rows.filter(practitioner_id=practitioner_id)
+    # Empty columns, cast: PostgreSQL types a union's columns part by part, and two bare
+    # NULLs would make a text column before the closures' dates arrive.
+    no_practitioner = Cast(Value(None), BigIntegerField())
+    no_weekday = Cast(Value(None), IntegerField())
+    no_time = Cast(Value(None), TimeField())
+    no_date = Cast(Value(None), DateField())
+    working_rows = working_rows.annotate(no_date=no_date).values_list(
+        "practitioner_id", "weekday", "starts", "ends", "no_date"
+    )
+    opening_rows = (
+        OpeningHours.objects.filter(clinic_id=clinic_id)
+        .annotate(no_practitioner=no_practitioner, no_date=no_date)
+        .values_list("no_practitioner", "weekday", "opens", "closes", "no_date")
+    )
+    closure_rows = (
+        Closure.objects.filter(clinic_id=clinic_id, date__range=(first_day, last_day))
+        .annotate(
+            no_practitioner=no_practitioner, no_weekday=no_weekday, no_start=no_time, no_end=no_time
+        )
+        .values_list("no_practitioner", "no_weekday", "no_start", "no_end", "date")
+    )
+    return working_rows.order_by().union(opening_rows.order_by(), closure_rows.order_by(), all=True)
+
+
+def resources_by_kind(treatment: Treatment) -> dict[int, list[int]]:
+    """Every resource kind the treatment requires, with the clinic's active resources of
+    that kind in pk order; a kind without any keeps an empty list (then no slot)."""
+    rows = compiled_rows(("resources",), _resource_rows, (treatment.pk, treatment.clinic_id))
+    resources: dict[int, list[int]] = {}
+    for kind_id, resource_id in rows:
+        kinds = resources.setdefault(kind_id, [])
+        if resource_id is not None:
+            kinds.append(resource_id)
+    return resources
+
+
+def _resource_rows(treatment_id, clinic_id):
+    usable = FilteredRelation(
+        "resources",
+        condition=Q(resources__clinic_id=clinic_id, resources__active=True),
+    )
+    return (
+        ResourceKind.objects.filter(treatments=treatment_id)
+        .annotate(usable=usable)
+        .order_by("usable__id")
+        .values_list("id", "usable__id")
+    )
+
+
+PRACTITIONER, RESOURCE = "practitioner", "resource"
+
+
+def busy_between(
+    lo: datetime,
+    hi: datetime,
+    *,
+    practitioner_ids: list[int],
+    resource_ids: list[int],
+    exclude_appointment_id: int | None,
+) -> tuple[dict[int, list], dict[int, list]]:
+    """Busy intervals that meet [lo, hi), in one query: the practitioners' time off and
+    active appointments (with their buffers), and the resources' active holds.
+
+    Appointments and holds are found through the *_busy_lookup indexes (bookings/models.py)
+    by `blocked_until > lo`, which only reaches the diary from `lo` on: the cost does not
+    grow with the years of history before it.
+    """
+    practitioners: dict[int, list] = defaultdict(list)
+    resources: dict[int, list] = defaultdict(list)
+    if not (practitioner_ids or resource_ids):
+        return practitioners, resources
+    shape = ("busy", len(practitioner_ids), len(resource_ids), exclude_appointment_id is not None)
+    values = (lo, hi, *practitioner_ids, *resource_ids)
+    if exclude_appointment_id is not None:
+        values += (exclude_appointment_id,)
+
+    def build(lo, hi, *ids):
+        pids, rids, exclude = _split(ids, len(practitioner_ids), len(resource_ids))
+        return _busy_query(lo, hi, pids, rids, exclude)
+
+    for owner_kind, owner, start, end in compiled_rows(shape, build, values):
+        by_owner = practitioners if owner_kind == PRACTITIONER else resources
+        by_owner[owner].append((start, end))
+    return practitioners, resources
+
+
+def _split(ids: tuple, practitioners: int, resources: int):
+    """(practitioner ids, resource ids, the appointment to exclude or None) from one tuple."""
+    rest = ids[practitioners + resources :]
+    return (
+        ids[:practitioners],
+        ids[practitioners : practitioners + resources],
+        next(iter(rest), None),
+    )
+
+
+def _busy_query(lo, hi, practitioner_ids, resource_ids, exclude_appointment_id):
+    parts = []
+    if practitioner_ids:
+        time_off = TimeOff.objects.filter(
+            practitioner_id__in=practitioner_ids, start__lt=hi, end__gt=lo
+        )
+        parts.append(_busy_rows(time_off, PRACTITIONER, "practitioner_id", "start", "end"))
+        appointments = Appointment.objects.filter(
+            practitioner_id__in=practitioner_ids,
+            status__in=ACTIVE_STATUSES,
+            blocked_until__gt=lo,
+            start__lt=hi,
+        )
+        if exclude_appointment_id is not None:
+            appointments = appointments.exclude(pk=exclude_appointment_id)
+        parts.append(
+            _busy_rows(appointments, PRACTITIONER, "practitioner_id", "start", "blocked_until")
+        )
+    if resource_ids:
+        holds = AppointmentResource.objects.filter(
+            resource_id__in=resource_ids, active=True, blocked_until__gt=lo, start__lt=hi
+        )
+        if exclude_appointment_id is not None:
+            holds = holds.exclude(appointment_id=exclude_appointment_id)
+        parts.append(_busy_rows(holds, RESOURCE, "resource_id", "start", "blocked_until"))
+    first, *others = parts
+    return first.union(*others, all=True) if others else first
+
+
+def _busy_rows(queryset, owner_kind: str, owner: str, start: str, end: str):
+    """(owner kind, owner id, start, end) rows, instants as epoch seconds."""
+    return (
+        queryset.order_by()
+        .annotate(
+            owner_kind=Value(owner_kind, output_field=CharField()),
+            owner=F(owner),
+            busy_from=Epoch(start),
+            busy_to=Epoch(end),
+        )
+        .values_list("owner_kind", "owner", "busy_from", "busy_to")
+    )
+
+
+def pick_resources(diary: Diary, start: int) -> list[int] | None:
+    """The first free resource of each required kind for a booking at `start`, or None."""
+    end = start + diary.duration + diary.buffer
+    chosen = []
+    for candidates in diary.resources.values():
+        free = next((rid for rid, busy in candidates if busy.is_free(start, end)), None)
+        if free is None:
+            return None
+        chosen.append(free)
+    return chosen
+
+
+def resource_starts(diary: Diary) -> list[Starts]:
+    """For each required kind, the starts at which one of its resources is free for the
+    treatment and its buffer (what pick_resources finds, for every start at once)."""
+    held = diary.duration + diary.buffer
+    return [Starts((busy for _, busy in kind), held) for kind in diary.resources.values()]
+
+
+def bookable_starts(
+    clock: LocalDay,
+    period: tuple[time, time],
+    *,
+    step: int,
+    duration: int,
+    earliest: int,
+    latest: int,
+) -> list[int]:
+    """Starts on the clinic's grid inside a wall-time period of one day such that the
+    treatment ends by the period's end, from `earliest` to `latest` inclusive."""
+    period_end = clock.boundary(period[1])
+    first_minute = -(-minute_of_day(period[0]) // step) * step
+    starts = []
+    for start in clock.instants(first_minute, step):
+        if start + duration > period_end:
+            break
+        if earliest <= start <= latest:
+            starts.append(start)
+    return starts
+
+
+def compute_slots(
+    diary: Diary, *, first_day: date, last_day: date, earliest: int, latest: int
+) -> list[tuple[int, list[int]]]:
+    """Free starts (epoch seconds) from `earliest` to `latest` inclusive, each with the
+    practitioners free for it, ordered by start."""
+    held = diary.duration + diary.buffer
+    found: dict[int, list[int]] = defaultdict(list)
+    free_resources = resource_starts(diary)
+    resources_ok: dict[int, bool] = {}  # start -> a resource of each kind is free
+
+    for day in local_days(first_day, last_day):
+        if day in diary.closures:
+            continue
+        open_periods = diary.opening.get(day.weekday())
+        if not open_periods:
+            continue
+        clock = LocalDay(day, diary.tz)
+        # Practitioners often share a shift: a period's starts are worked out once a day.
+        starts_in: dict[tuple[time, time], list[int]] = {}
+        for pid, weekdays in diary.working.items():
+            busy = diary.practitioner_busy[pid]
+            for shift in weekdays.get(day.weekday(), ()):
+                for opening in open_periods:
+                    period = intersect_wall(shift, opening)
+                    if period is None:
+                        continue
+                    if period not in starts_in:
+                        starts_in[period] = bookable_starts(
+                            clock,
+                            period,
+                            step=diary.step_minutes,
+                            duration=diary.duration,
+                            earliest=earliest,
+                            latest=latest,
+                        )
+                    for start in busy.free_starts(starts_in[period], held):
+                        ok = resources_ok.get(start)
+                        if ok is None:
+                            ok = resources_ok[start] = all(start in f for f in free_resources)
+                        if ok:
+                            found[start].append(pid)
+    return [(start, sorted(set(pids))) for start, pids in sorted(found.items())]
+
+
+def booking_window(*, clinic, now: datetime, online: bool) -> tuple[int, int]:
+    """The earliest and latest start a booking may have, as epoch seconds."""
+    if online:
+        earliest = now + timedelta(minutes=clinic.min_notice_minutes)
+        latest = now + timedelta(days=clinic.max_advance_days)
+    else:
+        earliest = now
+        latest = now + timedelta(days=3650)
+    return to_epoch(earliest), to_epoch(latest)
+
+
+def find_slots(
+    *,
+    treatment: Treatment,
+    first_day: date,
+    last_day: date,
+    practitioner_id: int | None = None,
+    online: bool = True,
+    now: datetime | None = None,
+    exclude_appointment_id: int | None = None,
+) -> list[Slot]:
+    """Free slots for `treatment` on the clinic-local dates first_day..last_day inclusive."""
+    now = now or timezone.now()
+    earliest, latest = booking_window(clinic=treatment.clinic, now=now, online=online)
+    diary = load_diary(
+        treatment=treatment,
+        first_day=first_day,
+        last_day=last_day,
+        practitioner_id=practitioner_id,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    return [
+        Slot(
+            start=from_epoch(start),
+            end=from_epoch(start + diary.duration),
+            practitioner_ids=tuple(pids),
+        )
+        for start, pids in compute_slots(
+            diary, first_day=first_day, last_day=last_day, earliest=earliest, latest=latest
+        )
+    ]
+
+
+def nearest_slots(
+    *,
+    treatment: Treatment,
+    around: datetime,
+    practitioner_id: int | None = None,
+    online: bool = True,
+    now: datetime | None = None,
+    count: int = 5,
+    days: int = 7,
+    exclude_appointment_id: int | None = None,
+) -> list[Slot]:
+    """Up to `count` free slots closest to `around` (same day first, then the next days):
+    the alternatives offered when a chosen time is taken."""
+    now = now or timezone.now()
+    clinic = treatment.clinic
+    first_day = max(clinic.local_date(around), clinic.local_date(now))
+    slots = find_slots(
+        treatment=treatment,
+        first_day=first_day - timedelta(days=1),
+        last_day=first_day + timedelta(days=days),
+        practitioner_id=practitioner_id,
+        online=online,
+        now=now,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    closest = sorted(slots, key=lambda slot: (abs(slot.start - around), slot.start))[:count]
+    return sorted(closest, key=lambda slot: slot.start)

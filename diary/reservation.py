@@ -1,0 +1,193 @@
+"""Claiming a slot safely: the lock step, the re-check under the lock, and the retry over
+the practitioners free at that time.
+
+The diary is read once, without locks, to find the practitioners free at the requested
+start (`free_practitioners`). Each attempt then locks the practitioner's row, reads again
+only the busy time that meets the booking (the practitioner's and the treatment's
+resources'), picks the first free resource of each kind and writes, all in one
+transaction: two bookings for one practitioner queue on that row, and whoever waited reads
+the diary as the first left it.
+
+Resources are not locked: bookings with different practitioners run side by side, and two
+that pick the same room at once meet at the resource exclusion constraint, which makes the
+second wait for the first and then refuses it. That attempt is rolled back to its savepoint
+and tried again, and the fresh read finds the next free room. On PostgreSQL a lock wait is
+bounded by LOCK_TIMEOUT and the exclusion constraints refuse whatever slips past; on SQLite
+every booking transaction is IMMEDIATE, so they run one at a time. Either way the caller
+gets SlotUnavailable with the nearest alternatives when nothing can be had.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from bookings.db import compiled_rows, is_postgresql
+from clinic.models import Practitioner, Treatment
+from diary import availability
+from diary.errors import SlotUnavailable
+from diary.intervals import to_epoch
+
+LOCK_TIMEOUT = "3s"
+EXCLUSION_VIOLATION = "23P01"
+# Exclusion violation, lock timeout, serialization failure, deadlock.
+CONFLICT_SQLSTATES = {EXCLUSION_VIOLATION, "55P03", "40001", "40P01"}
+# Attempts per practitioner: a lost race for a room is tried again with a fresh read.
+ATTEMPTS_PER_PRACTITIONER = 3
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    treatment: Treatment
+    start: datetime
+    online: bool  # online bookings respect minimum notice and maximum advance
+    now: datetime
+    practitioner_id: int | None = None  # a practitioner the client insists on
+    exclude_appointment_id: int | None = None  # the appointment being moved
+
+    @property
+    def day(self):
+        return self.treatment.clinic.local_date(self.start)
+
+
+@dataclass
+class Candidates:
+    """The practitioners free at the requested start, in the order to try them, and the
+    day's diary they were found in (reused under the lock; see availability.refresh_busy)."""
+
+    practitioner_ids: list[int]
+    diary: availability.Diary | None = field(default=None, repr=False)
+
+    def __bool__(self) -> bool:
+        return bool(self.practitioner_ids)
+
+    def __contains__(self, practitioner_id) -> bool:
+        return practitioner_id in self.practitioner_ids
+
+    def __iter__(self):
+        return iter(self.practitioner_ids)
+
+    def prefer(self, practitioner_id: int) -> None:
+        """Try `practitioner_id` first, if free (a moved appointment keeps its person)."""
+        if practitioner_id in self.practitioner_ids:
+            self.practitioner_ids.remove(practitioner_id)
+            self.practitioner_ids.insert(0, practitioner_id)
+
+
+def free_practitioners(request: SlotRequest) -> Candidates:
+    """Practitioners free at the requested start, read without locks."""
+    diary = availability.load_diary(
+        treatment=request.treatment,
+        first_day=request.day,
+        last_day=request.day,
+        practitioner_id=request.practitioner_id,
+        exclude_appointment_id=request.exclude_appointment_id,
+    )
+    wanted = to_epoch(request.start)
+    return Candidates(
+        next((pids for start, pids in _free(request, diary) if start == wanted), []), diary
+    )
+
+
+def _free(request: SlotRequest, diary: availability.Diary) -> list[tuple[int, list[int]]]:
+    earliest, latest = availability.booking_window(
+        clinic=request.treatment.clinic, now=request.now, online=request.online
+    )
+    return availability.compute_slots(
+        diary, first_day=request.day, last_day=request.day, earliest=earliest, latest=latest
+    )
+
+
+def unavailable(request: SlotRequest) -> SlotUnavailable:
+    return SlotUnavailable(
+        alternatives=availability.nearest_slots(
+            treatment=request.treatment,
+            around=request.start,
+            practitioner_id=request.practitioner_id,
+            online=request.online,
+            now=request.now,
+            exclude_appointment_id=request.exclude_appointment_id,
+        )
+    )
+
+
+def lock_rows(*, practitioner_id: int) -> None:
+    """Take the attempt's row lock: the practitioner's."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    compiled_rows(("lock-practitioner",), _practitioner_for_update, (practitioner_id,))
+
+
+def _practitioner_for_update(practitioner_id: int):
+    # No ordering: Practitioner's default one joins the clinic, and FOR UPDATE would then
+    # lock the clinic's row too, making every booking in the clinic wait for every other.
+    return (
+        Practitioner.objects.select_for_update()
+        .filter(pk=practitioner_id)
+        .order_by()
+        .values_list("pk")
+    )
+
+
+def reserve(
+    request: SlotRequest, practitioner_id: int, diary: availability.Diary
+) -> list[int] | None:
+    """Lock the practitioner, then re-check the slot against the busy time as it is now.
+    Returns the resources to hold, or None if the slot has gone. Call inside a
+    transaction."""
+    lock_rows(practitioner_id=practitioner_id)
+    wanted = to_epoch(request.start)
+    # Read the busy time only now that we hold the lock: whoever held it has committed.
+    fresh = availability.refresh_busy(
+        diary,
+        practitioner_id=practitioner_id,
+        start=wanted,
+        exclude_appointment_id=request.exclude_appointment_id,
+    )
+    if not any(start == wanted for start, _ in _free(request, fresh)):
+        return None
+    return availability.pick_resources(fresh, wanted)
+
+
+def is_conflict(error: Exception) -> bool:
+    """A competing booking won (PostgreSQL sqlstates above; "database is locked" on SQLite)."""
+    sqlstate = _sqlstate(error)
+    if sqlstate is not None:
+        return sqlstate in CONFLICT_SQLSTATES
+    return isinstance(error, IntegrityError) or "locked" in str(error).lower()
+
+
+def _sqlstate(error: Exception) -> str | None:
+    return getattr(error.__cause__, "sqlstate", None)
+
+
+def claim_first(
+    request: SlotRequest,
+    candidates: Candidates,
+    write: Callable[[int, list[int]], T],
+) -> T:
+    """Try each candidate practitioner in turn: reserve, then `write(practitioner_id,
+    resource_ids)` in the same transaction. A room taken by another booking at the same
+    instant rolls the attempt back and tries that practitioner again with a fresh read, up
+    to ATTEMPTS_PER_PRACTITIONER times; any other conflict (a lock wait past LOCK_TIMEOUT,
+    a deadlock) moves on to the next practitioner. Raises SlotUnavailable when none can
+    be had."""
+    for candidate in candidates:
+        for _ in range(ATTEMPTS_PER_PRACTITIONER):
+            try:
+                with transaction.atomic():
+                    resource_ids = reserve(request, candidate, candidates.diary)
+                    if resource_ids is None:
+                        break  # this practitioner or every room is taken: the next one
+                    return write(candidate, resource_ids)
+            except (IntegrityError, DatabaseError) as error:
+                if not is_conflict(error):
+                    raise
+                if _sqlstate(error) != EXCLUSION_VIOLATION:
+                    break
+    raise unavailable(request)

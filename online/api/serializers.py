@@ -1,0 +1,139 @@
+"""Input and output shapes of the public booking API (shared/API.md).
+
+Instants go out in the clinic's local time with its UTC offset and come in only with an
+offset: a naive time is refused rather than guessed.
+"""
+
+from rest_framework import serializers
+
+from clinical.vocabulary import Condition, FaceArea, InjectableKind
+from web.api.fields import AwareDateTimeField, BoundedDateField, PlainTextField, QuerySerializer
+from web.api.shapes import SlotOutput
+
+
+class ClinicOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    timezone = serializers.CharField()
+
+
+class TreatmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    duration_minutes = serializers.IntegerField()
+    price = serializers.DecimalField(max_digits=8, decimal_places=2)
+    currency = serializers.CharField(source="clinic.currency")
+    clinic = ClinicOutput()
+
+
+class PractitionerQuery(QuerySerializer):
+    treatment = serializers.SlugField(required=False, max_length=50)
+
+
+class AvailabilityQuery(QuerySerializer):
+    treatment = serializers.SlugField(max_length=50)
+    # `from` is a Python keyword, so the field is declared through the class namespace.
+    locals()["from"] = BoundedDateField()
+    to = BoundedDateField()
+    practitioner = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    client = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Staff only: search for this client (starts at their earliest eligible date).",
+    )
+
+    def validate(self, attrs):
+        if attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"to": ["`to` must not be before `from`."]})
+        return attrs
+
+
+class AvailabilityOutput(serializers.Serializer):
+    timezone = serializers.CharField()
+    slots = SlotOutput(many=True)
+    eligible_from = serializers.DateField(
+        allow_null=True,
+        help_text="For a known client (logged in, or chosen by staff) still inside a waiting "
+        "period: the first date they may book, where the slots begin. Otherwise null.",
+    )
+
+
+class ClientInput(serializers.Serializer):
+    name = PlainTextField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    phone = PlainTextField(max_length=40, required=False, allow_blank=True)
+
+
+class InjectableInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=InjectableKind.choices)
+    date = BoundedDateField(help_text="The day of the injection (clinic-local), not in the future.")
+    areas = serializers.ListField(
+        child=serializers.ChoiceField(choices=FaceArea.choices), required=False, max_length=20
+    )
+
+
+class HealthDeclarationInput(serializers.Serializer):
+    injectables = serializers.ListField(child=InjectableInput(), required=False, max_length=20)
+    conditions = serializers.ListField(
+        child=serializers.ChoiceField(choices=Condition.choices), required=False, max_length=20
+    )
+
+
+class BookingInput(serializers.Serializer):
+    treatment = serializers.SlugField(max_length=50)
+    start = AwareDateTimeField()
+    practitioner = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**31 - 1
+    )
+    client = ClientInput(required=False)
+    client_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Staff only: book for a client already on record.",
+    )
+    health = HealthDeclarationInput(required=False)
+    acknowledge_warnings = serializers.BooleanField(required=False, default=False)
+    override_reason = PlainTextField(
+        required=False, max_length=1000, allow_blank=True, multiline=True
+    )
+    notes = PlainTextField(required=False, max_length=2000, allow_blank=True, multiline=True)
+
+
+class RescheduleInput(serializers.Serializer):
+    start = AwareDateTimeField()
+    token = PlainTextField(required=False, max_length=200)
+    acknowledge_warnings = serializers.BooleanField(required=False, default=False)
+    override_reason = PlainTextField(
+        required=False,
+        max_length=1000,
+        allow_blank=True,
+        multiline=True,
+        help_text="Staff with permission.",
+    )
+
+
+class CancelInput(serializers.Serializer):
+    reason = PlainTextField(required=False, max_length=1000, allow_blank=True, multiline=True)
+    token = PlainTextField(required=False, max_length=200)
+
+
+class CancelOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+
+
+class TokenInput(serializers.Serializer):
+    username = PlainTextField(max_length=150)
+    # A password is taken exactly as typed: no trimming.
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,408 @@
+"""The public booking API of docs/api.md: thin views over services and selectors.
+
+Each view validates its input with a small serializer, calls one service or selector and
+shapes the answer. Access to one appointment: the manage token, the client who owns it,
+or staff whose role shows it to them (access/); anyone else gets 404, as if it
+did not exist. Staff see the client and the cautions only for clients their role lets them
+see, and each time they do the audit trail says so.
+"""
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import access
+from bookings import selectors
+from bookings.models import Appointment
+from clinic import audit
+from clinic.models import Client, Practitioner, Treatment
+from clinic.services import client_get_or_create
+from clinical import rules
+from diary import availability, services
+from diary.errors import SlotUnavailable
+from online.api import serializers as s
+from online.api.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
+from web.api.appointments import appointment_response
+from web.api.errors import (
+    ERRORS_400,
+    ERRORS_404,
+    ERRORS_409,
+    ERRORS_422,
+    ERRORS_429,
+    ApiError,
+    ErrorOutput,
+    field_error,
+    permission_denied,
+)
+from web.api.lookups import practitioner_for, treatment_by_slug
+from web.api.shapes import AppointmentOutput, PractitionerOutput, slot_data
+from web.api.throttles import BookingThrottle, LookupThrottle, SearchThrottle, TokenThrottle
+
+TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
+
+
+def _check_on_grid(treatment: Treatment, start) -> None:
+    clinic = treatment.clinic
+    local = start.astimezone(clinic.tzinfo)
+    step = clinic.slot_step_minutes
+    if local.second or local.microsecond or (local.hour * 60 + local.minute) % step:
+        raise field_error(
+            "start",
+            f"Appointments start on the clinic's {step}-minute grid (e.g. 09:00, "
+            f"09:{step:02d}) in its local time, {clinic.timezone}.",
+        )
+
+
+def _client_of(user, clinic=None) -> Client | None:
+    if user is None or not user.is_authenticated:
+        return None
+    clients = Client.objects.filter(user=user)
+    if clinic is not None:
+        clients = clients.filter(clinic=clinic)
+    return clients.first()
+
+
+def _check_declared_dates(treatment: Treatment, health: dict) -> None:
+    today = timezone.localdate(timezone=treatment.clinic.tzinfo)
+    for index, item in enumerate(health.get("injectables", [])):
+        if item["date"] > today:
+            name = f"health.injectables.{index}.date"
+            raise ApiError(
+                "invalid_input",
+                f"{name}: An injection date cannot be in the future.",
+                400,
+                fields={name: ["An injection date cannot be in the future."]},
+            )
+
+
+def _visible_appointment(request, reference: str, token: str | None) -> Appointment:
+    """The appointment if the caller may see it; otherwise 404 whether it exists or not."""
+    appointment = selectors.appointment_by_reference(reference)
+    if appointment is None:
+        raise ApiError("not_found", "No such appointment.", 404)
+    user = request.user
+    if (
+        appointment.manage_token_matches(token)
+        or access.may_see_appointment(user, appointment)
+        or (user.is_authenticated and appointment.client.user_id == user.pk)
+    ):
+        return appointment
+    raise ApiError("not_found", "No such appointment.", 404)
+
+
+def _check_may_change(request, appointment: Appointment, token: str | None) -> None:
+    """Staff cancel or move an appointment only if their role books (a practitioner sees
+    their own appointments but the front desk moves them); the client and the manage
+    token holder always may."""
+    user = request.user
+    if appointment.manage_token_matches(token) or (
+        user.is_authenticated and appointment.client.user_id == user.pk
+    ):
+        return
+    if not access.can(user, access.BOOK):
+        raise permission_denied("Your role does not cancel or move appointments.")
+
+
+class TokenApi(APIView):
+    authentication_classes = []
+    throttle_classes = [TokenThrottle]
+
+    @extend_schema(
+        request=s.TokenInput, responses={200: s.TokenOutput, 400: ERRORS_400, 429: ERRORS_429}
+    )
+    def post(self, request):
+        data = s.TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if getattr(request, "axes_locked_out", False):
+            raise ApiError(
+                "too_many_attempts",
+                "Too many wrong passwords for this account from your address; try again later.",
+                429,
+            )
+        if user is None or not user.is_active:
+            raise ApiError("invalid_credentials", "Wrong username or password.", 400)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class TreatmentListApi(APIView):
+    @extend_schema(responses=s.TreatmentOutput(many=True))
+    def get(self, request):
+        treatments = Treatment.objects.filter(active=True).select_related("clinic")
+        return Response(s.TreatmentOutput(treatments, many=True).data)
+
+
+class PractitionerListApi(APIView):
+    @extend_schema(
+        parameters=[s.PractitionerQuery],
+        responses={200: PractitionerOutput(many=True), 400: ERRORS_400},
+    )
+    def get(self, request):
+        query = s.PractitionerQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        practitioners = Practitioner.objects.filter(active=True)
+        if slug := query.validated_data.get("treatment"):
+            practitioners = practitioners.filter(treatments=treatment_by_slug(slug))
+        return Response(PractitionerOutput(practitioners.order_by("name"), many=True).data)
+
+
+class AvailabilityApi(APIView):
+    throttle_classes = [SearchThrottle]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("treatment", str, required=True),
+            OpenApiParameter(
+                "from", str, required=True, description="First clinic-local date, YYYY-MM-DD."
+            ),
+            OpenApiParameter(
+                "to",
+                str,
+                required=True,
+                description="Last clinic-local date, YYYY-MM-DD (inclusive).",
+            ),
+            OpenApiParameter("practitioner", int),
+            OpenApiParameter(
+                "client", int, description="Staff only: the client the search is for."
+            ),
+        ],
+        responses={200: s.AvailabilityOutput, 400: ERRORS_400, 403: ErrorOutput, 429: ERRORS_429},
+    )
+    def get(self, request):
+        query = s.AvailabilityQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        first, last = params["from"], params["to"]
+        if (last - first).days + 1 > availability.MAX_RANGE_DAYS:
+            raise ApiError(
+                "range_too_long",
+                f"Ask for at most {availability.MAX_RANGE_DAYS} days at a time.",
+                400,
+            )
+        treatment = treatment_by_slug(params["treatment"])
+        practitioner = practitioner_for(treatment, params.get("practitioner"))
+        staff = services.is_staff(request.user)
+        client = self._known_client(request, treatment, params.get("client"), staff)
+        eligible_from = None
+        if client is not None:
+            # A known client still inside a waiting period: the search starts where they may
+            # book. Evaluated on the last day, so an injection inside the range counts too.
+            decision = rules.client_decision(client=client, treatment=treatment, on=last)
+            if decision.earliest_date and decision.earliest_date > first:
+                first = eligible_from = decision.earliest_date
+        slots = []
+        if first <= last:
+            slots = availability.find_slots(
+                treatment=treatment,
+                first_day=first,
+                last_day=last,
+                practitioner_id=practitioner.pk if practitioner else None,
+                online=not staff,
+            )
+        tz = treatment.clinic.tzinfo
+        return Response(
+            {
+                "timezone": treatment.clinic.timezone,
+                "slots": [slot_data(x, tz) for x in slots],
+                "eligible_from": eligible_from,
+            }
+        )
+
+    def _known_client(self, request, treatment, client_id, staff) -> Client | None:
+        if client_id is None:
+            return None if staff else _client_of(request.user, treatment.clinic)
+        if not access.is_workspace_user(request.user):
+            raise permission_denied("Only staff may search for a client.")
+        # A client the caller's role does not show them is "no such client": the dates
+        # would tell them about that client's record.
+        client = (
+            access.visible_clients(request.user)
+            .filter(pk=client_id, clinic=treatment.clinic)
+            .first()
+        )
+        if client is None:
+            raise field_error("client", "No client with this id at this clinic.")
+        return client
+
+
+class AppointmentCreateApi(APIView):
+    throttle_classes = [BookingThrottle]
+
+    @extend_schema(
+        request=s.BookingInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={
+            201: AppointmentOutput,
+            400: ERRORS_400,
+            403: ErrorOutput,
+            409: ERRORS_409,
+            422: ERRORS_422,
+            429: ERRORS_429,
+        },
+    )
+    def post(self, request):
+        body = s.BookingInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        treatment = treatment_by_slug(data["treatment"])
+        practitioner = practitioner_for(treatment, data.get("practitioner"))
+        _check_on_grid(treatment, data["start"])
+        staff = services.is_staff(request.user)
+        if data.get("override_reason") and not staff:
+            raise ApiError("permission_denied", "Only staff may override a clinic rule.", 403)
+        health = data.get("health") or {}
+        _check_declared_dates(treatment, health)
+        key = self._idempotency_key(request)
+        try:
+            with transaction.atomic():
+                if key:
+                    replay = self._replay(request, key)
+                    if replay is not None:
+                        return Response(appointment_response(request, replay, warnings=[]))
+                client = self._client(request, treatment, data, staff)
+                appointment = services.appointment_book(
+                    treatment=treatment,
+                    start=data["start"],
+                    client=client,
+                    practitioner=practitioner,
+                    by=request.user,
+                    notes=data.get("notes", "") if staff else "",
+                    health=services.HealthInput(
+                        injectables=health.get("injectables", []),
+                        conditions=health.get("conditions", []),
+                    ),
+                    acknowledge_warnings=data["acknowledge_warnings"],
+                    override_reason=data.get("override_reason") or None,
+                )
+                if key:
+                    idempotency_record(key=key, appointment=appointment)
+                audit.audit_override(request, appointment, via="api")
+        except SlotUnavailable as refusal:
+            tz = treatment.clinic.tzinfo
+            refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]
+            raise
+        return Response(appointment_response(request, appointment), status=status.HTTP_201_CREATED)
+
+    def _idempotency_key(self, request) -> str | None:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return None
+        key = key.strip()
+        if not key or len(key) > 200 or not key.isprintable():
+            raise field_error("Idempotency-Key", "Use a printable key of at most 200 characters.")
+        return key
+
+    def _replay(self, request, key: str) -> Appointment | None:
+        user_id = request.user.pk if request.user.is_authenticated else None
+        try:
+            return idempotency_claim(
+                key=key, fingerprint=fingerprint(body=request.data, user_id=user_id)
+            )
+        except KeyReused:
+            raise ApiError(
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used for a different request.",
+                409,
+            ) from None
+
+    def _client(self, request, treatment, data, staff) -> Client:
+        if staff and data.get("client_id"):
+            if not access.can(request.user, access.BOOK):
+                raise permission_denied("Your role does not book on a client's behalf.")
+            client = Client.objects.filter(pk=data["client_id"], clinic=treatment.clinic).first()
+            if client is None:
+                raise field_error("client_id", "No client with this id at this clinic.")
+            return client
+        own = _client_of(request.user, treatment.clinic)
+        if own is not None and not staff:
+            return own
+        if "client" not in data:
+            raise field_error("client", "Give the client's name and email.")
+        return client_get_or_create(clinic=treatment.clinic, **data["client"])
+
+
+class AppointmentDetailApi(APIView):
+    throttle_classes = [LookupThrottle]
+
+    @extend_schema(
+        parameters=[TOKEN_PARAM],
+        responses={200: AppointmentOutput, 404: ERRORS_404, 429: ERRORS_429},
+    )
+    def get(self, request, reference):
+        appointment = _visible_appointment(request, reference, request.query_params.get("token"))
+        return Response(appointment_response(request, appointment, warnings=[]))
+
+
+class AppointmentCancelApi(APIView):
+    throttle_classes = [BookingThrottle]
+
+    @extend_schema(
+        request=s.CancelInput,
+        parameters=[TOKEN_PARAM],
+        responses={
+            200: s.CancelOutput,
+            400: ERRORS_400,
+            403: ErrorOutput,
+            404: ERRORS_404,
+            409: ErrorOutput,
+            429: ERRORS_429,
+        },
+    )
+    def post(self, request, reference):
+        body = s.CancelInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        token = body.validated_data.get("token") or request.query_params.get("token")
+        appointment = _visible_appointment(request, reference, token)
+        _check_may_change(request, appointment, token)
+        appointment = services.appointment_cancel(
+            appointment=appointment, by=request.user, reason=body.validated_data.get("reason", "")
+        )
+        return Response({"reference": appointment.reference, "status": appointment.status})
+
+
+class AppointmentRescheduleApi(APIView):
+    throttle_classes = [BookingThrottle]
+
+    @extend_schema(
+        request=s.RescheduleInput,
+        parameters=[TOKEN_PARAM],
+        responses={
+            200: AppointmentOutput,
+            400: ERRORS_400,
+            403: ErrorOutput,
+            404: ERRORS_404,
+            409: ERRORS_409,
+            422: ERRORS_422,
+            429: ERRORS_429,
+        },
+    )
+    def post(self, request, reference):
+        body = s.RescheduleInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        token = body.validated_data.get("token") or request.query_params.get("token")
+        appointment = _visible_appointment(request, reference, token)
+        _check_may_change(request, appointment, token)
+        _check_on_grid(appointment.treatment, body.validated_data["start"])
+        try:
+            appointment = services.appointment_reschedule(
+                appointment=appointment,
+                start=body.validated_data["start"],
+                by=request.user,
+                acknowledge_warnings=body.validated_data["acknowledge_warnings"],
+                override_reason=body.validated_data.get("override_reason") or None,
+            )
+        except SlotUnavailable as refusal:
+            tz = appointment.clinic.tzinfo
+            refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]
+            raise
+        return Response(appointment_response(request, appointment))

@@ -1,0 +1,88 @@
+"""The calendar of the booking pages: two weeks of days, which of them have free times, and
+the times of the chosen day, from one slot search (a fixed number of queries)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from clinic.models import Treatment
+from diary.availability import Slot, find_slots
+
+WINDOW_WEEKS = 2
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    date: date
+    slot_count: int = 0
+    bookable: bool = True  # False before today or past the clinic's booking horizon
+
+    @property
+    def has_slots(self) -> bool:
+        return self.slot_count > 0
+
+
+@dataclass(frozen=True)
+class Calendar:
+    weeks: list[list[CalendarDay]]
+    selected: date | None  # the day whose times are shown; None when the window has none
+    slots: list[Slot] = field(default_factory=list)  # the selected day's
+    earlier: date | None = None  # a day in the previous window, None at the start
+    later: date | None = None  # a day in the next window, None past the horizon
+
+    @property
+    def first_day(self) -> date:
+        return self.weeks[0][0].date
+
+    @property
+    def last_day(self) -> date:
+        return self.weeks[-1][-1].date
+
+
+def booking_calendar(
+    *,
+    treatment: Treatment,
+    day: date | None = None,
+    practitioner_id: int | None = None,
+    exclude_appointment_id: int | None = None,
+    skip_start: datetime | None = None,
+    now: datetime | None = None,
+) -> Calendar:
+    """The two weeks (Monday to Sunday) around `day` (default today, clamped to what can be
+    booked online), with the times of the first day from `day` on that has any.
+
+    For a reschedule, `exclude_appointment_id` frees the appointment's own time and
+    `skip_start` leaves its current start out.
+    """
+    now = now or timezone.now()
+    clinic = treatment.clinic
+    today = clinic.local_date(now)
+    horizon = clinic.local_date(now + timedelta(days=clinic.max_advance_days))
+    wanted = min(max(day or today, today), horizon)
+    monday = wanted - timedelta(days=wanted.weekday())
+    days = [monday + timedelta(days=n) for n in range(7 * WINDOW_WEEKS)]
+
+    by_day: dict[date, list[Slot]] = defaultdict(list)
+    for slot in find_slots(
+        treatment=treatment,
+        first_day=max(days[0], today),
+        last_day=min(days[-1], horizon),
+        practitioner_id=practitioner_id,
+        online=True,
+        now=now,
+        exclude_appointment_id=exclude_appointment_id,
+    ):
+        if slot.start != skip_start:
+            by_day[clinic.local_date(slot.start)].append(slot)
+
+    selected = next((d for d in days if d >= wanted and by_day.get(d)), None)
+    cells = [CalendarDay(d, len(by_day.get(d, ())), today <= d <= horizon) for d in days]
+    return Calendar(
+        weeks=[cells[i : i + 7] for i in range(0, len(cells), 7)],
+        selected=selected,
+        slots=by_day.get(selected, []) if selected else [],
+        earlier=monday - timedelta(days=7 * WINDOW_WEEKS) if monday > today else None,
+        later=days[-1] + timedelta(days=1) if days[-1] < horizon else None,
+    )

@@ -1,0 +1,68 @@
+"""Writes the workspace adds to those of bookings/: anonymising a client on request."""
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from aftercare import planning
+from bookings.models import Appointment, Status
+from clinic.models import Client
+from clinical.services import health_records_erase
+from diary.errors import BookingError
+from diary.services import appointments_redact
+
+
+class AnonymisationRefused(BookingError):
+    code = "upcoming_appointments"
+    status = 409
+    detail = "Cancel the client's upcoming appointments before anonymising them."
+
+
+def anonymised_email(client: Client) -> str:
+    # Still unique per clinic (the constraint on email), and a domain that never delivers.
+    return f"anonymised-{client.pk}@anonymised.invalid"
+
+
+def client_anonymise(*, client: Client, now=None) -> Client:
+    """Remove a client's personal data on their request, keeping the diary as it was.
+
+    Name, email and phone are replaced, their login is emptied and disabled, their health
+    records are deleted, what their appointments say in words is redacted and their
+    outbox emptied of anything personal (pending messages cancelled); the
+    appointments themselves stay (times, statuses, practitioners, history lines), so the
+    diary's counts do not change. The audit trail stays: it names no health data. Refused
+    while the client has upcoming confirmed appointments, which the desk cancels first.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        client = (
+            Client.objects.select_for_update(of=("self",)).select_related("user").get(pk=client.pk)
+        )
+        if Appointment.objects.filter(
+            client=client, status=Status.CONFIRMED, start__gte=now
+        ).exists():
+            raise AnonymisationRefused()
+        health_records_erase(client=client)
+        appointments_redact(client=client)
+        # Nothing more goes to them, and what the outbox kept (an SMTP error naming their
+        # address, a flag's reason) is blanked; the rows stay as the record of what was sent.
+        planning.cancel_pending(client.messages.all(), reason="The client was anonymised.")
+        client.messages.update(data={}, last_error="", updated_at=now)
+        user = client.user
+        if user is not None:
+            Token.objects.filter(user=user).delete()
+            user.username = f"anonymised-{user.pk}"
+            user.first_name = user.last_name = user.email = ""
+            user.is_active = False
+            user.set_unusable_password()
+            user.save()
+        client.name = f"Anonymised client {client.pk}"
+        client.email = anonymised_email(client)
+        client.phone = ""
+        client.user = None
+        client.save(update_fields=["name", "email", "phone", "user"])
+    return client
+
+
+def is_anonymised(client: Client) -> bool:
+    return client.email == anonymised_email(client)

@@ -1,0 +1,340 @@
+"""Send claimed messages: check each is still wanted, render it, send it, record the outcome.
+
+A batch goes out over one SMTP connection, but each message is locked, checked, sent and
+recorded in a transaction of its own, its row lock held until the outcome is committed: a
+second task for the same message (a redelivery, a claim released as stale) waits, then
+finds the row no longer SENDING and does nothing; a failure is that message's alone; a
+worker killed mid-batch leaves what it already recorded as recorded. Failures are counted
+in the row and retried through the outbox with exponential backoff, never through Celery's
+own retry (whose countdown would live only in Redis).
+"""
+
+import contextlib
+import logging
+import smtplib
+import time
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from email.utils import formataddr, parseaddr
+
+import icalendar
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from aftercare import outbox, planning, services
+from aftercare.models import Kind, Message, MessageTemplate, Status
+from sending.content import DEFAULTS, care_notes
+from sending.rendering import Rendered, TemplateRefused, render_email
+
+logger = logging.getLogger(__name__)
+
+RETRY_CAP = timedelta(hours=6)
+
+# What composing a message reads, loaded for a whole batch in one query. Each join costs
+# PostgreSQL planning time: the appointment's clinic and treatment are the message's own.
+RELATED = ("clinic", "client", "treatment", "appointment__practitioner")
+# The two statements each message costs, written out: on this path, run for every
+# message, building them through the ORM took about as long as running them. The lock
+# re-reads what only the row decides, just before sending; the outcome writes it back.
+# SQLite (the demo) has no FOR UPDATE: its IMMEDIATE transactions lock the whole database.
+LOCK = "SELECT status, attempts, last_error, due_at FROM aftercare_message WHERE id = %s"
+OUTCOME = (
+    "UPDATE aftercare_message SET status = %s, attempts = %s, last_error = %s, sent_at = %s, "
+    "due_at = %s, updated_at = %s WHERE id = %s"
+)
+
+
+class NoRecipient(ValueError):
+    pass
+
+
+def message_send(*, message_id: int, now: datetime | None = None) -> str:
+    """Send message `message_id` if it is still SENDING. Returns the status it ends in."""
+    return messages_send(message_ids=[message_id], now=now)[message_id]
+
+
+def messages_send(
+    *, message_ids: Sequence[int], now: datetime | None = None, budget: float | None = None
+) -> dict[int, str]:
+    """Send the messages `message_ids` that are still SENDING, in turn, over one SMTP
+    connection; the status each ends in ("missing" for an id with no row). Once `budget`
+    seconds have passed no further message is started: the rest go back to the outbox,
+    unsent and not counted as an attempt, to be claimed again."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    messages = Message.objects.select_related(*RELATED).filter(pk__in=message_ids).order_by()
+    batch = {message.pk: message for message in messages}
+    templates = Templates(batch.values())
+    sender = Sender()
+    outcomes: dict[int, str] = {}
+    try:
+        for position, pk in enumerate(message_ids):
+            if budget is not None and time.monotonic() - started > budget:
+                rest = list(message_ids[position:])
+                outbox.give_back(rest)
+                outcomes.update(dict.fromkeys(rest, Status.PENDING))
+                break
+            message = batch.get(pk)
+            outcomes[pk] = (
+                _send_one(message, templates=templates, sender=sender, now=now)
+                if message
+                else "missing"
+            )
+    finally:
+        sender.close()
+    return outcomes
+
+
+def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now: datetime) -> str:
+    lock = LOCK + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(lock, [message.pk])
+        current = cursor.fetchone()
+        if current is None or current[0] != Status.SENDING:
+            return current[0] if current else "missing"  # done by an earlier delivery
+        message.status, message.attempts, message.last_error, due_at = current
+        if isinstance(due_at, str):  # SQLite returns the stored text to a plain cursor
+            due_at = connection.ops.convert_datetimefield_value(due_at, None, connection)
+        message.due_at = due_at
+        # The appointment and client were read with the batch, moments ago: a booking change
+        # since then that makes this message unwanted has cancelled its row in the same
+        # transaction (planning.cancel_pending), and the status above saw it.
+        reason = planning.reason_not_to_send(message, now=now)
+        if reason:
+            message.status, message.last_error = Status.CANCELLED, reason
+        else:
+            try:
+                sender.send(compose(message, templates=templates))
+            except Exception as error:  # every failure is counted, then retried or failed
+                _record_failure(message, error, now=now)
+            else:
+                message.status, message.sent_at = Status.SENT, timezone.now()
+                message.attempts += 1
+        stored = connection.ops.adapt_datetimefield_value  # as the ORM would write them
+        cursor.execute(
+            OUTCOME,
+            [
+                message.status,
+                message.attempts,
+                message.last_error,
+                stored(message.sent_at),
+                stored(message.due_at),
+                stored(timezone.now()),
+                message.pk,
+            ],
+        )
+        return message.status
+
+
+class Sender:
+    """One SMTP connection for a batch, opened at the first message and again after a
+    failure (which may have left it broken). Once it cannot be opened at all, the batch's
+    remaining messages fail with the same error at once instead of each waiting out
+    EMAIL_TIMEOUT for an unreachable server."""
+
+    def __init__(self):
+        self.connection = get_connection()
+        self.unreachable: Exception | None = None
+
+    def send(self, email: EmailMessage) -> None:
+        if self.unreachable is not None:
+            raise self.unreachable
+        try:
+            self.connection.open()  # nothing to do while it is open
+        except Exception as error:
+            self.unreachable = error
+            raise
+        try:
+            self.connection.send_messages([email])
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
+            self.connection.close()
+
+
+class Templates:
+    """The stored templates some messages need, read in one query: per kind, the
+    treatment's own, else the one for all treatments (else none: the built-in words)."""
+
+    def __init__(self, messages: Iterable[Message]):
+        messages = list(messages)
+        treatments = {message.treatment_id for message in messages if message.treatment_id}
+        stored = MessageTemplate.objects.filter(
+            Q(treatment=None) | Q(treatment__in=treatments),
+            kind__in={message.kind for message in messages},
+        ).order_by()
+        self._by_key = {(template.kind, template.treatment_id): template for template in stored}
+
+    def for_message(self, message: Message) -> MessageTemplate | None:
+        return self._by_key.get((message.kind, message.treatment_id)) or self._by_key.get(
+            (message.kind, None)
+        )
+
+
+def _is_permanent(error: Exception) -> bool:
+    """Errors that another try cannot fix. SMTP 4xx codes, timeouts and dropped connections
+    are transient; 5xx refusals, a missing address or a broken template are not."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return isinstance(error, NoRecipient | TemplateRefused)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4, 8... times AFTERCARE_RETRY_SECONDS after the n-th failed attempt, capped."""
+    return min(timedelta(seconds=settings.AFTERCARE_RETRY_SECONDS * 2 ** (attempts - 1)), RETRY_CAP)
+
+
+def _record_failure(message: Message, error: Exception, *, now: datetime) -> None:
+    message.attempts += 1
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if _is_permanent(error) or message.attempts >= settings.AFTERCARE_MAX_ATTEMPTS:
+        message.status = Status.FAILED
+        logger.error("Message %s failed for good: %s", message.pk, message.last_error)
+    else:
+        message.status = Status.PENDING
+        message.due_at = now + retry_delay(message.attempts)
+        logger.warning("Message %s attempt %s failed: %s", message.pk, message.attempts, error)
+
+
+# -- composing ---------------------------------------------------------------------------------
+
+
+def recipient(message: Message) -> str:
+    address = message.clinic.email if message.kind == Kind.FLAGGED else message.client.email
+    if not address:
+        raise NoRecipient(
+            "The clinic has no email address for notices."
+            if message.kind == Kind.FLAGGED
+            else "The client has no email address."
+        )
+    return address
+
+
+def context(message: Message) -> dict:
+    """Plain facts for the template: strings, numbers and dates, never model instances."""
+    clinic, client, treatment = message.clinic, message.client, message.treatment
+    data = dict(message.data)
+    if data.get("eligible_on"):
+        data["eligible_on"] = date.fromisoformat(data["eligible_on"])
+    notes = care_notes(category=treatment.category, slug=treatment.slug) if treatment else None
+    appointment = message.appointment
+    return {
+        **data,
+        "client": {
+            "name": client.name,
+            "first_name": client.name.split()[0] if client.name.split() else client.name,
+            "email": client.email,
+            "phone": client.phone,
+        },
+        "clinic": {
+            "name": clinic.name,
+            "phone": clinic.phone,
+            "email": clinic.email,
+            "address": clinic.address,
+            "cancellation_window_hours": clinic.cancellation_window_hours,
+        },
+        "treatment": {"name": treatment.name, "duration_minutes": treatment.duration_minutes}
+        if treatment
+        else {},
+        "notes": {"before": notes.before, "after": notes.after} if notes else {},
+        "appointment": {
+            "reference": appointment.reference,
+            "start": appointment.start,
+            "end": appointment.end,
+            "practitioner": appointment.practitioner.name,
+        }
+        if appointment
+        else {},
+    }
+
+
+def render(message: Message, *, templates: Templates | None = None) -> Rendered:
+    """The treatment's own template, else the clinic-wide one, else the built-in words. A
+    stored template that no longer compiles falls back to the built-in words."""
+    template = (templates if templates is not None else Templates([message])).for_message(message)
+    footer = {"clinic_name": message.clinic.name}
+    if not message.is_essential:
+        footer["unsubscribe_url"] = services.unsubscribe_url(message.client)
+    facts = context(message)
+    # Dates and times in the template are shown in the clinic's zone.
+    with timezone.override(message.clinic.tzinfo):
+        if template is not None:
+            try:
+                return render_email(
+                    subject=template.subject,
+                    text=template.text,
+                    html=template.html,
+                    context=facts,
+                    footer=footer,
+                )
+            except TemplateRefused:
+                logger.exception("Template %s does not compile; using the default", template.pk)
+        subject, text = DEFAULTS[message.kind]
+        return render_email(subject=subject, text=text, html="", context=facts, footer=footer)
+
+
+def compose(message: Message, *, templates: Templates | None = None) -> EmailMultiAlternatives:
+    rendered = render(message, templates=templates)
+    sender = formataddr((message.clinic.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    headers = {
+        # One Message-ID per outbox row: a receiving server can spot a duplicate, and the
+        # tests count deliveries by it.
+        "Message-ID": f"<outbox-{message.pk}@{domain}>",
+        "Auto-Submitted": "auto-generated",
+    }
+    if not message.is_essential:
+        headers["List-Unsubscribe"] = f"<{services.unsubscribe_url(message.client)}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    email = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=sender,
+        to=[recipient(message)],
+        reply_to=[message.clinic.email] if message.clinic.email else None,
+        headers=headers,
+    )
+    email.attach_alternative(rendered.html, "text/html")
+    if message.kind in (Kind.CONFIRMATION, Kind.CANCELLATION) and message.appointment:
+        email.attach(
+            "appointment.ics",
+            appointment_ics(message),
+            "text/calendar",
+        )
+    return email
+
+
+def appointment_ics(message: Message) -> bytes:
+    """A one-event calendar for a confirmation or a cancellation. The UID stays with the
+    booking and SEQUENCE grows with each reschedule, so a calendar that imported the first
+    file moves the event; a cancellation (METHOD:CANCEL, STATUS:CANCELLED, a higher SEQUENCE)
+    removes it. The clinic and treatment are the message's, which planning copies from the
+    appointment."""
+    appointment, clinic, treatment = message.appointment, message.clinic, message.treatment
+    sequence = message.data.get("sequence", 0)
+    cancelled = message.kind == Kind.CANCELLATION
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Lumiere//Clinic bookings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"{appointment.reference}@lumiere")
+    event.add("sequence", sequence)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appointment.start)
+    event.add("dtend", appointment.end)
+    event.add("summary", f"{treatment.name} at {clinic.name}")
+    event.add("description", f"Reference {appointment.reference}, with {appointment.practitioner}.")
+    if clinic.address:
+        event.add("location", ", ".join(clinic.address.splitlines()))
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,271 @@
+"""No double booking, under real concurrency on PostgreSQL.
+
+Twenty threads, each with its own database connection, book the same practitioner and time
+through the API at once. A control run disables the locks and holds every thread at a
+barrier after its re-check, so all of them really do believe the slot is free: it shows the
+race is real and that the exclusion constraint alone still lets only one through.
+"""
+
+import threading
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from rest_framework.test import APIClient
+
+from bookings.models import Appointment, AppointmentResource, Status
+from diary import reservation
+from diary.services import appointment_book
+from tests import factories
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the exclusion constraints need PostgreSQL"
+)
+
+LONDON = ZoneInfo("Europe/London")
+START = datetime.combine(date(2027, 3, 2), time(10), tzinfo=LONDON)
+THREADS = 20
+
+
+def book_at_once(world, *, threads=THREADS) -> list:
+    barrier = threading.Barrier(threads, timeout=30)
+    answers = [None] * threads
+
+    def one(n):
+        try:
+            api = APIClient()
+            barrier.wait()
+            answers[n] = api.post(
+                "/api/v1/appointments/",
+                {
+                    "treatment": world.treatment.slug,
+                    "start": START.isoformat(),
+                    "practitioner": world.practitioner.pk,
+                    "client": {"name": f"Client {n}", "email": f"race{n}@example.com"},
+                },
+                format="json",
+            )
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=one, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return answers
+
+
+def assert_exactly_one_booking(world, answers):
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] + [409] * (THREADS - 1)
+    for answer in answers:
+        if answer.status_code == 409:
+            body = answer.json()
+            assert body["code"] == "slot_unavailable"
+            assert body["alternatives"], "a losing client must be offered other times"
+    active = Appointment.objects.filter(practitioner=world.practitioner, status=Status.CONFIRMED)
+    assert active.count() == 1
+    assert active.get().start == START
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_threads_one_booking(world):
+    assert_exactly_one_booking(world, book_at_once(world))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_control_without_locks_the_constraint_still_holds(world, monkeypatch):
+    """All 20 pass the re-check before anyone writes (the race is real); the database
+    refuses all but one insert."""
+    passed_check = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(THREADS, timeout=30)
+    original_reserve = reservation.reserve
+    retrying = threading.local()
+
+    def racing_reserve(request, practitioner_id, diary):
+        result = original_reserve(request, practitioner_id, diary)
+        if getattr(retrying, "again", False):  # a loser's retry reads the winner's booking
+            return result
+        retrying.again = True
+        with lock:
+            passed_check.append(result is not None)
+        barrier.wait()  # everyone has read the diary as free before anyone inserts
+        return result
+
+    monkeypatch.setattr(reservation, "lock_rows", lambda **kwargs: None)
+    monkeypatch.setattr(reservation, "reserve", racing_reserve)
+
+    answers = book_at_once(world)
+    assert passed_check == [True] * THREADS, "the control did not produce a real race"
+    assert_exactly_one_booking(world, answers)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_control_without_locks_or_constraint_the_race_double_books(world, monkeypatch):
+    """Proof that the test above can fail: with neither locks nor the constraint, the same
+    race stores several appointments for one practitioner at one time."""
+    constraint = next(
+        c for c in Appointment._meta.constraints if c.name == "appointment_no_practitioner_overlap"
+    )
+    barrier = threading.Barrier(THREADS, timeout=30)
+    original_reserve = reservation.reserve
+    retrying = threading.local()
+
+    def racing_reserve(request, practitioner_id, diary):
+        result = original_reserve(request, practitioner_id, diary)
+        if not getattr(retrying, "again", False):
+            retrying.again = True
+            barrier.wait()
+        return result
+
+    monkeypatch.setattr(reservation, "lock_rows", lambda **kwargs: None)
+    monkeypatch.setattr(reservation, "reserve", racing_reserve)
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(Appointment, constraint)
+    try:
+        # Only the practitioner is contended: no room, so the resource constraint is idle.
+        world.treatment.required_resource_kinds.clear()
+        answers = book_at_once(world)
+        created = [answer for answer in answers if answer.status_code == 201]
+        assert len(created) > 1, "without locks and constraint the race should double-book"
+    finally:
+        Appointment.objects.all().delete()
+        with connection.schema_editor() as editor:
+            editor.add_constraint(Appointment, constraint)
+
+
+def race_for_the_room(world, practitioners, monkeypatch) -> list:
+    """One thread per practitioner, each booking their own practitioner at START, all
+    having read the room as free before any of them writes."""
+    barrier = threading.Barrier(len(practitioners), timeout=30)
+    original_reserve = reservation.reserve
+    first_read = []
+    retrying = threading.local()
+    answers = [None] * len(practitioners)
+
+    def racing_reserve(request, practitioner_id, diary):
+        result = original_reserve(request, practitioner_id, diary)
+        if not getattr(retrying, "again", False):
+            retrying.again = True
+            first_read.append(result)
+            barrier.wait()
+        return result
+
+    def one(n):
+        try:
+            answers[n] = APIClient().post(
+                "/api/v1/appointments/",
+                {
+                    "treatment": world.treatment.slug,
+                    "start": START.isoformat(),
+                    "practitioner": practitioners[n].pk,
+                    "client": {"name": f"Client {n}", "email": f"room{n}@example.com"},
+                },
+                format="json",
+            )
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(reservation, "reserve", racing_reserve)
+    workers = [threading.Thread(target=one, args=(n,)) for n in range(len(practitioners))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert first_read == [[world.room.pk]] * len(practitioners), "no real race for Room 1"
+    return answers
+
+
+@pytest.fixture
+def second_practitioner(world):
+    other = factories.PractitionerFactory(
+        clinic=world.clinic, name="Bea Practitioner", treatments=[world.treatment]
+    )
+    for weekday in range(7):
+        factories.WorkingHoursFactory(
+            practitioner=other, weekday=weekday, starts=time(9), ends=time(18)
+        )
+    return other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_practitioners_racing_for_one_free_room_get_one_booking(
+    world, second_practitioner, monkeypatch
+):
+    """Rooms are not locked: both read Room 1 as free and write; the resource constraint
+    refuses the second, whose retry finds no room left and answers 409."""
+    answers = race_for_the_room(world, [world.practitioner, second_practitioner], monkeypatch)
+    assert sorted(answer.status_code for answer in answers) == [201, 409]
+    assert Appointment.objects.filter(status=Status.CONFIRMED).count() == 1
+    assert AppointmentResource.objects.filter(active=True).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_loser_of_a_room_race_is_given_the_next_free_room(
+    world, second_practitioner, monkeypatch
+):
+    """Both pick Room 1 at once; the one the constraint refuses tries again with a fresh
+    read and is booked into Room 2 instead of being turned away."""
+    room_2 = factories.ResourceFactory(clinic=world.clinic, kind=world.room_kind, name="Room 2")
+    answers = race_for_the_room(world, [world.practitioner, second_practitioner], monkeypatch)
+    assert [answer.status_code for answer in answers] == [201, 201]
+    held = AppointmentResource.objects.filter(active=True).values_list("resource", flat=True)
+    assert sorted(held) == sorted([world.room.pk, room_2.pk])
+
+
+@pytest.fixture
+def booked(world):
+    client = factories.ClientFactory(clinic=world.clinic)
+    return appointment_book(treatment=world.treatment, start=START, client=client)
+
+
+def overlapping_copy(appointment, **changes):
+    fields = {
+        "clinic": appointment.clinic,
+        "client": appointment.client,
+        "treatment": appointment.treatment,
+        "practitioner": appointment.practitioner,
+        "start": appointment.start + timedelta(minutes=30),
+        "end": appointment.end + timedelta(minutes=30),
+        "blocked_until": appointment.blocked_until + timedelta(minutes=30),
+    }
+    fields.update(changes)
+    return Appointment(**fields)
+
+
+def test_an_overlapping_insert_through_the_orm_is_rejected(booked):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        overlapping_copy(booked).save()
+
+
+def test_an_overlapping_resource_hold_through_the_orm_is_rejected(world, booked):
+    other = factories.PractitionerFactory(clinic=world.clinic)
+    appointment = overlapping_copy(booked, practitioner=other)
+    appointment.save()  # another practitioner: allowed by the practitioner constraint
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AppointmentResource.objects.create(
+            appointment=appointment,
+            resource=world.room,
+            start=appointment.start,
+            blocked_until=appointment.blocked_until,
+        )
+
+
+def test_a_cancelled_appointment_does_not_block(booked):
+    Appointment.objects.filter(pk=booked.pk).update(status=Status.CANCELLED)
+    overlapping_copy(booked).save()  # no IntegrityError
+    assert Appointment.objects.count() == 2
+
+
+def test_touching_appointments_are_allowed(booked):
+    length = booked.blocked_until - booked.start
+    overlapping_copy(
+        booked,
+        start=booked.blocked_until,
+        end=booked.blocked_until + length,
+        blocked_until=booked.blocked_until + length,
+    ).save()
+    assert Appointment.objects.count() == 2

@@ -1,0 +1,101 @@
+"""Serializer fields for input the API takes from people and programs: instants that carry
+their UTC offset, typed text without control characters, bounded dates, and query strings
+that refuse a blank parameter. The rules themselves are in web/text.py."""
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from web.text import EARLIEST_DATE, INSTANT_PATTERN, LATEST_DATE, LINE_CONTROLS, TEXT_CONTROLS
+
+
+class AwareDateTimeField(serializers.Field):
+    """An ISO 8601 instant that must carry a UTC offset."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 time with its UTC offset, e.g. 2027-03-29T09:00:00+01:00.",
+        "naive": "The time has no UTC offset; add one, e.g. 2027-03-29T09:00:00+01:00.",
+        "range": "The time must be between 2000 and 2100.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not INSTANT_PATTERN.fullmatch(data.strip()):
+            self.fail("invalid")
+        try:
+            value = parse_datetime(data.strip())
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail("naive")
+        if not EARLIEST_DATE <= value.date() <= LATEST_DATE:
+            self.fail("range")
+        return value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+extend_schema_field(OpenApiTypes.DATETIME)(AwareDateTimeField)
+
+
+class PlainTextField(serializers.CharField):
+    """Text a person typed (a name, a phone number, a note): no control characters, nothing
+    that is not valid Unicode (a lone surrogate cannot be stored), and at most max_length
+    characters as sent, before surrounding spaces are trimmed, as the schema says. Letters of
+    every script, emoji and right-to-left marks are welcome; direction overrides are not."""
+
+    default_error_messages = {
+        "control": "Remove the control characters (and any text-direction overrides) from this "
+        "text.",
+        "encoding": "This text is not valid Unicode.",
+    }
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.controls = TEXT_CONTROLS if multiline else LINE_CONTROLS
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if self.max_length is not None and len(data) > self.max_length:
+                self.fail("max_length", max_length=self.max_length)
+            try:
+                data.encode("utf-8")
+            except UnicodeEncodeError:
+                self.fail("encoding")
+            if self.controls.search(data):
+                self.fail("control")
+        return super().to_internal_value(data)
+
+
+class QuerySerializer(serializers.Serializer):
+    """For query strings. DRF reads `?name=` as if `name` were absent; a parameter given
+    blank is refused instead, unless its field allows blank, so `?treatment=` is a 400."""
+
+    def to_internal_value(self, data):
+        blank = {
+            name: ["This parameter may not be blank."]
+            for name, field in self.fields.items()
+            if data.get(name) == "" and not getattr(field, "allow_blank", False)
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
+
+class BoundedDateField(serializers.DateField):
+    default_error_messages = {"range": "The date must be between 2000-01-01 and 2100-12-31."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value) > 20:
+            self.fail("invalid", format="YYYY-MM-DD")
+        parsed = super().to_internal_value(value)
+        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+            self.fail("range")
+        return parsed

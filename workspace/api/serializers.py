@@ -1,0 +1,126 @@
+"""Input and output shapes of the staff endpoints of docs/api.md: clients, their health
+record and eligibility, and the day's appointments with the practitioner's cautions."""
+
+from rest_framework import serializers
+
+from clinical.vocabulary import Condition, FaceArea, InjectableKind
+from web.api.fields import BoundedDateField, PlainTextField, QuerySerializer
+from web.api.shapes import local_iso
+
+
+class ClientQuery(QuerySerializer):
+    q = PlainTextField(
+        required=False, allow_blank=True, max_length=200, help_text="Name, email or phone."
+    )
+
+
+class ClientCreateInput(serializers.Serializer):
+    name = PlainTextField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    phone = PlainTextField(max_length=40, required=False, allow_blank=True)
+    clinic = serializers.SlugField(
+        required=False, max_length=50, help_text="The clinic's slug; optional with one clinic."
+    )
+
+
+class InjectableCreateInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=InjectableKind.choices)
+    date = BoundedDateField()
+    product = PlainTextField(max_length=120, required=False, allow_blank=True)
+    lot_number = PlainTextField(max_length=60, required=False, allow_blank=True)
+    amount = serializers.DecimalField(
+        max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    amount_unit = serializers.ChoiceField(choices=["ml", "units"], required=False)
+    areas = serializers.ListField(
+        child=serializers.ChoiceField(choices=FaceArea.choices), required=False, max_length=20
+    )
+    given_here = serializers.BooleanField(required=False, default=False)
+    given_at = PlainTextField(max_length=200, required=False, allow_blank=True)
+    notes = PlainTextField(max_length=2000, required=False, allow_blank=True, multiline=True)
+    corrects = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="The record this corrects."
+    )
+
+
+class InjectableOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    date = serializers.DateField()
+    areas = serializers.ListField(child=serializers.CharField())
+    product = serializers.CharField()
+    lot_number = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    amount_unit = serializers.CharField()
+    given_here = serializers.BooleanField()
+    given_at = serializers.CharField()
+    source = serializers.CharField()
+    recorded_by = serializers.CharField(source="recorded_by.get_username", default=None)
+    recorded_at = serializers.DateTimeField()
+    notes = serializers.CharField()
+    corrects = serializers.IntegerField(source="corrects_id", allow_null=True)
+    superseded = serializers.SerializerMethodField()
+
+    def get_superseded(self, record) -> bool:
+        return record.superseded_at is not None
+
+
+class DeclarationCreateInput(serializers.Serializer):
+    condition = serializers.ChoiceField(choices=Condition.choices)
+    declared_on = BoundedDateField(required=False)
+    notes = PlainTextField(max_length=2000, required=False, allow_blank=True, multiline=True)
+
+
+class DeclarationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    condition = serializers.CharField()
+    declared_on = serializers.DateField()
+    ended_on = serializers.DateField(allow_null=True)
+    source = serializers.CharField()
+    notes = serializers.CharField()
+
+
+class FlaggedOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    start = serializers.CharField()
+    flag = serializers.CharField()
+
+
+class InjectableCreatedOutput(serializers.Serializer):
+    injectable = InjectableOutput()
+    flagged = FlaggedOutput(many=True)
+
+
+class DeclarationCreatedOutput(serializers.Serializer):
+    declaration = DeclarationOutput()
+    flagged = FlaggedOutput(many=True)
+
+
+def flagged_data(appointments) -> list[dict]:
+    return [
+        {
+            "reference": a.reference,
+            "start": local_iso(a.start, a.clinic.tzinfo),
+            "flag": a.eligibility_flag,
+        }
+        for a in appointments
+    ]
+
+
+class EligibilityQuery(QuerySerializer):
+    treatment = serializers.SlugField(max_length=50)
+    date = BoundedDateField(required=False, help_text="Clinic-local date; today if omitted.")
+
+
+class EligibilityOutput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["allowed", "warn", "refused"])
+    earliest_date = serializers.DateField(allow_null=True)
+    recommended_date = serializers.DateField(allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
+    cautions = serializers.ListField(child=serializers.CharField())
+
+
+class DayQuery(QuerySerializer):
+    date = BoundedDateField()
+    practitioner = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)

@@ -1,0 +1,38 @@
+"""The staff endpoints of version 1 of the API, mounted under /api/v1/ by config/urls.py.
+
+`appointments/` is shared: its GET is the staff's day list and its POST the public booking
+(AppointmentCollectionApi extends the public API's booking view)."""
+
+from django.urls import path
+
+from workspace.api import views
+
+urlpatterns = [
+    path("appointments/", views.AppointmentCollectionApi.as_view(), name="appointments"),
+    path(
+        "appointments/<str:reference>/complete/",
+        views.AppointmentCompleteApi.as_view(),
+        name="appointment-complete",
+    ),
+    path(
+        "appointments/<str:reference>/no-show/",
+        views.AppointmentNoShowApi.as_view(),
+        name="appointment-no-show",
+    ),
+    path("clients/", views.ClientListApi.as_view(), name="clients"),
+    path(
+        "clients/<int:client_id>/injectables/",
+        views.ClientInjectablesApi.as_view(),
+        name="client-injectables",
+    ),
+    path(
+        "clients/<int:client_id>/declarations/",
+        views.ClientDeclarationsApi.as_view(),
+        name="client-declarations",
+    ),
+    path(
+        "clients/<int:client_id>/eligibility/",
+        views.ClientEligibilityApi.as_view(),
+        name="client-eligibility",
+    ),
+]

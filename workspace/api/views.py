@@ -1,0 +1,342 @@
+"""The staff endpoints of docs/api.md: client search and creation, a client's injectables
+and declarations, their eligibility for a treatment on a date, and the day's appointments
+with the practitioner's cautions.
+
+Who may call what follows the roles of access/roles.py: staff in a role get in, everyone
+else gets 403. A practitioner finds only their own clients (another client's record is a
+404, as for any object the caller may not see) and lists only their own appointments. Every
+answer that shows or changes health data writes the audit trail (clinic/audit.py).
+"""
+
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import access
+from bookings import selectors
+from clinic import audit
+from clinic.models import AuditEntry, Client, Clinic
+from clinic.search import client_search
+from clinical import rules
+from clinical.models import InjectableRecord
+from clinical.services import declaration_record, injectable_record
+from clinical.vocabulary import RecordSource
+from diary import services
+from online.api.views import AppointmentCreateApi
+from web.api.appointments import appointment_response
+from web.api.errors import (
+    ERRORS_400,
+    ERRORS_403,
+    ERRORS_404,
+    ERRORS_429,
+    ApiError,
+    ErrorOutput,
+    field_error,
+    permission_denied,
+)
+from web.api.lookups import treatment_by_slug
+from web.api.permissions import IsWorkspaceUser, role_permission
+from web.api.shapes import (
+    AppointmentOutput,
+    ClientOutput,
+    StaffAppointmentOutput,
+    staff_appointment_data,
+)
+from web.api.throttles import LookupThrottle
+from workspace.api import serializers as ss
+from workspace.selectors import day_appointments
+
+VIEW, RECORD = AuditEntry.Action.VIEW, AuditEntry.Action.RECORD
+
+
+class StaffApi(APIView):
+    permission_classes = [IsWorkspaceUser]
+
+
+def _client(request, client_id: int) -> Client:
+    """The client if the caller's role shows them; 404 otherwise, whether or not it exists."""
+    clients = access.visible_clients(request.user).select_related("clinic")
+    return get_object_or_404(clients, pk=client_id)
+
+
+def _recording_client(request, client_id: int) -> Client:
+    client = _client(request, client_id)
+    if not access.can(request.user, access.RECORD_HEALTH):
+        raise permission_denied("Your role does not record health data.")
+    return client
+
+
+def _clinic(slug: str | None) -> Clinic:
+    if slug:
+        clinic = Clinic.objects.filter(slug=slug).first()
+        if clinic is None:
+            raise field_error("clinic", f"No clinic is called {slug!r}.")
+        return clinic
+    clinics = list(Clinic.objects.all()[:2])
+    if len(clinics) != 1:
+        raise field_error("clinic", "Say which clinic (its slug).")
+    return clinics[0]
+
+
+class ClientListApi(StaffApi):
+    throttle_classes = [LookupThrottle]
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [role_permission(access.BOOK)()]
+        return super().get_permissions()
+
+    @extend_schema(
+        parameters=[ss.ClientQuery],
+        responses={
+            200: ClientOutput(many=True),
+            400: ERRORS_400,
+            403: ERRORS_403,
+            429: ERRORS_429,
+        },
+    )
+    def get(self, request):
+        query = ss.ClientQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        clients = client_search(
+            q=query.validated_data.get("q", ""), clients=access.visible_clients(request.user)
+        )
+        return Response(ClientOutput(clients, many=True).data)
+
+    @extend_schema(
+        request=ss.ClientCreateInput,
+        responses={
+            201: ClientOutput,
+            400: ERRORS_400,
+            403: ERRORS_403,
+            409: ErrorOutput,
+            429: ERRORS_429,
+        },
+    )
+    def post(self, request):
+        body = ss.ClientCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        clinic = _clinic(data.get("clinic"))
+        existing = Client.objects.filter(clinic=clinic, email__iexact=data["email"]).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    client = Client.objects.create(
+                        clinic=clinic,
+                        name=data["name"].strip(),
+                        email=data["email"].strip(),
+                        phone=data.get("phone", "").strip(),
+                    )
+            except IntegrityError:  # created by someone else a moment ago
+                existing = Client.objects.get(clinic=clinic, email__iexact=data["email"])
+            else:
+                return Response(ClientOutput(client).data, status=status.HTTP_201_CREATED)
+        raise ApiError(
+            "client_exists",
+            "A client with this email is already on record.",
+            409,
+            id=existing.pk,
+        )
+
+
+class ClientInjectablesApi(StaffApi):
+    @extend_schema(
+        responses={200: ss.InjectableOutput(many=True), 403: ERRORS_403, 404: ERRORS_404}
+    )
+    def get(self, request, client_id):
+        client = _client(request, client_id)
+        records = client.injectables.select_related("recorded_by").order_by("-date", "-pk")
+        audit.audit_api(request, action=VIEW, what=audit.INJECTABLES, clients=[client])
+        return Response(ss.InjectableOutput(records, many=True).data)
+
+    @extend_schema(
+        request=ss.InjectableCreateInput,
+        responses={
+            201: ss.InjectableCreatedOutput,
+            400: ERRORS_400,
+            403: ERRORS_403,
+            404: ERRORS_404,
+        },
+    )
+    def post(self, request, client_id):
+        client = _recording_client(request, client_id)
+        body = ss.InjectableCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        if data["date"] > timezone.localdate(timezone=client.clinic.tzinfo):
+            raise field_error("date", "An injection date cannot be in the future.")
+        if "corrects" in data:
+            corrected = InjectableRecord.objects.filter(
+                pk=data["corrects"], client=client, superseded_at__isnull=True
+            ).first()
+            if corrected is None:
+                raise field_error("corrects", "No current record of this client has this id.")
+            data["corrects"] = corrected
+        record, flagged = injectable_record(
+            client=client, source=RecordSource.STAFF, by=request.user, **data
+        )
+        audit.audit_api(
+            request, action=RECORD, what=audit.INJECTABLES, clients=[client], id=record.pk
+        )
+        return Response(
+            {
+                "injectable": ss.InjectableOutput(record).data,
+                "flagged": ss.flagged_data(flagged),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ClientDeclarationsApi(StaffApi):
+    @extend_schema(
+        responses={200: ss.DeclarationOutput(many=True), 403: ERRORS_403, 404: ERRORS_404}
+    )
+    def get(self, request, client_id):
+        client = _client(request, client_id)
+        audit.audit_api(request, action=VIEW, what=audit.DECLARATIONS, clients=[client])
+        return Response(ss.DeclarationOutput(client.declarations.all(), many=True).data)
+
+    @extend_schema(
+        request=ss.DeclarationCreateInput,
+        responses={
+            201: ss.DeclarationCreatedOutput,
+            400: ERRORS_400,
+            403: ERRORS_403,
+            404: ERRORS_404,
+        },
+    )
+    def post(self, request, client_id):
+        client = _recording_client(request, client_id)
+        body = ss.DeclarationCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        declaration, flagged = declaration_record(
+            client=client,
+            condition=data["condition"],
+            declared_on=data.get("declared_on")
+            or timezone.localdate(timezone=client.clinic.tzinfo),
+            notes=data.get("notes", ""),
+            by=request.user,
+        )
+        audit.audit_api(
+            request, action=RECORD, what=audit.DECLARATIONS, clients=[client], id=declaration.pk
+        )
+        return Response(
+            {
+                "declaration": ss.DeclarationOutput(declaration).data,
+                "flagged": ss.flagged_data(flagged),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ClientEligibilityApi(StaffApi):
+    @extend_schema(
+        parameters=[ss.EligibilityQuery],
+        responses={200: ss.EligibilityOutput, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+    )
+    def get(self, request, client_id):
+        client = _client(request, client_id)
+        query = ss.EligibilityQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        treatment = treatment_by_slug(query.validated_data["treatment"], clinic=client.clinic)
+        on = query.validated_data.get("date") or timezone.localdate(timezone=client.clinic.tzinfo)
+        decision = rules.client_decision(client=client, treatment=treatment, on=on)
+        audit.audit_api(
+            request,
+            action=VIEW,
+            what=audit.ELIGIBILITY,
+            clients=[client],
+            treatment=treatment.slug,
+            date=on.isoformat(),
+        )
+        return Response(
+            {
+                "decision": decision.decision,
+                "earliest_date": decision.earliest_date,
+                "recommended_date": decision.recommended_date,
+                "reasons": decision.reasons,
+                "warnings": decision.warnings,
+                "cautions": list(decision.cautions),
+            }
+        )
+
+
+class AppointmentCollectionApi(AppointmentCreateApi):
+    """POST books (public, see AppointmentCreateApi); GET is the staff's day list: the
+    whole clinic's, or a practitioner's own (asking for someone else's is 403)."""
+
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [IsWorkspaceUser()]
+        return super().get_permissions()
+
+    @extend_schema(
+        parameters=[ss.DayQuery],
+        responses={
+            200: StaffAppointmentOutput(many=True),
+            400: ERRORS_400,
+            403: ERRORS_403,
+        },
+    )
+    def get(self, request):
+        query = ss.DayQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        allowed, practitioner_id = access.sheet_practitioner(
+            request.user, query.validated_data.get("practitioner")
+        )
+        if not allowed:
+            raise permission_denied("You may list only your own appointments.")
+        appointments = day_appointments(
+            day=query.validated_data["date"], practitioner_id=practitioner_id
+        )
+        audit.audit_api(
+            request,
+            action=VIEW,
+            what=audit.DAY_LIST,
+            clients=[a.client_id for a in appointments],
+            date=query.validated_data["date"].isoformat(),
+        )
+        return Response(
+            [staff_appointment_data(a, cautions=a.cautions, warnings=[]) for a in appointments]
+        )
+
+
+def _staff_appointment(request, reference: str):
+    """The appointment if it is on the caller's day sheet; 404 otherwise, whether it exists
+    or not."""
+    appointment = selectors.appointment_by_reference(reference)
+    if appointment is None or not access.may_see_appointment(request.user, appointment):
+        raise ApiError("not_found", "No such appointment.", 404)
+    return appointment
+
+
+class AppointmentCompleteApi(APIView):
+    """Staff mark an appointment on their day sheet (the whole diary, or a practitioner's
+    own appointments); others' appointments are 404 to them."""
+
+    permission_classes = [IsWorkspaceUser]
+    transition = staticmethod(services.appointment_complete)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: AppointmentOutput,
+            403: ErrorOutput,
+            404: ERRORS_404,
+            409: ErrorOutput,
+        },
+    )
+    def post(self, request, reference):
+        appointment = _staff_appointment(request, reference)
+        appointment = self.transition(appointment=appointment, by=request.user)
+        return Response(appointment_response(request, appointment, warnings=[]))
+
+
+class AppointmentNoShowApi(AppointmentCompleteApi):
+    transition = staticmethod(services.appointment_mark_no_show)

@@ -13,7 +13,6 @@ from datetime import date
 
 from django.db.models import F
 
-from bookings.db import compiled_rows
 from clinic.models import Client, Clinic, Treatment
 from clinical import eligibility
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
@@ -28,9 +27,7 @@ def clinic_rules(
 ) -> tuple[list[eligibility.WaitingRule], list[eligibility.ContraindicationRule]]:
     """The waiting and contraindication rules in force at `clinic` (two queries)."""
     waiting: dict[tuple, eligibility.WaitingRule] = {}
-    for kind, category, min_days, recommended_days, message in compiled_rows(
-        ("waiting-rules",), _waiting_rows, (clinic.pk,), plain=False
-    ):
+    for kind, category, min_days, recommended_days, message in _waiting_rows(clinic.pk):
         waiting.setdefault(
             (kind, category),
             eligibility.WaitingRule(
@@ -42,9 +39,7 @@ def clinic_rules(
             ),
         )
     contraindications: dict[tuple, eligibility.ContraindicationRule] = {}
-    for condition, category, resource_kind, action, message in compiled_rows(
-        ("contraindication-rules",), _contraindication_rows, (clinic.pk,), plain=False
-    ):
+    for condition, category, resource_kind, action, message in _contraindication_rows(clinic.pk):
         kind = resource_kind or ""
         contraindications.setdefault(
             (condition, category, kind),

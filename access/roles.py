@@ -1,8 +1,9 @@
 """The staff roles: Django groups and the permissions each one holds.
 
-A staff account is a user with `is_staff` (the services treat their bookings as the
-clinic's own) in one of these groups. A staff user in no group can do nothing in the
-workspace or the staff API; a superuser can do everything.
+A staff account is a user with `is_staff` in one of these groups (the services then treat
+their bookings as the clinic's own; access.is_staff). A staff user in no group is not staff:
+they book as any member of the public would and can do nothing in the workspace or the
+staff API; a superuser can do everything.
 
 | What                                        | Front desk | Practitioner        | Clinic manager |
 | ------------------------------------------- | ---------- | ------------------- | -------------- |

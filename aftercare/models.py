@@ -12,35 +12,27 @@ from django.db.models import Q
 from clinic.models import Client, Clinic, Treatment
 
 
-class Kind(models.TextChoices):
-    CONFIRMATION = "confirmation", "Booking confirmation"
-    REMINDER = "reminder", "Reminder"
-    AFTERCARE = "aftercare", "Aftercare instructions"
-    FOLLOW_UP = "follow_up", "Follow-up"
-    REBOOK = "rebook", "Time to book again"
-    ELIGIBLE = "eligible", "You can book again from..."
-    CANCELLATION = "cancellation", "Cancellation"
-    FLAGGED = "flagged", "Appointment flagged (to the clinic)"
-
-
-# Courtesy emails a client may turn off with the link in their footer. Confirmations,
-# reminders and the notice they asked for keep coming: they are about their own bookings.
-NON_ESSENTIAL = frozenset({Kind.AFTERCARE, Kind.FOLLOW_UP, Kind.REBOOK})
-
-
-class Status(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-
-
 class Message(models.Model):
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Booking confirmation"
+        REMINDER = "reminder", "Reminder"
+        AFTERCARE = "aftercare", "Aftercare instructions"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        REBOOK = "rebook", "Time to book again"
+        ELIGIBLE = "eligible", "You can book again from..."
+        CANCELLATION = "cancellation", "Cancellation"
+        FLAGGED = "flagged", "Appointment flagged (to the clinic)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+
     key = models.CharField(
         max_length=120,
         unique=True,
@@ -96,6 +88,11 @@ class Message(models.Model):
         return self.kind not in NON_ESSENTIAL
 
 
+# Courtesy emails a client may turn off with the link in their footer. Confirmations,
+# reminders and the notice they asked for keep coming: they are about their own bookings.
+NON_ESSENTIAL = frozenset({Message.Kind.AFTERCARE, Message.Kind.FOLLOW_UP, Message.Kind.REBOOK})
+
+
 class MessageTemplate(models.Model):
     """The words of one kind of message, for one treatment or (treatment empty) for all.
 
@@ -103,7 +100,7 @@ class MessageTemplate(models.Model):
     only plain facts are available, never records from the database.
     """
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=16, choices=Message.Kind.choices)
     treatment = models.ForeignKey(
         Treatment,
         null=True,

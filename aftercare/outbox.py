@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from aftercare.models import Message, Status
+from aftercare.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +36,20 @@ def claim_due(*, send: Callable[[list[int]], object], now: datetime | None = Non
     limit = settings.AFTERCARE_MAX_IN_FLIGHT
     with transaction.atomic():
         in_flight = Message.objects.filter(
-            status=Status.SENDING,
+            status=Message.Status.SENDING,
             claimed_at__gte=now - timedelta(seconds=settings.AFTERCARE_CLAIM_TIMEOUT),
         ).count()
         if in_flight >= limit:
             return []
         ids = list(
             Message.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.PENDING, due_at__lte=now)
+            .filter(status=Message.Status.PENDING, due_at__lte=now)
             .order_by("due_at", "pk")
             .values_list("pk", flat=True)[: limit - in_flight]
         )
         if ids:
             Message.objects.filter(pk__in=ids).update(
-                status=Status.SENDING, claimed_at=now, updated_at=now
+                status=Message.Status.SENDING, claimed_at=now, updated_at=now
             )
             transaction.on_commit(partial(_hand_over, ids, send))
     return ids
@@ -81,8 +81,8 @@ def give_back(ids: list[int]) -> None:
     """Claimed messages never handed to a task, or that a task did not start, go straight
     back to pending (due as before) rather than waiting for the sweeper. A task that gets
     one anyway finds it no longer SENDING and leaves it; one sent meanwhile stays SENT."""
-    Message.objects.filter(pk__in=ids, status=Status.SENDING).update(
-        status=Status.PENDING, claimed_at=None, updated_at=timezone.now()
+    Message.objects.filter(pk__in=ids, status=Message.Status.SENDING).update(
+        status=Message.Status.PENDING, claimed_at=None, updated_at=timezone.now()
     )
 
 
@@ -98,13 +98,16 @@ def release_stale_claims(*, now: datetime | None = None) -> int:
     with transaction.atomic():
         ids = list(
             Message.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.SENDING, claimed_at__lt=cutoff)
+            .filter(status=Message.Status.SENDING, claimed_at__lt=cutoff)
             .values_list("pk", flat=True)[:1000]
         )
         released = Message.objects.filter(pk__in=ids).update(
             status=Case(
-                When(attempts__gte=settings.AFTERCARE_MAX_ATTEMPTS - 1, then=Value(Status.FAILED)),
-                default=Value(Status.PENDING),
+                When(
+                    attempts__gte=settings.AFTERCARE_MAX_ATTEMPTS - 1,
+                    then=Value(Message.Status.FAILED),
+                ),
+                default=Value(Message.Status.PENDING),
             ),
             attempts=F("attempts") + 1,
             last_error=(

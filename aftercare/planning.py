@@ -1,6 +1,6 @@
 """Which messages an appointment gets, and when: the outbox rows each booking change writes.
 
-bookings/services.py calls one hook per write (on_booked, on_rescheduled, on_cancelled,
+diary/services.py calls one hook per write (on_booked, on_rescheduled, on_cancelled,
 on_finished) inside its own transaction, so the rows commit or roll back with the change
 that caused them. Each row has a key naming its cause; planning the same cause twice inserts
 nothing. What may have changed by the time a message is due (the client booked again,
@@ -14,16 +14,16 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from aftercare.models import NON_ESSENTIAL, Kind, Message, Status
-from bookings.models import Appointment, AppointmentChange
-from bookings.models import Status as AppointmentStatus
+from aftercare.models import NON_ESSENTIAL, Message
+from bookings.ics import event_sequence
+from bookings.models import Appointment
 
 # Day-based messages (follow-up, rebooking, "you can book again") go at this local time.
 MORNING = time(9, 0)
 FOLLOW_UP_AFTER_DAYS = 2
 
 # Messages about the visit itself: pointless once it is over, cancelled or moved.
-ABOUT_THE_VISIT = (Kind.CONFIRMATION, Kind.REMINDER)
+ABOUT_THE_VISIT = (Message.Kind.CONFIRMATION, Message.Kind.REMINDER)
 
 
 # -- when: pure functions ----------------------------------------------------------------------
@@ -85,25 +85,27 @@ def cancel_pending(messages: QuerySet, *, reason: str) -> int:
     skipped, not waited for: that email is going out now, before this change, and the
     booking must not stall behind an SMTP server."""
     ids = list(
-        messages.filter(status__in=(Status.PENDING, Status.SENDING))
+        messages.filter(status__in=(Message.Status.PENDING, Message.Status.SENDING))
         .select_for_update(skip_locked=True)
         .values_list("pk", flat=True)
     )
     return Message.objects.filter(pk__in=ids).update(
-        status=Status.CANCELLED, last_error=reason, updated_at=timezone.now()
+        status=Message.Status.CANCELLED, last_error=reason, updated_at=timezone.now()
     )
 
 
-def _plan_visit(appointment: Appointment, *, revision: int, now: datetime) -> None:
-    """The confirmation now (with the .ics) and the reminder before the visit. `revision`
-    counts the reschedules: each new time gets its own confirmation and reminder."""
+def _plan_visit(appointment: Appointment, *, now: datetime) -> None:
+    """The confirmation now (with the .ics) and the reminder before the visit. Each new time
+    gets its own confirmation and reminder, keyed by the revision of its calendar event
+    (bookings/ics.py event_sequence: how many times it moved)."""
+    revision = event_sequence(appointment)
     suffix = (revision,) if revision else ()
-    due = {Kind.CONFIRMATION: now}
+    due = {Message.Kind.CONFIRMATION: now}
     remind_at = reminder_due(
         start=appointment.start, hours_before=appointment.clinic.reminder_hours_before
     )
     if remind_at is not None and remind_at > now:  # booked at short notice: no reminder
-        due[Kind.REMINDER] = remind_at
+        due[Message.Kind.REMINDER] = remind_at
     planned_for = {"start": appointment.start.isoformat(), "sequence": revision}
     save_new(
         [
@@ -119,26 +121,20 @@ def _plan_visit(appointment: Appointment, *, revision: int, now: datetime) -> No
     )
 
 
-# -- the hooks bookings/services.py calls -------------------------------------------------------
-
-
-def _reschedules(appointment: Appointment) -> int:
-    """How many times it moved: the .ics SEQUENCE of its latest confirmation."""
-    return appointment.changes.filter(action=AppointmentChange.Action.RESCHEDULED).count()
+# -- the hooks diary/services.py calls ---------------------------------------------------------
 
 
 def on_booked(appointment: Appointment) -> None:
-    _plan_visit(appointment, revision=0, now=timezone.now())
+    _plan_visit(appointment, now=timezone.now())
 
 
 def on_rescheduled(appointment: Appointment) -> None:
     """Cancel the old time's confirmation and reminder; confirm and remind the new time."""
-    revision = _reschedules(appointment)
     cancel_pending(
         appointment.messages.filter(kind__in=ABOUT_THE_VISIT),
         reason="The appointment moved to another time.",
     )
-    _plan_visit(appointment, revision=revision, now=timezone.now())
+    _plan_visit(appointment, now=timezone.now())
 
 
 def on_cancelled(appointment: Appointment, *, by_clinic: bool) -> None:
@@ -149,18 +145,17 @@ def on_cancelled(appointment: Appointment, *, by_clinic: bool) -> None:
     now = timezone.now()
     if appointment.start <= now:
         return
-    revisions = _reschedules(appointment)
     save_new(
         [
             _for_appointment(
                 appointment,
-                Kind.CANCELLATION,
+                Message.Kind.CANCELLATION,
                 due_at=now,
                 data={
                     "start": appointment.start.isoformat(),
                     "by_clinic": by_clinic,
                     # Above every confirmation's, so a calendar applies the cancellation.
-                    "sequence": revisions + 1,
+                    "sequence": event_sequence(appointment),
                 },
             )
         ]
@@ -170,7 +165,7 @@ def on_cancelled(appointment: Appointment, *, by_clinic: bool) -> None:
 def on_finished(appointment: Appointment) -> None:
     """Completed: aftercare now, a follow-up two days later, a nudge to book the next session.
     No-show: nothing more is sent about this appointment."""
-    if appointment.status != AppointmentStatus.COMPLETED:
+    if appointment.status != Appointment.Status.COMPLETED:
         cancel_pending(appointment.messages.all(), reason="The client did not come.")
         return
     cancel_pending(
@@ -188,19 +183,21 @@ def on_finished(appointment: Appointment) -> None:
         )
 
     messages = [
-        _for_appointment(appointment, Kind.AFTERCARE, due_at=now),
-        _for_appointment(appointment, Kind.FOLLOW_UP, due_at=days_after(FOLLOW_UP_AFTER_DAYS)),
+        _for_appointment(appointment, Message.Kind.AFTERCARE, due_at=now),
+        _for_appointment(
+            appointment, Message.Kind.FOLLOW_UP, due_at=days_after(FOLLOW_UP_AFTER_DAYS)
+        ),
     ]
     if treatment.rebook_after_days:
         done = Appointment.objects.filter(
             client_id=appointment.client_id,
             treatment_id=treatment.pk,
-            status=AppointmentStatus.COMPLETED,
+            status=Appointment.Status.COMPLETED,
         ).count()
         messages.append(
             _for_appointment(
                 appointment,
-                Kind.REBOOK,
+                Message.Kind.REBOOK,
                 due_at=days_after(treatment.rebook_after_days),
                 data={
                     "days_since": treatment.rebook_after_days,
@@ -220,9 +217,9 @@ def plan_flagged_appointment(*, appointment: Appointment, reason: str) -> None:
         [
             _for_appointment(
                 appointment,
-                Kind.FLAGGED,
+                Message.Kind.FLAGGED,
                 due_at=timezone.now(),
-                key=appointment_key(appointment, Kind.FLAGGED, digest),
+                key=appointment_key(appointment, Message.Kind.FLAGGED, digest),
                 data={"reason": reason, "start": appointment.start.isoformat()},
             )
         ]
@@ -234,7 +231,7 @@ def plan_flagged_appointment(*, appointment: Appointment, reason: str) -> None:
 
 def _has_upcoming(message: Message, *, now: datetime, same_treatment: bool) -> bool:
     upcoming = Appointment.objects.filter(
-        client_id=message.client_id, status=AppointmentStatus.CONFIRMED, start__gt=now
+        client_id=message.client_id, status=Appointment.Status.CONFIRMED, start__gt=now
     )
     if same_treatment:
         upcoming = upcoming.filter(treatment_id=message.treatment_id)
@@ -247,21 +244,25 @@ def reason_not_to_send(message: Message, *, now: datetime) -> str:
     if message.kind in NON_ESSENTIAL and message.client.unsubscribed_at is not None:
         return "The client unsubscribed from aftercare and rebooking emails."
     appointment = message.appointment
-    if message.kind in (*ABOUT_THE_VISIT, Kind.FLAGGED):
-        if appointment.status != AppointmentStatus.CONFIRMED:
+    if message.kind in (*ABOUT_THE_VISIT, Message.Kind.FLAGGED):
+        if appointment.status != Appointment.Status.CONFIRMED:
             return f"The appointment is {appointment.get_status_display().lower()}."
         planned = message.data.get("start")
         if planned and datetime.fromisoformat(planned) != appointment.start:
             return "The appointment moved to another time."
-        if message.kind != Kind.CONFIRMATION and appointment.start <= now:
+        if message.kind != Message.Kind.CONFIRMATION and appointment.start <= now:
             return "The appointment has already started."
-    if message.kind == Kind.CANCELLATION:
-        if appointment.status != AppointmentStatus.CANCELLED:
+    if message.kind == Message.Kind.CANCELLATION:
+        if appointment.status != Appointment.Status.CANCELLED:
             return f"The appointment is {appointment.get_status_display().lower()}."
         if appointment.start <= now:
             return "The appointment's time has passed."
-    if message.kind == Kind.REBOOK and _has_upcoming(message, now=now, same_treatment=False):
+    if message.kind == Message.Kind.REBOOK and _has_upcoming(
+        message, now=now, same_treatment=False
+    ):
         return "The client has booked their next appointment."
-    if message.kind == Kind.ELIGIBLE and _has_upcoming(message, now=now, same_treatment=True):
+    if message.kind == Message.Kind.ELIGIBLE and _has_upcoming(
+        message, now=now, same_treatment=True
+    ):
         return "The client has booked this treatment already."
     return ""

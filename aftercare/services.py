@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from aftercare.models import NON_ESSENTIAL, Kind, Message, Status
+from aftercare.models import NON_ESSENTIAL, Message
 from aftercare.planning import cancel_pending, local_morning, save_new
 from clinic.models import Client, Treatment
 
@@ -21,7 +21,7 @@ def eligibility_notice_request(*, client: Client, treatment: Treatment, eligible
     """A client refused for a waiting period asked to be told when it ends: email them on
     the morning of `eligible_on` (clinic time). Asking twice plans one email."""
     now = timezone.now()
-    key = f"client:{client.pk}:{Kind.ELIGIBLE}:{treatment.pk}:{eligible_on.isoformat()}"
+    key = f"client:{client.pk}:{Message.Kind.ELIGIBLE}:{treatment.pk}:{eligible_on.isoformat()}"
     save_new(
         [
             Message(
@@ -29,7 +29,7 @@ def eligibility_notice_request(*, client: Client, treatment: Treatment, eligible
                 clinic_id=treatment.clinic_id,
                 client=client,
                 treatment=treatment,
-                kind=Kind.ELIGIBLE,
+                kind=Message.Kind.ELIGIBLE,
                 due_at=max(now, local_morning(day=eligible_on, tz=treatment.clinic.tzinfo)),
                 data={"eligible_on": eligible_on.isoformat()},
             )
@@ -69,6 +69,6 @@ def client_unsubscribe(*, client: Client) -> None:
 
 def messages_retry(*, messages: QuerySet) -> int:
     """Staff give failed messages another full set of tries, starting now."""
-    return messages.filter(status=Status.FAILED).update(
-        status=Status.PENDING, attempts=0, due_at=timezone.now(), updated_at=timezone.now()
+    return messages.filter(status=Message.Status.FAILED).update(
+        status=Message.Status.PENDING, attempts=0, due_at=timezone.now(), updated_at=timezone.now()
     )

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.catalogue import add_treatment, open_hours, resource_kind
-from bookings.models import ACTIVE_STATUSES, REFERENCE_ALPHABET, Channel, Status
+from bookings.models import ACTIVE_STATUSES, REFERENCE_ALPHABET, Appointment
 from clinic.models import Client, Clinic, Closure, Practitioner, Resource, TimeOff, WorkingHours
 
 PRACTITIONERS = 50
@@ -191,10 +191,10 @@ def _booked_blocks(day: date, rng: random.Random) -> dict[int, list[int]]:
 def _status(day: date, today: date, rng: random.Random) -> str:
     roll = rng.random()
     if roll < 0.1:
-        return Status.CANCELLED
+        return Appointment.Status.CANCELLED
     if day >= today:
-        return Status.CONFIRMED
-    return Status.NO_SHOW if roll < 0.15 else Status.COMPLETED
+        return Appointment.Status.CONFIRMED
+    return Appointment.Status.NO_SHOW if roll < 0.15 else Appointment.Status.COMPLETED
 
 
 APPOINTMENT_COLUMNS = (
@@ -245,7 +245,7 @@ def _generate(world: dict, days: list[date], wanted: int, today: date):
                     end,
                     blocked,
                     status,
-                    Channel.ONLINE,
+                    Appointment.Channel.ONLINE,
                     "",
                     "",
                     "",

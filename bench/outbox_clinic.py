@@ -10,13 +10,18 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from aftercare.models import Kind, Message
+from aftercare.models import Message
 from bench.catalogue import add_treatment, open_hours, resource_kind
 from bench.gen_clinic import reference_of
 from bookings.models import Appointment
 from clinic.models import Client, Clinic, Practitioner
 
-KINDS = (Kind.CONFIRMATION, Kind.REMINDER, Kind.AFTERCARE, Kind.FOLLOW_UP)
+KINDS = (
+    Message.Kind.CONFIRMATION,
+    Message.Kind.REMINDER,
+    Message.Kind.AFTERCARE,
+    Message.Kind.FOLLOW_UP,
+)
 PRACTITIONERS = 10
 HOURS = range(9, 18)  # one-hour appointments, back to back, every day
 OUTBOX_SETTINGS = ("AFTERCARE_DISPATCH_SECONDS", "AFTERCARE_MAX_IN_FLIGHT", "AFTERCARE_BATCH_SIZE")

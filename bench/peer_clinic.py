@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.catalogue import add_treatment, open_hours, resource_kind
 from bench.stats import summary, timed
-from bookings.models import Appointment, AppointmentResource, Status
+from bookings.models import Appointment, AppointmentResource
 from clinic.models import Client, Clinic, Practitioner, Resource, TimeOff, Treatment, WorkingHours
 from diary.availability import find_slots
 
@@ -71,7 +71,7 @@ def seed(spec: dict) -> dict:
                 start=start,
                 end=end,
                 blocked_until=end,
-                status=Status.CONFIRMED,
+                status=Appointment.Status.CONFIRMED,
             )
         )
     Appointment.objects.bulk_create(appointments)

@@ -1,9 +1,9 @@
 """Appointments, the resources they hold, and the record of every change to them.
 
-Only bookings/services.py changes an appointment's status or time. The exclusion constraints
-below are the database's backstop: even code that forgets the service's locks cannot store
-two active appointments that overlap for one practitioner or one resource (PostgreSQL only;
-see bookings/db.py).
+Only diary/services.py changes an appointment's status or time, and bookings/history.py
+writes its history. The exclusion constraints below are the database's backstop: even code
+that forgets the service's locks cannot store two active appointments that overlap for one
+practitioner or one resource (PostgreSQL only; see bookings/db.py).
 """
 
 import re
@@ -27,11 +27,6 @@ REFERENCE_PATTERN = re.compile(r"[A-Z0-9]{1,12}", re.ASCII)
 MANAGE_TOKEN_SALT = "bookings.manage-token"
 
 
-def acting_user(user):
-    """The user to record as the author of a change: None for an anonymous caller."""
-    return user if user is not None and user.is_authenticated else None
-
-
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
@@ -41,7 +36,10 @@ class TsTzRange(Func):
     output_field = DateTimeRangeField()
 
 
-class Status(models.TextChoices):
+class AppointmentStatus(models.TextChoices):
+    """Use it as Appointment.Status; it is defined out here so that Appointment's Meta can
+    name the active statuses."""
+
     CONFIRMED = "confirmed", "Confirmed"
     CANCELLED = "cancelled", "Cancelled"
     COMPLETED = "completed", "Completed"
@@ -50,15 +48,20 @@ class Status(models.TextChoices):
 
 # Statuses that hold the practitioner's and resources' time. A completed or missed
 # appointment still happened in the diary; only a cancellation frees the time.
-ACTIVE_STATUSES = (Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW)
-
-
-class Channel(models.TextChoices):
-    ONLINE = "online", "Online"
-    STAFF = "staff", "Staff"
+ACTIVE_STATUSES = (
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.COMPLETED,
+    AppointmentStatus.NO_SHOW,
+)
 
 
 class Appointment(models.Model):
+    Status = AppointmentStatus
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", "Online"
+        STAFF = "staff", "Staff"
+
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
@@ -143,10 +146,6 @@ class Appointment(models.Model):
         return f"{self.reference} {self.treatment} {self.start:%Y-%m-%d %H:%M}"
 
     @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-    @property
     def manage_token(self) -> str:
         return signing.Signer(salt=MANAGE_TOKEN_SALT).signature(self.reference)
 
@@ -218,9 +217,9 @@ class AppointmentChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=16, choices=Status.choices)
+    channel = models.CharField(max_length=16, choices=Appointment.Channel.choices)
+    from_status = models.CharField(max_length=16, choices=AppointmentStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=AppointmentStatus.choices)
     from_start = models.DateTimeField(null=True, blank=True)
     to_start = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True)

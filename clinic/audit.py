@@ -1,9 +1,13 @@
-"""Writing the audit trail: one AuditEntry per client whose health data a request showed or
-changed. The workspace views and the staff API call `audit_record` after their permission
-check, before they answer, so nothing is shown that was not recorded.
+"""Writing the audit trail: one AuditEntry per client whose health data was shown or changed.
+
+`audit_write` is the one writer. Front ends call `audit_record` with the request after their
+permission check and before they answer, so nothing is shown that was not recorded; the
+services that change health data or book past a rule write their own entries, whatever the
+caller, with the `Origin` the caller passes (the request's path, address and browser).
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from clinic.addresses import client_ip
 from clinic.models import AuditEntry
@@ -21,49 +25,73 @@ DAY_LIST = "day list cautions"
 APPOINTMENT = "appointment cautions"
 PERSONAL_DATA = "all personal data"
 
+# Where an entry was written from (AuditEntry.via).
+WORKSPACE, API, ADMIN, PAGES, SYSTEM = "workspace", "api", "admin", "pages", "system"
 
-def audit_record(
-    request,
-    *,
-    action: str,
-    what: str,
-    clients: Iterable,
-    via: str = "workspace",
-    **details,
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an action came from: the front end, and the request's path, address and
+    browser. A command or a task has no request: Origin(via=SYSTEM)."""
+
+    via: str
+    path: str = ""
+    ip: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def of(cls, request, *, via: str) -> "Origin":
+        return cls(
+            via=via,
+            path=request.get_full_path()[:PATH_LENGTH],
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+        )
+
+
+def acting_user(user):
+    """The user to record as the author of a change or a record: None for an anonymous
+    caller."""
+    return user if user is not None and user.is_authenticated else None
+
+
+def audit_write(
+    *, user, origin: Origin | None, action: str, what: str, clients: Iterable, **details
 ) -> None:
-    """Record that `request.user` did `action` (AuditEntry.Action) on `what` of each of
-    `clients` (Client instances or ids), in one query."""
+    """Record that `user` did `action` (AuditEntry.Action) on `what` of each of `clients`
+    (Client instances or ids), in one query."""
     client_ids = list(dict.fromkeys(getattr(c, "pk", c) for c in clients))
     if not client_ids:
         return
-    user = request.user if request.user.is_authenticated else None
+    user = acting_user(user)
+    origin = origin or Origin(via=SYSTEM)
     common = {
         "user": user,
         "username": user.get_username() if user else "",
         "action": action,
         "what": what,
-        "via": via,
-        "path": request.get_full_path()[:PATH_LENGTH],
-        "ip": client_ip(request),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+        "via": origin.via,
+        "path": origin.path,
+        "ip": origin.ip,
+        "user_agent": origin.user_agent,
         "details": details,
     }
     AuditEntry.objects.bulk_create(AuditEntry(client_id=pk, **common) for pk in client_ids)
 
 
+def audit_record(
+    request, *, action: str, what: str, clients: Iterable, via: str = WORKSPACE, **details
+) -> None:
+    """audit_write for a view: who and from where come from the request."""
+    audit_write(
+        user=request.user,
+        origin=Origin.of(request, via=via),
+        action=action,
+        what=what,
+        clients=clients,
+        **details,
+    )
+
+
 def audit_api(request, *, action: str, what: str, clients: Iterable, **details) -> None:
-    audit_record(request, action=action, what=what, clients=clients, via="api", **details)
-
-
-def audit_override(request, appointment, *, via: str = "workspace") -> None:
-    """Staff booked `appointment` past a clinical rule: the override joins the trail."""
-    if appointment.override_reason:
-        audit_record(
-            request,
-            action=AuditEntry.Action.OVERRIDE,
-            what=APPOINTMENT,
-            clients=[appointment.client_id],
-            via=via,
-            reference=appointment.reference,
-            reason=appointment.override_reason,
-        )
+    audit_record(request, action=action, what=what, clients=clients, via=API, **details)

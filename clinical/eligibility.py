@@ -123,11 +123,6 @@ class Decision:
             needs_approval=self.needs_approval,
         )
 
-    @property
-    def hides_records(self) -> bool:
-        """True when records on file, not the request, add a refusal or a warning."""
-        return any(not f.declared_now for f in self.findings)
-
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))

@@ -1,5 +1,6 @@
 """The database side of the clinical rules: load a clinic's rules and a client's health record
-in a few queries and hand them, as plain data, to the pure bookings/eligibility.py.
+in a few queries and hand them, as plain data, to the pure clinical/eligibility.py; every
+decision goes through `decide`.
 
 A clinic's own WaitingRule or ContraindicationRule replaces the default (clinic-less) rule for
 the same injectable and category, or the same condition and target. Rules are read on every
@@ -8,7 +9,7 @@ decision, never cached, so a rule edited in the admin governs the very next book
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import F
@@ -80,71 +81,87 @@ def treatment_facts(treatment: Treatment) -> eligibility.TreatmentFacts:
     )
 
 
-def injection_of(record: InjectableRecord) -> eligibility.Injection:
-    return eligibility.Injection(
-        kind=record.kind, date=record.date, areas=tuple(record.areas or ())
-    )
+@dataclass
+class Declared:
+    """What a client declares while booking: injectables ({kind, date, areas}) and
+    conditions. Evaluated with their record, and stored as client-declared records when the
+    booking is made (clinical/services.py declared_store)."""
+
+    injectables: list[dict] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+
+    @property
+    def declares_anything(self) -> bool:
+        return bool(self.injectables or self.conditions)
 
 
-def health_records(
-    client_ids: Iterable[int],
-) -> tuple[dict[int, list[eligibility.Injection]], dict[int, list[eligibility.Declaration]]]:
-    """Current injectables and declarations of several clients (two queries). Records
-    superseded by a correction no longer count."""
+@dataclass(frozen=True)
+class Record:
+    """A client's current health record, as the rule function reads it."""
+
+    injections: tuple[eligibility.Injection, ...] = ()
+    declarations: tuple[eligibility.Declaration, ...] = ()
+
+
+def health_records(client_ids: Iterable[int]) -> dict[int, Record]:
+    """The current injectables and declarations of several clients (two queries; a client
+    with none gets an empty Record). Records superseded by a correction no longer count."""
     client_ids = list(client_ids)
     injections: dict[int, list] = defaultdict(list)
     declarations: dict[int, list] = defaultdict(list)
-    if not client_ids:
-        return injections, declarations
-    for record in InjectableRecord.objects.filter(
-        client_id__in=client_ids, superseded_at__isnull=True
-    ).only("client_id", "kind", "date", "areas"):
-        injections[record.client_id].append(injection_of(record))
-    for client_id, condition, ended_on in HealthDeclaration.objects.filter(
-        client_id__in=client_ids
-    ).values_list("client_id", "condition", "ended_on"):
-        declarations[client_id].append(
-            eligibility.Declaration(condition=condition, ended_on=ended_on)
-        )
-    return injections, declarations
+    if client_ids:
+        for client_id, kind, day, areas in InjectableRecord.objects.filter(
+            client_id__in=client_ids, superseded_at__isnull=True
+        ).values_list("client_id", "kind", "date", "areas"):
+            injections[client_id].append(
+                eligibility.Injection(kind=kind, date=day, areas=tuple(areas or ()))
+            )
+        for client_id, condition, ended_on in HealthDeclaration.objects.filter(
+            client_id__in=client_ids
+        ).values_list("client_id", "condition", "ended_on"):
+            declarations[client_id].append(
+                eligibility.Declaration(condition=condition, ended_on=ended_on)
+            )
+    return {pk: Record(tuple(injections[pk]), tuple(declarations[pk])) for pk in client_ids}
 
 
-def declared_now(health) -> tuple[list[eligibility.Injection], list[eligibility.Declaration]]:
-    """What a booking request declares (a services.HealthInput), marked as such."""
-    if health is None:
-        return [], []
-    injections = [
-        eligibility.Injection(
-            kind=item["kind"],
-            date=item["date"],
-            areas=tuple(item.get("areas") or ()),
-            declared_now=True,
-        )
-        for item in health.injectables
-    ]
-    declarations = [
-        eligibility.Declaration(condition=condition, declared_now=True)
-        for condition in health.conditions
-    ]
-    return injections, declarations
+def declared_record(declared: Declared | None) -> Record:
+    """What a booking request declares, marked as declared now (so the pure function can
+    tell a caller about their own declaration and nothing else)."""
+    if declared is None:
+        return Record()
+    return Record(
+        injections=tuple(
+            eligibility.Injection(
+                kind=item["kind"],
+                date=item["date"],
+                areas=tuple(item.get("areas") or ()),
+                declared_now=True,
+            )
+            for item in declared.injectables
+        ),
+        declarations=tuple(
+            eligibility.Declaration(condition=condition, declared_now=True)
+            for condition in declared.conditions
+        ),
+    )
 
 
-def client_decision(
-    *, client: Client | None, treatment: Treatment, on: date, health=None
+def decide(
+    *,
+    record: Record,
+    rules: tuple[list, list],
+    treatment: Treatment,
+    on: date,
+    declared: Record = Record(),
 ) -> eligibility.Decision:
-    """May `client` have `treatment` on the clinic-local date `on`? Uses their record on
-    file plus what this request declares (`health`); `client` may be None for a newcomer."""
-    waiting, contraindications = clinic_rules(treatment.clinic)
-    injections, declarations = ([], [])
-    # A client created by this very booking has no record yet: nothing to read.
-    if client is not None and client.pk is not None and not getattr(client, "is_new", False):
-        on_file_injections, on_file_declarations = health_records([client.pk])
-        injections = on_file_injections[client.pk]
-        declarations = on_file_declarations[client.pk]
-    now_injections, now_declarations = declared_now(health)
+    """The one place the rule function is called: `record` on file plus what this request
+    `declared`, under the clinic's `rules` (clinic_rules), for `treatment` on local date
+    `on`."""
+    waiting, contraindications = rules
     return eligibility.evaluate(
-        injections=[*injections, *now_injections],
-        declarations=[*declarations, *now_declarations],
+        injections=[*record.injections, *declared.injections],
+        declarations=[*record.declarations, *declared.declarations],
         waiting_rules=waiting,
         contraindication_rules=contraindications,
         treatment=treatment_facts(treatment),
@@ -152,29 +169,41 @@ def client_decision(
     )
 
 
+def client_decision(
+    *, client: Client | None, treatment: Treatment, on: date, declared: Declared | None = None
+) -> eligibility.Decision:
+    """May `client` have `treatment` on the clinic-local date `on`? Uses their record on
+    file plus what this request declares; `client` may be None for a newcomer."""
+    record = Record()
+    if client is not None and client.pk is not None:
+        record = health_records([client.pk])[client.pk]
+    return decide(
+        record=record,
+        rules=clinic_rules(treatment.clinic),
+        treatment=treatment,
+        on=on,
+        declared=declared_record(declared),
+    )
+
+
 def decisions_for(appointments: list) -> dict[int, eligibility.Decision]:
     """The rules' decision for each appointment (by pk) from its client's record as it is
-    now, in a fixed number of queries however many appointments there are. Its cautions
-    are the practitioner's; its findings say what a rule would refuse or warn about."""
+    now, in a fixed number of queries however many appointments there are (their clinic
+    and treatment, with its resource kinds, loaded). Its cautions are the practitioner's;
+    its findings say what a rule would refuse or warn about."""
     if not appointments:
         return {}
-    injections, declarations = health_records({a.client_id for a in appointments})
+    records = health_records({a.client_id for a in appointments})
     rules_by_clinic: dict[int, tuple] = {}
-    facts_by_treatment: dict[int, eligibility.TreatmentFacts] = {}
     decisions = {}
     for appointment in appointments:
         clinic = appointment.clinic
         if clinic.pk not in rules_by_clinic:
             rules_by_clinic[clinic.pk] = clinic_rules(clinic)
-        if appointment.treatment_id not in facts_by_treatment:
-            facts_by_treatment[appointment.treatment_id] = treatment_facts(appointment.treatment)
-        waiting, contraindications = rules_by_clinic[clinic.pk]
-        decisions[appointment.pk] = eligibility.evaluate(
-            injections=injections[appointment.client_id],
-            declarations=declarations[appointment.client_id],
-            waiting_rules=waiting,
-            contraindication_rules=contraindications,
-            treatment=facts_by_treatment[appointment.treatment_id],
+        decisions[appointment.pk] = decide(
+            record=records[appointment.client_id],
+            rules=rules_by_clinic[clinic.pk],
+            treatment=appointment.treatment,
             on=clinic.local_date(appointment.start),
         )
     return decisions

@@ -1,9 +1,10 @@
 """Writes to a client's health record (injectables, declared conditions) and the re-check of
 their upcoming appointments that every such write triggers, in the same transaction.
 
-Whoever records an injectable (the staff API, the admin, the booking path for what a client
-declares) calls these functions, so no caller can forget the re-check. A record is never
-edited: a correction is a new record that supersedes the old one, which is kept.
+Whoever records health data (the staff API, the workspace, the admin, the booking path for
+what a client declares) calls these functions, so no caller can forget the date check, the
+re-check or the audit entry. A record is never edited: a correction is a new record that
+supersedes the old one, which is kept.
 """
 
 from datetime import date
@@ -12,11 +13,39 @@ from django.db import transaction
 from django.utils import timezone
 
 from aftercare import planning
-from bookings.models import Appointment, AppointmentChange, Channel, Status, acting_user
-from clinic.models import Client
-from clinical import eligibility, rules
+from bookings.history import change_record
+from bookings.models import Appointment, AppointmentChange
+from clinic.audit import DECLARATIONS as AUDIT_DECLARATIONS
+from clinic.audit import INJECTABLES as AUDIT_INJECTABLES
+from clinic.audit import Origin, acting_user, audit_write
+from clinic.models import AuditEntry, Client, Clinic
+from clinical import rules
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.vocabulary import RecordSource
+
+FUTURE_DATE = "An injection date cannot be in the future."
+
+
+class InjectionDateInFuture(ValueError):
+    """An injection given a date after the clinic's today. `index` is its place in a list
+    of declared injections (None for a single record), so a form or an API can point at the
+    field."""
+
+    def __init__(self, index: int | None = None):
+        super().__init__(FUTURE_DATE)
+        self.index = index
+
+
+def injection_date_check(day: date, *, clinic: Clinic, index: int | None = None) -> None:
+    """An injection happened on or before today in the clinic's calendar."""
+    if day > timezone.localdate(timezone=clinic.tzinfo):
+        raise InjectionDateInFuture(index)
+
+
+def declared_check(declared: "rules.Declared | None", *, clinic: Clinic) -> None:
+    """Every injection a client declares while booking passes injection_date_check."""
+    for index, item in enumerate(declared.injectables if declared else ()):
+        injection_date_check(item["date"], clinic=clinic, index=index)
 
 
 def injectable_record(
@@ -34,10 +63,13 @@ def injectable_record(
     notes: str = "",
     source: str = RecordSource.STAFF,
     by=None,
+    origin: Origin | None = None,
     corrects: InjectableRecord | None = None,
 ) -> tuple[InjectableRecord, list[Appointment]]:
     """Record an injectable for `client` (or correct an earlier record) and flag the client's
-    upcoming appointments it now makes too early. Returns the record and the flagged ones."""
+    upcoming appointments it now makes too early. Raises InjectionDateInFuture. Returns the
+    record and the flagged appointments."""
+    injection_date_check(date, clinic=client.clinic)
     with transaction.atomic():
         record = InjectableRecord.objects.create(
             client=client,
@@ -60,6 +92,7 @@ def injectable_record(
                 superseded_at=timezone.now()
             )
         flagged = appointments_recheck(client=client, by=by)
+        _audit_recorded(by, origin, AUDIT_INJECTABLES, client, record)
     return record, flagged
 
 
@@ -71,6 +104,7 @@ def declaration_record(
     source: str = RecordSource.STAFF,
     notes: str = "",
     by=None,
+    origin: Origin | None = None,
 ) -> tuple[HealthDeclaration, list[Appointment]]:
     """Record a condition (pacemaker, pregnancy...) and flag upcoming appointments it rules
     out. Returns the declaration and the flagged appointments."""
@@ -84,15 +118,29 @@ def declaration_record(
             recorded_by=acting_user(by),
         )
         flagged = appointments_recheck(client=client, by=by)
+        _audit_recorded(by, origin, AUDIT_DECLARATIONS, client, declaration)
     return declaration, flagged
 
 
-def declared_store(*, client: Client, health, by=None, reference: str = "") -> None:
+def _audit_recorded(by, origin, what: str, client: Client, record) -> None:
+    """A person's record of health data joins the audit trail (a command's does not)."""
+    if acting_user(by) is not None:
+        audit_write(
+            user=by,
+            origin=origin,
+            action=AuditEntry.Action.RECORD,
+            what=what,
+            clients=[client],
+            id=record.pk,
+        )
+
+
+def declared_store(
+    *, client: Client, declared: "rules.Declared", by=None, reference: str = ""
+) -> None:
     """Keep what a client declared while booking as client-declared records, skipping what
     is already on file (the same injectable kind and date, a condition still in force)."""
-    if health is None:
-        return
-    client.is_new = False  # it has a record from now on (see rules.client_decision)
+    declared_check(declared, clinic=client.clinic)
     on_file = set(
         InjectableRecord.objects.filter(client=client, superseded_at__isnull=True).values_list(
             "kind", "date"
@@ -109,7 +157,7 @@ def declared_store(*, client: Client, health, by=None, reference: str = "") -> N
             recorded_by=acting_user(by),
             notes=note,
         )
-        for item in _unique_injectables(health.injectables)
+        for item in _unique_injectables(declared.injectables)
         if (item["kind"], item["date"]) not in on_file
     )
     today = timezone.localdate(timezone=client.clinic.tzinfo)
@@ -127,7 +175,7 @@ def declared_store(*, client: Client, health, by=None, reference: str = "") -> N
             recorded_by=acting_user(by),
             notes=note,
         )
-        for condition in dict.fromkeys(health.conditions)
+        for condition in dict.fromkeys(declared.conditions)
         if condition not in in_force
     )
 
@@ -149,7 +197,7 @@ def appointments_recheck(
     """
     upcoming = list(
         Appointment.objects.select_for_update(of=("self",))
-        .filter(client=client, status=Status.CONFIRMED, start__gte=timezone.now())
+        .filter(client=client, status=Appointment.Status.CONFIRMED, start__gte=timezone.now())
         .exclude(pk=exclude_id)
         .select_related("clinic", "treatment")
         .prefetch_related("treatment__required_resource_kinds")
@@ -157,18 +205,10 @@ def appointments_recheck(
     )
     if not upcoming:
         return []
-    injections, declarations = rules.health_records([client.pk])
-    waiting, contraindications = rules.clinic_rules(client.clinic)
+    decisions = rules.decisions_for(upcoming)
     flagged = []
     for appointment in upcoming:
-        decision = eligibility.evaluate(
-            injections=injections[client.pk],
-            declarations=declarations[client.pk],
-            waiting_rules=waiting,
-            contraindication_rules=contraindications,
-            treatment=rules.treatment_facts(appointment.treatment),
-            on=appointment.clinic.local_date(appointment.start),
-        )
+        decision = decisions[appointment.pk]
         flag = " ".join(decision.reasons)
         if flag == appointment.eligibility_flag:
             continue
@@ -177,15 +217,13 @@ def appointments_recheck(
         appointment.save(update_fields=["eligibility_flag", "flagged_at", "updated_at"])
         if flag:
             flagged.append(appointment)
-            AppointmentChange.objects.create(
-                appointment=appointment,
+            change_record(
+                appointment,
                 action=AppointmentChange.Action.FLAGGED,
-                by=acting_user(by),
-                channel=Channel.STAFF,
+                by=by,
+                channel=Appointment.Channel.STAFF,
                 from_status=appointment.status,
-                to_status=appointment.status,
                 from_start=appointment.start,
-                to_start=appointment.start,
                 reason=flag,
                 details={"earliest_date": _iso(decision.earliest_date)},
             )
@@ -199,8 +237,8 @@ def _iso(day: date | None) -> str | None:
 
 def health_records_erase(*, client: Client) -> tuple[int, int]:
     """Delete every injectable and declaration of `client` (anonymisation on request, see
-    workspace/services.py). Returns how many of each were removed. Their appointments keep
-    any flag only as a redacted line (diary.services.appointments_redact)."""
+    privacy/anonymise.py). Returns how many of each were removed. Their appointments keep
+    any flag only as a redacted line (bookings/history.py appointments_redact)."""
     with transaction.atomic():
         injectables = InjectableRecord.objects.filter(client=client)
         # Corrections point at the records they replace (PROTECT): unlink before deleting.

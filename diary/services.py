@@ -1,8 +1,9 @@
 """Every write to an appointment: book, reschedule, cancel, complete, mark no-show.
 
 Booking and rescheduling check the clinic's rules, then claim the slot through
-bookings/reservation.py: one transaction that locks, re-checks the diary and writes the
-appointment, its resource holds and its change record together.
+diary/reservation.py: one transaction that locks, re-checks the diary and writes the
+appointment, its resource holds, its history line, its outbox rows and, when staff book
+past a rule, the audit entry, together.
 """
 
 from dataclasses import dataclass, field
@@ -11,21 +12,15 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from access import may_see_client
+import access
 from aftercare import planning
-from bookings.models import (
-    ACTIVE_STATUSES,
-    Appointment,
-    AppointmentChange,
-    AppointmentResource,
-    Channel,
-    Status,
-    acting_user,
-    new_reference,
-)
-from clinic.models import Client, Practitioner, Treatment
+from bookings.history import change_record
+from bookings.models import Appointment, AppointmentChange, AppointmentResource, new_reference
+from clinic.audit import APPOINTMENT, Origin, acting_user, audit_write
+from clinic.models import AuditEntry, Client, Practitioner, Treatment
 from clinical import eligibility, rules
-from clinical.services import appointments_recheck, declared_store
+from clinical.rules import Declared
+from clinical.services import appointments_recheck, declared_check, declared_store
 from diary.errors import (
     Contraindicated,
     EligibilityRefused,
@@ -38,22 +33,18 @@ from diary.errors import (
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 
 
-@dataclass
-class HealthInput:
-    """What a client declares while booking: injectables ({kind, date, areas}) and
-    conditions. Evaluated with their record, and stored as client-declared records when
-    the booking is made."""
+@dataclass(frozen=True)
+class Booked:
+    """A booking or a move as it happened: the appointment, the warnings the caller
+    acknowledged (as they were shown to them) and the cautions for the practitioner."""
 
-    injectables: list[dict] = field(default_factory=list)
-    conditions: list[str] = field(default_factory=list)
-
-    @property
-    def declares_anything(self) -> bool:
-        return bool(self.injectables or self.conditions)
+    appointment: Appointment
+    warnings: tuple[str, ...] = ()
+    cautions: tuple[str, ...] = ()
 
 
 @dataclass
-class EligibilityOutcome:
+class RulesOutcome:
     warnings: list[str] = field(default_factory=list)  # acknowledged, as the caller saw them
     overridden: list[str] = field(default_factory=list)  # refusals staff booked past
     cautions: list[str] = field(default_factory=list)  # for the practitioner
@@ -71,56 +62,38 @@ GENERIC_WARNING = (
 )
 
 
-def is_staff(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
-
-
-def may_see_health(user, client: Client | None) -> bool:
-    """The client themselves when logged in, and staff whose role lets them see this
-    client's record (workspace/access.py: a practitioner only sees their own clients')."""
-    if (
-        client is not None
-        and user is not None
-        and user.is_authenticated
-        and client.user_id is not None
-        and client.user_id == user.pk
-    ):
-        return True
-    return may_see_client(user, client)
-
-
-def can_override(user) -> bool:
-    return is_staff(user) and user.has_perm("bookings.override_eligibility")
-
-
 def check_eligibility(
     *,
     client: Client,
     treatment: Treatment,
     start: datetime,
-    health: HealthInput | None,
+    declared: Declared | None,
     acknowledge_warnings: bool,
     override_reason: str | None,
     by,
-) -> EligibilityOutcome:
+    new_client: bool = False,
+) -> RulesOutcome:
     """Apply the clinic's medical rules to every booking path (book, reschedule; API, pages,
     admin). Raises WaitingPeriod, Contraindicated or WarningsNotAcknowledged (422), or
     OverrideNotAllowed (403); returns the warnings acknowledged and the cautions.
 
-    A caller who may not see the client's record (anyone but staff and the client logged in)
-    learns only about what they declared in this request; a refusal or warning that comes
-    from the record on file is generic and carries no date.
+    A caller who may not see the client's record (anyone but staff and the client signed
+    in) learns only about what they declared in this request; a refusal or warning that
+    comes from the record on file is generic and carries no date.
     """
-    if override_reason and not can_override(by):
+    if override_reason and not access.can_override(by):
         raise OverrideNotAllowed()
     clinic = treatment.clinic
     decision = rules.client_decision(
-        client=client, treatment=treatment, on=clinic.local_date(start), health=health
+        client=None if new_client else client,  # a client made a moment ago has no record
+        treatment=treatment,
+        on=clinic.local_date(start),
+        declared=declared,
     )
-    sees_record = may_see_health(by, client)
+    sees_record = access.may_see_record(by, client)
     if decision.refusals:
         if override_reason:
-            return EligibilityOutcome(
+            return RulesOutcome(
                 warnings=decision.warnings,
                 overridden=decision.reasons,
                 cautions=list(decision.cautions),
@@ -129,7 +102,7 @@ def check_eligibility(
     warnings = decision.warnings if sees_record else _warnings_for_declarant(decision)
     if warnings and not (acknowledge_warnings or override_reason):
         raise WarningsNotAcknowledged(warnings=warnings)
-    return EligibilityOutcome(warnings=warnings, cautions=list(decision.cautions))
+    return RulesOutcome(warnings=warnings, cautions=list(decision.cautions))
 
 
 def _refusal(decision: eligibility.Decision, *, clinic, sees_record: bool) -> EligibilityRefused:
@@ -169,21 +142,23 @@ def _hold(appointment: Appointment, resource_ids: list[int]) -> None:
     )
 
 
-def _record(
-    appointment, *, action, by, channel, from_status="", from_start=None, reason="", **details
-):
-    AppointmentChange.objects.create(
-        appointment=appointment,
-        action=action,
-        by=acting_user(by),
-        channel=channel,
-        from_status=from_status,
-        to_status=appointment.status,
-        from_start=from_start,
-        to_start=appointment.start,
-        reason=reason,
-        details=details,
+def _audit_override(appointment: Appointment, *, by, origin: Origin | None) -> None:
+    """Staff booked or moved `appointment` past a clinical rule: the override joins the
+    audit trail, whichever front end asked. The entry names the appointment, not the
+    reason, which is health data: it stays on the appointment and its history, where
+    anonymisation redacts it."""
+    audit_write(
+        user=by,
+        origin=origin,
+        action=AuditEntry.Action.OVERRIDE,
+        what=APPOINTMENT,
+        clients=[appointment.client_id],
+        reference=appointment.reference,
     )
+
+
+def _channel(by) -> str:
+    return Appointment.Channel.STAFF if access.is_staff(by) else Appointment.Channel.ONLINE
 
 
 def appointment_book(
@@ -191,34 +166,42 @@ def appointment_book(
     treatment: Treatment,
     start: datetime,
     client: Client,
+    new_client: bool = False,
     practitioner: Practitioner | None = None,
     by=None,
+    origin: Origin | None = None,
     channel: str | None = None,
     notes: str = "",
-    health: HealthInput | None = None,
+    declared: Declared | None = None,
     acknowledge_warnings: bool = False,
     override_reason: str | None = None,
     now: datetime | None = None,
-) -> Appointment:
+) -> Booked:
     """Book `treatment` at `start` for `client`, with `practitioner` or whoever is free.
 
     Online bookings (anyone but staff) respect the clinic's minimum notice and maximum
     advance. The clinic's medical rules apply (see check_eligibility); staff with the
     override permission may book past a refusal by giving `override_reason`, which is kept
-    on the appointment and in its history. What the client declares (`health`) is
-    stored as client-declared records with the booking. Raises SlotUnavailable (with
-    alternatives) or an eligibility refusal. The appointment returned carries `.warnings`
-    (acknowledged) and `.cautions` (for the practitioner).
+    on the appointment, in its history and in the audit trail (with `origin`). What the
+    client declares (`declared`) is stored as client-declared records with the booking.
+    `new_client`: the caller created `client` for this booking, so no health record can
+    exist yet and the rules skip reading one. `channel` is how it came in (Appointment.Channel),
+    when the caller knows better than `by` says. Raises SlotUnavailable (with alternatives),
+    InjectionDateInFuture or an eligibility refusal.
     """
     now = now or timezone.now()
-    staff = is_staff(by)
-    online = not staff
-    channel = channel or (Channel.STAFF if staff else Channel.ONLINE)
+    staff = access.is_staff(by)
+    channel = channel or _channel(by)
     practitioner_id = practitioner.pk if practitioner else None
     clinic = treatment.clinic
+    declared_check(declared, clinic=clinic)
 
     request = SlotRequest(
-        treatment=treatment, start=start, online=online, now=now, practitioner_id=practitioner_id
+        treatment=treatment,
+        start=start,
+        online=not staff,
+        now=now,
+        practitioner_id=practitioner_id,
     )
     candidates = free_practitioners(request)
     if not candidates:
@@ -228,10 +211,11 @@ def appointment_book(
         client=client,
         treatment=treatment,
         start=start,
-        health=health,
+        declared=declared,
         acknowledge_warnings=acknowledge_warnings,
         override_reason=override_reason,
         by=by,
+        new_client=new_client,
     )
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
@@ -246,7 +230,7 @@ def appointment_book(
             start=start,
             end=end,
             blocked_until=end + timedelta(minutes=treatment.buffer_after_minutes),
-            status=Status.CONFIRMED,
+            status=Appointment.Status.CONFIRMED,
             channel=channel,
             notes=notes,
             override_reason=(override_reason or "") if outcome.overridden else "",
@@ -254,25 +238,24 @@ def appointment_book(
             changed_by=acting_user(by),
         )
         _hold(appointment, resource_ids)
-        _record(
+        change_record(
             appointment,
             action=AppointmentChange.Action.BOOKED,
             by=by,
             channel=channel,
             reason=appointment.override_reason,
-            warnings=outcome.warnings,
-            overridden=outcome.overridden,
+            details={"warnings": outcome.warnings, "overridden": outcome.overridden},
         )
+        if outcome.overridden:
+            _audit_override(appointment, by=by, origin=origin)
         planning.on_booked(appointment)
-        if health is not None and health.declares_anything:
-            declared_store(client=client, health=health, by=by, reference=appointment.reference)
+        if declared is not None and declared.declares_anything:
+            declared_store(client=client, declared=declared, by=by, reference=appointment.reference)
             appointments_recheck(client=client, by=by, exclude_id=appointment.pk)
         return appointment
 
     appointment = claim_first(request, candidates, write)
-    appointment.warnings = outcome.warnings
-    appointment.cautions = outcome.cautions
-    return appointment
+    return Booked(appointment, tuple(outcome.warnings), tuple(outcome.cautions))
 
 
 def _unused_reference() -> str:
@@ -292,7 +275,7 @@ def _locked(appointment: Appointment) -> Appointment:
 
 
 def _check_client_window(appointment: Appointment, *, by, now: datetime) -> None:
-    if is_staff(by):
+    if access.is_staff(by):
         return
     window = timedelta(hours=appointment.clinic.cancellation_window_hours)
     if appointment.start - now < window:
@@ -312,27 +295,27 @@ def appointment_cancel(
     now = now or timezone.now()
     with transaction.atomic():
         appointment = _locked(appointment)
-        if appointment.status != Status.CONFIRMED:
+        if appointment.status != Appointment.Status.CONFIRMED:
             raise InvalidTransition(
                 f"This appointment is {appointment.get_status_display().lower()}"
                 " and cannot be cancelled."
             )
         _check_client_window(appointment, by=by, now=now)
         previous = appointment.status
-        appointment.status = Status.CANCELLED
+        appointment.status = Appointment.Status.CANCELLED
         appointment.changed_by = acting_user(by)
         appointment.save(update_fields=["status", "changed_by", "updated_at"])
         appointment.resource_holds.update(active=False)
-        _record(
+        change_record(
             appointment,
             action=AppointmentChange.Action.CANCELLED,
             by=by,
-            channel=Channel.STAFF if is_staff(by) else Channel.ONLINE,
+            channel=_channel(by),
             from_status=previous,
             from_start=appointment.start,
             reason=reason,
         )
-        planning.on_cancelled(appointment, by_clinic=is_staff(by))
+        planning.on_cancelled(appointment, by_clinic=access.is_staff(by))
     return appointment
 
 
@@ -341,20 +324,21 @@ def appointment_reschedule(
     appointment: Appointment,
     start: datetime,
     by=None,
+    origin: Origin | None = None,
     acknowledge_warnings: bool = False,
     override_reason: str | None = None,
     now: datetime | None = None,
-) -> Appointment:
+) -> Booked:
     """Move a confirmed appointment to `start`. Keeps the practitioner the client chose;
     otherwise prefers the same practitioner, then anyone free. Clients cannot move an
     appointment inside the cancellation window. The medical rules apply to the new date as
-    they do to a booking; a move that passes them clears any flag the appointment had."""
+    they do to a booking (an override is audited the same way); a move that passes them
+    clears any flag the appointment had."""
     now = now or timezone.now()
-    staff = is_staff(by)
-    online = not staff
+    staff = access.is_staff(by)
     with transaction.atomic():
         current = _locked(appointment)
-        if current.status != Status.CONFIRMED:
+        if current.status != Appointment.Status.CONFIRMED:
             raise InvalidTransition(
                 f"This appointment is {current.get_status_display().lower()} and cannot be moved."
             )
@@ -364,7 +348,7 @@ def appointment_reschedule(
     request = SlotRequest(
         treatment=treatment,
         start=start,
-        online=online,
+        online=not staff,
         now=now,
         practitioner_id=current.practitioner_id if current.practitioner_requested else None,
         exclude_appointment_id=current.pk,
@@ -377,7 +361,7 @@ def appointment_reschedule(
         client=current.client,
         treatment=treatment,
         start=start,
-        health=None,
+        declared=None,
         acknowledge_warnings=acknowledge_warnings,
         override_reason=override_reason,
         by=by,
@@ -385,7 +369,7 @@ def appointment_reschedule(
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
         locked = _locked(current)
-        if locked.status != Status.CONFIRMED:
+        if locked.status != Appointment.Status.CONFIRMED:
             raise InvalidTransition()
         previous_start = locked.start
         locked.resource_holds.all().delete()
@@ -412,31 +396,30 @@ def appointment_reschedule(
             ]
         )
         _hold(locked, resource_ids)
-        _record(
+        change_record(
             locked,
             action=AppointmentChange.Action.RESCHEDULED,
             by=by,
-            channel=Channel.STAFF if staff else Channel.ONLINE,
+            channel=_channel(by),
             from_status=locked.status,
             from_start=previous_start,
             reason=override_reason if outcome.overridden else "",
-            warnings=outcome.warnings,
-            overridden=outcome.overridden,
+            details={"warnings": outcome.warnings, "overridden": outcome.overridden},
         )
+        if outcome.overridden:
+            _audit_override(locked, by=by, origin=origin)
         planning.on_rescheduled(locked)
         return locked
 
     moved = claim_first(request, candidates, write)
-    moved.warnings = outcome.warnings
-    moved.cautions = outcome.cautions
-    return moved
+    return Booked(moved, tuple(outcome.warnings), tuple(outcome.cautions))
 
 
 def _finish(appointment, *, to_status, action, by, now) -> Appointment:
     now = now or timezone.now()
     with transaction.atomic():
         appointment = _locked(appointment)
-        if appointment.status != Status.CONFIRMED:
+        if appointment.status != Appointment.Status.CONFIRMED:
             raise InvalidTransition(
                 f"This appointment is already {appointment.get_status_display().lower()}."
             )
@@ -446,11 +429,11 @@ def _finish(appointment, *, to_status, action, by, now) -> Appointment:
         appointment.status = to_status
         appointment.changed_by = acting_user(by)
         appointment.save(update_fields=["status", "changed_by", "updated_at"])
-        _record(
+        change_record(
             appointment,
             action=action,
             by=by,
-            channel=Channel.STAFF,
+            channel=Appointment.Channel.STAFF,
             from_status=previous,
             from_start=appointment.start,
         )
@@ -462,7 +445,7 @@ def appointment_complete(*, appointment: Appointment, by, now: datetime | None =
     """Staff mark an appointment that has started as completed."""
     return _finish(
         appointment,
-        to_status=Status.COMPLETED,
+        to_status=Appointment.Status.COMPLETED,
         action=AppointmentChange.Action.COMPLETED,
         by=by,
         now=now,
@@ -473,41 +456,8 @@ def appointment_mark_no_show(*, appointment: Appointment, by, now: datetime | No
     """Staff record that the client did not come."""
     return _finish(
         appointment,
-        to_status=Status.NO_SHOW,
+        to_status=Appointment.Status.NO_SHOW,
         action=AppointmentChange.Action.NO_SHOW,
         by=by,
         now=now,
     )
-
-
-REDACTED = "[removed when the client's data was anonymised]"
-
-
-def appointments_redact(*, client: Client) -> int:
-    """Remove what a client's appointments and their history say in words (notes, the
-    override's reason, the flag, warnings acknowledged), keeping their times, statuses and
-    practitioners so the diary and its counts stay as they were. A reason or flag that was
-    there becomes REDACTED, so "an override was used" is still known. Returns the number
-    of appointments."""
-    with transaction.atomic():
-        appointments = Appointment.objects.select_for_update().filter(client=client)
-        count = len(appointments)
-        appointments.update(notes="")
-        appointments.exclude(override_reason="").update(override_reason=REDACTED)
-        appointments.exclude(eligibility_flag="").update(eligibility_flag=REDACTED)
-        changes = AppointmentChange.objects.filter(appointment__client=client)
-        changes.update(details={})
-        changes.exclude(reason="").update(reason=REDACTED)
-    return count
-
-
-__all__ = [
-    "ACTIVE_STATUSES",
-    "HealthInput",
-    "appointment_book",
-    "appointment_cancel",
-    "appointment_complete",
-    "appointment_mark_no_show",
-    "appointment_reschedule",
-    "appointments_redact",
-]

@@ -1,15 +1,15 @@
-"""Writes the workspace adds to those of bookings/: anonymising a client on request."""
+"""Anonymising a client on request: their personal data removed, the diary kept as it was."""
 
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from aftercare import planning
-from bookings.models import Appointment, Status
+from bookings.history import appointments_redact
+from bookings.models import Appointment
 from clinic.models import Client
 from clinical.services import health_records_erase
 from diary.errors import BookingError
-from diary.services import appointments_redact
 
 
 class AnonymisationRefused(BookingError):
@@ -39,7 +39,7 @@ def client_anonymise(*, client: Client, now=None) -> Client:
             Client.objects.select_for_update(of=("self",)).select_related("user").get(pk=client.pk)
         )
         if Appointment.objects.filter(
-            client=client, status=Status.CONFIRMED, start__gte=now
+            client=client, status=Appointment.Status.CONFIRMED, start__gte=now
         ).exists():
             raise AnonymisationRefused()
         health_records_erase(client=client)

@@ -7,7 +7,7 @@ reach every template as {{ notes.before }} and {{ notes.after }}.
 
 from dataclasses import dataclass
 
-from aftercare.models import Kind
+from aftercare.models import Message
 
 # Results build over a course: said wherever the client might book the next session.
 CUMULATIVE = (
@@ -133,7 +133,7 @@ def _text(source: str) -> str:
 
 # (subject, text) per kind; the HTML part is the text in paragraphs unless staff write one.
 DEFAULTS: dict[str, tuple[str, str]] = {
-    Kind.CONFIRMATION: (
+    Message.Kind.CONFIRMATION: (
         'Booked: {{ treatment.name }} on {{ appointment.start|date:"D j M" }} at '
         '{{ appointment.start|time:"H:i" }}',
         _text(
@@ -149,7 +149,7 @@ To change or cancel, please give us at least {{ clinic.cancellation_window_hours
 [SIGNATURE]"""
         ),
     ),
-    Kind.REMINDER: (
+    Message.Kind.REMINDER: (
         'Reminder: {{ treatment.name }} {{ appointment.start|date:"l" }} at '
         '{{ appointment.start|time:"H:i" }}',
         _text(
@@ -164,7 +164,7 @@ If you cannot come, please let us know as soon as you can.
 [SIGNATURE]"""
         ),
     ),
-    Kind.AFTERCARE: (
+    Message.Kind.AFTERCARE: (
         "Caring for your skin after your {{ treatment.name }}",
         _text(
             """Dear {{ client.first_name }},
@@ -177,7 +177,7 @@ Thank you for coming in today. A few notes to make the most of your {{ treatment
 [SIGNATURE]"""
         ),
     ),
-    Kind.FOLLOW_UP: (
+    Message.Kind.FOLLOW_UP: (
         "How is your skin after your {{ treatment.name }}?",
         _text(
             """Dear {{ client.first_name }},
@@ -190,7 +190,7 @@ your practitioner will get back to you.
 [SIGNATURE]"""
         ),
     ),
-    Kind.REBOOK: (
+    Message.Kind.REBOOK: (
         "Time for your next {{ treatment.name }}?",
         _text(
             """Dear {{ client.first_name }},
@@ -204,7 +204,7 @@ sessions of your course: {{ course.left }} to go.{% else %} You have completed y
 [SIGNATURE]"""
         ),
     ),
-    Kind.ELIGIBLE: (
+    Message.Kind.ELIGIBLE: (
         'You can book your {{ treatment.name }} from {{ eligible_on|date:"j F" }}',
         _text(
             """Dear {{ client.first_name }},
@@ -215,7 +215,7 @@ time.
 [SIGNATURE]"""
         ),
     ),
-    Kind.CANCELLATION: (
+    Message.Kind.CANCELLATION: (
         'Cancelled: {{ treatment.name }} on {{ appointment.start|date:"D j M" }} at '
         '{{ appointment.start|time:"H:i" }}',
         _text(
@@ -231,7 +231,7 @@ removes it from your diary.
 [SIGNATURE]"""
         ),
     ),
-    Kind.FLAGGED: (
+    Message.Kind.FLAGGED: (
         "Check appointment {{ appointment.reference }}: {{ client.name }}",
         _text(
             """A health record added after booking means this appointment now breaks a clinical \

@@ -17,15 +17,16 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from email.utils import formataddr, parseaddr
 
-import icalendar
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from aftercare import outbox, planning, services
-from aftercare.models import Kind, Message, MessageTemplate, Status
+from aftercare.models import Message, MessageTemplate
+from bookings import ics
 from sending.content import DEFAULTS, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email
 
@@ -51,11 +52,6 @@ class NoRecipient(ValueError):
     pass
 
 
-def message_send(*, message_id: int, now: datetime | None = None) -> str:
-    """Send message `message_id` if it is still SENDING. Returns the status it ends in."""
-    return messages_send(message_ids=[message_id], now=now)[message_id]
-
-
 def messages_send(
     *, message_ids: Sequence[int], now: datetime | None = None, budget: float | None = None
 ) -> dict[int, str]:
@@ -75,7 +71,7 @@ def messages_send(
             if budget is not None and time.monotonic() - started > budget:
                 rest = list(message_ids[position:])
                 outbox.give_back(rest)
-                outcomes.update(dict.fromkeys(rest, Status.PENDING))
+                outcomes.update(dict.fromkeys(rest, Message.Status.PENDING))
                 break
             message = batch.get(pk)
             outcomes[pk] = (
@@ -93,7 +89,7 @@ def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(lock, [message.pk])
         current = cursor.fetchone()
-        if current is None or current[0] != Status.SENDING:
+        if current is None or current[0] != Message.Status.SENDING:
             return current[0] if current else "missing"  # done by an earlier delivery
         message.status, message.attempts, message.last_error, due_at = current
         if isinstance(due_at, str):  # SQLite returns the stored text to a plain cursor
@@ -104,14 +100,14 @@ def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now
         # transaction (planning.cancel_pending), and the status above saw it.
         reason = planning.reason_not_to_send(message, now=now)
         if reason:
-            message.status, message.last_error = Status.CANCELLED, reason
+            message.status, message.last_error = Message.Status.CANCELLED, reason
         else:
             try:
                 sender.send(compose(message, templates=templates))
             except Exception as error:  # every failure is counted, then retried or failed
                 _record_failure(message, error, now=now)
             else:
-                message.status, message.sent_at = Status.SENT, timezone.now()
+                message.status, message.sent_at = Message.Status.SENT, timezone.now()
                 message.attempts += 1
         stored = connection.ops.adapt_datetimefield_value  # as the ORM would write them
         cursor.execute(
@@ -196,10 +192,10 @@ def _record_failure(message: Message, error: Exception, *, now: datetime) -> Non
     message.attempts += 1
     message.last_error = f"{type(error).__name__}: {error}"[:2000]
     if _is_permanent(error) or message.attempts >= settings.AFTERCARE_MAX_ATTEMPTS:
-        message.status = Status.FAILED
+        message.status = Message.Status.FAILED
         logger.error("Message %s failed for good: %s", message.pk, message.last_error)
     else:
-        message.status = Status.PENDING
+        message.status = Message.Status.PENDING
         message.due_at = now + retry_delay(message.attempts)
         logger.warning("Message %s attempt %s failed: %s", message.pk, message.attempts, error)
 
@@ -208,11 +204,11 @@ def _record_failure(message: Message, error: Exception, *, now: datetime) -> Non
 
 
 def recipient(message: Message) -> str:
-    address = message.clinic.email if message.kind == Kind.FLAGGED else message.client.email
+    address = message.clinic.email if message.kind == Message.Kind.FLAGGED else message.client.email
     if not address:
         raise NoRecipient(
             "The clinic has no email address for notices."
-            if message.kind == Kind.FLAGGED
+            if message.kind == Message.Kind.FLAGGED
             else "The client has no email address."
         )
     return address
@@ -303,38 +299,29 @@ def compose(message: Message, *, templates: Templates | None = None) -> EmailMul
         headers=headers,
     )
     email.attach_alternative(rendered.html, "text/html")
-    if message.kind in (Kind.CONFIRMATION, Kind.CANCELLATION) and message.appointment:
-        email.attach(
-            "appointment.ics",
-            appointment_ics(message),
-            "text/calendar",
-        )
+    if (
+        message.kind in (Message.Kind.CONFIRMATION, Message.Kind.CANCELLATION)
+        and message.appointment
+    ):
+        email.attach("appointment.ics", calendar_file(message), "text/calendar")
     return email
 
 
-def appointment_ics(message: Message) -> bytes:
-    """A one-event calendar for a confirmation or a cancellation. The UID stays with the
-    booking and SEQUENCE grows with each reschedule, so a calendar that imported the first
-    file moves the event; a cancellation (METHOD:CANCEL, STATUS:CANCELLED, a higher SEQUENCE)
-    removes it. The clinic and treatment are the message's, which planning copies from the
-    appointment."""
-    appointment, clinic, treatment = message.appointment, message.clinic, message.treatment
-    sequence = message.data.get("sequence", 0)
-    cancelled = message.kind == Kind.CANCELLATION
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Lumiere//Clinic bookings//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
-    event = icalendar.Event()
-    event.add("uid", f"{appointment.reference}@lumiere")
-    event.add("sequence", sequence)
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", appointment.start)
-    event.add("dtend", appointment.end)
-    event.add("summary", f"{treatment.name} at {clinic.name}")
-    event.add("description", f"Reference {appointment.reference}, with {appointment.practitioner}.")
-    if clinic.address:
-        event.add("location", ", ".join(clinic.address.splitlines()))
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    calendar.add_component(event)
-    return calendar.to_ical()
+def manage_url(appointment) -> str:
+    """The booking's own page (see, move, cancel), at the site's address."""
+    path = reverse("online:manage", args=[appointment.reference, appointment.manage_token])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def calendar_file(message: Message) -> bytes:
+    """The confirmation's or the cancellation's .ics (bookings/ics.py builds every one). The
+    clinic and treatment are the message's, which planning copies from the appointment; the
+    SEQUENCE is the one planning read from the appointment's history."""
+    appointment = message.appointment
+    return ics.appointment_ics(
+        appointment,
+        sequence=message.data.get("sequence", 0),
+        manage_url=manage_url(appointment),
+        clinic=message.clinic,
+        treatment=message.treatment,
+    )

@@ -1,9 +1,9 @@
 """The workspace's forms: what staff type, checked before a service sees it."""
 
 from django import forms
-from django.utils import timezone
 
 from clinic.models import Practitioner, Treatment
+from clinical.services import InjectionDateInFuture, injection_date_check
 from clinical.vocabulary import FaceArea, InjectableKind
 
 SPANS = [("day", "Day"), ("week", "Week")]
@@ -34,8 +34,10 @@ class InjectableForm(forms.Form):
 
     def clean_date(self):
         day = self.cleaned_data["date"]
-        if day > timezone.localdate(timezone=self.clinic.tzinfo):
-            raise forms.ValidationError("An injection date cannot be in the future.")
+        try:
+            injection_date_check(day, clinic=self.clinic)
+        except InjectionDateInFuture as refusal:
+            raise forms.ValidationError(str(refusal)) from None
         return day
 
 

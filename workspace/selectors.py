@@ -1,7 +1,8 @@
 """Reads for the workspace pages: a client's page at a glance, the day sheet, free slots for
 booking or moving, each in a fixed number of queries.
 
-Who may see them is the views' business (workspace/access.py); these only read.
+Who may see them is the views' business (access/); these only read. What they compute
+about an appointment travels beside it, in a DiaryEntry or a SheetEntry, never on it.
 """
 
 from collections import defaultdict
@@ -12,10 +13,9 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from aftercare.planning import course_progress
-from bookings.models import Appointment, Status
+from bookings.models import Appointment
 from clinic.models import Client, Clinic, Practitioner, Treatment, TreatmentCategory
 from clinical import eligibility, rules
-from clinical.vocabulary import area_labels
 from diary import availability
 
 MESSAGES_SHOWN = 50
@@ -34,12 +34,26 @@ def local_day_bounds(clinic: Clinic, day: date) -> tuple[datetime, datetime]:
     )
 
 
+@dataclass(frozen=True)
+class DiaryEntry:
+    """An appointment of the diary with the rules applied to its client's record as it is
+    now: its findings say what a rule would refuse or warn about, its cautions are the
+    practitioner's."""
+
+    appointment: Appointment
+    decision: eligibility.Decision
+
+    @property
+    def cautions(self) -> tuple[str, ...]:
+        return self.decision.cautions
+
+
 def appointments_between(
     *, first_day: date, last_day: date, practitioner_id: int | None = None
-) -> list[Appointment]:
+) -> list[DiaryEntry]:
     """Every clinic's appointments on its local dates `first_day`..`last_day` inclusive
-    (cancelled ones left out), by start, each with `.decision` (the rules applied to the
-    client's record as it is now) and `.cautions` for the practitioner."""
+    (cancelled ones left out), by start, each with the rules' decision, in a fixed number
+    of queries."""
     in_range = Q(pk__in=[])
     for clinic in Clinic.objects.all():
         start, _ = local_day_bounds(clinic, first_day)
@@ -47,7 +61,7 @@ def appointments_between(
         in_range |= Q(clinic=clinic, start__gte=start, start__lt=end)
     appointments = (
         Appointment.objects.filter(in_range)
-        .exclude(status=Status.CANCELLED)
+        .exclude(status=Appointment.Status.CANCELLED)
         .select_related("clinic", "treatment", "practitioner", "client")
         .prefetch_related("resources", "treatment__required_resource_kinds")
         .order_by("start", "practitioner__name")
@@ -56,13 +70,10 @@ def appointments_between(
         appointments = appointments.filter(practitioner_id=practitioner_id)
     appointments = list(appointments)
     decisions = rules.decisions_for(appointments)
-    for appointment in appointments:
-        appointment.decision = decisions[appointment.pk]
-        appointment.cautions = appointment.decision.cautions
-    return appointments
+    return [DiaryEntry(appointment, decisions[appointment.pk]) for appointment in appointments]
 
 
-def day_appointments(*, day: date, practitioner_id: int | None = None) -> list[Appointment]:
+def day_appointments(*, day: date, practitioner_id: int | None = None) -> list[DiaryEntry]:
     """The appointments of the clinic-local date `day`; see appointments_between."""
     return appointments_between(first_day=day, last_day=day, practitioner_id=practitioner_id)
 
@@ -130,8 +141,6 @@ def client_overview(client: Client) -> ClientOverview:
     overview.injectables = list(
         client.injectables.select_related("recorded_by", "corrects").order_by("-date", "-pk")
     )
-    for record in overview.injectables:
-        record.area_labels = area_labels(record.areas)
     overview.declarations = list(client.declarations.select_related("recorded_by"))
 
     first_of_category: dict[str, Treatment] = {}
@@ -167,12 +176,12 @@ def _courses(appointments: list[Appointment]) -> list[dict]:
     courses = {}
     for appointment in appointments:
         treatment = appointment.treatment
-        if treatment.course_sessions <= 1 or appointment.status == Status.CANCELLED:
+        if treatment.course_sessions <= 1 or appointment.status == Appointment.Status.CANCELLED:
             continue
         course = courses.setdefault(treatment.pk, {"treatment": treatment, "done": 0, "booked": 0})
-        if appointment.status == Status.COMPLETED:
+        if appointment.status == Appointment.Status.COMPLETED:
             course["done"] += 1
-        elif appointment.status == Status.CONFIRMED:
+        elif appointment.status == Appointment.Status.CONFIRMED:
             course["booked"] += 1
     for course in courses.values():
         progress = course_progress(
@@ -182,40 +191,57 @@ def _courses(appointments: list[Appointment]) -> list[dict]:
     return list(courses.values())
 
 
+@dataclass(frozen=True)
+class SheetEntry:
+    """One line of the day sheet: the appointment, its cautions (areas to avoid), what a
+    declared condition says about it, whether it is the client's first visit, whether it has
+    started (attendance can be marked), and its times in the clinic's zone. The flag a later
+    record set and the override used are the appointment's own fields."""
+
+    appointment: Appointment
+    cautions: tuple[str, ...]
+    contraindications: tuple[str, ...]
+    first_visit: bool
+    started: bool
+    local_start: datetime
+    local_end: datetime
+
+
 @dataclass
 class SheetDay:
     day: date
-    groups: list[tuple[Practitioner, list[Appointment]]]
+    groups: list[tuple[Practitioner, list[SheetEntry]]]
 
     @property
     def count(self) -> int:
-        return sum(len(appointments) for _, appointments in self.groups)
+        return sum(len(entries) for _, entries in self.groups)
 
 
 def day_sheet(
     *, first_day: date, last_day: date, practitioner_id: int | None = None
 ) -> list[SheetDay]:
-    """The appointments of each day from first_day to last_day, grouped by practitioner,
-    each with `.cautions` (areas to avoid) and its flags: `.contraindications` (what a
-    declared condition says about it), `.first_visit`, `.started`, the flag a later record set
-    (`eligibility_flag`) and the override used (`override_reason`)."""
-    appointments = appointments_between(
+    """The appointments of each day from first_day to last_day, grouped by practitioner."""
+    entries = appointments_between(
         first_day=first_day, last_day=last_day, practitioner_id=practitioner_id
     )
-    first_visits = _first_visits({a.client_id for a in appointments})
+    first_visits = _first_visits({e.appointment.client_id for e in entries})
     now = timezone.now()
     by_day: dict[date, dict[Practitioner, list]] = defaultdict(lambda: defaultdict(list))
-    for appointment in appointments:
-        appointment.contraindications = [
-            f.message
-            for f in appointment.decision.findings
-            if f.code == eligibility.CONTRAINDICATED
-        ]
-        appointment.first_visit = first_visits.get(appointment.client_id) == appointment.start
-        appointment.started = appointment.start <= now  # attendance can be marked
-        appointment.local_start = appointment.start.astimezone(appointment.clinic.tzinfo)
-        appointment.local_end = appointment.end.astimezone(appointment.clinic.tzinfo)
-        by_day[appointment.local_start.date()][appointment.practitioner].append(appointment)
+    for entry in entries:
+        appointment = entry.appointment
+        tz = appointment.clinic.tzinfo
+        line = SheetEntry(
+            appointment=appointment,
+            cautions=entry.cautions,
+            contraindications=tuple(
+                f.message for f in entry.decision.findings if f.code == eligibility.CONTRAINDICATED
+            ),
+            first_visit=first_visits.get(appointment.client_id) == appointment.start,
+            started=appointment.start <= now,
+            local_start=appointment.start.astimezone(tz),
+            local_end=appointment.end.astimezone(tz),
+        )
+        by_day[line.local_start.date()][appointment.practitioner].append(line)
     days = []
     day = first_day
     while day <= last_day:
@@ -232,7 +258,8 @@ def _first_visits(client_ids: set[int]) -> dict[int, object]:
         return {}
     return dict(
         Appointment.objects.filter(
-            client_id__in=client_ids, status__in=(Status.CONFIRMED, Status.COMPLETED)
+            client_id__in=client_ids,
+            status__in=(Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED),
         )
         .values_list("client_id")
         .annotate(first=Min("start"))

@@ -91,7 +91,7 @@ class HealthAuditMixin:
                 action=AuditEntry.Action.VIEW,
                 what=self.audit_what,
                 clients=self.audited_client_ids(objects),
-                via="admin",
+                via=audit.ADMIN,
             )
 
     def changelist_view(self, request, extra_context=None):

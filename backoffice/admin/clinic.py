@@ -11,7 +11,7 @@ from backoffice.admin.base import ClinicTimeMixin, HealthAuditMixin
 from backoffice.admin.clinical import ClientDeclarationInline, ClientInjectableInline
 from backoffice.admin.diary import ClientAppointmentInline
 from backoffice.admin.messages import MessageInline
-from bookings.models import Appointment, Status
+from bookings.models import Appointment
 from clinic import audit
 from clinic.models import (
     Client,
@@ -32,7 +32,7 @@ def warn_about_clashes(request, time_off: TimeOff) -> None:
     clashes = list(
         Appointment.objects.filter(
             practitioner_id=time_off.practitioner_id,
-            status=Status.CONFIRMED,
+            status=Appointment.Status.CONFIRMED,
             start__lt=time_off.end,
             blocked_until__gt=time_off.start,
         ).values_list("reference", flat=True)[:20]

@@ -5,12 +5,17 @@ upcoming appointments; each page that shows health data is audited."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from backoffice.admin.base import HealthAuditMixin
 from clinic import audit
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
-from clinical.services import appointments_recheck, declaration_record, injectable_record
+from clinical.services import (
+    InjectionDateInFuture,
+    appointments_recheck,
+    declaration_record,
+    injectable_record,
+    injection_date_check,
+)
 from clinical.vocabulary import FaceArea
 
 
@@ -78,9 +83,11 @@ class InjectableRecordForm(forms.ModelForm):
     def clean_date(self):
         day = self.cleaned_data["date"]
         client = self.cleaned_data.get("client")
-        zone = client.clinic.tzinfo if client else None
-        if day > timezone.localdate(timezone=zone):
-            raise ValidationError("An injection date cannot be in the future.")
+        if client is not None:
+            try:
+                injection_date_check(day, clinic=client.clinic)
+            except InjectionDateInFuture as refusal:
+                raise ValidationError(str(refusal)) from None
         return day
 
 
@@ -138,7 +145,9 @@ class InjectableRecordAdmin(HealthAuditMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data.get(name) for name in form.cleaned_data}
         record, flagged = injectable_record(
-            **{key: value for key, value in data.items() if value is not None}, by=request.user
+            **{key: value for key, value in data.items() if value is not None},
+            by=request.user,
+            origin=audit.Origin.of(request, via=audit.ADMIN),
         )
         obj.pk = record.pk
         report_flagged(request, flagged)
@@ -173,6 +182,7 @@ class HealthDeclarationAdmin(HealthAuditMixin, admin.ModelAdmin):
             source=obj.source,
             notes=obj.notes,
             by=request.user,
+            origin=audit.Origin.of(request, via=audit.ADMIN),
         )
         obj.pk = declaration.pk
         report_flagged(request, flagged)

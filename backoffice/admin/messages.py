@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html_join
 
 from aftercare import services
-from aftercare.models import Message, MessageTemplate, Status
+from aftercare.models import Message, MessageTemplate
 from backoffice.admin.base import ReadOnlyInline, RefuseNulMixin, local_time
 from sending.rendering import TemplateRefused, compile_template
 
@@ -63,7 +63,7 @@ class MessageAdmin(RefuseNulMixin, admin.ModelAdmin):
     @admin.action(description="Retry the selected failed messages", permissions=["retry"])
     def retry(self, request, queryset):
         count = services.messages_retry(messages=queryset)
-        skipped = queryset.exclude(status=Status.PENDING).count()
+        skipped = queryset.exclude(status=Message.Status.PENDING).count()
         self.message_user(request, f"{count} message(s) will be sent again.", messages.SUCCESS)
         if skipped:
             self.message_user(

@@ -9,7 +9,6 @@ see, and each time they do the audit trail says so.
 
 from django.contrib.auth import authenticate
 from django.db import transaction
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
@@ -20,9 +19,12 @@ import access
 from bookings import selectors
 from bookings.models import Appointment
 from clinic import audit
+from clinic.audit import Origin
 from clinic.models import Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
 from clinical import rules
+from clinical.rules import Declared
+from clinical.services import InjectionDateInFuture
 from diary import availability, services
 from diary.errors import SlotUnavailable
 from online.api import serializers as s
@@ -67,19 +69,6 @@ def _client_of(user, clinic=None) -> Client | None:
     return clients.first()
 
 
-def _check_declared_dates(treatment: Treatment, health: dict) -> None:
-    today = timezone.localdate(timezone=treatment.clinic.tzinfo)
-    for index, item in enumerate(health.get("injectables", [])):
-        if item["date"] > today:
-            name = f"health.injectables.{index}.date"
-            raise ApiError(
-                "invalid_input",
-                f"{name}: An injection date cannot be in the future.",
-                400,
-                fields={name: ["An injection date cannot be in the future."]},
-            )
-
-
 def _visible_appointment(request, reference: str, token: str | None) -> Appointment:
     """The appointment if the caller may see it; otherwise 404 whether it exists or not."""
     appointment = selectors.appointment_by_reference(reference)
@@ -89,7 +78,7 @@ def _visible_appointment(request, reference: str, token: str | None) -> Appointm
     if (
         appointment.manage_token_matches(token)
         or access.may_see_appointment(user, appointment)
-        or (user.is_authenticated and appointment.client.user_id == user.pk)
+        or access.is_client_self(user, appointment.client)
     ):
         return appointment
     raise ApiError("not_found", "No such appointment.", 404)
@@ -100,9 +89,7 @@ def _check_may_change(request, appointment: Appointment, token: str | None) -> N
     their own appointments but the front desk moves them); the client and the manage
     token holder always may."""
     user = request.user
-    if appointment.manage_token_matches(token) or (
-        user.is_authenticated and appointment.client.user_id == user.pk
-    ):
+    if appointment.manage_token_matches(token) or access.is_client_self(user, appointment.client):
         return
     if not access.can(user, access.BOOK):
         raise permission_denied("Your role does not cancel or move appointments.")
@@ -191,7 +178,7 @@ class AvailabilityApi(APIView):
             )
         treatment = treatment_by_slug(params["treatment"])
         practitioner = practitioner_for(treatment, params.get("practitioner"))
-        staff = services.is_staff(request.user)
+        staff = access.is_staff(request.user)
         client = self._known_client(request, treatment, params.get("client"), staff)
         eligible_from = None
         if client is not None:
@@ -221,7 +208,7 @@ class AvailabilityApi(APIView):
     def _known_client(self, request, treatment, client_id, staff) -> Client | None:
         if client_id is None:
             return None if staff else _client_of(request.user, treatment.clinic)
-        if not access.is_workspace_user(request.user):
+        if not access.is_staff(request.user):
             raise permission_denied("Only staff may search for a client.")
         # A client the caller's role does not show them is "no such client": the dates
         # would tell them about that client's record.
@@ -257,11 +244,10 @@ class AppointmentCreateApi(APIView):
         treatment = treatment_by_slug(data["treatment"])
         practitioner = practitioner_for(treatment, data.get("practitioner"))
         _check_on_grid(treatment, data["start"])
-        staff = services.is_staff(request.user)
+        staff = access.is_staff(request.user)
         if data.get("override_reason") and not staff:
             raise ApiError("permission_denied", "Only staff may override a clinic rule.", 403)
         health = data.get("health") or {}
-        _check_declared_dates(treatment, health)
         key = self._idempotency_key(request)
         try:
             with transaction.atomic():
@@ -269,15 +255,17 @@ class AppointmentCreateApi(APIView):
                     replay = self._replay(request, key)
                     if replay is not None:
                         return Response(appointment_response(request, replay, warnings=[]))
-                client = self._client(request, treatment, data, staff)
-                appointment = services.appointment_book(
+                client, new_client = self._client(request, treatment, data, staff)
+                booked = services.appointment_book(
                     treatment=treatment,
                     start=data["start"],
                     client=client,
+                    new_client=new_client,
                     practitioner=practitioner,
                     by=request.user,
+                    origin=Origin.of(request, via=audit.API),
                     notes=data.get("notes", "") if staff else "",
-                    health=services.HealthInput(
+                    declared=Declared(
                         injectables=health.get("injectables", []),
                         conditions=health.get("conditions", []),
                     ),
@@ -285,13 +273,17 @@ class AppointmentCreateApi(APIView):
                     override_reason=data.get("override_reason") or None,
                 )
                 if key:
-                    idempotency_record(key=key, appointment=appointment)
-                audit.audit_override(request, appointment, via="api")
+                    idempotency_record(key=key, appointment=booked.appointment)
+        except InjectionDateInFuture as refusal:
+            raise field_error(f"health.injectables.{refusal.index}.date", str(refusal)) from None
         except SlotUnavailable as refusal:
             tz = treatment.clinic.tzinfo
             refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]
             raise
-        return Response(appointment_response(request, appointment), status=status.HTTP_201_CREATED)
+        answer = appointment_response(
+            request, booked.appointment, warnings=booked.warnings, cautions=booked.cautions
+        )
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     def _idempotency_key(self, request) -> str | None:
         key = request.headers.get("Idempotency-Key")
@@ -315,17 +307,18 @@ class AppointmentCreateApi(APIView):
                 409,
             ) from None
 
-    def _client(self, request, treatment, data, staff) -> Client:
+    def _client(self, request, treatment, data, staff) -> tuple[Client, bool]:
+        """The client to book for, and whether they were created for this booking."""
         if staff and data.get("client_id"):
             if not access.can(request.user, access.BOOK):
                 raise permission_denied("Your role does not book on a client's behalf.")
             client = Client.objects.filter(pk=data["client_id"], clinic=treatment.clinic).first()
             if client is None:
                 raise field_error("client_id", "No client with this id at this clinic.")
-            return client
+            return client, False
         own = _client_of(request.user, treatment.clinic)
         if own is not None and not staff:
-            return own
+            return own, False
         if "client" not in data:
             raise field_error("client", "Give the client's name and email.")
         return client_get_or_create(clinic=treatment.clinic, **data["client"])
@@ -394,10 +387,11 @@ class AppointmentRescheduleApi(APIView):
         _check_may_change(request, appointment, token)
         _check_on_grid(appointment.treatment, body.validated_data["start"])
         try:
-            appointment = services.appointment_reschedule(
+            moved = services.appointment_reschedule(
                 appointment=appointment,
                 start=body.validated_data["start"],
                 by=request.user,
+                origin=Origin.of(request, via=audit.API),
                 acknowledge_warnings=body.validated_data["acknowledge_warnings"],
                 override_reason=body.validated_data.get("override_reason") or None,
             )
@@ -405,4 +399,8 @@ class AppointmentRescheduleApi(APIView):
             tz = appointment.clinic.tzinfo
             refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]
             raise
-        return Response(appointment_response(request, appointment))
+        return Response(
+            appointment_response(
+                request, moved.appointment, warnings=moved.warnings, cautions=moved.cautions
+            )
+        )

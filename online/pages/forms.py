@@ -6,8 +6,6 @@ Every form renders through public/forms/field.html, which ties hints and errors 
 field (aria-describedby) the way Django's own field template does.
 """
 
-import datetime
-
 from django import forms
 from django.core.validators import RegexValidator
 from django.forms.renderers import DjangoTemplates
@@ -15,10 +13,10 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_datetime
 
-from clinic.models import Practitioner, Treatment
-from clinical.rules import HealthQuestions
+from clinic.models import Clinic, Practitioner, Treatment
+from clinical.rules import Declared, HealthQuestions
+from clinical.services import InjectionDateInFuture, injection_date_check
 from clinical.vocabulary import QUESTION_CONDITIONS, QUESTION_KINDS, FaceArea, InjectableKind
-from diary.services import HealthInput
 from web.text import EARLIEST_DATE, INSTANT_PATTERN, LATEST_DATE, LINE_CONTROLS, TEXT_CONTROLS
 
 DRAFT_KEY = "booking_draft"
@@ -205,9 +203,10 @@ class InjectableForm(PageForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, kinds: tuple[str, ...], today: datetime.date, **kwargs):
+    def __init__(self, *args, kinds: tuple[str, ...], clinic: Clinic, **kwargs):
         super().__init__(*args, **kwargs)
-        self.today = today
+        self.clinic = clinic
+        today = timezone.localdate(timezone=clinic.tzinfo)
         self.fields["kind"].choices = [("", "Choose…")] + [
             (k, InjectableKind(k).label) for k in kinds
         ]
@@ -218,8 +217,10 @@ class InjectableForm(PageForm):
 
     def clean_date(self):
         day = self.cleaned_data["date"]
-        if day > self.today:
-            raise forms.ValidationError("The date can’t be in the future.")
+        try:
+            injection_date_check(day, clinic=self.clinic)
+        except InjectionDateInFuture:
+            raise forms.ValidationError("The date can’t be in the future.") from None
         if day < EARLIEST_DATE:
             raise forms.ValidationError("Give a date after 2000.")
         return day
@@ -245,11 +246,10 @@ class BookingDetails:
         self.form = DetailsForm(data, initial=initial, questions=questions)
         self.injectables = None
         if questions.injectable_kinds:
-            today = timezone.localdate(timezone=treatment.clinic.tzinfo)
             self.injectables = InjectableFormSet(
                 data,
                 prefix=INJECTABLES,
-                form_kwargs={"kinds": questions.injectable_kinds, "today": today},
+                form_kwargs={"kinds": questions.injectable_kinds, "clinic": treatment.clinic},
             )
 
     @property
@@ -278,14 +278,14 @@ class BookingDetails:
         data = self.form.cleaned_data
         return {"name": data["name"], "email": data["email"], "phone": data.get("phone", "")}
 
-    def health(self) -> HealthInput:
+    def declared(self) -> Declared:
         injectables = []
         if self.declares_injectables:
             injectables = [
                 {"kind": row["kind"], "date": row["date"], "areas": row["areas"]}
                 for row in self._filled_rows()
             ]
-        return HealthInput(
+        return Declared(
             injectables=injectables, conditions=list(self.form.cleaned_data.get("conditions", []))
         )
 

@@ -19,9 +19,9 @@ from django.utils import dateformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aftercare.services import eligibility_notice_request
-from bookings import selectors
-from bookings.ics import appointment_ics
-from bookings.models import Appointment, Status
+from bookings import ics, selectors
+from bookings.models import Appointment
+from clinic.audit import PAGES, Origin
 from clinic.models import Treatment
 from clinic.selectors import bookable_treatments
 from clinic.services import client_get_or_create
@@ -177,14 +177,18 @@ def _book(request, treatment, choice, details, *, acknowledge: bool, ack=None):
     try:
         # A refused booking leaves nothing behind, not even a new client record.
         with transaction.atomic():
-            client = client_get_or_create(clinic=treatment.clinic, **details.client_fields())
-            appointment = services.appointment_book(
+            client, new_client = client_get_or_create(
+                clinic=treatment.clinic, **details.client_fields()
+            )
+            booked = services.appointment_book(
                 treatment=treatment,
                 start=start,
                 client=client,
+                new_client=new_client,
                 practitioner=practitioner,
                 by=request.user,
-                health=details.health(),
+                origin=Origin.of(request, via=PAGES),
+                declared=details.declared(),
                 acknowledge_warnings=acknowledge,
             )
     except BookingError as refusal:
@@ -199,6 +203,7 @@ def _book(request, treatment, choice, details, *, acknowledge: bool, ack=None):
             times_from=lambda day: _calendar_url(treatment, day=day, practitioner=practitioner),
         )
     draft_clear(request.session)
+    appointment = booked.appointment
     return redirect("online:confirmed", appointment.reference, appointment.manage_token)
 
 
@@ -289,7 +294,7 @@ def notice_request(request, slug):
         messages.info(request, "Please choose a time and give your details first.")
         return redirect(_calendar_url(treatment))
     with transaction.atomic():
-        client = client_get_or_create(
+        client, _ = client_get_or_create(
             clinic=treatment.clinic,
             name=contact.get("name", ""),
             email=contact["email"],
@@ -323,7 +328,7 @@ def _appointment_page(request, template, appointment, **context):
         template,
         clinic=appointment.clinic,
         appointment=appointment,
-        confirmed=appointment.status == Status.CONFIRMED,
+        confirmed=appointment.status == Appointment.Status.CONFIRMED,
         **context,
     )
 
@@ -344,7 +349,13 @@ def booking_ics(request, reference, token):
     manage_url = request.build_absolute_uri(
         reverse("online:manage", args=[appointment.reference, appointment.manage_token])
     )
-    body = appointment_ics(appointment, manage_url=manage_url, domain=request.get_host())
+    body = ics.appointment_ics(
+        appointment,
+        sequence=ics.event_sequence(appointment),
+        manage_url=manage_url,
+        clinic=appointment.clinic,
+        treatment=appointment.treatment,
+    )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     filename = f"{appointment.clinic.slug}-{appointment.reference}.ics"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -397,8 +408,9 @@ def booking_reschedule(request, reference, token):
                     appointment=appointment,
                     start=start,
                     by=request.user,
+                    origin=Origin.of(request, via=PAGES),
                     acknowledge_warnings=AcknowledgeForm(request.POST).is_valid(),
-                )
+                ).appointment
             except BookingError as refusal:
                 ack = AcknowledgeForm(request.POST) if request.POST.get("step") else None
                 return _refusal_page(

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from aftercare.models import Kind, Message, Status
+from aftercare.models import Message
 from aftercare.outbox import claim_due, release_stale_claims
-from sending.delivery import message_send
 from tests import factories
+from tests.helpers import send_one
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -24,7 +24,7 @@ def make_messages(count: int, *, due_at=NOW, **fields) -> list[Message]:
             clinic=client.clinic,
             client=client,
             treatment=treatment,
-            kind=Kind.ELIGIBLE,
+            kind=Message.Kind.ELIGIBLE,
             due_at=due_at,
             data={"eligible_on": "2027-03-29"},
             **fields,
@@ -63,9 +63,9 @@ def test_it_claims_what_is_due_and_queues_it_after_commit(db, django_capture_on_
     assert sorted(claimed) == sorted(pk for batch in queued for pk in batch)
     assert sorted(claimed) == sorted(m.pk for m in due)
     assert set(Message.objects.filter(pk__in=claimed).values_list("status", "claimed_at")) == {
-        (Status.SENDING, NOW)
+        (Message.Status.SENDING, NOW)
     }
-    assert Message.objects.get(pk=later[0].pk).status == Status.PENDING
+    assert Message.objects.get(pk=later[0].pk).status == Message.Status.PENDING
 
 
 def test_when_the_broker_refuses_the_claims_go_straight_back(
@@ -79,12 +79,14 @@ def test_when_the_broker_refuses_the_claims_go_straight_back(
     with django_capture_on_commit_callbacks(execute=True):
         claim_due(send=broker_down, now=NOW)
 
-    assert set(Message.objects.values_list("status", "claimed_at")) == {(Status.PENDING, None)}
+    assert set(Message.objects.values_list("status", "claimed_at")) == {
+        (Message.Status.PENDING, None)
+    }
 
 
 def test_it_keeps_at_most_the_in_flight_limit_claimed(db, settings):
     settings.AFTERCARE_MAX_IN_FLIGHT = 5
-    make_messages(3, status=Status.SENDING, claimed_at=NOW)
+    make_messages(3, status=Message.Status.SENDING, claimed_at=NOW)
     make_messages(10)
 
     assert len(claim_due(send=lambda ids: None, now=NOW)) == 2
@@ -95,17 +97,19 @@ def test_lost_claims_are_given_back_and_count_as_an_attempt(db, settings):
     settings.AFTERCARE_CLAIM_TIMEOUT = 600
     settings.AFTERCARE_MAX_ATTEMPTS = 3
     old = NOW - timedelta(seconds=601)
-    [lost] = make_messages(1, status=Status.SENDING, claimed_at=old)
-    [hopeless] = make_messages(1, status=Status.SENDING, claimed_at=old, attempts=2)
-    [fresh] = make_messages(1, status=Status.SENDING, claimed_at=NOW - timedelta(seconds=60))
+    [lost] = make_messages(1, status=Message.Status.SENDING, claimed_at=old)
+    [hopeless] = make_messages(1, status=Message.Status.SENDING, claimed_at=old, attempts=2)
+    [fresh] = make_messages(
+        1, status=Message.Status.SENDING, claimed_at=NOW - timedelta(seconds=60)
+    )
 
     assert release_stale_claims(now=NOW) == 2
 
     lost.refresh_from_db()
-    assert (lost.status, lost.attempts, lost.due_at) == (Status.PENDING, 1, NOW)
+    assert (lost.status, lost.attempts, lost.due_at) == (Message.Status.PENDING, 1, NOW)
     assert "not sent within 600 s" in lost.last_error
-    assert Message.objects.get(pk=hopeless.pk).status == Status.FAILED
-    assert Message.objects.get(pk=fresh.pk).status == Status.SENDING
+    assert Message.objects.get(pk=hopeless.pk).status == Message.Status.FAILED
+    assert Message.objects.get(pk=fresh.pk).status == Message.Status.SENDING
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
@@ -130,14 +134,12 @@ def test_concurrent_dispatchers_never_claim_one_row_twice(settings):
 @pytest.mark.django_db(transaction=True)
 def test_two_tasks_for_one_message_send_it_once(inbox):
     """A redelivered task (or one queued again after a sweep) racing the first one."""
-    messages = make_messages(20, status=Status.SENDING, claimed_at=NOW)
+    messages = make_messages(20, status=Message.Status.SENDING, claimed_at=NOW)
     outcomes = []
 
-    run_together(
-        lambda: outcomes.extend(message_send(message_id=m.pk) for m in messages), threads=2
-    )
+    run_together(lambda: outcomes.extend(send_one(m.pk) for m in messages), threads=2)
 
-    assert outcomes.count(Status.SENT) == 40  # each saw it sent: by itself or the other
+    assert outcomes.count(Message.Status.SENT) == 40  # each saw it sent: by itself or the other
     assert inbox.outbox_counts() == {m.pk: 1 for m in messages}
 
 
@@ -173,7 +175,7 @@ def test_when_the_broker_fails_midway_the_batches_not_queued_go_back(
         claim_due(send=broker_fails_after_one, now=NOW)
 
     [first] = queued
-    assert set(Message.objects.filter(status=Status.SENDING).values_list("pk", flat=True)) == set(
-        first
-    )
-    assert Message.objects.filter(status=Status.PENDING, claimed_at=None).count() == 4
+    assert set(
+        Message.objects.filter(status=Message.Status.SENDING).values_list("pk", flat=True)
+    ) == set(first)
+    assert Message.objects.filter(status=Message.Status.PENDING, claimed_at=None).count() == 4

@@ -12,7 +12,7 @@ import time_machine
 from django.db import transaction
 
 from aftercare import planning
-from aftercare.models import Kind, Message, Status
+from aftercare.models import Message
 from aftercare.services import client_unsubscribe, eligibility_notice_request
 from diary.services import (
     appointment_book,
@@ -89,7 +89,9 @@ def desk(db):
 
 @pytest.fixture
 def booked(world, alice):
-    return appointment_book(treatment=world.treatment, start=london(FRIDAY, 10), client=alice)
+    return appointment_book(
+        treatment=world.treatment, start=london(FRIDAY, 10), client=alice
+    ).appointment
 
 
 def rows(appointment):
@@ -99,14 +101,14 @@ def rows(appointment):
 def test_booking_plans_a_confirmation_now_and_a_reminder_24_hours_before(booked):
     pk = booked.pk
     assert rows(booked) == {
-        f"appointment:{pk}:confirmation": (Kind.CONFIRMATION, Status.PENDING, NOW),
+        f"appointment:{pk}:confirmation": (Message.Kind.CONFIRMATION, Message.Status.PENDING, NOW),
         f"appointment:{pk}:reminder": (
-            Kind.REMINDER,
-            Status.PENDING,
+            Message.Kind.REMINDER,
+            Message.Status.PENDING,
             london(FRIDAY, 10) - timedelta(hours=24),
         ),
     }
-    message = booked.messages.get(kind=Kind.CONFIRMATION)
+    message = booked.messages.get(kind=Message.Kind.CONFIRMATION)
     assert (message.client, message.clinic, message.treatment) == (
         booked.client,
         booked.clinic,
@@ -119,15 +121,17 @@ def test_the_reminder_follows_the_clinic_s_setting(world, alice):
     world.clinic.save()
     appointment = appointment_book(
         treatment=world.treatment, start=london(FRIDAY, 10), client=alice
+    ).appointment
+    assert appointment.messages.get(kind=Message.Kind.REMINDER).due_at == london(
+        date(2027, 3, 3), 10
     )
-    assert appointment.messages.get(kind=Kind.REMINDER).due_at == london(date(2027, 3, 3), 10)
 
 
 def test_a_booking_at_short_notice_gets_no_reminder(world, alice, desk):
     appointment = appointment_book(
         treatment=world.treatment, start=london(date(2027, 3, 1), 15), client=alice, by=desk
-    )
-    assert [m.kind for m in appointment.messages.all()] == [Kind.CONFIRMATION]
+    ).appointment
+    assert [m.kind for m in appointment.messages.all()] == [Message.Kind.CONFIRMATION]
 
 
 def test_the_rows_are_written_in_the_booking_s_transaction(world, alice):
@@ -143,22 +147,25 @@ def test_planning_the_same_cause_twice_adds_nothing(booked):
 
 
 def test_cancelling_cancels_what_is_pending_and_keeps_what_was_sent(booked):
-    booked.messages.filter(kind=Kind.CONFIRMATION).update(status=Status.SENT)
+    booked.messages.filter(kind=Message.Kind.CONFIRMATION).update(status=Message.Status.SENT)
 
     appointment_cancel(appointment=booked)
 
     statuses = dict(booked.messages.values_list("kind", "status"))
     assert statuses == {
-        Kind.CONFIRMATION: Status.SENT,
-        Kind.REMINDER: Status.CANCELLED,
-        Kind.CANCELLATION: Status.PENDING,
+        Message.Kind.CONFIRMATION: Message.Status.SENT,
+        Message.Kind.REMINDER: Message.Status.CANCELLED,
+        Message.Kind.CANCELLATION: Message.Status.PENDING,
     }
-    assert booked.messages.get(kind=Kind.REMINDER).last_error == "The appointment was cancelled."
+    assert (
+        booked.messages.get(kind=Message.Kind.REMINDER).last_error
+        == "The appointment was cancelled."
+    )
 
 
 def test_a_cancellation_tells_the_client_at_once_and_says_who_cancelled(booked, world):
     appointment_cancel(appointment=booked)
-    notice = booked.messages.get(kind=Kind.CANCELLATION)
+    notice = booked.messages.get(kind=Message.Kind.CANCELLATION)
     assert notice.due_at == NOW
     assert notice.is_essential  # sent even to a client who unsubscribed
     assert notice.data == {"start": booked.start.isoformat(), "by_clinic": False, "sequence": 1}
@@ -167,10 +174,10 @@ def test_a_cancellation_tells_the_client_at_once_and_says_who_cancelled(booked, 
         treatment=world.treatment,
         start=london(FRIDAY, 14),
         client=booked.client,
-    )
-    other = appointment_reschedule(appointment=other, start=london(FRIDAY, 15))
+    ).appointment
+    other = appointment_reschedule(appointment=other, start=london(FRIDAY, 15)).appointment
     appointment_cancel(appointment=other, by=factories.StaffFactory(username="desk"))
-    notice = other.messages.get(kind=Kind.CANCELLATION)
+    notice = other.messages.get(kind=Message.Kind.CANCELLATION)
     assert notice.data["by_clinic"] is True
     assert notice.data["sequence"] == 2  # above the reschedule's confirmation (1)
 
@@ -178,12 +185,12 @@ def test_a_cancellation_tells_the_client_at_once_and_says_who_cancelled(booked, 
 def test_cancelling_an_appointment_whose_time_has_passed_writes_to_nobody(booked):
     with time_machine.travel(booked.start + timedelta(hours=2), tick=False):
         appointment_cancel(appointment=booked, by=factories.StaffFactory(username="desk"))
-    assert not booked.messages.filter(kind=Kind.CANCELLATION).exists()
+    assert not booked.messages.filter(kind=Message.Kind.CANCELLATION).exists()
 
 
 def test_a_cancellation_is_not_sent_once_its_time_has_passed(booked):
     appointment_cancel(appointment=booked)
-    notice = Message.objects.get(kind=Kind.CANCELLATION)  # with the appointment as stored
+    notice = Message.objects.get(kind=Message.Kind.CANCELLATION)  # with the appointment as stored
     assert planning.reason_not_to_send(notice, now=NOW) == ""
     assert planning.reason_not_to_send(notice, now=booked.start) == (
         "The appointment's time has passed."
@@ -191,22 +198,27 @@ def test_a_cancellation_is_not_sent_once_its_time_has_passed(booked):
 
 
 def test_rescheduling_moves_the_reminder_and_confirms_the_new_time(booked):
-    booked.messages.filter(kind=Kind.CONFIRMATION).update(status=Status.SENT)
+    booked.messages.filter(kind=Message.Kind.CONFIRMATION).update(status=Message.Status.SENT)
     new_start = london(date(2027, 3, 8), 14)
 
-    moved = appointment_reschedule(appointment=booked, start=new_start)
+    moved = appointment_reschedule(appointment=booked, start=new_start).appointment
 
-    pending = moved.messages.filter(status=Status.PENDING)
+    pending = moved.messages.filter(status=Message.Status.PENDING)
     assert {m.kind: m.due_at for m in pending} == {
-        Kind.CONFIRMATION: NOW,
-        Kind.REMINDER: new_start - timedelta(hours=24),
+        Message.Kind.CONFIRMATION: NOW,
+        Message.Kind.REMINDER: new_start - timedelta(hours=24),
     }
     assert {m.data["sequence"] for m in pending} == {1}  # the .ics SEQUENCE
-    assert moved.messages.get(key=f"appointment:{moved.pk}:reminder").status == Status.CANCELLED
+    assert (
+        moved.messages.get(key=f"appointment:{moved.pk}:reminder").status
+        == Message.Status.CANCELLED
+    )
 
-    again = appointment_reschedule(appointment=moved, start=london(date(2027, 3, 9), 11))
+    again = appointment_reschedule(
+        appointment=moved, start=london(date(2027, 3, 9), 11)
+    ).appointment
 
-    [reminder] = again.messages.filter(kind=Kind.REMINDER, status=Status.PENDING)
+    [reminder] = again.messages.filter(kind=Message.Kind.REMINDER, status=Message.Status.PENDING)
     assert reminder.key == f"appointment:{again.pk}:reminder:2"
     assert reminder.due_at == london(date(2027, 3, 8), 11)
 
@@ -220,22 +232,22 @@ def test_completing_plans_aftercare_now_a_follow_up_and_the_course_nudge(world, 
     with time_machine.travel(after, tick=False):
         appointment_complete(appointment=booked, by=desk)
 
-    due = {m.kind: m.due_at for m in booked.messages.filter(status=Status.PENDING)}
+    due = {m.kind: m.due_at for m in booked.messages.filter(status=Message.Status.PENDING)}
     assert due == {
-        Kind.AFTERCARE: after,
-        Kind.FOLLOW_UP: london(date(2027, 3, 7), 9),
-        Kind.REBOOK: london(date(2027, 3, 19), 9),
+        Message.Kind.AFTERCARE: after,
+        Message.Kind.FOLLOW_UP: london(date(2027, 3, 7), 9),
+        Message.Kind.REBOOK: london(date(2027, 3, 19), 9),
     }
-    nudge = booked.messages.get(kind=Kind.REBOOK)
+    nudge = booked.messages.get(kind=Message.Kind.REBOOK)
     assert nudge.data == {"days_since": 14, "course": {"sessions": 10, "done": 1, "left": 9}}
     # The visit is over: a reminder still waiting is pointless.
-    assert booked.messages.get(kind=Kind.REMINDER).status == Status.CANCELLED
+    assert booked.messages.get(kind=Message.Kind.REMINDER).status == Message.Status.CANCELLED
 
 
 def test_no_nudge_for_a_treatment_without_a_rebooking_interval(booked, desk):
     with time_machine.travel(london(FRIDAY, 11), tick=False):
         appointment_complete(appointment=booked, by=desk)
-    assert not booked.messages.filter(kind=Kind.REBOOK).exists()
+    assert not booked.messages.filter(kind=Message.Kind.REBOOK).exists()
 
 
 def test_a_no_show_cancels_what_is_pending_and_plans_no_aftercare(world, booked, desk):
@@ -246,8 +258,8 @@ def test_a_no_show_cancels_what_is_pending_and_plans_no_aftercare(world, booked,
         appointment_mark_no_show(appointment=booked, by=desk)
 
     assert set(booked.messages.values_list("kind", "status")) == {
-        (Kind.CONFIRMATION, Status.CANCELLED),
-        (Kind.REMINDER, Status.CANCELLED),
+        (Message.Kind.CONFIRMATION, Message.Status.CANCELLED),
+        (Message.Kind.REMINDER, Message.Status.CANCELLED),
     }
 
 
@@ -255,12 +267,14 @@ def test_an_unsubscribed_client_gets_no_aftercare_planned(booked, desk):
     client_unsubscribe(client=booked.client)
 
     # Booking emails are still theirs to get.
-    assert set(booked.messages.values_list("status", flat=True)) == {Status.PENDING}
+    assert set(booked.messages.values_list("status", flat=True)) == {Message.Status.PENDING}
 
     with time_machine.travel(london(FRIDAY, 11), tick=False):
         appointment_complete(appointment=booked, by=desk)
 
-    assert not booked.messages.filter(kind__in=[Kind.AFTERCARE, Kind.FOLLOW_UP]).exists()
+    assert not booked.messages.filter(
+        kind__in=[Message.Kind.AFTERCARE, Message.Kind.FOLLOW_UP]
+    ).exists()
 
 
 def test_a_flagged_appointment_notifies_the_clinic_once_per_reason(booked):
@@ -268,7 +282,7 @@ def test_a_flagged_appointment_notifies_the_clinic_once_per_reason(booked):
     planning.plan_flagged_appointment(appointment=booked, reason="Filler on 2027-02-28 (cheeks)")
     planning.plan_flagged_appointment(appointment=booked, reason="Botox on 2027-03-01")
 
-    flagged = booked.messages.filter(kind=Kind.FLAGGED)
+    flagged = booked.messages.filter(kind=Message.Kind.FLAGGED)
     assert flagged.count() == 2
     assert {m.due_at for m in flagged} == {NOW}
 
@@ -281,7 +295,7 @@ def test_the_eligibility_notice_is_due_on_the_morning_the_wait_ends(world, alice
         client=alice, treatment=world.treatment, eligible_on=date(2027, 3, 29)
     )
 
-    [notice] = Message.objects.filter(kind=Kind.ELIGIBLE)
+    [notice] = Message.objects.filter(kind=Message.Kind.ELIGIBLE)
     assert notice.due_at == london(date(2027, 3, 29), 9)  # BST by then: 08:00 UTC
     assert notice.data == {"eligible_on": "2027-03-29"}
     assert notice.appointment is None
@@ -300,7 +314,7 @@ def test_the_nudge_is_dropped_when_the_client_has_booked_again(world, booked, de
     world.treatment.save()
     with time_machine.travel(london(FRIDAY, 11), tick=False):
         appointment_complete(appointment=booked, by=desk)
-    nudge = booked.messages.get(kind=Kind.REBOOK)
+    nudge = booked.messages.get(kind=Message.Kind.REBOOK)
     due = london(date(2027, 3, 19), 9)
 
     assert planning.reason_not_to_send(nudge, now=due) == ""
@@ -316,7 +330,7 @@ def test_the_nudge_is_dropped_when_the_client_has_booked_again(world, booked, de
 def test_a_message_planned_before_unsubscribing_is_dropped_when_due(booked, desk):
     with time_machine.travel(london(FRIDAY, 11), tick=False):
         appointment_complete(appointment=booked, by=desk)
-    follow_up = booked.messages.get(kind=Kind.FOLLOW_UP)
+    follow_up = booked.messages.get(kind=Message.Kind.FOLLOW_UP)
     booked.client.unsubscribed_at = NOW
     booked.client.save()
 
@@ -324,7 +338,7 @@ def test_a_message_planned_before_unsubscribing_is_dropped_when_due(booked, desk
 
 
 def test_a_reminder_for_an_old_time_or_a_past_visit_is_dropped(booked):
-    reminder = booked.messages.get(kind=Kind.REMINDER)
+    reminder = booked.messages.get(kind=Message.Kind.REMINDER)
     assert planning.reason_not_to_send(reminder, now=NOW) == ""
 
     booked.start += timedelta(hours=1)  # moved without the hook: the row still says 10:00

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client as Browser
 from django.urls import reverse
 
-from aftercare.models import Kind, Message, Status
+from aftercare.models import Message
 from aftercare.services import unsubscribe_token
 from bookings.models import MANAGE_TOKEN_SALT
 from tests import factories
@@ -42,7 +42,7 @@ def test_get_shows_a_form_and_changes_nothing(olivia, browser):
 
 
 def test_post_unsubscribes_and_cancels_only_optional_pending_messages(olivia, browser):
-    aftercare, reminder = plan(olivia, Kind.AFTERCARE), plan(olivia, Kind.REMINDER)
+    aftercare, reminder = plan(olivia, Message.Kind.AFTERCARE), plan(olivia, Message.Kind.REMINDER)
 
     response = browser.post(url_for(unsubscribe_token(olivia)))
 
@@ -50,8 +50,8 @@ def test_post_unsubscribes_and_cancels_only_optional_pending_messages(olivia, br
     assert b"Done" in response.content
     olivia.refresh_from_db()
     assert olivia.unsubscribed_at is not None
-    assert Message.objects.get(pk=aftercare.pk).status == Status.CANCELLED
-    assert Message.objects.get(pk=reminder.pk).status == Status.PENDING
+    assert Message.objects.get(pk=aftercare.pk).status == Message.Status.CANCELLED
+    assert Message.objects.get(pk=reminder.pk).status == Message.Status.PENDING
 
 
 def test_rfc_8058_one_click_post_works_without_a_csrf_token(olivia, browser):

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client as Browser
 from django.urls import reverse
 
-from aftercare.models import Kind, Message, MessageTemplate, Status
+from aftercare.models import Message, MessageTemplate
 from tests import factories
 from tests.aftercare.test_outbox import make_messages
 
@@ -20,7 +20,10 @@ def manager(db):
 @pytest.fixture
 def failed(db):
     [message] = make_messages(
-        1, status=Status.FAILED, attempts=5, last_error="SMTPDataError: (451, b'Mailbox busy')"
+        1,
+        status=Message.Status.FAILED,
+        attempts=5,
+        last_error="SMTPDataError: (451, b'Mailbox busy')",
     )
     return message
 
@@ -44,7 +47,7 @@ def test_messages_are_found_by_the_client_s_email(manager, failed):
 
 
 def test_staff_retry_a_failed_message(manager, failed):
-    [sent] = make_messages(1, status=Status.SENT)
+    [sent] = make_messages(1, status=Message.Status.SENT)
 
     response = manager.post(
         reverse("admin:aftercare_message_changelist"),
@@ -54,8 +57,8 @@ def test_staff_retry_a_failed_message(manager, failed):
 
     assert response.status_code == 200
     failed.refresh_from_db()
-    assert (failed.status, failed.attempts) == (Status.PENDING, 0)
-    assert Message.objects.get(pk=sent.pk).status == Status.SENT
+    assert (failed.status, failed.attempts) == (Message.Status.PENDING, 0)
+    assert Message.objects.get(pk=sent.pk).status == Message.Status.SENT
 
 
 def test_a_message_page_is_read_only(manager, failed):
@@ -72,7 +75,7 @@ def test_staff_edit_a_treatment_s_template(manager):
     response = manager.post(
         reverse("admin:aftercare_messagetemplate_add"),
         {
-            "kind": Kind.AFTERCARE,
+            "kind": Message.Kind.AFTERCARE,
             "treatment": treatment.pk,
             "subject": "After your {{ treatment.name }}",
             "text": "Drink water, {{ client.first_name }}.",

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from bookings.models import Appointment, Status
+from bookings.models import Appointment
 from clinic.models import Clinic, Practitioner, Treatment
 
 EXPECTED_KINDS = {
@@ -102,7 +102,7 @@ def test_no_practitioner_works_outside_opening_hours(db):
 def test_it_books_a_few_upcoming_appointments_once(db):
     seed()
     upcoming = Appointment.objects.filter(
-        clinic__slug="lumiere", status=Status.CONFIRMED, start__gte=timezone.now()
+        clinic__slug="lumiere", status=Appointment.Status.CONFIRMED, start__gte=timezone.now()
     )
     booked = upcoming.count()
 

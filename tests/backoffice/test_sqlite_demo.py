@@ -31,7 +31,7 @@ settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 call_command("migrate", verbosity=0)
 call_command("seed_demo", stdout=io.StringIO())
 
-from sending.delivery import message_send
+from tests.helpers import send_one
 from aftercare.models import Message
 from aftercare.outbox import claim_due
 from bookings.models import Appointment
@@ -54,7 +54,7 @@ booked = api.post(
 
 def send_due():
     for pk in claim_due(send=lambda ids: None):
-        message_send(message_id=pk)
+        send_one(pk)
 
 send_due()
 appointment_cancel(appointment=Appointment.objects.get(reference=booked.json()["reference"]))

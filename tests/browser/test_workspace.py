@@ -91,7 +91,7 @@ def test_record_filler_and_see_the_conflicting_appointment_flagged(clinic, deskt
         start=at(clinic, clinic.today + timedelta(days=3), 10),
         client=bruno,
         by=clinic.desk,
-    )
+    ).appointment
 
     log_in(page, "desk")
     page.goto(f"/staff/clients/{bruno.pk}/")

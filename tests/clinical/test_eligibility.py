@@ -170,7 +170,7 @@ class TestWhatADeclarantMayLearn:
 
         visible = decision.visible_to_declarant()
 
-        assert decision.hides_records
+        assert [f.declared_now for f in decision.findings] == [False]  # from the record
         assert visible.findings == ()
         assert visible.earliest_date is None
 
@@ -179,7 +179,7 @@ class TestWhatADeclarantMayLearn:
 
         visible = decision.visible_to_declarant()
 
-        assert not decision.hides_records
+        assert [f.declared_now for f in decision.findings] == [True]  # from the declaration
         assert visible.reasons == [FILLER_MESSAGE]
         assert visible.earliest_date == day(9)
 

@@ -37,7 +37,7 @@ def book(world, start, *, practitioner=None, treatment=None, client=None):
         start=start,
         client=client or factories.ClientFactory(clinic=world.clinic),
         practitioner=practitioner,
-    )
+    ).appointment
 
 
 def set_sunday_hours(world, opens: time, closes: time):

@@ -14,7 +14,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
-from bookings.models import Appointment, AppointmentResource, Status
+from bookings.models import Appointment, AppointmentResource
 from diary import reservation
 from diary.services import appointment_book
 from tests import factories
@@ -65,7 +65,9 @@ def assert_exactly_one_booking(world, answers):
             body = answer.json()
             assert body["code"] == "slot_unavailable"
             assert body["alternatives"], "a losing client must be offered other times"
-    active = Appointment.objects.filter(practitioner=world.practitioner, status=Status.CONFIRMED)
+    active = Appointment.objects.filter(
+        practitioner=world.practitioner, status=Appointment.Status.CONFIRMED
+    )
     assert active.count() == 1
     assert active.get().start == START
 
@@ -199,7 +201,7 @@ def test_two_practitioners_racing_for_one_free_room_get_one_booking(
     refuses the second, whose retry finds no room left and answers 409."""
     answers = race_for_the_room(world, [world.practitioner, second_practitioner], monkeypatch)
     assert sorted(answer.status_code for answer in answers) == [201, 409]
-    assert Appointment.objects.filter(status=Status.CONFIRMED).count() == 1
+    assert Appointment.objects.filter(status=Appointment.Status.CONFIRMED).count() == 1
     assert AppointmentResource.objects.filter(active=True).count() == 1
 
 
@@ -219,7 +221,7 @@ def test_the_loser_of_a_room_race_is_given_the_next_free_room(
 @pytest.fixture
 def booked(world):
     client = factories.ClientFactory(clinic=world.clinic)
-    return appointment_book(treatment=world.treatment, start=START, client=client)
+    return appointment_book(treatment=world.treatment, start=START, client=client).appointment
 
 
 def overlapping_copy(appointment, **changes):
@@ -255,7 +257,7 @@ def test_an_overlapping_resource_hold_through_the_orm_is_rejected(world, booked)
 
 
 def test_a_cancelled_appointment_does_not_block(booked):
-    Appointment.objects.filter(pk=booked.pk).update(status=Status.CANCELLED)
+    Appointment.objects.filter(pk=booked.pk).update(status=Appointment.Status.CANCELLED)
     overlapping_copy(booked).save()  # no IntegrityError
     assert Appointment.objects.count() == 2
 

@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from aftercare.models import Kind, Message, Status
+from aftercare.models import Message
 from bookings.models import Appointment, AppointmentChange
 from tests import factories
 from tests.aftercare.test_outbox import make_messages
@@ -57,7 +57,7 @@ def inbox(smtp_server):
 def wait_all_sent(messages, *, timeout: float):
     ids = [m.pk for m in messages]
     wait_until(
-        lambda: Message.objects.filter(pk__in=ids, status=Status.SENT).count() == len(ids),
+        lambda: Message.objects.filter(pk__in=ids, status=Message.Status.SENT).count() == len(ids),
         timeout=timeout,
         what=f"{len(ids)} messages sent",
         interval=0.5,
@@ -68,7 +68,7 @@ def settle(private_redis):
     """Nothing claimed or queued, then a dispatcher tick more: a duplicate would show by then."""
     wait_until(
         lambda: (
-            not Message.objects.filter(status=Status.SENDING).exists()
+            not Message.objects.filter(status=Message.Status.SENDING).exists()
             and private_redis.queue_length() == 0
         ),
         timeout=60,
@@ -164,13 +164,13 @@ def test_redis_restarted_while_clients_book_and_messages_flow(
     time.sleep(3)
     private_redis.start()
     booking.join(timeout=120)
-    confirmations = list(Message.objects.filter(kind=Kind.CONFIRMATION))
+    confirmations = list(Message.objects.filter(kind=Message.Kind.CONFIRMATION))
     wait_all_sent(confirmations, timeout=120)
     settle(private_redis)
 
     stored = Appointment.objects.count()
     half_written = (
-        Appointment.objects.exclude(messages__kind=Kind.CONFIRMATION).count()
+        Appointment.objects.exclude(messages__kind=Message.Kind.CONFIRMATION).count()
         + Appointment.objects.exclude(changes__action=AppointmentChange.Action.BOOKED).count()
     )
     sent, lost, duplicated = tally(inbox, confirmations)
@@ -213,4 +213,4 @@ def test_the_smtp_server_down_for_a_minute_delays_but_loses_nothing(
         f"duplicated {duplicated}, failed for good 0; attempts per message {tries[0]}-{tries[-1]}"
     )
     assert (sent, lost, duplicated) == (30, 0, 0)
-    assert not Message.objects.filter(status=Status.FAILED).exists()
+    assert not Message.objects.filter(status=Message.Status.FAILED).exists()

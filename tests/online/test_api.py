@@ -9,7 +9,7 @@ import time_machine
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from bookings.models import Appointment, Status
+from bookings.models import Appointment
 from clinic.models import Client
 from tests import factories
 from tests.helpers import assert_error, logged_in
@@ -308,7 +308,7 @@ def test_a_booking_answers_201_with_the_appointment(world, api):
     assert body["warnings"] == []
     assert isinstance(body["manage_token"], str) and body["manage_token"]
     appointment = Appointment.objects.get(reference=body["reference"])
-    assert appointment.status == Status.CONFIRMED
+    assert appointment.status == Appointment.Status.CONFIRMED
     assert appointment.client.email == "dana@example.com"
 
 
@@ -445,7 +445,9 @@ def test_cancelling_with_the_token_answers_200(world, api):
 
     assert response.status_code == 200
     assert response.json() == {"reference": made["reference"], "status": "cancelled"}
-    assert Appointment.objects.get(reference=made["reference"]).status == Status.CANCELLED
+    assert (
+        Appointment.objects.get(reference=made["reference"]).status == Appointment.Status.CANCELLED
+    )
 
 
 def test_the_token_may_also_come_in_the_query_string_to_cancel(world, api):
@@ -473,7 +475,9 @@ def test_cancelling_without_the_token_is_404(world, api):
     response = APIClient().post(url(made["reference"], "cancel"), {}, format="json")
 
     assert_error(response, 404, "not_found")
-    assert Appointment.objects.get(reference=made["reference"]).status == Status.CONFIRMED
+    assert (
+        Appointment.objects.get(reference=made["reference"]).status == Appointment.Status.CONFIRMED
+    )
 
 
 def test_a_client_cannot_cancel_inside_the_window(world, api, staff_api):
@@ -486,7 +490,9 @@ def test_a_client_cannot_cancel_inside_the_window(world, api, staff_api):
         )
 
     assert_error(response, 409, "too_late_to_cancel")
-    assert Appointment.objects.get(reference=made["reference"]).status == Status.CONFIRMED
+    assert (
+        Appointment.objects.get(reference=made["reference"]).status == Appointment.Status.CONFIRMED
+    )
 
 
 def test_a_client_can_cancel_just_outside_the_window(world, api):
@@ -614,7 +620,7 @@ def test_anonymous_callers_cannot_finish_an_appointment(world, tuesday_ten, acti
 
     assert response.status_code == 403
     assert isinstance(response.json()["code"], str)
-    assert Appointment.objects.get().status == Status.CONFIRMED
+    assert Appointment.objects.get().status == Appointment.Status.CONFIRMED
 
 
 @pytest.mark.parametrize("action", ["complete", "no-show"])
@@ -623,7 +629,7 @@ def test_a_non_staff_user_cannot_finish_an_appointment(world, tuesday_ten, eve, 
         response = logged_in(eve).post(url(tuesday_ten["reference"], action))
 
     assert_error(response, 403, "permission_denied")
-    assert Appointment.objects.get().status == Status.CONFIRMED
+    assert Appointment.objects.get().status == Appointment.Status.CONFIRMED
 
 
 @pytest.mark.parametrize("action", ["complete", "no-show"])
@@ -657,7 +663,7 @@ def test_staff_cannot_finish_an_appointment_before_it_starts(world, staff_api, t
     assert response.status_code == 409
     assert isinstance(response.json()["code"], str)
     assert isinstance(response.json()["detail"], str)
-    assert Appointment.objects.get().status == Status.CONFIRMED
+    assert Appointment.objects.get().status == Appointment.Status.CONFIRMED
 
 
 def test_staff_finishing_an_unknown_appointment_get_404(world, staff_api):
@@ -710,7 +716,7 @@ def test_another_client_account_cannot_cancel_it(world, bob, charlie):
     response = logged_in(charlie.user).post(url(made["reference"], "cancel"), {}, format="json")
 
     assert_error(response, 404, "not_found")
-    assert Appointment.objects.get().status == Status.CONFIRMED
+    assert Appointment.objects.get().status == Appointment.Status.CONFIRMED
 
 
 def test_a_client_account_can_log_in_with_a_token_and_book(world, api, bob):

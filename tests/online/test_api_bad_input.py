@@ -5,7 +5,7 @@ booking stores nothing."""
 import pytest
 from rest_framework.test import APIClient
 
-from bookings.models import Appointment, Status
+from bookings.models import Appointment
 from clinic.models import Client
 from tests import factories
 
@@ -549,7 +549,7 @@ def test_bad_cancel_bodies_are_400_and_cancel_nothing(world, api, appointment, b
     )
 
     assert_field_error(response, field)
-    assert Appointment.objects.get().status == Status.CONFIRMED
+    assert Appointment.objects.get().status == Appointment.Status.CONFIRMED
 
 
 @pytest.mark.parametrize(
@@ -569,7 +569,7 @@ def test_a_cancel_body_that_is_not_a_good_object_is_400(world, api, appointment,
     )
 
     assert_error(response, 400)
-    assert Appointment.objects.get().status == Status.CONFIRMED
+    assert Appointment.objects.get().status == Appointment.Status.CONFIRMED
 
 
 # --- Token -----------------------------------------------------------------------------

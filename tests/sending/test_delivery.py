@@ -10,11 +10,12 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from aftercare.models import Kind, Message, Status
+from aftercare.models import Message
 from diary.services import appointment_book, appointment_cancel, appointment_complete
-from sending.delivery import message_send, messages_send, retry_delay
+from sending.delivery import messages_send, retry_delay
 from tests import factories
 from tests.conftest import NOW
+from tests.helpers import send_one
 
 LONDON = ZoneInfo("Europe/London")
 FRIDAY = date(2027, 3, 5)
@@ -32,18 +33,18 @@ def booked(world):
         treatment=world.treatment,
         start=datetime.combine(FRIDAY, time(10), tzinfo=LONDON),
         client=client,
-    )
+    ).appointment
 
 
 def claimed(message: Message) -> Message:
-    Message.objects.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=NOW)
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.SENDING, claimed_at=NOW)
     return message
 
 
 def test_the_confirmation_arrives_with_a_calendar_file_for_the_appointment(booked, inbox):
-    message = claimed(booked.messages.get(kind=Kind.CONFIRMATION))
+    message = claimed(booked.messages.get(kind=Message.Kind.CONFIRMATION))
 
-    assert message_send(message_id=message.pk) == Status.SENT
+    assert send_one(message.pk) == Message.Status.SENT
 
     [received] = inbox.for_outbox(message.pk)
     assert received["To"] == "olivia@example.com"
@@ -58,25 +59,25 @@ def test_the_confirmation_arrives_with_a_calendar_file_for_the_appointment(booke
     [event] = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == booked.start
     assert event.decoded("dtend") == booked.end
-    assert str(event["uid"]) == f"{booked.reference}@lumiere"
+    assert str(event["uid"]) == f"{booked.reference}@127.0.0.1"  # the site's host (SITE_URL)
     assert "18 Chiltern Street" in str(event["location"])
     message.refresh_from_db()
-    assert (message.status, message.attempts, message.sent_at) == (Status.SENT, 1, NOW)
+    assert (message.status, message.attempts, message.sent_at) == (Message.Status.SENT, 1, NOW)
 
 
 def test_a_second_delivery_of_the_same_task_sends_nothing(booked, inbox):
-    message = claimed(booked.messages.get(kind=Kind.CONFIRMATION))
-    message_send(message_id=message.pk)
+    message = claimed(booked.messages.get(kind=Message.Kind.CONFIRMATION))
+    send_one(message.pk)
 
-    assert message_send(message_id=message.pk) == Status.SENT
-    assert message_send(message_id=10**9) == "missing"
+    assert send_one(message.pk) == Message.Status.SENT
+    assert send_one(10**9) == "missing"
 
     assert len(inbox.for_outbox(message.pk)) == 1
 
 
 def test_an_unclaimed_message_is_not_sent(booked, inbox):
-    message = booked.messages.get(kind=Kind.CONFIRMATION)
-    assert message_send(message_id=message.pk) == Status.PENDING
+    message = booked.messages.get(kind=Message.Kind.CONFIRMATION)
+    assert send_one(message.pk) == Message.Status.PENDING
     assert inbox.messages == []
 
 
@@ -88,8 +89,8 @@ def test_aftercare_carries_the_treatment_s_notes_and_a_one_click_unsubscribe(wor
     after = datetime.combine(FRIDAY, time(11, 30), tzinfo=LONDON)
     with time_machine.travel(after, tick=False):
         appointment_complete(appointment=booked, by=factories.StaffFactory(username="desk"))
-        message = claimed(booked.messages.get(kind=Kind.AFTERCARE))
-        message_send(message_id=message.pk)
+        message = claimed(booked.messages.get(kind=Message.Kind.AFTERCARE))
+        send_one(message.pk)
 
     [received] = inbox.for_outbox(message.pk)
     text = received.get_body(("plain",)).get_content()
@@ -102,10 +103,10 @@ def test_aftercare_carries_the_treatment_s_notes_and_a_one_click_unsubscribe(wor
 
 
 def test_a_reminder_for_a_cancelled_appointment_is_cancelled_not_sent(booked, inbox):
-    reminder = claimed(booked.messages.get(kind=Kind.REMINDER))  # claimed just before...
+    reminder = claimed(booked.messages.get(kind=Message.Kind.REMINDER))  # claimed just before...
     appointment_cancel(appointment=booked)  # ...the cancel, which takes it back
 
-    assert message_send(message_id=reminder.pk) == Status.CANCELLED
+    assert send_one(reminder.pk) == Message.Status.CANCELLED
     assert inbox.messages == []
 
 
@@ -113,21 +114,21 @@ def test_a_refusing_server_means_a_retry_later_then_failure(booked, inbox, setti
     settings.AFTERCARE_MAX_ATTEMPTS = 3
     settings.AFTERCARE_RETRY_SECONDS = 60
     inbox.refuse = "451 4.3.0 Mailbox busy, try again later"
-    message = claimed(booked.messages.get(kind=Kind.CONFIRMATION))
+    message = claimed(booked.messages.get(kind=Message.Kind.CONFIRMATION))
 
-    assert message_send(message_id=message.pk) == Status.PENDING
+    assert send_one(message.pk) == Message.Status.PENDING
     message.refresh_from_db()
     assert message.attempts == 1
     assert message.due_at == NOW + timedelta(seconds=60)
     assert "451" in message.last_error and "Mailbox busy" in message.last_error
 
     claimed(message)
-    message_send(message_id=message.pk)
+    send_one(message.pk)
     message.refresh_from_db()
     assert message.due_at == NOW + timedelta(seconds=120)  # twice as long
 
     claimed(message)
-    assert message_send(message_id=message.pk) == Status.FAILED
+    assert send_one(message.pk) == Message.Status.FAILED
     message.refresh_from_db()
     assert message.attempts == 3
     assert inbox.messages == []
@@ -135,17 +136,17 @@ def test_a_refusing_server_means_a_retry_later_then_failure(booked, inbox, setti
 
 def test_a_permanent_refusal_fails_at_once(booked, inbox):
     inbox.refuse = "550 5.1.1 No such mailbox"
-    message = claimed(booked.messages.get(kind=Kind.CONFIRMATION))
+    message = claimed(booked.messages.get(kind=Message.Kind.CONFIRMATION))
 
-    assert message_send(message_id=message.pk) == Status.FAILED
+    assert send_one(message.pk) == Message.Status.FAILED
     assert "550" in Message.objects.get(pk=message.pk).last_error
 
 
 def test_an_unreachable_server_is_a_transient_failure(booked, inbox, settings):
     settings.EMAIL_PORT = 1  # nothing listens there
-    message = claimed(booked.messages.get(kind=Kind.CONFIRMATION))
+    message = claimed(booked.messages.get(kind=Message.Kind.CONFIRMATION))
 
-    assert message_send(message_id=message.pk) == Status.PENDING
+    assert send_one(message.pk) == Message.Status.PENDING
     assert "Connection refused" in Message.objects.get(pk=message.pk).last_error
 
 
@@ -159,9 +160,9 @@ def test_a_flagged_appointment_is_sent_to_the_clinic(booked, inbox):
     from aftercare.planning import plan_flagged_appointment
 
     plan_flagged_appointment(appointment=booked, reason="Filler in the cheeks on 2027-02-26.")
-    message = claimed(booked.messages.get(kind=Kind.FLAGGED))
+    message = claimed(booked.messages.get(kind=Message.Kind.FLAGGED))
 
-    message_send(message_id=message.pk)
+    send_one(message.pk)
 
     [received] = inbox.for_outbox(message.pk)
     assert received["To"] == "frontdesk@lumiere.example.com"
@@ -175,16 +176,16 @@ def test_without_a_clinic_address_the_flag_fails_visibly(world, booked, inbox):
     world.clinic.email = ""
     world.clinic.save()
     plan_flagged_appointment(appointment=booked, reason="Botox on 2027-02-27.")
-    message = claimed(booked.messages.get(kind=Kind.FLAGGED))
+    message = claimed(booked.messages.get(kind=Message.Kind.FLAGGED))
 
-    assert message_send(message_id=message.pk) == Status.FAILED
+    assert send_one(message.pk) == Message.Status.FAILED
     assert "clinic has no email address" in Message.objects.get(pk=message.pk).last_error
 
 
 # -- batches: one SMTP connection, each message on its own --------------------------------------
 
 
-def claimed_batch(*addresses: str, kind: str = Kind.ELIGIBLE) -> list[Message]:
+def claimed_batch(*addresses: str, kind: str = Message.Kind.ELIGIBLE) -> list[Message]:
     """One claimed message of `kind` to each address, in that order."""
     clinic = factories.ClinicFactory()
     treatment = factories.TreatmentFactory(clinic=clinic)
@@ -197,9 +198,9 @@ def claimed_batch(*addresses: str, kind: str = Kind.ELIGIBLE) -> list[Message]:
             treatment=treatment,
             kind=kind,
             due_at=NOW,
-            status=Status.SENDING,
+            status=Message.Status.SENDING,
             claimed_at=NOW,
-            data={"eligible_on": "2027-03-29"} if kind == Kind.ELIGIBLE else {},
+            data={"eligible_on": "2027-03-29"} if kind == Message.Kind.ELIGIBLE else {},
         )
         for client in clients
     )
@@ -212,7 +213,7 @@ def ids(messages) -> list[int]:
 def test_a_batch_goes_out_over_one_smtp_connection(db, frozen_now, inbox):
     batch = claimed_batch("olivia@example.com", "hannah@example.com", "james@example.com")
 
-    assert messages_send(message_ids=ids(batch)) == dict.fromkeys(ids(batch), Status.SENT)
+    assert messages_send(message_ids=ids(batch)) == dict.fromkeys(ids(batch), Message.Status.SENT)
 
     assert inbox.outbox_counts() == dict.fromkeys(ids(batch), 1)
     assert inbox.connections() == 1
@@ -220,7 +221,7 @@ def test_a_batch_goes_out_over_one_smtp_connection(db, frozen_now, inbox):
     inbox.clear()
     alone = claimed_batch("aisha@example.com", "charlotte@example.com")
     for message in alone:
-        message_send(message_id=message.pk)
+        send_one(message.pk)
     assert inbox.connections() == 2
 
 
@@ -235,7 +236,11 @@ def test_a_message_refused_in_a_batch_is_retried_and_the_others_still_go(
 
     outcomes = messages_send(message_ids=ids([first, refused, last]))
 
-    assert outcomes == {first.pk: Status.SENT, refused.pk: Status.PENDING, last.pk: Status.SENT}
+    assert outcomes == {
+        first.pk: Message.Status.SENT,
+        refused.pk: Message.Status.PENDING,
+        last.pk: Message.Status.SENT,
+    }
     assert inbox.outbox_counts() == {first.pk: 1, last.pk: 1}
     refused.refresh_from_db()
     assert (refused.attempts, refused.due_at) == (1, NOW + timedelta(seconds=60))
@@ -248,7 +253,7 @@ def test_a_batch_delivered_twice_sends_each_message_once(db, frozen_now, inbox):
     messages_send(message_ids=ids(batch))
 
     assert messages_send(message_ids=ids(batch) + [10**9]) == {
-        **dict.fromkeys(ids(batch), Status.SENT),
+        **dict.fromkeys(ids(batch), Message.Status.SENT),
         10**9: "missing",
     }
     assert inbox.outbox_counts() == dict.fromkeys(ids(batch), 1)
@@ -258,7 +263,9 @@ def test_an_unreachable_server_fails_the_whole_batch_for_a_retry(db, frozen_now,
     settings.EMAIL_PORT = 1  # nothing listens there
     batch = claimed_batch("olivia@example.com", "hannah@example.com", "james@example.com")
 
-    assert messages_send(message_ids=ids(batch)) == dict.fromkeys(ids(batch), Status.PENDING)
+    assert messages_send(message_ids=ids(batch)) == dict.fromkeys(
+        ids(batch), Message.Status.PENDING
+    )
 
     for message in Message.objects.filter(pk__in=ids(batch)):
         assert message.attempts == 1
@@ -269,18 +276,20 @@ def test_a_batch_past_its_time_budget_gives_the_rest_back_unsent(db, frozen_now,
     batch = claimed_batch("olivia@example.com", "hannah@example.com")
 
     assert messages_send(message_ids=ids(batch), budget=0) == dict.fromkeys(
-        ids(batch), Status.PENDING
+        ids(batch), Message.Status.PENDING
     )
 
     assert inbox.messages == []
     assert set(Message.objects.values_list("status", "claimed_at", "attempts")) == {
-        (Status.PENDING, None, 0)
+        (Message.Status.PENDING, None, 0)
     }
 
 
 @pytest.mark.parametrize("size", [1, 6])
 def test_a_batch_reads_once_then_costs_two_statements_per_message(db, frozen_now, inbox, size):
-    batch = claimed_batch(*(f"client{n}@example.com" for n in range(size)), kind=Kind.AFTERCARE)
+    batch = claimed_batch(
+        *(f"client{n}@example.com" for n in range(size)), kind=Message.Kind.AFTERCARE
+    )
 
     with CaptureQueriesContext(connection) as queries:
         messages_send(message_ids=ids(batch))

@@ -6,11 +6,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from aftercare.models import Kind, Message, Status
+from aftercare.models import Message
 from aftercare.outbox import claim_due
 from bookings.models import Appointment
 from clinic.models import Treatment
-from sending.delivery import message_send
+from tests.helpers import send_one
 
 
 @pytest.fixture(autouse=True)
@@ -24,13 +24,17 @@ def test_the_demo_bookings_are_confirmed_on_the_console(db, settings, capsys):
     appointments = Appointment.objects.all()
     assert appointments.exists()
     for appointment in appointments:
-        assert appointment.messages.filter(kind=Kind.CONFIRMATION).exists()
+        assert appointment.messages.filter(kind=Message.Kind.CONFIRMATION).exists()
     assert Treatment.objects.get(slug="microcurrent-toning").course_sessions == 10
 
     for pk in claim_due(send=lambda ids: None):
-        message_send(message_id=pk)
+        send_one(pk)
 
     printed = capsys.readouterr().out
     assert printed.count("Subject: Booked:") == appointments.count()
     assert "BEGIN:VCALENDAR" in printed or "appointment.ics" in printed
-    assert not Message.objects.filter(kind=Kind.CONFIRMATION).exclude(status=Status.SENT).exists()
+    assert (
+        not Message.objects.filter(kind=Message.Kind.CONFIRMATION)
+        .exclude(status=Message.Status.SENT)
+        .exists()
+    )

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from aftercare.models import Kind, Message, MessageTemplate
+from aftercare.models import Message, MessageTemplate
 from backoffice.admin.messages import MessageTemplateForm
 from sending.content import care_notes
 from sending.delivery import render
@@ -126,7 +126,7 @@ def appointment_message(world):
         client=client,
         appointment=appointment,
         treatment=world.treatment,
-        kind=Kind.CONFIRMATION,
+        kind=Message.Kind.CONFIRMATION,
         due_at=start,
     )
 
@@ -140,7 +140,7 @@ def test_times_are_shown_in_the_clinic_s_timezone(appointment_message):
 
 def test_a_treatment_s_own_template_wins_over_the_default(appointment_message):
     MessageTemplate.objects.create(
-        kind=Kind.CONFIRMATION,
+        kind=Message.Kind.CONFIRMATION,
         treatment=appointment_message.treatment,
         subject="See you {{ appointment.start|date:'D' }}",
         text="Ref {{ appointment.reference }}",
@@ -153,7 +153,7 @@ def test_a_treatment_s_own_template_wins_over_the_default(appointment_message):
 def test_a_stored_template_that_no_longer_compiles_falls_back_to_the_default(appointment_message):
     # Saved around the admin's check, e.g. by a data import.
     MessageTemplate.objects.update_or_create(
-        kind=Kind.CONFIRMATION,
+        kind=Message.Kind.CONFIRMATION,
         treatment=None,
         defaults={"subject": "{% load static %}", "text": "{% include 'x' %}"},
     )
@@ -163,7 +163,12 @@ def test_a_stored_template_that_no_longer_compiles_falls_back_to_the_default(app
 
 def test_the_admin_form_refuses_a_template_outside_the_sandbox(db):
     form = MessageTemplateForm(
-        data={"kind": Kind.AFTERCARE, "subject": "Hi", "text": "{% load static %}", "html": ""}
+        data={
+            "kind": Message.Kind.AFTERCARE,
+            "subject": "Hi",
+            "text": "{% load static %}",
+            "html": "",
+        }
     )
     assert not form.is_valid()
     assert "cannot be used" in form.errors["text"][0]
@@ -176,7 +181,7 @@ def test_eligibility_dates_render_as_dates(world):
         clinic=world.clinic,
         client=client,
         treatment=world.treatment,
-        kind=Kind.ELIGIBLE,
+        kind=Message.Kind.ELIGIBLE,
         due_at=datetime(2027, 3, 29, 8, tzinfo=UTC),
         data={"eligible_on": date(2027, 3, 29).isoformat()},
     )
@@ -193,7 +198,7 @@ def test_eligibility_dates_render_as_dates(world):
     ],
 )
 def test_a_cancellation_says_who_cancelled(appointment_message, by_clinic, words):
-    appointment_message.kind = Kind.CANCELLATION
+    appointment_message.kind = Message.Kind.CANCELLATION
     appointment_message.data = {"by_clinic": by_clinic}
     rendered = render(appointment_message)
     assert rendered.subject == "Cancelled: Manual facial massage on Wed 10 Mar at 10:00"

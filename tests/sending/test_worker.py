@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from aftercare.models import Kind, Message, Status
+from aftercare.models import Message
 from aftercare.outbox import claim_due
 from aftercare.services import unsubscribe_token
 from config.celery import app as celery_app
@@ -64,7 +64,9 @@ class Live:
         return datetime.combine(today + timedelta(days=days), clock(hour), self.clinic.tzinfo)
 
     def book(self, client, start):
-        return appointment_book(treatment=self.treatment, start=start, client=client, by=self.desk)
+        return appointment_book(
+            treatment=self.treatment, start=start, client=client, by=self.desk
+        ).appointment
 
     def client(self, name):
         first = name.split()[0].lower()
@@ -78,7 +80,7 @@ def live(worker, smtp_server):
     smtp_server.clear()
     # The worker must be done with this test's rows before the database is emptied.
     wait_until(
-        lambda: not Message.objects.filter(status=Status.SENDING).exists(),
+        lambda: not Message.objects.filter(status=Message.Status.SENDING).exists(),
         timeout=30,
         what="in-flight sends to finish",
     )
@@ -101,7 +103,7 @@ def settle(private_redis):
     would arrive in that time."""
     wait_until(
         lambda: (
-            not Message.objects.filter(status=Status.SENDING).exists()
+            not Message.objects.filter(status=Message.Status.SENDING).exists()
             and private_redis.queue_length() == 0
         ),
         timeout=30,
@@ -132,7 +134,7 @@ def test_a_booking_sends_exactly_one_confirmation_with_a_matching_calendar_file(
         format="json",
     )
     assert response.status_code == 201, response.content
-    confirmation = Message.objects.get(kind=Kind.CONFIRMATION)
+    confirmation = Message.objects.get(kind=Message.Kind.CONFIRMATION)
 
     wait_delivered(smtp_server, confirmation)
     settle(private_redis)
@@ -145,26 +147,28 @@ def test_a_booking_sends_exactly_one_confirmation_with_a_matching_calendar_file(
     assert event.decoded("dtstart") == appointment.start == live.at(2, 10)
     assert event.decoded("dtend") == appointment.end == live.at(2, 10) + timedelta(minutes=60)
     confirmation.refresh_from_db()
-    assert (confirmation.status, confirmation.attempts) == (Status.SENT, 1)
+    assert (confirmation.status, confirmation.attempts) == (Message.Status.SENT, 1)
 
 
 def test_completing_an_appointment_sends_the_treatment_s_aftercare(
     live, smtp_server, private_redis
 ):
     appointment = live.book(live.client("Hannah Okafor"), live.at(2, 11))
-    wait_delivered(smtp_server, appointment.messages.get(kind=Kind.CONFIRMATION))
+    wait_delivered(smtp_server, appointment.messages.get(kind=Message.Kind.CONFIRMATION))
 
     appointment_complete(appointment=appointment, by=live.desk, now=appointment.end)
 
-    aftercare = appointment.messages.get(kind=Kind.AFTERCARE)
+    aftercare = appointment.messages.get(kind=Message.Kind.AFTERCARE)
     [received] = wait_delivered(smtp_server, aftercare)
     assert received["Subject"] == "Caring for your skin after your Microcurrent toning facial"
     text = text_of(received)
     assert "oil-free" in text and "five minutes a day after moisturising" in text
     settle(private_redis)
     assert len(smtp_server.messages) == 2  # confirmation and aftercare
-    assert appointment.messages.get(kind=Kind.REMINDER).status == Status.CANCELLED
-    assert appointment.messages.get(kind=Kind.FOLLOW_UP).status == Status.PENDING  # in 2 days
+    assert appointment.messages.get(kind=Message.Kind.REMINDER).status == Message.Status.CANCELLED
+    assert (
+        appointment.messages.get(kind=Message.Kind.FOLLOW_UP).status == Message.Status.PENDING
+    )  # in 2 days
 
 
 def test_a_reminder_cancelled_before_it_is_due_is_never_sent(live, smtp_server, private_redis):
@@ -173,13 +177,13 @@ def test_a_reminder_cancelled_before_it_is_due_is_never_sent(live, smtp_server, 
     wait_until(lambda: len(smtp_server.messages) == 2, timeout=30, what="both confirmations")
 
     appointment_cancel(appointment=cancelled, by=live.desk)
-    due_now(Message.objects.filter(kind=Kind.REMINDER))  # the day before has come
+    due_now(Message.objects.filter(kind=Message.Kind.REMINDER))  # the day before has come
 
-    wait_delivered(smtp_server, kept.messages.get(kind=Kind.REMINDER))
+    wait_delivered(smtp_server, kept.messages.get(kind=Message.Kind.REMINDER))
     settle(private_redis)
-    reminder = cancelled.messages.get(kind=Kind.REMINDER)
+    reminder = cancelled.messages.get(kind=Message.Kind.REMINDER)
     assert delivered(smtp_server, reminder) == []
-    assert reminder.status == Status.CANCELLED
+    assert reminder.status == Message.Status.CANCELLED
     # Two confirmations, one reminder, and the cancellation James must not miss.
     assert len(smtp_server.messages) == 4
 
@@ -188,11 +192,15 @@ def test_a_client_whose_appointment_the_clinic_cancels_is_told_and_their_calenda
     live, smtp_server, private_redis
 ):
     appointment = live.book(live.client("Amira Haddad"), live.at(2, 10))
-    [confirmation] = wait_delivered(smtp_server, appointment.messages.get(kind=Kind.CONFIRMATION))
+    [confirmation] = wait_delivered(
+        smtp_server, appointment.messages.get(kind=Message.Kind.CONFIRMATION)
+    )
 
     appointment_cancel(appointment=appointment, by=live.desk)
 
-    [received] = wait_delivered(smtp_server, appointment.messages.get(kind=Kind.CANCELLATION))
+    [received] = wait_delivered(
+        smtp_server, appointment.messages.get(kind=Message.Kind.CANCELLATION)
+    )
     assert received["Subject"].startswith("Cancelled: ")
     assert "has been cancelled by the clinic" in received.get_body(("plain",)).get_content()
     assert "List-Unsubscribe" not in received  # essential: about their own booking
@@ -215,13 +223,17 @@ def test_a_client_whose_appointment_the_clinic_cancels_is_told_and_their_calenda
 def test_rescheduling_sends_the_reminder_for_the_new_time_only(live, smtp_server, private_redis):
     first, second = live.at(2, 10), live.at(3, 15)
     appointment = live.book(live.client("Charlotte Davies"), first)
-    wait_delivered(smtp_server, appointment.messages.get(kind=Kind.CONFIRMATION))
+    wait_delivered(smtp_server, appointment.messages.get(kind=Message.Kind.CONFIRMATION))
 
     appointment_reschedule(appointment=appointment, start=second, by=live.desk)
 
-    [reminder] = appointment.messages.filter(kind=Kind.REMINDER, status=Status.PENDING)
+    [reminder] = appointment.messages.filter(
+        kind=Message.Kind.REMINDER, status=Message.Status.PENDING
+    )
     assert reminder.due_at == second - timedelta(hours=24)
-    new_confirmation = appointment.messages.get(kind=Kind.CONFIRMATION, status=Status.PENDING)
+    new_confirmation = appointment.messages.get(
+        kind=Message.Kind.CONFIRMATION, status=Message.Status.PENDING
+    )
     [received] = wait_delivered(smtp_server, new_confirmation)
     [ics] = [p for p in received.iter_attachments() if p.get_content_type() == "text/calendar"]
     [event] = icalendar.Calendar.from_ical(ics.get_content()).walk("VEVENT")
@@ -235,7 +247,7 @@ def test_rescheduling_sends_the_reminder_for_the_new_time_only(live, smtp_server
     assert reminders == [received]
     local = second.astimezone(live.clinic.tzinfo)
     assert f"{local:%A} {local.day} {local:%B %Y} at 15:00" in text_of(received)
-    assert appointment.messages.get(key__endswith=":reminder").status == Status.CANCELLED
+    assert appointment.messages.get(key__endswith=":reminder").status == Message.Status.CANCELLED
 
 
 def test_unsubscribed_clients_get_booking_emails_but_no_aftercare_or_nudges(
@@ -247,7 +259,7 @@ def test_unsubscribed_clients_get_booking_emails_but_no_aftercare_or_nudges(
     )
     assert response.status_code == 200
     visits = [live.book(olivia, live.at(2, 10)), live.book(hannah, live.at(2, 12))]
-    due_now(Message.objects.filter(kind=Kind.REMINDER))
+    due_now(Message.objects.filter(kind=Message.Kind.REMINDER))
     wait_until(lambda: len(smtp_server.messages) == 4, timeout=30, what="confirmations, reminders")
 
     for visit in visits:
@@ -261,13 +273,15 @@ def test_unsubscribed_clients_get_booking_emails_but_no_aftercare_or_nudges(
                 client=olivia,
                 appointment=visits[0],
                 treatment=live.treatment,
-                kind=Kind.REBOOK,
+                kind=Message.Kind.REBOOK,
                 due_at=timezone.now(),
                 data={"days_since": 14},
             )
         ]
     )
-    due_now(Message.objects.filter(kind__in=[Kind.FOLLOW_UP, Kind.REBOOK]))  # days later
+    due_now(
+        Message.objects.filter(kind__in=[Message.Kind.FOLLOW_UP, Message.Kind.REBOOK])
+    )  # days later
 
     def hannah_has_all():
         kinds = [m["Subject"] for m in smtp_server.messages if m["To"] == "hannah@example.com"]
@@ -275,7 +289,7 @@ def test_unsubscribed_clients_get_booking_emails_but_no_aftercare_or_nudges(
 
     wait_until(hannah_has_all, timeout=30, what="the control client's five emails")
     wait_until(
-        lambda: Message.objects.get(pk=raced.pk).status == Status.CANCELLED,
+        lambda: Message.objects.get(pk=raced.pk).status == Message.Status.CANCELLED,
         timeout=30,
         what="the raced nudge to be dropped",
     )
@@ -283,18 +297,18 @@ def test_unsubscribed_clients_get_booking_emails_but_no_aftercare_or_nudges(
     to_olivia = [m["Subject"] for m in smtp_server.messages if m["To"] == "olivia@example.com"]
     assert sorted(subject.split(":")[0] for subject in to_olivia) == ["Booked", "Reminder"]
     assert not Message.objects.filter(
-        client=olivia, kind__in=[Kind.AFTERCARE, Kind.FOLLOW_UP]
+        client=olivia, kind__in=[Message.Kind.AFTERCARE, Message.Kind.FOLLOW_UP]
     ).exists()
 
 
 def test_a_refusing_smtp_server_means_retries_then_delivery(live, smtp_server, private_redis):
     smtp_server.refuse = "451 4.3.0 Mailbox busy, try again later"
     appointment = live.book(live.client("Aisha Rahman"), live.at(2, 10))
-    confirmation = appointment.messages.get(kind=Kind.CONFIRMATION)
+    confirmation = appointment.messages.get(kind=Message.Kind.CONFIRMATION)
 
     def retried():
         confirmation.refresh_from_db()
-        return confirmation.attempts >= 2 and confirmation.status == Status.PENDING
+        return confirmation.attempts >= 2 and confirmation.status == Message.Status.PENDING
 
     wait_until(retried, timeout=30, what="two refused attempts")
     assert "451" in confirmation.last_error
@@ -304,7 +318,7 @@ def test_a_refusing_smtp_server_means_retries_then_delivery(live, smtp_server, p
     settle(private_redis)
     assert len(smtp_server.messages) == 1
     confirmation.refresh_from_db()
-    assert confirmation.status == Status.SENT
+    assert confirmation.status == Message.Status.SENT
 
 
 def test_after_n_failures_a_message_is_failed_shown_to_staff_and_can_be_retried(
@@ -312,10 +326,10 @@ def test_after_n_failures_a_message_is_failed_shown_to_staff_and_can_be_retried(
 ):
     smtp_server.refuse = "451 4.3.0 Mailbox busy, try again later"
     appointment = live.book(live.client("James Whitfield"), live.at(2, 10))
-    confirmation = appointment.messages.get(kind=Kind.CONFIRMATION)
+    confirmation = appointment.messages.get(kind=Message.Kind.CONFIRMATION)
 
     wait_until(
-        lambda: Message.objects.get(pk=confirmation.pk).status == Status.FAILED,
+        lambda: Message.objects.get(pk=confirmation.pk).status == Message.Status.FAILED,
         timeout=40,
         what="the message to fail",
     )
@@ -346,7 +360,7 @@ def test_two_dispatchers_and_two_workers_deliver_500_messages_once_each(
     messages = make_messages(500, due_at=timezone.now())
 
     wait_until(
-        lambda: Message.objects.filter(status=Status.SENT).count() == 500,
+        lambda: Message.objects.filter(status=Message.Status.SENT).count() == 500,
         timeout=150,
         what="500 messages sent",
         interval=0.5,
@@ -386,9 +400,9 @@ def test_with_redis_stopped_bookings_succeed_and_every_due_message_goes_once_it_
         [refused] = claim_due(
             send=lambda ids: send_messages.apply_async((ids,), connection=broker, retry=False)
         )
-    assert Message.objects.get(pk=refused).status == Status.PENDING
+    assert Message.objects.get(pk=refused).status == Message.Status.PENDING
     assert set(Message.objects.filter(pk__in=lost).values_list("status", flat=True)) == {
-        Status.SENDING
+        Message.Status.SENDING
     }
 
     private_redis.start()
@@ -399,7 +413,7 @@ def test_with_redis_stopped_bookings_succeed_and_every_due_message_goes_once_it_
     )
     assert due.count() == 5
     wait_until(
-        lambda: due.filter(status=Status.SENT).count() == 5,
+        lambda: due.filter(status=Message.Status.SENT).count() == 5,
         timeout=90,
         what="every due message after Redis came back",
         interval=0.5,

@@ -83,10 +83,10 @@ def cast(world) -> Cast:
         practitioner=world.practitioner,
         by=desk,
         acknowledge_warnings=True,
-    )
+    ).appointment
     bruno_visit = appointment_book(
         treatment=world.treatment, start=london(TODAY, 11), client=bruno, practitioner=ben, by=desk
-    )
+    ).appointment
     users = {
         "anonymous": None,
         "client": olivia.user,

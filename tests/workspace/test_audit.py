@@ -1,12 +1,15 @@
 """The audit trail: the staff API's answers with health data write it as the workspace pages
 do, and managers read it on /staff/audit/ and in a read-only admin."""
 
+from datetime import date
+
 import pytest
 
 from clinic.models import AuditEntry
+from diary.services import appointment_book, appointment_reschedule
 from tests import factories
 from tests.helpers import logged_in
-from tests.workspace.conftest import TODAY
+from tests.workspace.conftest import TODAY, london
 
 CLIENTS = "/api/v1/clients/"
 FROM = {"REMOTE_ADDR": "192.0.2.10", "HTTP_USER_AGENT": "DeskApp/2.1"}
@@ -156,3 +159,69 @@ def test_behind_a_proxy_the_trail_names_the_client_s_address_not_the_proxy_s(cas
     )
 
     assert AuditEntry.objects.get().ip == "203.0.113.7"
+
+
+@pytest.fixture
+def bruno_refused_friday(cast):
+    """Bruno had filler on 28 February and is booked on 15 March, when that is allowed; a
+    move to Friday 5 March would be refused."""
+    factories.InjectableRecordFactory(client=cast.bruno, date=date(2027, 2, 28))
+    return appointment_book(
+        treatment=cast.world.treatment,
+        start=london(date(2027, 3, 15), 14),
+        client=cast.bruno,
+        by=cast.users["desk"],
+        acknowledge_warnings=True,
+    ).appointment
+
+
+def test_an_override_on_reschedule_by_the_api_writes_its_entry(cast, bruno_refused_friday):
+    url = f"/api/v1/appointments/{bruno_refused_friday.reference}/reschedule/"
+    body = {
+        "start": london(date(2027, 3, 5), 10).isoformat(),
+        "override_reason": "Filler in the lips only; the massage avoids them.",
+    }
+
+    response = logged_in(cast.users["mia"]).post(url, body, format="json", **FROM)
+
+    assert response.status_code == 200, response.content
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.OVERRIDE)
+    assert (entry.username, entry.client, entry.via) == ("mia", cast.bruno, "api")
+    assert (entry.path, entry.ip) == (url, "192.0.2.10")
+    assert entry.details == {"reference": bruno_refused_friday.reference}
+
+
+def test_an_override_on_reschedule_by_the_page_writes_its_entry(cast, bruno_refused_friday):
+    url = f"/staff/appointments/{bruno_refused_friday.reference}/reschedule/"
+    body = {
+        "start": london(date(2027, 3, 5), 10).isoformat(),
+        "override_reason": "Filler in the lips only; the massage avoids them.",
+    }
+
+    response = cast.browser("mia").post(url, body, **FROM)
+
+    assert response.status_code == 302
+    bruno_refused_friday.refresh_from_db()
+    assert bruno_refused_friday.start == london(date(2027, 3, 5), 10)
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.OVERRIDE)
+    assert (entry.username, entry.client, entry.via) == ("mia", cast.bruno, "workspace")
+    assert (entry.path, entry.ip) == (url, "192.0.2.10")
+    assert entry.details == {"reference": bruno_refused_friday.reference}
+
+
+def test_an_override_by_the_service_alone_is_audited_too(cast, bruno_refused_friday):
+    """A caller without a request (a command, a script) cannot skip the entry."""
+    appointment_reschedule(
+        appointment=bruno_refused_friday,
+        start=london(date(2027, 3, 5), 10),
+        by=cast.users["mia"],
+        override_reason="Filler in the lips only; the massage avoids them.",
+    )
+
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.OVERRIDE)
+    assert (entry.username, entry.client, entry.via, entry.path) == (
+        "mia",
+        cast.bruno,
+        "system",
+        "",
+    )

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bookings.models import Appointment, Channel
+from bookings.models import Appointment
 from clinic.models import AuditEntry
 from tests import factories
 from tests.workspace.conftest import london
@@ -48,7 +48,7 @@ def test_the_desk_books_a_free_slot(cast):
 
     assert response.status_code == 302
     appointment = Appointment.objects.get(client=cast.bruno, start=start)
-    assert appointment.channel == Channel.STAFF
+    assert appointment.channel == Appointment.Channel.STAFF
     assert appointment.created_by == cast.users["desk"]
 
 

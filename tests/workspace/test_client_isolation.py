@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from rest_framework.test import APIClient
 
-from bookings.models import REFERENCE_ALPHABET, Appointment, Status
+from bookings.models import REFERENCE_ALPHABET, Appointment
 from diary.services import appointment_book
 from tests import factories
 from tests.helpers import logged_in
@@ -50,7 +50,7 @@ def a_booking(cast):
         client=cast.olivia,
         by=cast.users["desk"],
         acknowledge_warnings=True,
-    )
+    ).appointment
 
 
 def api_for(cast, client_b, persona: str) -> APIClient:
@@ -108,7 +108,7 @@ def test_client_b_guessing_references_finds_nothing_and_is_slowed_down(cast, cli
     # guessing short with 429 well before 400 tries.
     assert set(answers) == {404, 429}
     assert answers.count(404) < len(answers) / 2
-    assert Appointment.objects.get(pk=a_booking.pk).status == Status.CONFIRMED
+    assert Appointment.objects.get(pk=a_booking.pk).status == Appointment.Status.CONFIRMED
 
 
 @pytest.mark.parametrize("persona", ["anonymous", "client_b", "desk"])

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from aftercare.models import Kind, Message, Status
+from aftercare.models import Message
 from clinic.models import AuditEntry, TreatmentCategory
 from clinic.search import fold
 from tests import factories
@@ -112,8 +112,8 @@ def test_it_shows_the_messages_and_the_course_so_far(cast, desk_browser):
     treatment.save()
     cast.olivia_visit.status = "completed"  # as appointment_complete would leave it
     cast.olivia_visit.save()
-    Message.objects.filter(client=cast.olivia, kind=Kind.CONFIRMATION).update(
-        status=Status.SENT, sent_at=cast.olivia_visit.created_at
+    Message.objects.filter(client=cast.olivia, kind=Message.Kind.CONFIRMATION).update(
+        status=Message.Status.SENT, sent_at=cast.olivia_visit.created_at
     )
 
     response = desk_browser.get(f"/staff/clients/{cast.olivia.pk}/")
@@ -122,7 +122,9 @@ def test_it_shows_the_messages_and_the_course_so_far(cast, desk_browser):
     assert "1 of 10 sessions done, 9 to go" in page
     overview = response.context["o"]
     # Booked today for 10:00 at 08:00: a confirmation, and no reminder (its time had passed).
-    assert [(m.kind, m.status) for m in overview.messages] == [(Kind.CONFIRMATION, Status.SENT)]
+    assert [(m.kind, m.status) for m in overview.messages] == [
+        (Message.Kind.CONFIRMATION, Message.Status.SENT)
+    ]
     assert "Booking confirmation" in page and "Sent" in page
 
 

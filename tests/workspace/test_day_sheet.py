@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from bookings.models import AppointmentChange, Status
+from bookings.models import Appointment, AppointmentChange
 from clinic.models import AuditEntry, TreatmentCategory
 from clinical.services import injectable_record
 from diary.services import appointment_book
@@ -29,7 +29,7 @@ def test_it_shows_client_treatment_room_and_cautions(cast):
     response = sheet(cast.browser("desk"))
 
     olivia, bruno = rows(response)
-    assert (olivia.client, bruno.client) == (cast.olivia, cast.bruno)
+    assert (olivia.appointment.client, bruno.appointment.client) == (cast.olivia, cast.bruno)
     html = response.content.decode()
     assert "10:00–11:00" in html
     assert "Manual facial massage" in html
@@ -67,7 +67,7 @@ def test_it_flags_first_visits_overrides_contraindications_and_later_records(cas
         practitioner=cast.ben,
         by=cast.users["desk"],
         acknowledge_warnings=True,
-    )
+    ).appointment
     injectable_record(client=cast.olivia, kind="filler", date=date(2027, 2, 25), areas=["lips"])
     overridden = appointment_book(
         treatment=cast.world.treatment,
@@ -75,22 +75,22 @@ def test_it_flags_first_visits_overrides_contraindications_and_later_records(cas
         client=cast.olivia,
         by=cast.users["mia"],
         override_reason="Practitioner checked: filler in the lips only, massage avoids them.",
-    )
+    ).appointment
 
     response = sheet(cast.browser("desk"))
 
-    by_ref = {a.reference: a for a in rows(response)}
+    by_ref = {line.appointment.reference: line for line in rows(response)}
     assert by_ref[cast.bruno_visit.reference].first_visit
     assert not by_ref[second.reference].first_visit
-    assert by_ref[second.reference].contraindications == [
+    assert by_ref[second.reference].contraindications == (
         "LED light can affect photosensitive epilepsy: your practitioner will check with you "
-        "before the treatment."
-    ]
+        "before the treatment.",
+    )
     html = response.content.decode()
     assert "First visit" in html
     assert "Contraindication" in html
     assert "Override used" in html and "massage avoids them" in html
-    assert by_ref[overridden.reference].override_reason
+    assert by_ref[overridden.reference].appointment.override_reason
     cast.olivia_visit.refresh_from_db()
     assert cast.olivia_visit.eligibility_flag  # the new record makes 10:00 too early
     assert "Flagged" in html
@@ -116,7 +116,7 @@ def test_the_week_runs_monday_to_sunday(cast):
 def test_one_practitioners_sheet(cast):
     response = sheet(cast.browser("desk"), practitioner=cast.ben.pk)
 
-    assert [a.client for a in rows(response)] == [cast.bruno]
+    assert [line.appointment.client for line in rows(response)] == [cast.bruno]
 
 
 def test_it_is_printable(cast):
@@ -134,7 +134,8 @@ def test_viewing_it_audits_each_client_on_it(cast):
 
 
 @pytest.mark.parametrize(
-    "outcome, status", [("complete", Status.COMPLETED), ("no-show", Status.NO_SHOW)]
+    "outcome, status",
+    [("complete", Appointment.Status.COMPLETED), ("no-show", Appointment.Status.NO_SHOW)],
 )
 def test_marking_attendance_goes_through_the_service(cast, outcome, status):
     with time_machine.travel(london(TODAY, 12), tick=False):
@@ -159,7 +160,7 @@ def test_an_appointment_that_has_not_started_stays_confirmed(cast):
 
     assert "has not started yet" in response.content.decode()
     cast.olivia_visit.refresh_from_db()
-    assert cast.olivia_visit.status == Status.CONFIRMED
+    assert cast.olivia_visit.status == Appointment.Status.CONFIRMED
     assert not cast.olivia_visit.changes.exclude(action=AppointmentChange.Action.BOOKED).exists()
 
 

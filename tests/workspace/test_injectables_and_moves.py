@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bookings.models import AppointmentChange, Status
+from bookings.models import Appointment, AppointmentChange
 from clinic.models import AuditEntry
 from clinical.models import InjectableRecord
 from diary.services import appointment_book
@@ -23,7 +23,7 @@ def bruno_friday(cast):
         start=london(FRIDAY, 14),
         client=cast.bruno,
         by=cast.users["desk"],
-    )
+    ).appointment
 
 
 def record(browser, client, **data):
@@ -132,4 +132,4 @@ def test_a_cancelled_appointment_is_not_moved(cast, bruno_friday):
 
     assert response.status_code == 302
     bruno_friday.refresh_from_db()
-    assert bruno_friday.status == Status.CANCELLED
+    assert bruno_friday.status == Appointment.Status.CANCELLED

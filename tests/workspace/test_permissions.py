@@ -284,7 +284,9 @@ API = [
             "client_id": c.bruno.pk,
             "acknowledge_warnings": True,  # olivia, booking for herself, has filler on file
         },
-        others={"anonymous": 400, "client": 201},
+        # A staff account in no role is not staff: like anyone else it cannot name a client
+        # by id, and has given no name and email of its own.
+        others={"anonymous": 400, "client": 201, "norole": 400},
     ),
 ]
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from aftercare.models import Message, Status
+from aftercare.models import Message
 from bookings.models import Appointment, AppointmentChange
 from clinic.models import AuditEntry, Client
 from clinical.models import HealthDeclaration, InjectableRecord
@@ -76,8 +76,10 @@ def test_the_export_holds_all_their_data(olivia_history):
     assert visit["resources"] == ["Room 1"]
     assert visit["history"][0]["action"] == "booked"
     assert visit["history"][0]["by"] == "mia"
-    # The audit trail of who saw them, this export included.
+    # The audit trail of who saw them, this export included, and of the override mia used
+    # (the booking service writes it, whoever calls).
     assert [(e["username"], e["action"]) for e in data["audit"]] == [
+        ("mia", "override"),
         ("desk", "view"),
         ("mia", "export"),
     ]
@@ -134,7 +136,7 @@ def test_after_anonymisation_no_personal_field_remains(olivia_history):
     assert all(
         data == {} and not error for data, error in messages.values_list("data", "last_error")
     )
-    assert not messages.filter(status__in=[Status.PENDING, Status.SENDING]).exists()
+    assert not messages.filter(status__in=[Message.Status.PENDING, Message.Status.SENDING]).exists()
 
 
 def test_anonymising_waits_until_no_appointment_is_to_come(cast):

@@ -10,10 +10,13 @@ from clinical import rules
 from web.api.shapes import appointment_data, staff_appointment_data
 
 
-def appointment_response(request, appointment: Appointment, *, warnings=None) -> dict:
+def appointment_response(
+    request, appointment: Appointment, *, warnings=(), cautions: tuple[str, ...] | None = None
+) -> dict:
+    """`warnings`: those the caller acknowledged on this booking or move; `cautions`: the
+    practitioner's, when the caller has them already (read from the record otherwise)."""
     if not access.may_see_client(request.user, appointment.client):
         return appointment_data(appointment, warnings=warnings)
-    cautions = getattr(appointment, "cautions", None)
     if cautions is None:
         cautions = rules.cautions_for([appointment])[appointment.pk]
     audit.audit_api(

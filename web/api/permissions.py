@@ -10,7 +10,7 @@ class IsWorkspaceUser(BasePermission):
     or an anonymous caller gets 403."""
 
     def has_permission(self, request, view):
-        return access.is_workspace_user(request.user)
+        return access.is_staff(request.user)
 
 
 def role_permission(permission: str) -> type[BasePermission]:

@@ -50,7 +50,7 @@ class AppointmentOutput(serializers.Serializer):
     manage_token = serializers.CharField()
 
 
-def appointment_data(appointment, *, warnings=None) -> dict:
+def appointment_data(appointment, *, warnings=()) -> dict:
     tz = appointment.clinic.tzinfo
     return {
         "reference": appointment.reference,
@@ -60,9 +60,7 @@ def appointment_data(appointment, *, warnings=None) -> dict:
         "treatment": appointment.treatment.slug,
         "treatment_name": appointment.treatment.name,
         "practitioner": {"id": appointment.practitioner_id, "name": appointment.practitioner.name},
-        "warnings": list(
-            warnings if warnings is not None else getattr(appointment, "warnings", [])
-        ),
+        "warnings": list(warnings),
         "manage_token": appointment.manage_token,
     }
 
@@ -76,7 +74,7 @@ class StaffAppointmentOutput(AppointmentOutput):
     override_reason = serializers.CharField()
 
 
-def staff_appointment_data(appointment, *, cautions, warnings=None) -> dict:
+def staff_appointment_data(appointment, *, cautions, warnings=()) -> dict:
     """The public shape plus what staff need: client, rooms and devices, cautions, flags."""
     client = appointment.client
     return {

@@ -8,7 +8,6 @@ else gets 403. A practitioner finds only their own clients (another client's rec
 answer that shows or changes health data writes the audit trail (clinic/audit.py).
 """
 
-from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -19,11 +18,13 @@ from rest_framework.views import APIView
 import access
 from bookings import selectors
 from clinic import audit
+from clinic.audit import Origin
 from clinic.models import AuditEntry, Client, Clinic
 from clinic.search import client_search
+from clinic.services import client_get_or_create
 from clinical import rules
 from clinical.models import InjectableRecord
-from clinical.services import declaration_record, injectable_record
+from clinical.services import InjectionDateInFuture, declaration_record, injectable_record
 from clinical.vocabulary import RecordSource
 from diary import services
 from online.api.views import AppointmentCreateApi
@@ -50,7 +51,7 @@ from web.api.throttles import LookupThrottle
 from workspace.api import serializers as ss
 from workspace.selectors import day_appointments
 
-VIEW, RECORD = AuditEntry.Action.VIEW, AuditEntry.Action.RECORD
+VIEW = AuditEntry.Action.VIEW
 
 
 class StaffApi(APIView):
@@ -121,27 +122,20 @@ class ClientListApi(StaffApi):
         body = ss.ClientCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        clinic = _clinic(data.get("clinic"))
-        existing = Client.objects.filter(clinic=clinic, email__iexact=data["email"]).first()
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    client = Client.objects.create(
-                        clinic=clinic,
-                        name=data["name"].strip(),
-                        email=data["email"].strip(),
-                        phone=data.get("phone", "").strip(),
-                    )
-            except IntegrityError:  # created by someone else a moment ago
-                existing = Client.objects.get(clinic=clinic, email__iexact=data["email"])
-            else:
-                return Response(ClientOutput(client).data, status=status.HTTP_201_CREATED)
-        raise ApiError(
-            "client_exists",
-            "A client with this email is already on record.",
-            409,
-            id=existing.pk,
+        client, created = client_get_or_create(
+            clinic=_clinic(data.get("clinic")),
+            name=data["name"],
+            email=data["email"],
+            phone=data.get("phone", ""),
         )
+        if not created:
+            raise ApiError(
+                "client_exists",
+                "A client with this email is already on record.",
+                409,
+                id=client.pk,
+            )
+        return Response(ClientOutput(client).data, status=status.HTTP_201_CREATED)
 
 
 class ClientInjectablesApi(StaffApi):
@@ -168,8 +162,6 @@ class ClientInjectablesApi(StaffApi):
         body = ss.InjectableCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        if data["date"] > timezone.localdate(timezone=client.clinic.tzinfo):
-            raise field_error("date", "An injection date cannot be in the future.")
         if "corrects" in data:
             corrected = InjectableRecord.objects.filter(
                 pk=data["corrects"], client=client, superseded_at__isnull=True
@@ -177,12 +169,16 @@ class ClientInjectablesApi(StaffApi):
             if corrected is None:
                 raise field_error("corrects", "No current record of this client has this id.")
             data["corrects"] = corrected
-        record, flagged = injectable_record(
-            client=client, source=RecordSource.STAFF, by=request.user, **data
-        )
-        audit.audit_api(
-            request, action=RECORD, what=audit.INJECTABLES, clients=[client], id=record.pk
-        )
+        try:
+            record, flagged = injectable_record(
+                client=client,
+                source=RecordSource.STAFF,
+                by=request.user,
+                origin=Origin.of(request, via=audit.API),
+                **data,
+            )
+        except InjectionDateInFuture as refusal:
+            raise field_error("date", str(refusal)) from None
         return Response(
             {
                 "injectable": ss.InjectableOutput(record).data,
@@ -222,9 +218,7 @@ class ClientDeclarationsApi(StaffApi):
             or timezone.localdate(timezone=client.clinic.tzinfo),
             notes=data.get("notes", ""),
             by=request.user,
-        )
-        audit.audit_api(
-            request, action=RECORD, what=audit.DECLARATIONS, clients=[client], id=declaration.pk
+            origin=Origin.of(request, via=audit.API),
         )
         return Response(
             {
@@ -292,18 +286,18 @@ class AppointmentCollectionApi(AppointmentCreateApi):
         )
         if not allowed:
             raise permission_denied("You may list only your own appointments.")
-        appointments = day_appointments(
+        entries = day_appointments(
             day=query.validated_data["date"], practitioner_id=practitioner_id
         )
         audit.audit_api(
             request,
             action=VIEW,
             what=audit.DAY_LIST,
-            clients=[a.client_id for a in appointments],
+            clients=[e.appointment.client_id for e in entries],
             date=query.validated_data["date"].isoformat(),
         )
         return Response(
-            [staff_appointment_data(a, cautions=a.cautions, warnings=[]) for a in appointments]
+            [staff_appointment_data(e.appointment, cautions=e.cautions) for e in entries]
         )
 
 

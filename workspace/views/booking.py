@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 import access
-from bookings.models import Status
+from bookings.models import Appointment
 from clinic import audit
 from clinic.models import AuditEntry
 from clinical import rules
@@ -62,7 +62,7 @@ def book(request, client_id):
         "client": client,
         "query": query,
         "today": today,
-        "may_override": services.can_override(request.user),
+        "may_override": access.can_override(request.user),
         "form": BookingForm(request.POST or None),
     }
     if not query.is_valid():
@@ -80,13 +80,13 @@ def book(request, client_id):
                 client=client,
                 practitioner=data["practitioner"] or practitioner,
                 by=request.user,
+                origin=audit.Origin.of(request, via=audit.WORKSPACE),
                 acknowledge_warnings=data["acknowledge_warnings"],
                 override_reason=data["override_reason"].strip() or None,
-            )
+            ).appointment
         except BookingError as refusal:
             context["error"] = refusal.detail
         else:
-            audit.audit_override(request, appointment)
             messages.success(
                 request,
                 f"Booked {treatment.name} on "
@@ -116,7 +116,7 @@ def reschedule(request, reference):
     appointment = visible_appointment(request, reference)
     client, treatment, clinic = appointment.client, appointment.treatment, appointment.clinic
     today = clinic_today(clinic)
-    if appointment.status != Status.CONFIRMED:
+    if appointment.status != Appointment.Status.CONFIRMED:
         messages.error(request, "Only a confirmed appointment can be moved.")
         return redirect("workspace:client", client.pk)
     eligible = rules.client_decision(client=client, treatment=treatment, on=today)
@@ -131,9 +131,10 @@ def reschedule(request, reference):
                 appointment=appointment,
                 start=data["start"],
                 by=request.user,
+                origin=audit.Origin.of(request, via=audit.WORKSPACE),
                 acknowledge_warnings=data["acknowledge_warnings"],
                 override_reason=data["override_reason"].strip() or None,
-            )
+            ).appointment
         except BookingError as refusal:
             error = refusal.detail
         else:
@@ -157,7 +158,7 @@ def reschedule(request, reference):
             "decision": decision,
             "form": form,
             "error": error,
-            "may_override": services.can_override(request.user),
+            "may_override": access.can_override(request.user),
             "slots": free_slots(
                 treatment=treatment,
                 day=day,

@@ -63,14 +63,8 @@ def injectable_new(request, client_id):
             client=client,
             source=RecordSource.STAFF,
             by=request.user,
+            origin=audit.Origin.of(request, via=audit.WORKSPACE),
             **{k: v for k, v in data.items() if v not in (None, "")},
-        )
-        audit.audit_record(
-            request,
-            action=AuditEntry.Action.RECORD,
-            what=audit.INJECTABLES,
-            clients=[client],
-            id=record.pk,
         )
         messages.success(
             request, f"Recorded {record.get_kind_display().lower()} on {record.date:%-d %b %Y}."

@@ -49,7 +49,7 @@ def sheet(request):
         request,
         action=AuditEntry.Action.VIEW,
         what=audit.DAY_SHEET,
-        clients=[a.client_id for d in days for _, group in d.groups for a in group],
+        clients=[e.appointment.client_id for d in days for _, group in d.groups for e in group],
         first_day=first_day.isoformat(),
         last_day=last_day.isoformat(),
     )

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import models, transaction
 from django.utils import timezone
 
-from bookings.models import Appointment, Status
+from bookings.models import Appointment
 from clinic.models import (
     Client,
     Clinic,
@@ -555,7 +555,7 @@ class Command(BaseCommand):
     def _appointments(self, clinic, treatments, practitioners, clients) -> str:
         now = timezone.now()
         count = Appointment.objects.filter(
-            clinic=clinic, status=Status.CONFIRMED, start__gte=now
+            clinic=clinic, status=Appointment.Status.CONFIRMED, start__gte=now
         ).count()
         if count >= MIN_UPCOMING_BEFORE_BOOKING:
             return f"Appointments: {count} upcoming already, none added."
@@ -590,7 +590,7 @@ class Command(BaseCommand):
                             channel="staff",
                             # Booked by the desk with the client, who heard the warnings.
                             acknowledge_warnings=True,
-                        )
+                        ).appointment
                 except BookingError:
                     continue
                 booked.append(appointment)

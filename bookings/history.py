@@ -1,0 +1,63 @@
+"""An appointment's history: the one writer of AppointmentChange rows, what the history says
+that others need (how many times it moved), and the redaction of what it says in words when
+a client's data is anonymised."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from bookings.models import Appointment, AppointmentChange
+from clinic.audit import acting_user
+
+
+def change_record(
+    appointment: Appointment,
+    *,
+    action: str,
+    by,
+    channel: str,
+    from_status: str = "",
+    from_start: datetime | None = None,
+    reason: str = "",
+    details: dict | None = None,
+) -> AppointmentChange:
+    """One line of history for `appointment` as it is now (its status and start after the
+    change), written in the caller's transaction."""
+    return AppointmentChange.objects.create(
+        appointment=appointment,
+        action=action,
+        by=acting_user(by),
+        channel=channel,
+        from_status=from_status,
+        to_status=appointment.status,
+        from_start=from_start,
+        to_start=appointment.start,
+        reason=reason,
+        details=details or {},
+    )
+
+
+def reschedule_count(appointment: Appointment) -> int:
+    """How many times it moved: the SEQUENCE of its calendar event (bookings/ics.py)."""
+    return appointment.changes.filter(action=AppointmentChange.Action.RESCHEDULED).count()
+
+
+REDACTED = "[removed when the client's data was anonymised]"
+
+
+def appointments_redact(*, client) -> int:
+    """Remove what a client's appointments and their history say in words (notes, the
+    override's reason, the flag, warnings acknowledged), keeping their times, statuses and
+    practitioners so the diary and its counts stay as they were. A reason or flag that was
+    there becomes REDACTED, so "an override was used" is still known. Returns the number
+    of appointments."""
+    with transaction.atomic():
+        appointments = Appointment.objects.select_for_update().filter(client=client)
+        count = len(appointments)
+        appointments.update(notes="")
+        appointments.exclude(override_reason="").update(override_reason=REDACTED)
+        appointments.exclude(eligibility_flag="").update(eligibility_flag=REDACTED)
+        changes = AppointmentChange.objects.filter(appointment__client=client)
+        changes.update(details={})
+        changes.exclude(reason="").update(reason=REDACTED)
+    return count

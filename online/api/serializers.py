@@ -1,4 +1,4 @@
-"""Input and output shapes of the public booking API (shared/API.md).
+"""Input and output shapes of the public booking API (docs/api.md).
 
 Instants go out in the clinic's local time with its UTC offset and come in only with an
 offset: a naive time is refused rather than guessed.

@@ -5,7 +5,7 @@ be refused.
 
 Left out: schemathesis' positive_data_acceptance, which expects every schema-valid body to be
 accepted. Ours refuses well-formed references to things that do not exist (a treatment slug
-no clinic sells) with a 400, as shared/API.md asks, and no schema can say which slugs exist.
+no clinic sells) with a 400, as docs/api.md says, and no schema can say which slugs exist.
 A longer run: `FUZZ_EXAMPLES=500 make test ARGS=tests/drills/test_api_fuzz.py`.
 """
 

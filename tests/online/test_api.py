@@ -1,4 +1,4 @@
-"""The public HTTP contract of shared/API.md, endpoint by endpoint: shapes, status codes,
+"""The public HTTP contract of docs/api.md, endpoint by endpoint: shapes, status codes,
 who may do what, and what each write does to the availability others see."""
 
 from datetime import UTC, date, datetime, time, timedelta

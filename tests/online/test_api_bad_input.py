@@ -1,4 +1,4 @@
-"""Bad input to every endpoint of shared/API.md: a 400 (or 404, or a clean 409) in the one
+"""Bad input to every endpoint of docs/api.md: a 400 (or 404, or a clean 409) in the one
 error shape, `{code, detail}` plus `fields` for field errors, never a 500; and a refused
 booking stores nothing."""
 

@@ -1,4 +1,4 @@
-"""The staff endpoints of shared/API.md: who may call them, client search and creation, a
+"""The staff endpoints of docs/api.md: who may call them, client search and creation, a
 client's injectables and eligibility. Health data is for staff only: everyone else gets 403.
 """
 

@@ -1,7 +1,7 @@
 """One error shape for the whole API: `{code, detail}` plus `fields` for field errors.
 
 DRF's own exceptions, the booking refusals of diary.errors and Django's 404 all come out
-in this shape with the status API.md gives them.
+in this shape with the status docs/api.md gives them.
 """
 
 import logging

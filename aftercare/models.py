@@ -96,7 +96,7 @@ NON_ESSENTIAL = frozenset({Message.Kind.AFTERCARE, Message.Kind.FOLLOW_UP, Messa
 class MessageTemplate(models.Model):
     """The words of one kind of message, for one treatment or (treatment empty) for all.
 
-    Written in Django template syntax and rendered in a sandbox (aftercare/rendering.py):
+    Written in Django template syntax and rendered in a sandbox (sending/rendering.py):
     only plain facts are available, never records from the database.
     """
 

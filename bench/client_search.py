@@ -1,5 +1,5 @@
 """Client search over 50,000 clients: the median latency of the staff lookup
-(workspace/search.py), query by query, on a PostgreSQL database of its own.
+(clinic/search.py), query by query, on a PostgreSQL database of its own.
 
     .venv/bin/python bench/client_search.py [--clients 50000] [--repeat 100]
 

@@ -1,5 +1,5 @@
 """Thin Celery tasks over the outbox: they take ids and call aftercare/outbox.py and
-aftercare/delivery.py. Beat runs dispatch and sweep (schedule in clinic/celery.py)."""
+sending/delivery.py. Beat runs dispatch and sweep (schedule in config/celery.py)."""
 
 import logging
 from collections import Counter

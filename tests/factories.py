@@ -38,7 +38,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
-    """A staff account in a role (workspace/roles.py): the front desk unless `roles` says
+    """A staff account in a role (access/roles.py): the front desk unless `roles` says
     otherwise; `roles=[]` is a staff account with no role, which may do nothing."""
 
     is_staff = True

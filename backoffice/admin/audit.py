@@ -1,4 +1,4 @@
-"""The audit trail in the admin, read-only: entries are written by workspace/audit.py only."""
+"""The audit trail in the admin, read-only: entries are written by clinic/audit.py only."""
 
 from django.contrib import admin
 

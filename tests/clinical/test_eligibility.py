@@ -1,4 +1,4 @@
-"""The pure rule function of bookings/eligibility.py: no database, no clock.
+"""The pure rule function of clinical/eligibility.py: no database, no clock.
 
 The rules here are the defaults the data migration seeds (shared/DESIGN.md): no facial
 massage before day 14 after filler or Botox, a warning from day 14 to day 27, allowed from

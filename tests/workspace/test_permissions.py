@@ -1,6 +1,6 @@
 """Who may open each staff page and call each staff endpoint: every row below, for each of
 anonymous, a client, a staff account with no role, the front desk, a practitioner and the
-clinic manager (workspace/roles.py has the table these follow).
+clinic manager (access/roles.py has the table these follow).
 
 The clock stands at 12:00 on the day of the cast's two visits (olivia with pat at 10:00,
 bruno with Ben at 11:00), so both can be marked completed or no-show.

@@ -1,5 +1,5 @@
 """Booking on a client's behalf and moving an appointment, both from a list of free slots,
-both through bookings/services.py (which applies the clinic's rules and the locks)."""
+both through diary/services.py (which applies the clinic's rules and the locks)."""
 
 from datetime import date
 

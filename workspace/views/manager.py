@@ -68,7 +68,7 @@ def export(request, client_id):
 @role_required(access.PERSONAL_DATA)
 @require_http_methods(["GET", "POST"])
 def anonymise(request, client_id):
-    """A confirmation page, then the anonymisation (workspace/services.py)."""
+    """A confirmation page, then the anonymisation (privacy/anonymise.py)."""
     client = visible_client(request, client_id)
     if request.method == "POST":
         try:

@@ -1,5 +1,5 @@
 """Writes to the outbox that are not tied to one booking change: the "you can book again"
-notice, a client's unsubscribe, and staff retrying failed messages."""
+notice, a client's unsubscribe, staff retrying failed messages, and forgetting a client."""
 
 from datetime import date
 
@@ -72,3 +72,11 @@ def messages_retry(*, messages: QuerySet) -> int:
     return messages.filter(status=Message.Status.FAILED).update(
         status=Message.Status.PENDING, attempts=0, due_at=timezone.now(), updated_at=timezone.now()
     )
+
+
+def messages_forget(*, client: Client) -> None:
+    """A client's data is anonymised: nothing more goes to them, and what the outbox kept
+    about them (an SMTP error naming their address, a flag's reason) is blanked; the rows
+    stay as the record of what was sent. Call it inside the anonymisation's transaction."""
+    cancel_pending(client.messages.all(), reason="The client was anonymised.")
+    client.messages.update(data={}, last_error="", updated_at=timezone.now())

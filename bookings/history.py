@@ -1,10 +1,12 @@
-"""An appointment's history: the one writer of AppointmentChange rows, what the history says
-that others need (how many times it moved), and the redaction of what it says in words when
-a client's data is anonymised."""
+"""An appointment's history and what is written on it after booking: the one writer of
+AppointmentChange rows, the flag a later health record sets, what the history says that
+others need (how many times it moved), and the redaction of what it says in words when a
+client's data is anonymised. Its status and time change only in diary/services.py."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from bookings.models import Appointment, AppointmentChange
 from clinic.audit import acting_user
@@ -35,6 +37,31 @@ def change_record(
         reason=reason,
         details=details or {},
     )
+
+
+def appointment_flag(
+    appointment: Appointment, *, flag: str, by, earliest_date: date | None = None
+) -> bool:
+    """Set or clear what a rule now says against `appointment` (a health record added after
+    it was booked), with a line in its history when it is flagged. Returns False when the
+    flag was already so. Call it under the appointment's row lock."""
+    if flag == appointment.eligibility_flag:
+        return False
+    appointment.eligibility_flag = flag
+    appointment.flagged_at = timezone.now() if flag else None
+    appointment.save(update_fields=["eligibility_flag", "flagged_at", "updated_at"])
+    if flag:
+        change_record(
+            appointment,
+            action=AppointmentChange.Action.FLAGGED,
+            by=by,
+            channel=Appointment.Channel.STAFF,
+            from_status=appointment.status,
+            from_start=appointment.start,
+            reason=flag,
+            details={"earliest_date": earliest_date.isoformat() if earliest_date else None},
+        )
+    return True
 
 
 def reschedule_count(appointment: Appointment) -> int:

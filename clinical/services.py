@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from aftercare import planning
-from bookings.history import change_record
-from bookings.models import Appointment, AppointmentChange
+from bookings.history import appointment_flag
+from bookings.models import Appointment
 from clinic.audit import DECLARATIONS as AUDIT_DECLARATIONS
 from clinic.audit import INJECTABLES as AUDIT_INJECTABLES
 from clinic.audit import Origin, acting_user, audit_write
@@ -210,29 +210,14 @@ def appointments_recheck(
     for appointment in upcoming:
         decision = decisions[appointment.pk]
         flag = " ".join(decision.reasons)
-        if flag == appointment.eligibility_flag:
+        if not appointment_flag(
+            appointment, flag=flag, by=by, earliest_date=decision.earliest_date
+        ):
             continue
-        appointment.eligibility_flag = flag
-        appointment.flagged_at = timezone.now() if flag else None
-        appointment.save(update_fields=["eligibility_flag", "flagged_at", "updated_at"])
         if flag:
             flagged.append(appointment)
-            change_record(
-                appointment,
-                action=AppointmentChange.Action.FLAGGED,
-                by=by,
-                channel=Appointment.Channel.STAFF,
-                from_status=appointment.status,
-                from_start=appointment.start,
-                reason=flag,
-                details={"earliest_date": _iso(decision.earliest_date)},
-            )
             planning.plan_flagged_appointment(appointment=appointment, reason=flag)
     return flagged
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def health_records_erase(*, client: Client) -> tuple[int, int]:

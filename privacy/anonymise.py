@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from aftercare import planning
+from aftercare.services import messages_forget
 from bookings.history import appointments_redact
 from bookings.models import Appointment
 from clinic.models import Client
@@ -44,10 +44,7 @@ def client_anonymise(*, client: Client, now=None) -> Client:
             raise AnonymisationRefused()
         health_records_erase(client=client)
         appointments_redact(client=client)
-        # Nothing more goes to them, and what the outbox kept (an SMTP error naming their
-        # address, a flag's reason) is blanked; the rows stay as the record of what was sent.
-        planning.cancel_pending(client.messages.all(), reason="The client was anonymised.")
-        client.messages.update(data={}, last_error="", updated_at=now)
+        messages_forget(client=client)
         user = client.user
         if user is not None:
             Token.objects.filter(user=user).delete()

@@ -33,6 +33,7 @@ $(STAMP): requirements.txt | $(BIN)/python
 
 # Without Redis the demo still runs: Celery falls back to kombu's filesystem transport under
 # var/celery (settings.py reads CELERY_FILESYSTEM_BROKER_DIR). An explicit CELERY_BROKER_URL wins.
+# Its URL names a host, which the transport ignores: without one kombu warns at every connection.
 run: install
 	mkdir -p var $(CELERY_FS_DIR)/queue $(CELERY_FS_DIR)/control
 	$(BIN)/python manage.py migrate --noinput
@@ -44,7 +45,7 @@ run: install
 	redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1, socket_timeout=1).ping()" \
 	"$$redis_url" 2>/dev/null; then \
 		echo "Redis does not answer at $$redis_url: Celery uses the filesystem broker in var/celery."; \
-		export CELERY_BROKER_URL=filesystem:// CELERY_FILESYSTEM_BROKER_DIR="$(CELERY_FS_DIR)"; \
+		export CELERY_BROKER_URL=filesystem://localhost/ CELERY_FILESYSTEM_BROKER_DIR="$(CELERY_FS_DIR)"; \
 	fi; \
 	exec honcho start -f Procfile
 

@@ -15,11 +15,11 @@ CELERY_FS_DIR := $(CURDIR)/var/celery
 help:
 	@echo "make install   virtualenv in .venv with requirements.txt (reinstalls only when it changes)"
 	@echo "make run       migrate, seed the demo clinic, serve on http://127.0.0.1:8000 with Celery"
-	@echo "make test      the pytest suite (PostgreSQL when it answers); extra args: ARGS='-k slots'"
+	@echo "make test      the whole pytest suite, services started first (.ci/services); ARGS='-k slots'"
 	@echo "make drills    the fault drills (worker killed, Redis restarted, SMTP down...)"
 	@echo "make lint      ruff, and the layers contract (import-linter, pyproject.toml)"
 	@echo "make bench     the benchmarks in bench/ (not tests)"
-	@echo "make ci        what CI runs: start PostgreSQL, Redis, install Chromium, then make test"
+	@echo "make ci        what CI runs: .ci/services --require, make lint, make test, make drills"
 
 install: $(STAMP)
 
@@ -33,6 +33,7 @@ $(STAMP): requirements.txt | $(BIN)/python
 
 # Without Redis the demo still runs: Celery falls back to kombu's filesystem transport under
 # var/celery (settings.py reads CELERY_FILESYSTEM_BROKER_DIR). An explicit CELERY_BROKER_URL wins.
+# Its URL names a host, which the transport ignores: without one kombu warns at every connection.
 run: install
 	mkdir -p var $(CELERY_FS_DIR)/queue $(CELERY_FS_DIR)/control
 	$(BIN)/python manage.py migrate --noinput
@@ -44,11 +45,14 @@ run: install
 	redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1, socket_timeout=1).ping()" \
 	"$$redis_url" 2>/dev/null; then \
 		echo "Redis does not answer at $$redis_url: Celery uses the filesystem broker in var/celery."; \
-		export CELERY_BROKER_URL=filesystem:// CELERY_FILESYSTEM_BROKER_DIR="$(CELERY_FS_DIR)"; \
+		export CELERY_BROKER_URL=filesystem://localhost/ CELERY_FILESYSTEM_BROKER_DIR="$(CELERY_FS_DIR)"; \
 	fi; \
 	exec honcho start -f Procfile
 
+# .ci/services starts PostgreSQL and Redis and installs Chromium when it can, and says in one
+# line what is missing when it cannot (the suite then falls back or skips, and says so).
 test: install
+	@bash .ci/services
 	$(BIN)/pytest $(ARGS)
 
 # -m drill replaces the 'not drill' of pyproject's addopts: the last -m wins.

@@ -162,6 +162,9 @@ AXES_RESET_ON_SUCCESS = True
 # appended to X-Forwarded-For (clinic/addresses.py, also for the rate limits and the audit).
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "clinic.addresses.client_ip"
+# Axes' "AXES: BEGIN" banner, printed by every process that starts Django (eight times in
+# `make run`), only when LOG_LEVEL asks for detail (see LOGGING).
+AXES_VERBOSE = bool(env_str("LOG_LEVEL"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -289,13 +292,30 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logging. LOG_LEVEL unset: INFO, with the lines that repeat every few seconds when all is
+# well left out, so `make run`'s console shows what happens (emails, requests, errors): beat's
+# "Sending due task" and the worker's "received" / "succeeded" for every task (warnings and
+# failures still show). LOG_LEVEL set (DEBUG, INFO, ...): that level everywhere, nothing left
+# out; the worker tests set INFO to read the "succeeded" lines.
+LOG_LEVEL = env_str("LOG_LEVEL", "").upper()
+if LOG_LEVEL and LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
+    )
+_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL or "INFO"},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        **({} if LOG_LEVEL else {name: {"level": "WARNING"} for name in _ROUTINE_LOGGERS}),
+    },
 }
+# A worker logs what its tasks print, the console email backend's emails included: at INFO,
+# not Celery's default WARNING (an email sent is no fault).
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 
 # Content-Security-Policy on every response: scripts, styles and fonts only from this site
 # (inline styles allowed: the admin uses them, the pages carry the clinic's colours), images

@@ -2,7 +2,8 @@
 headless, against pytest-django's live server on loopback.
 
 Every test here is marked `browser`. Screenshots go to test-artifacts/screenshots/ (kept by
-CI as artifacts, ignored by git).
+CI as artifacts, ignored by git). Without /usr/bin/chromium they are skipped, never failed,
+and the end of the run says how many and how to install it (`make test` as root does).
 """
 
 import os
@@ -32,19 +33,43 @@ PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 860}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 TIMEOUT_MS = 15_000
+INSTALL = "apt-get install -y --no-install-recommends chromium fonts-liberation"
+MISSING = f"{CHROMIUM} is missing; install it as root: {INSTALL}"
+
+
+def chromium_missing() -> bool:
+    return not os.access(CHROMIUM, os.X_OK)
 
 
 def pytest_collection_modifyitems(items):
     here = Path(__file__).parent
+    missing = chromium_missing()
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
+            if missing:
+                item.add_marker(pytest.mark.skip(reason=MISSING))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say at the end, where it is seen, that the browser tests did not run (-q hides the
+    reasons of skips)."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and MISSING in str(report.longrepr[2])
+    ]
+    if skipped:
+        tests = "test" if len(skipped) == 1 else "tests"
+        terminalreporter.write_line(
+            f"SKIPPED {len(skipped)} browser {tests}: {MISSING}", yellow=True, bold=True
+        )
 
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does).")
+    if chromium_missing():
+        pytest.skip(MISSING)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

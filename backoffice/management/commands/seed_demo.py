@@ -321,6 +321,21 @@ ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "clinic-demo-2026"
 
 
+def addresses_and_logins(admin_password: str) -> str:
+    """Where to go and how to log in: the end of seed_demo's output, and the last thing
+    `make run` prints once the server answers (demo_ready)."""
+    return (
+        "\n"
+        "  Booking:   http://127.0.0.1:8000/\n"
+        "  Admin:     http://127.0.0.1:8000/admin/\n"
+        f"  Username:  {ADMIN_USERNAME}\n"
+        f"  Password:  {admin_password}\n"
+        "  API docs:  http://127.0.0.1:8000/api/docs/\n"
+        "  Workspace: http://127.0.0.1:8000/staff/ as desk, amelia (a practitioner) or\n"
+        f"             manager, password {ADMIN_PASSWORD}\n"
+    )
+
+
 class Command(BaseCommand):
     help = "Create (or bring back) the demo clinic 'Lumière Skin Clinic'. Safe to run repeatedly."
 
@@ -354,16 +369,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Updated: {counts(self.updated)}.")
         self.stdout.write(booking_note)
         self.stdout.write(self.style.SUCCESS(f"\n{CLINIC['name']} is ready."))
-        self.stdout.write(
-            "\n"
-            "  Booking:   http://127.0.0.1:8000/\n"
-            "  Admin:     http://127.0.0.1:8000/admin/\n"
-            f"  Username:  {ADMIN_USERNAME}\n"
-            f"  Password:  {admin_note}\n"
-            "  API docs:  http://127.0.0.1:8000/api/docs/\n"
-            "  Workspace: http://127.0.0.1:8000/staff/ as desk, amelia (a practitioner) or\n"
-            f"             manager, password {ADMIN_PASSWORD}\n"
-        )
+        self.stdout.write(addresses_and_logins(admin_note))
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from aftercare.models import Message, Status
+from aftercare.models import Message
 from backoffice.management.commands.seed_demo import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
@@ -104,7 +104,8 @@ def worker_answers() -> bool:
 def outbox_busy() -> bool:
     """Emails due now, or claimed and not yet sent."""
     return Message.objects.filter(
-        Q(status=Status.PENDING, due_at__lte=timezone.now()) | Q(status=Status.SENDING)
+        Q(status=Message.Status.PENDING, due_at__lte=timezone.now())
+        | Q(status=Message.Status.SENDING)
     ).exists()
 
 

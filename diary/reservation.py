@@ -12,9 +12,10 @@ Resources are not locked: bookings with different practitioners run side by side
 that pick the same room at once meet at the resource exclusion constraint, which makes the
 second wait for the first and then refuses it. That attempt is rolled back to its savepoint
 and tried again, and the fresh read finds the next free room. On PostgreSQL a lock wait is
-bounded by LOCK_TIMEOUT and the exclusion constraints refuse whatever slips past; on SQLite
-every booking transaction is IMMEDIATE, so they run one at a time. Either way the caller
-gets SlotUnavailable with the nearest alternatives when nothing can be had.
+bounded by the lock timeout in diary/sql.py and the exclusion constraints refuse whatever
+slips past; on SQLite every booking transaction is IMMEDIATE, so they run one at a time.
+Either way the caller gets SlotUnavailable with the nearest alternatives when nothing can be
+had.
 """
 
 from collections.abc import Callable

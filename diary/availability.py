@@ -1,7 +1,8 @@
 """The slot search: when can this treatment be booked, and with whom.
 
-`load_diary` reads everything a search needs in a fixed number of queries, whatever the
-date range or the number of practitioners; `compute_slots` is pure Python over that data.
+`load_diary` reads everything a search needs in three queries, whatever the date range or
+the number of practitioners (on PostgreSQL as written out in diary/sql.py, elsewhere as the
+querysets here); `compute_slots` is pure Python over that data.
 A slot needs the clinic open, a practitioner who offers the treatment working and free for
 the treatment plus its buffer, and one free resource of each required kind.
 
@@ -14,6 +15,7 @@ Choices where the brief is silent:
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -26,15 +28,17 @@ from django.db.models import (
     FilteredRelation,
     IntegerField,
     Q,
+    QuerySet,
     TimeField,
     Value,
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from bookings.db import Epoch, compiled_rows
+from bookings.db import Epoch, is_postgresql
 from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentResource
 from clinic.models import Closure, OpeningHours, ResourceKind, TimeOff, Treatment, WorkingHours
+from diary import sql
 from diary.intervals import (
     Busy,
     LocalDay,
@@ -149,10 +153,15 @@ def calendar(treatment: Treatment, first_day: date, last_day: date, practitioner
     clinic's closures from first_day to last_day, in one query: (practitioner, weekday,
     start, end, closed on) rows, opening hours without a practitioner, closures with only
     their date."""
-    values = (treatment.clinic_id, treatment.pk, first_day, last_day)
-    if practitioner_id is not None:
-        values += (practitioner_id,)
-    rows = compiled_rows(("calendar",), _calendar_rows, values, plain=False)
+    rows = _rows(
+        sql.calendar_rows,
+        calendar_queryset,
+        clinic_id=treatment.clinic_id,
+        treatment_id=treatment.pk,
+        first_day=first_day,
+        last_day=last_day,
+        practitioner_id=practitioner_id,
+    )
     opening: dict[int, list] = defaultdict(list)
     working: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     closures = set()
@@ -172,7 +181,24 @@ def calendar(treatment: Treatment, first_day: date, last_day: date, practitioner
     return dict(opening), working, closures
 
 
-def _calendar_rows(clinic_id, treatment_id, first_day, last_day, practitioner_id=None):
+def _rows(written_out: Callable[..., list[tuple]], orm: Callable[..., QuerySet], **query):
+    """The rows of one of the search's queries: on PostgreSQL the statement written out in
+    diary/sql.py, elsewhere (SQLite, the demo's database) the ORM's queryset, which is also
+    the tests' reference for the statement."""
+    if is_postgresql():
+        return written_out(**query)
+    return list(orm(**query))
+
+
+def calendar_queryset(
+    *,
+    clinic_id: int,
+    treatment_id: int,
+    first_day: date,
+    last_day: date,
+    practitioner_id: int | None = None,
+) -> QuerySet:
+    """sql.CALENDAR through the ORM."""
     working_rows = WorkingHours.objects.filter(
         practitioner__clinic_id=clinic_id,
         practitioner__active=True,
@@ -207,7 +233,12 @@ def _calendar_rows(clinic_id, treatment_id, first_day, last_day, practitioner_id
 def resources_by_kind(treatment: Treatment) -> dict[int, list[int]]:
     """Every resource kind the treatment requires, with the clinic's active resources of
     that kind in pk order; a kind without any keeps an empty list (then no slot)."""
-    rows = compiled_rows(("resources",), _resource_rows, (treatment.pk, treatment.clinic_id))
+    rows = _rows(
+        sql.resource_rows,
+        resource_queryset,
+        clinic_id=treatment.clinic_id,
+        treatment_id=treatment.pk,
+    )
     resources: dict[int, list[int]] = {}
     for kind_id, resource_id in rows:
         kinds = resources.setdefault(kind_id, [])
@@ -216,7 +247,8 @@ def resources_by_kind(treatment: Treatment) -> dict[int, list[int]]:
     return resources
 
 
-def _resource_rows(treatment_id, clinic_id):
+def resource_queryset(*, clinic_id: int, treatment_id: int) -> QuerySet:
+    """sql.RESOURCES through the ORM."""
     usable = FilteredRelation(
         "resources",
         condition=Q(resources__clinic_id=clinic_id, resources__active=True),
@@ -224,12 +256,9 @@ def _resource_rows(treatment_id, clinic_id):
     return (
         ResourceKind.objects.filter(treatments=treatment_id)
         .annotate(usable=usable)
-        .order_by("usable__id")
+        .order_by("usable__id", "id")
         .values_list("id", "usable__id")
     )
-
-
-PRACTITIONER, RESOURCE = "practitioner", "resource"
 
 
 def busy_between(
@@ -251,38 +280,36 @@ def busy_between(
     resources: dict[int, list] = defaultdict(list)
     if not (practitioner_ids or resource_ids):
         return practitioners, resources
-    shape = ("busy", len(practitioner_ids), len(resource_ids), exclude_appointment_id is not None)
-    values = (lo, hi, *practitioner_ids, *resource_ids)
-    if exclude_appointment_id is not None:
-        values += (exclude_appointment_id,)
-
-    def build(lo, hi, *ids):
-        pids, rids, exclude = _split(ids, len(practitioner_ids), len(resource_ids))
-        return _busy_query(lo, hi, pids, rids, exclude)
-
-    for owner_kind, owner, start, end in compiled_rows(shape, build, values):
-        by_owner = practitioners if owner_kind == PRACTITIONER else resources
+    rows = _rows(
+        sql.busy_rows,
+        busy_queryset,
+        lo=lo,
+        hi=hi,
+        practitioner_ids=practitioner_ids,
+        resource_ids=resource_ids,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    for owner_kind, owner, start, end in rows:
+        by_owner = practitioners if owner_kind == sql.PRACTITIONER else resources
         by_owner[owner].append((start, end))
     return practitioners, resources
 
 
-def _split(ids: tuple, practitioners: int, resources: int):
-    """(practitioner ids, resource ids, the appointment to exclude or None) from one tuple."""
-    rest = ids[practitioners + resources :]
-    return (
-        ids[:practitioners],
-        ids[practitioners : practitioners + resources],
-        next(iter(rest), None),
-    )
-
-
-def _busy_query(lo, hi, practitioner_ids, resource_ids, exclude_appointment_id):
+def busy_queryset(
+    *,
+    lo: datetime,
+    hi: datetime,
+    practitioner_ids: list[int],
+    resource_ids: list[int],
+    exclude_appointment_id: int | None,
+) -> QuerySet:
+    """sql.BUSY through the ORM; needs a practitioner or a resource to ask about."""
     parts = []
     if practitioner_ids:
         time_off = TimeOff.objects.filter(
             practitioner_id__in=practitioner_ids, start__lt=hi, end__gt=lo
         )
-        parts.append(_busy_rows(time_off, PRACTITIONER, "practitioner_id", "start", "end"))
+        parts.append(_busy_columns(time_off, sql.PRACTITIONER, "practitioner_id", "start", "end"))
         appointments = Appointment.objects.filter(
             practitioner_id__in=practitioner_ids,
             status__in=ACTIVE_STATUSES,
@@ -292,7 +319,9 @@ def _busy_query(lo, hi, practitioner_ids, resource_ids, exclude_appointment_id):
         if exclude_appointment_id is not None:
             appointments = appointments.exclude(pk=exclude_appointment_id)
         parts.append(
-            _busy_rows(appointments, PRACTITIONER, "practitioner_id", "start", "blocked_until")
+            _busy_columns(
+                appointments, sql.PRACTITIONER, "practitioner_id", "start", "blocked_until"
+            )
         )
     if resource_ids:
         holds = AppointmentResource.objects.filter(
@@ -300,12 +329,12 @@ def _busy_query(lo, hi, practitioner_ids, resource_ids, exclude_appointment_id):
         )
         if exclude_appointment_id is not None:
             holds = holds.exclude(appointment_id=exclude_appointment_id)
-        parts.append(_busy_rows(holds, RESOURCE, "resource_id", "start", "blocked_until"))
+        parts.append(_busy_columns(holds, sql.RESOURCE, "resource_id", "start", "blocked_until"))
     first, *others = parts
     return first.union(*others, all=True) if others else first
 
 
-def _busy_rows(queryset, owner_kind: str, owner: str, start: str, end: str):
+def _busy_columns(queryset, owner_kind: str, owner: str, start: str, end: str) -> QuerySet:
     """(owner kind, owner id, start, end) rows, instants as epoch seconds."""
     return (
         queryset.order_by()

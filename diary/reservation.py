@@ -12,9 +12,10 @@ Resources are not locked: bookings with different practitioners run side by side
 that pick the same room at once meet at the resource exclusion constraint, which makes the
 second wait for the first and then refuses it. That attempt is rolled back to its savepoint
 and tried again, and the fresh read finds the next free room. On PostgreSQL a lock wait is
-bounded by LOCK_TIMEOUT and the exclusion constraints refuse whatever slips past; on SQLite
-every booking transaction is IMMEDIATE, so they run one at a time. Either way the caller
-gets SlotUnavailable with the nearest alternatives when nothing can be had.
+bounded by the lock timeout in diary/sql.py and the exclusion constraints refuse whatever
+slips past; on SQLite every booking transaction is IMMEDIATE, so they run one at a time.
+Either way the caller gets SlotUnavailable with the nearest alternatives when nothing can be
+had.
 """
 
 from collections.abc import Callable
@@ -22,15 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
-from bookings.db import compiled_rows, is_postgresql
+from bookings.db import is_postgresql
 from clinic.models import Practitioner, Treatment
-from diary import availability
+from diary import availability, sql
 from diary.errors import SlotUnavailable
 from diary.intervals import to_epoch
 
-LOCK_TIMEOUT = "3s"
 EXCLUSION_VIOLATION = "23P01"
 # Exclusion violation, lock timeout, serialization failure, deadlock.
 CONFLICT_SQLSTATES = {EXCLUSION_VIOLATION, "55P03", "40001", "40P01"}
@@ -116,17 +116,15 @@ def unavailable(request: SlotRequest) -> SlotUnavailable:
 
 
 def lock_rows(*, practitioner_id: int) -> None:
-    """Take the attempt's row lock: the practitioner's."""
+    """Take the attempt's row lock: the practitioner's. On PostgreSQL as written out in
+    diary/sql.py; elsewhere the same query through the ORM (SQLite ignores FOR UPDATE: its
+    IMMEDIATE transactions already run bookings one at a time)."""
     if is_postgresql():
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    compiled_rows(("lock-practitioner",), _practitioner_for_update, (practitioner_id,))
-
-
-def _practitioner_for_update(practitioner_id: int):
+        sql.lock_practitioner(practitioner_id=practitioner_id)
+        return
     # No ordering: Practitioner's default one joins the clinic, and FOR UPDATE would then
     # lock the clinic's row too, making every booking in the clinic wait for every other.
-    return (
+    list(
         Practitioner.objects.select_for_update()
         .filter(pk=practitioner_id)
         .order_by()
@@ -174,7 +172,7 @@ def claim_first(
     """Try each candidate practitioner in turn: reserve, then `write(practitioner_id,
     resource_ids)` in the same transaction. A room taken by another booking at the same
     instant rolls the attempt back and tries that practitioner again with a fresh read, up
-    to ATTEMPTS_PER_PRACTITIONER times; any other conflict (a lock wait past LOCK_TIMEOUT,
+    to ATTEMPTS_PER_PRACTITIONER times; any other conflict (a lock wait past the lock timeout,
     a deadlock) moves on to the next practitioner. Raises SlotUnavailable when none can
     be had."""
     for candidate in candidates:

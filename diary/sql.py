@@ -1,0 +1,177 @@
+"""The SQL of the slot search's three queries and of the booking's lock step, written out for
+PostgreSQL with named parameters.
+
+Why not the ORM alone: building and compiling the search's querysets cost the web worker
+more CPU than PostgreSQL spends running them (about 1 ms each on the benchmark machine,
+three per search, and a search is a few ms in all). Why the ORM as well: the demo (`make
+run`) runs on SQLite, which has no arrays and no FOR UPDATE, and the querysets are the
+tests' reference for these statements (tests/diary/test_sql.py compares them row for row).
+PostgreSQL runs the statements below, any other database the querysets: the choice is made
+in one place per caller (availability._rows, reservation.lock_rows).
+
+Every value is a bound parameter; ids come as lists, bound as arrays. The only text put
+into a statement is ACTIVE_STATUSES, from code, never from a user.
+"""
+
+from datetime import date, datetime
+
+from django.db import connection
+
+from bookings.models import ACTIVE_STATUSES
+
+# The busy rows' first column, whose time is taken (BUSY writes them out).
+PRACTITIONER, RESOURCE = "practitioner", "resource"
+
+# Literals, not parameters: PostgreSQL uses a partial index only where it can prove from the
+# query's conditions that every row asked for is in the index, so the appointments' status
+# condition reads exactly like the index's (`appointment_busy_lookup`, bookings/models.py).
+_ACTIVE_STATUSES = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
+
+
+# The calendar of a search (availability.calendar): (practitioner, weekday, start, end,
+# closed on) rows. The working hours of the clinic's active practitioners who offer the
+# treatment (of one of them when `practitioner` is not NULL), the clinic's opening hours
+# (no practitioner) and its closures from first_day to last_day (only their date). Small
+# tables, a few rows per practitioner and per clinic: the working hours come through their
+# practitioner_id index, the rest PostgreSQL reads whole until the unique index on (clinic_id,
+# date), `closure_once_per_day`, and the foreign-key indexes are worth it. The casts type
+# the empty columns of each part: PostgreSQL types a union's columns part by part.
+CALENDAR = """
+SELECT wh.practitioner_id, wh.weekday, wh.starts, wh.ends, NULL::date
+  FROM clinic_workinghours wh
+  JOIN clinic_practitioner p ON p.id = wh.practitioner_id
+  JOIN clinic_practitioner_treatments offers ON offers.practitioner_id = p.id
+ WHERE p.clinic_id = %(clinic)s
+   AND p.active
+   AND offers.treatment_id = %(treatment)s
+   AND (%(practitioner)s::bigint IS NULL OR wh.practitioner_id = %(practitioner)s::bigint)
+UNION ALL
+SELECT NULL::bigint, oh.weekday, oh.opens, oh.closes, NULL::date
+  FROM clinic_openinghours oh
+ WHERE oh.clinic_id = %(clinic)s
+UNION ALL
+SELECT NULL::bigint, NULL::integer, NULL::time, NULL::time, closure.date
+  FROM clinic_closure closure
+ WHERE closure.clinic_id = %(clinic)s
+   AND closure.date BETWEEN %(first_day)s AND %(last_day)s
+"""
+
+# The resources of a search (availability.resources_by_kind): (kind, resource) rows, one per
+# active resource of the clinic of each kind the treatment requires, and (kind, NULL) for a
+# kind the clinic has none of; by resource id. Two small tables; the kinds a treatment
+# needs have an index on treatment_id, the resources one on kind_id.
+RESOURCES = """
+SELECT needs.resourcekind_id, resource.id
+  FROM clinic_treatment_required_resource_kinds needs
+  LEFT JOIN clinic_resource resource
+    ON resource.kind_id = needs.resourcekind_id
+   AND resource.clinic_id = %(clinic)s
+   AND resource.active
+ WHERE needs.treatment_id = %(treatment)s
+ ORDER BY resource.id, needs.resourcekind_id
+"""
+
+# The busy time that meets [lo, hi) (availability.busy_between): (owner kind, owner, from,
+# to) rows, instants as whole epoch seconds (integers load many times faster than aware
+# datetimes, and the search only compares them). The practitioners' time off (index on
+# (practitioner_id, start)); their active appointments, to the end of the buffer, through
+# the partial index `appointment_busy_lookup` (practitioner_id, blocked_until, start), and
+# the resources' active holds through `hold_busy_lookup` (resource_id, blocked_until,
+# start) (bookings/models.py): `blocked_until > lo` reads the diary from lo on, never its
+# history, and from the index alone. `exclude` is the appointment being moved, or NULL;
+# NULL folds the test away when the statement is planned, so the index alone still serves.
+BUSY = f"""
+SELECT 'practitioner', time_off.practitioner_id,
+       FLOOR(EXTRACT(EPOCH FROM time_off.start))::bigint,
+       FLOOR(EXTRACT(EPOCH FROM time_off."end"))::bigint
+  FROM clinic_timeoff time_off
+ WHERE time_off.practitioner_id = ANY(%(practitioners)s::bigint[])
+   AND time_off.start < %(hi)s
+   AND time_off."end" > %(lo)s
+UNION ALL
+SELECT 'practitioner', appointment.practitioner_id,
+       FLOOR(EXTRACT(EPOCH FROM appointment.start))::bigint,
+       FLOOR(EXTRACT(EPOCH FROM appointment.blocked_until))::bigint
+  FROM bookings_appointment appointment
+ WHERE appointment.practitioner_id = ANY(%(practitioners)s::bigint[])
+   AND appointment.status IN ({_ACTIVE_STATUSES})
+   AND appointment.blocked_until > %(lo)s
+   AND appointment.start < %(hi)s
+   AND (%(exclude)s::bigint IS NULL OR appointment.id <> %(exclude)s::bigint)
+UNION ALL
+SELECT 'resource', hold.resource_id,
+       FLOOR(EXTRACT(EPOCH FROM hold.start))::bigint,
+       FLOOR(EXTRACT(EPOCH FROM hold.blocked_until))::bigint
+  FROM bookings_appointmentresource hold
+ WHERE hold.resource_id = ANY(%(resources)s::bigint[])
+   AND hold.active
+   AND hold.blocked_until > %(lo)s
+   AND hold.start < %(hi)s
+   AND (%(exclude)s::bigint IS NULL OR hold.appointment_id <> %(exclude)s::bigint)
+"""
+
+# The booking's lock step (reservation.lock_rows), in its transaction: a lock wait longer
+# than this fails with 55P03, which the booking turns into "slot unavailable".
+SET_LOCK_TIMEOUT = "SET LOCAL lock_timeout = '3s'"
+
+# The practitioner's row and nothing else (no join: a join would lock the joined rows too,
+# the clinic's, and make every booking in the clinic wait for every other), by primary key.
+LOCK_PRACTITIONER = """
+SELECT id FROM clinic_practitioner WHERE id = %(practitioner)s FOR UPDATE
+"""
+
+
+def calendar_rows(
+    *,
+    clinic_id: int,
+    treatment_id: int,
+    first_day: date,
+    last_day: date,
+    practitioner_id: int | None = None,
+) -> list[tuple]:
+    return _rows(
+        CALENDAR,
+        {
+            "clinic": clinic_id,
+            "treatment": treatment_id,
+            "practitioner": practitioner_id,
+            "first_day": first_day,
+            "last_day": last_day,
+        },
+    )
+
+
+def resource_rows(*, clinic_id: int, treatment_id: int) -> list[tuple]:
+    return _rows(RESOURCES, {"clinic": clinic_id, "treatment": treatment_id})
+
+
+def busy_rows(
+    *,
+    lo: datetime,
+    hi: datetime,
+    practitioner_ids: list[int],
+    resource_ids: list[int],
+    exclude_appointment_id: int | None,
+) -> list[tuple]:
+    return _rows(
+        BUSY,
+        {
+            "lo": lo,
+            "hi": hi,
+            "practitioners": list(practitioner_ids),
+            "resources": list(resource_ids),
+            "exclude": exclude_appointment_id,
+        },
+    )
+
+
+def lock_practitioner(*, practitioner_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(SET_LOCK_TIMEOUT)
+        cursor.execute(LOCK_PRACTITIONER, {"practitioner": practitioner_id})
+
+
+def _rows(query: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()

@@ -1,18 +1,29 @@
 """Who may see and do what: the one home of the rules every front end and service asks.
 
-- Staff are active `is_staff` users whose role (access/roles.py) lets them use the
-  workspace. A staff account in no role is not staff here: it books as any member of the
-  public would, and sees nothing.
-- Practitioners without `see_all_clients` see only their own clients: those with an
-  appointment, not cancelled, with the practitioner linked to them (Practitioner.user).
+- Staff are active `is_staff` users with a role at a clinic (clinic.Membership; the roles'
+  permissions are access/roles.py), and the installation's superuser. A staff account with
+  no membership is not staff: it books as any member of the public would, and sees nothing.
+- A permission is held at a clinic: `can(user, perm, clinic)`. Without a clinic, `can` asks
+  whether it is held at any clinic (Django's `has_perm` answers the same, through
+  MembershipBackend, for the admin).
+- The clients of an organisation are seen by its front desk and managers (at any of its
+  clinics); a practitioner sees only their own clients: those with an appointment, not
+  cancelled, with a practitioner row linked to them. Another organisation's clients are
+  seen only by the installation's superuser.
 - A client's health record is seen by the client themselves, signed in, and by staff who
   may see that client.
+- An appointment is seen by staff of its clinic whose role shows the whole diary, and by its
+  practitioner.
 """
 
-from django.db.models import Exists, OuterRef, QuerySet
+from dataclasses import dataclass
 
+from django.contrib.auth.backends import BaseBackend
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from access.roles import ROLES
 from bookings.models import Appointment
-from clinic.models import Client, Practitioner
+from clinic.models import Client, Clinic, Membership, Practitioner
 
 USE = "clinic.use_workspace"
 SEE_ALL_CLIENTS = "clinic.see_all_clients"
@@ -23,26 +34,93 @@ PERSONAL_DATA = "clinic.handle_personal_data"
 VIEW_AUDIT = "clinic.view_auditentry"
 OVERRIDE = "bookings.override_eligibility"
 VIEW_RULES = "clinical.view_waitingrule"
+CHANGE_RULES = "clinical.change_waitingrule"
+OUTBOX = "aftercare.view_message"
+
+
+@dataclass(frozen=True)
+class Role:
+    """One membership, as the checks read it."""
+
+    clinic_id: int
+    organisation_id: int
+    role: str
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return ROLES.get(self.role, frozenset())
+
+
+def roles_of(user) -> tuple[Role, ...]:
+    """The user's memberships (read once per request and kept on the user)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
+        return ()
+    if not hasattr(user, "_access_roles"):
+        user._access_roles = tuple(
+            Role(clinic_id, organisation_id, role)
+            for clinic_id, organisation_id, role in Membership.objects.filter(
+                user=user
+            ).values_list("clinic_id", "clinic__organisation_id", "role")
+        )
+    return user._access_roles
+
+
+def is_superuser(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
 
 
 def is_staff(user) -> bool:
-    """Staff in a role: their bookings are the clinic's own, and the workspace is theirs."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and user.has_perm(USE)
+    """Staff with a role somewhere (or the superuser): their bookings are the clinic's own,
+    and the workspace is theirs."""
+    return is_superuser(user) or bool(roles_of(user))
+
+
+def is_staff_at(user, clinic) -> bool:
+    """Staff of `clinic`: their bookings there are the clinic's own (short notice allowed,
+    no cancellation window). Staff of another clinic book there as the public does."""
+    return can(user, USE, clinic)
+
+
+def _clinic_id(clinic) -> int | None:
+    return getattr(clinic, "pk", clinic)
+
+
+def can(user, permission: str, clinic=None) -> bool:
+    """Holds `permission` at `clinic` (a Clinic or its id), or at any clinic when None."""
+    if is_superuser(user):
+        return True
+    wanted = _clinic_id(clinic)
+    return any(
+        permission in role.permissions
+        for role in roles_of(user)
+        if wanted is None or role.clinic_id == wanted
     )
 
 
-def can(user, permission: str) -> bool:
-    return is_staff(user) and user.has_perm(permission)
+def clinic_ids(user, permission: str = USE) -> set[int] | None:
+    """The clinics where the user holds `permission`; None for the superuser (all of them)."""
+    if is_superuser(user):
+        return None
+    return {role.clinic_id for role in roles_of(user) if permission in role.permissions}
 
 
-def can_override(user) -> bool:
-    """May book past a clinical rule that refuses, giving a reason."""
-    return can(user, OVERRIDE)
+def clinics(user, permission: str = USE) -> QuerySet[Clinic]:
+    """The clinics where the user holds `permission`, as a queryset to scope reads with."""
+    ids = clinic_ids(user, permission)
+    return Clinic.objects.all() if ids is None else Clinic.objects.filter(pk__in=ids)
+
+
+def organisation_ids(user, permission: str = USE) -> set[int] | None:
+    """The organisations of the clinics where the user holds `permission`; None for the
+    superuser."""
+    if is_superuser(user):
+        return None
+    return {role.organisation_id for role in roles_of(user) if permission in role.permissions}
+
+
+def can_override(user, clinic=None) -> bool:
+    """May book past a clinical rule that refuses, giving a reason, at `clinic`."""
+    return can(user, OVERRIDE, clinic)
 
 
 def is_client_self(user, client: Client | None) -> bool:
@@ -56,40 +134,47 @@ def is_client_self(user, client: Client | None) -> bool:
     )
 
 
-def practitioner_of(user) -> Practitioner | None:
-    """The practitioner this user is, if any (cached on the user for the request)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    if not hasattr(user, "_access_practitioner"):
-        user._access_practitioner = Practitioner.objects.filter(user=user).first()
-    return user._access_practitioner
+def practitioner_ids(user) -> list[int]:
+    """The practitioner rows (one per clinic's diary) linked to this staff user."""
+    if not roles_of(user):
+        return []
+    if not hasattr(user, "_access_practitioners"):
+        user._access_practitioners = list(
+            Practitioner.objects.filter(
+                user=user, clinic_id__in=[role.clinic_id for role in roles_of(user)]
+            ).values_list("pk", flat=True)
+        )
+    return user._access_practitioners
 
 
-def _own_appointments(user) -> QuerySet[Appointment]:
-    practitioner = practitioner_of(user)
-    if practitioner is None:
-        return Appointment.objects.none()
-    return Appointment.objects.filter(practitioner=practitioner).exclude(
+def _own_clients(user) -> Q:
+    """Clients with an appointment, not cancelled, with one of the user's practitioner
+    rows."""
+    own = Appointment.objects.filter(practitioner_id__in=practitioner_ids(user)).exclude(
         status=Appointment.Status.CANCELLED
     )
+    return Q(Exists(own.filter(client_id=OuterRef("pk"))))
 
 
 def visible_clients(user) -> QuerySet[Client]:
     """The clients this staff user may look up and whose health record they may see."""
+    if is_superuser(user):
+        return Client.objects.all()
     if not is_staff(user):
         return Client.objects.none()
-    if user.has_perm(SEE_ALL_CLIENTS):
-        return Client.objects.all()
-    return Client.objects.filter(Exists(_own_appointments(user).filter(client_id=OuterRef("pk"))))
+    whole = organisation_ids(user, SEE_ALL_CLIENTS)
+    return Client.objects.filter(Q(organisation_id__in=whole) | _own_clients(user))
 
 
 def may_see_client(user, client: Client | None) -> bool:
     """Staff whose role shows them this client (the predicate of visible_clients)."""
     if client is None or not is_staff(user):
         return False
-    if user.has_perm(SEE_ALL_CLIENTS):
+    if is_superuser(user):
         return True
-    return _own_appointments(user).filter(client=client).exists()
+    if client.organisation_id in organisation_ids(user, SEE_ALL_CLIENTS):
+        return True
+    return visible_clients(user).filter(pk=client.pk).exists()
 
 
 def may_see_record(user, client: Client | None) -> bool:
@@ -98,25 +183,91 @@ def may_see_record(user, client: Client | None) -> bool:
     return is_client_self(user, client) or may_see_client(user, client)
 
 
+def can_for_client(user, permission: str, client: Client) -> bool:
+    """Holds `permission` at a clinic of the client's organisation (their record is
+    shared by its clinics)."""
+    if is_superuser(user):
+        return True
+    return any(
+        permission in role.permissions and role.organisation_id == client.organisation_id
+        for role in roles_of(user)
+    )
+
+
+def clinic_for_client(user, permission: str, client: Client) -> int | None:
+    """The clinic, of the client's organisation, where the user acts with `permission` on
+    them (the first of their memberships there; the client's home clinic for the
+    superuser): the one the audit trail names for an action that came with no clinic."""
+    if is_superuser(user):
+        return client.home_clinic_id
+    return next(
+        (
+            role.clinic_id
+            for role in sorted(roles_of(user), key=lambda role: role.clinic_id)
+            if permission in role.permissions and role.organisation_id == client.organisation_id
+        ),
+        None,
+    )
+
+
+def diary_of(user) -> Q:
+    """The appointments this staff user may see, as a filter: the whole diary of the clinics
+    where their role shows it, and their own appointments elsewhere."""
+    if is_superuser(user):
+        return Q()
+    if not is_staff(user):
+        return Q(pk__in=[])
+    return Q(clinic_id__in=clinic_ids(user, SEE_WHOLE_DIARY)) | Q(
+        practitioner_id__in=practitioner_ids(user)
+    )
+
+
 def may_see_appointment(user, appointment: Appointment) -> bool:
-    """On this staff user's day sheet: the whole diary, or a practitioner's own
-    appointments."""
+    """On this staff user's day sheet: the whole diary of its clinic, or a practitioner's
+    own appointments."""
     if not is_staff(user):
         return False
-    if user.has_perm(SEE_WHOLE_DIARY):
+    if can(user, SEE_WHOLE_DIARY, appointment.clinic_id):
         return True
-    practitioner = practitioner_of(user)
-    return practitioner is not None and appointment.practitioner_id == practitioner.pk
+    return appointment.practitioner_id in practitioner_ids(user)
 
 
-def sheet_practitioner(user, requested_id: int | None) -> tuple[bool, int | None]:
-    """Which practitioner's sheet this user gets when asking for `requested_id` (None: the
-    whole clinic). Returns (allowed, practitioner id to show)."""
-    if not is_staff(user):
+def may_see_practitioner(user, practitioner_id: int) -> bool:
+    """May see this practitioner's diary: the whole diary of their clinic, or their own."""
+    if is_superuser(user):
+        return True
+    if practitioner_id in practitioner_ids(user):
+        return True
+    clinic_id = (
+        Practitioner.objects.filter(pk=practitioner_id).values_list("clinic_id", flat=True).first()
+    )
+    return clinic_id is not None and can(user, SEE_WHOLE_DIARY, clinic_id)
+
+
+def sheet_practitioner(user, clinic, requested_id: int | None) -> tuple[bool, int | None]:
+    """Which practitioner's sheet of `clinic` this user gets when asking for `requested_id`
+    (None: the whole clinic). Returns (allowed, practitioner id to show)."""
+    if not can(user, USE, clinic):
         return False, None
-    if user.has_perm(SEE_WHOLE_DIARY):
+    if can(user, SEE_WHOLE_DIARY, clinic):
         return True, requested_id
-    practitioner = practitioner_of(user)
-    if practitioner is None or requested_id not in (None, practitioner.pk):
+    own = Practitioner.objects.filter(pk__in=practitioner_ids(user), clinic=clinic).first()
+    if own is None or requested_id not in (None, own.pk):
         return False, None
-    return True, practitioner.pk
+    return True, own.pk
+
+
+class MembershipBackend(BaseBackend):
+    """Django's permissions from the user's roles (access/roles.py), held at any of their
+    clinics: the admin and `user.has_perm` read them here. Which clinic's rows a permission
+    reaches is the admin's business (backoffice/admin/base.py), through `can` and
+    `clinic_ids`. The superuser's permissions come from Django's own ModelBackend."""
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        return set().union(*(role.permissions for role in roles_of(user_obj)))
+
+    def has_perm(self, user_obj, perm, obj=None) -> bool:
+        return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj, app_label) -> bool:
+        return any(perm.startswith(f"{app_label}.") for perm in self.get_all_permissions(user_obj))

@@ -10,7 +10,9 @@ def appointment_by_reference(reference: str) -> Appointment | None:
     if not REFERENCE_PATTERN.fullmatch(reference):  # never send a NUL or a novel to the database
         return None
     return (
-        Appointment.objects.select_related("clinic", "treatment", "practitioner", "client")
+        Appointment.objects.select_related(
+            "clinic", "treatment", "practitioner", "client", "client__home_clinic"
+        )
         .filter(reference=reference)
         .first()
     )

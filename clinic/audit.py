@@ -31,18 +31,21 @@ WORKSPACE, API, ADMIN, PAGES, SYSTEM = "workspace", "api", "admin", "pages", "sy
 
 @dataclass(frozen=True)
 class Origin:
-    """Where an action came from: the front end, and the request's path, address and
-    browser. A command or a task has no request: Origin(via=SYSTEM)."""
+    """Where an action came from: the front end, the clinic the staff member acted in, and
+    the request's path, address and browser. A command or a task has no request:
+    Origin(via=SYSTEM)."""
 
     via: str
+    clinic_id: int | None = None
     path: str = ""
     ip: str | None = None
     user_agent: str = ""
 
     @classmethod
-    def of(cls, request, *, via: str) -> "Origin":
+    def of(cls, request, *, via: str, clinic=None) -> "Origin":
         return cls(
             via=via,
+            clinic_id=getattr(clinic, "pk", clinic),
             path=request.get_full_path()[:PATH_LENGTH],
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
@@ -56,16 +59,25 @@ def acting_user(user):
 
 
 def audit_write(
-    *, user, origin: Origin | None, action: str, what: str, clients: Iterable, **details
+    *,
+    user,
+    origin: Origin | None,
+    action: str,
+    what: str,
+    clients: Iterable,
+    clinic=None,
+    **details,
 ) -> None:
     """Record that `user` did `action` (AuditEntry.Action) on `what` of each of `clients`
-    (Client instances or ids), in one query."""
+    (Client instances or ids), in one query. `clinic` is where it happened when the caller
+    knows better than the origin (an appointment's clinic)."""
     client_ids = list(dict.fromkeys(getattr(c, "pk", c) for c in clients))
     if not client_ids:
         return
     user = acting_user(user)
     origin = origin or Origin(via=SYSTEM)
     common = {
+        "clinic_id": getattr(clinic, "pk", clinic) or origin.clinic_id,
         "user": user,
         "username": user.get_username() if user else "",
         "action": action,
@@ -80,12 +92,20 @@ def audit_write(
 
 
 def audit_record(
-    request, *, action: str, what: str, clients: Iterable, via: str = WORKSPACE, **details
+    request,
+    *,
+    action: str,
+    what: str,
+    clients: Iterable,
+    via: str = WORKSPACE,
+    clinic=None,
+    **details,
 ) -> None:
-    """audit_write for a view: who and from where come from the request."""
+    """audit_write for a view: who and from where come from the request; `clinic` is the
+    one the staff member acted in."""
     audit_write(
         user=request.user,
-        origin=Origin.of(request, via=via),
+        origin=Origin.of(request, via=via, clinic=clinic),
         action=action,
         what=what,
         clients=clients,
@@ -93,5 +113,27 @@ def audit_record(
     )
 
 
-def audit_api(request, *, action: str, what: str, clients: Iterable, **details) -> None:
-    audit_record(request, action=action, what=what, clients=clients, via=API, **details)
+def audit_api(request, *, action: str, what: str, clients: Iterable, clinic=None, **details):
+    audit_record(
+        request, action=action, what=what, clients=clients, via=API, clinic=clinic, **details
+    )
+
+
+def audit_setting(request, *, clinic, what: str, before: str, after: str, via: str = ADMIN):
+    """A clinic setting that routes mail (its email address, where replies go) changed: who
+    changed it, from what to what."""
+    user = acting_user(request.user)
+    origin = Origin.of(request, via=via, clinic=clinic)
+    AuditEntry.objects.create(
+        user=user,
+        username=user.get_username() if user else "",
+        action=AuditEntry.Action.SETTING,
+        what=what,
+        client=None,
+        clinic_id=origin.clinic_id,
+        via=origin.via,
+        path=origin.path,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+        details={"from": before, "to": after},
+    )

@@ -38,7 +38,22 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA timezone such as Europe/London.") from None
 
 
+class Organisation(models.Model):
+    """The business: it owns its clinics (locations), and its clients are one record each,
+    shared by its clinics. Staff belong to it through their memberships of its clinics."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Clinic(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="clinics")
     name = models.CharField(max_length=120)
     slug = models.SlugField(unique=True)
     timezone = models.CharField(
@@ -210,13 +225,16 @@ class Treatment(models.Model):
 
 
 class Practitioner(models.Model):
+    """A practitioner's place in one clinic's diary. Someone who works at two clinics is two
+    rows, both linked to their user."""
+
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="practitioners")
-    user = models.OneToOneField(
+    user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="practitioner",
+        related_name="practitioners",
     )
     name = models.CharField(max_length=120)
     treatments = models.ManyToManyField(Treatment, blank=True, related_name="practitioners")
@@ -227,6 +245,31 @@ class Practitioner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Membership(models.Model):
+    """A staff member's role at one clinic. Roles are per clinic: front desk at two branches
+    and manager of a third is three rows. What each role may do is access/roles.py."""
+
+    class Role(models.TextChoices):
+        FRONT_DESK = "front_desk", "Front desk"
+        PRACTITIONER = "practitioner", "Practitioner"
+        MANAGER = "manager", "Clinic manager"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        ordering = ["clinic", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "clinic"], name="membership_once_per_clinic"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} at {self.clinic}"
 
 
 class WorkingHours(models.Model):
@@ -273,9 +316,13 @@ class TimeOff(models.Model):
 
 
 class Client(models.Model):
-    """A person who books. One record per email address and clinic."""
+    """A person who books: one record per email address and organisation, with one health
+    history, shared by the organisation's clinics (a filler recorded at one branch governs
+    bookings at every branch). `home_clinic` is where they were first recorded: the days of
+    their record are counted in its calendar."""
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="clients")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="clients")
+    home_clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -298,7 +345,7 @@ class Client(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                "clinic", Lower("email"), name="client_email_unique_per_clinic"
+                "organisation", Lower("email"), name="client_email_unique_per_organisation"
             ),
         ]
 
@@ -322,6 +369,8 @@ class AuditEntry(models.Model):
         OVERRIDE = "override", "Booked past a clinical rule"
         EXPORT = "export", "Exported"
         ANONYMISE = "anonymise", "Anonymised"
+        MERGE = "merge", "Merged duplicate records"
+        SETTING = "setting", "Changed a clinic setting"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -334,8 +383,16 @@ class AuditEntry(models.Model):
     username = models.CharField(max_length=150)
     action = models.CharField(max_length=12, choices=Action.choices)
     what = models.CharField(max_length=80, help_text="Which data: client page, injectables...")
-    # PROTECT: a client with an audit trail is anonymised, never deleted (privacy/).
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="audit_entries")
+    # PROTECT: a client with an audit trail is anonymised, never deleted (privacy/). Empty
+    # for a change to a clinic's settings.
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries"
+    )
+    # The clinic the staff member acted in: managers read the trail of their clinics. Empty
+    # for the client themselves, a command, and entries older than organisations.
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     via = models.CharField(max_length=12, help_text="workspace, api, admin or pages")
     path = models.CharField(max_length=300)
     ip = models.GenericIPAddressField(null=True, blank=True)

@@ -79,7 +79,7 @@ def client_search(
     """Clients (among `clients`, all by default) whose name, email or phone contains `q`;
     the newest first when `q` is empty. Phone numbers match on their digits, however they
     were typed ("07700 900101", "07700900101")."""
-    clients = (Client.objects.all() if clients is None else clients).select_related("clinic")
+    clients = (Client.objects.all() if clients is None else clients).select_related("home_clinic")
     q = q.strip()
     if not q:
         return clients.order_by("-created_at", "-pk")[:limit]

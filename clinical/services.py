@@ -69,7 +69,7 @@ def injectable_record(
     """Record an injectable for `client` (or correct an earlier record) and flag the client's
     upcoming appointments it now makes too early. Raises InjectionDateInFuture. Returns the
     record and the flagged appointments."""
-    injection_date_check(date, clinic=client.clinic)
+    injection_date_check(date, clinic=client.home_clinic)
     with transaction.atomic():
         record = InjectableRecord.objects.create(
             client=client,
@@ -140,7 +140,7 @@ def declared_store(
 ) -> None:
     """Keep what a client declared while booking as client-declared records, skipping what
     is already on file (the same injectable kind and date, a condition still in force)."""
-    declared_check(declared, clinic=client.clinic)
+    declared_check(declared, clinic=client.home_clinic)
     on_file = set(
         InjectableRecord.objects.filter(client=client, superseded_at__isnull=True).values_list(
             "kind", "date"
@@ -160,7 +160,7 @@ def declared_store(
         for item in _unique_injectables(declared.injectables)
         if (item["kind"], item["date"]) not in on_file
     )
-    today = timezone.localdate(timezone=client.clinic.tzinfo)
+    today = timezone.localdate(timezone=client.home_clinic.tzinfo)
     in_force = set(
         HealthDeclaration.objects.filter(client=client)
         .exclude(ended_on__lte=today)

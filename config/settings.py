@@ -150,7 +150,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username + IP is refused before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "django.contrib.auth.backends.ModelBackend",  # the superuser's permissions
+    "access.MembershipBackend",  # staff: the permissions of their roles (access/roles.py)
 ]
 # Brute force: five wrong passwords for one username from one address lock that pair out for
 # 15 minutes (staff pages, the admin and the API token endpoint alike).

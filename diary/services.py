@@ -81,9 +81,9 @@ def check_eligibility(
     in) learns only about what they declared in this request; a refusal or warning that
     comes from the record on file is generic and carries no date.
     """
-    if override_reason and not access.can_override(by):
-        raise OverrideNotAllowed()
     clinic = treatment.clinic
+    if override_reason and not access.can_override(by, clinic):
+        raise OverrideNotAllowed()
     decision = rules.client_decision(
         client=None if new_client else client,  # a client made a moment ago has no record
         treatment=treatment,
@@ -153,12 +153,15 @@ def _audit_override(appointment: Appointment, *, by, origin: Origin | None) -> N
         action=AuditEntry.Action.OVERRIDE,
         what=APPOINTMENT,
         clients=[appointment.client_id],
+        clinic=appointment.clinic_id,
         reference=appointment.reference,
     )
 
 
-def _channel(by) -> str:
-    return Appointment.Channel.STAFF if access.is_staff(by) else Appointment.Channel.ONLINE
+def _channel(by, clinic) -> str:
+    if access.is_staff_at(by, clinic):
+        return Appointment.Channel.STAFF
+    return Appointment.Channel.ONLINE
 
 
 def appointment_book(
@@ -190,10 +193,10 @@ def appointment_book(
     InjectionDateInFuture or an eligibility refusal.
     """
     now = now or timezone.now()
-    staff = access.is_staff(by)
-    channel = channel or _channel(by)
-    practitioner_id = practitioner.pk if practitioner else None
     clinic = treatment.clinic
+    staff = access.is_staff_at(by, clinic)
+    channel = channel or _channel(by, clinic)
+    practitioner_id = practitioner.pk if practitioner else None
     declared_check(declared, clinic=clinic)
 
     request = SlotRequest(
@@ -275,7 +278,7 @@ def _locked(appointment: Appointment) -> Appointment:
 
 
 def _check_client_window(appointment: Appointment, *, by, now: datetime) -> None:
-    if access.is_staff(by):
+    if access.is_staff_at(by, appointment.clinic_id):
         return
     window = timedelta(hours=appointment.clinic.cancellation_window_hours)
     if appointment.start - now < window:
@@ -310,12 +313,12 @@ def appointment_cancel(
             appointment,
             action=AppointmentChange.Action.CANCELLED,
             by=by,
-            channel=_channel(by),
+            channel=_channel(by, appointment.clinic_id),
             from_status=previous,
             from_start=appointment.start,
             reason=reason,
         )
-        planning.on_cancelled(appointment, by_clinic=access.is_staff(by))
+        planning.on_cancelled(appointment, by_clinic=access.is_staff_at(by, appointment.clinic_id))
     return appointment
 
 
@@ -335,7 +338,7 @@ def appointment_reschedule(
     they do to a booking (an override is audited the same way); a move that passes them
     clears any flag the appointment had."""
     now = now or timezone.now()
-    staff = access.is_staff(by)
+    staff = access.is_staff_at(by, appointment.clinic_id)
     with transaction.atomic():
         current = _locked(appointment)
         if current.status != Appointment.Status.CONFIRMED:
@@ -400,7 +403,7 @@ def appointment_reschedule(
             locked,
             action=AppointmentChange.Action.RESCHEDULED,
             by=by,
-            channel=_channel(by),
+            channel=_channel(by, locked.clinic_id),
             from_status=locked.status,
             from_start=previous_start,
             reason=override_reason if outcome.overridden else "",

@@ -19,7 +19,8 @@ class AnonymisationRefused(BookingError):
 
 
 def anonymised_email(client: Client) -> str:
-    # Still unique per clinic (the constraint on email), and a domain that never delivers.
+    # Still unique in the organisation (the constraint on email), at a domain that never
+    # delivers.
     return f"anonymised-{client.pk}@anonymised.invalid"
 
 

@@ -30,7 +30,7 @@ def client_export(client: Client) -> dict:
     """The client's details and login, health records (superseded ones too), appointments
     with their rooms and history, the emails planned and sent to them, and the audit trail of
     who saw or changed their data."""
-    client = Client.objects.select_related("clinic", "user").get(pk=client.pk)
+    client = Client.objects.select_related("organisation", "home_clinic", "user").get(pk=client.pk)
     user = client.user
     appointments = (
         Appointment.objects.filter(client=client)
@@ -42,7 +42,8 @@ def client_export(client: Client) -> dict:
         "exported_at": timezone.now(),
         "client": {
             **_row(client, skip=()),
-            "clinic": {"slug": client.clinic.slug, "name": client.clinic.name},
+            "organisation": {"slug": client.organisation.slug, "name": client.organisation.name},
+            "home_clinic": {"slug": client.home_clinic.slug, "name": client.home_clinic.name},
             "user": {name: getattr(user, name) for name in USER_FIELDS} if user else None,
         },
         "injectables": [

@@ -108,7 +108,8 @@ def api():
 
 
 @pytest.fixture
-def staff_api(db):
+def staff_api(world):
+    """The front desk of the world's clinic, signed in to the API."""
     client = APIClient()
     client.force_authenticate(factories.StaffFactory(username="frontdesk"))
     return client

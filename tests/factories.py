@@ -9,7 +9,9 @@ from django.contrib.auth import get_user_model
 from clinic.models import (
     Client,
     Clinic,
+    Membership,
     OpeningHours,
+    Organisation,
     Practitioner,
     Resource,
     ResourceKind,
@@ -38,8 +40,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
-    """A staff account in a role (access/roles.py): the front desk unless `roles` says
-    otherwise; `roles=[]` is a staff account with no role, which may do nothing."""
+    """A staff account with a role (access/roles.py) at `clinics` (every clinic that exists
+    when it is made, unless said): the front desk unless `roles` says otherwise; `roles=[]`
+    is a staff account with no role, which may do nothing. With several roles, the first
+    that a clinic's membership can hold wins (one role per clinic)."""
 
     is_staff = True
 
@@ -47,19 +51,36 @@ class StaffFactory(UserFactory):
     def roles(obj, create, extracted, **kwargs):
         if not create:
             return
-        from django.contrib.auth.models import Group
+        roles = [Membership.Role.FRONT_DESK] if extracted is None else list(extracted)
+        if not roles:
+            return
+        clinics = getattr(obj, "_factory_clinics", None)
+        if clinics is None:
+            clinics = Clinic.objects.all()
+        for clinic in clinics:
+            Membership.objects.get_or_create(user=obj, clinic=clinic, defaults={"role": roles[0]})
 
-        from access.roles import FRONT_DESK, roles_ensure
+    @classmethod
+    def _create(cls, model_class, *args, clinics=None, **kwargs):
+        user = super()._create(model_class, *args, **kwargs)
+        user._factory_clinics = clinics
+        return user
 
-        roles_ensure()
-        names = [FRONT_DESK] if extracted is None else extracted
-        obj.groups.set(Group.objects.filter(name__in=names))
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"organisation-{n}")
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Clinic
 
+    organisation = factory.SubFactory(OrganisationFactory)
     name = factory.Sequence(lambda n: f"Clinic {n}")
     slug = factory.Sequence(lambda n: f"clinic-{n}")
     timezone = "Europe/London"
@@ -142,10 +163,16 @@ class WorkingHoursFactory(factory.django.DjangoModelFactory):
 
 
 class ClientFactory(factory.django.DjangoModelFactory):
+    """A client of `clinic`'s organisation, with `clinic` as their home clinic."""
+
     class Meta:
         model = Client
 
-    clinic = factory.SubFactory(ClinicFactory)
+    class Params:
+        clinic = factory.SubFactory(ClinicFactory)
+
+    organisation = factory.SelfAttribute("clinic.organisation")
+    home_clinic = factory.SelfAttribute("clinic")
     name = factory.Sequence(lambda n: f"Client {n}")
     email = factory.Sequence(lambda n: f"client{n}@example.com")
     phone = "07700 900000"

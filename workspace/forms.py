@@ -63,7 +63,7 @@ class BookingForm(forms.Form):
     client, or (with the override permission) why they book past a refusal."""
 
     start = forms.DateTimeField()
-    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.all(), required=False)
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), required=False)
     acknowledge_warnings = forms.BooleanField(
         label="I have gone through these warnings with the client", required=False
     )
@@ -74,12 +74,20 @@ class BookingForm(forms.Form):
         max_length=2000,
     )
 
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = Practitioner.objects.filter(clinic=clinic)
+
 
 class SheetQueryForm(forms.Form):
     date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     practitioner = forms.ModelChoiceField(
-        queryset=Practitioner.objects.filter(active=True),
-        required=False,
-        empty_label="Whole clinic",
+        queryset=Practitioner.objects.none(), required=False, empty_label="Whole clinic"
     )
     span = forms.ChoiceField(choices=SPANS, required=False)
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = Practitioner.objects.filter(
+            clinic=clinic, active=True
+        )

@@ -49,20 +49,26 @@ class DiaryEntry:
 
 
 def appointments_between(
-    *, first_day: date, last_day: date, practitioner_id: int | None = None
+    *,
+    clinics,
+    first_day: date,
+    last_day: date,
+    visible: Q,
+    practitioner_id: int | None = None,
 ) -> list[DiaryEntry]:
-    """Every clinic's appointments on its local dates `first_day`..`last_day` inclusive
-    (cancelled ones left out), by start, each with the rules' decision, in a fixed number
-    of queries."""
+    """The appointments of `clinics` on their local dates `first_day`..`last_day` inclusive
+    (cancelled ones left out) that the `visible` filter lets through (access.diary_of), by
+    start, each with the rules' decision, in a fixed number of queries."""
     in_range = Q(pk__in=[])
-    for clinic in Clinic.objects.all():
+    for clinic in clinics:
         start, _ = local_day_bounds(clinic, first_day)
         _, end = local_day_bounds(clinic, last_day)
         in_range |= Q(clinic=clinic, start__gte=start, start__lt=end)
     appointments = (
         Appointment.objects.filter(in_range)
+        .filter(visible)
         .exclude(status=Appointment.Status.CANCELLED)
-        .select_related("clinic", "treatment", "practitioner", "client")
+        .select_related("clinic", "treatment", "practitioner", "client", "client__home_clinic")
         .prefetch_related("resources", "treatment__required_resource_kinds")
         .order_by("start", "practitioner__name")
     )
@@ -73,9 +79,17 @@ def appointments_between(
     return [DiaryEntry(appointment, decisions[appointment.pk]) for appointment in appointments]
 
 
-def day_appointments(*, day: date, practitioner_id: int | None = None) -> list[DiaryEntry]:
+def day_appointments(
+    *, clinics, day: date, visible: Q, practitioner_id: int | None = None
+) -> list[DiaryEntry]:
     """The appointments of the clinic-local date `day`; see appointments_between."""
-    return appointments_between(first_day=day, last_day=day, practitioner_id=practitioner_id)
+    return appointments_between(
+        clinics=clinics,
+        first_day=day,
+        last_day=day,
+        visible=visible,
+        practitioner_id=practitioner_id,
+    )
 
 
 @dataclass
@@ -127,15 +141,18 @@ class ClientOverview:
         return [a for a in self.upcoming if a.eligibility_flag]
 
 
-def client_overview(client: Client) -> ClientOverview:
-    """Everything the client's page shows: the injectable timeline (with who recorded
-    each), the next allowed and recommended date per treatment category the clinic sells,
-    declarations, and appointments before and after now.
+def client_overview(
+    client: Client, *, clinic: Clinic, diary: Q, message_clinics: set[int] | None
+) -> ClientOverview:
+    """Everything the client's page shows at `clinic`: the injectable timeline (with who
+    recorded each; their record is the organisation's, whichever clinic recorded it), the
+    next allowed and recommended date per treatment category `clinic` sells, declarations,
+    and the appointments before and after now that the `diary` filter lets through
+    (access.diary_of), with the messages of the clinics in `message_clinics` (None: all).
 
     Per category, the clinic's first bookable treatment of that category stands for it
     (rules are per category; a device's contraindications show on that category's row).
     """
-    clinic = client.clinic
     today = clinic_today(clinic)
     overview = ClientOverview(client=client, today=today)
     overview.injectables = list(
@@ -159,14 +176,17 @@ def client_overview(client: Client) -> ClientOverview:
 
     now = timezone.now()
     appointments = list(
-        client.appointments.select_related("treatment", "practitioner", "clinic").order_by("start")
+        client.appointments.filter(diary)
+        .select_related("treatment", "practitioner", "clinic")
+        .order_by("start")
     )
     overview.upcoming = [a for a in appointments if a.start >= now]
     overview.past = [a for a in reversed(appointments) if a.start < now]
     overview.courses = _courses(appointments)
-    overview.messages = list(
-        client.messages.select_related("treatment").order_by("-due_at", "-pk")[:MESSAGES_SHOWN]
-    )
+    messages = client.messages.select_related("treatment").order_by("-due_at", "-pk")
+    if message_clinics is not None:
+        messages = messages.filter(clinic_id__in=message_clinics)
+    overview.messages = list(messages[:MESSAGES_SHOWN])
     return overview
 
 
@@ -218,11 +238,21 @@ class SheetDay:
 
 
 def day_sheet(
-    *, first_day: date, last_day: date, practitioner_id: int | None = None
+    *,
+    clinic: Clinic,
+    first_day: date,
+    last_day: date,
+    visible: Q,
+    practitioner_id: int | None = None,
 ) -> list[SheetDay]:
-    """The appointments of each day from first_day to last_day, grouped by practitioner."""
+    """The appointments of `clinic` each day from first_day to last_day that the `visible`
+    filter lets through, grouped by practitioner."""
     entries = appointments_between(
-        first_day=first_day, last_day=last_day, practitioner_id=practitioner_id
+        clinics=[clinic],
+        first_day=first_day,
+        last_day=last_day,
+        visible=visible,
+        practitioner_id=practitioner_id,
     )
     first_visits = _first_visits({e.appointment.client_id for e in entries})
     now = timezone.now()

@@ -191,16 +191,17 @@ class TimeOffAdmin(ClinicTimeMixin, admin.ModelAdmin):
 
 @admin.register(Client)
 class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, admin.ModelAdmin):
+    clinic_path = "home_clinic"
     audit_what = audit.CLIENT_PAGE  # its inlines show injectables and declarations
     audit_lists = False
 
     list_display = ("name", "email", "phone", "created_at")
-    list_filter = ("clinic",)
+    list_filter = ("organisation",)
     search_fields = ("name", "email", "phone")
     ordering = ("name",)
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at",)
-    fields = ("clinic", "name", "email", "phone", "user", "created_at")
+    fields = ("organisation", "home_clinic", "name", "email", "phone", "user", "created_at")
     inlines = (
         ClientInjectableInline,
         ClientDeclarationInline,

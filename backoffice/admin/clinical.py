@@ -85,7 +85,7 @@ class InjectableRecordForm(forms.ModelForm):
         client = self.cleaned_data.get("client")
         if client is not None:
             try:
-                injection_date_check(day, clinic=client.clinic)
+                injection_date_check(day, clinic=client.home_clinic)
             except InjectionDateInFuture as refusal:
                 raise ValidationError(str(refusal)) from None
         return day
@@ -109,7 +109,7 @@ class InjectableRecordAdmin(HealthAuditMixin, admin.ModelAdmin):
 
     form = InjectableRecordForm
     list_display = ("client", "kind", "date", "area_list", "product", "source", "current")
-    list_filter = ("kind", "source", "given_here", "client__clinic")
+    list_filter = ("kind", "source", "given_here", "client__organisation")
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email", "product", "lot_number")
     autocomplete_fields = ("client", "corrects")
@@ -157,7 +157,7 @@ class InjectableRecordAdmin(HealthAuditMixin, admin.ModelAdmin):
 class HealthDeclarationAdmin(HealthAuditMixin, admin.ModelAdmin):
     audit_what = audit.DECLARATIONS
     list_display = ("client", "condition", "declared_on", "ended_on", "source")
-    list_filter = ("condition", "source", "client__clinic")
+    list_filter = ("condition", "source", "client__organisation")
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email")
     autocomplete_fields = ("client",)

@@ -60,13 +60,11 @@ def _check_on_grid(treatment: Treatment, start) -> None:
         )
 
 
-def _client_of(user, clinic=None) -> Client | None:
+def _client_of(user, clinic) -> Client | None:
+    """The client the signed-in user is, at `clinic`'s organisation."""
     if user is None or not user.is_authenticated:
         return None
-    clients = Client.objects.filter(user=user)
-    if clinic is not None:
-        clients = clients.filter(clinic=clinic)
-    return clients.first()
+    return Client.objects.filter(user=user, organisation_id=clinic.organisation_id).first()
 
 
 def _visible_appointment(request, reference: str, token: str | None) -> Appointment:
@@ -91,7 +89,7 @@ def _check_may_change(request, appointment: Appointment, token: str | None) -> N
     user = request.user
     if appointment.manage_token_matches(token) or access.is_client_self(user, appointment.client):
         return
-    if not access.can(user, access.BOOK):
+    if not access.can(user, access.BOOK, appointment.clinic_id):
         raise permission_denied("Your role does not cancel or move appointments.")
 
 
@@ -178,7 +176,7 @@ class AvailabilityApi(APIView):
             )
         treatment = treatment_by_slug(params["treatment"])
         practitioner = practitioner_for(treatment, params.get("practitioner"))
-        staff = access.is_staff(request.user)
+        staff = access.is_staff_at(request.user, treatment.clinic)
         client = self._known_client(request, treatment, params.get("client"), staff)
         eligible_from = None
         if client is not None:
@@ -208,13 +206,13 @@ class AvailabilityApi(APIView):
     def _known_client(self, request, treatment, client_id, staff) -> Client | None:
         if client_id is None:
             return None if staff else _client_of(request.user, treatment.clinic)
-        if not access.is_staff(request.user):
-            raise permission_denied("Only staff may search for a client.")
+        if not staff:
+            raise permission_denied("Only the clinic's staff may search for a client.")
         # A client the caller's role does not show them is "no such client": the dates
         # would tell them about that client's record.
         client = (
             access.visible_clients(request.user)
-            .filter(pk=client_id, clinic=treatment.clinic)
+            .filter(pk=client_id, organisation_id=treatment.clinic.organisation_id)
             .first()
         )
         if client is None:
@@ -244,7 +242,7 @@ class AppointmentCreateApi(APIView):
         treatment = treatment_by_slug(data["treatment"])
         practitioner = practitioner_for(treatment, data.get("practitioner"))
         _check_on_grid(treatment, data["start"])
-        staff = access.is_staff(request.user)
+        staff = access.is_staff_at(request.user, treatment.clinic)
         if data.get("override_reason") and not staff:
             raise ApiError("permission_denied", "Only staff may override a clinic rule.", 403)
         health = data.get("health") or {}
@@ -310,9 +308,11 @@ class AppointmentCreateApi(APIView):
     def _client(self, request, treatment, data, staff) -> tuple[Client, bool]:
         """The client to book for, and whether they were created for this booking."""
         if staff and data.get("client_id"):
-            if not access.can(request.user, access.BOOK):
+            if not access.can(request.user, access.BOOK, treatment.clinic):
                 raise permission_denied("Your role does not book on a client's behalf.")
-            client = Client.objects.filter(pk=data["client_id"], clinic=treatment.clinic).first()
+            client = Client.objects.filter(
+                pk=data["client_id"], organisation_id=treatment.clinic.organisation_id
+            ).first()
             if client is None:
                 raise field_error("client_id", "No client with this id at this clinic.")
             return client, False

@@ -21,7 +21,7 @@ def unsubscribe(request, token: str):
     return render_page(
         request,
         "online/unsubscribe.html",
-        clinic=client.clinic,
+        clinic=client.home_clinic,
         email=client.email,
         done=request.method == "POST",
     )

@@ -17,11 +17,11 @@ NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
 def make_messages(count: int, *, due_at=NOW, **fields) -> list[Message]:
     client = factories.ClientFactory()
-    treatment = factories.TreatmentFactory(clinic=client.clinic)
+    treatment = factories.TreatmentFactory(clinic=client.home_clinic)
     return Message.objects.bulk_create(
         Message(
             key=f"test:{client.pk}:{n}",
-            clinic=client.clinic,
+            clinic=client.home_clinic,
             client=client,
             treatment=treatment,
             kind=Message.Kind.ELIGIBLE,

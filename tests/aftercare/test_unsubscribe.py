@@ -27,7 +27,7 @@ def url_for(token: str) -> str:
 
 def plan(client, kind) -> Message:
     return Message.objects.create(
-        key=f"{client.pk}:{kind}", clinic=client.clinic, client=client, kind=kind, due_at=NOW
+        key=f"{client.pk}:{kind}", clinic=client.home_clinic, client=client, kind=kind, due_at=NOW
     )
 
 

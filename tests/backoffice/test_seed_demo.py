@@ -156,9 +156,12 @@ def test_it_creates_one_staff_account_per_role(db):
     seed()
 
     users = get_user_model().objects
-    roles = {u.username: [g.name for g in u.groups.all()] for u in users.filter(is_staff=True)}
-    assert roles["desk"] == ["Front desk"]
-    assert roles["amelia"] == ["Practitioner"]
-    assert roles["manager"] == ["Clinic manager"]
+    roles = {
+        u.username: [(m.clinic.slug, m.role) for m in u.memberships.all()]
+        for u in users.filter(is_staff=True)
+    }
+    assert roles["desk"] == [("lumiere", "front_desk")]
+    assert roles["amelia"] == [("lumiere", "practitioner")]
+    assert roles["manager"] == [("lumiere", "manager")]
     assert Practitioner.objects.get(name="Amelia Hart").user.username == "amelia"
     assert users.get(username="desk").check_password("clinic-demo-2026")

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 
-from bookings.models import Appointment, AppointmentResource, Status
+from bookings.models import Appointment, AppointmentResource
 from clinic.models import Closure, Practitioner, Resource, TimeOff, Treatment
 from diary import availability, reservation, sql
 from diary.intervals import LocalDay, from_epoch
@@ -53,7 +53,9 @@ class VariedDiary:
     held: Appointment  # bob's microcurrent, with a room and the device
 
 
-def appointment(world, treatment, practitioner, start, *, status=Status.CONFIRMED, holds=()):
+def appointment(
+    world, treatment, practitioner, start, *, status=Appointment.Status.CONFIRMED, holds=()
+):
     """An appointment written directly, with its holds: the statuses the search must tell
     apart, whatever the booking rules would say about how it got there."""
     end = start + timedelta(minutes=treatment.duration_minutes)
@@ -74,7 +76,7 @@ def appointment(world, treatment, practitioner, start, *, status=Status.CONFIRME
             resource=resource,
             start=start,
             blocked_until=blocked_until,
-            active=status != Status.CANCELLED,
+            active=status != Appointment.Status.CANCELLED,
         )
     return booked
 
@@ -134,9 +136,15 @@ def diary(world) -> VariedDiary:
     day = date(2027, 3, 2)
     moved = appointment(world, massage, alice, london(day, 10), holds=[room1])
     held = appointment(world, microcurrent, bob, london(day, 13), holds=[room2, device])
-    appointment(world, massage, alice, london(day, 14), status=Status.CANCELLED, holds=[room1])
-    appointment(world, massage, alice, london(day, 16), status=Status.COMPLETED, holds=[room1])
-    appointment(world, massage, bob, london(date(2027, 3, 3), 14), status=Status.NO_SHOW)
+    appointment(
+        world, massage, alice, london(day, 14), status=Appointment.Status.CANCELLED, holds=[room1]
+    )
+    appointment(
+        world, massage, alice, london(day, 16), status=Appointment.Status.COMPLETED, holds=[room1]
+    )
+    appointment(
+        world, massage, bob, london(date(2027, 3, 3), 14), status=Appointment.Status.NO_SHOW
+    )
     appointment(world, massage, alice, london(date(2027, 3, 1), 8), holds=[room1])  # before
     appointment(world, massage, alice, london(date(2027, 3, 28), 11), holds=[room1])
     appointment(world, massage, alice, london(date(2027, 3, 29), 9), holds=[room2])
@@ -320,7 +328,7 @@ def test_the_busy_lookups_use_the_partial_indexes(world):
             start=london(first + timedelta(days=n), 10),
             end=london(first + timedelta(days=n), 11),
             blocked_until=london(first + timedelta(days=n), 11),
-            status=Status.CANCELLED if n % 5 == 0 else Status.COMPLETED,
+            status=Appointment.Status.CANCELLED if n % 5 == 0 else Appointment.Status.COMPLETED,
         )
         for n in range(700)
     )
@@ -329,7 +337,7 @@ def test_the_busy_lookups_use_the_partial_indexes(world):
             appointment=booked, resource=room, start=booked.start, blocked_until=booked.end
         )
         for booked in appointments
-        if booked.status != Status.CANCELLED
+        if booked.status != Appointment.Status.CANCELLED
     )
     lo, hi = span(date(2027, 1, 10), date(2027, 1, 24))
     with transaction.atomic(), connection.cursor() as cursor:

@@ -20,7 +20,8 @@ def fifty_thousand_clients(clinic) -> None:
     Client.objects.bulk_create(
         (
             Client(
-                clinic=clinic,
+                organisation=clinic.organisation,
+                home_clinic=clinic,
                 name=f"Client{n} {SURNAMES[n % len(SURNAMES)]}",
                 email=f"client{n}@example.com",
                 phone=f"07700 {n:06d}",

@@ -28,7 +28,7 @@ def olivia(world):
 
 
 @pytest.fixture
-def desk(db):
+def desk(world):
     return logged_in(factories.StaffFactory(username="desk"))
 
 
@@ -101,13 +101,31 @@ def test_staff_create_a_client_once_per_email(world, desk):
     assert Client.objects.count() == 1
 
 
-def test_creating_a_client_with_several_clinics_needs_the_clinic(world, desk):
-    factories.ClinicFactory(slug="second")
+def test_creating_a_client_with_several_clinics_needs_the_clinic(world):
+    second = factories.ClinicFactory(slug="second", organisation=world.clinic.organisation)
+    desk = logged_in(factories.StaffFactory(username="desk", clinics=[world.clinic, second]))
 
     response = desk.post(CLIENTS, {"name": "Ann", "email": "ann@example.com"}, format="json")
 
     assert response.status_code == 400
     assert "clinic" in response.json()["fields"]
+    named = desk.post(
+        CLIENTS, {"name": "Ann", "email": "ann@example.com", "clinic": "second"}, format="json"
+    )
+    assert named.status_code == 201
+    assert Client.objects.get(email="ann@example.com").home_clinic == second
+
+
+def test_a_clinic_that_is_not_theirs_is_no_such_clinic(world, desk):
+    factories.ClinicFactory(slug="elsewhere")  # another organisation's
+
+    response = desk.post(
+        CLIENTS, {"name": "Ann", "email": "ann@example.com", "clinic": "elsewhere"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["clinic"] == ["No clinic is called 'elsewhere'."]
+    assert not Client.objects.filter(email="ann@example.com").exists()
 
 
 def test_staff_record_an_injectable_with_its_details(world, olivia, desk):

@@ -24,6 +24,7 @@ def appointment_response(
         action=AuditEntry.Action.VIEW,
         what=audit.APPOINTMENT,
         clients=[appointment.client_id],
+        clinic=appointment.clinic_id,
         reference=appointment.reference,
     )
     return staff_appointment_data(appointment, cautions=cautions, warnings=warnings)

@@ -5,10 +5,11 @@ from clinic.models import Practitioner, Treatment
 from web.api.errors import field_error
 
 
-def treatment_by_slug(slug: str, *, clinic=None) -> Treatment:
+def treatment_by_slug(slug: str, *, organisation_id: int | None = None) -> Treatment:
+    """The active treatment with this slug (of that organisation's clinics when given)."""
     treatments = Treatment.objects.select_related("clinic").filter(slug=slug, active=True)
-    if clinic is not None:
-        treatments = treatments.filter(clinic=clinic)
+    if organisation_id is not None:
+        treatments = treatments.filter(clinic__organisation_id=organisation_id)
     treatment = treatments.first()
     if treatment is None:
         raise field_error("treatment", f"No bookable treatment is called {slug!r}.")

@@ -35,7 +35,9 @@ class ClientOutput(serializers.Serializer):
     name = serializers.CharField()
     email = serializers.EmailField()
     phone = serializers.CharField()
-    clinic = serializers.CharField(source="clinic.slug")
+    clinic = serializers.CharField(
+        source="home_clinic.slug", help_text="Their home clinic: where they were first recorded."
+    )
 
 
 class AppointmentOutput(serializers.Serializer):
@@ -85,7 +87,7 @@ def staff_appointment_data(appointment, *, cautions, warnings=()) -> dict:
             "name": client.name,
             "email": client.email,
             "phone": client.phone,
-            "clinic": appointment.clinic.slug,
+            "clinic": client.home_clinic.slug,
         },
         "resources": [r.name for r in appointment.resources.all()],
         "cautions": list(cautions),

@@ -123,4 +123,9 @@ class EligibilityOutput(serializers.Serializer):
 
 class DayQuery(QuerySerializer):
     date = BoundedDateField()
+    clinic = serializers.SlugField(
+        required=False,
+        max_length=50,
+        help_text="One of your clinics (its slug); all of them if omitted.",
+    )
     practitioner = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)

@@ -60,27 +60,38 @@ class StaffApi(APIView):
 
 def _client(request, client_id: int) -> Client:
     """The client if the caller's role shows them; 404 otherwise, whether or not it exists."""
-    clients = access.visible_clients(request.user).select_related("clinic")
+    clients = access.visible_clients(request.user).select_related("home_clinic")
     return get_object_or_404(clients, pk=client_id)
 
 
 def _recording_client(request, client_id: int) -> Client:
     client = _client(request, client_id)
-    if not access.can(request.user, access.RECORD_HEALTH):
+    if not access.can_for_client(request.user, access.RECORD_HEALTH, client):
         raise permission_denied("Your role does not record health data.")
     return client
 
 
-def _clinic(slug: str | None) -> Clinic:
+def _origin(request, permission: str, client: Client) -> Origin:
+    """Where an action on `client` came from: the API, at the caller's clinic of the
+    client's organisation."""
+    return Origin.of(
+        request, via=audit.API, clinic=access.clinic_for_client(request.user, permission, client)
+    )
+
+
+def _clinic(request, slug: str | None, permission: str) -> Clinic:
+    """The clinic named, among those where the caller holds `permission` (another clinic is
+    "no such clinic"); the only one when the caller has one and names none."""
+    clinics = access.clinics(request.user, permission)
     if slug:
-        clinic = Clinic.objects.filter(slug=slug).first()
+        clinic = clinics.filter(slug=slug).first()
         if clinic is None:
             raise field_error("clinic", f"No clinic is called {slug!r}.")
         return clinic
-    clinics = list(Clinic.objects.all()[:2])
-    if len(clinics) != 1:
+    only = list(clinics[:2])
+    if len(only) != 1:
         raise field_error("clinic", "Say which clinic (its slug).")
-    return clinics[0]
+    return only[0]
 
 
 class ClientListApi(StaffApi):
@@ -123,7 +134,7 @@ class ClientListApi(StaffApi):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         client, created = client_get_or_create(
-            clinic=_clinic(data.get("clinic")),
+            clinic=_clinic(request, data.get("clinic"), access.BOOK),
             name=data["name"],
             email=data["email"],
             phone=data.get("phone", ""),
@@ -145,7 +156,13 @@ class ClientInjectablesApi(StaffApi):
     def get(self, request, client_id):
         client = _client(request, client_id)
         records = client.injectables.select_related("recorded_by").order_by("-date", "-pk")
-        audit.audit_api(request, action=VIEW, what=audit.INJECTABLES, clients=[client])
+        audit.audit_api(
+            request,
+            action=VIEW,
+            what=audit.INJECTABLES,
+            clients=[client],
+            clinic=access.clinic_for_client(request.user, access.USE, client),
+        )
         return Response(ss.InjectableOutput(records, many=True).data)
 
     @extend_schema(
@@ -174,7 +191,7 @@ class ClientInjectablesApi(StaffApi):
                 client=client,
                 source=RecordSource.STAFF,
                 by=request.user,
-                origin=Origin.of(request, via=audit.API),
+                origin=_origin(request, access.RECORD_HEALTH, client),
                 **data,
             )
         except InjectionDateInFuture as refusal:
@@ -194,7 +211,13 @@ class ClientDeclarationsApi(StaffApi):
     )
     def get(self, request, client_id):
         client = _client(request, client_id)
-        audit.audit_api(request, action=VIEW, what=audit.DECLARATIONS, clients=[client])
+        audit.audit_api(
+            request,
+            action=VIEW,
+            what=audit.DECLARATIONS,
+            clients=[client],
+            clinic=access.clinic_for_client(request.user, access.USE, client),
+        )
         return Response(ss.DeclarationOutput(client.declarations.all(), many=True).data)
 
     @extend_schema(
@@ -215,10 +238,10 @@ class ClientDeclarationsApi(StaffApi):
             client=client,
             condition=data["condition"],
             declared_on=data.get("declared_on")
-            or timezone.localdate(timezone=client.clinic.tzinfo),
+            or timezone.localdate(timezone=client.home_clinic.tzinfo),
             notes=data.get("notes", ""),
             by=request.user,
-            origin=Origin.of(request, via=audit.API),
+            origin=_origin(request, access.RECORD_HEALTH, client),
         )
         return Response(
             {
@@ -238,14 +261,19 @@ class ClientEligibilityApi(StaffApi):
         client = _client(request, client_id)
         query = ss.EligibilityQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        treatment = treatment_by_slug(query.validated_data["treatment"], clinic=client.clinic)
-        on = query.validated_data.get("date") or timezone.localdate(timezone=client.clinic.tzinfo)
+        treatment = treatment_by_slug(
+            query.validated_data["treatment"], organisation_id=client.organisation_id
+        )
+        on = query.validated_data.get("date") or timezone.localdate(
+            timezone=treatment.clinic.tzinfo
+        )
         decision = rules.client_decision(client=client, treatment=treatment, on=on)
         audit.audit_api(
             request,
             action=VIEW,
             what=audit.ELIGIBILITY,
             clients=[client],
+            clinic=access.clinic_for_client(request.user, access.USE, client),
             treatment=treatment.slug,
             date=on.isoformat(),
         )
@@ -262,8 +290,10 @@ class ClientEligibilityApi(StaffApi):
 
 
 class AppointmentCollectionApi(AppointmentCreateApi):
-    """POST books (public, see AppointmentCreateApi); GET is the staff's day list: the
-    whole clinic's, or a practitioner's own (asking for someone else's is 403)."""
+    """POST books (public, see AppointmentCreateApi); GET is the staff's day list: every
+    appointment of the day they may see (the whole diary of the clinics where their role
+    shows it, their own elsewhere), narrowed to one clinic or one practitioner on request
+    (asking for a practitioner they may not see is 403)."""
 
     def get_permissions(self):
         if self.request.method == "GET":
@@ -281,21 +311,35 @@ class AppointmentCollectionApi(AppointmentCreateApi):
     def get(self, request):
         query = ss.DayQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        allowed, practitioner_id = access.sheet_practitioner(
-            request.user, query.validated_data.get("practitioner")
-        )
-        if not allowed:
+        day = query.validated_data["date"]
+        clinics = access.clinics(request.user)
+        if slug := query.validated_data.get("clinic"):
+            clinics = [_clinic(request, slug, access.USE)]
+        practitioner_id = query.validated_data.get("practitioner")
+        if practitioner_id is not None and not access.may_see_practitioner(
+            request.user, practitioner_id
+        ):
             raise permission_denied("You may list only your own appointments.")
         entries = day_appointments(
-            day=query.validated_data["date"], practitioner_id=practitioner_id
+            clinics=clinics,
+            day=day,
+            visible=access.diary_of(request.user),
+            practitioner_id=practitioner_id,
         )
-        audit.audit_api(
-            request,
-            action=VIEW,
-            what=audit.DAY_LIST,
-            clients=[e.appointment.client_id for e in entries],
-            date=query.validated_data["date"].isoformat(),
-        )
+        by_clinic: dict[int, list[int]] = {}
+        for entry in entries:
+            by_clinic.setdefault(entry.appointment.clinic_id, []).append(
+                entry.appointment.client_id
+            )
+        for clinic_id, client_ids in by_clinic.items():
+            audit.audit_api(
+                request,
+                action=VIEW,
+                what=audit.DAY_LIST,
+                clients=client_ids,
+                clinic=clinic_id,
+                date=day.isoformat(),
+            )
         return Response(
             [staff_appointment_data(e.appointment, cautions=e.cautions) for e in entries]
         )

@@ -1,7 +1,14 @@
-"""What every workspace view shares: the role check and the client or appointment a user
-may see (anything else is a 404, as if it did not exist)."""
+"""What every workspace view shares: the clinic the staff member is looking at, the role
+check there, and the client or appointment a user may see (anything else is a 404, as if it
+did not exist).
 
-import zoneinfo
+The workspace shows one clinic at a time, `request.clinic`: the one asked for with
+`?clinic=<slug>` (remembered in the session), else the one looked at last, else the first of
+the user's clinics. Its time zone is active while the view runs and renders, so staff read
+every time in that clinic's wall time; the clients they may open are those of its
+organisation.
+"""
+
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
@@ -15,26 +22,39 @@ import access
 from bookings.models import Appointment
 from clinic.models import Client, Clinic
 
+SESSION_KEY = "workspace_clinic"
 
-def clinic_zone() -> zoneinfo.ZoneInfo | None:
-    """The clinics' timezone when they share one (the usual single clinic), else None (UTC):
-    staff read times in the clinic's wall time."""
-    zones = list(Clinic.objects.order_by().values_list("timezone", flat=True).distinct()[:2])
-    return zoneinfo.ZoneInfo(zones[0]) if len(zones) == 1 else None
+
+def current_clinic(request) -> Clinic | None:
+    """The clinic this request looks at, among those where the user has a role."""
+    clinics = access.clinics(request.user).order_by("name", "pk")
+    asked = request.GET.get("clinic", "")
+    clinic = None
+    if asked:
+        clinic = clinics.filter(slug=asked[:50]).first()
+    if clinic is None and (remembered := request.session.get(SESSION_KEY)):
+        clinic = clinics.filter(pk=remembered).first()
+    clinic = clinic or clinics.first()
+    if clinic is not None:
+        request.session[SESSION_KEY] = clinic.pk
+    return clinic
 
 
 def role_required(permission: str = access.USE):
-    """Anonymous users go to the staff login; users whose role lacks `permission` get 403.
-    The view runs, and renders, in the clinic's timezone."""
+    """Anonymous users go to the staff login; users whose role at the clinic they look at
+    lacks `permission` get 403. The view runs, and renders, in that clinic's time zone."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), reverse("workspace:login"))
-            if not access.can(request.user, permission):
+            clinic = current_clinic(request) if access.is_staff(request.user) else None
+            if clinic is None or not access.can(request.user, permission, clinic):
                 raise PermissionDenied
-            with timezone.override(clinic_zone()):
+            request.clinic = clinic
+            request.clinics = list(access.clinics(request.user).order_by("name", "pk"))
+            with timezone.override(clinic.tzinfo):
                 return view(request, *args, **kwargs)
 
         return wrapped
@@ -43,14 +63,17 @@ def role_required(permission: str = access.USE):
 
 
 def visible_client(request, client_id: int) -> Client:
-    clients = access.visible_clients(request.user).select_related("clinic", "user")
-    return get_object_or_404(clients, pk=client_id)
+    """A client of the current clinic's organisation whom the user may see; 404 otherwise."""
+    clients = access.visible_clients(request.user).filter(
+        organisation_id=request.clinic.organisation_id
+    )
+    return get_object_or_404(clients.select_related("home_clinic", "user"), pk=client_id)
 
 
 def visible_appointment(request, reference: str) -> Appointment:
     appointment = get_object_or_404(
         Appointment.objects.select_related("clinic", "client", "treatment", "practitioner"),
-        reference=reference.upper(),
+        reference=reference.upper()[:12],
     )
     if not access.may_see_appointment(request.user, appointment):
         raise Http404("No such appointment.")

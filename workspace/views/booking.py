@@ -4,7 +4,9 @@ both through diary/services.py (which applies the clinic's rules and the locks).
 from datetime import date
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 import access
@@ -34,6 +36,7 @@ def _decision_shown(request, client, treatment, day: date, **details):
         action=AuditEntry.Action.VIEW,
         what=audit.ELIGIBILITY,
         clients=[client],
+        clinic=treatment.clinic_id,
         treatment=treatment.slug,
         date=day.isoformat(),
         **details,
@@ -47,7 +50,7 @@ def book(request, client_id):
     """Pick a treatment and a day: the page says what the rules decide for that day (the
     first allowed day is offered when it is too early) and lists the free slots."""
     client = visible_client(request, client_id)
-    clinic = client.clinic
+    clinic = request.clinic
     today = clinic_today(clinic)
     params = request.POST if request.method == "POST" else request.GET
     query = SlotQueryForm(
@@ -62,8 +65,8 @@ def book(request, client_id):
         "client": client,
         "query": query,
         "today": today,
-        "may_override": access.can_override(request.user),
-        "form": BookingForm(request.POST or None),
+        "may_override": access.can_override(request.user, clinic),
+        "form": BookingForm(request.POST or None, clinic=clinic),
     }
     if not query.is_valid():
         return render(request, "workspace/book.html", context)
@@ -80,7 +83,7 @@ def book(request, client_id):
                 client=client,
                 practitioner=data["practitioner"] or practitioner,
                 by=request.user,
-                origin=audit.Origin.of(request, via=audit.WORKSPACE),
+                origin=audit.Origin.of(request, via=audit.WORKSPACE, clinic=clinic),
                 acknowledge_warnings=data["acknowledge_warnings"],
                 override_reason=data["override_reason"].strip() or None,
             ).appointment
@@ -115,6 +118,13 @@ def reschedule(request, reference):
     day the rules allow."""
     appointment = visible_appointment(request, reference)
     client, treatment, clinic = appointment.client, appointment.treatment, appointment.clinic
+    if not access.can(request.user, access.BOOK, clinic):
+        raise PermissionDenied  # they see it (their own appointment), they do not move it
+    with timezone.override(clinic.tzinfo):  # the appointment's clinic, whichever is looked at
+        return _reschedule(request, appointment, client, treatment, clinic)
+
+
+def _reschedule(request, appointment, client, treatment, clinic):
     today = clinic_today(clinic)
     if appointment.status != Appointment.Status.CONFIRMED:
         messages.error(request, "Only a confirmed appointment can be moved.")
@@ -122,7 +132,7 @@ def reschedule(request, reference):
     eligible = rules.client_decision(client=client, treatment=treatment, on=today)
     first_allowed = max(eligible.earliest_date or today, today)
     day = max(_day(request.GET.get("date") or request.POST.get("date"), first_allowed), today)
-    form = BookingForm(request.POST or None)
+    form = BookingForm(request.POST or None, clinic=clinic)
     error = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -131,7 +141,7 @@ def reschedule(request, reference):
                 appointment=appointment,
                 start=data["start"],
                 by=request.user,
-                origin=audit.Origin.of(request, via=audit.WORKSPACE),
+                origin=audit.Origin.of(request, via=audit.WORKSPACE, clinic=clinic),
                 acknowledge_warnings=data["acknowledge_warnings"],
                 override_reason=data["override_reason"].strip() or None,
             ).appointment
@@ -158,7 +168,7 @@ def reschedule(request, reference):
             "decision": decision,
             "form": form,
             "error": error,
-            "may_override": access.can_override(request.user),
+            "may_override": access.can_override(request.user, clinic),
             "slots": free_slots(
                 treatment=treatment,
                 day=day,

@@ -21,7 +21,10 @@ def client_lookup(request):
     """Type a name, email or phone: the page answers as you type (workspace.js asks for
     the results alone with ?partial=1) and works as a plain form without JavaScript."""
     q = request.GET.get("q", "")[:200]
-    clients = client_search(q=q, clients=access.visible_clients(request.user)) if q else []
+    among = access.visible_clients(request.user).filter(
+        organisation_id=request.clinic.organisation_id
+    )
+    clients = client_search(q=q, clients=among) if q else []
     template = "workspace/_client_results.html" if request.GET.get("partial") else None
     return render(
         request,
@@ -33,9 +36,19 @@ def client_lookup(request):
 @role_required()
 def client_detail(request, client_id):
     client = visible_client(request, client_id)
-    overview = client_overview(client)
+    clinic = request.clinic
+    overview = client_overview(
+        client,
+        clinic=clinic,
+        diary=access.diary_of(request.user),
+        message_clinics=access.clinic_ids(request.user),
+    )
     audit.audit_record(
-        request, action=AuditEntry.Action.VIEW, what=audit.CLIENT_PAGE, clients=[client]
+        request,
+        action=AuditEntry.Action.VIEW,
+        what=audit.CLIENT_PAGE,
+        clients=[client],
+        clinic=clinic,
     )
     return render(
         request,
@@ -43,9 +56,9 @@ def client_detail(request, client_id):
         {
             "client": client,
             "o": overview,
-            "may_book": access.can(request.user, access.BOOK),
-            "may_record": access.can(request.user, access.RECORD_HEALTH),
-            "may_export": access.can(request.user, access.PERSONAL_DATA),
+            "may_book": access.can(request.user, access.BOOK, clinic),
+            "may_record": access.can(request.user, access.RECORD_HEALTH, clinic),
+            "may_export": access.can(request.user, access.PERSONAL_DATA, clinic),
         },
     )
 
@@ -56,14 +69,14 @@ def injectable_new(request, client_id):
     """Record an injectable; then back to the client's page, where the upcoming
     appointments it now conflicts with are listed first, to reschedule or contact."""
     client = visible_client(request, client_id)
-    form = InjectableForm(request.POST or None, clinic=client.clinic)
+    form = InjectableForm(request.POST or None, clinic=client.home_clinic)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         record, flagged = injectable_record(
             client=client,
             source=RecordSource.STAFF,
             by=request.user,
-            origin=audit.Origin.of(request, via=audit.WORKSPACE),
+            origin=audit.Origin.of(request, via=audit.WORKSPACE, clinic=request.clinic),
             **{k: v for k, v in data.items() if v not in (None, "")},
         )
         messages.success(

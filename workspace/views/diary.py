@@ -6,13 +6,12 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 import access
 from clinic import audit
-from clinic.models import AuditEntry, Clinic, Practitioner
+from clinic.models import AuditEntry, Practitioner
 from diary import services
 from diary.errors import BookingError
 from workspace.forms import SheetQueryForm
@@ -20,36 +19,40 @@ from workspace.selectors import clinic_today, day_sheet
 from workspace.views.base import role_required, visible_appointment
 
 
-def _home_today():
-    clinic = Clinic.objects.order_by("pk").first()
-    return clinic_today(clinic) if clinic else None
-
-
 @role_required()
 def sheet(request):
-    """?date=YYYY-MM-DD&span=day|week&practitioner=<id>. A practitioner always gets their
-    own sheet; a week starts on the Monday of the date asked for."""
-    query = SheetQueryForm(request.GET)
+    """?date=YYYY-MM-DD&span=day|week&practitioner=<id>, for the clinic looked at. A
+    practitioner always gets their own sheet; a week starts on the Monday of the date asked
+    for."""
+    clinic = request.clinic
+    query = SheetQueryForm(request.GET, clinic=clinic)
     query.is_valid()
     data = query.cleaned_data
     allowed, practitioner_id = access.sheet_practitioner(
-        request.user, data["practitioner"].pk if data.get("practitioner") else None
+        request.user, clinic, data["practitioner"].pk if data.get("practitioner") else None
     )
     if not allowed:
         raise PermissionDenied
-    day = data.get("date") or _home_today() or timezone.localdate()
+    day = data.get("date") or clinic_today(clinic)
     span = data.get("span") or "day"
     if span == "week":
         first_day = day - timedelta(days=day.weekday())
         last_day = first_day + timedelta(days=6)
     else:
         first_day = last_day = day
-    days = day_sheet(first_day=first_day, last_day=last_day, practitioner_id=practitioner_id)
+    days = day_sheet(
+        clinic=clinic,
+        first_day=first_day,
+        last_day=last_day,
+        visible=access.diary_of(request.user),
+        practitioner_id=practitioner_id,
+    )
     audit.audit_record(
         request,
         action=AuditEntry.Action.VIEW,
         what=audit.DAY_SHEET,
         clients=[e.appointment.client_id for d in days for _, group in d.groups for e in group],
+        clinic=clinic,
         first_day=first_day.isoformat(),
         last_day=last_day.isoformat(),
     )
@@ -67,11 +70,11 @@ def sheet(request):
             "next": day + step,
             "practitioner": Practitioner.objects.filter(pk=practitioner_id).first(),
             "practitioners": (
-                Practitioner.objects.filter(active=True)
-                if request.user.has_perm(access.SEE_WHOLE_DIARY)
+                Practitioner.objects.filter(clinic=clinic, active=True)
+                if access.can(request.user, access.SEE_WHOLE_DIARY, clinic)
                 else []
             ),
-            "may_book": access.can(request.user, access.BOOK),
+            "may_book": access.can(request.user, access.BOOK, clinic),
         },
     )
 

@@ -21,24 +21,27 @@ AUDIT_PAGE_SIZE = 50
 
 @role_required(access.VIEW_RULES)
 def rules(request):
-    """The waiting and contraindication rules in force; edited in the admin."""
+    """The waiting and contraindication rules in force at the clinic looked at (its own and
+    the defaults); edited in the admin."""
+    clinic = request.clinic
     return render(
         request,
         "workspace/rules.html",
         {
-            "waiting": WaitingRule.objects.select_related("clinic"),
-            "contraindications": ContraindicationRule.objects.select_related(
+            "waiting": WaitingRule.objects.filter_for(clinic).select_related("clinic"),
+            "contraindications": ContraindicationRule.objects.filter_for(clinic).select_related(
                 "clinic", "resource_kind"
             ),
-            "may_edit": request.user.has_perm("clinical.change_waitingrule"),
+            "may_edit": access.can(request.user, access.CHANGE_RULES, clinic),
         },
     )
 
 
 @role_required(access.VIEW_AUDIT)
 def audit_trail(request):
-    """Newest first; ?client=<id> for one client's trail, ?user=<username> for one user's."""
-    entries = AuditEntry.objects.select_related("client")
+    """What was done at the clinic looked at, newest first; ?client=<id> for one client's
+    trail, ?user=<username> for one user's."""
+    entries = AuditEntry.objects.filter(clinic=request.clinic).select_related("client")
     client_id = request.GET.get("client", "")
     if client_id.isdigit():
         entries = entries.filter(client_id=int(client_id))
@@ -56,7 +59,11 @@ def audit_trail(request):
 def export(request, client_id):
     client = visible_client(request, client_id)
     audit.audit_record(
-        request, action=AuditEntry.Action.EXPORT, what=audit.PERSONAL_DATA, clients=[client]
+        request,
+        action=AuditEntry.Action.EXPORT,
+        what=audit.PERSONAL_DATA,
+        clients=[client],
+        clinic=request.clinic,
     )
     response = JsonResponse(
         client_export(client), encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2}
@@ -81,6 +88,7 @@ def anonymise(request, client_id):
                 action=AuditEntry.Action.ANONYMISE,
                 what=audit.PERSONAL_DATA,
                 clients=[client],
+                clinic=request.clinic,
             )
             messages.success(request, "The client's personal data has been removed.")
         return redirect("workspace:client", client.pk)

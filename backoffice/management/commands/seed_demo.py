@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
 from django.utils import timezone
@@ -17,6 +16,8 @@ from clinic.models import (
     Client,
     Clinic,
     Closure,
+    Membership,
+    Organisation,
     Practitioner,
     Resource,
     ResourceKind,
@@ -30,6 +31,7 @@ from diary.availability import find_slots
 from diary.errors import BookingError
 from diary.services import appointment_book
 
+ORGANISATION = {"slug": "lumiere", "name": "Lumière Skin Clinic"}
 CLINIC_SLUG = "lumiere"
 CLINIC = {
     "name": "Lumière Skin Clinic",
@@ -311,9 +313,9 @@ SEARCH_DAYS = 14
 
 # One account per staff role, to try the workspace as each (the demo password, set once).
 DEMO_STAFF = [
-    ("desk", "Dee", "Front desk", None),
-    ("amelia", "Amelia", "Practitioner", "Amelia Hart"),
-    ("manager", "Morgan", "Clinic manager", None),
+    ("desk", "Dee", Membership.Role.FRONT_DESK, None),
+    ("amelia", "Amelia", Membership.Role.PRACTITIONER, "Amelia Hart"),
+    ("manager", "Morgan", Membership.Role.MANAGER, None),
 ]
 
 ADMIN_USERNAME = "admin"
@@ -359,7 +361,7 @@ class Command(BaseCommand):
             clients = self._clients(clinic)
             self._injectables(clinic, clients)
             admin_note = self._admin(reset_admin_password)
-            self._staff(practitioners)
+            self._staff(clinic, practitioners)
             booking_note = self._appointments(clinic, treatments, practitioners, clients)
 
         def counts(counter):
@@ -410,7 +412,12 @@ class Command(BaseCommand):
     # -- the clinic ----------------------------------------------------------------------------
 
     def _clinic(self) -> Clinic:
-        clinic = self._upsert(Clinic, {"slug": CLINIC_SLUG}, CLINIC)
+        organisation = self._upsert(
+            Organisation, {"slug": ORGANISATION["slug"]}, {"name": ORGANISATION["name"]}
+        )
+        clinic = self._upsert(
+            Clinic, {"slug": CLINIC_SLUG}, {**CLINIC, "organisation": organisation}
+        )
         self._sync_rows(
             clinic.opening_hours.all(),
             ("weekday", "opens", "closes"),
@@ -482,8 +489,8 @@ class Command(BaseCommand):
         return {
             email: self._upsert(
                 Client,
-                {"clinic": clinic, "email__iexact": email},
-                {"email": email, "name": name, "phone": phone},
+                {"organisation": clinic.organisation, "email__iexact": email},
+                {"email": email, "name": name, "phone": phone, "home_clinic": clinic},
             )
             for name, email, phone in CLIENTS
         }
@@ -516,8 +523,9 @@ class Command(BaseCommand):
                 declaration_record(client=client, condition=condition, declared_on=today)
                 self.created["health declarations"] += 1
 
-    def _staff(self, practitioners: dict[str, Practitioner]) -> None:
-        """The demo's staff accounts, one per role; created once, never changed after."""
+    def _staff(self, clinic: Clinic, practitioners: dict[str, Practitioner]) -> None:
+        """The demo's staff accounts, one per role at the clinic; created once, never
+        changed after."""
         user_model = get_user_model()
         for username, first_name, role, practitioner_name in DEMO_STAFF:
             if user_model.objects.filter(username=username).exists():
@@ -529,7 +537,7 @@ class Command(BaseCommand):
                 password=ADMIN_PASSWORD,
                 is_staff=True,
             )
-            user.groups.add(Group.objects.get(name=role))
+            Membership.objects.create(user=user, clinic=clinic, role=role)
             if practitioner_name:
                 practitioner = practitioners[practitioner_name]
                 practitioner.user = user

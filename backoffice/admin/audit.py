@@ -2,11 +2,15 @@
 
 from django.contrib import admin
 
+from backoffice.admin.base import ScopedAdmin
 from clinic.models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ScopedAdmin):
+    """Managers read the trail of their clinics; entries of no clinic (a command, the
+    client themselves) only the installation's superuser."""
+
     list_display = ("at", "username", "action", "what", "client", "via", "ip")
     list_filter = ("action", "via", "what")
     list_select_related = ("client",)

@@ -1,5 +1,6 @@
-"""What the admin modules share: the clinic's time zone on its pages, the audit of health
-data shown, read-only inlines, and a clean 400 for NUL bytes in a list's query."""
+"""What the admin modules share: every row scoped to the clinics (or organisations) where
+the user holds the model's permission, the clinic's time zone on its pages, the audit of
+health data shown, read-only inlines, and a clean 400 for NUL bytes in a list's query."""
 
 import zoneinfo
 from typing import ClassVar
@@ -7,12 +8,144 @@ from typing import ClassVar
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseBadRequest
+from django.db.models import Q
+from django.http import Http404, HttpResponseBadRequest
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
+import access
+from bookings.models import Appointment
 from clinic import audit
-from clinic.models import AuditEntry, Clinic
+from clinic.models import AuditEntry, Client, Clinic, Membership, Practitioner, Resource, Treatment
+from clinical.models import InjectableRecord
+
+# How a row of each model reaches its clinic, or its organisation: what the scoping filters
+# on, and what the choices of a foreign key to it are limited by.
+CLINIC_LOOKUP = {
+    Clinic: "pk",
+    Practitioner: "clinic",
+    Treatment: "clinic",
+    Resource: "clinic",
+    Appointment: "clinic",
+    Membership: "clinic",
+}
+ORGANISATION_LOOKUP = {Client: "organisation", InjectableRecord: "client__organisation"}
+
+
+def _permission(model, action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+def choices_for(request, model, queryset, permission: str = access.USE):
+    """`queryset` (rows of `model`) limited to what the user may pick: rows of the clinics,
+    or organisations, where they hold `permission`. The superuser picks from all."""
+    if model in CLINIC_LOOKUP:
+        ids = access.clinic_ids(request.user, permission)
+        lookup = CLINIC_LOOKUP[model]
+    elif model in ORGANISATION_LOOKUP:
+        ids = access.organisation_ids(request.user, permission)
+        lookup = ORGANISATION_LOOKUP[model]
+    else:
+        return queryset
+    if ids is None:
+        return queryset
+    return queryset.filter(**{f"{lookup}__in" if lookup != "pk" else "pk__in": ids})
+
+
+class ScopedChoicesMixin:
+    """Foreign keys and many-to-many fields offer only rows of the user's clinics."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = choices_for(request, db_field.related_model, field.queryset)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = choices_for(request, db_field.related_model, field.queryset)
+        return field
+
+
+class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    """An admin that shows and changes only the rows of the clinics (`clinic_path`) or the
+    organisations (`organisation_path`) where the user holds the model's permission. A row
+    of another clinic is a 404, as if it did not exist; the installation's superuser sees
+    every row.
+
+    With `shared_rows`, rows without a clinic (the installation's defaults every clinic
+    gets) are shown to whoever may view the model, and changed by the superuser alone.
+    """
+
+    clinic_path: str | None = "clinic"  # "" for Clinic itself
+    organisation_path: str | None = None
+    shared_rows = False
+
+    def _lookup(self) -> str:
+        if self.organisation_path:
+            return self.organisation_path
+        return self.clinic_path or "pk"
+
+    def _scope_ids(self, request, action: str) -> set[int] | None:
+        permission = _permission(self.model, action)
+        if self.organisation_path:
+            return access.organisation_ids(request.user, permission)
+        return access.clinic_ids(request.user, permission)
+
+    def scoped(self, queryset, request, action: str = "view"):
+        ids = self._scope_ids(request, action)
+        if action == "view" and ids is not None:  # who may change a row may see it too
+            ids |= self._scope_ids(request, "change") or set()
+        if ids is None:
+            return queryset
+        lookup = self._lookup()
+        mine = Q(**{f"{lookup}__in" if lookup != "pk" else "pk__in": ids})
+        if self.shared_rows:
+            mine |= Q(**{f"{lookup}__isnull": True})
+        return queryset.filter(mine)
+
+    def get_queryset(self, request):
+        return self.scoped(super().get_queryset(request), request)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:  # the admin would redirect and say so: another clinic's row is a 404
+            raise Http404("No such record.")
+        return obj
+
+    def row_scope(self, obj) -> int | None:
+        """The clinic (or organisation) id of a row; None for a shared row."""
+        path = self.organisation_path or self.clinic_path
+        if not path:
+            return obj.pk
+        *through, last = path.split("__")
+        for name in through:
+            obj = getattr(obj, name)
+            if obj is None:
+                return None
+        return getattr(obj, f"{last}_id")
+
+    def _holds(self, request, action: str, obj) -> bool:
+        scope = self.row_scope(obj)
+        if scope is None:  # a shared row: the installation's
+            return action == "view" or access.is_superuser(request.user)
+        ids = self._scope_ids(request, action)
+        return ids is None or scope in ids
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return self._holds(request, "view", obj) or self._holds(request, "change", obj)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed if obj is None or not allowed else self._holds(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed if obj is None or not allowed else self._holds(request, "delete", obj)
 
 
 def local_time(instant, clinic) -> str:
@@ -32,7 +165,7 @@ class ClinicTimeMixin:
     # Lookup path from the model to its Clinic ("" for Clinic itself).
     clinic_path = "clinic"
 
-    def clinic_zone(self, object_id=None) -> zoneinfo.ZoneInfo | None:
+    def clinic_zone(self, request, object_id=None) -> zoneinfo.ZoneInfo | None:
         if object_id is not None:
             field = f"{self.clinic_path}__timezone" if self.clinic_path else "timezone"
             try:
@@ -45,7 +178,8 @@ class ClinicTimeMixin:
                 name = None  # a malformed id: the admin answers it with its own message
             if name:
                 return zoneinfo.ZoneInfo(name)
-        zones = list(Clinic.objects.order_by().values_list("timezone", flat=True).distinct()[:2])
+        clinics = access.clinics(request.user).order_by()
+        zones = list(clinics.values_list("timezone", flat=True).distinct()[:2])
         return zoneinfo.ZoneInfo(zones[0]) if len(zones) == 1 else None
 
     def _in_zone(self, zone, view, *args, **kwargs):
@@ -60,11 +194,13 @@ class ClinicTimeMixin:
         return response
 
     def changelist_view(self, request, extra_context=None):
-        return self._in_zone(self.clinic_zone(), super().changelist_view, request, extra_context)
+        return self._in_zone(
+            self.clinic_zone(request), super().changelist_view, request, extra_context
+        )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._in_zone(
-            self.clinic_zone(object_id),
+            self.clinic_zone(request, object_id),
             super().changeform_view,
             request,
             object_id,

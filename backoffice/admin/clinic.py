@@ -7,7 +7,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from backoffice.admin.base import ClinicTimeMixin, HealthAuditMixin
+import access
+from backoffice.admin.base import ClinicTimeMixin, HealthAuditMixin, ScopedAdmin, ScopedChoicesMixin
 from backoffice.admin.clinical import ClientDeclarationInline, ClientInjectableInline
 from backoffice.admin.diary import ClientAppointmentInline
 from backoffice.admin.messages import MessageInline
@@ -17,7 +18,9 @@ from clinic.models import (
     Client,
     Clinic,
     Closure,
+    Membership,
     OpeningHours,
+    Organisation,
     Practitioner,
     Resource,
     ResourceKind,
@@ -45,25 +48,49 @@ def warn_about_clashes(request, time_off: TimeOff) -> None:
         )
 
 
-class OpeningHoursInline(admin.TabularInline):
+class OpeningHoursInline(ScopedChoicesMixin, admin.TabularInline):
     model = OpeningHours
     extra = 0
 
 
-class ClosureInline(admin.TabularInline):
+class ClosureInline(ScopedChoicesMixin, admin.TabularInline):
     model = Closure
     extra = 0
 
 
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    """The businesses of the installation: its superuser's alone."""
+
+    list_display = ("name", "slug")
+    search_fields = ("name", "slug")
+    prepopulated_fields: ClassVar[dict] = {"slug": ("name",)}
+
+
+@admin.register(Membership)
+class MembershipAdmin(ScopedAdmin):
+    """Who holds which role at which clinic (access/roles.py says what each role may do)."""
+
+    list_display = ("user", "clinic", "role")
+    list_filter = ("role", ("clinic", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("user", "clinic")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    autocomplete_fields = ("user",)
+
+
 @admin.register(Clinic)
-class ClinicAdmin(ClinicTimeMixin, admin.ModelAdmin):
+class ClinicAdmin(ClinicTimeMixin, ScopedAdmin):
+    """A clinic's settings. Its managers change its own; the organisation and the slug, and
+    adding a clinic, are the installation's superuser's. A change to the address its notices
+    go to and clients' replies reach (its email) joins the audit trail."""
+
     clinic_path = ""
     list_display = ("name", "timezone", "phone", "email")
     search_fields = ("name",)
     prepopulated_fields: ClassVar[dict] = {"slug": ("name",)}
     inlines = (OpeningHoursInline, ClosureInline)
     fieldsets = (
-        (None, {"fields": ["name", "slug", "timezone", "currency"]}),
+        (None, {"fields": ["organisation", "name", "slug", "timezone", "currency"]}),
         ("Contact", {"fields": ["phone", "email", "address"]}),
         (
             "Branding",
@@ -87,6 +114,25 @@ class ClinicAdmin(ClinicTimeMixin, admin.ModelAdmin):
         ),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not access.is_superuser(request.user):
+            return ("organisation", "slug")
+        return ()
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if "slug" in self.get_readonly_fields(request, obj) else self.prepopulated_fields
+
+    def save_model(self, request, obj, form, change):
+        if change and "email" in form.changed_data:
+            audit.audit_setting(
+                request,
+                clinic=obj,
+                what="clinic email",
+                before=form.initial.get("email", ""),
+                after=obj.email,
+            )
+        super().save_model(request, obj, form, change)
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in ("primary_colour", "accent_colour"):
             # The browser's colour picker: it sends #rrggbb, which the validators check.
@@ -102,15 +148,15 @@ class ResourceKindAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(ScopedAdmin):
     list_display = ("name", "kind", "clinic", "active")
-    list_filter = ("kind", "clinic", "active")
+    list_filter = ("kind", ("clinic", admin.RelatedOnlyFieldListFilter), "active")
     list_select_related = ("kind", "clinic")
     search_fields = ("name",)
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(admin.ModelAdmin):
+class TreatmentAdmin(ScopedAdmin):
     list_display = (
         "name",
         "category",
@@ -120,7 +166,7 @@ class TreatmentAdmin(admin.ModelAdmin):
         "active",
     )
     list_editable = ("price", "active")
-    list_filter = ("category", "active", "clinic")
+    list_filter = ("category", "active", ("clinic", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "slug", "description")
     prepopulated_fields: ClassVar[dict] = {"slug": ("name",)}
     filter_horizontal = ("required_resource_kinds",)
@@ -142,12 +188,12 @@ class TreatmentAdmin(admin.ModelAdmin):
     )
 
 
-class WorkingHoursInline(admin.TabularInline):
+class WorkingHoursInline(ScopedChoicesMixin, admin.TabularInline):
     model = WorkingHours
     extra = 0
 
 
-class UpcomingTimeOffInline(admin.TabularInline):
+class UpcomingTimeOffInline(ScopedChoicesMixin, admin.TabularInline):
     """Only time off that has not ended: past absences are in the Time off list."""
 
     model = TimeOff
@@ -159,9 +205,9 @@ class UpcomingTimeOffInline(admin.TabularInline):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(ClinicTimeMixin, admin.ModelAdmin):
+class PractitionerAdmin(ClinicTimeMixin, ScopedAdmin):
     list_display = ("name", "clinic", "active")
-    list_filter = ("active", "clinic")
+    list_filter = ("active", ("clinic", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("clinic",)
     search_fields = ("name",)
     autocomplete_fields = ("user",)
@@ -176,10 +222,10 @@ class PractitionerAdmin(ClinicTimeMixin, admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(ClinicTimeMixin, admin.ModelAdmin):
+class TimeOffAdmin(ClinicTimeMixin, ScopedAdmin):
     clinic_path = "practitioner__clinic"
     list_display = ("practitioner", "start", "end", "reason")
-    list_filter = ("practitioner", "practitioner__clinic")
+    list_filter = (("practitioner", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("practitioner",)
     date_hierarchy = "start"
     search_fields = ("practitioner__name", "reason")
@@ -190,13 +236,14 @@ class TimeOffAdmin(ClinicTimeMixin, admin.ModelAdmin):
 
 
 @admin.register(Client)
-class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, admin.ModelAdmin):
+class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
     clinic_path = "home_clinic"
+    organisation_path = "organisation"
     audit_what = audit.CLIENT_PAGE  # its inlines show injectables and declarations
     audit_lists = False
 
     list_display = ("name", "email", "phone", "created_at")
-    list_filter = ("organisation",)
+    list_filter = (("organisation", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name", "email", "phone")
     ordering = ("name",)
     autocomplete_fields = ("user",)

@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from backoffice.admin.base import HealthAuditMixin
+import access
+from backoffice.admin.base import HealthAuditMixin, ScopedAdmin
 from clinic import audit
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
 from clinical.services import (
@@ -101,7 +102,8 @@ def report_flagged(request, flagged) -> None:
 
 
 @admin.register(InjectableRecord)
-class InjectableRecordAdmin(HealthAuditMixin, admin.ModelAdmin):
+class InjectableRecordAdmin(HealthAuditMixin, ScopedAdmin):
+    organisation_path = "client__organisation"
     """Add only: a record is never edited. To correct one, add a new record that names it
     in "corrects"; the old one is kept and stops counting."""
 
@@ -109,7 +111,7 @@ class InjectableRecordAdmin(HealthAuditMixin, admin.ModelAdmin):
 
     form = InjectableRecordForm
     list_display = ("client", "kind", "date", "area_list", "product", "source", "current")
-    list_filter = ("kind", "source", "given_here", "client__organisation")
+    list_filter = ("kind", "source", "given_here")
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email", "product", "lot_number")
     autocomplete_fields = ("client", "corrects")
@@ -154,10 +156,11 @@ class InjectableRecordAdmin(HealthAuditMixin, admin.ModelAdmin):
 
 
 @admin.register(HealthDeclaration)
-class HealthDeclarationAdmin(HealthAuditMixin, admin.ModelAdmin):
+class HealthDeclarationAdmin(HealthAuditMixin, ScopedAdmin):
+    organisation_path = "client__organisation"
     audit_what = audit.DECLARATIONS
     list_display = ("client", "condition", "declared_on", "ended_on", "source")
-    list_filter = ("condition", "source", "client__organisation")
+    list_filter = ("condition", "source")
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email")
     autocomplete_fields = ("client",)
@@ -188,8 +191,23 @@ class HealthDeclarationAdmin(HealthAuditMixin, admin.ModelAdmin):
         report_flagged(request, flagged)
 
 
+class ScopedRuleAdmin(ScopedAdmin):
+    """A clinic's own rules are its managers' to change; the defaults every clinic gets
+    (no clinic) are shown to them and changed by the installation's superuser alone. Rules
+    are edited one at a time, on their page, where that is checked (no editable list)."""
+
+    shared_rows = True
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "clinic" and not access.is_superuser(request.user):
+            field.required = True  # only the superuser writes a default
+            field.empty_label = None
+        return field
+
+
 @admin.register(WaitingRule)
-class WaitingRuleAdmin(admin.ModelAdmin):
+class WaitingRuleAdmin(ScopedRuleAdmin):
     list_display = (
         "injectable_kind",
         "treatment_category",
@@ -197,13 +215,15 @@ class WaitingRuleAdmin(admin.ModelAdmin):
         "recommended_days",
         "clinic",
     )
-    list_editable = ("min_days", "recommended_days")
-    list_filter = ("clinic", "injectable_kind", "treatment_category")
+    list_filter = (
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+        "injectable_kind",
+        "treatment_category",
+    )
     ordering = ("clinic", "injectable_kind", "treatment_category")
 
 
 @admin.register(ContraindicationRule)
-class ContraindicationRuleAdmin(admin.ModelAdmin):
+class ContraindicationRuleAdmin(ScopedRuleAdmin):
     list_display = ("condition", "treatment_category", "resource_kind", "action", "clinic")
-    list_editable = ("action",)
-    list_filter = ("clinic", "condition", "action")
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "condition", "action")

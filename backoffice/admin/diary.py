@@ -3,7 +3,7 @@ resources) is read-only here: only diary/services.py changes it, under its locks
 
 from django.contrib import admin, messages
 
-from backoffice.admin.base import ClinicTimeMixin, ReadOnlyInline, local_time
+from backoffice.admin.base import ClinicTimeMixin, ReadOnlyInline, ScopedAdmin, local_time
 from bookings.models import Appointment, AppointmentChange, AppointmentResource
 from diary.errors import BookingError
 from diary.services import appointment_cancel, appointment_complete, appointment_mark_no_show
@@ -55,7 +55,7 @@ class FlaggedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ClinicTimeMixin, admin.ModelAdmin):
+class AppointmentAdmin(ClinicTimeMixin, ScopedAdmin):
     list_display = (
         "reference",
         "local_start",
@@ -69,9 +69,9 @@ class AppointmentAdmin(ClinicTimeMixin, admin.ModelAdmin):
         "status",
         FlaggedFilter,
         "channel",
-        "practitioner",
-        "treatment",
-        "clinic",
+        ("practitioner", admin.RelatedOnlyFieldListFilter),
+        ("treatment", admin.RelatedOnlyFieldListFilter),
+        ("clinic", admin.RelatedOnlyFieldListFilter),
     )
     list_select_related = ("clinic", "client", "treatment", "practitioner")
     date_hierarchy = "start"
@@ -201,7 +201,7 @@ class AppointmentAdmin(ClinicTimeMixin, admin.ModelAdmin):
 
 
 @admin.register(AppointmentChange)
-class AppointmentChangeAdmin(ClinicTimeMixin, admin.ModelAdmin):
+class AppointmentChangeAdmin(ClinicTimeMixin, ScopedAdmin):
     clinic_path = "appointment__clinic"
     list_display = (
         "appointment_reference",

@@ -7,16 +7,16 @@ from django.utils.html import format_html_join
 
 from aftercare import services
 from aftercare.models import Message, MessageTemplate
-from backoffice.admin.base import ReadOnlyInline, RefuseNulMixin, local_time
+from backoffice.admin.base import ReadOnlyInline, RefuseNulMixin, ScopedAdmin, local_time
 from sending.rendering import TemplateRefused, compile_template
 
 
 @admin.register(Message)
-class MessageAdmin(RefuseNulMixin, admin.ModelAdmin):
+class MessageAdmin(RefuseNulMixin, ScopedAdmin):
     """Messages change only through planning and delivery; staff read them and retry."""
 
     list_display = ("kind", "client", "clinic", "due", "status", "attempts", "error", "sent")
-    list_filter = ("status", "kind", "clinic")
+    list_filter = ("status", "kind", ("clinic", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("client", "clinic")
     search_fields = ("client__name", "client__email", "appointment__reference", "key")
     actions = ("retry",)
@@ -124,10 +124,12 @@ class MessageTemplateForm(forms.ModelForm):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(RefuseNulMixin, admin.ModelAdmin):
+class MessageTemplateAdmin(RefuseNulMixin, ScopedAdmin):
+    clinic_path = "treatment__clinic"
+    shared_rows = True  # a template for every treatment: the installation's
     form = MessageTemplateForm
     list_display = ("kind", "treatment", "subject", "updated_at")
-    list_filter = ("kind", "treatment__clinic")
+    list_filter = ("kind",)
     search_fields = ("subject", "text", "treatment__name")
     autocomplete_fields = ("treatment",)
     readonly_fields = ("variables",)

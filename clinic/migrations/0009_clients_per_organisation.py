@@ -68,6 +68,10 @@ def clients_per_organisation(apps, schema_editor):
             details={"merged_client_ids": merged},
         )
         Client.objects.filter(pk__in=merged).delete()
+    if schema_editor.connection.vendor == "postgresql":
+        # The deletes leave deferred foreign-key checks pending on the clients' table, and
+        # PostgreSQL refuses the ALTER TABLE below while any are: run them now.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

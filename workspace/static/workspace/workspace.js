@@ -47,6 +47,11 @@
     sync();
   });
 
+  // The clinic switcher: a choice is a switch (its button is there without JavaScript).
+  document.querySelectorAll("[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });

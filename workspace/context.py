@@ -1,0 +1,22 @@
+"""What every workspace page's frame shows: the clinic looked at, the clinics to switch to,
+the staff member's role there, and which of the managers' pages their role opens."""
+
+import access
+from clinic.models import Membership
+
+
+def workspace(request) -> dict:
+    clinic = getattr(request, "clinic", None)
+    if clinic is None:  # not a workspace page (role_required sets it)
+        return {}
+    user = request.user
+    role = Membership.objects.filter(user=user, clinic=clinic).values_list("role", flat=True)
+    return {
+        "workspace": {
+            "clinic": clinic,
+            "clinics": request.clinics,
+            "role": dict(Membership.Role.choices).get(role.first(), "Superuser"),
+            "may_see_rules": access.can(user, access.VIEW_RULES, clinic),
+            "may_see_audit": access.can(user, access.VIEW_AUDIT, clinic),
+        }
+    }

@@ -1,5 +1,6 @@
-"""seed_demo: a complete demo clinic, consistent with its own opening hours, and a second run
-that changes nothing."""
+"""seed_demo: a complete demo clinic, consistent with its own opening hours; a second
+organisation whose staff see none of the first's clients; and a second run that changes
+nothing."""
 
 from io import StringIO
 
@@ -9,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+import access
 from bookings.models import Appointment
-from clinic.models import Clinic, Practitioner, Treatment
+from clinic.models import Client, Clinic, Membership, Practitioner, Treatment
 
 EXPECTED_KINDS = {
     "manual-facial-massage": {"treatment-room"},
@@ -84,13 +86,15 @@ def test_it_creates_four_practitioners_with_working_hours(db):
     assert not Treatment.objects.filter(clinic__slug="lumiere", practitioners=None).exists()
 
 
-def test_no_practitioner_works_outside_opening_hours(db):
+@pytest.mark.parametrize("slug", ["lumiere", "northside-ancoats"])
+def test_no_practitioner_works_outside_opening_hours(db, slug):
     seed()
 
-    clinic = Clinic.objects.get(slug="lumiere")
+    clinic = Clinic.objects.get(slug=slug)
     opening = {}
     for period in clinic.opening_hours.all():
         opening.setdefault(period.weekday, []).append((period.opens, period.closes))
+    assert clinic.practitioners.exists()
     for practitioner in clinic.practitioners.all():
         for shift in practitioner.working_hours.all():
             assert any(
@@ -132,7 +136,6 @@ def test_it_creates_the_admin_but_keeps_a_changed_password(db):
 
 
 def test_its_clients_show_each_outcome_of_the_clinical_rules(db):
-    from clinic.models import Client
     from clinical.rules import client_decision
 
     seed()
@@ -141,7 +144,7 @@ def test_its_clients_show_each_outcome_of_the_clinical_rules(db):
     today = massage.clinic.local_date(timezone.now())
 
     def decision(email, treatment=massage):
-        client = Client.objects.get(email=email)
+        client = Client.objects.get(organisation__slug="lumiere", email=email)
         return client_decision(client=client, treatment=treatment, on=today)
 
     assert decision("aisha.rahman@example.com").decision == "refused"
@@ -165,3 +168,121 @@ def test_it_creates_one_staff_account_per_role(db):
     assert roles["manager"] == [("lumiere", "manager")]
     assert Practitioner.objects.get(name="Amelia Hart").user.username == "amelia"
     assert users.get(username="desk").check_password("clinic-demo-2026")
+
+
+# -- the second organisation ------------------------------------------------------------------
+
+
+def test_it_creates_a_second_organisation_with_one_clinic(db):
+    seed()
+
+    northside = Clinic.objects.get(slug="northside-ancoats")
+    assert northside.organisation.slug == "northside"
+    assert northside.organisation.name == "Northside Skin Studio"
+    assert list(northside.organisation.clinics.all()) == [northside]
+    assert Clinic.objects.get(slug="lumiere").organisation.slug == "lumiere"
+    assert northside.timezone == "Europe/London"
+    assert not northside.opening_hours.filter(weekday__in=[0, 6]).exists()  # Monday, Sunday
+    treatments = northside.treatments.prefetch_related("required_resource_kinds")
+    assert {t.slug: {k.slug for k in t.required_resource_kinds.all()} for t in treatments} == {
+        "sculpt-and-glow": {"treatment-room"},
+        "buccal-facial-massage": {"treatment-room"},
+        "microcurrent-express": {"treatment-room", "microcurrent-device"},
+    }
+    assert northside.resources.filter(kind__slug="treatment-room").exists()
+    assert northside.practitioners.count() == 2
+    for practitioner in northside.practitioners.all():
+        assert practitioner.working_hours.exists(), practitioner
+    assert not northside.treatments.filter(practitioners=None).exists()
+
+
+def test_each_organisations_staff_are_members_of_its_clinic_only(db):
+    seed()
+
+    memberships = {
+        username: sorted(
+            Membership.objects.filter(user__username=username).values_list("clinic__slug", "role")
+        )
+        for username in ("desk", "amelia", "manager", "nina", "noah", "nadia")
+    }
+    assert memberships == {
+        "desk": [("lumiere", "front_desk")],
+        "amelia": [("lumiere", "practitioner")],
+        "manager": [("lumiere", "manager")],
+        "nina": [("northside-ancoats", "front_desk")],
+        "noah": [("northside-ancoats", "practitioner")],
+        "nadia": [("northside-ancoats", "manager")],
+    }
+    assert Practitioner.objects.get(name="Noah Clarke").user.username == "noah"
+    nadia = get_user_model().objects.get(username="nadia")
+    assert nadia.is_staff and not nadia.is_superuser
+    assert nadia.check_password("clinic-demo-2026")
+
+
+def test_a_client_of_both_organisations_is_two_records(db):
+    seed()
+
+    olivias = Client.objects.filter(email__iexact="olivia.turner@example.com").select_related(
+        "organisation", "home_clinic"
+    )
+    assert sorted((c.organisation.slug, c.home_clinic.slug) for c in olivias) == [
+        ("lumiere", "lumiere"),
+        ("northside", "northside-ancoats"),
+    ]
+    lumiere = olivias.get(organisation__slug="lumiere")
+    northside = olivias.get(organisation__slug="northside")
+    # Lumière's record of her filler is Lumière's: Northside's record of her has none.
+    assert lumiere.injectables.filter(kind="filler").exists()
+    assert not northside.injectables.exists()
+    grace = Client.objects.get(email="grace.mensah@example.com")
+    assert grace.organisation.slug == "northside"
+    assert grace.injectables.get().kind == "filler"
+
+
+def test_the_second_organisation_has_its_own_upcoming_bookings(db):
+    seed()
+
+    upcoming = Appointment.objects.filter(
+        clinic__slug="northside-ancoats",
+        status=Appointment.Status.CONFIRMED,
+        start__gte=timezone.now(),
+    )
+    assert upcoming.count() == 2
+    assert {a.client.organisation.slug for a in upcoming} == {"northside"}
+    assert {a.practitioner.clinic.slug for a in upcoming} == {"northside-ancoats"}
+
+
+def test_the_second_organisations_staff_see_none_of_the_first_ones_clients(db):
+    seed()
+    users = get_user_model().objects
+    lumiere = Clinic.objects.get(slug="lumiere")
+    northside = Clinic.objects.get(slug="northside-ancoats")
+    northside_clients = set(Client.objects.filter(organisation__slug="northside"))
+    lumiere_olivia = Client.objects.get(organisation__slug="lumiere", email__startswith="olivia")
+
+    for username in ("nina", "nadia"):
+        user = users.get(username=username)
+        assert set(access.visible_clients(user)) == northside_clients, username
+        assert not access.may_see_client(user, lumiere_olivia), username
+        assert not access.can(user, access.USE, lumiere), username
+    # The practitioner sees their own clients, at Northside.
+    noah = users.get(username="noah")
+    assert set(access.visible_clients(noah)) == {
+        Client.objects.get(organisation__slug="northside", email__startswith="olivia")
+    }
+    nadia = users.get(username="nadia")
+    assert access.can(nadia, access.BOOK, northside)
+    assert not access.can(nadia, access.BOOK, lumiere)
+    # And the other way round.
+    desk = users.get(username="desk")
+    assert not set(access.visible_clients(desk)) & northside_clients
+    assert not access.can(desk, access.USE, northside)
+
+
+def test_the_logins_name_both_organisations_staff(db):
+    output = seed()
+
+    logins = output.split("Workspace:")[1]
+    assert "desk, amelia or manager at Lumière Skin Clinic" in logins
+    assert "nina, noah or nadia at Northside Skin Studio" in logins
+    assert "as front desk, practitioner or clinic manager" in logins

@@ -21,7 +21,6 @@ from aftercare.models import Message
 from backoffice.management.commands.seed_demo import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
-    CLINIC,
     addresses_and_logins,
 )
 
@@ -64,7 +63,7 @@ class Command(BaseCommand):
         elif not wait_until(lambda: not outbox_busy(), 30):
             notes.append("Some due emails are still being sent.")
         time.sleep(1)  # let the other processes' last lines reach the console first
-        self.stdout.write(self.style.SUCCESS(f"\n{CLINIC['name']} is ready."))
+        self.stdout.write(self.style.SUCCESS("\nThe demo is ready."))
         self.stdout.write(addresses_and_logins(admin_password()))
         for note in notes:
             self.stdout.write(self.style.WARNING(note))

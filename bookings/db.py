@@ -1,7 +1,7 @@
 """Database helpers that only apply on PostgreSQL."""
 
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import BigIntegerField, Func
 
 
@@ -29,8 +29,6 @@ class PostgreSQLExclusionConstraint(ExclusionConstraint):
         return super().remove_sql(model, schema_editor)
 
     def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
-        from django.db import connections
-
         if connections[using].vendor == "postgresql":
             super().validate(model, instance, exclude=exclude, using=using)
 

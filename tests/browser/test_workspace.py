@@ -156,14 +156,15 @@ def test_a_practitioner_cannot_open_the_rules(clinic, desktop_page, page):
 
     log_in(desktop_page, "pat")
     expect(desktop_page.get_by_role("link", name="Rules")).to_have_count(0)
-    for address in [
-        "/staff/rules/",
-        "/admin/clinical/waitingrule/",
-        "/admin/clinical/waitingrule/1/change/",
+    for address, status, heading in [
+        ("/staff/rules/", 403, "access"),
+        ("/admin/clinical/waitingrule/", 403, "access"),
+        # A row the admin does not show them is not there at all.
+        ("/admin/clinical/waitingrule/1/change/", 404, "can’t find"),
     ]:
         response = desktop_page.goto(address)
-        assert response.status == 403, address
-        expect(desktop_page.get_by_role("heading", level=1)).to_contain_text("access")
+        assert response.status == status, address
+        expect(desktop_page.get_by_role("heading", level=1)).to_contain_text(heading)
 
     log_in(page, "mia")  # the manager, in another browser, does get in
     page.get_by_role("link", name="Rules").click()

@@ -1,0 +1,471 @@
+"""Every address of the site, read from the URL configuration, tried by the staff of each
+clinic (each role) against the rows of the others (tests/organisations.py): nothing of
+another organisation is ever shown or changed, and a role at Alpha gives nothing of Beta's
+diary (its appointments, practitioners, rules, messages, settings), though the clients of
+their organisation are Alpha's staff's to look up too.
+
+An address added without an entry here fails `test_every_address_is_classified`; a model
+added to the admin without one fails `test_every_admin_model_is_classified`; so a new page
+cannot arrive unscoped. Each refusal is shown to be one: the superuser, or the row's own
+staff, gets what the others are refused.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib import admin
+from django.forms.models import model_to_dict
+from django.test import Client as Browser
+from django.test import RequestFactory
+from django.urls import URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from access.roles import FRONT_DESK, MANAGER, PRACTITIONER
+from aftercare.models import Message, MessageTemplate
+from bookings.models import Appointment, AppointmentChange
+from clinic.models import (
+    AuditEntry,
+    Client,
+    Clinic,
+    Membership,
+    Organisation,
+    Practitioner,
+    Resource,
+    ResourceKind,
+    TimeOff,
+    Treatment,
+)
+from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
+from tests.conftest import default_rules
+from tests.organisations import VISIT_DAY, Branch, make_group
+
+# -- what each address is --------------------------------------------------------------------
+
+# Open to anyone: they carry no staff data (a booking's own pages need its signed link).
+PUBLIC = {
+    "schema",
+    "docs",
+    "token",
+    "treatments",
+    "practitioners",
+    "availability",
+    "aftercare:unsubscribe",
+    "workspace:login",
+    "workspace:logout",
+    "online:treatments",
+    "online:calendar",
+    "online:details",
+    "online:confirm",
+    "online:notice",
+    "online:manage",
+    "online:confirmed",
+    "online:ics",
+    "online:cancel",
+    "online:reschedule",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    data: dict | None = None
+
+    def send(self, user, *, api: bool):
+        if api:
+            client = APIClient()
+            client.force_authenticate(user)
+            return getattr(client, self.method)(self.url, self.data or {}, format="json")
+        client = Browser()
+        client.force_login(user)
+        return getattr(client, self.method)(self.url, self.data or {})
+
+
+def _client(branch: Branch) -> int:
+    return branch.client.pk
+
+
+def _visit(branch: Branch) -> str:
+    return branch.visit.reference
+
+
+# Addresses about one row: (how to call it about `branch`'s row, whether the row is the
+# clinic's own (its diary: nobody of another clinic sees it) or its organisation's (a client:
+# the organisation's clinics share it)).
+ABOUT_A_ROW = {
+    "appointment": (lambda b: [Call("get", f"/api/v1/appointments/{_visit(b)}/")], "clinic"),
+    "appointment-cancel": (
+        lambda b: [Call("post", f"/api/v1/appointments/{_visit(b)}/cancel/", {})],
+        "clinic",
+    ),
+    "appointment-reschedule": (
+        lambda b: [
+            Call(
+                "post",
+                f"/api/v1/appointments/{_visit(b)}/reschedule/",
+                {"start": f"{VISIT_DAY}T15:00:00+00:00"},
+            )
+        ],
+        "clinic",
+    ),
+    "appointment-complete": (
+        lambda b: [Call("post", f"/api/v1/appointments/{_visit(b)}/complete/", {})],
+        "clinic",
+    ),
+    "appointment-no-show": (
+        lambda b: [Call("post", f"/api/v1/appointments/{_visit(b)}/no-show/", {})],
+        "clinic",
+    ),
+    "client-injectables": (
+        lambda b: [
+            Call("get", f"/api/v1/clients/{_client(b)}/injectables/"),
+            Call(
+                "post",
+                f"/api/v1/clients/{_client(b)}/injectables/",
+                {"kind": "filler", "date": "2027-02-20"},
+            ),
+        ],
+        "organisation",
+    ),
+    "client-declarations": (
+        lambda b: [
+            Call("get", f"/api/v1/clients/{_client(b)}/declarations/"),
+            Call("post", f"/api/v1/clients/{_client(b)}/declarations/", {"condition": "epilepsy"}),
+        ],
+        "organisation",
+    ),
+    "client-eligibility": (
+        lambda b: [
+            Call("get", f"/api/v1/clients/{_client(b)}/eligibility/?treatment={b.slug}-massage")
+        ],
+        "organisation",
+    ),
+    "workspace:client": (lambda b: [Call("get", f"/staff/clients/{_client(b)}/")], "organisation"),
+    "workspace:injectable-new": (
+        lambda b: [
+            Call("get", f"/staff/clients/{_client(b)}/injectables/new/"),
+            Call(
+                "post",
+                f"/staff/clients/{_client(b)}/injectables/new/",
+                {"kind": "filler", "date": "2027-02-20"},
+            ),
+        ],
+        "organisation",
+    ),
+    "workspace:book": (
+        lambda b: [Call("get", f"/staff/clients/{_client(b)}/book/?treatment={b.slug}-massage")],
+        "organisation",
+    ),
+    "workspace:export": (
+        lambda b: [Call("get", f"/staff/clients/{_client(b)}/export.json")],
+        "organisation",
+    ),
+    "workspace:anonymise": (
+        lambda b: [
+            Call("get", f"/staff/clients/{_client(b)}/anonymise/"),
+            Call("post", f"/staff/clients/{_client(b)}/anonymise/"),
+        ],
+        "organisation",
+    ),
+    "workspace:reschedule": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/reschedule/"),
+            Call(
+                "post",
+                f"/staff/appointments/{_visit(b)}/reschedule/",
+                {"start": f"{VISIT_DAY}T15:00:00+00:00"},
+            ),
+        ],
+        "clinic",
+    ),
+    "workspace:complete": (
+        lambda b: [Call("post", f"/staff/appointments/{_visit(b)}/complete/")],
+        "clinic",
+    ),
+    "workspace:no-show": (
+        lambda b: [Call("post", f"/staff/appointments/{_visit(b)}/no-show/")],
+        "clinic",
+    ),
+}
+
+# Addresses that list: what they show must hold nothing of another clinic's diary, nor of
+# another organisation.
+LISTS = {
+    "appointments": lambda g: [
+        Call("get", f"/api/v1/appointments/?date={VISIT_DAY}"),
+        Call("post", "/api/v1/appointments/", {"treatment": "x"}),  # the public booking
+    ],
+    "clients": lambda g: [Call("get", "/api/v1/clients/?q="), Call("get", "/api/v1/clients/?q=e")],
+    "workspace:home": lambda g: [Call("get", "/staff/?q=e")],
+    "workspace:sheet": lambda g: [
+        Call("get", f"/staff/sheet/?date={VISIT_DAY}"),
+        Call("get", f"/staff/sheet/?date={VISIT_DAY}&span=week"),
+        *[Call("get", f"/staff/sheet/?date={VISIT_DAY}&clinic={b.slug}") for b in g.branches],
+    ],
+    "workspace:rules": lambda g: [
+        Call("get", "/staff/rules/"),
+        *[Call("get", f"/staff/rules/?clinic={b.slug}") for b in g.branches],
+    ],
+    "workspace:audit": lambda g: [
+        Call("get", "/staff/audit/"),
+        *[Call("get", f"/staff/audit/?clinic={b.slug}") for b in g.branches],
+    ],
+}
+
+# The admin's own pages that are not a model's.
+ADMIN_PAGES = {
+    "admin:index",
+    "admin:login",
+    "admin:logout",
+    "admin:password_change",
+    "admin:password_change_done",
+    "admin:autocomplete",
+    "admin:jsi18n",
+    "admin:view_on_site",
+    "admin:app_list",
+}
+
+# Each model of the admin: the rows of a branch to try (none: rows no branch owns), or why
+# no role reaches it at all.
+BRANCH_ROWS = {
+    Clinic: lambda b: [b.clinic],
+    Treatment: lambda b: [b.treatment],
+    Practitioner: lambda b: [b.practitioner],
+    Resource: lambda b: list(Resource.objects.filter(clinic=b.clinic)),
+    TimeOff: lambda b: [b.time_off],
+    Client: lambda b: [b.client],
+    InjectableRecord: lambda b: [b.injectable],
+    HealthDeclaration: lambda b: list(HealthDeclaration.objects.filter(client=b.client)),
+    WaitingRule: lambda b: [b.rule],
+    ContraindicationRule: lambda b: list(ContraindicationRule.objects.filter(clinic=b.clinic)),
+    Appointment: lambda b: [b.visit],
+    AppointmentChange: lambda b: list(AppointmentChange.objects.filter(appointment=b.visit)),
+    Message: lambda b: list(Message.objects.filter(clinic=b.clinic)),
+    AuditEntry: lambda b: list(AuditEntry.objects.filter(clinic=b.clinic)),
+    Membership: lambda b: list(Membership.objects.filter(clinic=b.clinic)),
+    Organisation: lambda b: [b.clinic.organisation],
+}
+SHARED_ROWS = {ResourceKind, MessageTemplate}  # the installation's: no clinic owns them
+INSTALLATION_ONLY = {  # no role holds a permission on them: the superuser's alone
+    "auth.Group",
+    "auth.User",
+    "authtoken.TokenProxy",
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
+}
+
+
+def url_names() -> set[str]:
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+                yield from walk(pattern.url_patterns, inner)
+            else:
+                yield namespace + (pattern.name or "")
+
+    return set(walk(get_resolver().url_patterns))
+
+
+def test_every_address_is_classified():
+    names = url_names()
+    model_pages = {
+        f"admin:{m._meta.app_label}_{m._meta.model_name}_{page}"
+        for m in admin.site._registry
+        for page in ("changelist", "add", "change", "delete", "history")
+    }
+    model_pages |= {"admin:auth_user_password_change", "admin:"}  # the bare object URL
+    known = PUBLIC | ABOUT_A_ROW.keys() | LISTS.keys() | ADMIN_PAGES | model_pages
+
+    assert sorted(names - known) == []
+
+
+def test_every_admin_model_is_classified():
+    labels = {m._meta.label for m in admin.site._registry}
+    known = {m._meta.label for m in (*BRANCH_ROWS, *SHARED_ROWS)} | INSTALLATION_ONLY
+
+    assert sorted(labels - known) == []
+
+
+# -- the tries ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def group(db, frozen_now):
+    default_rules()
+    group = make_group()
+    for branch in group.branches:  # a trail, a contraindication rule: rows of every kind
+        desk = Browser()
+        desk.force_login(branch.staff[FRONT_DESK])
+        desk.get(f"/staff/clients/{branch.client.pk}/?clinic={branch.slug}")
+        ContraindicationRule.objects.create(
+            clinic=branch.clinic,
+            condition="pregnancy",
+            treatment_category="facial_massage",
+            action="needs_approval",
+            message=f"{branch.slug.capitalize()} rule for pregnancy.",
+        )
+    return group
+
+
+# Who tries: each role at Alpha (Beta is its sister clinic, Zeta another business), and each
+# role at Zeta (Alpha and Beta are another business).
+PERSONAS = [
+    (home, role) for home in ("alpha", "zeta") for role in (FRONT_DESK, PRACTITIONER, MANAGER)
+]
+
+
+def _others(group, home: str) -> list[tuple[Branch, str]]:
+    """The branches `home`'s staff must not see into: (branch, "clinic" for a sister clinic
+    of the same organisation, "organisation" for another business)."""
+    mine = getattr(group, home)
+    return [
+        (b, "clinic" if b.clinic.organisation_id == mine.clinic.organisation_id else "organisation")
+        for b in group.branches
+        if b is not mine
+    ]
+
+
+def _forbidden_words(group, branch: Branch, relation: str) -> list[str]:
+    return branch.markers if relation == "clinic" else group.organisation_markers(branch)
+
+
+def _row_state(branch: Branch) -> dict:
+    """What a refused request must leave as it was."""
+    visit = Appointment.objects.get(pk=branch.visit.pk)
+    client = Client.objects.get(pk=branch.client.pk)
+    return {
+        "visit": (visit.status, visit.start, visit.practitioner_id),
+        "client": (client.name, client.email, client.injectables.count()),
+        "declarations": client.declarations.count(),
+        "clinic": model_to_dict(Clinic.objects.get(pk=branch.clinic.pk)),
+        "treatment": model_to_dict(
+            Treatment.objects.get(pk=branch.treatment.pk), exclude=["required_resource_kinds"]
+        ),
+        "rule": model_to_dict(WaitingRule.objects.get(pk=branch.rule.pk)),
+    }
+
+
+def _refused(response) -> bool:
+    return response.status_code in (403, 404)
+
+
+@pytest.mark.parametrize("home, role", PERSONAS)
+def test_no_address_shows_or_changes_what_is_not_theirs(group, home, role):
+    user = getattr(group, home).staff[role]
+    wrong = []
+    for branch, relation in _others(group, home):
+        before = _row_state(branch)
+        forbidden = _forbidden_words(group, branch, relation)
+        for name, (calls, owner) in ABOUT_A_ROW.items():
+            if relation == "clinic" and owner == "organisation":
+                continue  # the organisation's client: theirs to see at either clinic
+            for call in calls(branch):
+                response = call.send(user, api=name.split(":")[0] != "workspace")
+                if not _refused(response):
+                    wrong.append(f"{name} {call.method} {call.url}: {response.status_code}")
+                leaked = [w for w in forbidden if w in response.content.decode(errors="replace")]
+                if leaked:
+                    wrong.append(f"{name} {call.url} shows {leaked}")
+        if _row_state(branch) != before:
+            wrong.append(f"{branch.slug}'s rows changed")
+    for name, calls in LISTS.items():
+        for call in calls(group):
+            content = call.send(user, api=not name.startswith("workspace")).content.decode()
+            for branch, relation in _others(group, home):
+                leaked = [w for w in _forbidden_words(group, branch, relation) if w in content]
+                if leaked:
+                    wrong.append(f"{name} {call.url} shows {branch.slug}'s {leaked}")
+
+    assert wrong == []
+
+
+@pytest.mark.parametrize("home, role", PERSONAS)
+def test_no_admin_page_shows_or_changes_what_is_not_theirs(group, home, role):
+    user = getattr(group, home).staff[role]
+    browser = Browser()
+    browser.force_login(user)
+    wrong = []
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        for page in (base, f"{base}add/", f"{base}?q=e"):
+            content = browser.get(page).content.decode()
+            for branch, relation in _others(group, home):
+                leaked = [w for w in _forbidden_words(group, branch, relation) if w in content]
+                if leaked:
+                    wrong.append(f"{page} shows {branch.slug}'s {leaked}")
+        rows = BRANCH_ROWS.get(model)
+        for branch, relation in _others(group, home) if rows else ():
+            if relation == "clinic" and model in (Client, InjectableRecord, HealthDeclaration):
+                continue  # the organisation's
+            for row in rows(branch):
+                before = model_to_dict(type(row).objects.get(pk=row.pk))
+                for page in ("change/", "delete/", "history/"):
+                    response = browser.get(f"{base}{row.pk}/{page}")
+                    if not _refused(response):
+                        wrong.append(f"{base}{row.pk}/{page}: {response.status_code}")
+                browser.post(f"{base}{row.pk}/change/", {})
+                browser.post(f"{base}{row.pk}/delete/", {"post": "yes"})
+                for action in model_admin.get_actions(_request_for(user)):
+                    browser.post(
+                        base, {"action": action, "_selected_action": [row.pk], "post": "yes"}
+                    )
+                after = type(row).objects.filter(pk=row.pk).first()
+                if after is None or model_to_dict(after) != before:
+                    wrong.append(f"{opts.label} {row.pk} of {branch.slug} changed")
+    response = browser.get(  # the autocomplete behind the membership's user field
+        "/admin/autocomplete/",
+        {"app_label": "clinic", "model_name": "membership", "field_name": "user", "term": ""},
+    )
+    for branch, _ in _others(group, home):
+        others = [u.username for u in branch.staff.values()]
+        leaked = [name for name in others if name in response.content.decode()]
+        if leaked:
+            wrong.append(f"the user autocomplete shows {leaked}")
+
+    assert wrong == []
+
+
+def _request_for(user):
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
+
+
+def _at(url: str, slug: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}clinic={slug}"
+
+
+def test_what_the_others_are_refused_is_there_to_see(group):
+    """The control: the superuser reads every row tried above, and the lists show the words
+    searched for, so the refusals are refusals and not missing rows."""
+    root = group.superuser
+    browser = Browser()
+    browser.force_login(root)
+    missing = []
+    for branch in group.branches:
+        for name, (calls, _) in ABOUT_A_ROW.items():
+            for call in calls(branch):
+                if call.method != "get":
+                    continue  # a reading is proof enough, and leaves the rows for the rest
+                if name.startswith("workspace:"):  # the workspace looks at one clinic
+                    call = Call(call.method, _at(call.url, branch.slug))
+                response = call.send(root, api=not name.startswith("workspace:"))
+                if _refused(response):
+                    missing.append(f"{name} {call.url}: {response.status_code}")
+        for model, rows in BRANCH_ROWS.items():
+            opts = model._meta
+            for row in rows(branch):
+                url = f"/admin/{opts.app_label}/{opts.model_name}/{row.pk}/change/"
+                if browser.get(url).status_code != 200:
+                    missing.append(url)
+    sheet = browser.get(f"/staff/sheet/?date={VISIT_DAY}&clinic=zeta").content.decode()
+    if group.zeta.visit.reference not in sheet:
+        missing.append("the sheet")
+    appointments = browser.get("/admin/bookings/appointment/").content.decode()
+    if not all(b.visit.reference in appointments for b in group.branches):
+        missing.append("the admin's appointments")
+
+    assert missing == []

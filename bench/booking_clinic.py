@@ -7,14 +7,14 @@ from datetime import time, timedelta
 
 from django.utils import timezone
 
-from bench.catalogue import add_treatment, open_hours, resource_kind
-from clinic.models import Clinic, Practitioner, Resource, WorkingHours
+from bench.catalogue import add_treatment, clinic_create, open_hours, resource_kind
+from clinic.models import Practitioner, Resource, WorkingHours
 
 SLUG = "rush-facial-massage"
 
 
 def seed(*, practitioners: int, rooms: int, days: int) -> dict:
-    clinic = Clinic.objects.create(
+    clinic = clinic_create(
         name="Rush Clinic",
         slug="rush-clinic",
         timezone="Europe/London",

@@ -1,9 +1,29 @@
-"""Records every seeded bench clinic needs alike: resource kinds, opening hours, treatments."""
+"""Records every seeded bench clinic needs alike: the clinic in its organisation, resource
+kinds, opening hours, treatments, clients."""
 
 from datetime import time
 from decimal import Decimal
 
-from clinic.models import OpeningHours, ResourceKind, Treatment, TreatmentCategory
+from clinic.models import (
+    Client,
+    Clinic,
+    OpeningHours,
+    Organisation,
+    ResourceKind,
+    Treatment,
+    TreatmentCategory,
+)
+
+
+def clinic_create(**fields) -> Clinic:
+    """A clinic, in an organisation of its own named after it."""
+    organisation = Organisation.objects.create(name=fields["name"], slug=fields["slug"])
+    return Clinic.objects.create(organisation=organisation, **fields)
+
+
+def client_row(clinic: Clinic, **fields) -> Client:
+    """An unsaved client of `clinic`'s organisation, first recorded at `clinic`."""
+    return Client(organisation_id=clinic.organisation_id, home_clinic=clinic, **fields)
 
 
 def resource_kind(slug: str) -> ResourceKind:

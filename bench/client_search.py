@@ -62,14 +62,15 @@ def _fill(count: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from clinic.models import Client, Clinic
+    from bench.catalogue import client_row, clinic_create
+    from clinic.models import Client
 
     call_command("migrate", verbosity=0)
-    clinic = Clinic.objects.create(name="Bench", slug="bench")
+    clinic = clinic_create(name="Bench", slug="bench")
     Client.objects.bulk_create(
         (
-            Client(
-                clinic=clinic,
+            client_row(
+                clinic,
                 name=f"{FIRST[n % len(FIRST)]} {SURNAMES[n % len(SURNAMES)]} {n}",
                 email=f"client{n}@example.com",
                 phone=f"07700 {n:06d}",
@@ -78,9 +79,7 @@ def _fill(count: int) -> None:
         ),
         batch_size=5_000,
     )
-    Client.objects.create(
-        clinic=clinic, name="Zoë Ångström", email="zoe.a@example.com", phone="07911 123456"
-    )
+    client_row(clinic, name="Zoë Ångström", email="zoe.a@example.com", phone="07911 123456").save()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE clinic_client")
 

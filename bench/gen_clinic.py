@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.catalogue import add_treatment, open_hours, resource_kind
+from bench.catalogue import add_treatment, client_row, clinic_create, open_hours, resource_kind
 from bookings.models import ACTIVE_STATUSES, REFERENCE_ALPHABET, Appointment
-from clinic.models import Client, Clinic, Closure, Practitioner, Resource, TimeOff, WorkingHours
+from clinic.models import Client, Closure, Practitioner, Resource, TimeOff, WorkingHours
 
 PRACTITIONERS = 50
 TEAM_SIZES = (1, 10, 50)  # practitioners offering each searched treatment
@@ -100,7 +100,7 @@ def _days(today: date, appointments: int) -> list[date]:
 
 
 def _catalogue() -> dict:
-    clinic = Clinic.objects.create(
+    clinic = clinic_create(
         name="Bench Clinic",
         slug="bench-clinic",
         timezone=ZONE.key,
@@ -139,7 +139,7 @@ def _catalogue() -> dict:
     microcurrent = add_treatment(clinic, "microcurrent", kinds=[room_kind, device_kind], **LENGTH)
     microcurrent.practitioners.set(practitioners)
     clients = Client.objects.bulk_create(
-        Client(clinic=clinic, name=f"Client {n}", email=f"client{n}@bench.example.com")
+        client_row(clinic, name=f"Client {n}", email=f"client{n}@bench.example.com")
         for n in range(CLIENTS)
     )
     return {

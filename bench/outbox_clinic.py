@@ -11,10 +11,10 @@ from django.db import connection
 from django.utils import timezone
 
 from aftercare.models import Message
-from bench.catalogue import add_treatment, open_hours, resource_kind
+from bench.catalogue import add_treatment, client_row, clinic_create, open_hours, resource_kind
 from bench.gen_clinic import reference_of
 from bookings.models import Appointment
-from clinic.models import Client, Clinic, Practitioner
+from clinic.models import Client, Practitioner
 
 KINDS = (
     Message.Kind.CONFIRMATION,
@@ -28,7 +28,7 @@ OUTBOX_SETTINGS = ("AFTERCARE_DISPATCH_SECONDS", "AFTERCARE_MAX_IN_FLIGHT", "AFT
 
 
 def seed(*, messages: int) -> dict:
-    clinic = Clinic.objects.create(
+    clinic = clinic_create(
         name="Outbox Clinic",
         slug="outbox-clinic",
         timezone="Europe/London",
@@ -44,7 +44,7 @@ def seed(*, messages: int) -> dict:
     )
     count = -(-messages // len(KINDS))
     clients = Client.objects.bulk_create(
-        Client(clinic=clinic, name=f"Client {n}", email=f"client{n}@outbox.example.com")
+        client_row(clinic, name=f"Client {n}", email=f"client{n}@outbox.example.com")
         for n in range(count)
     )
     first_day = timezone.now().astimezone(clinic.tzinfo).date() + timedelta(days=2)

@@ -13,17 +13,17 @@ from datetime import date, datetime, time, timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bench.catalogue import add_treatment, open_hours, resource_kind
+from bench.catalogue import add_treatment, client_row, clinic_create, open_hours, resource_kind
 from bench.stats import summary, timed
 from bookings.models import Appointment, AppointmentResource
-from clinic.models import Client, Clinic, Practitioner, Resource, TimeOff, Treatment, WorkingHours
+from clinic.models import Practitioner, Resource, TimeOff, Treatment, WorkingHours
 from diary.availability import find_slots
 
 SLUG = "peer-facial-massage"
 
 
 def seed(spec: dict) -> dict:
-    clinic = Clinic.objects.create(
+    clinic = clinic_create(
         name="Peer Clinic",
         slug="peer-clinic",
         timezone=spec["timezone"],
@@ -57,7 +57,8 @@ def seed(spec: dict) -> dict:
         start=_local(clinic, date.fromisoformat(off["first"]), "00:00"),
         end=_local(clinic, date.fromisoformat(off["last"]) + timedelta(days=1), "00:00"),
     )
-    client = Client.objects.create(clinic=clinic, name="Client", email="client@bench.example.com")
+    client = client_row(clinic, name="Client", email="client@bench.example.com")
+    client.save()
     appointments = []
     for booked in spec["appointments"]:
         start = _local(clinic, date.fromisoformat(booked["date"]), booked["start"])

@@ -1,8 +1,10 @@
 """The bench's output: the machine it ran on and one Markdown table per benchmark, printed
-as each one finishes and written to bench/results.md at the end."""
+as each one finishes and written to bench/results.md at the end. A run of some benchmarks
+(`--only`) keeps the others' sections of the file, each marked with the date of its run."""
 
 import os
 import platform
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,10 +92,32 @@ class Report:
     def show(self, section: Section) -> None:
         print("\n" + section.markdown(), flush=True)
 
-    def write(self) -> Path:
+    def write(self, *, keep_others: bool = False) -> Path:
+        """Write results.md; with `keep_others`, the sections of the file this run did not
+        produce stay, after this run's."""
         self.sections[0].rows.append(["load average at end (1, 5, 15 min)", _load()])
-        text = "# Benchmark results (`make bench`)\n\n" + "\n".join(
-            section.markdown() for section in self.sections
-        )
-        RESULTS.write_text(text)
+        parts = [section.markdown() for section in self.sections]
+        if keep_others and RESULTS.exists():
+            parts += kept_sections(RESULTS.read_text(), ran={s.title for s in self.sections})
+        RESULTS.write_text("# Benchmark results (`make bench`)\n\n" + "\n".join(parts))
         return RESULTS
+
+
+RUN_DATE = re.compile(r"^\| date \| (.+?) \|$", re.MULTILINE)
+
+
+def kept_sections(text: str, *, ran: set[str]) -> list[str]:
+    """The sections of an earlier results.md not in `ran` (the machine's is always this
+    run's), each saying which run it is from."""
+    date = RUN_DATE.search(text)
+    chunks = re.split(r"^(?=## )", text, flags=re.MULTILINE)[1:]
+    kept = []
+    for chunk in chunks:
+        title = chunk.splitlines()[0][3:].strip()
+        if title == "Machine" or title in ran:
+            continue
+        chunk = chunk.rstrip() + "\n"
+        if "_From the run of " not in chunk and date:
+            chunk += f"\n_From the run of {date.group(1)}._\n"
+        kept.append(chunk)
+    return kept

@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
     finally:
         procs.stop_all()
         pgadmin.drop_all_created()
-    print(f"\nwritten to {report.write()}")
+    print(f"\nwritten to {report.write(keep_others=bool(args.only))}")
     return 0
 
 

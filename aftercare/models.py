@@ -22,6 +22,8 @@ class Message(models.Model):
         ELIGIBLE = "eligible", "You can book again from..."
         CANCELLATION = "cancellation", "Cancellation"
         FLAGGED = "flagged", "Appointment flagged (to the clinic)"
+        SIGN_IN_CODE = "sign_in_code", "Sign-in code"
+        NO_ACCOUNT = "no_account", "No bookings under this address"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -39,8 +41,22 @@ class Message(models.Model):
         help_text="What caused the message, e.g. appointment:12:reminder: planning the same "
         "thing twice finds this row instead of adding a second one.",
     )
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="messages")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="messages")
+    clinic = models.ForeignKey(
+        Clinic,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        help_text="Empty for the site's own messages (a sign-in code): no clinic's staff see them.",
+    )
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    to = models.EmailField(
+        blank=True,
+        help_text="The address of a message to someone who is not, or not yet, one client: "
+        "a sign-in code. Empty: the client's.",
+    )
     appointment = models.ForeignKey(
         "bookings.Appointment",
         null=True,
@@ -79,9 +95,15 @@ class Message(models.Model):
             ),
             models.Index(fields=["client", "due_at"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(client__isnull=False) | ~Q(to=""), name="message_has_a_recipient"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.client.name} ({self.get_status_display()})"
+        who = self.client.name if self.client_id else self.to
+        return f"{self.get_kind_display()} for {who} ({self.get_status_display()})"
 
     @property
     def is_essential(self) -> bool:
@@ -91,6 +113,10 @@ class Message(models.Model):
 # Courtesy emails a client may turn off with the link in their footer. Confirmations,
 # reminders and the notice they asked for keep coming: they are about their own bookings.
 NON_ESSENTIAL = frozenset({Message.Kind.AFTERCARE, Message.Kind.FOLLOW_UP, Message.Kind.REBOOK})
+
+# The site's own messages, to an address rather than a client; their facts (a code) are
+# wiped once the message is sent or given up.
+ACCOUNT_KINDS = frozenset({Message.Kind.SIGN_IN_CODE, Message.Kind.NO_ACCOUNT})
 
 
 class MessageTemplate(models.Model):

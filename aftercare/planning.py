@@ -11,6 +11,7 @@ import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -241,6 +242,10 @@ def _has_upcoming(message: Message, *, now: datetime, same_treatment: bool) -> b
 def reason_not_to_send(message: Message, *, now: datetime) -> str:
     """Why a due message should no longer go ("" if it should). Read under the message's
     row lock by delivery, so a message cancelled here is never sent."""
+    if message.kind == Message.Kind.SIGN_IN_CODE and now - message.created_at > timedelta(
+        seconds=settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT
+    ):
+        return "The code expired before it could be sent."
     if message.kind in NON_ESSENTIAL and message.client.unsubscribed_at is not None:
         return "The client unsubscribed from aftercare and rebooking emails."
     appointment = message.appointment

@@ -1,6 +1,8 @@
 """Writes to the outbox that are not tied to one booking change: the "you can book again"
-notice, a client's unsubscribe, staff retrying failed messages, and forgetting a client."""
+notice, the site's own messages (a sign-in code), a client's unsubscribe, staff retrying
+failed messages, and forgetting a client."""
 
+import uuid
 from datetime import date
 
 from django.conf import settings
@@ -10,7 +12,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from aftercare.models import NON_ESSENTIAL, Message
+from aftercare.models import ACCOUNT_KINDS, NON_ESSENTIAL, Message
 from aftercare.planning import cancel_pending, local_morning, save_new
 from clinic.models import Client, Treatment
 
@@ -34,6 +36,20 @@ def eligibility_notice_request(*, client: Client, treatment: Treatment, eligible
                 data={"eligible_on": eligible_on.isoformat()},
             )
         ]
+    )
+
+
+def account_message(*, kind: str, to: str, data: dict | None = None) -> Message:
+    """One of the site's own messages (ACCOUNT_KINDS) to an address, due now. The facts in
+    `data` (a code) stay only until it is sent or given up (sending/delivery.py)."""
+    if kind not in ACCOUNT_KINDS:
+        raise ValueError(f"{kind!r} is not an account message")
+    return Message.objects.create(
+        key=f"{kind}:{uuid.uuid4().hex}",
+        kind=kind,
+        to=to.strip(),
+        due_at=timezone.now(),
+        data=data or {},
     )
 
 

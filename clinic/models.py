@@ -323,12 +323,14 @@ class Client(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="clients")
     home_clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
-    user = models.OneToOneField(
+    user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="client",
+        related_name="clients",
+        help_text="Their login (clinic/identity.py): one per email address, shared by their "
+        "records at every organisation they book with.",
     )
     name = models.CharField(max_length=200)
     email = models.EmailField(max_length=254)

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
+from clinic.identity import client_login_link
 from clinic.models import Client, Clinic
 
 
@@ -9,7 +10,8 @@ def client_get_or_create(
     *, clinic: Clinic, name: str, email: str, phone: str = ""
 ) -> tuple[Client, bool]:
     """The client with this email (any case) of `clinic`'s organisation, created if new with
-    `clinic` as their home clinic; and whether it was created.
+    `clinic` as their home clinic and linked to the login of their address
+    (clinic/identity.py); and whether it was created.
 
     An existing record is never changed from here: whoever types an email address into the
     booking form must not be able to rename or re-number that client. Two first bookings
@@ -29,6 +31,7 @@ def client_get_or_create(
                 email=email,
                 phone=phone.strip(),
             )
+            client_login_link(client)
     except IntegrityError:  # the other one created it a moment ago
         return Client.objects.get(organisation_id=organisation_id, email__iexact=email), False
     return client, True

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "allauth",
+    "allauth.account",
     # The apps, bottom layer first (the layers are checked by `make lint`; see the README).
     "clinic",
     "bookings",
@@ -104,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -153,6 +156,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",  # the superuser's permissions
     "access.MembershipBackend",  # staff: the permissions of their roles (access/roles.py)
+    "allauth.account.auth_backends.AuthenticationBackend",  # clients: a code sent by email
 ]
 # Brute force: five wrong passwords for one username from one address lock that pair out for
 # 15 minutes (staff pages, the admin and the API token endpoint alike).
@@ -190,6 +194,33 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "admin:login"
+
+# Clients sign in with a one-time code sent to their email (django-allauth's login by code):
+# no passwords, no sign-up form. Every client has a login (clinic/identity.py) whose address
+# is an allauth EmailAddress row; allauth looks users up by those rows only, never by
+# User.email, so a staff account (which has none) cannot be reached by a code, and the
+# adapter refuses one anyway (online/accounts.py). Codes go out through the outbox.
+ACCOUNT_ADAPTER = "online.accounts.ClientAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_USER_MODEL_EMAIL_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = env_int("SIGN_IN_CODE_MINUTES", 10, minimum=1) * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+# Six digits, easy to type on a phone: 3 tries a code and 3 codes per address in 10 minutes
+# give a guesser 9 in a million.
+ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True  # "no bookings under this address", not silence
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_RATE_LIMITS = {
+    # Codes asked for: per address (so nobody floods one inbox) and per IP.
+    "request_login_code": env_str("THROTTLE_SIGN_IN_CODE", "10/m/ip,3/10m/key"),
+    "login_failed": "10/m/ip,5/5m/key",
+}
+LOGIN_REDIRECT_URL = "/my/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 
 # Redis: Celery broker, and the cache behind the API's rate limits.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -237,6 +268,8 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clinic <bookings@clinic.localhost>")
 # Where links in emails point (the unsubscribe page).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The site's own name, on what is not one clinic's: the sign-in emails and pages.
+SITE_NAME = env_str("SITE_NAME", "Lumière")
 
 # Aftercare outbox (aftercare/outbox.py, sending/delivery.py; beat schedule in config/celery.py).
 AFTERCARE_DISPATCH_SECONDS = env_int("AFTERCARE_DISPATCH_SECONDS", 5, minimum=1)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", include(online_api.urlpatterns + staff_api.urlpatterns)),
     path("aftercare/", include((online_pages.unsubscribe_patterns, "aftercare"))),
     path("staff/", include("workspace.urls")),
+    path("account/", include(online_pages.account_patterns)),
     path("", include("online.pages.urls")),
 ]
 

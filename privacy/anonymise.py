@@ -1,5 +1,6 @@
 """Anonymising a client on request: their personal data removed, the diary kept as it was."""
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -27,7 +28,8 @@ def anonymised_email(client: Client) -> str:
 def client_anonymise(*, client: Client, now=None) -> Client:
     """Remove a client's personal data on their request, keeping the diary as it was.
 
-    Name, email and phone are replaced, their login is emptied and disabled, their health
+    Name, email and phone are replaced, their login is emptied and disabled (unless it is
+    also their login at another organisation: then this record only leaves it), their health
     records are deleted, what their appointments say in words is redacted and their
     outbox emptied of anything personal (pending messages cancelled); the
     appointments themselves stay (times, statuses, practitioners, history lines), so the
@@ -47,8 +49,10 @@ def client_anonymise(*, client: Client, now=None) -> Client:
         appointments_redact(client=client)
         messages_forget(client=client)
         user = client.user
-        if user is not None:
+        elsewhere = user is not None and user.clients.exclude(pk=client.pk).exists()
+        if user is not None and not elsewhere:
             Token.objects.filter(user=user).delete()
+            EmailAddress.objects.filter(user=user).delete()
             user.username = f"anonymised-{user.pk}"
             user.first_name = user.last_name = user.email = ""
             user.is_active = False

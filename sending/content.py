@@ -231,6 +231,29 @@ removes it from your diary.
 [SIGNATURE]"""
         ),
     ),
+    # The site's own messages (aftercare.models.ACCOUNT_KINDS): not editable templates, and
+    # not signed by a clinic (the sign-in is the site's, whatever clinics the client uses).
+    Message.Kind.SIGN_IN_CODE: (
+        "Your sign-in code for {{ site.name }}: {{ code }}",
+        """Your code to sign in to {{ site.name }} is:
+
+    {{ code }}
+
+Type it on the page where you asked for it. It works once, within {{ minutes }} minutes.
+
+If you did not ask for it, ignore this email: nobody can sign in without the code.
+""",
+    ),
+    Message.Kind.NO_ACCOUNT: (
+        "Signing in to {{ site.name }}",
+        """Someone, we hope you, asked to sign in to {{ site.name }} with this address, but no \
+booking has been made with it. If you booked with another address, sign in with that one.
+
+To book, choose a treatment at {{ site.url }}
+
+If you did not ask, ignore this email.
+""",
+    ),
     Message.Kind.FLAGGED: (
         "Check appointment {{ appointment.reference }}: {{ client.name }}",
         _text(

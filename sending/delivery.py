@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aftercare import outbox, planning, services
-from aftercare.models import Message, MessageTemplate
+from aftercare.models import ACCOUNT_KINDS, Message, MessageTemplate
 from bookings import ics
 from sending.content import DEFAULTS, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email
@@ -46,6 +46,9 @@ OUTCOME = (
     "UPDATE aftercare_message SET status = %s, attempts = %s, last_error = %s, sent_at = %s, "
     "due_at = %s, updated_at = %s WHERE id = %s"
 )
+
+
+FORGET_FACTS = "UPDATE aftercare_message SET data = '{}' WHERE id = %s"
 
 
 class NoRecipient(ValueError):
@@ -110,6 +113,8 @@ def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now
                 message.status, message.sent_at = Message.Status.SENT, timezone.now()
                 message.attempts += 1
         stored = connection.ops.adapt_datetimefield_value  # as the ORM would write them
+        if message.kind in ACCOUNT_KINDS and message.status != Message.Status.PENDING:
+            cursor.execute(FORGET_FACTS, [message.pk])  # the code is no use to anyone now
         cursor.execute(
             OUTCOME,
             [
@@ -204,6 +209,8 @@ def _record_failure(message: Message, error: Exception, *, now: datetime) -> Non
 
 
 def recipient(message: Message) -> str:
+    if message.to:
+        return message.to
     address = message.clinic.email if message.kind == Message.Kind.FLAGGED else message.client.email
     if not address:
         raise NoRecipient(
@@ -217,6 +224,12 @@ def recipient(message: Message) -> str:
 def context(message: Message) -> dict:
     """Plain facts for the template: strings, numbers and dates, never model instances."""
     clinic, client, treatment = message.clinic, message.client, message.treatment
+    if client is None:  # one of the site's own messages, to an address
+        return {
+            **message.data,
+            "site": {"name": settings.SITE_NAME, "url": settings.SITE_URL},
+            "minutes": settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60,
+        }
     data = dict(message.data)
     if data.get("eligible_on"):
         data["eligible_on"] = date.fromisoformat(data["eligible_on"])
@@ -255,11 +268,16 @@ def context(message: Message) -> dict:
 def render(message: Message, *, templates: Templates | None = None) -> Rendered:
     """The treatment's own template, else the clinic-wide one, else the built-in words. A
     stored template that no longer compiles falls back to the built-in words."""
+    facts = context(message)
+    if message.clinic is None:  # the site's own message: its built-in words, no footer
+        subject, text = DEFAULTS[message.kind]
+        return render_email(
+            subject=subject, text=text, html="", context=facts, footer={"clinic_name": ""}
+        )
     template = (templates if templates is not None else Templates([message])).for_message(message)
     footer = {"clinic_name": message.clinic.name}
     if not message.is_essential:
         footer["unsubscribe_url"] = services.unsubscribe_url(message.client)
-    facts = context(message)
     # Dates and times in the template are shown in the clinic's zone.
     with timezone.override(message.clinic.tzinfo):
         if template is not None:
@@ -279,7 +297,8 @@ def render(message: Message, *, templates: Templates | None = None) -> Rendered:
 
 def compose(message: Message, *, templates: Templates | None = None) -> EmailMultiAlternatives:
     rendered = render(message, templates=templates)
-    sender = formataddr((message.clinic.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+    name = message.clinic.name if message.clinic else settings.SITE_NAME
+    sender = formataddr((name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
     headers = {
         # One Message-ID per outbox row: a receiving server can spot a duplicate, and the
@@ -295,7 +314,7 @@ def compose(message: Message, *, templates: Templates | None = None) -> EmailMul
         body=rendered.text,
         from_email=sender,
         to=[recipient(message)],
-        reply_to=[message.clinic.email] if message.clinic.email else None,
+        reply_to=[message.clinic.email] if message.clinic and message.clinic.email else None,
         headers=headers,
     )
     email.attach_alternative(rendered.html, "text/html")

@@ -62,6 +62,13 @@ PUBLIC = {
     "online:ics",
     "online:cancel",
     "online:reschedule",
+    # A client's sign-in by code (django-allauth's pages, under /account/).
+    "account_login",
+    "account_request_login_code",
+    "account_confirm_login_code",
+    "account_logout",
+    "account_signup",
+    "account_inactive",
 }
 
 
@@ -253,6 +260,7 @@ INSTALLATION_ONLY = {  # no role holds a permission on them: the superuser's alo
     "axes.AccessAttempt",
     "axes.AccessLog",
     "axes.AccessFailureLog",
+    "account.EmailAddress",  # clients' sign-in addresses
 }
 
 

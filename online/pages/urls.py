@@ -1,7 +1,9 @@
 """The client booking pages, at the site root, and the unsubscribe page behind the link in
 aftercare emails (config/urls.py mounts both)."""
 
+from allauth.account import views as allauth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from online.pages import unsubscribe, views
 
@@ -26,4 +28,25 @@ urlpatterns = [
 # Under /aftercare/, in the "aftercare" namespace: the address every email already carries.
 unsubscribe_patterns = [
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+]
+
+# Under /account/, named as django-allauth names them (its flows redirect by these names):
+# a client signs in with a code sent to their email (online/accounts.py). Only these of
+# allauth's pages exist: no password, no sign-up (an address with no booking is sent to the
+# booking pages), no email management.
+account_patterns = [
+    path("sign-in/", allauth_views.RequestLoginCodeView.as_view(), name="account_login"),
+    path(
+        "sign-in/",
+        allauth_views.RequestLoginCodeView.as_view(),
+        name="account_request_login_code",
+    ),
+    path(
+        "sign-in/code/",
+        allauth_views.ConfirmLoginCodeView.as_view(),
+        name="account_confirm_login_code",
+    ),
+    path("sign-out/", allauth_views.LogoutView.as_view(), name="account_logout"),
+    path("sign-up/", RedirectView.as_view(pattern_name="online:treatments"), name="account_signup"),
+    path("inactive/", RedirectView.as_view(pattern_name="account_login"), name="account_inactive"),
 ]

@@ -10,6 +10,8 @@ the models of the state after:
   constraint refuses the email again, in any case, in the organisation;
 - 0009 keeps an opt-out from aftercare emails made on the merged record only;
 - 0010 turns the role groups into memberships, the widest role winning, and removes them;
+- 0011 gives every client a login, one per address across organisations, keeping a login a
+  client had and never taking a staff account;
 - an empty database (no clinic) migrates without making an organisation.
 
 Each test migrates the database back to the state just before the migration under test and
@@ -28,6 +30,7 @@ from django.db.migrations.executor import MigrationExecutor
 BEFORE_ORGANISATIONS = ("clinic", "0007_auditentry")
 CLIENTS_MERGED = ("clinic", "0009_clients_per_organisation")
 ROLES_AS_MEMBERSHIPS = ("clinic", "0010_memberships_from_roles")
+CLIENT_LOGINS = ("clinic", "0011_client_login_per_address")
 
 ROLE_GROUPS = ("Front desk", "Practitioner", "Clinic manager")
 
@@ -52,16 +55,29 @@ KEPT = [
 
 class Migrator:
     """Moves the test database along the migration graph: the clinic app to a given
-    migration, every other app at its latest (none of them depends on clinic/0008 or later).
+    migration, every other app at its latest that the state allows.
     Each move answers the historical models (an Apps registry) of the state reached."""
 
     def __init__(self):
         self.executor = MigrationExecutor(connection)
 
     def _targets(self, clinic_migration):
+        """Clinic at `clinic_migration`; every other app at its latest migration that needs
+        no later one of clinic's (aftercare/0004 needs clinic/0011, say)."""
         self.executor.loader.build_graph()  # what is applied now
-        leaves = self.executor.loader.graph.leaf_nodes()
-        return [node for node in leaves if node[0] != "clinic"] + [clinic_migration]
+        graph = self.executor.loader.graph
+        reached = set(graph.forwards_plan(clinic_migration))
+        later = {node for node in graph.nodes if node[0] == "clinic"} - reached
+        targets = [clinic_migration]
+        for node in graph.leaf_nodes():
+            if node[0] == "clinic":
+                continue
+            app = node[0]
+            while node is not None and later & set(graph.forwards_plan(node)):
+                parents = [p for p in graph.node_map[node].parents if p[0] == app]
+                node = parents[0] if parents else None
+            targets.append(node or (app, None))
+        return targets
 
     def to(self, clinic_migration):
         targets = self._targets(clinic_migration)
@@ -372,6 +388,68 @@ def test_it_turns_the_role_groups_into_memberships_at_every_clinic(migrator):
     assert not NewGroup.objects.filter(name__in=ROLE_GROUPS).exists()
     assert list(NewGroup.objects.values_list("name", flat=True)) == ["Auditors"]
     assert new.get_model("auth", "User").objects.count() == 7
+
+
+def test_it_gives_every_client_one_login_per_address(migrator):
+    old = migrator.to(ROLES_AS_MEMBERSHIPS)
+    User = old.get_model("auth", "User")
+    Organisation = old.get_model("clinic", "Organisation")
+    Clinic = old.get_model("clinic", "Clinic")
+    Client = old.get_model("clinic", "Client")
+    clinics = [
+        Clinic.objects.create(
+            organisation=Organisation.objects.create(name=name, slug=name), slug=name, name=name
+        )
+        for name in ("lumiere", "northside", "south")
+    ]
+
+    def client(clinic, email, user=None):
+        return Client.objects.create(
+            organisation_id=clinic.organisation_id,
+            home_clinic=clinic,
+            name="Olivia",
+            email=email,
+            user=user,
+        )
+
+    had_login = User.objects.create(username="olivia", email="olivia@example.com")
+    olivia = [
+        client(clinics[0], "olivia@example.com", had_login),
+        client(clinics[1], "Olivia@Example.com"),
+    ]
+    # Noah had two logins, one per organisation: the older record's wins.
+    noah_first = User.objects.create(username="noah-1")
+    noah = [
+        client(clinics[1], "noah@example.com", noah_first),
+        client(clinics[2], "NOAH@example.com", User.objects.create(username="noah-2")),
+    ]
+    # Dee is staff, and a client with the same address: her staff account stays out of it.
+    staff = User.objects.create(username="dee", email="dee@example.com", is_staff=True)
+    dee = client(clinics[0], "dee@example.com", staff)
+    nobody = client(clinics[2], "ava@example.com")
+
+    new = migrator.to(CLIENT_LOGINS)
+
+    NewClient = new.get_model("clinic", "Client")
+    EmailAddress = new.get_model("account", "EmailAddress")
+
+    def login(record):
+        return NewClient.objects.get(pk=record.pk).user_id
+
+    assert {login(c) for c in olivia} == {had_login.pk}
+    assert {login(c) for c in noah} == {noah_first.pk}
+    assert login(dee) not in (None, staff.pk)
+    assert not new.get_model("auth", "User").objects.get(pk=login(dee)).is_staff
+    made = new.get_model("auth", "User").objects.get(pk=login(nobody))
+    assert not made.password.startswith("pbkdf2") and made.password.startswith("!")
+    addresses = dict(EmailAddress.objects.values_list("email", "user_id"))
+    assert addresses == {
+        "olivia@example.com": had_login.pk,
+        "noah@example.com": noah_first.pk,
+        "dee@example.com": login(dee),
+        "ava@example.com": login(nobody),
+    }
+    assert not EmailAddress.objects.filter(verified=True).exists()
 
 
 def test_it_migrates_a_database_with_no_clinic_without_making_an_organisation(migrator):

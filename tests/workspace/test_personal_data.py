@@ -7,10 +7,13 @@ from datetime import date
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 
 from aftercare.models import Message
 from bookings.models import Appointment, AppointmentChange
+from clinic.identity import client_login_link
 from clinic.models import AuditEntry, Client
+from clinic.services import client_get_or_create
 from clinical.models import HealthDeclaration, InjectableRecord
 from diary.services import appointment_book
 from privacy.anonymise import AnonymisationRefused, client_anonymise
@@ -156,3 +159,29 @@ def test_an_anonymised_client_can_be_found_by_nobody(olivia_history):
     response = cast.browser("desk").get("/staff/", {"q": "olivia"})
 
     assert list(response.context["clients"]) == []
+
+
+def test_anonymising_leaves_their_login_to_their_record_at_another_organisation(olivia_history):
+    """One person, one login, two businesses: erasing them at one leaves the other's record
+    theirs to sign in to."""
+    cast = olivia_history
+    cast.olivia.email = "olivia.turner@example.com"
+    client_login_link(cast.olivia)
+    elsewhere, _ = client_get_or_create(
+        clinic=factories.ClinicFactory(slug="northside"),
+        name="Olivia Turner",
+        email="olivia.turner@example.com",
+    )
+    login = elsewhere.user
+
+    client_anonymise(client=cast.olivia)
+
+    login.refresh_from_db()
+    assert login.is_active and Client.objects.get(pk=cast.olivia.pk).user is None
+    assert list(login.clients.all()) == [elsewhere]
+    assert EmailAddress.objects.filter(user=login, email="olivia.turner@example.com").exists()
+
+    client_anonymise(client=elsewhere)  # and erased there too: the login goes
+
+    login.refresh_from_db()
+    assert not login.is_active and not EmailAddress.objects.filter(user=login).exists()

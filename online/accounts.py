@@ -1,0 +1,44 @@
+"""Clients sign in with a one-time code sent to their email, through django-allauth's login
+by code; this adapter is where the site differs from allauth's defaults:
+
+- no sign-up: a login exists for every client from their first booking (clinic/identity.py);
+  an address with none is told so by email ("no bookings under this address"), and the
+  page says the same thing for both, so it tells nobody whether an address is a client's;
+- the emails go through the outbox like every other (aftercare.services.account_message),
+  words in sending/content.py;
+- a staff account never signs in by code, even if it has an allauth address row: staff
+  sign in with their password at /staff/login/, where the lock-out applies.
+"""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.stagekit import clear_login
+from django.contrib import messages
+from django.shortcuts import redirect
+
+import access
+from aftercare.models import Message
+from aftercare.services import account_message
+
+MESSAGE_OF_TEMPLATE = {
+    "account/email/login_code": Message.Kind.SIGN_IN_CODE,
+    "account/email/unknown_account": Message.Kind.NO_ACCOUNT,
+}
+
+
+class ClientAccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        kind = MESSAGE_OF_TEMPLATE.get(template_prefix)
+        if kind is None:  # nothing else is switched on; never send what nobody wrote
+            raise ValueError(f"No message is written for {template_prefix!r}.")
+        data = {"code": context["code"]} if kind == Message.Kind.SIGN_IN_CODE else {}
+        account_message(kind=kind, to=email, data=data)
+
+    def pre_login(self, request, user, **kwargs):
+        if user.is_staff or user.is_superuser or access.is_staff(user):
+            clear_login(request)
+            messages.error(request, "Staff sign in with their password on the staff pages.")
+            return redirect("account_login")
+        return super().pre_login(request, user, **kwargs)

@@ -24,6 +24,7 @@ class Message(models.Model):
         FLAGGED = "flagged", "Appointment flagged (to the clinic)"
         SIGN_IN_CODE = "sign_in_code", "Sign-in code"
         NO_ACCOUNT = "no_account", "No bookings under this address"
+        HOLD = "hold", "Confirm your booking"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -117,6 +118,9 @@ NON_ESSENTIAL = frozenset({Message.Kind.AFTERCARE, Message.Kind.FOLLOW_UP, Messa
 # The site's own messages, to an address rather than a client; their facts (a code) are
 # wiped once the message is sent or given up.
 ACCOUNT_KINDS = frozenset({Message.Kind.SIGN_IN_CODE, Message.Kind.NO_ACCOUNT})
+# Messages to an address that is not (yet) a client's: the site's own, and the link that
+# confirms a held booking.
+ADDRESSED_KINDS = ACCOUNT_KINDS | {Message.Kind.HOLD}
 
 
 class MessageTemplate(models.Model):

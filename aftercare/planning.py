@@ -138,6 +138,30 @@ def on_rescheduled(appointment: Appointment) -> None:
     _plan_visit(appointment, now=timezone.now())
 
 
+def on_held(appointment: Appointment, *, to: str) -> None:
+    """A booking held for the owner of `to` to confirm (diary/holds.py): email the link now."""
+    save_new(
+        [
+            Message(
+                key=appointment_key(appointment, Message.Kind.HOLD),
+                clinic_id=appointment.clinic_id,
+                appointment=appointment,
+                treatment_id=appointment.treatment_id,
+                kind=Message.Kind.HOLD,
+                to=to,
+                due_at=timezone.now(),
+            )
+        ]
+    )
+
+
+def on_released(appointment: Appointment) -> None:
+    """A hold lapsed or was refused: its link is no use any more."""
+    cancel_pending(
+        appointment.messages.filter(kind=Message.Kind.HOLD), reason="The hold was released."
+    )
+
+
 def on_cancelled(appointment: Appointment, *, by_clinic: bool) -> None:
     """Cancel what is pending about it, and tell the client it is cancelled (with a
     calendar file that removes it), unless its time has already passed: a clinic tidying
@@ -246,6 +270,8 @@ def reason_not_to_send(message: Message, *, now: datetime) -> str:
         seconds=settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT
     ):
         return "The code expired before it could be sent."
+    if message.kind == Message.Kind.HOLD and message.appointment.status != Appointment.Status.HELD:
+        return "The booking was confirmed or released before the link went."
     if message.kind in NON_ESSENTIAL and message.client.unsubscribed_at is not None:
         return "The client unsubscribed from aftercare and rebooking emails."
     appointment = message.appointment

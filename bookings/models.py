@@ -25,6 +25,7 @@ REFERENCE_LENGTH = 8
 # What a reference looked up from outside may be: never send a NUL or a novel to the database.
 REFERENCE_PATTERN = re.compile(r"[A-Z0-9]{1,12}", re.ASCII)
 MANAGE_TOKEN_SALT = "bookings.manage-token"
+HOLD_LINK_SALT = "bookings.hold-link"
 
 
 def new_reference() -> str:
@@ -44,15 +45,24 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     COMPLETED = "completed", "Completed"
     NO_SHOW = "no_show", "No-show"
+    # A booking asked for by someone who has not proved their email yet: the time is held
+    # for them, for no client, until they confirm from the link emailed to the address
+    # (diary/holds.py); then it is CONFIRMED, or EXPIRED if it lapsed or the rules refused.
+    HELD = "held", "Held, waiting for the client to confirm"
+    EXPIRED = "expired", "Not confirmed"
 
 
-# Statuses that hold the practitioner's and resources' time. A completed or missed
-# appointment still happened in the diary; only a cancellation frees the time.
-ACTIVE_STATUSES = (
+# The appointments of the diary: a client's, booked and not cancelled. A completed or missed
+# appointment still happened in the diary.
+DIARY_STATUSES = (
     AppointmentStatus.CONFIRMED,
     AppointmentStatus.COMPLETED,
     AppointmentStatus.NO_SHOW,
 )
+# Statuses that hold the practitioner's and resources' time: the diary's, and a hold until
+# it is confirmed or released. The exclusion constraints count them all, so a held slot is
+# never booked twice; only a cancellation or a released hold frees the time.
+ACTIVE_STATUSES = (*DIARY_STATUSES, AppointmentStatus.HELD)
 
 
 class Appointment(models.Model):
@@ -64,7 +74,14 @@ class Appointment(models.Model):
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
+    client = models.ForeignKey(
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        help_text="Empty only while held or after a hold lapsed: nobody has proved who it is for.",
+    )
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey(
         Practitioner, on_delete=models.PROTECT, related_name="appointments"
@@ -81,6 +98,9 @@ class Appointment(models.Model):
         help_text="End plus the treatment's buffer: when the practitioner and resources are free."
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
+    held_until = models.DateTimeField(
+        null=True, blank=True, help_text="A hold's end: released after it unless confirmed."
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.ONLINE)
     notes = models.TextField(blank=True)
     override_reason = models.TextField(
@@ -127,6 +147,10 @@ class Appointment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_order"),
             models.CheckConstraint(
+                condition=Q(client__isnull=False) | Q(status__in=["held", "expired"]),
+                name="appointment_client_unless_held",
+            ),
+            models.CheckConstraint(
                 condition=Q(blocked_until__gte=F("end")), name="appointment_buffer_order"
             ),
             PostgreSQLExclusionConstraint(
@@ -151,6 +175,23 @@ class Appointment(models.Model):
 
     def manage_token_matches(self, token: str | None) -> bool:
         return bool(token) and constant_time_compare(token, self.manage_token)
+
+    def hold_link_token(self) -> str:
+        """The token of the link that confirms a hold, dated when it is made."""
+        signed = signing.TimestampSigner(salt=HOLD_LINK_SALT).sign(self.reference)
+        return signed.split(":", 1)[1]
+
+    def hold_link_matches(self, token: str | None, *, max_age: int) -> bool:
+        """`token` was made for this hold no more than `max_age` seconds ago."""
+        if not token:
+            return False
+        try:
+            signing.TimestampSigner(salt=HOLD_LINK_SALT).unsign(
+                f"{self.reference}:{token}", max_age=max_age
+            )
+        except signing.BadSignature:
+            return False
+        return True
 
 
 class AppointmentResource(models.Model):
@@ -206,6 +247,8 @@ class AppointmentChange(models.Model):
         COMPLETED = "completed", "Completed"
         NO_SHOW = "no_show", "Marked no-show"
         FLAGGED = "flagged", "Flagged by a new health record"
+        HELD = "held", "Held, waiting for the client to confirm"
+        RELEASED = "released", "Hold released"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -232,6 +275,35 @@ class AppointmentChange(models.Model):
         return (
             f"{self.appointment.reference}: {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
         )
+
+
+class BookingRequest(models.Model):
+    """What someone who has not proved their email asked for with a held appointment: who it
+    is for and what they declared. Nothing of it touches a client's record until the owner of
+    the address confirms from the emailed link (diary/holds.py); then it is the booking's, and
+    the declarations join the client's record."""
+
+    class Outcome(models.TextChoices):
+        WAITING = "waiting", "Waiting for the client"
+        CONFIRMED = "confirmed", "Confirmed"
+        LAPSED = "lapsed", "Not confirmed in time"
+        REFUSED = "refused", "Refused by the clinic's rules once confirmed"
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="booking_request"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=40, blank=True)
+    declared = models.JSONField(
+        default=dict, blank=True, help_text="The injectables and conditions they declared."
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.WAITING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.appointment.reference} for {self.email} ({self.get_outcome_display()})"
 
 
 class IdempotencyKey(models.Model):

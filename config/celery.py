@@ -31,3 +31,12 @@ def beat_schedule(sender, **kwargs):
     sender.add_periodic_task(
         sweep, sender.signature("aftercare.sweep"), name="aftercare-sweep", expires=sweep
     )
+    # Free the time of bookings held for someone to confirm from their email, once lapsed
+    # (diary/holds.py); a link opened later still books the time if it is free.
+    holds = settings.HOLD_SWEEP_SECONDS
+    sender.add_periodic_task(
+        holds,
+        sender.signature("diary.release_lapsed_holds"),
+        name="diary-release-lapsed-holds",
+        expires=holds,
+    )

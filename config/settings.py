@@ -220,6 +220,13 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
 }
 LOGIN_REDIRECT_URL = "/my/"
+
+# A booking asked for by someone not signed in holds its time this long, for the owner of the
+# address to confirm from the emailed link (diary/holds.py); the link works this long, and
+# books the time even after the hold lapsed if it is still free.
+HOLD_MINUTES = env_int("HOLD_MINUTES", 15, minimum=1)
+HOLD_LINK_MINUTES = env_int("HOLD_LINK_MINUTES", 60, minimum=1)
+HOLD_SWEEP_SECONDS = env_int("HOLD_SWEEP_SECONDS", 30, minimum=1)
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 
 # Redis: Celery broker, and the cache behind the API's rate limits.

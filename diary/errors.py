@@ -89,3 +89,11 @@ class OverrideNotAllowed(BookingError):
     code = "permission_denied"
     status = 403
     detail = "You do not have permission to book past a clinical rule."
+
+
+class HoldGone(BookingError):
+    """The held booking was confirmed already, or released (refused, or lapsed and taken)."""
+
+    code = "hold_gone"
+    status = 410
+    detail = "This booking request was already confirmed or has been released."

@@ -12,12 +12,17 @@ by code; this adapter is where the site differs from allauth's defaults:
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
+from allauth.account.models import EmailAddress
 from django.contrib import messages
+from django.contrib.auth import login
 from django.shortcuts import redirect
 
 import access
 from aftercare.models import Message
 from aftercare.services import account_message
+from clinic.identity import client_login
+
+BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
 MESSAGE_OF_TEMPLATE = {
     "account/email/login_code": Message.Kind.SIGN_IN_CODE,
@@ -42,3 +47,14 @@ class ClientAccountAdapter(DefaultAccountAdapter):
             messages.error(request, "Staff sign in with their password on the staff pages.")
             return redirect("account_login")
         return super().pre_login(request, user, **kwargs)
+
+
+def login_for_address(request, email: str):
+    """Sign in the owner of `email`, who has just proved it (they opened a link sent there
+    and confirmed): the login of that address, made if new, its address now verified."""
+    user = client_login(email)
+    EmailAddress.objects.filter(user=user, email__iexact=email.strip()).update(verified=True)
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return user
+    login(request, user, backend=BACKEND)
+    return user

@@ -254,6 +254,25 @@ To book, choose a treatment at {{ site.url }}
 If you did not ask, ignore this email.
 """,
     ),
+    Message.Kind.HOLD: (
+        'Confirm your {{ treatment.name }} on {{ appointment.start|date:"D j M" }} at '
+        '{{ appointment.start|time:"H:i" }}',
+        _text(
+            """Dear {{ name }},
+
+To book your {{ treatment.name }} with {{ appointment.practitioner }} on [WHEN] at \
+{{ clinic.name }}, please confirm it here:
+
+{{ confirm_url }}
+
+We are holding the time for you until {{ held_until|time:"H:i" }}. Confirming also signs you \
+in, so we can check the booking against your health record with you.
+
+If you did not ask for this booking, ignore this email: nothing is booked until the link is \
+used.
+[SIGNATURE]"""
+        ),
+    ),
     Message.Kind.FLAGGED: (
         "Check appointment {{ appointment.reference }}: {{ client.name }}",
         _text(

@@ -224,6 +224,8 @@ def recipient(message: Message) -> str:
 def context(message: Message) -> dict:
     """Plain facts for the template: strings, numbers and dates, never model instances."""
     clinic, client, treatment = message.clinic, message.client, message.treatment
+    if message.kind == Message.Kind.HOLD:
+        return _hold_facts(message)
     if client is None:  # one of the site's own messages, to an address
         return {
             **message.data,
@@ -262,6 +264,27 @@ def context(message: Message) -> dict:
         }
         if appointment
         else {},
+    }
+
+
+def _hold_facts(message: Message) -> dict:
+    """The link that confirms a held booking, and what was held: to an address that has not
+    been proved, so nothing from any client's record."""
+    held, clinic = message.appointment, message.clinic
+    wish = held.booking_request
+    path = reverse("online:hold", args=[held.reference, held.hold_link_token()])
+    return {
+        "name": wish.name,
+        "confirm_url": settings.SITE_URL.rstrip("/") + path,
+        "held_until": held.held_until,
+        "link_minutes": settings.HOLD_LINK_MINUTES,
+        "clinic": {"name": clinic.name, "phone": clinic.phone, "address": clinic.address},
+        "treatment": {"name": message.treatment.name},
+        "appointment": {
+            "reference": held.reference,
+            "start": held.start,
+            "practitioner": held.practitioner.name,
+        },
     }
 
 

@@ -1,5 +1,6 @@
 """Thin Celery tasks over the outbox: they take ids and call aftercare/outbox.py and
-sending/delivery.py. Beat runs dispatch and sweep (schedule in config/celery.py)."""
+sending/delivery.py. Beat runs dispatch and sweep, and the release of lapsed holds
+(diary/holds.py) (schedule in config/celery.py)."""
 
 import logging
 from collections import Counter
@@ -8,6 +9,7 @@ from celery import shared_task
 from kombu.exceptions import OperationalError
 
 from aftercare import outbox
+from diary.holds import holds_release_lapsed
 from sending import delivery
 
 logger = logging.getLogger(__name__)
@@ -47,3 +49,8 @@ def dispatch_due() -> int:
 @shared_task(name="aftercare.sweep", ignore_result=True)
 def sweep_stale_claims() -> int:
     return outbox.release_stale_claims()
+
+
+@shared_task(name="diary.release_lapsed_holds", ignore_result=True)
+def release_lapsed_holds() -> int:
+    return holds_release_lapsed()

@@ -13,7 +13,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from aftercare.planning import course_progress
-from bookings.models import Appointment
+from bookings.models import DIARY_STATUSES, Appointment
 from clinic.models import Client, Clinic, Practitioner, Treatment, TreatmentCategory
 from clinical import eligibility, rules
 from diary import availability
@@ -57,7 +57,7 @@ def appointments_between(
     practitioner_id: int | None = None,
 ) -> list[DiaryEntry]:
     """The appointments of `clinics` on their local dates `first_day`..`last_day` inclusive
-    (cancelled ones left out) that the `visible` filter lets through (access.diary_of), by
+    (cancelled ones and holds left out) that the `visible` filter lets through (access.diary_of), by
     start, each with the rules' decision, in a fixed number of queries."""
     in_range = Q(pk__in=[])
     for clinic in clinics:
@@ -67,7 +67,7 @@ def appointments_between(
     appointments = (
         Appointment.objects.filter(in_range)
         .filter(visible)
-        .exclude(status=Appointment.Status.CANCELLED)
+        .filter(status__in=DIARY_STATUSES)
         .select_related("clinic", "treatment", "practitioner", "client", "client__home_clinic")
         .prefetch_related("resources", "treatment__required_resource_kinds")
         .order_by("start", "practitioner__name")

@@ -4,11 +4,14 @@ Instants go out in the clinic's local time with its UTC offset and come in only 
 offset: a naive time is refused rather than guessed.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from rest_framework import serializers
 
 from clinical.vocabulary import Condition, FaceArea, InjectableKind
 from web.api.fields import AwareDateTimeField, BoundedDateField, PlainTextField, QuerySerializer
-from web.api.shapes import SlotOutput
+from web.api.shapes import PractitionerOutput, SlotOutput, local_iso
 
 
 class ClinicOutput(serializers.Serializer):
@@ -102,6 +105,46 @@ class BookingInput(serializers.Serializer):
         required=False, max_length=1000, allow_blank=True, multiline=True
     )
     notes = PlainTextField(required=False, max_length=2000, allow_blank=True, multiline=True)
+
+
+class HeldOutput(serializers.Serializer):
+    """The answer to a booking asked for by someone not signed in: the time is held and the
+    address emailed a link to confirm. The same for any address."""
+
+    reference = serializers.CharField()
+    status = serializers.CharField(help_text='"held".')
+    start = serializers.CharField()
+    end = serializers.CharField()
+    treatment = serializers.CharField()
+    treatment_name = serializers.CharField()
+    practitioner = PractitionerOutput()
+    held_until = serializers.CharField(help_text="ISO 8601 with the clinic's UTC offset.")
+    warnings = serializers.ListField(child=serializers.CharField())
+    detail = serializers.CharField()
+
+
+def held_data(held, *, warnings=(), as_asked: bool = False) -> dict:
+    """`as_asked`: the answer as it was when the hold was made (an idempotent replay), not
+    whatever the address's owner has done with it since."""
+    tz = held.clinic.tzinfo
+    held_until = held.held_until
+    if as_asked:
+        held_until = held.booking_request.created_at + timedelta(minutes=settings.HOLD_MINUTES)
+    return {
+        "reference": held.reference,
+        "status": "held" if as_asked else held.status,
+        "start": local_iso(held.start, tz),
+        "end": local_iso(held.end, tz),
+        "treatment": held.treatment.slug,
+        "treatment_name": held.treatment.name,
+        "practitioner": {"id": held.practitioner_id, "name": held.practitioner.name},
+        "held_until": local_iso(held_until, tz) if held_until else None,
+        "warnings": list(warnings),
+        "detail": (
+            "We have emailed a link to the address given. The booking is made when it is "
+            "opened and confirmed; until then the time is held."
+        ),
+    }
 
 
 class RescheduleInput(serializers.Serializer):

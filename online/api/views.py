@@ -25,7 +25,7 @@ from clinic.services import client_get_or_create
 from clinical import rules
 from clinical.rules import Declared
 from clinical.services import InjectionDateInFuture
-from diary import availability, services
+from diary import availability, holds, services
 from diary.errors import SlotUnavailable
 from online.api import serializers as s
 from online.api.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
@@ -228,6 +228,7 @@ class AppointmentCreateApi(APIView):
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
         responses={
             201: AppointmentOutput,
+            202: s.HeldOutput,
             400: ERRORS_400,
             403: ErrorOutput,
             409: ERRORS_409,
@@ -236,52 +237,93 @@ class AppointmentCreateApi(APIView):
         },
     )
     def post(self, request):
+        """Trusted staff (a role that books at the clinic) book for a client; a signed-in
+        client books for themself; anyone else's booking is held for the address to confirm
+        from the emailed link (202, diary/holds.py), the same answer for any address."""
         body = s.BookingInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         treatment = treatment_by_slug(data["treatment"])
         practitioner = practitioner_for(treatment, data.get("practitioner"))
         _check_on_grid(treatment, data["start"])
-        staff = access.is_staff_at(request.user, treatment.clinic)
+        clinic = treatment.clinic
+        staff = access.is_staff_at(request.user, clinic)
         if data.get("override_reason") and not staff:
             raise ApiError("permission_denied", "Only staff may override a clinic rule.", 403)
+        trusted = access.can(request.user, access.BOOK, clinic)
+        if data.get("client_id") and not trusted:
+            raise permission_denied("Your role does not book on a client's behalf.")
         health = data.get("health") or {}
+        declared = Declared(
+            injectables=health.get("injectables", []), conditions=health.get("conditions", [])
+        )
         key = self._idempotency_key(request)
         try:
             with transaction.atomic():
                 if key:
                     replay = self._replay(request, key)
                     if replay is not None:
-                        return Response(appointment_response(request, replay, warnings=[]))
-                client, new_client = self._client(request, treatment, data, staff)
-                booked = services.appointment_book(
-                    treatment=treatment,
-                    start=data["start"],
-                    client=client,
-                    new_client=new_client,
-                    practitioner=practitioner,
-                    by=request.user,
-                    origin=Origin.of(request, via=audit.API),
-                    notes=data.get("notes", "") if staff else "",
-                    declared=Declared(
-                        injectables=health.get("injectables", []),
-                        conditions=health.get("conditions", []),
-                    ),
-                    acknowledge_warnings=data["acknowledge_warnings"],
-                    override_reason=data.get("override_reason") or None,
-                )
+                        return self._answer(request, replay, warnings=[], cautions=None)
+                if trusted or self._books_as_themself(request, data):
+                    client, new_client = self._client(request, treatment, data, trusted)
+                    booked = services.appointment_book(
+                        treatment=treatment,
+                        start=data["start"],
+                        client=client,
+                        new_client=new_client,
+                        practitioner=practitioner,
+                        by=request.user,
+                        origin=Origin.of(request, via=audit.API),
+                        notes=data.get("notes", "") if trusted else "",
+                        declared=declared,
+                        acknowledge_warnings=data["acknowledge_warnings"],
+                        override_reason=data.get("override_reason") or None,
+                    )
+                else:
+                    if "client" not in data:
+                        raise field_error("client", "Give the client's name and email.")
+                    booked = holds.appointment_hold(
+                        treatment=treatment,
+                        start=data["start"],
+                        contact=holds.Contact(**data["client"]),
+                        practitioner=practitioner,
+                        declared=declared,
+                        acknowledge_warnings=data["acknowledge_warnings"],
+                        by=request.user,
+                    )
                 if key:
                     idempotency_record(key=key, appointment=booked.appointment)
         except InjectionDateInFuture as refusal:
             raise field_error(f"health.injectables.{refusal.index}.date", str(refusal)) from None
         except SlotUnavailable as refusal:
-            tz = treatment.clinic.tzinfo
+            tz = clinic.tzinfo
             refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]
             raise
-        answer = appointment_response(
+        return self._answer(
             request, booked.appointment, warnings=booked.warnings, cautions=booked.cautions
         )
+
+    @staticmethod
+    def _answer(request, appointment: Appointment, *, warnings, cautions) -> Response:
+        """201 and the booking; 202 and the held shape for a booking asked for by someone
+        not signed in, replays included: whatever became of it since (confirmed by the
+        address's owner, released), its asker is told only what they were told then."""
+        if hasattr(appointment, "booking_request"):
+            held = s.held_data(appointment, warnings=warnings, as_asked=True)
+            return Response(held, status=status.HTTP_202_ACCEPTED)
+        answer = appointment_response(request, appointment, warnings=warnings, cautions=cautions)
         return Response(answer, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _books_as_themself(request, data) -> bool:
+        """A signed-in client (no staff account) booking for their own address, or giving
+        none."""
+        user = request.user
+        if not user.is_authenticated or user.is_staff or access.is_staff(user):
+            return False
+        own = (user.email or "").strip().lower()
+        given = data.get("client", {}).get("email", own).strip().lower()
+        return bool(own) and given == own
 
     def _idempotency_key(self, request) -> str | None:
         key = request.headers.get("Idempotency-Key")
@@ -305,23 +347,30 @@ class AppointmentCreateApi(APIView):
                 409,
             ) from None
 
-    def _client(self, request, treatment, data, staff) -> tuple[Client, bool]:
+    def _client(self, request, treatment, data, trusted) -> tuple[Client, bool]:
         """The client to book for, and whether they were created for this booking."""
-        if staff and data.get("client_id"):
-            if not access.can(request.user, access.BOOK, treatment.clinic):
-                raise permission_denied("Your role does not book on a client's behalf.")
+        clinic = treatment.clinic
+        if trusted and data.get("client_id"):
             client = Client.objects.filter(
-                pk=data["client_id"], organisation_id=treatment.clinic.organisation_id
+                pk=data["client_id"], organisation_id=clinic.organisation_id
             ).first()
             if client is None:
                 raise field_error("client_id", "No client with this id at this clinic.")
             return client, False
-        own = _client_of(request.user, treatment.clinic)
-        if own is not None and not staff:
-            return own, False
+        if not trusted:
+            own = _client_of(request.user, clinic)
+            if own is not None:
+                return own, False
+            given = data.get("client") or {}
+            return client_get_or_create(
+                clinic=clinic,
+                name=given.get("name") or request.user.email,
+                email=request.user.email,
+                phone=given.get("phone", ""),
+            )
         if "client" not in data:
             raise field_error("client", "Give the client's name and email.")
-        return client_get_or_create(clinic=treatment.clinic, **data["client"])
+        return client_get_or_create(clinic=clinic, **data["client"])
 
 
 class AppointmentDetailApi(APIView):

@@ -16,13 +16,24 @@ urlpatterns = [
     path("", views.treatment_list, name="treatments"),
     path("book/<slug:slug>/", views.treatment_calendar, name="calendar"),
     path("book/<slug:slug>/details/", views.booking_details, name="details"),
+    path("book/<slug:slug>/review/", views.booking_review, name="review"),
     path("book/<slug:slug>/confirm/", views.booking_confirm, name="confirm"),
+    path("book/<slug:slug>/held/", views.booking_held, name="held"),
+    path("book/<slug:slug>/sorry/", views.booking_sorry, name="sorry"),
     path("book/<slug:slug>/notify-me/", views.notice_request, name="notice"),
+    # The link emailed to confirm a held booking: the hold's reference and a dated token.
+    path("hold/<str:reference>/<str:token>/", views.hold_confirm, name="hold"),
     path(LINK, views.booking_manage, name="manage"),
     path(f"{LINK}confirmed/", views.booking_confirmed, name="confirmed"),
     path(f"{LINK}calendar.ics", views.booking_ics, name="ics"),
     path(f"{LINK}cancel/", views.booking_cancel, name="cancel"),
     path(f"{LINK}reschedule/", views.booking_reschedule, name="reschedule"),
+    path(
+        f"{LINK}reschedule/review/",
+        views.booking_reschedule_review,
+        name="reschedule-review",
+    ),
+    path(f"{LINK}sorry/", views.booking_change_sorry, name="change-sorry"),
 ]
 
 # Under /aftercare/, in the "aftercare" namespace: the address every email already carries.

@@ -1,14 +1,19 @@
 """The booking pages clients use, phone first: treatments -> a day and a time -> their
-details and health answers -> warnings to accept -> confirmation; and the page behind a
-booking's signed link, to see, move or cancel it.
+details and health answers -> a review of the booking (price, practitioner, cancellation
+policy) -> booked, or held for the address to confirm from an emailed link (diary/holds.py);
+and the page behind a booking's signed link, to see, move or cancel it.
 
-Thin views over the services the API calls (diary/services.py), so the same rules and the
-same privacy apply: an anonymous visitor hears only what the services tell them. Forms are
-in online/pages/forms.py, the calendar in online/pages/calendar.py.
+Thin views over the services the API calls (diary/services.py, diary/holds.py), so the
+same rules and the same privacy apply: someone who has not shown whose address they typed
+hears only what the services tell them, and the same whatever the address. Every POST ends
+in a redirect (online/pages/outcomes.py keeps what it met for the next page). Forms are in
+online/pages/forms.py, the calendar in online/pages/calendar.py.
 """
 
-from datetime import date
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.db import transaction
@@ -18,23 +23,19 @@ from django.urls import reverse
 from django.utils import dateformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import access
 from aftercare.services import eligibility_notice_request
 from bookings import ics, selectors
-from bookings.models import Appointment
+from bookings.models import Appointment, BookingRequest
 from clinic.audit import PAGES, Origin
+from clinic.identity import clients_of
 from clinic.models import Treatment
 from clinic.selectors import bookable_treatments
 from clinic.services import client_get_or_create
 from clinical import rules
-from diary import services
-from diary.errors import (
-    BookingError,
-    EligibilityRefused,
-    SlotUnavailable,
-    TooLateToCancel,
-    WaitingPeriod,
-    WarningsNotAcknowledged,
-)
+from diary import holds, services
+from diary.errors import BookingError, WarningsNotAcknowledged
+from online.accounts import login_for_address
 from online.pages.branding import render_page
 from online.pages.calendar import booking_calendar
 from online.pages.forms import (
@@ -48,8 +49,16 @@ from online.pages.forms import (
     draft_contact,
     draft_save,
 )
+from online.pages.outcomes import (
+    declared_lines,
+    outcome_clear,
+    outcome_keep,
+    outcome_pending,
+)
 from online.pages.ratelimit import page_rate_limit
 from web.api.throttles import BookingThrottle
+
+HELD_KEY = "booking_held"  # the reference of the hold this browser asked for
 
 
 def _treatment(slug: str) -> Treatment:
@@ -108,6 +117,8 @@ def treatment_calendar(request, slug):
 @page_rate_limit(BookingThrottle)
 @require_http_methods(["GET", "POST"])
 def booking_details(request, slug):
+    """Who the booking is for and their health answers. Valid answers are kept as the
+    visit's draft and the client goes on to review the booking (a GET: Back is safe)."""
     treatment = _treatment(slug)
     choice = SlotChoiceForm(request.POST or request.GET, treatment=treatment)
     if not choice.is_valid():
@@ -118,12 +129,15 @@ def booking_details(request, slug):
         details = BookingDetails(treatment, questions, data=request.POST)
         if details.is_valid():
             draft_save(request.session, treatment=treatment, data=request.POST)
-            return _book(request, treatment, choice, details, acknowledge=False)
+            return redirect(_review_url(treatment, choice.cleaned_data))
     else:
         # Back on this step (a refusal, another time): what they typed before, as they left it.
         answers = draft_answers(request.session, treatment=treatment)
         details = BookingDetails(
-            treatment, questions, data=answers, initial=draft_contact(request.session)
+            treatment,
+            questions,
+            data=answers,
+            initial=draft_contact(request.session) or _signed_in_contact(request.user),
         )
     return _details_page(request, treatment, choice, details)
 
@@ -145,119 +159,321 @@ def _details_page(request, treatment, choice, details):
     )
 
 
+def _review_url(treatment, chosen: dict) -> str:
+    params = {"start": chosen["start"].isoformat()}
+    if chosen.get("practitioner"):
+        params["practitioner"] = chosen["practitioner"].pk
+    return f"{reverse('online:review', args=[treatment.slug])}?{urlencode(params)}"
+
+
+def _signed_in_contact(user) -> dict:
+    """A signed-in client's name and address, to start their form with."""
+    records = clients_of(user)
+    if not records:
+        return {}
+    return {"name": records[0].name, "email": user.email, "phone": records[0].phone}
+
+
+def _answers(request, treatment, choice):
+    """The draft's answers for this booking, validated; None (and a redirect to give them)
+    when there are none, they expired, or they no longer pass."""
+    answers = draft_answers(request.session, treatment=treatment)
+    details = BookingDetails(treatment, rules.health_questions(treatment), data=answers)
+    if answers is None or not details.is_valid():
+        return None
+    return details
+
+
+@require_GET
+def booking_review(request, slug):
+    """The last step before booking: the time, the practitioner, the price, who it is for,
+    their answers, and the clinic's cancellation policy. Warnings to accept, when the last
+    try met some, are shown here with the box to tick."""
+    treatment = _treatment(slug)
+    choice = SlotChoiceForm(request.GET, treatment=treatment)
+    if not choice.is_valid():
+        messages.info(request, "Please choose a time first.")
+        return redirect(_calendar_url(treatment))
+    details = _answers(request, treatment, choice)
+    if details is None:
+        messages.info(request, "Please give your details, then continue.")
+        return redirect(_details_url(treatment, choice.cleaned_data))
+    start = choice.cleaned_data["start"]
+    practitioner = choice.cleaned_data["practitioner"]
+    pending = outcome_pending(request.session, kind="warnings", start=start)
+    ack_missing = bool(pending and pending["ack_missing"])
+    clinic = treatment.clinic
+    return render_page(
+        request,
+        "online/review.html",
+        clinic=clinic,
+        treatment=treatment,
+        start=start,
+        practitioner=practitioner,
+        contact=details.client_fields(),
+        declared=declared_lines(details.declared()),
+        warnings=pending["warnings"] if pending else [],
+        ack=AcknowledgeForm(data={}) if ack_missing else AcknowledgeForm(),
+        errors=[("id_acknowledge", "Tick the box to confirm you have read this.")]
+        if ack_missing
+        else [],
+        changeable_until=start - timedelta(hours=clinic.cancellation_window_hours),
+        verified=_books_as_themself(request, treatment, details) or _trusted(request, clinic),
+        details_url=_details_url(treatment, choice.cleaned_data),
+        change_url=_calendar_url(
+            treatment,
+            day=clinic.local_date(start),
+            practitioner=choice.cleaned_data["practitioner"],
+        ),
+    )
+
+
+def _details_url(treatment, chosen: dict) -> str:
+    params = {"start": chosen["start"].isoformat()}
+    if chosen.get("practitioner"):
+        params["practitioner"] = chosen["practitioner"].pk
+    return f"{reverse('online:details', args=[treatment.slug])}?{urlencode(params)}"
+
+
+def _trusted(request, clinic) -> bool:
+    """Staff whose role books at this clinic: they vouch for who the client is."""
+    return access.can(request.user, access.BOOK, clinic)
+
+
+def _books_as_themself(request, treatment, details) -> bool:
+    """A signed-in client booking for their own address."""
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and not user.is_staff
+        and user.email
+        and details.client_fields()["email"].strip().lower() == user.email.lower()
+    )
+
+
 @page_rate_limit(BookingThrottle)
 @require_POST
 def booking_confirm(request, slug):
-    """The steps after the details: warnings accepted, or one of the alternatives to a
-    taken time chosen. The client's answers come from their draft."""
+    """Book what the review showed. For staff who book and for a signed-in client booking
+    for their own address, the booking is made now; for anyone else the time is held and
+    the address emailed a link to confirm (diary/holds.py), the same answer whoever's
+    address it is. Every refusal is a redirect to a page (Back never re-posts)."""
     treatment = _treatment(slug)
     choice = SlotChoiceForm(request.POST, treatment=treatment)
     if not choice.is_valid():
         messages.info(request, "Please choose a time first.")
         return redirect(_calendar_url(treatment))
-    answers = draft_answers(request.session, treatment=treatment)
-    details = BookingDetails(treatment, rules.health_questions(treatment), data=answers)
-    if answers is None or not details.is_valid():
+    details = _answers(request, treatment, choice)
+    if details is None:
         messages.info(request, "Please check your details, then continue.")
-        return _details_page(request, treatment, choice, details)
-    ack = AcknowledgeForm(request.POST)
-    return _book(
-        request,
-        treatment,
-        choice,
-        details,
-        acknowledge=ack.is_valid(),
-        ack=ack if request.POST.get("step") == "warnings" else None,
-    )
-
-
-def _book(request, treatment, choice, details, *, acknowledge: bool, ack=None):
+        return redirect(_details_url(treatment, choice.cleaned_data))
     start = choice.cleaned_data["start"]
     practitioner = choice.cleaned_data["practitioner"]
+    acknowledge = AcknowledgeForm(request.POST).is_valid()
     try:
-        # A refused booking leaves nothing behind, not even a new client record.
-        with transaction.atomic():
-            client, new_client = client_get_or_create(
-                clinic=treatment.clinic, **details.client_fields()
-            )
-            booked = services.appointment_book(
+        if _trusted(request, treatment.clinic) or _books_as_themself(request, treatment, details):
+            booked = _book_now(request, treatment, start, practitioner, details, acknowledge)
+        else:
+            booked = holds.appointment_hold(
                 treatment=treatment,
                 start=start,
-                client=client,
-                new_client=new_client,
                 practitioner=practitioner,
-                by=request.user,
-                origin=Origin.of(request, via=PAGES),
+                contact=holds.Contact(**details.client_fields()),
                 declared=details.declared(),
                 acknowledge_warnings=acknowledge,
+                by=request.user,
             )
     except BookingError as refusal:
-        return _refusal_page(
-            request,
+        outcome_keep(
+            request.session,
             refusal,
-            treatment=treatment,
             start=start,
-            action=reverse("online:confirm", args=[treatment.slug]),
             practitioner=practitioner,
-            ack=ack,
-            times_from=lambda day: _calendar_url(treatment, day=day, practitioner=practitioner),
+            ack_missing=request.POST.get("step") == "warnings",
         )
-    draft_clear(request.session)
+        if isinstance(refusal, WarningsNotAcknowledged):
+            return redirect(_review_url(treatment, choice.cleaned_data))
+        return redirect("online:sorry", treatment.slug)
     appointment = booked.appointment
+    outcome_clear(request.session)
+    if appointment.status == Appointment.Status.HELD:
+        draft_clear(request.session)
+        request.session[HELD_KEY] = appointment.reference
+        return redirect("online:held", treatment.slug)
+    draft_clear(request.session)
     return redirect("online:confirmed", appointment.reference, appointment.manage_token)
 
 
-def refusal_heading(refusal: BookingError) -> str:
-    """The page's heading. It names the waiting period only when the client declared the
-    injection themselves (the refusal then carries its earliest date): a refusal from the
-    record on file stays as neutral as the services' words."""
-    if isinstance(refusal, WaitingPeriod) and refusal.earliest_date:
-        return "This date is too soon after your treatment"
-    if isinstance(refusal, EligibilityRefused):
-        return "We can’t book this online"
-    if isinstance(refusal, TooLateToCancel):
-        return "It’s too late to change this online"
-    return "We couldn’t do that"
+def _book_now(request, treatment, start, practitioner, details, acknowledge):
+    # A refused booking leaves nothing behind, not even a new client record.
+    with transaction.atomic():
+        client, new_client = client_get_or_create(
+            clinic=treatment.clinic, **details.client_fields()
+        )
+        return services.appointment_book(
+            treatment=treatment,
+            start=start,
+            client=client,
+            new_client=new_client,
+            practitioner=practitioner,
+            by=request.user,
+            origin=Origin.of(request, via=PAGES),
+            declared=details.declared(),
+            acknowledge_warnings=acknowledge,
+        )
 
 
-def _refusal_page(
-    request,
-    refusal,
-    *,
-    treatment,
-    start,
-    action,
-    times_from,
-    practitioner=None,
-    ack=None,
-    appointment=None,
-):
-    """Why the booking or move did not happen, in the services' own words, and what the
-    client can do next: accept the warnings, pick a nearby time, or book from a later day."""
+@require_GET
+def booking_held(request, slug):
+    """ "Check your email": the time is held for the address to confirm. Only in the browser
+    that asked (the session remembers which hold); it says nothing of the address's owner."""
+    treatment = _treatment(slug)
+    held = (
+        Appointment.objects.filter(reference=request.session.get(HELD_KEY, ""), treatment=treatment)
+        .select_related("practitioner", "booking_request")
+        .first()
+    )
+    if held is None:
+        raise Http404("No such booking request.")
+    return render_page(
+        request,
+        "online/held.html",
+        clinic=treatment.clinic,
+        treatment=treatment,
+        start=held.start,
+        practitioner=held.practitioner,
+        held=held,
+        email=held.booking_request.email,
+    )
+
+
+@require_GET
+def booking_sorry(request, slug):
+    """Why the last booking try did not happen, kept from the POST that met it."""
+    treatment = _treatment(slug)
+    kept = outcome_pending(request.session)
+    if kept is None:
+        return redirect(_calendar_url(treatment))
+    return _outcome_page(request, kept, treatment=treatment)
+
+
+def _outcome_page(request, kept: dict, *, treatment, appointment=None, token=None):
+    """The refusal, taken time or warnings kept by outcome_keep, in the services' own words,
+    and what the client can do next."""
+    start = kept["start"]
+    practitioner = kept["practitioner"]
+    here = (
+        reverse("online:reschedule", args=[appointment.reference, token]) if appointment else None
+    )
+
+    def times_from(day):
+        if appointment:
+            return f"{here}?day={day.isoformat()}"
+        return _calendar_url(treatment, day=day, practitioner=practitioner)
+
     context = {
         "treatment": treatment,
-        "refusal": refusal,
-        "heading": refusal_heading(refusal),
+        "refusal": kept["refusal"],
+        "heading": kept["heading"],
         "start": start,
-        "action": action,
         "practitioner": practitioner,
         "appointment": appointment,
-        "times_url": times_from(treatment.clinic.local_date(start)),
+        "times_url": times_from(treatment.clinic.local_date(start)) if start else None,
     }
-    if isinstance(refusal, WarningsNotAcknowledged):
-        template = "online/warnings.html"
-        context["ack"] = ack or AcknowledgeForm()
-        context["errors"] = ack.error_summary() if ack else []
-    elif isinstance(refusal, SlotUnavailable):
+    if kept["kind"] == "unavailable":
         template = "online/unavailable.html"
+        context["action"] = here
+        context["alternatives"] = [
+            {
+                "start": slot,
+                "url": None if appointment else _review_url(treatment, {"start": slot}),
+            }
+            for slot in kept["alternatives"]
+        ]
+    elif kept["kind"] == "warnings":
+        template = "online/warnings.html"
+        context["action"] = here
+        context["ack"] = AcknowledgeForm(data={}) if kept.get("ack_missing") else AcknowledgeForm()
+        context["errors"] = context["ack"].error_summary() if kept.get("ack_missing") else []
     else:
         template = "online/refused.html"
-        earliest = getattr(refusal, "earliest_date", None)
+        earliest = kept["earliest"]
         context["earliest"] = earliest
         context["times_from_earliest"] = times_from(earliest) if earliest else None
-        if earliest and appointment is None:
+        if earliest and appointment is None and clients_of(request.user):
             context["notice"] = notice_token(treatment, earliest)
     return render_page(request, template, clinic=treatment.clinic, **context)
+
+
+# A held booking, confirmed from the emailed link ---------------------------------------------
+
+
+def _held(reference: str, token: str) -> Appointment:
+    held = (
+        Appointment.objects.filter(reference=reference.upper()[:12])
+        .select_related("clinic", "treatment", "treatment__clinic", "practitioner")
+        .first()
+    )
+    if held is None or not held.hold_link_matches(token, max_age=settings.HOLD_LINK_MINUTES * 60):
+        raise Http404("No such booking request.")
+    return held
+
+
+@page_rate_limit(BookingThrottle)
+@require_http_methods(["GET", "POST"])
+def hold_confirm(request, reference, token):
+    """The link emailed to the address a booking was asked for. GET shows what was asked
+    (mail scanners that open links change nothing); POST proves the address: it signs its
+    owner in and confirms the booking, now checked against their whole record."""
+    held = _held(reference, token)
+    wish = BookingRequest.objects.get(appointment=held)
+    here = reverse("online:hold", args=[held.reference, token])
+    if held.status == Appointment.Status.CONFIRMED and held.client_id:
+        return redirect("online:confirmed", held.reference, held.manage_token)
+    if request.method == "POST":
+        login_for_address(request, wish.email)
+        try:
+            booked = holds.hold_confirm(
+                appointment=held,
+                by=request.user,
+                acknowledge_warnings=AcknowledgeForm(request.POST).is_valid(),
+                origin=Origin.of(request, via=PAGES),
+            )
+        except BookingError as refusal:
+            outcome_keep(
+                request.session,
+                refusal,
+                start=held.start,
+                practitioner=held.practitioner if held.practitioner_requested else None,
+                ack_missing=request.POST.get("step") == "warnings",
+            )
+            if isinstance(refusal, WarningsNotAcknowledged):
+                return redirect(here)
+            return redirect("online:sorry", held.treatment.slug)
+        draft_clear(request.session)
+        outcome_clear(request.session)
+        appointment = booked.appointment
+        return redirect("online:confirmed", appointment.reference, appointment.manage_token)
+    pending = outcome_pending(request.session, kind="warnings", start=held.start)
+    ack_missing = bool(pending and pending.get("ack_missing"))
+    return render_page(
+        request,
+        "online/hold_confirm.html",
+        clinic=held.clinic,
+        treatment=held.treatment,
+        start=held.start,
+        practitioner=held.practitioner,
+        held=held,
+        wish=wish,
+        declared=declared_lines(holds.declared_from(wish.declared)),
+        action=here,
+        warnings=pending["warnings"] if pending else [],
+        ack=AcknowledgeForm(data={}) if ack_missing else AcknowledgeForm(),
+        errors=[("id_acknowledge", "Tick the box to confirm you have read this.")]
+        if ack_missing
+        else [],
+        closed=wish.outcome not in (wish.Outcome.WAITING, wish.Outcome.LAPSED),
+    )
 
 
 # "Email me when I can book" -----------------------------------------------------------------
@@ -276,8 +492,10 @@ def notice_token(treatment: Treatment, eligible_on) -> str:
 @page_rate_limit(BookingThrottle)
 @require_POST
 def notice_request(request, slug):
-    """A client refused for a waiting period asks to be emailed on the morning it ends. The
-    date comes signed from the refusal page; who to email, from their booking draft."""
+    """A signed-in client refused for a waiting period asks to be emailed on the morning it
+    ends: at the address they proved, never one typed in a form (the offer is shown only to
+    them). The date comes signed from the refusal page; one email per client, treatment and
+    date however often they ask."""
     treatment = _treatment(slug)
     try:
         offer = signing.loads(
@@ -289,16 +507,14 @@ def notice_request(request, slug):
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         messages.info(request, "Please choose a time again.")
         return redirect(_calendar_url(treatment))
-    contact = draft_contact(request.session)
-    if not contact.get("email"):
-        messages.info(request, "Please choose a time and give your details first.")
-        return redirect(_calendar_url(treatment))
+    if not clients_of(request.user):
+        messages.info(request, "Sign in to be emailed when you can book.")
+        return redirect(f"{reverse('account_login')}?next={_calendar_url(treatment)}")
     with transaction.atomic():
         client, _ = client_get_or_create(
             clinic=treatment.clinic,
-            name=contact.get("name", ""),
-            email=contact["email"],
-            phone=contact.get("phone", ""),
+            name=clients_of(request.user)[0].name,
+            email=request.user.email,
         )
         eligibility_notice_request(client=client, treatment=treatment, eligible_on=eligible_on)
     return render_page(
@@ -307,7 +523,7 @@ def notice_request(request, slug):
         clinic=treatment.clinic,
         treatment=treatment,
         eligible_on=eligible_on,
-        email=contact["email"],
+        email=client.email,
         times_url=_calendar_url(treatment, day=eligible_on),
     )
 
@@ -373,13 +589,8 @@ def booking_cancel(request, reference, token):
                 appointment=appointment, by=request.user, reason=form.cleaned_data["reason"]
             )
         except BookingError as refusal:
-            return _appointment_page(
-                request,
-                "online/refused.html",
-                appointment,
-                refusal=refusal,
-                heading=refusal_heading(refusal),
-            )
+            outcome_keep(request.session, refusal, start=appointment.start)
+            return redirect("online:change-sorry", appointment.reference, token)
         messages.success(
             request, "Your appointment is cancelled. We have emailed you to confirm it."
         )
@@ -396,38 +607,41 @@ def booking_cancel(request, reference, token):
 @page_rate_limit(BookingThrottle)
 @require_http_methods(["GET", "POST"])
 def booking_reschedule(request, reference, token):
+    """Pick a new time (the calendar's buttons post it here), review the move, then move.
+    The first post only leads to the review: nothing moves until the client confirms
+    there."""
     appointment = _linked(reference, token)
     treatment = appointment.treatment
-    here = reverse("online:reschedule", args=[appointment.reference, token])
     if request.method == "POST":
         choice = SlotChoiceForm(request.POST, treatment=treatment)
-        if choice.is_valid():
-            start = choice.cleaned_data["start"]
-            try:
-                moved = services.appointment_reschedule(
-                    appointment=appointment,
-                    start=start,
-                    by=request.user,
-                    origin=Origin.of(request, via=PAGES),
-                    acknowledge_warnings=AcknowledgeForm(request.POST).is_valid(),
-                ).appointment
-            except BookingError as refusal:
-                ack = AcknowledgeForm(request.POST) if request.POST.get("step") else None
-                return _refusal_page(
-                    request,
-                    refusal,
-                    treatment=treatment,
-                    start=start,
-                    action=here,
-                    ack=ack,
-                    appointment=appointment,
-                    times_from=lambda day: f"{here}?day={day.isoformat()}",
-                )
-            messages.success(
-                request, f"Your appointment has moved to {_local(moved.start, moved.clinic)}."
+        if not choice.is_valid():
+            messages.info(request, "Please choose a time.")
+            return redirect("online:reschedule", appointment.reference, token)
+        start = choice.cleaned_data["start"]
+        if request.POST.get("step") not in ("confirm", "warnings"):
+            review = reverse("online:reschedule-review", args=[appointment.reference, token])
+            return redirect(f"{review}?{urlencode({'start': start.isoformat()})}")
+        try:
+            moved = services.appointment_reschedule(
+                appointment=appointment,
+                start=start,
+                by=request.user,
+                origin=Origin.of(request, via=PAGES),
+                acknowledge_warnings=AcknowledgeForm(request.POST).is_valid(),
+            ).appointment
+        except BookingError as refusal:
+            outcome_keep(
+                request.session,
+                refusal,
+                start=start,
+                ack_missing=request.POST.get("step") == "warnings",
             )
-            return redirect("online:manage", appointment.reference, token)
-        messages.info(request, "Please choose a time.")
+            return redirect("online:change-sorry", appointment.reference, token)
+        outcome_clear(request.session)
+        messages.success(
+            request, f"Your appointment has moved to {_local(moved.start, moved.clinic)}."
+        )
+        return redirect("online:manage", appointment.reference, token)
     query = CalendarQuery(request.GET, treatment=treatment)
     calendar = booking_calendar(
         treatment=treatment,
@@ -442,5 +656,40 @@ def booking_reschedule(request, reference, token):
         appointment,
         treatment=treatment,
         calendar=calendar,
-        action=here,
+        action=reverse("online:reschedule", args=[appointment.reference, token]),
+    )
+
+
+@require_GET
+def booking_reschedule_review(request, reference, token):
+    """The move, before it is made: from when to when, with whom, and until when it can
+    still be changed online."""
+    appointment = _linked(reference, token)
+    treatment = appointment.treatment
+    choice = SlotChoiceForm(request.GET, treatment=treatment)
+    if not choice.is_valid():
+        messages.info(request, "Please choose a time.")
+        return redirect("online:reschedule", appointment.reference, token)
+    start = choice.cleaned_data["start"]
+    return _appointment_page(
+        request,
+        "online/reschedule_review.html",
+        appointment,
+        treatment=treatment,
+        start=start,
+        changeable_until=start - timedelta(hours=appointment.clinic.cancellation_window_hours),
+        action=reverse("online:reschedule", args=[appointment.reference, token]),
+        back_url=reverse("online:reschedule", args=[appointment.reference, token]),
+    )
+
+
+@require_GET
+def booking_change_sorry(request, reference, token):
+    """Why the last move or cancellation did not happen."""
+    appointment = _linked(reference, token)
+    kept = outcome_pending(request.session)
+    if kept is None:
+        return redirect("online:manage", appointment.reference, token)
+    return _outcome_page(
+        request, kept, treatment=appointment.treatment, appointment=appointment, token=token
     )

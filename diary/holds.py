@@ -1,0 +1,294 @@
+"""Bookings asked for by someone who has not proved their email: the time is held, nothing
+is written to anyone's record, and the owner of the address confirms from the emailed link.
+
+Why: an email typed into a form proves nothing. If the booking were made at once, whoever
+typed a client's address would book as that client (and write their declarations onto the
+client's record), and the rules' answers would tell them about the client's record. So an
+anonymous booking (pages or API, anyone but a signed-in client or the clinic's staff):
+
+1. is checked against what the caller declared in this request only (`check_eligibility`
+   with no record): a refusal or a warning from their own answers is given in full, as it
+   is the same for any address;
+2. holds the slot: an appointment with no client, HELD until `held_until` (HOLD_MINUTES),
+   claimed like any booking, so the exclusion constraints count it and nobody else can book
+   the time; the request (name, address, phone, declarations) waits beside it in a
+   BookingRequest;
+3. emails the address a link to confirm (aftercare planning `on_held`). The answer to the
+   caller is the same whether the address is new, a client's, or a client whose record
+   refuses or warns: "held, check your email".
+
+Confirming (`hold_confirm`, by the signed-in owner of the address: the link signs them in)
+runs the rules on the client's whole record plus the declarations, now for someone who may
+see the record: a refusal gives its reasons and dates and releases the hold; warnings are
+shown to acknowledge; otherwise the same appointment becomes the client's CONFIRMED booking
+(the client made if new), the declarations join the record, and the usual emails are
+planned. A hold not confirmed in time is released by `holds_release_lapsed` (Celery beat);
+a link opened a little after that still books the time if it is free.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from aftercare import planning
+from bookings.history import change_record
+from bookings.models import Appointment, AppointmentChange, BookingRequest
+from clinic.audit import Origin, acting_user
+from clinic.models import Client, Practitioner, Treatment
+from clinic.services import client_get_or_create
+from clinical.rules import Declared
+from clinical.services import appointments_recheck, declared_check, declared_store
+from diary.errors import EligibilityRefused, HoldGone, SlotUnavailable
+from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
+from diary.services import Booked, _hold, _locked, _unused_reference, check_eligibility
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    phone: str = ""
+
+
+def declared_data(declared: Declared | None) -> dict:
+    """`declared` as JSON for the BookingRequest (dates as ISO strings)."""
+    if declared is None:
+        return {}
+    return {
+        "injectables": [
+            {**item, "date": item["date"].isoformat()} for item in declared.injectables
+        ],
+        "conditions": list(declared.conditions),
+    }
+
+
+def declared_from(data: dict) -> Declared:
+    return Declared(
+        injectables=[
+            {**item, "date": date.fromisoformat(item["date"])}
+            for item in data.get("injectables", [])
+        ],
+        conditions=list(data.get("conditions", [])),
+    )
+
+
+def appointment_hold(
+    *,
+    treatment: Treatment,
+    start: datetime,
+    contact: Contact,
+    practitioner: Practitioner | None = None,
+    declared: Declared | None = None,
+    acknowledge_warnings: bool = False,
+    by=None,
+    now: datetime | None = None,
+) -> Booked:
+    """Hold `treatment` at `start` for the owner of `contact.email` to confirm. The online
+    booking window applies. Raises SlotUnavailable, InjectionDateInFuture, or a refusal or
+    WarningsNotAcknowledged that comes from `declared` alone; returns the held appointment
+    and the warnings acknowledged."""
+    now = now or timezone.now()
+    clinic = treatment.clinic
+    declared_check(declared, clinic=clinic)
+    request = SlotRequest(
+        treatment=treatment,
+        start=start,
+        online=True,
+        now=now,
+        practitioner_id=practitioner.pk if practitioner else None,
+    )
+    candidates = free_practitioners(request)
+    if not candidates:
+        raise unavailable(request)
+    # No record is read: the caller has not shown whose it is.
+    outcome = check_eligibility(
+        client=None,
+        treatment=treatment,
+        start=start,
+        declared=declared,
+        acknowledge_warnings=acknowledge_warnings,
+        override_reason=None,
+        by=None,
+        new_client=True,
+    )
+
+    def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
+        end = start + timedelta(minutes=treatment.duration_minutes)
+        held = Appointment.objects.create(
+            clinic=clinic,
+            reference=_unused_reference(),
+            client=None,
+            treatment=treatment,
+            practitioner_id=practitioner_id,
+            practitioner_requested=practitioner is not None,
+            start=start,
+            end=end,
+            blocked_until=end + timedelta(minutes=treatment.buffer_after_minutes),
+            status=Appointment.Status.HELD,
+            held_until=now + timedelta(minutes=settings.HOLD_MINUTES),
+            channel=Appointment.Channel.ONLINE,
+            created_by=acting_user(by),
+            changed_by=acting_user(by),
+        )
+        _hold(held, resource_ids)
+        BookingRequest.objects.create(
+            appointment=held,
+            name=contact.name.strip(),
+            email=contact.email.strip(),
+            phone=contact.phone.strip(),
+            declared=declared_data(declared),
+        )
+        change_record(
+            held,
+            action=AppointmentChange.Action.HELD,
+            by=by,
+            channel=Appointment.Channel.ONLINE,
+            details={"warnings": outcome.warnings},
+        )
+        planning.on_held(held, to=contact.email.strip())
+        return held
+
+    held = claim_first(request, candidates, write)
+    return Booked(held, tuple(outcome.warnings))
+
+
+def hold_confirm(
+    *,
+    appointment: Appointment,
+    by,
+    acknowledge_warnings: bool = False,
+    origin: Origin | None = None,
+    now: datetime | None = None,
+) -> Booked:
+    """The owner of the address confirms their held booking; `by` is their signed-in login,
+    so the rules speak to them in full. A second confirmation returns the booking as it is.
+    Raises HoldGone, SlotUnavailable (a lapsed hold whose time was taken since), a refusal
+    (the hold is released) or WarningsNotAcknowledged (the hold stays)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        held = _locked(appointment)
+        wish = BookingRequest.objects.get(appointment=held)
+    if held.status == Appointment.Status.CONFIRMED and wish.outcome == wish.Outcome.CONFIRMED:
+        return Booked(held)
+    if wish.outcome not in (wish.Outcome.WAITING, wish.Outcome.LAPSED):
+        raise HoldGone()
+    clinic, treatment = held.clinic, held.treatment
+    declared = declared_from(wish.declared)
+    request = SlotRequest(
+        treatment=treatment,
+        start=held.start,
+        online=True,
+        now=wish.created_at,  # the booking window was met when they asked
+        practitioner_id=held.practitioner_id if held.practitioner_requested else None,
+        exclude_appointment_id=held.pk,
+    )
+    candidates = free_practitioners(request)
+    candidates.prefer(held.practitioner_id)
+    if not candidates:
+        hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
+        raise unavailable(request)
+    existing = Client.objects.filter(
+        organisation_id=clinic.organisation_id, email__iexact=wish.email
+    ).first()
+    try:
+        outcome = check_eligibility(
+            client=existing,
+            treatment=treatment,
+            start=held.start,
+            declared=declared,
+            acknowledge_warnings=acknowledge_warnings,
+            override_reason=None,
+            by=by,
+            new_client=existing is None,
+        )
+    except EligibilityRefused:
+        hold_release(held, outcome=BookingRequest.Outcome.REFUSED, now=now)
+        raise
+
+    def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
+        locked = _locked(held)
+        if locked.status not in (Appointment.Status.HELD, Appointment.Status.EXPIRED):
+            raise HoldGone()
+        client, _ = client_get_or_create(
+            clinic=clinic, name=wish.name, email=wish.email, phone=wish.phone
+        )
+        locked.resource_holds.all().delete()
+        _hold(locked, resource_ids)
+        previous = locked.status
+        locked.client = client
+        locked.practitioner_id = practitioner_id
+        locked.status = Appointment.Status.CONFIRMED
+        locked.held_until = None
+        locked.changed_by = acting_user(by)
+        locked.save(
+            update_fields=[
+                "client",
+                "practitioner",
+                "status",
+                "held_until",
+                "changed_by",
+                "updated_at",
+            ]
+        )
+        BookingRequest.objects.filter(pk=wish.pk).update(
+            outcome=BookingRequest.Outcome.CONFIRMED, decided_at=now
+        )
+        change_record(
+            locked,
+            action=AppointmentChange.Action.BOOKED,
+            by=by,
+            channel=Appointment.Channel.ONLINE,
+            from_status=previous,
+            details={"warnings": outcome.warnings, "confirmed_from_hold": True},
+        )
+        planning.on_booked(locked)
+        if declared.declares_anything:
+            declared_store(client=client, declared=declared, by=by, reference=locked.reference)
+            appointments_recheck(client=client, by=by, exclude_id=locked.pk)
+        return locked
+
+    try:
+        confirmed = claim_first(request, candidates, write)
+    except SlotUnavailable:
+        hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
+        raise
+    return Booked(confirmed, tuple(outcome.warnings), tuple(outcome.cautions))
+
+
+def hold_release(appointment: Appointment, *, outcome: str, now: datetime | None = None) -> bool:
+    """Free a held appointment's time (EXPIRED) and record why; False if it was no longer
+    held (confirmed, or released already)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        held = _locked(appointment)
+        BookingRequest.objects.filter(
+            appointment=held, outcome=BookingRequest.Outcome.WAITING
+        ).update(outcome=outcome, decided_at=now)
+        if held.status != Appointment.Status.HELD:
+            return False
+        held.status = Appointment.Status.EXPIRED
+        held.save(update_fields=["status", "updated_at"])
+        held.resource_holds.update(active=False)
+        change_record(
+            held,
+            action=AppointmentChange.Action.RELEASED,
+            by=None,
+            channel=Appointment.Channel.ONLINE,
+            from_status=Appointment.Status.HELD,
+            reason=BookingRequest.Outcome(outcome).label,
+        )
+        planning.on_released(held)
+    return True
+
+
+def holds_release_lapsed(*, now: datetime | None = None) -> int:
+    """Release every hold past its `held_until` (Celery beat, every HOLD_SWEEP_SECONDS)."""
+    now = now or timezone.now()
+    lapsed = Appointment.objects.filter(status=Appointment.Status.HELD, held_until__lt=now)
+    return sum(
+        hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
+        for held in lapsed.only("pk")[:500]
+    )

@@ -227,6 +227,8 @@ LOGIN_REDIRECT_URL = "/my/"
 HOLD_MINUTES = env_int("HOLD_MINUTES", 15, minimum=1)
 HOLD_LINK_MINUTES = env_int("HOLD_LINK_MINUTES", 60, minimum=1)
 HOLD_SWEEP_SECONDS = env_int("HOLD_SWEEP_SECONDS", 30, minimum=1)
+# Each hold emails the address typed: at most this many an hour per address (diary/holds.py).
+HOLDS_PER_ADDRESS_PER_HOUR = env_int("HOLDS_PER_ADDRESS_PER_HOUR", 5, minimum=1)
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 
 # Redis: Celery broker, and the cache behind the API's rate limits.

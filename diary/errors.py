@@ -97,3 +97,16 @@ class HoldGone(BookingError):
     code = "hold_gone"
     status = 410
     detail = "This booking request was already confirmed or has been released."
+
+
+class TooManyHolds(BookingError):
+    """Too many bookings were asked for one address lately without being confirmed: each
+    emails that address, so their number is capped per address (HOLDS_PER_ADDRESS_PER_HOUR),
+    whoever asks. The same for any address, client or not."""
+
+    code = "throttled"
+    status = 429
+    detail = (
+        "Several bookings were asked for this email address in the last hour. Please confirm "
+        "one from the emails we sent, or sign in and book."
+    )

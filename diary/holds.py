@@ -41,7 +41,7 @@ from clinic.models import Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
-from diary.errors import EligibilityRefused, HoldGone, SlotUnavailable
+from diary.errors import EligibilityRefused, HoldGone, SlotUnavailable, TooManyHolds
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 from diary.services import Booked, _hold, _locked, _unused_reference, check_eligibility
 
@@ -75,6 +75,17 @@ def declared_from(data: dict) -> Declared:
     )
 
 
+def _check_not_flooding(email: str, *, now: datetime) -> None:
+    """Each hold emails the address given, which nobody has proved is the caller's: at most
+    HOLDS_PER_ADDRESS_PER_HOUR holds per address, so the form cannot be used to flood an
+    inbox (the per-IP rate limits apply besides)."""
+    recent = BookingRequest.objects.filter(
+        email__iexact=email.strip(), created_at__gte=now - timedelta(hours=1)
+    ).count()
+    if recent >= settings.HOLDS_PER_ADDRESS_PER_HOUR:
+        raise TooManyHolds()
+
+
 def appointment_hold(
     *,
     treatment: Treatment,
@@ -87,12 +98,13 @@ def appointment_hold(
     now: datetime | None = None,
 ) -> Booked:
     """Hold `treatment` at `start` for the owner of `contact.email` to confirm. The online
-    booking window applies. Raises SlotUnavailable, InjectionDateInFuture, or a refusal or
-    WarningsNotAcknowledged that comes from `declared` alone; returns the held appointment
-    and the warnings acknowledged."""
+    booking window applies. Raises TooManyHolds, SlotUnavailable, InjectionDateInFuture, or a
+    refusal or WarningsNotAcknowledged that comes from `declared` alone; returns the held
+    appointment and the warnings acknowledged."""
     now = now or timezone.now()
     clinic = treatment.clinic
     declared_check(declared, clinic=clinic)
+    _check_not_flooding(contact.email, now=now)
     request = SlotRequest(
         treatment=treatment,
         start=start,

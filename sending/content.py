@@ -258,10 +258,10 @@ If you did not ask, ignore this email.
         'Confirm your {{ treatment.name }} on {{ appointment.start|date:"D j M" }} at '
         '{{ appointment.start|time:"H:i" }}',
         _text(
-            """Dear {{ name }},
+            """Hello,
 
-To book your {{ treatment.name }} with {{ appointment.practitioner }} on [WHEN] at \
-{{ clinic.name }}, please confirm it here:
+Someone asked to book a {{ treatment.name }} with {{ appointment.practitioner }} on [WHEN] at \
+{{ clinic.name }} for this email address. If it was you, please confirm it here:
 
 {{ confirm_url }}
 

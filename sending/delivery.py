@@ -269,12 +269,11 @@ def context(message: Message) -> dict:
 
 def _hold_facts(message: Message) -> dict:
     """The link that confirms a held booking, and what was held: to an address that has not
-    been proved, so nothing from any client's record."""
+    been proved, so nothing from any client's record, nor the name typed with it (the
+    form would otherwise send anyone's words to any inbox)."""
     held, clinic = message.appointment, message.clinic
-    wish = held.booking_request
     path = reverse("online:hold", args=[held.reference, held.hold_link_token()])
     return {
-        "name": wish.name,
         "confirm_url": settings.SITE_URL.rstrip("/") + path,
         "held_until": held.held_until,
         "link_minutes": settings.HOLD_LINK_MINUTES,

@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
+from clinic.identity import client_login
 from clinic.models import (
     Client,
     Clinic,
@@ -176,6 +177,8 @@ class ClientFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Client {n}")
     email = factory.Sequence(lambda n: f"client{n}@example.com")
     phone = "07700 900000"
+    # As in the product (clinic/identity.py): every client has the login of their address.
+    user = factory.LazyAttribute(lambda client: client_login(client.email))
 
 
 class InjectableRecordFactory(factory.django.DjangoModelFactory):

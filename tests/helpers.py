@@ -2,6 +2,7 @@
 
 from rest_framework.test import APIClient
 
+from clinic.identity import client_login
 from sending.delivery import messages_send
 
 
@@ -9,6 +10,40 @@ def logged_in(user) -> APIClient:
     api = APIClient()
     api.force_authenticate(user)
     return api
+
+
+def as_owner(api: APIClient, body: dict) -> APIClient:
+    """The caller to book `body` with: `api` itself if it is signed in; for an anonymous
+    caller, the owner of the body's client address, signed in (as after a code). An
+    anonymous booking is only held until the address confirms (diary/holds.py), and the
+    tests that use this are about bookings made; tests/online/test_holds.py covers holds."""
+    handler_user = getattr(api.handler, "_force_user", None)
+    if handler_user is not None or api._credentials or api.cookies or "client" not in body:
+        return api
+    return logged_in(client_login(body["client"]["email"]))
+
+
+def signed_in(browser, email: str):
+    """`browser` (a django.test.Client) signed in as the owner of `email`, as after a code."""
+    browser.force_login(
+        client_login(email), backend="allauth.account.auth_backends.AuthenticationBackend"
+    )
+    return browser
+
+
+def book_on_pages(browser, slug: str, form: dict, *, acknowledge: bool = False):
+    """The booking pages as a browser walks them: the details form, the review (a GET the
+    details redirect to), then Confirm. Returns the last response: the details page again
+    when the form has errors, else Confirm's redirect."""
+    details = browser.post(f"/book/{slug}/details/", form)
+    if details.status_code != 302:
+        return details
+    confirm = {"start": form["start"]}
+    if form.get("practitioner"):
+        confirm["practitioner"] = form["practitioner"]
+    if acknowledge:
+        confirm |= {"step": "warnings", "acknowledge": "on"}
+    return browser.post(f"/book/{slug}/confirm/", confirm)
 
 
 def assert_error(response, status: int, code: str) -> dict:

@@ -17,7 +17,7 @@ from clinic.models import AuditEntry, Client
 from clinical.models import InjectableRecord, WaitingRule
 from tests import factories
 from tests.conftest import default_rules
-from tests.helpers import logged_in
+from tests.helpers import as_owner, book_on_pages, logged_in, signed_in
 from tests.organisations import VISIT_DAY, make_group
 
 CLIENTS = "/api/v1/clients/"
@@ -323,15 +323,12 @@ def test_a_filler_recorded_at_one_branch_refuses_a_massage_at_the_other(group, a
 
     assert by_staff.status_code == 422, by_staff.content
     assert by_staff.json()["code"] == "waiting_period"
-    by_client = api.post(
-        APPOINTMENTS,
-        {
-            "treatment": "beta-massage",
-            "start": start,
-            "client": {"name": avery.name, "email": avery.email},
-        },
-        format="json",
-    )
+    online = {
+        "treatment": "beta-massage",
+        "start": start,
+        "client": {"name": avery.name, "email": avery.email},
+    }
+    by_client = as_owner(api, online).post(APPOINTMENTS, online, format="json")
     assert by_client.status_code == 422
     assert by_client.json()["code"] == "waiting_period"
     assert not Appointment.objects.filter(clinic=group.beta.clinic, client=avery).exists()
@@ -343,18 +340,15 @@ def test_a_filler_recorded_at_one_branch_refuses_the_booking_page_at_the_other(g
     factories.InjectableRecordFactory(client=avery, date=VISIT_DAY - timedelta(days=5))
     start = datetime.combine(VISIT_DAY, time(14), tzinfo=group.beta.clinic.tzinfo)
 
-    response = client.post(
-        "/book/beta-massage/details/",
-        {
-            "start": start.isoformat(),
-            "name": avery.name,
-            "email": avery.email,
-            "had_injectable": "no",
-        },
+    form = {"start": start.isoformat(), "name": avery.name, "email": avery.email}
+    response = book_on_pages(
+        signed_in(client, avery.email), "beta-massage", form | {"had_injectable": "no"}
     )
 
-    assert response.status_code == 200
-    assert "can’t book this online" in text(response)
+    assert response.status_code == 302
+    # Signed in, Avery sees Beta judge her on Alpha's record, reasons and date included.
+    words = text(client.get(response["Location"]))
+    assert "too soon after your treatment" in words and "three weeks after filler" in words
     assert not Appointment.objects.filter(clinic=group.beta.clinic, client=avery).exists()
 
 

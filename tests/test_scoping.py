@@ -62,6 +62,13 @@ PUBLIC = {
     "online:ics",
     "online:cancel",
     "online:reschedule",
+    "online:review",
+    "online:held",
+    "online:sorry",
+    "online:reschedule-review",
+    "online:change-sorry",
+    # The emailed link that confirms a held booking: its reference and a dated signature.
+    "online:hold",
     # A client's sign-in by code (django-allauth's pages, under /account/).
     "account_login",
     "account_request_login_code",

@@ -263,7 +263,9 @@ class AppointmentCreateApi(APIView):
                 if key:
                     replay = self._replay(request, key)
                     if replay is not None:
-                        return self._answer(request, replay, warnings=[], cautions=None)
+                        return self._answer(
+                            request, replay, warnings=[], cautions=None, replay=True
+                        )
                 if trusted or self._books_as_themself(request, data):
                     client, new_client = self._client(request, treatment, data, trusted)
                     booked = services.appointment_book(
@@ -304,7 +306,9 @@ class AppointmentCreateApi(APIView):
         )
 
     @staticmethod
-    def _answer(request, appointment: Appointment, *, warnings, cautions) -> Response:
+    def _answer(
+        request, appointment: Appointment, *, warnings, cautions, replay: bool = False
+    ) -> Response:
         """201 and the booking; 202 and the held shape for a booking asked for by someone
         not signed in, replays included: whatever became of it since (confirmed by the
         address's owner, released), its asker is told only what they were told then."""
@@ -312,7 +316,7 @@ class AppointmentCreateApi(APIView):
             held = s.held_data(appointment, warnings=warnings, as_asked=True)
             return Response(held, status=status.HTTP_202_ACCEPTED)
         answer = appointment_response(request, appointment, warnings=warnings, cautions=cautions)
-        return Response(answer, status=status.HTTP_201_CREATED)
+        return Response(answer, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 
     @staticmethod
     def _books_as_themself(request, data) -> bool:

@@ -25,7 +25,7 @@ from clinical.services import declared_store
 from clinical.vocabulary import RecordSource
 from tests import factories
 from tests.conftest import add_microcurrent, open_every_day, works_every_day
-from tests.helpers import assert_error, logged_in
+from tests.helpers import as_owner, assert_error, logged_in
 
 APPOINTMENTS = "/api/v1/appointments/"
 AVAILABILITY = "/api/v1/availability/"
@@ -58,7 +58,7 @@ def declaring(*injectables, conditions=()) -> dict:
 
 
 def post(api, data, **headers):
-    return api.post(APPOINTMENTS, data, format="json", **headers)
+    return as_owner(api, data).post(APPOINTMENTS, data, format="json", **headers)
 
 
 @pytest.fixture
@@ -643,12 +643,10 @@ def test_the_day_list_costs_the_same_queries_for_one_or_many(world, desk):
 
 
 def test_a_new_clients_first_booking_does_not_read_a_record_it_cannot_have(world, api):
+    body = {"treatment": world.treatment.slug, "start": at(DAY), "client": DANA}
+    dana = as_owner(api, body)
     with CaptureQueriesContext(connection) as queries:
-        response = api.post(
-            APPOINTMENTS,
-            {"treatment": world.treatment.slug, "start": at(DAY), "client": DANA},
-            format="json",
-        )
+        response = dana.post(APPOINTMENTS, body, format="json")
     assert response.status_code == 201, response.content
     reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert [sql for sql in reads if InjectableRecord._meta.db_table in sql] == []

@@ -18,6 +18,7 @@ from bookings.models import Appointment, AppointmentResource
 from diary import reservation
 from diary.services import appointment_book
 from tests import factories
+from tests.helpers import as_owner
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the exclusion constraints need PostgreSQL"
@@ -28,24 +29,23 @@ START = datetime.combine(date(2027, 3, 2), time(10), tzinfo=LONDON)
 THREADS = 20
 
 
-def book_at_once(world, *, threads=THREADS) -> list:
+def book_at_once(world, *, threads=THREADS, signed_in=True) -> list:
+    """`threads` clients asking for one time at once: each signed in (bookings), or each
+    anonymous (holds, diary/holds.py)."""
     barrier = threading.Barrier(threads, timeout=30)
     answers = [None] * threads
 
     def one(n):
         try:
-            api = APIClient()
+            body = {
+                "treatment": world.treatment.slug,
+                "start": START.isoformat(),
+                "practitioner": world.practitioner.pk,
+                "client": {"name": f"Client {n}", "email": f"race{n}@example.com"},
+            }
+            api = as_owner(APIClient(), body) if signed_in else APIClient()
             barrier.wait()
-            answers[n] = api.post(
-                "/api/v1/appointments/",
-                {
-                    "treatment": world.treatment.slug,
-                    "start": START.isoformat(),
-                    "practitioner": world.practitioner.pk,
-                    "client": {"name": f"Client {n}", "email": f"race{n}@example.com"},
-                },
-                format="json",
-            )
+            answers[n] = api.post("/api/v1/appointments/", body, format="json")
         finally:
             connection.close()
 
@@ -75,6 +75,28 @@ def assert_exactly_one_booking(world, answers):
 @pytest.mark.django_db(transaction=True)
 def test_twenty_threads_one_booking(world):
     assert_exactly_one_booking(world, book_at_once(world))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_anonymous_threads_one_hold(world):
+    """A hold claims the time like a booking: of twenty strangers asking at once, one holds
+    it and nineteen are offered other times; the held time is then no one else's."""
+    answers = book_at_once(world, signed_in=False)
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [202] + [409] * (THREADS - 1)
+    held = Appointment.objects.get(practitioner=world.practitioner)
+    assert held.status == Appointment.Status.HELD and held.client_id is None
+    late = as_owner(
+        APIClient(),
+        body := {
+            "treatment": world.treatment.slug,
+            "start": START.isoformat(),
+            "practitioner": world.practitioner.pk,
+            "client": {"name": "Late", "email": "late@example.com"},
+        },
+    ).post("/api/v1/appointments/", body, format="json")
+    assert late.status_code == 409 and late.json()["code"] == "slot_unavailable"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -158,15 +180,14 @@ def race_for_the_room(world, practitioners, monkeypatch) -> list:
 
     def one(n):
         try:
-            answers[n] = APIClient().post(
-                "/api/v1/appointments/",
-                {
-                    "treatment": world.treatment.slug,
-                    "start": START.isoformat(),
-                    "practitioner": practitioners[n].pk,
-                    "client": {"name": f"Client {n}", "email": f"room{n}@example.com"},
-                },
-                format="json",
+            body = {
+                "treatment": world.treatment.slug,
+                "start": START.isoformat(),
+                "practitioner": practitioners[n].pk,
+                "client": {"name": f"Client {n}", "email": f"room{n}@example.com"},
+            }
+            answers[n] = as_owner(APIClient(), body).post(
+                "/api/v1/appointments/", body, format="json"
             )
         finally:
             connection.close()

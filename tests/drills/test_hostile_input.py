@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from bookings.models import Appointment
 from clinic.models import Client
 from tests import factories
-from tests.helpers import assert_error, logged_in
+from tests.helpers import as_owner, assert_error, logged_in
 
 APPOINTMENTS = "/api/v1/appointments/"
 START = "2027-03-02T10:00:00+00:00"  # Tuesday 10:00 in London, free in the world fixture
@@ -20,7 +20,7 @@ START = "2027-03-02T10:00:00+00:00"  # Tuesday 10:00 in London, free in the worl
 def book(api, client: dict, **extra):
     # As a real client sends it: ASCII JSON with \u escapes, which can carry a lone surrogate.
     body = {"treatment": "manual-facial-massage", "start": START, "client": client, **extra}
-    return api.post(APPOINTMENTS, json.dumps(body), content_type="application/json")
+    return as_owner(api, body).post(APPOINTMENTS, json.dumps(body), content_type="application/json")
 
 
 @pytest.mark.parametrize(
@@ -115,15 +115,12 @@ def test_a_query_parameter_given_blank_is_400_not_ignored(world, api, query):
     ],
 )
 def test_any_offset_names_the_same_instant(world, start):
-    response = APIClient().post(
-        APPOINTMENTS,
-        {
-            "treatment": "manual-facial-massage",
-            "start": start,
-            "client": {"name": "Dana", "email": "dana@example.com"},
-        },
-        format="json",
-    )
+    body = {
+        "treatment": "manual-facial-massage",
+        "start": start,
+        "client": {"name": "Dana", "email": "dana@example.com"},
+    }
+    response = as_owner(APIClient(), body).post(APPOINTMENTS, body, format="json")
 
     assert response.status_code == 201, response.json()
     assert response.json()["start"] == "2027-03-02T10:00:00+00:00"

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from bookings.models import Appointment
 from clinic.models import Client
 from tests import factories
-from tests.helpers import assert_error, logged_in
+from tests.helpers import as_owner, assert_error, logged_in
 
 LONDON = ZoneInfo("Europe/London")
 TUESDAY = date(2027, 3, 2)  # GMT (+00:00)
@@ -55,7 +55,7 @@ def book(api, world, start: str, *, client=True, **extra):
     body = {"treatment": world.treatment.slug, "start": start, **extra}
     if client:
         body["client"] = {"name": "Dana Client", "email": "dana@example.com"}
-    return api.post(APPOINTMENTS, body, format="json")
+    return as_owner(api, body).post(APPOINTMENTS, body, format="json")
 
 
 def booked(api, world, start: str, **extra) -> dict:

@@ -9,6 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from bookings.models import Appointment
+from tests.helpers import as_owner
 
 BODY = {
     "treatment": "manual-facial-massage",
@@ -18,7 +19,9 @@ BODY = {
 
 
 def post(api, body=BODY, key="key-1"):
-    return api.post("/api/v1/appointments/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    return as_owner(api, body).post(
+        "/api/v1/appointments/", body, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
 
 
 def test_a_retry_with_the_same_key_returns_the_same_booking(world, api):

@@ -21,6 +21,7 @@ from diary import services
 from online.pages.views import notice_token
 from tests import factories
 from tests.conftest import add_microcurrent, works_every_day
+from tests.helpers import book_on_pages, signed_in
 
 LONDON = ZoneInfo("Europe/London")
 TUESDAY = date(2027, 3, 2)  # the frozen clock says Monday 1 March 2027, 08:00
@@ -189,12 +190,22 @@ def test_the_details_step_without_a_proper_time_goes_back_to_the_calendar(world,
 
 
 def test_a_client_books_and_sees_the_confirmation(world, client):
+    """Signed in, the client reviews the booking (price, practitioner, the cancellation
+    policy) before it is made, then books it at once."""
     start = at(TUESDAY, 10)
+    signed_in(client, "dana@example.com")
 
     page = client.get(details_url(world.treatment), {"start": start.isoformat()})
-    response = client.post(details_url(world.treatment), details(start))
+    to_review = client.post(details_url(world.treatment), details(start))
+    review = client.get(to_review["Location"])
+    response = client.post(confirm_url(world.treatment), {"start": start.isoformat()})
 
     assert page.status_code == 200 and "Tuesday 2 March 2027 at 10:00" in text(page)
+    words = text(review)
+    assert "Check your booking" in words and "Tuesday 2 March 2027 at 10:00" in words
+    assert "£" in words and "Any available practitioner" in words
+    assert "You can move or cancel this appointment online until Monday 1 March at 10:00" in words
+    assert "Book now" in words
     appointment = Appointment.objects.get()
     assert response.status_code == 302
     assert response["Location"] == manage_url(appointment, "online:confirmed")
@@ -212,9 +223,13 @@ def test_a_chosen_practitioner_is_kept(world, client):
         clinic=world.clinic, name="Bea", treatments=[world.treatment]
     )
     works_every_day(bea)
+    signed_in(client, "dana@example.com")
+    form = details(at(TUESDAY, 10), practitioner=bea.pk)
 
-    client.post(details_url(world.treatment), details(at(TUESDAY, 10), practitioner=bea.pk))
+    review = client.get(client.post(details_url(world.treatment), form)["Location"])
+    book_on_pages(client, world.treatment.slug, form)
 
+    assert "With Bea" in text(review)
     appointment = Appointment.objects.get()
     assert appointment.practitioner == bea and appointment.practitioner_requested
 
@@ -285,30 +300,38 @@ def test_no_means_the_injectable_rows_are_ignored(world, client):
 
 
 def test_filler_ten_days_before_is_refused_with_the_earliest_date_one_click_away(world, client):
+    """What the visitor declared refuses the booking whoever they are: the same answer for
+    any address, so it is given in full; the refusal is a redirect (Back is safe)."""
     day = date(2027, 3, 5)
     injected = day - timedelta(days=10)
 
-    response = client.post(
-        details_url(world.treatment), details(at(day, 11), **filler(injected, "cheeks"))
+    response = book_on_pages(
+        client, world.treatment.slug, details(at(day, 11), **filler(injected, "cheeks"))
     )
 
+    assert response.status_code == 302
+    assert response["Location"] == reverse("online:sorry", args=[world.treatment.slug])
+    page = client.get(response["Location"])
     earliest = injected + timedelta(days=14)
-    words = text(response)
-    assert response.status_code == 200
+    words = text(page)
     assert "This date is too soon after your treatment" in words
     assert "The earliest date you can book is Tuesday 9 March 2027" in words
-    assert f'href="{calendar_url(world.treatment, day=earliest)}"' in response.content.decode()
+    assert f'href="{calendar_url(world.treatment, day=earliest)}"' in page.content.decode()
     assert not Appointment.objects.exists() and not Client.objects.exists()
     assert not InjectableRecord.objects.exists()
 
 
 def refused_for_filler(world, client):
-    """A visitor declares filler ten days before 5 March: refused until 9 March."""
+    """Dana, a client signed in, declares filler ten days before 5 March: refused until
+    9 March, and offered an email then (only to a signed-in client: the address is proved)."""
+    factories.ClientFactory(clinic=world.clinic, name="Dana Client", email="dana@example.com")
+    signed_in(client, "dana@example.com")
     injected = date(2027, 2, 23)
-    response = client.post(
-        details_url(world.treatment), details(at(date(2027, 3, 5), 11), **filler(injected))
+    response = book_on_pages(
+        client, world.treatment.slug, details(at(date(2027, 3, 5), 11), **filler(injected))
     )
-    notice = re.search(r'name="notice" value="([^"]+)"', response.content.decode())
+    page = client.get(response["Location"])
+    notice = re.search(r'name="notice" value="([^"]+)"', page.content.decode())
     assert notice, "the refusal page offers to email the client"
     return notice.group(1)
 
@@ -328,6 +351,20 @@ def test_a_refused_client_asks_to_be_emailed_when_the_wait_is_over(world, client
     local_due = message.due_at.astimezone(world.clinic.tzinfo)
     assert (local_due.date(), local_due.hour) == (date(2027, 3, 9), 9)
     assert not Appointment.objects.exists()
+
+
+def test_an_anonymous_refusal_offers_no_email(world, client):
+    """Not signed in, nobody has proved the address: no offer to email it (issue 14: a
+    signed offer was reused to mail arbitrary addresses)."""
+    response = book_on_pages(
+        client,
+        world.treatment.slug,
+        details(at(date(2027, 3, 5), 11), **filler(date(2027, 2, 23))),
+    )
+
+    page = client.get(response["Location"])
+    assert "too soon after your treatment" in text(page)
+    assert 'name="notice"' not in page.content.decode()
 
 
 def test_asking_twice_plans_one_email(world, client):
@@ -377,7 +414,9 @@ def test_the_earliest_date_link_shows_the_times_from_that_date(world, client):
 
 def test_after_a_refusal_the_details_step_remembers_the_answers(world, client):
     injected = date(2027, 2, 23)
-    client.post(details_url(world.treatment), details(at(date(2027, 3, 5), 11), **filler(injected)))
+    book_on_pages(
+        client, world.treatment.slug, details(at(date(2027, 3, 5), 11), **filler(injected))
+    )
 
     later = client.get(
         details_url(world.treatment), {"start": at(date(2027, 3, 11), 9).isoformat()}
@@ -404,25 +443,30 @@ def test_the_draft_keeps_the_answers_and_nothing_else(world, client):
 def test_an_area_given_twice_is_recorded_once(world, client):
     data = details(at(TUESDAY, 10), **filler(date(2027, 1, 1), "lips", "lips", "cheeks"))
 
-    client.post(details_url(world.treatment), data)
+    book_on_pages(signed_in(client, "dana@example.com"), world.treatment.slug, data)
 
     assert InjectableRecord.objects.get().areas == ["lips", "cheeks"]
 
 
 def test_a_warning_must_be_ticked_before_the_booking_is_confirmed(world, client):
+    """Warnings from the visitor's own answers are shown on the review, with a box to
+    tick; each try is a redirect back to the review."""
     start = at(TUESDAY, 10)
     data = details(start, **filler(TUESDAY - timedelta(days=20), "lips"))
+    signed_in(client, "dana@example.com")
 
-    warned = client.post(details_url(world.treatment), data)
-    unticked = client.post(
+    first = book_on_pages(client, world.treatment.slug, data)
+    warned = client.get(first["Location"])
+    unticked_post = client.post(
         confirm_url(world.treatment), {"start": data["start"], "step": "warnings"}
     )
+    unticked = client.get(unticked_post["Location"])
     ticked = client.post(
         confirm_url(world.treatment),
         {"start": data["start"], "step": "warnings", "acknowledge": "on"},
     )
 
-    assert "Before you book" in text(warned) and "ideally four" in text(warned)
+    assert "Check your booking" in text(warned) and "ideally four" in text(warned)
     assert 'name="acknowledge"' in warned.content.decode()
     assert "Tick the box to confirm you have read this" in text(unticked)
     assert re.search(
@@ -438,15 +482,21 @@ def test_a_warning_must_be_ticked_before_the_booking_is_confirmed(world, client)
 
 def test_a_taken_time_offers_the_nearest_alternatives_and_one_click_books_one(world, client):
     start = at(TUESDAY, 10)
+    signed_in(client, "dana@example.com")
     page = client.get(details_url(world.treatment), {"start": start.isoformat()})
     booked(world, start)  # another client is quicker
 
-    response = client.post(details_url(world.treatment), details(start))
+    response = book_on_pages(client, world.treatment.slug, details(start))
 
-    words = text(response)
-    assert page.status_code == 200 and response.status_code == 200
+    gone = client.get(response["Location"])
+    words = text(gone)
+    assert page.status_code == 200 and response.status_code == 302
     assert "That time has just gone" in words
     assert "Book Tue 2 Mar, 11:00" in words and "Book Tue 2 Mar, 09:00" in words
+    eleven = re.search(r'href="([^"]*review[^"]*11%3A00[^"]*)"', gone.content.decode())
+    assert eleven, "each alternative leads to the review of that time"
+    review = client.get(eleven.group(1).replace("&amp;", "&"))
+    assert "Tuesday 2 March 2027 at 11:00" in text(review)
     chosen = client.post(confirm_url(world.treatment), {"start": at(TUESDAY, 11).isoformat()})
     assert chosen.status_code == 302
     assert Appointment.objects.get(client__email="dana@example.com").start == at(TUESDAY, 11)
@@ -455,39 +505,37 @@ def test_a_taken_time_offers_the_nearest_alternatives_and_one_click_books_one(wo
 def test_confirming_without_a_draft_goes_back_to_the_details(world, client):
     response = client.post(confirm_url(world.treatment), {"start": at(TUESDAY, 10).isoformat()})
 
-    assert response.status_code == 200
-    assert "Your details" in text(response)
+    assert response.status_code == 302
+    assert "Your details" in text(client.get(response["Location"]))
     assert not Appointment.objects.exists()
 
 
 def test_booking_under_a_known_email_shows_nothing_of_that_client(world, client):
     factories.ClientFactory(clinic=world.clinic, name="Olivia Turner", email="olivia@example.com")
 
-    response = client.post(
-        details_url(world.treatment), details(at(TUESDAY, 10), email="olivia@example.com")
+    response = book_on_pages(
+        client, world.treatment.slug, details(at(TUESDAY, 10), email="olivia@example.com")
     )
 
-    for page in (
-        client.get(response["Location"]),
-        client.get(manage_url(Appointment.objects.get())),
-    ):
-        assert "Olivia" not in text(page) and "Dana" not in text(page)
+    assert response["Location"] == reverse("online:held", args=[world.treatment.slug])
+    page = text(client.get(response["Location"]))
+    assert "Check your email" in page and "Olivia" not in page
+    held = Appointment.objects.get()
+    assert held.status == Appointment.Status.HELD and held.client is None
 
 
 def test_an_anonymous_visitor_never_learns_the_record_on_file(world, client):
     olivia = factories.ClientFactory(clinic=world.clinic, email="olivia@example.com")
     factories.InjectableRecordFactory(client=olivia, date=TUESDAY - timedelta(days=5))
 
-    response = client.post(
-        details_url(world.treatment), details(at(TUESDAY, 10), email="olivia@example.com")
+    response = book_on_pages(
+        client, world.treatment.slug, details(at(TUESDAY, 10), email="olivia@example.com")
     )
 
-    words = text(response)
-    assert "We can’t book this online" in words
-    assert "contact the clinic on 020 7946 0000" in words
+    words = text(client.get(response["Location"]))
+    assert "Check your email" in words
     for secret in ("filler", "Filler", "February", "earliest", "too soon", "cheeks"):
         assert secret not in words
-    assert "See times from" not in words
 
 
 def test_microcurrent_asks_about_conditions_and_refuses_a_pacemaker(world, client):
@@ -495,21 +543,26 @@ def test_microcurrent_asks_about_conditions_and_refuses_a_pacemaker(world, clien
 
     page = client.get(details_url(microcurrent), {"start": at(TUESDAY, 10).isoformat()})
     unanswered = client.post(details_url(microcurrent), details(at(TUESDAY, 10)))
-    refused = client.post(
-        details_url(microcurrent), details(at(TUESDAY, 10), conditions=["pacemaker"])
+    refused = book_on_pages(
+        client, microcurrent.slug, details(at(TUESDAY, 10), conditions=["pacemaker"])
     )
 
     assert "I have a pacemaker" in text(page) and "I am pregnant" in text(page)
     assert "Tick the ones that apply" in text(unanswered)
-    assert "Microcurrent cannot be used with a pacemaker." in text(refused)
-    assert "See times from" not in text(refused)
+    words = text(client.get(refused["Location"]))
+    assert "Microcurrent cannot be used with a pacemaker." in words
+    assert "See times from" not in words
     assert not Appointment.objects.exists()
 
 
 def test_microcurrent_books_when_none_of_the_conditions_apply(world, client):
     microcurrent = add_microcurrent(world)
 
-    response = client.post(details_url(microcurrent), details(at(TUESDAY, 10), no_conditions="on"))
+    response = book_on_pages(
+        signed_in(client, "dana@example.com"),
+        microcurrent.slug,
+        details(at(TUESDAY, 10), no_conditions="on"),
+    )
 
     assert response.status_code == 302
     assert Appointment.objects.get().treatment == microcurrent
@@ -576,7 +629,11 @@ def test_a_cancellation_reason_keeps_its_lines_but_not_control_characters(
 def test_names_in_every_script_are_kept_exactly(world, client):
     name = "Zoë Ó Súilleabháin <b>محمد</b> 李小龍 🌸"
 
-    response = client.post(details_url(world.treatment), details(at(TUESDAY, 10), name=name))
+    response = book_on_pages(
+        signed_in(client, "dana@example.com"),
+        world.treatment.slug,
+        details(at(TUESDAY, 10), name=name),
+    )
 
     assert response.status_code == 302
     assert Client.objects.get().name == name
@@ -602,22 +659,31 @@ def test_cancelling_inside_the_window_is_refused_with_the_clinics_phone(world, c
     response = client.post(manage_url(soon, "online:cancel"))
 
     soon.refresh_from_db()
-    words = text(response)
+    assert response.status_code == 302  # Back never re-posts
+    page = client.get(response["Location"])
+    words = text(page)
     assert soon.status == Appointment.Status.CONFIRMED
     assert "It’s too late to change this online" in words
     assert "Call the clinic on 020 7946 0000" in words
-    assert 'href="tel:02079460000"' in response.content.decode()
+    assert 'href="tel:02079460000"' in page.content.decode()
 
 
 def test_a_client_moves_the_appointment_through_the_link(world, client, appointment):
+    """Choose a time, review the move (from, to, with whom, the policy), then move."""
     page = client.get(manage_url(appointment, "online:reschedule"), {"day": "2027-03-05"})
+    new_start = at(date(2027, 3, 5), 15).isoformat()
+    to_review = client.post(manage_url(appointment, "online:reschedule"), {"start": new_start})
+    review = client.get(to_review["Location"])
+    appointment.refresh_from_db()
+    assert appointment.start == at(date(2027, 3, 4), 10), "nothing moves before the review"
     response = client.post(
-        manage_url(appointment, "online:reschedule"),
-        {"start": at(date(2027, 3, 5), 15).isoformat()},
+        manage_url(appointment, "online:reschedule"), {"start": new_start, "step": "confirm"}
     )
 
     appointment.refresh_from_db()
     assert "Times on Friday 5 March" in text(page)
+    assert "Friday 5 March 2027 at 15:00" in text(review)
+    assert "You can move or cancel this appointment online until" in text(review)
     assert response.status_code == 302
     assert appointment.start == at(date(2027, 3, 5), 15)
     assert "moved to Friday 5 March at 15:00" in text(client.get(response["Location"]))
@@ -635,24 +701,27 @@ def test_moving_to_a_taken_time_offers_alternatives(world, client, appointment):
 
     response = client.post(
         manage_url(appointment, "online:reschedule"),
-        {"start": at(date(2027, 3, 5), 15).isoformat()},
+        {"start": at(date(2027, 3, 5), 15).isoformat(), "step": "confirm"},
     )
 
-    assert "That time has just gone" in text(response)
-    assert "Move to Fri 5 Mar, 16:00" in text(response)
+    words = text(client.get(response["Location"]))
+    assert "That time has just gone" in words
+    assert "Move to Fri 5 Mar, 16:00" in words
 
 
 def test_moving_into_a_waiting_period_on_record_is_refused_without_details(
     world, client, appointment
 ):
+    """The manage link is not proof of the address: whoever holds it is not told what the
+    record says (a signed-in client is)."""
     factories.InjectableRecordFactory(client=appointment.client, date=date(2027, 2, 25))
 
     response = client.post(
         manage_url(appointment, "online:reschedule"),
-        {"start": at(date(2027, 3, 5), 15).isoformat()},
+        {"start": at(date(2027, 3, 5), 15).isoformat(), "step": "confirm"},
     )
 
-    words = text(response)
+    words = text(client.get(response["Location"]))
     assert "We can’t book this online" in words
     assert "filler" not in words and "earliest" not in words
     assert "Back to your booking" in words
@@ -664,7 +733,7 @@ def test_a_cancelled_booking_can_be_neither_cancelled_nor_moved_again(world, cli
     cancel = client.post(manage_url(appointment, "online:cancel"))
     move = client.get(manage_url(appointment, "online:reschedule"))
 
-    assert "cannot be cancelled" in text(cancel)
+    assert "cannot be cancelled" in text(client.get(cancel["Location"]))
     assert "can no longer be moved" in text(move)
 
 

@@ -284,9 +284,9 @@ API = [
             "client_id": c.bruno.pk,
             "acknowledge_warnings": True,  # olivia, booking for herself, has filler on file
         },
-        # A staff account in no role is not staff: like anyone else it cannot name a client
-        # by id, and has given no name and email of its own.
-        others={"anonymous": 400, "client": 201, "norole": 400},
+        # Naming a client by id is booking on their behalf: only a role that books may,
+        # whoever else asks (a signed-in client too: they book for themselves by address).
+        others={"anonymous": 403, "client": 403, "norole": 403},
     ),
 ]
 
@@ -354,8 +354,9 @@ def test_a_practitioners_day_sheet_is_their_own(noon):
 
 
 def test_a_practitioner_booking_for_another_client_hears_no_health_reason(noon):
-    """A practitioner may not book, and the public booking path tells them nothing from a
-    record their role does not show them."""
+    """A practitioner may not book: their booking through the public path is only held for
+    the address to confirm, like a stranger's, and tells them nothing from a record their
+    role does not show them, nor makes the client theirs."""
     from tests import factories
 
     factories.InjectableRecordFactory(client=noon.bruno, date=TODAY, areas=["jawline"])
@@ -371,6 +372,7 @@ def test_a_practitioner_booking_for_another_client_hears_no_health_reason(noon):
         format="json",
     )
 
-    assert response.status_code == 422
-    assert "earliest_date" not in response.json()
-    assert "filler" not in response.json()["detail"].lower()
+    assert response.status_code == 202 and response.json()["status"] == "held"
+    assert "earliest_date" not in response.json() and "manage_token" not in response.json()
+    assert "filler" not in response.content.decode().lower()
+    assert not noon.bruno.appointments.filter(practitioner__user=noon.users["pat"]).exists()

@@ -15,6 +15,7 @@ from clinic.models import Client, Clinic, Treatment
 class Message(models.Model):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", "Booking confirmation"
+        MOVED = "moved", "Booking moved"
         REMINDER = "reminder", "Reminder"
         AFTERCARE = "aftercare", "Aftercare instructions"
         FOLLOW_UP = "follow_up", "Follow-up"

@@ -17,14 +17,16 @@ from django.utils import timezone
 
 from aftercare.models import NON_ESSENTIAL, Message
 from bookings.ics import event_sequence
-from bookings.models import Appointment
+from bookings.models import Appointment, AppointmentChange
 
 # Day-based messages (follow-up, rebooking, "you can book again") go at this local time.
 MORNING = time(9, 0)
 FOLLOW_UP_AFTER_DAYS = 2
 
 # Messages about the visit itself: pointless once it is over, cancelled or moved.
-ABOUT_THE_VISIT = (Message.Kind.CONFIRMATION, Message.Kind.REMINDER)
+ABOUT_THE_VISIT = (Message.Kind.CONFIRMATION, Message.Kind.MOVED, Message.Kind.REMINDER)
+# Sent the moment the booking is made or moved, whatever the time of the visit.
+SENT_AT_ONCE = (Message.Kind.CONFIRMATION, Message.Kind.MOVED)
 
 
 # -- when: pure functions ----------------------------------------------------------------------
@@ -95,19 +97,26 @@ def cancel_pending(messages: QuerySet, *, reason: str) -> int:
     )
 
 
-def _plan_visit(appointment: Appointment, *, now: datetime) -> None:
-    """The confirmation now (with the .ics) and the reminder before the visit. Each new time
-    gets its own confirmation and reminder, keyed by the revision of its calendar event
-    (bookings/ics.py event_sequence: how many times it moved)."""
+def _plan_visit(appointment: Appointment, *, now: datetime, moved: dict | None = None) -> None:
+    """The confirmation now (with the .ics) and the reminder before the visit; after a move,
+    the "moved" email (`moved`: where it was, for its text) instead of a second confirmation.
+    Each new time gets its own message and reminder, keyed by the revision of its calendar
+    event (bookings/ics.py event_sequence: how many times it moved)."""
     revision = event_sequence(appointment)
     suffix = (revision,) if revision else ()
-    due = {Message.Kind.CONFIRMATION: now}
+    due = {Message.Kind.MOVED if moved else Message.Kind.CONFIRMATION: now}
     remind_at = reminder_due(
         start=appointment.start, hours_before=appointment.clinic.reminder_hours_before
     )
     if remind_at is not None and remind_at > now:  # booked at short notice: no reminder
         due[Message.Kind.REMINDER] = remind_at
-    planned_for = {"start": appointment.start.isoformat(), "sequence": revision}
+    planned_for = {
+        "start": appointment.start.isoformat(),
+        "sequence": revision,
+        # Read back by the next move, to say whom the client was booked with before.
+        "practitioner_id": appointment.practitioner_id,
+        "practitioner": appointment.practitioner.name,
+    }
     save_new(
         [
             _for_appointment(
@@ -115,11 +124,31 @@ def _plan_visit(appointment: Appointment, *, now: datetime) -> None:
                 kind,
                 due_at=at,
                 key=appointment_key(appointment, kind, *suffix),
-                data=planned_for,
+                data={**planned_for, **(moved or {})} if kind in SENT_AT_ONCE else planned_for,
             )
             for kind, at in due.items()
         ]
     )
+
+
+def _before_the_move(appointment: Appointment) -> dict:
+    """Where a just-moved appointment was: its start from the history line the move wrote
+    (diary/services.py, in this transaction), and its practitioner, when it changed, from the
+    newest email planned for the old time (the history keeps no practitioner)."""
+    change = (
+        appointment.changes.filter(action=AppointmentChange.Action.RESCHEDULED)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    last_planned = (
+        appointment.messages.filter(kind__in=SENT_AT_ONCE).order_by("-created_at", "-pk").first()
+    )
+    before = last_planned.data if last_planned else {}
+    changed = before.get("practitioner_id") not in (None, appointment.practitioner_id)
+    return {
+        "moved_from": change.from_start.isoformat() if change and change.from_start else None,
+        "was_with": before.get("practitioner") if changed else None,
+    }
 
 
 # -- the hooks diary/services.py calls ---------------------------------------------------------
@@ -130,12 +159,14 @@ def on_booked(appointment: Appointment) -> None:
 
 
 def on_rescheduled(appointment: Appointment) -> None:
-    """Cancel the old time's confirmation and reminder; confirm and remind the new time."""
+    """Cancel the old time's confirmation and reminder; tell the client it moved (from when
+    to when, with whom: never a second "Booked") and remind them of the new time."""
+    moved = _before_the_move(appointment)
     cancel_pending(
         appointment.messages.filter(kind__in=ABOUT_THE_VISIT),
         reason="The appointment moved to another time.",
     )
-    _plan_visit(appointment, now=timezone.now())
+    _plan_visit(appointment, now=timezone.now(), moved=moved)
 
 
 def on_held(appointment: Appointment, *, to: str) -> None:
@@ -281,7 +312,7 @@ def reason_not_to_send(message: Message, *, now: datetime) -> str:
         planned = message.data.get("start")
         if planned and datetime.fromisoformat(planned) != appointment.start:
             return "The appointment moved to another time."
-        if message.kind != Message.Kind.CONFIRMATION and appointment.start <= now:
+        if message.kind not in SENT_AT_ONCE and appointment.start <= now:
             return "The appointment has already started."
     if message.kind == Message.Kind.CANCELLATION:
         if appointment.status != Appointment.Status.CANCELLED:

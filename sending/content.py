@@ -149,6 +149,24 @@ To change or cancel, please give us at least {{ clinic.cancellation_window_hours
 [SIGNATURE]"""
         ),
     ),
+    # After a move: what changed, in the subject and the first line, never a second "Booked".
+    Message.Kind.MOVED: (
+        'Moved: {{ treatment.name }} now on {{ appointment.start|date:"D j M" }} at '
+        '{{ appointment.start|time:"H:i" }}',
+        _text(
+            """Dear {{ client.first_name }},
+
+Your {{ treatment.name }} (reference {{ appointment.reference }}) has been moved\
+{% if moved_from %} from {{ moved_from|date:"l j F" }} at {{ moved_from|time:"H:i" }}{% endif %} \
+to [WHEN], with {{ appointment.practitioner }}{% if was_with %} (instead of {{ was_with }})\
+{% endif %}. The attached calendar file updates it in your diary.
+
+{{ notes.before }}
+
+To change or cancel, please give us at least {{ clinic.cancellation_window_hours }} hours' notice.
+[SIGNATURE]"""
+        ),
+    ),
     Message.Kind.REMINDER: (
         'Reminder: {{ treatment.name }} {{ appointment.start|date:"l" }} at '
         '{{ appointment.start|time:"H:i" }}',

@@ -235,10 +235,15 @@ def context(message: Message) -> dict:
     data = dict(message.data)
     if data.get("eligible_on"):
         data["eligible_on"] = date.fromisoformat(data["eligible_on"])
+    if data.get("moved_from"):
+        data["moved_from"] = datetime.fromisoformat(data["moved_from"])
     notes = care_notes(category=treatment.category, slug=treatment.slug) if treatment else None
     appointment = message.appointment
     return {
         **data,
+        # Also in every client email's footer (booking_links); here for staff's templates.
+        "manage_url": manage_url(appointment) if appointment else "",
+        "sign_in_url": sign_in_url(),
         "client": {
             "name": client.name,
             "first_name": client.name.split()[0] if client.name.split() else client.name,
@@ -297,7 +302,7 @@ def render(message: Message, *, templates: Templates | None = None) -> Rendered:
             subject=subject, text=text, html="", context=facts, footer={"clinic_name": ""}
         )
     template = (templates if templates is not None else Templates([message])).for_message(message)
-    footer = {"clinic_name": message.clinic.name}
+    footer = {"clinic_name": message.clinic.name, "links": booking_links(message)}
     if not message.is_essential:
         footer["unsubscribe_url"] = services.unsubscribe_url(message.client)
     # Dates and times in the template are shown in the clinic's zone.
@@ -341,7 +346,7 @@ def compose(message: Message, *, templates: Templates | None = None) -> EmailMul
     )
     email.attach_alternative(rendered.html, "text/html")
     if (
-        message.kind in (Message.Kind.CONFIRMATION, Message.Kind.CANCELLATION)
+        message.kind in (Message.Kind.CONFIRMATION, Message.Kind.MOVED, Message.Kind.CANCELLATION)
         and message.appointment
     ):
         email.attach("appointment.ics", calendar_file(message), "text/calendar")
@@ -352,6 +357,39 @@ def manage_url(appointment) -> str:
     """The booking's own page (see, move, cancel), at the site's address."""
     path = reverse("online:manage", args=[appointment.reference, appointment.manage_token])
     return settings.SITE_URL.rstrip("/") + path
+
+
+def sign_in_url() -> str:
+    """Where a client signs in with a code sent to their address, to find all their
+    bookings: "find my booking" is signing in."""
+    return settings.SITE_URL.rstrip("/") + reverse("account_login")
+
+
+# What the link to the booking's page offers, by kind: the page shows what can still be
+# done (move and cancel while it is ahead, "book again" once cancelled).
+MANAGE_LABELS = {
+    Message.Kind.CONFIRMATION: "See, move or cancel your booking",
+    Message.Kind.MOVED: "See, move or cancel your booking",
+    Message.Kind.REMINDER: "See, move or cancel your booking",
+    Message.Kind.CANCELLATION: "See the cancelled booking, or book again",
+}
+# Messages that are not to the client about their own booking: no links to it.
+NOT_THE_CLIENTS = frozenset({Message.Kind.FLAGGED, Message.Kind.HOLD})
+
+
+def booking_links(message: Message) -> list[tuple[str, str]]:
+    """(label, absolute URL) pairs for the footer of a clinic's email to a client: the
+    booking's own page when the email is about one, and signing in, which finds all their
+    bookings. In the footer rather than in the editable words, so that no edited template
+    can lose them."""
+    if message.client_id is None or message.kind in NOT_THE_CLIENTS:
+        return []
+    links = []
+    if message.appointment_id:
+        label = MANAGE_LABELS.get(message.kind, "See your booking")
+        links.append((label, manage_url(message.appointment)))
+    links.append(("Find all your bookings by signing in with this email address", sign_in_url()))
+    return links
 
 
 def calendar_file(message: Message) -> bytes:

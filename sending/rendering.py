@@ -91,7 +91,8 @@ def render_email(
     *, subject: str, text: str, html: str, context: Mapping, footer: Mapping | None = None
 ) -> Rendered:
     """The one helper for the triplet. `html` may be empty: the text becomes paragraphs.
-    `footer` (unsubscribe link, clinic details) is for our own wrapper, not for staff."""
+    `footer` (links to the booking and to sign in, the unsubscribe link, clinic details) is
+    for our own wrapper, not for staff: `links` is a list of (label, absolute URL)."""
     data = Context(plain(context), autoescape=False)
     subject_out = " ".join(compile_template(subject).render(data).split())  # one header line
     text_out = compile_template(text).render(data).strip()
@@ -103,6 +104,8 @@ def render_email(
     html_out = render_to_string(
         "sending/email.html", {"subject": subject_out, "body": mark_safe(body), **footer}
     )
+    if footer.get("links"):
+        text_out += "\n\n" + "\n".join(f"{label}: {url}" for label, url in footer["links"])
     if footer.get("unsubscribe_url"):
         text_out += (
             "\n\n--\nTo stop aftercare and rebooking emails (you will still get booking "

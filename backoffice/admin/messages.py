@@ -105,6 +105,12 @@ VARIABLES = (
     ("course.sessions, .done, .left; days_since", "rebooking reminders"),
     ("eligible_on", '"you can book again" notices'),
     ("reason", "flagged-appointment notices to the clinic"),
+    ("moved_from, was_with", '"moved" emails: the old start; the practitioner before, if changed'),
+    (
+        "manage_url, sign_in_url",
+        "the booking's own page and the sign-in page (both links are added below every email "
+        "to a client anyway)",
+    ),
 )
 
 

@@ -31,6 +31,7 @@ class Calendar:
     slots: list[Slot] = field(default_factory=list)  # the selected day's
     earlier: date | None = None  # a day in the previous window, None at the start
     later: date | None = None  # a day in the next window, None past the horizon
+    not_before: date | None = None  # the visitor's first bookable day, when after today
 
     @property
     def first_day(self) -> date:
@@ -48,41 +49,49 @@ def booking_calendar(
     practitioner_id: int | None = None,
     exclude_appointment_id: int | None = None,
     skip_start: datetime | None = None,
+    not_before: date | None = None,
     now: datetime | None = None,
 ) -> Calendar:
-    """The two weeks (Monday to Sunday) around `day` (default today, clamped to what can be
-    booked online), with the times of the first day from `day` on that has any.
+    """The two weeks (Monday to Sunday) around `day` (default the first bookable day,
+    clamped to what can be booked online), with the times of the first day from `day` on
+    that has any.
 
     For a reschedule, `exclude_appointment_id` frees the appointment's own time and
-    `skip_start` leaves its current start out.
+    `skip_start` leaves its current start out. `not_before` is the first day this visitor
+    may book (a waiting period after an injection): no day before it has times, and no
+    "earlier" link leads before it.
     """
     now = now or timezone.now()
     clinic = treatment.clinic
     today = clinic.local_date(now)
+    first = max(today, not_before) if not_before else today
     horizon = clinic.local_date(now + timedelta(days=clinic.max_advance_days))
-    wanted = min(max(day or today, today), horizon)
+    wanted = min(max(day or first, first), horizon)
     monday = wanted - timedelta(days=wanted.weekday())
     days = [monday + timedelta(days=n) for n in range(7 * WINDOW_WEEKS)]
 
     by_day: dict[date, list[Slot]] = defaultdict(list)
-    for slot in find_slots(
-        treatment=treatment,
-        first_day=max(days[0], today),
-        last_day=min(days[-1], horizon),
-        practitioner_id=practitioner_id,
-        online=True,
-        now=now,
-        exclude_appointment_id=exclude_appointment_id,
-    ):
-        if slot.start != skip_start:
-            by_day[clinic.local_date(slot.start)].append(slot)
+    if max(days[0], first) <= min(days[-1], horizon):
+        for slot in find_slots(
+            treatment=treatment,
+            first_day=max(days[0], first),
+            last_day=min(days[-1], horizon),
+            practitioner_id=practitioner_id,
+            online=True,
+            now=now,
+            exclude_appointment_id=exclude_appointment_id,
+        ):
+            if slot.start != skip_start:
+                by_day[clinic.local_date(slot.start)].append(slot)
 
     selected = next((d for d in days if d >= wanted and by_day.get(d)), None)
-    cells = [CalendarDay(d, len(by_day.get(d, ())), today <= d <= horizon) for d in days]
+    cells = [CalendarDay(d, len(by_day.get(d, ())), first <= d <= horizon) for d in days]
     return Calendar(
         weeks=[cells[i : i + 7] for i in range(0, len(cells), 7)],
         selected=selected,
         slots=by_day.get(selected, []) if selected else [],
-        earlier=monday - timedelta(days=7 * WINDOW_WEEKS) if monday > today else None,
+        # The previous window, or the first bookable day where that is within it.
+        earlier=max(monday - timedelta(days=7 * WINDOW_WEEKS), first) if monday > first else None,
         later=days[-1] + timedelta(days=1) if days[-1] < horizon else None,
+        not_before=first if first > today else None,
     )

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import access
@@ -102,6 +102,7 @@ def treatment_calendar(request, slug):
         treatment=treatment,
         day=query.value("day"),
         practitioner_id=practitioner.pk if practitioner else None,
+        not_before=_first_bookable_day(request, treatment),
     )
     return render_page(
         request,
@@ -112,6 +113,38 @@ def treatment_calendar(request, slug):
         calendar=calendar,
         practitioner=practitioner,
     )
+
+
+def _first_bookable_day(request, treatment) -> date | None:
+    """The first day this visitor may book `treatment` as far as waiting periods go, so the
+    calendar offers no day before it (the refusal's "see times from <date>" leads here).
+    It rests on what the visitor may know: the injections typed in this visit's draft,
+    and the record of a signed-in client booking for themself (the same date the API's
+    search starts from). None when nothing is known: every day is open."""
+    answers = draft_answers(request.session, treatment=treatment)
+    details = None
+    if answers is not None:
+        details = BookingDetails(treatment, rules.health_questions(treatment), data=answers)
+        if not details.is_valid():
+            details = None
+    own = details is None or _books_as_themself(request, treatment, details)
+    organisation = treatment.clinic.organisation_id
+    client = (
+        next((c for c in clients_of(request.user) if c.organisation_id == organisation), None)
+        if own
+        else None
+    )
+    if client is None and details is None:
+        return None
+    clinic = treatment.clinic
+    horizon = clinic.local_date(timezone.now() + timedelta(days=clinic.max_advance_days))
+    # Decided on the last bookable day, so every injection up to then counts.
+    return rules.client_decision(
+        client=client,
+        treatment=treatment,
+        on=horizon,
+        declared=details.declared() if details else None,
+    ).earliest_date
 
 
 @page_rate_limit(BookingThrottle)

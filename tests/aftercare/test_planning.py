@@ -197,7 +197,7 @@ def test_a_cancellation_is_not_sent_once_its_time_has_passed(booked):
     )
 
 
-def test_rescheduling_moves_the_reminder_and_confirms_the_new_time(booked):
+def test_rescheduling_moves_the_reminder_and_tells_the_client_it_moved(booked):
     booked.messages.filter(kind=Message.Kind.CONFIRMATION).update(status=Message.Status.SENT)
     new_start = london(date(2027, 3, 8), 14)
 
@@ -205,9 +205,12 @@ def test_rescheduling_moves_the_reminder_and_confirms_the_new_time(booked):
 
     pending = moved.messages.filter(status=Message.Status.PENDING)
     assert {m.kind: m.due_at for m in pending} == {
-        Message.Kind.CONFIRMATION: NOW,
+        Message.Kind.MOVED: NOW,  # not a second confirmation
         Message.Kind.REMINDER: new_start - timedelta(hours=24),
     }
+    assert moved.messages.get(kind=Message.Kind.MOVED).data["moved_from"] == (
+        london(FRIDAY, 10).isoformat()
+    )
     assert {m.data["sequence"] for m in pending} == {1}  # the .ics SEQUENCE
     assert (
         moved.messages.get(key=f"appointment:{moved.pk}:reminder").status

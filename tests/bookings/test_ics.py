@@ -1,5 +1,5 @@
 """One calendar event per booking, wherever its .ics comes from: the booking page's download,
-the confirmation email, the confirmation after a move, the cancellation email. The files
+the confirmation email, the "moved" email after a move, the cancellation email. The files
 share one UID and count their revisions in SEQUENCE, so a calendar that took the event from
 the page is moved and then emptied by the emails, and the other way round."""
 
@@ -67,7 +67,7 @@ def test_the_page_and_the_emails_describe_one_event(world, client, booking):
     appointment_reschedule(appointment=booking, start=london(date(2027, 3, 5), 11), by=desk)
     booking.refresh_from_db()
     moved_page = from_the_page(client, booking)
-    moved_email = from_the_email(booking, Message.Kind.CONFIRMATION)
+    moved_email = from_the_email(booking, Message.Kind.MOVED)
     assert event_of(moved_page) == ("PUBLISH", uid, 1, "CONFIRMED")
     assert event_of(moved_email) == ("PUBLISH", uid, 1, "CONFIRMED")
 

@@ -25,14 +25,17 @@ class ClientSessionTokenScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "header", "name": "X-Session-Token"}
 
 
-class ClinicOutput(serializers.Serializer):
+class OwnClinicOutput(serializers.Serializer):
+    """The clinic of one of the client's appointments, with the phone to call inside the
+    cancellation window."""
+
     slug = serializers.CharField()
     name = serializers.CharField()
     phone = serializers.CharField()
 
 
 class OwnAppointmentOutput(AppointmentOutput):
-    clinic = ClinicOutput()
+    clinic = OwnClinicOutput()
     changeable_until = serializers.CharField(
         help_text="The last instant the client may move or cancel it online (the start less "
         "the clinic's cancellation window), in the clinic's local time with its offset."

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.test import Client as Browser
 from django.test import override_settings
@@ -204,6 +205,13 @@ def test_staff_have_no_client_space_and_no_session_token(world):
     browser = Browser()
     browser.force_login(desk)
     assert_error(me(browser.session.session_key), 403, "authentication_failed")
+
+    # Even with an address row (added by hand in the admin), a code signs no staff in.
+    EmailAddress.objects.create(user=desk, email=desk.email, primary=True)
+    pending = ask_for_code(desk.email).json()["meta"]["session_token"]
+    confirmed = confirm(pending, code_sent_to(desk.email))
+    assert confirmed.status_code == 401 and confirmed.json()["meta"]["is_authenticated"] is False
+    assert "session_token" not in confirmed.json()["meta"]
 
 
 def test_allauth_counts_addresses_as_the_rest_of_the_site_does():

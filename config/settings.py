@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     "csp",
     "allauth",
     "allauth.account",
+    # The same sign-in by code for programs: allauth's headless API, app clients only (a
+    # session token in X-Session-Token), next to the pages (HEADLESS_ONLY is False).
+    "allauth.headless",
     # The apps, bottom layer first (the layers are checked by `make lint`; see the README).
     "clinic",
     "bookings",
@@ -120,7 +123,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own templates: allauth's sign-in pages in the site's dress
+        # (templates/account/), found before allauth's own.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -128,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workspace.context.workspace",
+                "online.pages.mine.site_brand",
             ],
         },
     },
@@ -220,6 +226,14 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
 }
 LOGIN_REDIRECT_URL = "/my/"
+# allauth counts its per-IP limits by the same address as the rest of the site: the one our
+# own proxies appended to X-Forwarded-For (PROXY_COUNT), the connection's otherwise.
+ALLAUTH_TRUSTED_PROXY_COUNT = PROXY_COUNT
+# Programs sign a client in by code through allauth's headless API (/_allauth/app/v1/...,
+# only the endpoints of online/api/urls.py client_auth_patterns): the session token it hands
+# out after the code is what the API accepts in X-Session-Token (online/api/client_token.py).
+HEADLESS_ONLY = False
+HEADLESS_CLIENTS = ("app",)
 
 # A booking asked for by someone not signed in holds its time this long, for the owner of the
 # address to confirm from the emailed link (diary/holds.py); the link works this long, and
@@ -297,6 +311,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        # A client's session token from signing in by code (X-Session-Token); never staff.
+        "online.api.client_token.ClientSessionTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

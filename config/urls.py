@@ -1,6 +1,7 @@
 """Every address of the site: the admin, the API (its schema and docs, the public endpoints
-and the staff ones under /api/v1/), the staff workspace, the unsubscribe page and, at the
-root, the booking pages."""
+and the staff ones under /api/v1/, a client's sign-in by code under /_allauth/), the staff
+workspace, the unsubscribe page, the client's sign-in pages under /account/ and, at the
+root, the booking pages and the client's own space (/my/)."""
 
 from django.contrib import admin
 from django.http import JsonResponse
@@ -19,6 +20,8 @@ urlpatterns = [
     # script and runs under the Content-Security-Policy.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include(online_api.urlpatterns + staff_api.urlpatterns)),
+    # A client's sign-in by code for programs: django-allauth's headless API (app clients).
+    path("_allauth/", include(online_api.client_auth_patterns)),
     path("aftercare/", include((online_pages.unsubscribe_patterns, "aftercare"))),
     path("staff/", include("workspace.urls")),
     path("account/", include(online_pages.account_patterns)),
@@ -27,7 +30,7 @@ urlpatterns = [
 
 
 def _wants_json(request) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/_allauth/"))
 
 
 def handler404(request, exception=None):

@@ -76,6 +76,11 @@ PUBLIC = {
     "account_logout",
     "account_signup",
     "account_inactive",
+    # The same sign-in for programs (django-allauth's headless API, under /_allauth/).
+    "client-config",
+    "client-code-request",
+    "client-code-confirm",
+    "client-session",
 }
 
 
@@ -220,6 +225,10 @@ LISTS = {
         Call("get", "/staff/rules/"),
         *[Call("get", f"/staff/rules/?clinic={b.slug}") for b in g.branches],
     ],
+    # The client's own space: it reads only the signed-in login's own records, and staff
+    # have none (404).
+    "online:my": lambda g: [Call("get", "/my/")],
+    "me-appointments": lambda g: [Call("get", "/api/v1/me/appointments/")],
     "workspace:audit": lambda g: [
         Call("get", "/staff/audit/"),
         *[Call("get", f"/staff/audit/?clinic={b.slug}") for b in g.branches],

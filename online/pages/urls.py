@@ -5,7 +5,7 @@ from allauth.account import views as allauth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from online.pages import unsubscribe, views
+from online.pages import mine, unsubscribe, views
 
 app_name = "online"
 
@@ -14,6 +14,8 @@ LINK = "booking/<str:reference>/<str:token>/"
 
 urlpatterns = [
     path("", views.treatment_list, name="treatments"),
+    # The client's own space, where signing in lands (LOGIN_REDIRECT_URL).
+    path("my/", mine.my_space, name="my"),
     path("book/<slug:slug>/", views.treatment_calendar, name="calendar"),
     path("book/<slug:slug>/details/", views.booking_details, name="details"),
     path("book/<slug:slug>/review/", views.booking_review, name="review"),

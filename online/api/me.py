@@ -1,0 +1,90 @@
+"""The signed-in client's own endpoints: GET /api/v1/me/appointments/, for a client signed in
+by code (the session token of online/api/client_token.py, or the pages' session)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import access
+from clinic.identity import clients_of
+from online.api.client_token import ClientSessionTokenAuthentication
+from online.own import own_appointments
+from web.api.errors import ERRORS_404, ERRORS_429, ApiError, ErrorOutput
+from web.api.shapes import AppointmentOutput, appointment_data, local_iso
+from web.api.throttles import LookupThrottle
+
+
+class ClientSessionTokenScheme(OpenApiAuthenticationExtension):
+    target_class = ClientSessionTokenAuthentication
+    name = "clientSessionToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-Session-Token"}
+
+
+class OwnClinicOutput(serializers.Serializer):
+    """The clinic of one of the client's appointments, with the phone to call inside the
+    cancellation window."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class OwnAppointmentOutput(AppointmentOutput):
+    clinic = OwnClinicOutput()
+    changeable_until = serializers.CharField(
+        help_text="The last instant the client may move or cancel it online (the start less "
+        "the clinic's cancellation window), in the clinic's local time with its offset."
+    )
+    changeable = serializers.BooleanField(
+        help_text="Whether that instant is still ahead (confirmed appointments only)."
+    )
+
+
+class OwnAppointmentsOutput(serializers.Serializer):
+    upcoming = OwnAppointmentOutput(many=True)
+    past = OwnAppointmentOutput(many=True)
+
+
+def _own_data(own) -> dict:
+    appointment = own.appointment
+    clinic = appointment.clinic
+    return {
+        **appointment_data(appointment),
+        "clinic": {"slug": clinic.slug, "name": clinic.name, "phone": clinic.phone},
+        "changeable_until": local_iso(own.changeable_until, clinic.tzinfo),
+        "changeable": own.open,
+    }
+
+
+class MyAppointmentsApi(APIView):
+    """The signed-in client's appointments at every clinic they booked with, each with its
+    manage token (for cancel and reschedule) and its cancellation window."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [LookupThrottle]
+
+    @extend_schema(
+        responses={
+            200: OwnAppointmentsOutput,
+            403: ErrorOutput,
+            404: ERRORS_404,
+            429: ERRORS_429,
+        }
+    )
+    def get(self, request):
+        user = request.user
+        if user.is_staff or access.is_staff(user):
+            # Staff have no client space: for them this address does not exist.
+            raise ApiError("not_found", "No such address.", 404)
+        own = own_appointments(clients_of(user))
+        return Response(
+            {
+                "upcoming": [_own_data(item) for item in own.upcoming],
+                "past": [_own_data(item) for item in own.past],
+            }
+        )

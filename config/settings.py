@@ -241,6 +241,9 @@ HEADLESS_CLIENTS = ("app",)
 HOLD_MINUTES = env_int("HOLD_MINUTES", 15, minimum=1)
 HOLD_LINK_MINUTES = env_int("HOLD_LINK_MINUTES", 60, minimum=1)
 HOLD_SWEEP_SECONDS = env_int("HOLD_SWEEP_SECONDS", 30, minimum=1)
+# A refused or unfinished booking's answers (name, email, health answers) are kept for the
+# visit this long after they were last saved, then forgotten (online/pages/forms.py).
+DRAFT_MINUTES = env_int("DRAFT_MINUTES", 30, minimum=1)
 # Each hold emails the address typed: at most this many an hour per address (diary/holds.py).
 HOLDS_PER_ADDRESS_PER_HOUR = env_int("HOLDS_PER_ADDRESS_PER_HOUR", 5, minimum=1)
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"

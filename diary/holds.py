@@ -41,7 +41,13 @@ from clinic.models import Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
-from diary.errors import EligibilityRefused, HoldGone, SlotUnavailable, TooManyHolds
+from diary.errors import (
+    EligibilityRefused,
+    HoldGone,
+    SlotUnavailable,
+    TooManyHolds,
+    WarningsNotAcknowledged,
+)
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 from diary.services import Booked, _hold, _locked, _unused_reference, check_eligibility
 
@@ -216,6 +222,8 @@ def hold_confirm(
             by=by,
             new_client=existing is None,
         )
+    except WarningsNotAcknowledged:
+        raise  # the hold stays while they read the warnings
     except EligibilityRefused:
         hold_release(held, outcome=BookingRequest.Outcome.REFUSED, now=now)
         raise

@@ -31,6 +31,24 @@ def signed_in(browser, email: str):
     return browser
 
 
+def booking_form(start, **fields) -> dict:
+    """The booking pages' details form as a client fills it in: Dana, no injectables,
+    unless `fields` say otherwise."""
+    data = {
+        "start": start.isoformat(),
+        "name": "Dana Client",
+        "email": "dana@example.com",
+        "phone": "",
+        "had_injectable": "no",
+        "injectable-TOTAL_FORMS": "2",
+        "injectable-INITIAL_FORMS": "0",
+        "injectable-MIN_NUM_FORMS": "0",
+        "injectable-MAX_NUM_FORMS": "2",
+    }
+    data.update(fields)
+    return data
+
+
 def book_on_pages(browser, slug: str, form: dict, *, acknowledge: bool = False):
     """The booking pages as a browser walks them: the details form, the review (a GET the
     details redirect to), then Confirm. Returns the last response: the details page again

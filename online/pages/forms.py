@@ -6,7 +6,10 @@ Every form renders through public/forms/field.html, which ties hints and errors 
 field (aria-describedby) the way Django's own field template does.
 """
 
+import time
+
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
@@ -337,20 +340,39 @@ ANSWER_NAMES = {
 
 def draft_save(session, *, treatment: Treatment, data) -> None:
     answers = {key: data.getlist(key) for key in data if key in ANSWER_NAMES}
-    session[DRAFT_KEY] = {"treatment": treatment.slug, "answers": answers}
+    session[DRAFT_KEY] = {
+        "treatment": treatment.slug,
+        "answers": answers,
+        "saved_at": int(time.time()),
+    }
+
+
+def _draft(session) -> dict | None:
+    """The visit's draft, while it is fresh. Someone's name, email and health answers must
+    not greet the next person at a shared computer: a draft lasts DRAFT_MINUTES from the
+    last time it was saved (the session itself lasts much longer), and signing in or out
+    clears it (online/pages/visits.py)."""
+    draft = session.get(DRAFT_KEY)
+    if not isinstance(draft, dict):
+        return None
+    saved_at = draft.get("saved_at")
+    if not isinstance(saved_at, int) or time.time() - saved_at > settings.DRAFT_MINUTES * 60:
+        session.pop(DRAFT_KEY, None)
+        return None
+    return draft
 
 
 def draft_answers(session, *, treatment: Treatment) -> MultiValueDict | None:
     """The answers typed for this treatment, as form data; None if there are none."""
-    draft = session.get(DRAFT_KEY)
-    if not isinstance(draft, dict) or draft.get("treatment") != treatment.slug:
+    draft = _draft(session)
+    if draft is None or draft.get("treatment") != treatment.slug:
         return None
     return MultiValueDict(draft.get("answers") or {})
 
 
 def draft_contact(session) -> dict:
     """Name, email and phone from a draft for another treatment, to start a new form with."""
-    answers = (session.get(DRAFT_KEY) or {}).get("answers") or {}
+    answers = (_draft(session) or {}).get("answers") or {}
     return {key: answers[key][0] for key in ("name", "email", "phone") if answers.get(key)}
 
 

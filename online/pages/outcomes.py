@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from clinic.models import Practitioner
 from clinical.rules import Declared
-from clinical.vocabulary import QUESTION_CONDITIONS, InjectableKind
+from clinical.vocabulary import QUESTION_CONDITIONS, FaceArea, InjectableKind
 from diary.errors import (
     BookingError,
     EligibilityRefused,
@@ -113,9 +113,10 @@ def outcome_clear(session) -> None:
 
 def declared_lines(declared: Declared) -> list[str]:
     """What the client declared, in words, for the review and confirmation pages."""
-    lines = [
-        f"{InjectableKind(item['kind']).label} on {item['date']:%-d %B %Y}"
-        for item in declared.injectables
-    ]
+    lines = []
+    for item in declared.injectables:
+        areas = ", ".join(FaceArea(area).label.lower() for area in item.get("areas") or [])
+        when = f"{InjectableKind(item['kind']).label} on {item['date']:%-d %B %Y}"
+        lines.append(f"{when} ({areas})" if areas else when)
     lines += [QUESTION_CONDITIONS.get(condition, condition) for condition in declared.conditions]
     return lines

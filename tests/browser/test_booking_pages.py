@@ -1,5 +1,6 @@
-"""The booking pages in Chromium, as a client on a phone uses them: book, be refused and
-book from the earliest date, lose a slot to someone quicker, move and cancel a booking.
+"""The booking pages in Chromium, as a client on a phone uses them: book (review, hold,
+confirm from the email), be refused (and go Back) and ask again from the earliest date, lose
+a slot to someone quicker, move (with its review) and cancel a booking.
 
 The live server runs on the real clock (the browser and the server thread must agree), so
 dates are counted from today in the clinic's time zone; the clinic is open every day, so
@@ -145,6 +146,8 @@ def mailroom(start_worker, smtp_server):
 
 
 def test_a_client_books_a_manual_facial_massage_end_to_end(page, world, mailroom):
+    """Not signed in: review, hold, the emailed link on the real worker and SMTP server,
+    confirm (which signs the client in), the confirmation email with its calendar event."""
     day = today(world) + timedelta(days=2)
 
     page.goto("/")
@@ -161,8 +164,32 @@ def test_a_client_books_a_manual_facial_massage_end_to_end(page, world, mailroom
     snap(page, "03 details")
     page.get_by_role("button", name="Continue").click()
 
+    expect(page.get_by_role("heading", name="Check your booking")).to_be_visible()
+    review = page.locator("main")
+    expect(review).to_contain_text(f"{long_day(day)} {day.year} at 10:00")
+    expect(review).to_contain_text("£")  # the price
+    expect(review).to_contain_text("You can move or cancel this appointment online until")
+    snap(page, "04 review")
+    assert not Appointment.objects.exists()
+    page.get_by_role("button", name="Book and email me the link").click()
+
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    snap(page, "05 held")
+    held = Appointment.objects.get()
+    assert held.status == Appointment.Status.HELD and held.client is None
+    [hold_email] = wait_until(
+        lambda: [m for m in mailroom.messages if m["To"] == "dana@example.com"],
+        timeout=60,
+        what="the email with the link to confirm",
+    )
+    link = re.search(r"https?://[^/\s]+(/hold/\S+/)", hold_email.get_body(("plain",)).get_content())
+    page.goto(link.group(1))
+    expect(page.get_by_role("heading", name="Confirm your booking")).to_be_visible()
+    snap(page, "06 confirm from the email")
+    page.get_by_role("button", name="Confirm my booking").click()
+
     expect(page.get_by_role("heading", name="You’re booked")).to_be_visible()
-    snap(page, "04 confirmed")
+    snap(page, "07 confirmed")
     appointment = Appointment.objects.get()
     assert appointment.client.email == "dana@example.com"
     assert (
@@ -172,7 +199,11 @@ def test_a_client_books_a_manual_facial_massage_end_to_end(page, world, mailroom
     assert appointment.start.astimezone(world.clinic.tzinfo).strftime("%H:%M") == "10:00"
     expect(page.locator("main")).to_contain_text(appointment.reference)
     [email] = wait_until(
-        lambda: [m for m in mailroom.messages if m["To"] == "dana@example.com"],
+        lambda: [
+            m
+            for m in mailroom.messages
+            if m["To"] == "dana@example.com" and m["Subject"].startswith("Booked")
+        ],
         timeout=60,
         what="the confirmation email",
     )
@@ -190,10 +221,12 @@ def test_a_client_books_a_manual_facial_massage_end_to_end(page, world, mailroom
     assert "BEGIN:VEVENT" in ics and f"UID:{appointment.reference}@" in ics
     page.get_by_role("link", name="Manage my booking").click()
     expect(page.get_by_role("heading", name="Your booking")).to_be_visible()
-    snap(page, "05 manage")
+    snap(page, "08 manage")
 
 
 def test_filler_ten_days_before_is_refused_then_booked_from_the_earliest_date(page, world):
+    """The refusal comes after a POST, as a page of its own: Back returns to the review,
+    never to "Confirm form resubmission"."""
     chosen = today(world) + timedelta(days=3)
     injected = chosen - timedelta(days=10)
     earliest = injected + timedelta(days=14)
@@ -213,12 +246,20 @@ def test_filler_ten_days_before_is_refused_then_booked_from_the_earliest_date(pa
     latest.get_by_label("Lips").check()
     snap(page, "06 details with filler")
     page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Check your booking")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Dermal filler on")
+    expect(page.locator("main")).to_contain_text("(cheeks, lips)")
+    page.get_by_role("button", name="Book and email me the link").click()
 
     expect(page.get_by_role("heading", name="This date is too soon")).to_be_visible()
     expect(page.locator("main")).to_contain_text(
         f"The earliest date you can book is {long_day(earliest)} {earliest.year}"
     )
     snap(page, "07 refused with the earliest date")
+    page.go_back()
+    expect(page.get_by_role("heading", name="Check your booking")).to_be_visible()
+    page.go_forward()
+    expect(page.get_by_role("heading", name="This date is too soon")).to_be_visible()
     page.get_by_role("link", name=f"See times from {long_day(earliest)}").click()  # one click
     expect(page.get_by_role("heading", name=f"Times on {long_day(earliest)}")).to_be_visible()
     assert not Appointment.objects.exists()
@@ -229,11 +270,12 @@ def test_filler_ten_days_before_is_refused_then_booked_from_the_earliest_date(pa
     expect(latest.get_by_label("Date of the injection")).to_have_value(injected.isoformat())
     expect(latest.get_by_label("Lips")).to_be_checked()
     page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Book and email me the link").click()
 
-    expect(page.get_by_role("heading", name="Before you book")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your booking")).to_be_visible()
     expect(page.locator(".warnings")).to_contain_text("ideally four")
     snap(page, "08 warnings")
-    page.get_by_role("button", name="Confirm booking").click()  # without ticking
+    page.get_by_role("button", name="Book and email me the link").click()  # without ticking
     expect(page.locator(".error-summary")).to_be_focused()
     expect(page.get_by_label("I have read this and I want to go ahead")).to_have_attribute(
         "aria-describedby", "id_acknowledge_error"
@@ -242,13 +284,12 @@ def test_filler_ten_days_before_is_refused_then_booked_from_the_earliest_date(pa
     snap(page, "09 warnings not ticked")
     assert not Appointment.objects.exists()
     page.get_by_label("I have read this and I want to go ahead").check()
-    page.get_by_role("button", name="Confirm booking").click()
+    page.get_by_role("button", name="Book and email me the link").click()
 
-    expect(page.get_by_role("heading", name="You’re booked")).to_be_visible()
-    appointment = Appointment.objects.get()
-    assert world.clinic.local_date(appointment.start) == day_20
-    record = appointment.client.injectables.get()
-    assert record.date == injected and record.areas == ["cheeks", "lips"]
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    held = Appointment.objects.get()
+    assert world.clinic.local_date(held.start) == day_20
+    assert held.booking_request.declared["injectables"][0]["areas"] == ["cheeks", "lips"]
 
 
 def test_a_slot_taken_while_choosing_offers_the_nearest_alternatives(page, world):
@@ -258,21 +299,24 @@ def test_a_slot_taken_while_choosing_offers_the_nearest_alternatives(page, world
     choose_time(page, day, "10:00")
     fill_contact(page)
     no_injections(page)
+    page.get_by_role("button", name="Continue").click()
     quicker = factories.ClientFactory(clinic=world.clinic, email="quicker@example.com")
     services.appointment_book(
         treatment=world.treatment, start=local(world, day, 10), client=quicker
     )
 
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Book and email me the link").click()
 
     expect(page.get_by_role("heading", name="That time has just gone")).to_be_visible()
     snap(page, "10 slot taken, alternatives")
-    alternatives = page.locator("main .time-list button")
+    alternatives = page.locator("main .time-list a")
     expect(alternatives.first).to_have_text(re.compile(r"^Book \w{3} \d+ \w{3}, 09:00$"))
-    page.get_by_role("button", name=re.compile(r", 11:00$")).click()
+    page.get_by_role("link", name=re.compile(r", 11:00$")).click()
+    expect(page.get_by_role("heading", name="Check your booking")).to_be_visible()
+    page.get_by_role("button", name="Book and email me the link").click()
 
-    expect(page.get_by_role("heading", name="You’re booked")).to_be_visible()
-    mine = Appointment.objects.get(client__email="dana@example.com")
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    mine = Appointment.objects.get(booking_request__email="dana@example.com")
     assert mine.start == local(world, day, 11)
 
 
@@ -290,6 +334,7 @@ def manage_path(appointment) -> str:
 
 
 def test_a_client_moves_then_cancels_through_the_manage_link(page, world, appointment):
+    """Move with the review step (from, to, with whom, the policy), then cancel."""
     new_day = world.clinic.local_date(appointment.start) + timedelta(days=1)
 
     page.goto(manage_path(appointment))
@@ -299,13 +344,21 @@ def test_a_client_moves_then_cancels_through_the_manage_link(page, world, appoin
     snap(page, "11 reschedule")
     page.get_by_role("button", name=f"Move to {long_day(new_day)}, 11:00").click()
 
+    expect(page.get_by_role("heading", name="Check the new time")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(f"{long_day(new_day)} {new_day.year} at 11:00")
+    expect(page.locator("main")).to_contain_text("You can move or cancel this appointment online")
+    snap(page, "12 review the move")
+    appointment.refresh_from_db()
+    assert world.clinic.local_date(appointment.start) != new_day, "nothing moves yet"
+    page.get_by_role("button", name="Move my appointment").click()
+
     expect(page.get_by_role("status")).to_contain_text(f"moved to {long_day(new_day)} at 11:00")
-    snap(page, "12 moved")
+    snap(page, "13 moved")
     appointment.refresh_from_db()
     assert world.clinic.local_date(appointment.start) == new_day
     page.get_by_role("link", name="Cancel appointment").click()
     expect(page.get_by_role("heading", name="Cancel your appointment?")).to_be_visible()
-    snap(page, "13 cancel")
+    snap(page, "14 cancel")
     page.get_by_role("button", name="Yes, cancel it").click()
 
     expect(page.get_by_role("status")).to_contain_text("Your appointment is cancelled.")
@@ -336,7 +389,9 @@ def test_cancelling_inside_the_window_is_refused_with_the_clinics_phone(page, wo
 
     expect(page.get_by_role("heading", name="It’s too late to change this online")).to_be_visible()
     expect(page.locator("main")).to_contain_text(f"Call the clinic on {world.clinic.phone}")
-    snap(page, "14 too late to cancel")
+    snap(page, "15 too late to cancel")
+    page.go_back()
+    expect(page.get_by_role("heading", name="Cancel your appointment?")).to_be_visible()
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.CONFIRMED
 
@@ -370,7 +425,7 @@ def test_the_pages_work_from_the_keyboard_with_errors_tied_to_their_fields(page,
     expect(email).to_have_attribute("aria-invalid", "true")
     expect(email).to_have_attribute("aria-describedby", "id_email_helptext id_email_error")
     expect(page.get_by_label("Full name")).to_have_value("Dana <b>Client</b>")
-    snap(page, "15 details with errors")
+    snap(page, "16 details with errors")
     summary.get_by_role("link", name=re.compile("Email address")).click()
     expect(email).to_be_focused()
 

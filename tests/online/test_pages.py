@@ -21,7 +21,7 @@ from diary import services
 from online.pages.views import notice_token
 from tests import factories
 from tests.conftest import add_microcurrent, works_every_day
-from tests.helpers import book_on_pages, signed_in
+from tests.helpers import book_on_pages, booking_form, signed_in
 
 LONDON = ZoneInfo("Europe/London")
 TUESDAY = date(2027, 3, 2)  # the frozen clock says Monday 1 March 2027, 08:00
@@ -46,19 +46,7 @@ def confirm_url(treatment) -> str:
 
 def details(start: datetime, **fields) -> dict:
     """The details form as a client fills it in: no injectables, unless `fields` say so."""
-    data = {
-        "start": start.isoformat(),
-        "name": "Dana Client",
-        "email": "dana@example.com",
-        "phone": "",
-        "had_injectable": "no",
-        "injectable-TOTAL_FORMS": "2",
-        "injectable-INITIAL_FORMS": "0",
-        "injectable-MIN_NUM_FORMS": "0",
-        "injectable-MAX_NUM_FORMS": "2",
-    }
-    data.update(fields)
-    return data
+    return booking_form(start, **fields)
 
 
 def filler(on: date, *areas) -> dict:

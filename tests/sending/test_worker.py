@@ -28,6 +28,7 @@ from sending.tasks import send_messages
 from tests import factories
 from tests.aftercare.test_outbox import make_messages
 from tests.conftest import open_every_day, works_every_day
+from tests.helpers import as_owner
 from tests.loopback import wait_until
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -124,15 +125,12 @@ def due_now(messages) -> None:
 def test_a_booking_sends_exactly_one_confirmation_with_a_matching_calendar_file(
     live, smtp_server, private_redis
 ):
-    response = APIClient().post(
-        "/api/v1/appointments/",
-        {
-            "treatment": live.treatment.slug,
-            "start": live.at(2, 10).isoformat(),
-            "client": {"name": "Olivia Turner", "email": "olivia@example.com"},
-        },
-        format="json",
-    )
+    body = {
+        "treatment": live.treatment.slug,
+        "start": live.at(2, 10).isoformat(),
+        "client": {"name": "Olivia Turner", "email": "olivia@example.com"},
+    }
+    response = as_owner(APIClient(), body).post("/api/v1/appointments/", body, format="json")
     assert response.status_code == 201, response.content
     confirmation = Message.objects.get(kind=Message.Kind.CONFIRMATION)
 
@@ -378,17 +376,13 @@ def test_with_redis_stopped_bookings_succeed_and_every_due_message_goes_once_it_
     live, smtp_server, private_redis, settings
 ):
     private_redis.stop()
-    api = APIClient()
     for hour in (9, 10, 11, 12, 13):
-        response = api.post(
-            "/api/v1/appointments/",
-            {
-                "treatment": live.treatment.slug,
-                "start": live.at(2, hour).isoformat(),
-                "client": {"name": f"Client {hour}", "email": f"client{hour}@example.com"},
-            },
-            format="json",
-        )
+        body = {
+            "treatment": live.treatment.slug,
+            "start": live.at(2, hour).isoformat(),
+            "client": {"name": f"Client {hour}", "email": f"client{hour}@example.com"},
+        }
+        response = as_owner(APIClient(), body).post("/api/v1/appointments/", body, format="json")
         assert response.status_code == 201, response.content
     # Two claimed by a dispatcher whose queued tasks died with Redis's memory...
     settings.AFTERCARE_MAX_IN_FLIGHT = 2

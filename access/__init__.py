@@ -7,22 +7,26 @@
   whether it is held at any clinic (Django's `has_perm` answers the same, through
   MembershipBackend, for the admin).
 - The clients of an organisation are seen by its front desk and managers (at any of its
-  clinics); a practitioner sees only their own clients: those with an appointment, not
-  cancelled, with a practitioner row linked to them. Another organisation's clients are
-  seen only by the installation's superuser.
+  clinics); a practitioner sees only their own clients, and those come from the clinic's
+  diary (`practitioner_clients`): never from a hold, nor from a booking they asked for
+  themself as the public. Another organisation's clients are seen only by the
+  installation's superuser.
 - A client's health record is seen by the client themselves, signed in, and by staff who
   may see that client.
 - An appointment is seen by staff of its clinic whose role shows the whole diary, and by its
   practitioner.
+- Staff act by their role, never by a client's credentials: a manage token (or a manage
+  link) a staff account presents gives it nothing its role does not (`may_change_appointment`),
+  and no staff answer carries one (`gets_manage_token`).
 """
 
 from dataclasses import dataclass
 
 from django.contrib.auth.backends import BaseBackend
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from access.roles import ROLES
-from bookings.models import Appointment
+from bookings.models import DIARY_STATUSES, Appointment
 from clinic.models import Client, Clinic, Membership, Practitioner
 
 USE = "clinic.use_workspace"
@@ -147,13 +151,34 @@ def practitioner_ids(user) -> list[int]:
     return user._access_practitioners
 
 
+def practitioner_clients(user) -> QuerySet[Appointment]:
+    """The appointments that make a client one of this practitioner's own: the clinic's
+    diary with them, and nothing else.
+
+    - at the clinic of one of their practitioner rows (a row is one clinic's diary, and
+      `practitioner_ids` keeps only rows at clinics where they hold a role);
+    - in a diary status (DIARY_STATUSES: confirmed, completed, no-show). A hold (HELD) or a
+      hold that lapsed or was refused (EXPIRED) is an address's wish, not a booking, and a
+      cancelled appointment is gone from the diary;
+    - not one the practitioner asked for themself through the public path (created by
+      them, channel online). Whoever holds no role that books at a clinic books there as
+      the public does; were such a booking to count, a practitioner could make any
+      address's owner "theirs" by booking them, and then read their record. Their
+      bookings made with a role that books (channel staff) count: the clinic booked them.
+    """
+    if not roles_of(user):
+        return Appointment.objects.none()
+    return Appointment.objects.filter(
+        practitioner_id__in=practitioner_ids(user),
+        clinic_id=F("practitioner__clinic_id"),
+        status__in=DIARY_STATUSES,
+        client__isnull=False,
+    ).exclude(created_by=user, channel=Appointment.Channel.ONLINE)
+
+
 def _own_clients(user) -> Q:
-    """Clients with an appointment, not cancelled, with one of the user's practitioner
-    rows."""
-    own = Appointment.objects.filter(practitioner_id__in=practitioner_ids(user)).exclude(
-        status=Appointment.Status.CANCELLED
-    )
-    return Q(Exists(own.filter(client_id=OuterRef("pk"))))
+    """Clients with an appointment of `practitioner_clients`."""
+    return Q(Exists(practitioner_clients(user).filter(client_id=OuterRef("pk"))))
 
 
 def visible_clients(user) -> QuerySet[Client]:
@@ -175,6 +200,14 @@ def may_see_client(user, client: Client | None) -> bool:
     if client.organisation_id in organisation_ids(user, SEE_ALL_CLIENTS):
         return True
     return visible_clients(user).filter(pk=client.pk).exists()
+
+
+def visible_client_ids(user, client_ids) -> set[int]:
+    """Those of `client_ids` this staff user may see (may_see_client for many, one query)."""
+    wanted = {pk for pk in client_ids if pk is not None}
+    if not wanted:
+        return set()
+    return set(visible_clients(user).filter(pk__in=wanted).values_list("pk", flat=True))
 
 
 def may_see_record(user, client: Client | None) -> bool:
@@ -230,6 +263,32 @@ def may_see_appointment(user, appointment: Appointment) -> bool:
     if can(user, SEE_WHOLE_DIARY, appointment.clinic_id):
         return True
     return appointment.practitioner_id in practitioner_ids(user)
+
+
+def may_change_appointment(user, appointment: Appointment) -> bool:
+    """May cancel or move this appointment, as far as a staff role goes: staff (a role
+    somewhere, or the superuser) act by their role alone, which must book at the
+    appointment's clinic. Anyone else (its client signed in, the holder of its manage
+    token, an account in no role) is not judged here: their credential is the front end's
+    to check, and the clinic's cancellation window binds them.
+
+    Why a token gives staff nothing: the manage token is the client's key to their own
+    booking. A staff account that presents one (leaked, read off a screen, or once handed
+    out by an answer) is still that account, and what it does is recorded as done by the
+    clinic (no cancellation window, the clinic's emails). Were the token to count, a
+    practitioner, whose role does not cancel or move, could do both with any token they
+    came by; so their role decides, token or not."""
+    if not is_staff(user):
+        return True
+    return can(user, BOOK, appointment.clinic_id)
+
+
+def gets_manage_token(user) -> bool:
+    """Whether an answer about an appointment may carry its manage token to `user`: only
+    the client's own answers do (the anonymous holder of the token, a client signed in),
+    never staff's. Staff act by their role (`may_change_appointment`), so the token would
+    give them nothing but a way to pass the client's key on."""
+    return not is_staff(user)
 
 
 def may_see_practitioner(user, practitioner_id: int) -> bool:

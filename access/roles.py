@@ -20,8 +20,11 @@ clinic gives nothing at another.
 *Catalogue: the clinic's treatments, hours, closures, practitioners, rooms and devices, and its
 own settings (policies, branding, its email address).
 
-"Their own clients" are the clients with an appointment (not cancelled) with one of the
-practitioner rows linked to the user (Practitioner.user); see access/__init__.py. The
+"Their own clients" come from the clinic's diary: the clients with an appointment (confirmed,
+completed or no-show; never a hold) with one of the practitioner rows linked to the user
+(Practitioner.user), other than one they asked for themself as the public; see
+access.practitioner_clients. Staff act by their role: a client's manage token gives a staff
+account nothing more (access.may_change_appointment). The
 installation's superuser holds every permission everywhere, and alone edits the default rules
 every clinic starts with and sees across organisations.
 

@@ -91,6 +91,18 @@ class OverrideNotAllowed(BookingError):
     detail = "You do not have permission to book past a clinical rule."
 
 
+class RoleDoesNotChange(BookingError):
+    """Staff whose role does not book at the clinic (a practitioner) may not cancel or move
+    its appointments, whatever manage token they present (access.may_change_appointment)."""
+
+    code = "permission_denied"
+    status = 403
+    detail = (
+        "Your role does not cancel or move appointments, with or without the client's link; "
+        "ask the clinic's front desk."
+    )
+
+
 class HoldGone(BookingError):
     """The held booking was confirmed already, or released (refused, or lapsed and taken)."""
 

@@ -26,6 +26,7 @@ from diary.errors import (
     EligibilityRefused,
     InvalidTransition,
     OverrideNotAllowed,
+    RoleDoesNotChange,
     TooLateToCancel,
     WaitingPeriod,
     WarningsNotAcknowledged,
@@ -277,6 +278,13 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
+def _check_role(appointment: Appointment, *, by) -> None:
+    """Staff cancel and move by their role, never by the client's token or link (the front
+    ends accept those from the client): see access.may_change_appointment."""
+    if not access.may_change_appointment(by, appointment):
+        raise RoleDoesNotChange()
+
+
 def _check_client_window(appointment: Appointment, *, by, now: datetime) -> None:
     if access.is_staff_at(by, appointment.clinic_id):
         return
@@ -294,8 +302,10 @@ def appointment_cancel(
     *, appointment: Appointment, by=None, reason: str = "", now: datetime | None = None
 ) -> Appointment:
     """Cancel a confirmed appointment, freeing its time. Clients (anyone but staff) cannot
-    cancel inside the clinic's cancellation window; staff always can."""
+    cancel inside the clinic's cancellation window; staff whose role books always can, other
+    staff never (RoleDoesNotChange, even with the client's token)."""
     now = now or timezone.now()
+    _check_role(appointment, by=by)
     with transaction.atomic():
         appointment = _locked(appointment)
         if appointment.status != Appointment.Status.CONFIRMED:
@@ -336,8 +346,10 @@ def appointment_reschedule(
     otherwise prefers the same practitioner, then anyone free. Clients cannot move an
     appointment inside the cancellation window. The medical rules apply to the new date as
     they do to a booking (an override is audited the same way); a move that passes them
-    clears any flag the appointment had."""
+    clears any flag the appointment had. Staff move by their role alone (RoleDoesNotChange
+    for one that does not book, even with the client's token)."""
     now = now or timezone.now()
+    _check_role(appointment, by=by)
     staff = access.is_staff_at(by, appointment.clinic_id)
     with transaction.atomic():
         current = _locked(appointment)

@@ -40,7 +40,9 @@ class ClientOutput(serializers.Serializer):
     )
 
 
-class AppointmentOutput(serializers.Serializer):
+class AppointmentFields(serializers.Serializer):
+    """What every answer about an appointment says, whoever asks."""
+
     reference = serializers.CharField()
     status = serializers.CharField()
     start = serializers.CharField()
@@ -49,12 +51,21 @@ class AppointmentOutput(serializers.Serializer):
     treatment_name = serializers.CharField()
     practitioner = PractitionerOutput()
     warnings = serializers.ListField(child=serializers.CharField())
-    manage_token = serializers.CharField()
 
 
-def appointment_data(appointment, *, warnings=()) -> dict:
+class AppointmentOutput(AppointmentFields):
+    manage_token = serializers.CharField(
+        required=False,
+        help_text="The client's key to their booking: only in the client's own answers (the "
+        "token's holder, the client signed in), never in staff's.",
+    )
+
+
+def appointment_data(appointment, *, warnings=(), manage_token: bool = False) -> dict:
+    """The public shape; `manage_token` only for the client's own answers (see
+    access.gets_manage_token)."""
     tz = appointment.clinic.tzinfo
-    return {
+    data = {
         "reference": appointment.reference,
         "status": appointment.status,
         "start": local_iso(appointment.start, tz),
@@ -63,21 +74,30 @@ def appointment_data(appointment, *, warnings=()) -> dict:
         "treatment_name": appointment.treatment.name,
         "practitioner": {"id": appointment.practitioner_id, "name": appointment.practitioner.name},
         "warnings": list(warnings),
-        "manage_token": appointment.manage_token,
     }
+    if manage_token:
+        data["manage_token"] = appointment.manage_token
+    return data
 
 
-class StaffAppointmentOutput(AppointmentOutput):
-    channel = serializers.CharField()
-    client = ClientOutput()
-    resources = serializers.ListField(child=serializers.CharField())
-    cautions = serializers.ListField(child=serializers.CharField())
-    flag = serializers.CharField(help_text="Set when a later health record breaks a rule.")
-    override_reason = serializers.CharField()
+class StaffAppointmentOutput(AppointmentFields):
+    """The staff shape. In the day list, an appointment whose client the caller's role does
+    not show them (a practitioner's booking asked for as the public) comes without the
+    fields below: the public shape, never with the manage token."""
+
+    channel = serializers.CharField(required=False)
+    client = ClientOutput(required=False)
+    resources = serializers.ListField(child=serializers.CharField(), required=False)
+    cautions = serializers.ListField(child=serializers.CharField(), required=False)
+    flag = serializers.CharField(
+        required=False, help_text="Set when a later health record breaks a rule."
+    )
+    override_reason = serializers.CharField(required=False)
 
 
 def staff_appointment_data(appointment, *, cautions, warnings=()) -> dict:
-    """The public shape plus what staff need: client, rooms and devices, cautions, flags."""
+    """The public shape, never with the manage token (staff act by their role, not by the
+    client's key), plus what staff need: client, rooms and devices, cautions, flags."""
     client = appointment.client
     return {
         **appointment_data(appointment, warnings=warnings),

@@ -28,7 +28,7 @@ from clinical.services import InjectionDateInFuture, declaration_record, injecta
 from clinical.vocabulary import RecordSource
 from diary import services
 from online.api.views import AppointmentCreateApi
-from web.api.appointments import appointment_response
+from web.api.appointments import appointment_response, day_list_data
 from web.api.errors import (
     ERRORS_400,
     ERRORS_403,
@@ -45,7 +45,6 @@ from web.api.shapes import (
     AppointmentOutput,
     ClientOutput,
     StaffAppointmentOutput,
-    staff_appointment_data,
 )
 from web.api.throttles import LookupThrottle
 from workspace.api import serializers as ss
@@ -293,7 +292,8 @@ class AppointmentCollectionApi(AppointmentCreateApi):
     """POST books (public, see AppointmentCreateApi); GET is the staff's day list: every
     appointment of the day they may see (the whole diary of the clinics where their role
     shows it, their own elsewhere), narrowed to one clinic or one practitioner on request
-    (asking for a practitioner they may not see is 403)."""
+    (asking for a practitioner they may not see is 403). No answer here carries a manage
+    token: staff act by their role (access.gets_manage_token)."""
 
     def get_permissions(self):
         if self.request.method == "GET":
@@ -326,23 +326,7 @@ class AppointmentCollectionApi(AppointmentCreateApi):
             visible=access.diary_of(request.user),
             practitioner_id=practitioner_id,
         )
-        by_clinic: dict[int, list[int]] = {}
-        for entry in entries:
-            by_clinic.setdefault(entry.appointment.clinic_id, []).append(
-                entry.appointment.client_id
-            )
-        for clinic_id, client_ids in by_clinic.items():
-            audit.audit_api(
-                request,
-                action=VIEW,
-                what=audit.DAY_LIST,
-                clients=client_ids,
-                clinic=clinic_id,
-                date=day.isoformat(),
-            )
-        return Response(
-            [staff_appointment_data(e.appointment, cautions=e.cautions) for e in entries]
-        )
+        return Response(day_list_data(request, entries, day=day))
 
 
 def _staff_appointment(request, reference: str):

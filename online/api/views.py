@@ -84,9 +84,11 @@ def _visible_appointment(request, reference: str, token: str | None) -> Appointm
 
 def _check_may_change(request, appointment: Appointment, token: str | None) -> None:
     """Staff cancel or move an appointment only if their role books (a practitioner sees
-    their own appointments but the front desk moves them); the client and the manage
-    token holder always may."""
+    their own appointments but the front desk moves them), token or not
+    (`access.may_change_appointment`); the client and the manage token holder may."""
     user = request.user
+    if not access.may_change_appointment(user, appointment):
+        raise permission_denied("Your role does not cancel or move appointments.")
     if appointment.manage_token_matches(token) or access.is_client_self(user, appointment.client):
         return
     if not access.can(user, access.BOOK, appointment.clinic_id):

@@ -54,7 +54,7 @@ def _own_data(own) -> dict:
     appointment = own.appointment
     clinic = appointment.clinic
     return {
-        **appointment_data(appointment),
+        **appointment_data(appointment, manage_token=True),  # their own (staff get 404)
         "clinic": {"slug": clinic.slug, "name": clinic.name, "phone": clinic.phone},
         "changeable_until": local_iso(own.changeable_until, clinic.tzinfo),
         "changeable": own.open,

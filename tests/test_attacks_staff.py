@@ -192,6 +192,9 @@ def test_the_victim_confirming_the_hold_does_not_make_them_the_practitioners(
     assert victim.name not in str(listed) and victim.email not in str(listed)
     read = answers_without_tokens(api.get(f"/api/v1/appointments/{confirmed.reference}/"))
     assert "client" not in read
+    sheet = browser.get("/staff/sheet/", {"date": ATTACK_DAY.isoformat()}).content.decode()
+    assert confirmed.reference in sheet and "Not shown to your role" in sheet
+    assert victim.name not in sheet and f"/staff/clients/{victim.pk}/" not in sheet
     # The clinic's front desk sees it all, and a booking they make does count for Mallory.
     desk = logged_in(group.alpha.staff[FRONT_DESK])
     desk_read = answers_without_tokens(desk.get(f"/api/v1/appointments/{confirmed.reference}/"))

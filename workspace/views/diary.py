@@ -47,11 +47,18 @@ def sheet(request):
         visible=access.diary_of(request.user),
         practitioner_id=practitioner_id,
     )
+    # A practitioner's sheet holds all their appointments, but a client shows on it only if
+    # their role shows them the client (access.practitioner_clients: the clinic's diary, not
+    # a booking they asked for as the public); the others are a time and a treatment.
+    shown = access.visible_client_ids(
+        request.user,
+        {e.appointment.client_id for d in days for _, group in d.groups for e in group},
+    )
     audit.audit_record(
         request,
         action=AuditEntry.Action.VIEW,
         what=audit.DAY_SHEET,
-        clients=[e.appointment.client_id for d in days for _, group in d.groups for e in group],
+        clients=sorted(shown),
         clinic=clinic,
         first_day=first_day.isoformat(),
         last_day=last_day.isoformat(),
@@ -62,6 +69,7 @@ def sheet(request):
         "workspace/day_sheet.html",
         {
             "days": days,
+            "shown": shown,
             "day": day,
             "span": span,
             "first_day": first_day,

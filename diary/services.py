@@ -270,9 +270,10 @@ def _unused_reference() -> str:
 
 
 def _locked(appointment: Appointment) -> Appointment:
-    """The appointment re-read under a row lock: decide on its status only while holding it."""
+    """The appointment re-read under a row lock (its own row only, not its clinic's or
+    treatment's): decide on its status only while holding it."""
     return (
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("clinic", "treatment", "treatment__clinic")
         .get(pk=appointment.pk)
     )

@@ -7,6 +7,7 @@ race is real and that the exclusion constraint alone still lets only one through
 """
 
 import threading
+import time as time_module
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from bookings.models import Appointment, AppointmentResource
-from diary import reservation
+from diary import reservation, services
 from diary.services import appointment_book
 from tests import factories
 from tests.helpers import as_owner
@@ -292,3 +293,101 @@ def test_touching_appointments_are_allowed(booked):
         blocked_until=booked.blocked_until + length,
     ).save()
     assert Appointment.objects.count() == 2
+
+
+def blocked_or_done(pid: int, done: threading.Event, *, seconds: float = 10) -> bool:
+    """Wait until the backend `pid` waits on a lock (True) or its thread has finished
+    (False). pg_stat_activity is read afresh each time: within a transaction PostgreSQL
+    keeps the first snapshot unless told to clear it."""
+    deadline = time_module.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time_module.monotonic() < deadline and not done.is_set():
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            row = cursor.fetchone()
+            if row and row[0] == "Lock":
+                return True
+            time_module.sleep(0.02)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_and_a_booking_racing_for_the_room_answer_409_never_5xx(
+    world, second_practitioner, staff_api, monkeypatch
+):
+    """The front desk moves one practitioner's appointment into 10:00 while a client books
+    the other practitioner at 10:00, one room between them. The move holds its appointment's
+    row lock while the booking commits; that lock must be on the appointment alone. Locking
+    the clinic's and treatment's rows too (select_for_update with select_related and no
+    `of=`) made the booking's foreign-key check at COMMIT wait for the move, while the move's
+    room hold waited for the booking's: PostgreSQL broke the deadlock by failing one of them,
+    a 5xx. Here the booking commits, and the move, finding the room gone, is a 409 with
+    alternatives."""
+    moving = appointment_book(
+        treatment=world.treatment,
+        start=START + timedelta(hours=4),
+        client=factories.ClientFactory(clinic=world.clinic),
+    ).appointment
+    original_locked = services._locked
+    calls = threading.local()
+    move_locked, booking_done = threading.Event(), threading.Event()
+    booking = {}
+    answers = {}
+
+    def pausing_locked(appointment):
+        locked = original_locked(appointment)
+        calls.count = getattr(calls, "count", 0) + 1
+        if calls.count == 2:  # the write's lock, after the search found Room 1 free
+            move_locked.set()
+            booking["pid_ready"].wait(10)
+            booking["waited"] = blocked_or_done(booking["pid"], booking_done)
+        return locked
+
+    def move():
+        try:
+            answers["move"] = staff_api.post(
+                f"/api/v1/appointments/{moving.reference}/reschedule/",
+                {"start": START.isoformat()},
+                format="json",
+            )
+        finally:
+            connection.close()
+
+    def book():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                booking["pid"] = cursor.fetchone()[0]
+            booking["pid_ready"].set()
+            body = {
+                "treatment": world.treatment.slug,
+                "start": START.isoformat(),
+                "practitioner": second_practitioner.pk,
+                "client": {"name": "Racing Client", "email": "racing@example.com"},
+            }
+            api = as_owner(APIClient(), body)
+            assert move_locked.wait(30)
+            answers["book"] = api.post("/api/v1/appointments/", body, format="json")
+        finally:
+            booking_done.set()
+            connection.close()
+
+    booking["pid_ready"] = threading.Event()
+    monkeypatch.setattr(services, "_locked", pausing_locked)
+    workers = [threading.Thread(target=move), threading.Thread(target=book)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert statuses == {"book": 201, "move": 409}, {k: a.content[:300] for k, a in answers.items()}
+    assert booking["waited"] is False, "the booking waited on the move's locks"
+    refusal = answers["move"].json()
+    assert refusal["code"] == "slot_unavailable" and refusal["alternatives"]
+    moving.refresh_from_db()
+    assert moving.start == START + timedelta(hours=4), "the refused move left it where it was"
+    held = AppointmentResource.objects.filter(active=True, resource=world.room)
+    assert sorted(h.appointment.practitioner_id for h in held) == sorted(
+        [world.practitioner.pk, second_practitioner.pk]
+    )

@@ -3,8 +3,13 @@ and the staff ones under /api/v1/, a client's sign-in by code under /_allauth/),
 workspace, the unsubscribe page, the client's sign-in pages under /account/ and, at the
 root, the booking pages and the client's own space (/my/)."""
 
+import logging
+import sys
+
 from django.contrib import admin
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -41,8 +46,31 @@ def handler404(request, exception=None):
 
 def handler500(request):
     # The last line of defence: the API still answers in its own shape, never HTML.
+    if isinstance(sys.exception(), OperationalError | InterfaceError):
+        return _database_unavailable(request)
     if _wants_json(request):
         return JsonResponse(
             {"code": "server_error", "detail": "Something went wrong on our side."}, status=500
         )
     return defaults.server_error(request)
+
+
+def _database_unavailable(request):
+    """The database went away mid-request (a restart, a dropped connection, a deadlock that
+    PostgreSQL broke by failing this transaction): nothing was committed, so the page says
+    nothing was saved and to try again, a 503 with Retry-After as the API's
+    database_unavailable. The page is plain, rendered without the database."""
+    logging.getLogger(__name__).warning("Database unavailable during %s", request.path)
+    if _wants_json(request):
+        response = JsonResponse(
+            {
+                "code": "database_unavailable",
+                "detail": "We could not reach our diary just now and nothing was saved. "
+                "Please try again in a moment.",
+            },
+            status=503,
+        )
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = "5"
+    return response

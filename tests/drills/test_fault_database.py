@@ -2,9 +2,12 @@
 clean 503 in the API's error shape, nothing is half-written (no appointment, room hold,
 history line or new client), and a retry with the same Idempotency-Key books once."""
 
+from datetime import datetime
+
 import psycopg
 import pytest
 from django.db import connection
+from django.test import Client as Browser
 from rest_framework.test import APIClient
 
 from aftercare.models import Message
@@ -17,6 +20,7 @@ from bookings.models import (
 )
 from clinic.models import Client
 from diary import reservation
+from tests.helpers import book_on_pages, booking_form, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,3 +109,28 @@ def test_a_retry_after_the_drop_books_once(world, drop_during_reserve, monkeypat
     assert (first.status_code, again.status_code) == (202, 202)
     assert first.json()["reference"] == again.json()["reference"]
     assert Appointment.objects.count() == 1
+
+
+def test_a_dropped_connection_on_the_booking_pages_is_a_503_page(
+    world, drop_during_reserve, drill_report
+):
+    """The booking pages' Confirm under the same fault: a page saying nothing was saved and
+    to try again (503, Retry-After), not the server-error page, and nothing half-written."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the drill kills a PostgreSQL backend")
+    browser = signed_in(Browser(raise_request_exception=False), "dana@example.com")
+    before = rows()
+
+    response = book_on_pages(
+        browser, world.treatment.slug, booking_form(datetime.fromisoformat(BODY["start"]))
+    )
+
+    assert response.status_code == 503, response.content[:500]
+    assert response["Retry-After"] == "5"
+    assert b"nothing was saved" in response.content
+    connection.close()
+    assert rows() == before
+    drill_report(
+        "database connection dropped mid-booking on the pages: attempted 1, answered 503 page, "
+        f"half-written {sum(rows().values()) - sum(before.values())}"
+    )

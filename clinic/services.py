@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from clinic.identity import client_login_link
 from clinic.models import Client, Clinic
+from clinic.selectors import client_by_email
 
 
 def client_get_or_create(
@@ -19,7 +20,7 @@ def client_get_or_create(
     """
     email = email.strip()
     organisation_id = clinic.organisation_id
-    existing = Client.objects.filter(organisation_id=organisation_id, email__iexact=email).first()
+    existing = client_by_email(organisation_id=organisation_id, email=email)
     if existing:
         return existing, False
     try:
@@ -33,5 +34,5 @@ def client_get_or_create(
             )
             client_login_link(client)
     except IntegrityError:  # the other one created it a moment ago
-        return Client.objects.get(organisation_id=organisation_id, email__iexact=email), False
+        return client_by_email(organisation_id=organisation_id, email=email), False
     return client, True

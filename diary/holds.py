@@ -37,7 +37,8 @@ from aftercare import planning
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, BookingRequest
 from clinic.audit import Origin, acting_user
-from clinic.models import Client, Practitioner, Treatment
+from clinic.models import Practitioner, Treatment
+from clinic.selectors import client_by_email
 from clinic.services import client_get_or_create
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
@@ -208,9 +209,7 @@ def hold_confirm(
     if not candidates:
         hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
         raise unavailable(request)
-    existing = Client.objects.filter(
-        organisation_id=clinic.organisation_id, email__iexact=wish.email
-    ).first()
+    existing = client_by_email(organisation_id=clinic.organisation_id, email=wish.email)
     try:
         outcome = check_eligibility(
             client=existing,

@@ -40,7 +40,9 @@ class PageRenderer(DjangoTemplates):
 
 
 class PageForm(forms.Form):
-    default_renderer = PageRenderer
+    # One renderer (and so one template engine) for every form: given the class, Django
+    # builds a renderer, and with it a fresh engine, for each form instance.
+    default_renderer = PageRenderer()
     # Shorter names than the labels for the error summary, where a label is a question.
     summary_names: dict[str, str] = {}
 

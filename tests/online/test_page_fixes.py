@@ -172,3 +172,13 @@ def test_a_description_is_escaped(client, described):
     body = client.get(reverse("online:treatments")).content.decode()
 
     assert "<p>Gentle &lt;script&gt;alert(1)&lt;/script&gt;<br>Safe &amp; calm</p>" in body
+
+
+def test_the_booking_forms_share_one_renderer_and_template_engine():
+    """Given a renderer class, Django builds a renderer, and with it a template engine,
+    for every form instance: the details form took 17 ms instead of 10."""
+    from online.pages.forms import AcknowledgeForm, CancelForm
+
+    first, second = AcknowledgeForm(), CancelForm()
+    assert first.renderer is second.renderer
+    assert first.renderer.engine is second.renderer.engine

@@ -9,7 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Min, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from aftercare.planning import course_progress
@@ -19,6 +20,7 @@ from clinical import eligibility, rules
 from diary import availability
 
 MESSAGES_SHOWN = 50
+PAST_PER_PAGE = 20  # past appointments on the client's page, per page
 
 
 def clinic_today(clinic: Clinic) -> date:
@@ -131,7 +133,7 @@ class ClientOverview:
     declarations: list = field(default_factory=list)
     categories: list[CategoryDates] = field(default_factory=list)
     upcoming: list[Appointment] = field(default_factory=list)
-    past: list[Appointment] = field(default_factory=list)
+    past: Page | list[Appointment] = field(default_factory=list)  # a page, newest first
     courses: list[dict] = field(default_factory=list)  # treatments sold as a course
     messages: list = field(default_factory=list)  # newest first, at most MESSAGES_SHOWN
 
@@ -142,13 +144,22 @@ class ClientOverview:
 
 
 def client_overview(
-    client: Client, *, clinic: Clinic, diary: Q, message_clinics: set[int] | None
+    client: Client,
+    *,
+    clinic: Clinic,
+    diary: Q,
+    message_clinics: set[int] | None,
+    past_page: str | int | None = 1,
 ) -> ClientOverview:
     """Everything the client's page shows at `clinic`: the injectable timeline (with who
     recorded each; their record is the organisation's, whichever clinic recorded it), the
     next allowed and recommended date per treatment category `clinic` sells, declarations,
     and the appointments before and after now that the `diary` filter lets through
     (access.diary_of), with the messages of the clinics in `message_clinics` (None: all).
+
+    A client can have hundreds of visits: the past ones come a page (PAST_PER_PAGE, newest
+    first) at a time, `past_page` being the page asked for, and the course counts are
+    counted by the database; so the page's cost does not grow with the client's history.
 
     Per category, the clinic's first bookable treatment of that category stands for it
     (rules are per category; a device's contraindications show on that category's row).
@@ -175,14 +186,14 @@ def client_overview(
         )
 
     now = timezone.now()
-    appointments = list(
-        client.appointments.filter(diary)
-        .select_related("treatment", "practitioner", "clinic")
-        .order_by("start")
+    appointments = client.appointments.filter(diary).select_related(
+        "treatment", "practitioner", "clinic"
     )
-    overview.upcoming = [a for a in appointments if a.start >= now]
-    overview.past = [a for a in reversed(appointments) if a.start < now]
-    overview.courses = _courses(appointments)
+    overview.upcoming = list(appointments.filter(start__gte=now).order_by("start"))
+    overview.past = Paginator(
+        appointments.filter(start__lt=now).order_by("-start", "-pk"), PAST_PER_PAGE
+    ).get_page(past_page)
+    overview.courses = _courses(client.appointments.filter(diary))
     messages = client.messages.select_related("treatment").order_by("-due_at", "-pk")
     if message_clinics is not None:
         messages = messages.filter(clinic_id__in=message_clinics)
@@ -190,25 +201,27 @@ def client_overview(
     return overview
 
 
-def _courses(appointments: list[Appointment]) -> list[dict]:
+def _courses(appointments: QuerySet[Appointment]) -> list[dict]:
     """For each treatment sold as a course that the client has booked: sessions done
     (completed), booked ahead, and left, as the rebooking nudge counts them."""
-    courses = {}
-    for appointment in appointments:
-        treatment = appointment.treatment
-        if treatment.course_sessions <= 1 or appointment.status == Appointment.Status.CANCELLED:
-            continue
-        course = courses.setdefault(treatment.pk, {"treatment": treatment, "done": 0, "booked": 0})
-        if appointment.status == Appointment.Status.COMPLETED:
-            course["done"] += 1
-        elif appointment.status == Appointment.Status.CONFIRMED:
-            course["booked"] += 1
-    for course in courses.values():
-        progress = course_progress(
-            sessions=course["treatment"].course_sessions, done=course["done"]
+    counted = (
+        appointments.filter(treatment__course_sessions__gt=1)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .values("treatment")
+        .annotate(
+            done=Count("pk", filter=Q(status=Appointment.Status.COMPLETED)),
+            booked=Count("pk", filter=Q(status=Appointment.Status.CONFIRMED)),
         )
-        course.update(progress)
-    return list(courses.values())
+        .order_by("treatment")
+    )
+    treatments = Treatment.objects.in_bulk([row["treatment"] for row in counted])
+    courses = []
+    for row in counted:
+        treatment = treatments[row["treatment"]]
+        course = {"treatment": treatment, "done": row["done"], "booked": row["booked"]}
+        course.update(course_progress(sessions=treatment.course_sessions, done=row["done"]))
+        courses.append(course)
+    return courses
 
 
 @dataclass(frozen=True)

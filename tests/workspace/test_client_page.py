@@ -101,7 +101,7 @@ def test_it_lists_upcoming_and_past_appointments(cast, desk_browser):
         response = desk_browser.get(f"/staff/clients/{cast.olivia.pk}/")
 
     overview = response.context["o"]
-    assert overview.past == [cast.olivia_visit]
+    assert list(overview.past) == [cast.olivia_visit]
     assert overview.upcoming == []
     assert cast.olivia_visit.reference in response.content.decode()
 
@@ -177,3 +177,62 @@ def test_folding_for_sqlite_drops_accents_and_case():
     assert fold("Straße") == fold("STRASSE") == "strasse"
     assert fold("Ｚｏｅ") == "zoe"  # full-width letters typed on a phone keyboard
     assert fold(None) is None
+
+
+def visits(cast, client, count: int, *, hour: int = 10) -> list:
+    """`count` completed visits of `client`, one a day at `hour` going back from yesterday
+    (written as rows: the booking service books nothing in the past)."""
+    from datetime import timedelta
+
+    from bookings.models import Appointment
+    from tests.workspace.conftest import TODAY, london
+
+    world = cast.world
+    rows = []
+    for back in range(1, count + 1):
+        start = london(TODAY - timedelta(days=back), hour)
+        rows.append(
+            Appointment(
+                clinic=world.clinic,
+                client=client,
+                treatment=world.treatment,
+                practitioner=world.practitioner,
+                start=start,
+                end=start + timedelta(hours=1),
+                blocked_until=start + timedelta(hours=1),
+                status=Appointment.Status.COMPLETED,
+            )
+        )
+    return Appointment.objects.bulk_create(rows)
+
+
+def test_a_long_history_comes_a_page_at_a_time_newest_first(cast, desk_browser):
+    made = visits(cast, cast.bruno, 45)
+
+    first = desk_browser.get(f"/staff/clients/{cast.bruno.pk}/")
+    third = desk_browser.get(f"/staff/clients/{cast.bruno.pk}/?past=3")
+
+    assert [a.pk for a in first.context["o"].past] == [a.pk for a in made[:20]]
+    assert [a.pk for a in third.context["o"].past] == [a.pk for a in made[40:]]
+    page = first.content.decode()
+    assert "1–20 of 45" in page and '?past=2#past-title" rel="next">Older' in page
+    assert made[20].reference not in page
+    assert "?past=2" in third.content.decode() and "Older" not in third.content.decode()
+
+
+def test_the_pages_queries_do_not_grow_with_the_history(cast, desk_browser):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cast.world.treatment.course_sessions = 10
+    cast.world.treatment.save()
+    visits(cast, cast.bruno, 3)
+    with CaptureQueriesContext(connection) as short:
+        desk_browser.get(f"/staff/clients/{cast.bruno.pk}/")
+    more = visits(cast, cast.olivia, 30, hour=14)
+    with CaptureQueriesContext(connection) as long:
+        response = desk_browser.get(f"/staff/clients/{cast.olivia.pk}/")
+
+    assert len(long) == len(short), [q["sql"] for q in long]
+    (course,) = response.context["o"].courses
+    assert (course["done"], course["treatment"]) == (len(more), cast.world.treatment)

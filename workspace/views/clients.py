@@ -42,6 +42,7 @@ def client_detail(request, client_id):
         clinic=clinic,
         diary=access.diary_of(request.user),
         message_clinics=access.clinic_ids(request.user),
+        past_page=request.GET.get("past"),
     )
     audit.audit_record(
         request,

@@ -97,12 +97,19 @@ def cancel_pending(messages: QuerySet, *, reason: str) -> int:
     )
 
 
-def _plan_visit(appointment: Appointment, *, now: datetime, moved: dict | None = None) -> None:
+def _plan_visit(
+    appointment: Appointment,
+    *,
+    now: datetime,
+    moved: dict | None = None,
+    revision: int | None = None,
+) -> None:
     """The confirmation now (with the .ics) and the reminder before the visit; after a move,
     the "moved" email (`moved`: where it was, for its text) instead of a second confirmation.
     Each new time gets its own message and reminder, keyed by the revision of its calendar
     event (bookings/ics.py event_sequence: how many times it moved)."""
-    revision = event_sequence(appointment)
+    if revision is None:
+        revision = event_sequence(appointment)
     suffix = (revision,) if revision else ()
     due = {Message.Kind.MOVED if moved else Message.Kind.CONFIRMATION: now}
     remind_at = reminder_due(
@@ -155,7 +162,9 @@ def _before_the_move(appointment: Appointment) -> dict:
 
 
 def on_booked(appointment: Appointment) -> None:
-    _plan_visit(appointment, now=timezone.now())
+    # A new booking's first revision: nothing has moved it (a hold cannot be moved), so its
+    # history need not be counted.
+    _plan_visit(appointment, now=timezone.now(), revision=0)
 
 
 def on_rescheduled(appointment: Appointment) -> None:

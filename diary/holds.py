@@ -50,7 +50,7 @@ from diary.errors import (
     WarningsNotAcknowledged,
 )
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
-from diary.services import Booked, _hold, _locked, _unused_reference, check_eligibility
+from diary.services import Booked, _hold, _locked, check_eligibility
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,6 @@ def appointment_hold(
         end = start + timedelta(minutes=treatment.duration_minutes)
         held = Appointment.objects.create(
             clinic=clinic,
-            reference=_unused_reference(),
             client=None,
             treatment=treatment,
             practitioner_id=practitioner_id,

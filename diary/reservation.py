@@ -32,6 +32,7 @@ from diary.errors import SlotUnavailable
 from diary.intervals import to_epoch
 
 EXCLUSION_VIOLATION = "23P01"
+UNIQUE_VIOLATION = "23505"
 # Exclusion violation, lock timeout, serialization failure, deadlock.
 CONFLICT_SQLSTATES = {EXCLUSION_VIOLATION, "55P03", "40001", "40P01"}
 # Attempts per practitioner: a lost race for a room is tried again with a fresh read.
@@ -160,6 +161,17 @@ def is_conflict(error: Exception) -> bool:
     return isinstance(error, IntegrityError) or "locked" in str(error).lower()
 
 
+def is_reference_clash(error: Exception) -> bool:
+    """The reference drawn for a new appointment (bookings.models.new_reference, one in
+    about 10^12) is already taken. The unique constraint is the check: no query asks first,
+    on every booking, for what almost never happens."""
+    cause = error.__cause__
+    if _sqlstate(error) is not None:
+        constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
+        return _sqlstate(error) == UNIQUE_VIOLATION and "reference" in constraint
+    return "UNIQUE constraint failed: bookings_appointment.reference" in str(error)
+
+
 def _sqlstate(error: Exception) -> str | None:
     return getattr(error.__cause__, "sqlstate", None)
 
@@ -184,6 +196,8 @@ def claim_first(
                         break  # this practitioner or every room is taken: the next one
                     return write(candidate, resource_ids)
             except (IntegrityError, DatabaseError) as error:
+                if is_reference_clash(error):
+                    continue  # the new appointment drew a taken reference: write draws again
                 if not is_conflict(error):
                     raise
                 if _sqlstate(error) != EXCLUSION_VIOLATION:

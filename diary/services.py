@@ -15,7 +15,7 @@ from django.utils import timezone
 import access
 from aftercare import planning
 from bookings.history import change_record
-from bookings.models import Appointment, AppointmentChange, AppointmentResource, new_reference
+from bookings.models import Appointment, AppointmentChange, AppointmentResource
 from clinic.audit import APPOINTMENT, Origin, acting_user, audit_write
 from clinic.models import AuditEntry, Client, Practitioner, Treatment
 from clinical import eligibility, rules
@@ -226,7 +226,6 @@ def appointment_book(
         end = start + timedelta(minutes=treatment.duration_minutes)
         appointment = Appointment.objects.create(
             clinic=clinic,
-            reference=_unused_reference(),
             client=client,
             treatment=treatment,
             practitioner_id=practitioner_id,
@@ -260,13 +259,6 @@ def appointment_book(
 
     appointment = claim_first(request, candidates, write)
     return Booked(appointment, tuple(outcome.warnings), tuple(outcome.cautions))
-
-
-def _unused_reference() -> str:
-    while True:
-        reference = new_reference()
-        if not Appointment.objects.filter(reference=reference).exists():
-            return reference
 
 
 def _locked(appointment: Appointment) -> Appointment:

@@ -314,7 +314,14 @@ class AppointmentCreateApi(APIView):
         """201 and the booking; 202 and the held shape for a booking asked for by someone
         not signed in, replays included: whatever became of it since (confirmed by the
         address's owner, released), its asker is told only what they were told then."""
-        if hasattr(appointment, "booking_request"):
+        # A booking just made was asked for by someone not signed in if it is held; a replay
+        # asks its booking request, which stays whatever became of the hold.
+        asked_held = (
+            hasattr(appointment, "booking_request")
+            if replay
+            else appointment.status == Appointment.Status.HELD
+        )
+        if asked_held:
             held = s.held_data(appointment, warnings=warnings, as_asked=True)
             return Response(held, status=status.HTTP_202_ACCEPTED)
         answer = appointment_response(request, appointment, warnings=warnings, cautions=cautions)

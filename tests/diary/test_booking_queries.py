@@ -42,3 +42,22 @@ def test_a_reference_already_taken_is_drawn_again(world, client, monkeypatch):
     assert second.reference != first.reference
     assert Appointment.objects.filter(reference=second.reference).get() == second
     assert Appointment.objects.count() == 2
+
+
+def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world):
+    from rest_framework.test import APIClient
+
+    from tests.helpers import as_owner
+
+    body = {
+        "treatment": world.treatment.slug,
+        "start": START.isoformat(),
+        "client": {"name": "Dana Client", "email": "dana@example.com"},
+    }
+    api = as_owner(APIClient(), body)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post("/api/v1/appointments/", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "confirmed"
+    assert not [q for q in queries if "bookings_bookingrequest" in q["sql"]]

@@ -1,9 +1,10 @@
-"""The one settings module: safe development defaults, production values from the environment.
+"""The one settings module: production by default; secrets and DEBUG from the environment.
 
 Each variable is read by a small helper that refuses a bad value loudly
 (ImproperlyConfigured) instead of guessing.
 """
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -62,13 +63,21 @@ def env_rate(name: str, default: str) -> str | None:
     return value
 
 
-DEBUG = env_bool("DEBUG", True)
+# Production is the default: development mode only when asked for (`make run` asks, for the
+# demo). The key signs sessions, unsubscribe and booking links: it comes only from the
+# environment, never from the repository (`make run` makes one per checkout, var/secret_key).
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set, DEBUG or not (`make run` makes the demo's in var/secret_key)"
+    )
+# Keys that were once public (the development key an early version carried in this file): with
+# one of them anybody can sign links to clients' emails and bookings. Only their SHA-256 here.
+PUBLISHED_KEYS_SHA256 = {"4152fc9b97af09817ba0e9d1c2d2f6c16170b5db0d8f25c2b2d8c89e14a494a9"}
+if hashlib.sha256(SECRET_KEY.encode()).hexdigest() in PUBLISHED_KEYS_SHA256:
+    raise ImproperlyConfigured("This SECRET_KEY was published: make a new one and set that")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 

@@ -113,7 +113,7 @@ class TokenApi(APIView):
         if getattr(request, "axes_locked_out", False):
             raise ApiError(
                 "too_many_attempts",
-                "Too many wrong passwords for this account from your address; try again later.",
+                "Too many wrong passwords from your address; try again later.",
                 429,
             )
         if user is None or not user.is_active:

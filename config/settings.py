@@ -326,7 +326,8 @@ AFTERCARE_RETRY_SECONDS = env_int("AFTERCARE_RETRY_SECONDS", 60, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Staff programs: Authorization: Token <key>, for API_TOKEN_DAYS at most.
+        "web.api.authentication.ExpiringTokenAuthentication",
         # A client's session token from signing in by code (X-Session-Token); never staff.
         "online.api.client_token.ClientSessionTokenAuthentication",
     ],
@@ -342,6 +343,10 @@ if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
+
+# A staff API token lasts this long from when it was issued (web/api/authentication.py); a
+# password change ends it at once.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
 
 API_THROTTLE_RATES = {
     "booking": env_rate("THROTTLE_BOOKING", "30/min"),

@@ -4,10 +4,17 @@ expired or after its owner changed their password; a staff account with no role 
 the clinic; a booking's manage link used long after the visit, and read from an access log.
 """
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.test import Client as Browser
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from tests import factories
+from tests.conftest import NOW
+from tests.helpers import assert_error
 
 SPRAYER = "198.51.100.7"
 
@@ -54,3 +61,87 @@ def test_a_clinic_behind_one_address_survives_a_few_typos(world):
 def _no_token_throttle(settings):
     """The token endpoint's own rate limit is another test's subject."""
     settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token": None}
+
+
+# -- API tokens ----------------------------------------------------------------------------
+
+TOKEN = "/api/v1/auth/token/"
+CLIENTS = "/api/v1/clients/"
+
+
+def token_of(username: str) -> str:
+    answer = APIClient().post(
+        TOKEN, {"username": username, "password": "pw-for-tests-1"}, format="json"
+    )
+    assert answer.status_code == 200, answer.json()
+    return answer.json()["token"]
+
+
+def with_token(key: str) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return api
+
+
+def test_a_token_stops_working_after_api_token_days(world, settings):
+    settings.API_TOKEN_DAYS = 30
+    factories.StaffFactory(username="desk")
+    key = token_of("desk")
+    assert with_token(key).get(CLIENTS, {"q": "dana"}).status_code == 200
+
+    with time_machine.travel(NOW + timedelta(days=30, seconds=1), tick=False):
+        late = with_token(key).get(CLIENTS, {"q": "dana"})
+        fresh = token_of("desk")
+        again = with_token(fresh).get(CLIENTS, {"q": "dana"})
+
+    assert_error(late, 403, "authentication_failed")
+    assert "expired" in late.json()["detail"]
+    assert fresh != key and again.status_code == 200
+
+
+def test_a_token_still_works_the_day_before_it_expires(world, settings):
+    settings.API_TOKEN_DAYS = 30
+    factories.StaffFactory(username="desk")
+    key = token_of("desk")
+
+    with time_machine.travel(NOW + timedelta(days=29), tick=False):
+        assert with_token(key).get(CLIENTS, {"q": "dana"}).status_code == 200
+        assert token_of("desk") == key  # the same token until it expires
+
+
+def test_a_password_change_ends_the_token(world):
+    desk = factories.StaffFactory(username="desk")
+    key = token_of("desk")
+
+    desk.set_password("a-new-password-2027")
+    desk.save()
+    response = with_token(key).get(CLIENTS, {"q": "dana"})
+
+    assert_error(response, 403, "authentication_failed")
+    assert not Token.objects.filter(key=key).exists()
+
+
+def test_a_password_changed_in_the_admin_ends_the_token(world, client):
+    desk = factories.StaffFactory(username="desk")
+    key = token_of("desk")
+    client.force_login(factories.UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    changed = client.post(
+        f"/admin/auth/user/{desk.pk}/password/",
+        {"password1": "a-new-password-2027", "password2": "a-new-password-2027"},
+    )
+    response = with_token(key).get(CLIENTS, {"q": "dana"})
+
+    assert changed.status_code == 302
+    assert_error(response, 403, "authentication_failed")
+
+
+def test_signing_in_on_the_pages_keeps_the_token(world):
+    """Saving the user for anything but its password (last_login at every sign-in) is no
+    password change."""
+    factories.StaffFactory(username="desk")
+    key = token_of("desk")
+
+    Browser().post("/staff/login/", {"username": "desk", "password": "pw-for-tests-1"})
+
+    assert with_token(key).get(CLIENTS, {"q": "dana"}).status_code == 200

@@ -11,7 +11,6 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,6 +29,7 @@ from diary.errors import SlotUnavailable
 from online.api import serializers as s
 from online.api.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
 from web.api.appointments import appointment_response
+from web.api.authentication import token_for
 from web.api.errors import (
     ERRORS_400,
     ERRORS_404,
@@ -118,8 +118,7 @@ class TokenApi(APIView):
             )
         if user is None or not user.is_active:
             raise ApiError("invalid_credentials", "Wrong username or password.", 400)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": token_for(user).key})
 
 
 class TreatmentListApi(APIView):

@@ -4,17 +4,19 @@ expired or after its owner changed their password; a staff account with no role 
 the clinic; a booking's manage link used long after the visit, and read from an access log.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.test import Client as Browser
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from bookings.models import Appointment
 from tests import factories
 from tests.conftest import NOW
-from tests.helpers import assert_error
+from tests.helpers import assert_error, booking_form, logged_in
 
 SPRAYER = "198.51.100.7"
 
@@ -145,3 +147,68 @@ def test_signing_in_on_the_pages_keeps_the_token(world):
     Browser().post("/staff/login/", {"username": "desk", "password": "pw-for-tests-1"})
 
     assert with_token(key).get(CLIENTS, {"q": "dana"}).status_code == 200
+
+
+# -- A staff account in no role books as the public ------------------------------------------
+
+SIX_MONTHS_AHEAD = datetime(2027, 9, 1, 9, tzinfo=UTC)  # a Wednesday, past max_advance_days
+SOON = datetime(2027, 3, 1, 9, tzinfo=UTC)  # an hour from NOW: inside the minimum notice
+
+
+@pytest.fixture
+def norole(world):
+    return factories.StaffFactory(username="norole", roles=[], email="norole@example.com")
+
+
+@pytest.mark.parametrize("start", [SIX_MONTHS_AHEAD, SOON], ids=["six-months-ahead", "soon"])
+def test_no_role_books_through_the_api_as_the_public(world, norole, start):
+    api = logged_in(norole)
+
+    answers = [
+        api.post(
+            "/api/v1/appointments/",
+            {"treatment": world.treatment.slug, "start": start.isoformat(), "client": who},
+            format="json",
+        )
+        for who in (
+            {"name": "Dana", "email": "dana@example.com"},
+            {"name": "No Role", "email": "norole@example.com"},
+        )
+    ]
+    slots = api.get(
+        "/api/v1/availability/",
+        {"treatment": world.treatment.slug, "from": start.date(), "to": start.date()},
+    )
+
+    for answer in answers:
+        assert_error(answer, 409, "slot_unavailable")
+    assert start.isoformat() not in [slot["start"] for slot in slots.json()["slots"]]
+    assert not Appointment.objects.exists()
+
+
+def test_no_role_books_through_the_pages_as_the_public(world, norole, client):
+    client.force_login(norole)
+    form = booking_form(SIX_MONTHS_AHEAD)
+
+    client.post(reverse("online:details", args=[world.treatment.slug]), form)
+    response = client.post(
+        reverse("online:confirm", args=[world.treatment.slug]), form, follow=True
+    )
+
+    assert not Appointment.objects.exists()
+    assert "Manual facial massage" in response.content.decode()
+    assert response.redirect_chain and "/sorry/" in response.redirect_chain[-1][0]
+
+
+def test_the_front_desk_still_books_as_the_clinic(world):
+    desk = factories.StaffFactory(username="desk")
+    client = factories.ClientFactory(clinic=world.clinic, email="dana@example.com")
+
+    answer = logged_in(desk).post(
+        "/api/v1/appointments/",
+        {"treatment": world.treatment.slug, "start": SOON.isoformat(), "client_id": client.pk},
+        format="json",
+    )
+
+    assert answer.status_code == 201, answer.json()
+    assert Appointment.objects.get().channel == Appointment.Channel.STAFF

@@ -254,6 +254,9 @@ HEADLESS_CLIENTS = ("app",)
 HOLD_MINUTES = env_int("HOLD_MINUTES", 15, minimum=1)
 HOLD_LINK_MINUTES = env_int("HOLD_LINK_MINUTES", 60, minimum=1)
 HOLD_SWEEP_SECONDS = env_int("HOLD_SWEEP_SECONDS", 30, minimum=1)
+# A booking's own link (in its emails: see, move, cancel) opens it until this many days after
+# the appointment's end; after that the page offers signing in (bookings/models.py).
+MANAGE_LINK_DAYS = env_int("MANAGE_LINK_DAYS", 30, minimum=1)
 # A refused or unfinished booking's answers (name, email, health answers) are kept for the
 # visit this long after they were last saved, then forgotten (online/pages/forms.py).
 DRAFT_MINUTES = env_int("DRAFT_MINUTES", 30, minimum=1)

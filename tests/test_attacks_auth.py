@@ -5,15 +5,19 @@ the clinic; a booking's manage link used long after the visit, and read from an 
 """
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.test import Client as Browser
 from django.urls import reverse
+from gunicorn.config import Config as GunicornConfig
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from bookings.models import Appointment
+from config.access_log import RedactingLogger
+from diary import services
 from tests import factories
 from tests.conftest import NOW
 from tests.helpers import assert_error, booking_form, logged_in
@@ -212,3 +216,91 @@ def test_the_front_desk_still_books_as_the_clinic(world):
 
     assert answer.status_code == 201, answer.json()
     assert Appointment.objects.get().channel == Appointment.Channel.STAFF
+
+
+# -- Manage links: they expire, and access logs never hold them ----------------------------
+
+
+@pytest.fixture
+def visit(world):
+    erin = factories.ClientFactory(clinic=world.clinic, email="erin@example.com")
+    return services.appointment_book(
+        treatment=world.treatment, start=datetime(2027, 3, 4, 10, tzinfo=UTC), client=erin
+    ).appointment
+
+
+def manage_url(appointment, view="online:manage") -> str:
+    return reverse(view, args=[appointment.reference, appointment.manage_token])
+
+
+@pytest.mark.parametrize("view", ["manage", "confirmed", "ics", "cancel", "reschedule"])
+def test_the_manage_link_expires_manage_link_days_after_the_visit(world, visit, client, view):
+    url = manage_url(visit, f"online:{view}")
+    last_day = visit.end + timedelta(days=30) - timedelta(seconds=1)
+
+    with time_machine.travel(last_day, tick=False):
+        assert client.get(url).status_code == 200
+    with time_machine.travel(last_day + timedelta(seconds=1), tick=False):
+        expired = client.get(url)
+
+    assert expired.status_code == 410
+    words = expired.content.decode()
+    assert "This link has expired" in words and reverse("account_login") in words
+    assert visit.reference not in words and "erin@example.com" not in words
+
+
+def test_an_expired_manage_link_cancels_nothing(world, visit, client):
+    with time_machine.travel(visit.end + timedelta(days=31), tick=False):
+        response = client.post(manage_url(visit, "online:cancel"), {"reason": "Away"})
+
+    assert response.status_code == 410
+    visit.refresh_from_db()
+    assert visit.status == Appointment.Status.CONFIRMED
+
+
+def test_the_api_refuses_an_expired_manage_token(world, visit, api):
+    path = f"/api/v1/appointments/{visit.reference}/"
+    with time_machine.travel(visit.end + timedelta(days=31), tick=False):
+        expired = api.get(path, {"token": visit.manage_token})
+        wrong = api.get(path, {"token": "x" * 27})
+
+    body = assert_error(expired, 410, "link_expired")
+    assert "erin@example.com" not in str(body) and "start" not in body
+    assert_error(wrong, 404, "not_found")
+
+
+def test_a_wrong_token_is_still_not_found(world, visit, client):
+    response = client.get(manage_url(visit).replace(visit.manage_token, "x" * 27))
+
+    assert response.status_code == 404
+
+
+def test_the_access_log_holds_no_token(world, visit):
+    """gunicorn's access line, through the logger class the Procfile names."""
+    logger = RedactingLogger(GunicornConfig())
+    manage = manage_url(visit)
+    lines = []
+    for path, query in [
+        (manage, ""),
+        (f"/api/v1/appointments/{visit.reference}/", f"token={visit.manage_token}&x=1"),
+        (f"/hold/{visit.reference}/{visit.hold_link_token()}/", ""),
+        ("/aftercare/unsubscribe/12:abcDEF_-123/", ""),
+    ]:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": f"{path}?{query}" if query else path,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "192.0.2.1",
+            "HTTP_REFERER": f"https://clinic.example{manage}",
+        }
+        response = SimpleNamespace(status="200 OK", sent=10, headers=[])
+        atoms = logger.atoms(response, [], environ, timedelta(milliseconds=5))
+        lines.append(GunicornConfig().access_log_format % logger.atoms_wrapper_class(atoms))
+
+    log = "\n".join(lines)
+    assert visit.manage_token not in log
+    assert visit.hold_link_token() not in log and "abcDEF_-123" not in log
+    assert f"/booking/{visit.reference}/[token]/" in log  # still says which booking
+    assert "token=[token]&x=1" in log

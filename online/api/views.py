@@ -79,6 +79,13 @@ def _visible_appointment(request, reference: str, token: str | None) -> Appointm
         or access.is_client_self(user, appointment.client)
     ):
         return appointment
+    if appointment.manage_token_signed(token):  # its own token, past MANAGE_LINK_DAYS
+        raise ApiError(
+            "link_expired",
+            "This booking's token has expired: sign in with the client's email address to "
+            "see and change their bookings.",
+            410,
+        )
     raise ApiError("not_found", "No such appointment.", 404)
 
 

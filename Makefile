@@ -73,9 +73,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-bench: install
+# The benchmarks' servers set DEBUG=0 and a key of their own; the in-process parts use the demo's.
+bench: install $(SECRET_KEY_FILE)
 	@if [ -f bench/run.py ]; then \
-		$(BIN)/python bench/run.py $(ARGS); \
+		$(DEMO_ENV) $(BIN)/python bench/run.py $(ARGS); \
 	else \
 		echo "bench/run.py does not exist yet."; \
 	fi

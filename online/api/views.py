@@ -9,7 +9,7 @@ see, and each time they do the audit trail says so.
 
 from django.contrib.auth import authenticate
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,6 +46,9 @@ from web.api.shapes import AppointmentOutput, PractitionerOutput, slot_data
 from web.api.throttles import BookingThrottle, LookupThrottle, SearchThrottle, TokenThrottle
 
 TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
+ERRORS_410 = OpenApiResponse(
+    ErrorOutput, description="The booking's own token, past MANAGE_LINK_DAYS (link_expired)."
+)
 
 
 def _check_on_grid(treatment: Treatment, start) -> None:
@@ -390,7 +393,7 @@ class AppointmentDetailApi(APIView):
 
     @extend_schema(
         parameters=[TOKEN_PARAM],
-        responses={200: AppointmentOutput, 404: ERRORS_404, 429: ERRORS_429},
+        responses={200: AppointmentOutput, 404: ERRORS_404, 410: ERRORS_410, 429: ERRORS_429},
     )
     def get(self, request, reference):
         appointment = _visible_appointment(request, reference, request.query_params.get("token"))
@@ -409,6 +412,7 @@ class AppointmentCancelApi(APIView):
             403: ErrorOutput,
             404: ERRORS_404,
             409: ErrorOutput,
+            410: ERRORS_410,
             429: ERRORS_429,
         },
     )
@@ -436,6 +440,7 @@ class AppointmentRescheduleApi(APIView):
             403: ErrorOutput,
             404: ERRORS_404,
             409: ERRORS_409,
+            410: ERRORS_410,
             422: ERRORS_422,
             429: ERRORS_429,
         },

@@ -9,6 +9,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEFAULT_REDIS_URL := redis://127.0.0.1:6379/0
 CELERY_FS_DIR := $(CURDIR)/var/celery
+# The demo's key, made once per checkout under the git-ignored var/: the settings default to
+# production and the repository carries no key. `make run` asks for development mode itself.
+SECRET_KEY_FILE := var/secret_key
+DEMO_ENV = export DEBUG="$${DEBUG:-1}" SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}";
 
 .PHONY: help install run test drills lint bench ci
 
@@ -34,12 +38,12 @@ $(STAMP): requirements.txt | $(BIN)/python
 # Without Redis the demo still runs: Celery falls back to kombu's filesystem transport under
 # var/celery (settings.py reads CELERY_FILESYSTEM_BROKER_DIR). An explicit CELERY_BROKER_URL wins.
 # Its URL names a host, which the transport ignores: without one kombu warns at every connection.
-run: install
+run: install $(SECRET_KEY_FILE)
 	mkdir -p var $(CELERY_FS_DIR)/queue $(CELERY_FS_DIR)/control
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@export PATH="$(CURDIR)/$(BIN):$$PATH"; \
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@$(DEMO_ENV) export PATH="$(CURDIR)/$(BIN):$$PATH"; \
 	redis_url="$${REDIS_URL:-$(DEFAULT_REDIS_URL)}"; \
 	if [ -z "$${CELERY_BROKER_URL:-}" ] && ! python -c "import redis, sys; \
 	redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1, socket_timeout=1).ping()" \
@@ -48,6 +52,11 @@ run: install
 		export CELERY_BROKER_URL=filesystem://localhost/ CELERY_FILESYSTEM_BROKER_DIR="$(CELERY_FS_DIR)"; \
 	fi; \
 	exec honcho start -f Procfile
+
+# Readable by this user only; an explicit SECRET_KEY in the environment wins over it.
+$(SECRET_KEY_FILE):
+	mkdir -p var
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
 # .ci/services starts PostgreSQL and Redis and installs Chromium when it can, and says in one
 # line what is missing when it cannot (the suite then falls back or skips, and says so).
@@ -64,9 +73,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-bench: install
+# The benchmarks' servers set DEBUG=0 and a key of their own; the in-process parts use the demo's.
+bench: install $(SECRET_KEY_FILE)
 	@if [ -f bench/run.py ]; then \
-		$(BIN)/python bench/run.py $(ARGS); \
+		$(DEMO_ENV) $(BIN)/python bench/run.py $(ARGS); \
 	else \
 		echo "bench/run.py does not exist yet."; \
 	fi

@@ -8,12 +8,14 @@ practitioner or one resource (PostgreSQL only; see bookings/db.py).
 
 import re
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core import signing
 from django.db import models
 from django.db.models import F, Func, Q
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from bookings.db import PostgreSQLExclusionConstraint
@@ -173,8 +175,19 @@ class Appointment(models.Model):
     def manage_token(self) -> str:
         return signing.Signer(salt=MANAGE_TOKEN_SALT).signature(self.reference)
 
-    def manage_token_matches(self, token: str | None) -> bool:
+    def manage_token_signed(self, token: str | None) -> bool:
+        """`token` is this booking's, whether or not its link still works."""
         return bool(token) and constant_time_compare(token, self.manage_token)
+
+    @property
+    def manage_link_expires_at(self) -> datetime:
+        """The link in the booking's emails opens it until MANAGE_LINK_DAYS after its end: an
+        old email (forwarded, in a shared mailbox, copied from an access log) then opens
+        nothing, and the client signs in to see their bookings. Moved later, it lasts longer."""
+        return self.end + timedelta(days=settings.MANAGE_LINK_DAYS)
+
+    def manage_token_matches(self, token: str | None) -> bool:
+        return self.manage_token_signed(token) and timezone.now() < self.manage_link_expires_at
 
     def hold_link_token(self) -> str:
         """The token of the link that confirms a hold, dated when it is made."""

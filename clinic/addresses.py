@@ -10,7 +10,11 @@ use the whole header as the caller's identity, and a caller sending a new one ea
 would never be rate-limited.
 """
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.db.models import Sum
 
 
 def client_ip(request) -> str | None:
@@ -26,3 +30,34 @@ def client_ip(request) -> str | None:
     if len(forwarded) < proxies:
         return remote
     return forwarded[-proxies]
+
+
+class AddressLockoutHandler(AxesDatabaseHandler):
+    """django-axes' database handler with a second limit, per address across usernames.
+
+    Axes counts wrong passwords per username and address (AXES_FAILURE_LIMIT, 5): that stops
+    guessing one account's password, not spraying one common password over many usernames.
+    Axes can also lock by address alone (AXES_LOCKOUT_PARAMETERS), but with the same limit
+    for both: five typos in a quarter of an hour would then lock a whole clinic out behind
+    its one office address. So the address gets a limit of its own, higher
+    (AXES_ADDRESS_FAILURE_LIMIT), counted from the rows axes already keeps, over the same
+    cool-off. A success resets only that username's rows, never the address's others.
+    """
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        # Axes flags the request as locked out (the 429) only by the username's count; the
+        # failure that reaches the address's limit, and every one after it, is flagged too.
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        if request is not None and not getattr(request, "axes_locked_out", False):
+            request.axes_locked_out = self.is_locked(request, credentials)
+
+    def is_locked(self, request, credentials: dict | None = None) -> bool:
+        if super().is_locked(request, credentials):
+            return True
+        address = getattr(request, "axes_ip_address", None)
+        if not settings.AXES_LOCK_OUT_AT_FAILURE or address is None:
+            return False
+        failures = AccessAttempt.objects.filter(
+            ip_address=address, attempt_time__gte=get_cool_off_threshold(request)
+        ).aggregate(total=Sum("failures_since_start"))["total"]
+        return (failures or 0) >= settings.AXES_ADDRESS_FAILURE_LIMIT

@@ -1,9 +1,10 @@
-"""The one settings module: safe development defaults, production values from the environment.
+"""The one settings module: production by default; secrets and DEBUG from the environment.
 
 Each variable is read by a small helper that refuses a bad value loudly
 (ImproperlyConfigured) instead of guessing.
 """
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -62,13 +63,21 @@ def env_rate(name: str, default: str) -> str | None:
     return value
 
 
-DEBUG = env_bool("DEBUG", True)
+# Production is the default: development mode only when asked for (`make run` asks, for the
+# demo). The key signs sessions, unsubscribe and booking links: it comes only from the
+# environment, never from the repository (`make run` makes one per checkout, var/secret_key).
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set, DEBUG or not (`make run` makes the demo's in var/secret_key)"
+    )
+# Keys that were once public (the development key an early version carried in this file): with
+# one of them anybody can sign links to clients' emails and bookings. Only their SHA-256 here.
+PUBLISHED_KEYS_SHA256 = {"4152fc9b97af09817ba0e9d1c2d2f6c16170b5db0d8f25c2b2d8c89e14a494a9"}
+if hashlib.sha256(SECRET_KEY.encode()).hexdigest() in PUBLISHED_KEYS_SHA256:
+    raise ImproperlyConfigured("This SECRET_KEY was published: make a new one and set that")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 
@@ -165,10 +174,14 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",  # clients: a code sent by email
 ]
 # Brute force: five wrong passwords for one username from one address lock that pair out for
-# 15 minutes (staff pages, the admin and the API token endpoint alike).
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
+# 15 minutes (staff pages, the admin and the API token endpoint alike). Spraying: twenty wrong
+# passwords from one address, whatever the usernames, lock the address out for as long
+# (clinic/addresses.py says why the address has a limit of its own).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "clinic.addresses.AddressLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 # Reverse proxies in front of the app: the client's address is the one the outermost of them
 # appended to X-Forwarded-For (clinic/addresses.py, also for the rate limits and the audit).
@@ -241,6 +254,9 @@ HEADLESS_CLIENTS = ("app",)
 HOLD_MINUTES = env_int("HOLD_MINUTES", 15, minimum=1)
 HOLD_LINK_MINUTES = env_int("HOLD_LINK_MINUTES", 60, minimum=1)
 HOLD_SWEEP_SECONDS = env_int("HOLD_SWEEP_SECONDS", 30, minimum=1)
+# A booking's own link (in its emails: see, move, cancel) opens it until this many days after
+# the appointment's end; after that the page offers signing in (bookings/models.py).
+MANAGE_LINK_DAYS = env_int("MANAGE_LINK_DAYS", 30, minimum=1)
 # A refused or unfinished booking's answers (name, email, health answers) are kept for the
 # visit this long after they were last saved, then forgotten (online/pages/forms.py).
 DRAFT_MINUTES = env_int("DRAFT_MINUTES", 30, minimum=1)
@@ -313,7 +329,8 @@ AFTERCARE_RETRY_SECONDS = env_int("AFTERCARE_RETRY_SECONDS", 60, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Staff programs: Authorization: Token <key>, for API_TOKEN_DAYS at most.
+        "web.api.authentication.ExpiringTokenAuthentication",
         # A client's session token from signing in by code (X-Session-Token); never staff.
         "online.api.client_token.ClientSessionTokenAuthentication",
     ],
@@ -329,6 +346,10 @@ if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
+
+# A staff API token lasts this long from when it was issued (web/api/authentication.py); a
+# password change ends it at once.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
 
 API_THROTTLE_RATES = {
     "booking": env_rate("THROTTLE_BOOKING", "30/min"),

@@ -10,6 +10,7 @@ every run, -q included (pytest hides its report header then).
 
 import hashlib
 import os
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,6 +44,13 @@ def _describe(url: str) -> str:
     where = f"{parts.hostname or 'local socket'}:{parts.port or 5432}"
     return f"{parts.scheme} {name} on {where}, tests in test_{name}"
 
+
+# The settings default to production and carry no key: the suite runs the app as `make run`
+# does, in development mode (test hosts allowed, no HTTPS redirect), with a key made for this
+# run. Subprocesses (workers, the demo) inherit both; tests/drills/test_production_settings.py
+# starts the settings without them.
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 # Rate-limit counters in process memory, cleared before each test (tests/conftest.py): tests
 # running side by side must not share counters in one Redis. Tests of the Redis path set it.

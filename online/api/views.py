@@ -9,9 +9,8 @@ see, and each time they do the audit trail says so.
 
 from django.contrib.auth import authenticate
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,6 +29,7 @@ from diary.errors import SlotUnavailable
 from online.api import serializers as s
 from online.api.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
 from web.api.appointments import appointment_response
+from web.api.authentication import token_for
 from web.api.errors import (
     ERRORS_400,
     ERRORS_404,
@@ -46,6 +46,9 @@ from web.api.shapes import AppointmentOutput, PractitionerOutput, slot_data
 from web.api.throttles import BookingThrottle, LookupThrottle, SearchThrottle, TokenThrottle
 
 TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
+ERRORS_410 = OpenApiResponse(
+    ErrorOutput, description="The booking's own token, past MANAGE_LINK_DAYS (link_expired)."
+)
 
 
 def _check_on_grid(treatment: Treatment, start) -> None:
@@ -79,6 +82,13 @@ def _visible_appointment(request, reference: str, token: str | None) -> Appointm
         or access.is_client_self(user, appointment.client)
     ):
         return appointment
+    if appointment.manage_token_signed(token):  # its own token, past MANAGE_LINK_DAYS
+        raise ApiError(
+            "link_expired",
+            "This booking's token has expired: sign in with the client's email address to "
+            "see and change their bookings.",
+            410,
+        )
     raise ApiError("not_found", "No such appointment.", 404)
 
 
@@ -113,13 +123,12 @@ class TokenApi(APIView):
         if getattr(request, "axes_locked_out", False):
             raise ApiError(
                 "too_many_attempts",
-                "Too many wrong passwords for this account from your address; try again later.",
+                "Too many wrong passwords from your address; try again later.",
                 429,
             )
         if user is None or not user.is_active:
             raise ApiError("invalid_credentials", "Wrong username or password.", 400)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": token_for(user).key})
 
 
 class TreatmentListApi(APIView):
@@ -391,7 +400,7 @@ class AppointmentDetailApi(APIView):
 
     @extend_schema(
         parameters=[TOKEN_PARAM],
-        responses={200: AppointmentOutput, 404: ERRORS_404, 429: ERRORS_429},
+        responses={200: AppointmentOutput, 404: ERRORS_404, 410: ERRORS_410, 429: ERRORS_429},
     )
     def get(self, request, reference):
         appointment = _visible_appointment(request, reference, request.query_params.get("token"))
@@ -410,6 +419,7 @@ class AppointmentCancelApi(APIView):
             403: ErrorOutput,
             404: ERRORS_404,
             409: ErrorOutput,
+            410: ERRORS_410,
             429: ERRORS_429,
         },
     )
@@ -437,6 +447,7 @@ class AppointmentRescheduleApi(APIView):
             403: ErrorOutput,
             404: ERRORS_404,
             409: ERRORS_409,
+            410: ERRORS_410,
             422: ERRORS_422,
             429: ERRORS_429,
         },

@@ -10,6 +10,7 @@ in a redirect (online/pages/outcomes.py keeps what it met for the next page). Fo
 online/pages/forms.py, the calendar in online/pages/calendar.py.
 """
 
+import functools
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -564,11 +565,40 @@ def notice_request(request, slug):
 # The booking's own pages, behind its signed link -------------------------------------------
 
 
+class LinkExpired(Exception):
+    def __init__(self, appointment: Appointment):
+        self.appointment = appointment
+
+
 def _linked(reference: str, token: str) -> Appointment:
     appointment = selectors.appointment_by_link(reference=reference, token=token)
-    if appointment is None:
-        raise Http404("No such booking.")
-    return appointment
+    if appointment is not None:
+        return appointment
+    expired = selectors.appointment_by_reference(reference)
+    if expired is not None and expired.manage_token_signed(token):
+        raise LinkExpired(expired)  # the booking's own link, past MANAGE_LINK_DAYS
+    raise Http404("No such booking.")
+
+
+def _link_page(view):
+    """A page behind a booking's link: a link that expired says so and offers signing in
+    (410), rather than a "not found" that would leave the client guessing. The page names
+    nothing of the booking: whoever holds an old link may not be its client."""
+
+    @functools.wraps(view)
+    def page(request, reference, token, *args, **kwargs):
+        try:
+            return view(request, reference, token, *args, **kwargs)
+        except LinkExpired as expired:
+            return render_page(
+                request,
+                "online/link_expired.html",
+                clinic=expired.appointment.clinic,
+                status=410,
+                days=settings.MANAGE_LINK_DAYS,
+            )
+
+    return page
 
 
 def _appointment_page(request, template, appointment, **context):
@@ -582,16 +612,19 @@ def _appointment_page(request, template, appointment, **context):
     )
 
 
+@_link_page
 @require_GET
 def booking_confirmed(request, reference, token):
     return _appointment_page(request, "online/confirmed.html", _linked(reference, token))
 
 
+@_link_page
 @require_GET
 def booking_manage(request, reference, token):
     return _appointment_page(request, "online/manage.html", _linked(reference, token))
 
 
+@_link_page
 @require_GET
 def booking_ics(request, reference, token):
     appointment = _linked(reference, token)
@@ -611,6 +644,7 @@ def booking_ics(request, reference, token):
     return response
 
 
+@_link_page
 @page_rate_limit(BookingThrottle)
 @require_http_methods(["GET", "POST"])
 def booking_cancel(request, reference, token):
@@ -637,6 +671,7 @@ def booking_cancel(request, reference, token):
     )
 
 
+@_link_page
 @page_rate_limit(BookingThrottle)
 @require_http_methods(["GET", "POST"])
 def booking_reschedule(request, reference, token):
@@ -693,6 +728,7 @@ def booking_reschedule(request, reference, token):
     )
 
 
+@_link_page
 @require_GET
 def booking_reschedule_review(request, reference, token):
     """The move, before it is made: from when to when, with whom, and until when it can
@@ -716,6 +752,7 @@ def booking_reschedule_review(request, reference, token):
     )
 
 
+@_link_page
 @require_GET
 def booking_change_sorry(request, reference, token):
     """Why the last move or cancellation did not happen."""

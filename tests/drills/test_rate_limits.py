@@ -118,6 +118,30 @@ def test_the_admin_login_locks_out_too(world, client):
     assert response.status_code == 429
 
 
+def test_spraying_one_password_over_many_usernames_locks_the_address_out(world, settings):
+    """Issue 15: 30 usernames from one address were all answered. Now the address's wrong
+    passwords count across usernames (AXES_ADDRESS_FAILURE_LIMIT, 20)."""
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token": None}
+    factories.StaffFactory(username="desk")
+    sprayer = APIClient(REMOTE_ADDR="198.51.100.7")
+
+    answers = [
+        sprayer.post(TOKEN, {"username": f"user{n}", "password": "Spring2027!"}, format="json")
+        for n in range(30)
+    ]
+    own = sprayer.post(TOKEN, {"username": "desk", "password": "pw-for-tests-1"}, format="json")
+    elsewhere = APIClient(REMOTE_ADDR="203.0.113.9").post(
+        TOKEN, {"username": "desk", "password": "pw-for-tests-1"}, format="json"
+    )
+
+    codes = [answer.status_code for answer in answers]
+    assert codes[:19] == [400] * 19  # wrong, and counted
+    assert codes[19:] == [429] * 11  # the 20th reached the limit; refused from then on
+    assert_error(answers[-1], 429, "too_many_attempts")
+    assert_error(own, 429, "too_many_attempts")  # even a right password, from that address
+    assert elsewhere.status_code == 200 and elsewhere.json()["token"]
+
+
 # -- whose address: X-Forwarded-For is whatever the caller wants it to be --------------------
 
 

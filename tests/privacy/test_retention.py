@@ -3,6 +3,7 @@ day, a booking page's draft (name, email, phone, health answers) and its refusal
 DRAFT_MINUTES, sessions past their expiry (issue 15, item 6)."""
 
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -97,15 +98,14 @@ def test_idempotency_rows_are_kept_a_day(db, frozen_now):
 
 def test_beat_runs_the_sweeps(settings):
     entries = {}
-
-    class Sender:
-        def signature(self, name):
-            return name
-
-        def add_periodic_task(self, every, signature, *, name, expires):
-            entries[name] = (every, signature)
-
-    beat_schedule(Sender())
+    beat_schedule(
+        SimpleNamespace(
+            signature=str,
+            add_periodic_task=lambda every, task, *, name, expires: entries.update(
+                {name: (every, task)}
+            ),
+        )
+    )
 
     assert entries["privacy-drafts-forget"] == (
         settings.DRAFT_SWEEP_SECONDS,

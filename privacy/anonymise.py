@@ -146,7 +146,10 @@ def _scrub_audit(client: Client, leftovers: _Leftovers, login) -> None:
         naming |= Q(path__icontains=value) | Q(details__icontains=value)
     secrets = [*leftovers.needles, *leftovers.tokens]
     for entry in AuditEntry.objects.filter(naming).select_for_update():
-        entry.path = _scrub_text(audit_path(entry.path), secrets)
+        # Another client's entry loses the query values and tokens (audit_path) and the
+        # client's tokens, but no word of its own path that merely looks like their name.
+        words = secrets if entry.client_id == client.pk else leftovers.tokens
+        entry.path = _scrub_text(audit_path(entry.path), words)
         entry.details = _plain_details(entry.details, secrets)
         fields = ["path", "details"]
         if login is not None and entry.user_id == login.pk:
@@ -158,8 +161,10 @@ def _scrub_audit(client: Client, leftovers: _Leftovers, login) -> None:
 
 def _scrub_leftovers(client: Client, leftovers: _Leftovers, *, login) -> None:
     _scrub_audit(client, leftovers, login)
+    # An empty address would match every row that has none.
+    same_address = Q(email__iexact=leftovers.email) if leftovers.email else Q(pk__in=[])
     BookingRequest.objects.filter(
-        Q(appointment_id__in=leftovers.appointment_ids) | Q(email__iexact=leftovers.email)
+        Q(appointment_id__in=leftovers.appointment_ids) | same_address
     ).update(
         name=f"Anonymised client {client.pk}",
         email=anonymised_email(client),
@@ -167,9 +172,10 @@ def _scrub_leftovers(client: Client, leftovers: _Leftovers, *, login) -> None:
         declared={},
     )
     IdempotencyKey.objects.filter(appointment_id__in=leftovers.appointment_ids).delete()
-    Message.objects.filter(to__iexact=leftovers.email).update(
-        to=anonymised_email(client), data={}, last_error=""
-    )
+    if leftovers.email:
+        Message.objects.filter(to__iexact=leftovers.email).update(
+            to=anonymised_email(client), data={}, last_error=""
+        )
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Client), object_id=str(client.pk)
     ).update(object_repr=f"Anonymised client {client.pk}")

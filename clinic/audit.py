@@ -6,8 +6,12 @@ services that change health data or book past a rule write their own entries, wh
 caller, with the `Origin` the caller passes (the request's path, address and browser).
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+from django.urls import Resolver404, resolve
 
 from clinic.addresses import client_ip
 from clinic.models import AuditEntry
@@ -23,10 +27,66 @@ ELIGIBILITY = "eligibility"
 DAY_SHEET = "day sheet cautions"
 DAY_LIST = "day list cautions"
 APPOINTMENT = "appointment cautions"
+APPOINTMENT_FLAGS = "appointment flag and override"
+MESSAGE_DATA = "message data"
 PERSONAL_DATA = "all personal data"
 
 # Where an entry was written from (AuditEntry.via).
 WORKSPACE, API, ADMIN, PAGES, SYSTEM = "workspace", "api", "admin", "pages", "system"
+
+# What stands in the trail's path for a secret or a person's words that were in the address.
+HIDDEN = "[hidden]"
+# The query parameters whose values the trail keeps: ids, dates, slugs and the admin's
+# filters and paging, which say what page was seen. Any other value (a search for a name or
+# an email, an override's reason sent by GET, a token) is replaced by HIDDEN.
+KEPT_QUERY = frozenset(
+    {
+        "app_label",
+        "model_name",
+        "field_name",
+        "clinic",
+        "client",
+        "treatment",
+        "practitioner",
+        "date",
+        "from",
+        "to",
+        "span",
+        "day",
+        "page",
+        "p",
+        "o",
+        "flagged",
+        "status",
+        "kind",
+        "action",
+        "via",
+    }
+)
+# A kept value is still only an id, a date or a slug, whatever its parameter's name.
+PLAIN_VALUE = re.compile(r"[\w.:+-]{0,40}", re.ASCII)
+
+
+def audit_path(full_path: str) -> str:
+    """`full_path` as the trail keeps it: no signed token (a booking's manage link, a held
+    booking's link, an unsubscribe link: anyone who read the trail could use them), and
+    no query value but plain ids, dates and slugs of the parameters in KEPT_QUERY."""
+    path, _, query = full_path.partition("?")
+    try:
+        match = resolve(path)
+    except Resolver404:
+        match = None
+    if match is not None:
+        for name, value in match.kwargs.items():
+            if "token" in name and value:
+                path = path.replace(str(value), HIDDEN)
+    if query:
+        pairs = [
+            (key, value if key in KEPT_QUERY and PLAIN_VALUE.fullmatch(value) else HIDDEN)
+            for key, value in parse_qsl(query, keep_blank_values=True)
+        ]
+        path = f"{path}?{urlencode(pairs, safe='[]')}"
+    return path[:PATH_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -46,7 +106,7 @@ class Origin:
         return cls(
             via=via,
             clinic_id=getattr(clinic, "pk", clinic),
-            path=request.get_full_path()[:PATH_LENGTH],
+            path=audit_path(request.get_full_path()),
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
         )
@@ -102,7 +162,9 @@ def audit_record(
     **details,
 ) -> None:
     """audit_write for a view: who and from where come from the request; `clinic` is the
-    one the staff member acted in."""
+    one the staff member acted in. The request is marked as showing health data, so its
+    answer is never cached (web/caching.py)."""
+    mark_health_shown(request)
     audit_write(
         user=request.user,
         origin=Origin.of(request, via=via, clinic=clinic),
@@ -111,6 +173,14 @@ def audit_record(
         clients=clients,
         **details,
     )
+
+
+# Set on a request whose answer shows health data (on Django's request under DRF's).
+HEALTH_SHOWN = "health_shown"
+
+
+def mark_health_shown(request) -> None:
+    setattr(getattr(request, "_request", request), HEALTH_SHOWN, True)
 
 
 def audit_api(request, *, action: str, what: str, clients: Iterable, clinic=None, **details):

@@ -40,3 +40,25 @@ def beat_schedule(sender, **kwargs):
         name="diary-release-lapsed-holds",
         expires=holds,
     )
+    # Forget what the site keeps only for a while (privacy/retention.py): booking drafts,
+    # refusals and held references older than DRAFT_MINUTES cut out of the live sessions;
+    # Idempotency-Key rows past their day; sessions past their expiry (clearsessions).
+    drafts = settings.DRAFT_SWEEP_SECONDS
+    sender.add_periodic_task(
+        drafts,
+        sender.signature("privacy.drafts_forget"),
+        name="privacy-drafts-forget",
+        expires=drafts,
+    )
+    sender.add_periodic_task(
+        3600,
+        sender.signature("privacy.idempotency_purge"),
+        name="privacy-idempotency-purge",
+        expires=3600,
+    )
+    sender.add_periodic_task(
+        86400,
+        sender.signature("privacy.sessions_clear_expired"),
+        name="privacy-sessions-clear-expired",
+        expires=3600,
+    )

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "aftercare",
     "clinical",
     "sending",
+    "privacy",
     "online",
     "workspace",
     "backoffice",
@@ -122,6 +123,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Answers carrying health data get Cache-Control: no-store, private.
+    "web.caching.NoStoreHealthDataMiddleware",
     # Last: it answers a locked-out login on the admin and the staff pages.
     "axes.middleware.AxesMiddleware",
 ]
@@ -260,6 +263,8 @@ MANAGE_LINK_DAYS = env_int("MANAGE_LINK_DAYS", 30, minimum=1)
 # A refused or unfinished booking's answers (name, email, health answers) are kept for the
 # visit this long after they were last saved, then forgotten (online/pages/forms.py).
 DRAFT_MINUTES = env_int("DRAFT_MINUTES", 30, minimum=1)
+# How often the sessions are swept for drafts older than that (privacy/retention.py).
+DRAFT_SWEEP_SECONDS = env_int("DRAFT_SWEEP_SECONDS", 300, minimum=1)
 # Each hold emails the address typed: at most this many an hour per address (diary/holds.py).
 HOLDS_PER_ADDRESS_PER_HOUR = env_int("HOLDS_PER_ADDRESS_PER_HOUR", 5, minimum=1)
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"

@@ -1,16 +1,45 @@
-"""Anonymising a client on request: their personal data removed, the diary kept as it was."""
+"""Anonymising a client on request: their personal data removed, the diary kept as it was.
+
+What goes: their name, email and phone (replaced); their login's names, address, password,
+API token, sign-in addresses, sessions and the failed sign-ins it left (axes); their
+injectables and declarations (deleted); what their appointments and their history say in
+words (notes, an override's reason, a flag: redacted); the outbox's data, errors and
+addresses about them (pending messages cancelled); the booking requests (name, email,
+phone, declared health) made with their address or for their appointments; the
+Idempotency-Key rows of their bookings (a fingerprint of a body that named them); a booking
+draft, refusal or held reference in any visitor's session that names them; in the audit
+trail, the free text of their entries' details (an override's reason), the query values and
+tokens in the paths of every entry about them or naming them, and, on the entries of their
+own visits, their username, address and browser; in the admin's change log, the name the
+log gave their record.
+
+What stays, and why: the client row itself, renamed (the audit trail and the appointments
+point at it: PROTECT); their appointments with times, statuses, practitioners, prices and
+the history's actions (the diary's counts, the business's books); the outbox's rows (what
+was sent and when); the audit trail's entries (who saw or changed their record, when, what
+and from where: the clinic must still answer for it), with a redacted line where a reason
+was, so "an override was used" is still known. None of these says who they were or what
+their health is.
+"""
 
 from allauth.account.models import EmailAddress
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from aftercare.services import messages_forget
-from bookings.history import appointments_redact
-from bookings.models import Appointment
-from clinic.models import Client
+from aftercare.models import Message
+from aftercare.services import messages_forget, unsubscribe_token
+from bookings.history import REDACTED, appointments_redact
+from bookings.models import Appointment, BookingRequest, IdempotencyKey
+from clinic.audit import HIDDEN, PLAIN_VALUE, audit_path
+from clinic.models import AuditEntry, Client
 from clinical.services import health_records_erase
 from diary.errors import BookingError
+from privacy.retention import sessions_forget_person
 
 
 class AnonymisationRefused(BookingError):
@@ -26,15 +55,12 @@ def anonymised_email(client: Client) -> str:
 
 
 def client_anonymise(*, client: Client, now=None) -> Client:
-    """Remove a client's personal data on their request, keeping the diary as it was.
+    """Remove a client's personal data on their request, keeping the diary as it was (the
+    module's docstring lists what goes and what stays).
 
-    Name, email and phone are replaced, their login is emptied and disabled (unless it is
-    also their login at another organisation: then this record only leaves it), their health
-    records are deleted, what their appointments say in words is redacted and their
-    outbox emptied of anything personal (pending messages cancelled); the
-    appointments themselves stay (times, statuses, practitioners, history lines), so the
-    diary's counts do not change. The audit trail stays: it names no health data. Refused
-    while the client has upcoming confirmed appointments, which the desk cancels first.
+    Their login is emptied and disabled unless it is also their login at another
+    organisation: then this record only leaves it. Refused while the client has upcoming
+    confirmed appointments, which the desk cancels first.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -45,11 +71,13 @@ def client_anonymise(*, client: Client, now=None) -> Client:
             client=client, status=Appointment.Status.CONFIRMED, start__gte=now
         ).exists():
             raise AnonymisationRefused()
+        leftovers = _Leftovers(client)
         health_records_erase(client=client)
         appointments_redact(client=client)
         messages_forget(client=client)
         user = client.user
         elsewhere = user is not None and user.clients.exclude(pk=client.pk).exists()
+        _scrub_leftovers(client, leftovers, login=user if not elsewhere else None)
         if user is not None and not elsewhere:
             Token.objects.filter(user=user).delete()
             EmailAddress.objects.filter(user=user).delete()
@@ -64,6 +92,101 @@ def client_anonymise(*, client: Client, now=None) -> Client:
         client.user = None
         client.save(update_fields=["name", "email", "phone", "user"])
     return client
+
+
+class _Leftovers:
+    """What names the client outside their own rows, read before anything is renamed: the
+    strings to look for, their appointments' references and manage tokens."""
+
+    def __init__(self, client: Client):
+        appointments = list(Appointment.objects.filter(client=client).only("pk", "reference"))
+        self.appointment_ids = [a.pk for a in appointments]
+        self.references = [a.reference for a in appointments]
+        self.tokens = [a.manage_token for a in appointments] + [unsubscribe_token(client)]
+        self.email = client.email
+        phone_digits = "".join(c for c in client.phone if c.isdigit())
+        user = client.user
+        self.usernames = [user.get_username()] if user is not None else []
+        self.needles = [
+            n
+            for n in {client.name, client.email, client.phone, phone_digits, *self.usernames}
+            if n and len(n) >= 3
+        ]
+
+
+def _scrub_text(text: str, needles: list[str]) -> str:
+    lowered = text.lower()
+    for needle in needles:
+        start = lowered.find(needle.lower())
+        while start != -1:
+            text = text[:start] + HIDDEN + text[start + len(needle) :]
+            lowered = text.lower()
+            start = lowered.find(needle.lower(), start + len(HIDDEN))
+    return text
+
+
+def _plain_details(details: dict, needles: list[str]) -> dict:
+    """An entry's details with only ids, dates, slugs and references left as they were: a
+    sentence (an override's reason) or anything naming the client becomes REDACTED."""
+    kept = {}
+    for key, value in (details or {}).items():
+        plain = isinstance(value, (int, bool)) or (
+            isinstance(value, str) and PLAIN_VALUE.fullmatch(value) is not None
+        )
+        named = isinstance(value, str) and _scrub_text(value, needles) != value
+        kept[key] = value if plain and not named else REDACTED
+    return kept
+
+
+def _scrub_audit(client: Client, leftovers: _Leftovers, login) -> None:
+    """The trail keeps its entries; what they carried of the client's words, tokens and
+    (on their own visits) address and browser goes."""
+    naming = Q(client=client)
+    for value in [*leftovers.needles, *leftovers.tokens, *leftovers.references]:
+        naming |= Q(path__icontains=value) | Q(details__icontains=value)
+    secrets = [*leftovers.needles, *leftovers.tokens]
+    for entry in AuditEntry.objects.filter(naming).select_for_update():
+        # Another client's entry loses the query values and tokens (audit_path) and the
+        # client's tokens, but no word of its own path that merely looks like their name.
+        words = secrets if entry.client_id == client.pk else leftovers.tokens
+        entry.path = _scrub_text(audit_path(entry.path), words)
+        entry.details = _plain_details(entry.details, secrets)
+        fields = ["path", "details"]
+        if login is not None and entry.user_id == login.pk:
+            entry.username = f"anonymised-{login.pk}"
+            entry.ip, entry.user_agent = None, ""
+            fields += ["username", "ip", "user_agent"]
+        entry.save(update_fields=fields)
+
+
+def _scrub_leftovers(client: Client, leftovers: _Leftovers, *, login) -> None:
+    _scrub_audit(client, leftovers, login)
+    # An empty address would match every row that has none.
+    same_address = Q(email__iexact=leftovers.email) if leftovers.email else Q(pk__in=[])
+    BookingRequest.objects.filter(
+        Q(appointment_id__in=leftovers.appointment_ids) | same_address
+    ).update(
+        name=f"Anonymised client {client.pk}",
+        email=anonymised_email(client),
+        phone="",
+        declared={},
+    )
+    IdempotencyKey.objects.filter(appointment_id__in=leftovers.appointment_ids).delete()
+    if leftovers.email:
+        Message.objects.filter(to__iexact=leftovers.email).update(
+            to=anonymised_email(client), data={}, last_error=""
+        )
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Client), object_id=str(client.pk)
+    ).update(object_repr=f"Anonymised client {client.pk}")
+    if login is not None:
+        who = Q(username__in=[leftovers.email, *leftovers.usernames])
+        for model in (AccessAttempt, AccessLog, AccessFailureLog):
+            model.objects.filter(who).delete()
+    sessions_forget_person(
+        user_id=login.pk if login is not None else None,
+        needles=[*leftovers.needles, *leftovers.tokens],
+    )
 
 
 def is_anonymised(client: Client) -> bool:

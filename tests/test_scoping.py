@@ -448,6 +448,27 @@ def test_no_admin_page_shows_or_changes_what_is_not_theirs(group, home, role):
         leaked = [name for name in others if name in response.content.decode()]
         if leaked:
             wrong.append(f"the user autocomplete shows {leaked}")
+    response = browser.get(  # the autocomplete behind an injectable's "corrects": health data
+        "/admin/autocomplete/",
+        {
+            "app_label": "clinical",
+            "model_name": "injectablerecord",
+            "field_name": "corrects",
+            "term": "",
+        },
+    )
+    offered = response.json()["results"] if response.status_code == 200 else []
+    for branch, relation in _others(group, home):
+        if relation == "organisation" and str(branch.injectable.pk) in [r["id"] for r in offered]:
+            wrong.append(f"the injectable autocomplete offers {branch.slug}'s record")
+    if (
+        response.status_code == 200
+        and offered
+        and not AuditEntry.objects.filter(
+            username=user.username, what="injectables", via="admin"
+        ).exists()
+    ):
+        wrong.append("the injectable autocomplete showed records without an audit entry")
 
     assert wrong == []
 

@@ -8,6 +8,7 @@ from typing import ClassVar
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.template.response import SimpleTemplateResponse
@@ -209,32 +210,58 @@ class ClinicTimeMixin:
         )
 
 
+class _AuditedPaginator(Paginator):
+    """The admin's autocomplete pages through its results with the model admin's paginator:
+    the page it is about to send is handed to `shown` first."""
+
+    def __init__(self, *args, shown, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shown = shown
+
+    def page(self, number):
+        page = super().page(number)
+        self.shown(list(page.object_list))
+        return page
+
+
 class HealthAuditMixin:
     """Health data shown by the admin joins the audit trail, as in the workspace and the
     staff API (clinic/audit.py, via "admin"): a list page records a view for each client
-    on the page, a change page for its record's client. Recorded before the page is sent."""
+    on the page (where `audits_list` says the list shows health data), a change page and a
+    history page for its record's client, the autocomplete for the clients of the records
+    it offers. Recorded before the page is sent."""
 
     audit_what: ClassVar[str]
     audit_lists = True  # False where the list shows no health data (clients)
 
+    def audits_list(self, request) -> bool:
+        return self.audit_lists
+
     def audited_client_ids(self, objects) -> list[int]:
         return [obj.client_id for obj in objects]
 
-    def _audit(self, request, response, objects) -> None:
-        if request.method == "GET" and response.status_code == 200 and objects:
+    def listed_with_health_data(self, objects) -> list:
+        """The rows of a list (or autocomplete) whose line shows health data."""
+        return objects
+
+    def _audit(self, request, response, objects, **details) -> None:
+        clients = [pk for pk in self.audited_client_ids(objects) if pk is not None]
+        if request.method == "GET" and response.status_code == 200 and clients:
             audit.audit_record(
                 request,
                 action=AuditEntry.Action.VIEW,
                 what=self.audit_what,
-                clients=self.audited_client_ids(objects),
+                clients=clients,
                 via=audit.ADMIN,
+                **details,
             )
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
-        if self.audit_lists and changelist is not None:
-            self._audit(request, response, list(changelist.result_list))
+        if self.audits_list(request) and changelist is not None:
+            shown = self.listed_with_health_data(list(changelist.result_list))
+            self._audit(request, response, shown)
         return response
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -243,6 +270,35 @@ class HealthAuditMixin:
         if original is not None:
             self._audit(request, response, [original])
         return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The record's changes name it ("Filler 2027-02-08") and say what changed.
+        response = super().history_view(request, object_id, extra_context)
+        shown = (getattr(response, "context_data", None) or {}).get("object")
+        if shown is not None:
+            self._audit(request, response, [shown], page="history")
+        return response
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # The autocomplete shows what a list shows (each record's name).
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name != "autocomplete" or not self.audits_list(request):
+            return super().get_paginator(
+                request, queryset, per_page, orphans, allow_empty_first_page
+            )
+
+        def shown(objects):
+            clients = self.audited_client_ids(self.listed_with_health_data(objects))
+            audit.audit_record(
+                request,
+                action=AuditEntry.Action.VIEW,
+                what=self.audit_what,
+                clients=[pk for pk in clients if pk is not None],
+                via=audit.ADMIN,
+                page="autocomplete",
+            )
+
+        return _AuditedPaginator(queryset, per_page, orphans, allow_empty_first_page, shown=shown)
 
 
 class ReadOnlyInline(admin.TabularInline):

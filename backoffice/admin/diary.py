@@ -3,8 +3,15 @@ resources) is read-only here: only diary/services.py changes it, under its locks
 
 from django.contrib import admin, messages
 
-from backoffice.admin.base import ClinicTimeMixin, ReadOnlyInline, ScopedAdmin, local_time
+from backoffice.admin.base import (
+    ClinicTimeMixin,
+    HealthAuditMixin,
+    ReadOnlyInline,
+    ScopedAdmin,
+    local_time,
+)
 from bookings.models import Appointment, AppointmentChange, AppointmentResource
+from clinic import audit
 from diary.errors import BookingError
 from diary.services import appointment_cancel, appointment_complete, appointment_mark_no_show
 
@@ -55,7 +62,14 @@ class FlaggedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ClinicTimeMixin, ScopedAdmin):
+class AppointmentAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
+    # Its page shows the clinical flag and the override's reason, and its history the
+    # reasons given; its list, filtered on the flag, which clients were flagged.
+    audit_what = audit.APPOINTMENT_FLAGS
+
+    def audits_list(self, request) -> bool:
+        return FlaggedFilter.parameter_name in request.GET
+
     list_display = (
         "reference",
         "local_start",
@@ -201,8 +215,14 @@ class AppointmentAdmin(ClinicTimeMixin, ScopedAdmin):
 
 
 @admin.register(AppointmentChange)
-class AppointmentChangeAdmin(ClinicTimeMixin, ScopedAdmin):
+class AppointmentChangeAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
     clinic_path = "appointment__clinic"
+    audit_what = audit.APPOINTMENT_FLAGS  # a change's page shows its reason (an override's)
+    audit_lists = False
+
+    def audited_client_ids(self, objects) -> list[int]:
+        return [change.appointment.client_id for change in objects]
+
     list_display = (
         "appointment_reference",
         "action",

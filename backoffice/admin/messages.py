@@ -7,13 +7,30 @@ from django.utils.html import format_html_join
 
 from aftercare import services
 from aftercare.models import Message, MessageTemplate
-from backoffice.admin.base import ReadOnlyInline, RefuseNulMixin, ScopedAdmin, local_time
+from backoffice.admin.base import (
+    HealthAuditMixin,
+    ReadOnlyInline,
+    RefuseNulMixin,
+    ScopedAdmin,
+    local_time,
+)
+from clinic import audit
 from sending.rendering import TemplateRefused, compile_template
+
+# Kinds whose very name says something of the client's health: a flag on their booking, a
+# waiting period that ends.
+HEALTH_KINDS = {Message.Kind.FLAGGED.value, Message.Kind.ELIGIBLE.value}
 
 
 @admin.register(Message)
-class MessageAdmin(RefuseNulMixin, ScopedAdmin):
-    """Messages change only through planning and delivery; staff read them and retry."""
+class MessageAdmin(HealthAuditMixin, RefuseNulMixin, ScopedAdmin):
+    """Messages change only through planning and delivery; staff read them and retry.
+
+    A message's page shows its data (a flag's reason, the day a client may book again):
+    audited. A list is audited for the clients of the messages whose kind tells of their
+    health."""
+
+    audit_what = audit.MESSAGE_DATA
 
     list_display = ("kind", "client", "clinic", "due", "status", "attempts", "error", "sent")
     list_filter = ("status", "kind", ("clinic", admin.RelatedOnlyFieldListFilter))
@@ -44,6 +61,9 @@ class MessageAdmin(RefuseNulMixin, ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def listed_with_health_data(self, objects) -> list:
+        return [message for message in objects if message.kind in HEALTH_KINDS]
 
     def has_retry_permission(self, request):
         return request.user.has_perm("aftercare.change_message")

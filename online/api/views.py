@@ -19,13 +19,13 @@ from bookings import selectors
 from bookings.models import Appointment
 from clinic import audit
 from clinic.audit import Origin
-from clinic.models import Client, Practitioner, Treatment
+from clinic.models import AuditEntry, Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
 from clinical import rules
 from clinical.rules import Declared
 from clinical.services import InjectionDateInFuture
 from diary import availability, holds, services
-from diary.errors import SlotUnavailable
+from diary.errors import EligibilityRefused, SlotUnavailable
 from online.api import serializers as s
 from online.api.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
 from web.api.appointments import appointment_response
@@ -152,6 +152,22 @@ class PractitionerListApi(APIView):
         return Response(PractitionerOutput(practitioners.order_by("name"), many=True).data)
 
 
+def _refusal_shown(request, refusal: EligibilityRefused, *, client, clinic, **details) -> None:
+    """A refusal by the clinic's rules gives reasons and dates read from the client's record
+    (a filler's date, the day they may book from): told to staff, it is an audited view of
+    the client's eligibility, like the workspace's booking page."""
+    if client is not None and access.is_staff_at(request.user, clinic):
+        audit.audit_api(
+            request,
+            action=AuditEntry.Action.VIEW,
+            what=audit.ELIGIBILITY,
+            clients=[client],
+            clinic=clinic,
+            refusal=refusal.code,
+            **details,
+        )
+
+
 class AvailabilityApi(APIView):
     throttle_classes = [SearchThrottle]
 
@@ -196,6 +212,17 @@ class AvailabilityApi(APIView):
             decision = rules.client_decision(client=client, treatment=treatment, on=last)
             if decision.earliest_date and decision.earliest_date > first:
                 first = eligible_from = decision.earliest_date
+            # Where the search starts (or that it starts where asked) is read from their
+            # record: an audited view, whoever asks (staff, or the client themself).
+            audit.audit_api(
+                request,
+                action=AuditEntry.Action.VIEW,
+                what=audit.ELIGIBILITY,
+                clients=[client],
+                clinic=treatment.clinic if staff else None,
+                treatment=treatment.slug,
+                date=params["from"].isoformat(),
+            )
         slots = []
         if first <= last:
             slots = availability.find_slots(
@@ -269,6 +296,7 @@ class AppointmentCreateApi(APIView):
             injectables=health.get("injectables", []), conditions=health.get("conditions", [])
         )
         key = self._idempotency_key(request)
+        client = None
         try:
             with transaction.atomic():
                 if key:
@@ -308,6 +336,10 @@ class AppointmentCreateApi(APIView):
                     idempotency_record(key=key, appointment=booked.appointment)
         except InjectionDateInFuture as refusal:
             raise field_error(f"health.injectables.{refusal.index}.date", str(refusal)) from None
+        except EligibilityRefused as refusal:
+            # After the booking's transaction rolled back: the entry stays.
+            _refusal_shown(request, refusal, client=client, clinic=clinic, treatment=treatment.slug)
+            raise
         except SlotUnavailable as refusal:
             tz = clinic.tzinfo
             refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]
@@ -468,6 +500,15 @@ class AppointmentRescheduleApi(APIView):
                 acknowledge_warnings=body.validated_data["acknowledge_warnings"],
                 override_reason=body.validated_data.get("override_reason") or None,
             )
+        except EligibilityRefused as refusal:
+            _refusal_shown(
+                request,
+                refusal,
+                client=appointment.client_id,
+                clinic=appointment.clinic,
+                reference=appointment.reference,
+            )
+            raise
         except SlotUnavailable as refusal:
             tz = appointment.clinic.tzinfo
             refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]

@@ -572,6 +572,9 @@ def measure(world: dict, *, passes: int, warmup: int = 2) -> list[dict]:
         counter = _Counter()
         with connection.execute_wrapper(counter):
             for round_number in range(warmup + passes):
+                done = round_number - warmup
+                step = f"pass {done + 1} of {passes}" if done >= 0 else "warm-up"
+                print(f"  {step}...", file=sys.stderr, flush=True)
                 for line in lines:
                     page = line.page
                     client = Client() if page.who == "login" else clients[page.who]

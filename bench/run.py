@@ -19,7 +19,7 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,7 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
 
-from bench import clinic_spec, cpu, loadgen, outbox_drain, pgadmin, pgbench, procs  # noqa: E402
+from bench import (  # noqa: E402
+    clinic_spec,
+    cpu,
+    group,
+    loadgen,
+    outbox_drain,
+    pgadmin,
+    pgbench,
+    procs,
+)
 from bench.httpclient import Client, getter  # noqa: E402
 from bench.report import Report, Section  # noqa: E402
 from bench.stats import interleaved, summary  # noqa: E402
@@ -69,8 +78,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, about 2 minutes")
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these")
+    parser.add_argument(
+        "--size", choices=list(group.SIZES), help="the clinic group of pages and floor"
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.size:
+        plan = replace(plan, group=args.size)
     wanted = args.only or list(SECTIONS)
     _stop_on_signals()
 
@@ -574,7 +588,7 @@ def floor(plan: Plan, report: Report) -> None:
                 f"{side['bookings']} ({side['conflicts']})",
                 f"{side['median']} / {side['p95']}",
                 f"{side['web_cpu_ms']} / {side['postgres_cpu_ms']} / {both:.2f}",
-                f"{both / floor_cpu:.1f}x",
+                f"{both / floor_cpu:.1f}x" if floor_cpu else "-",
             ]
         )
     section.notes = [

@@ -54,6 +54,11 @@ def create(name: str, *, template: str | None = None) -> str:
     return url_for(name)
 
 
+def keep(name: str) -> None:
+    """Leave `name` in place at the end of the run (a cache for the next one)."""
+    _created.discard(name)
+
+
 def drop_all_created() -> None:
     for name in sorted(_created):
         try:

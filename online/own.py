@@ -62,15 +62,19 @@ class OwnAppointments:
 
 
 def own_appointments(records: list[Client], *, now: datetime | None = None) -> OwnAppointments:
-    """The appointments of these client records (the caller's own), in two queries."""
+    """The appointments of these client records (the caller's own), in three queries."""
     now = now or timezone.now()
     if not records:
         return OwnAppointments(upcoming=[], past=[])
     base = Appointment.objects.filter(client__in=records, status__in=SHOWN_STATUSES).select_related(
         "clinic", "treatment", "treatment__clinic", "practitioner", "client"
     )
-    upcoming = base.filter(status=Appointment.Status.CONFIRMED, start__gte=now).order_by(
-        "start", "pk"
+    # The rules read each coming appointment's treatment's resource kinds (a device's
+    # contraindications): fetched for all of them in one more query, not one per booking.
+    upcoming = (
+        base.filter(status=Appointment.Status.CONFIRMED, start__gte=now)
+        .prefetch_related("treatment__required_resource_kinds")
+        .order_by("start", "pk")
     )
     past = base.exclude(status=Appointment.Status.CONFIRMED, start__gte=now).order_by(
         "-start", "-pk"

@@ -105,6 +105,7 @@ def _asks(upcoming: list[OwnAppointment], past: list[OwnAppointment], now: datet
     asks: list[Ask] = []
     appointments = [own.appointment for own in upcoming]
     decisions = rules.decisions_for(appointments)
+    questions_for: dict[int, rules.HealthQuestions] = {}  # per treatment, not per booking
     for own in upcoming:
         appointment = own.appointment
         clinic, treatment = appointment.clinic, appointment.treatment
@@ -126,7 +127,9 @@ def _asks(upcoming: list[OwnAppointment], past: list[OwnAppointment], now: datet
                 asks.append(Ask(about, f"{text} Please call the clinic.", urgent=True))
         for warning in decision.warnings:
             asks.append(Ask(about, f"Your practitioner will go through this with you: {warning}"))
-        questions = rules.health_questions(treatment)
+        if treatment.pk not in questions_for:
+            questions_for[treatment.pk] = rules.health_questions(treatment)
+        questions = questions_for[treatment.pk]
         if questions.injectable_kinds or questions.conditions:
             things = []
             if questions.injectable_kinds:

@@ -324,3 +324,28 @@ def test_the_sign_in_pages_read_the_same_for_a_client_and_an_unknown_address(wor
 
     assert known == unknown
     assert "Check your email" in known and "If you have booked with that address" in known
+
+
+def test_the_pages_queries_do_not_grow_with_the_bookings_to_come(world):
+    """Each booking to come asks the rules what the clinic wants to know before the visit;
+    the answer is the treatment's, read once per treatment, not once per booking."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    few, _ = client_get_or_create(clinic=world.clinic, name="Few", email="few@ex.com")
+    many, _ = client_get_or_create(clinic=world.clinic, name="Many", email="many@ex.com")
+    for day in range(2, 4):
+        book(world.treatment, at(date(2027, 3, day), 10), few)
+    for day in range(2, 14):
+        book(world.treatment, at(date(2027, 3, day), 14), many)
+
+    counts = {}
+    for email in ("few@ex.com", "many@ex.com"):
+        browser = signed_in(email)
+        with CaptureQueriesContext(connection) as queries:
+            response = browser.get(MY)
+        assert response.status_code == 200
+        counts[email] = len(queries)
+
+    assert counts["many@ex.com"] == counts["few@ex.com"], counts
+    assert text(response).count("tell Lumière if anything has changed") == 12

@@ -339,7 +339,7 @@ def booking(plan: Plan, report: Report) -> None:
         f"{plan.rooms} rooms, 14 days",
         header=["figure", "value"],
         rows=[
-            ["bookings made (201)", load["booked"]],
+            ["bookings made (201, or held: 202)", load["booked"]],
             ["bookings per second", load["bookings_per_second"]],
             ["POST /appointments/ ms: median / p95 (min)", _ms(load["book_latency"])],
             ["409 rate (of POSTs)", f"{load['conflict_rate']:.1%}"],
@@ -347,7 +347,7 @@ def booking(plan: Plan, report: Report) -> None:
             ["other answers", load["failures"] or "none"],
             ["diary full at the end", "yes" if load["diary_full"] else "no (stopped by a limit)"],
             ["seconds to fill", load["seconds"]],
-            ["appointments stored / 201s", f"{stored} / {load['booked']}"],
+            ["appointments stored / 201s and 202s", f"{stored} / {load['booked']}"],
             ["overlapping active pairs (practitioner, room)", f"{overlaps[0]}, {overlaps[1]}"],
         ],
     )

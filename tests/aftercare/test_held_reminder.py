@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from access.roles import MANAGER
 from aftercare import planning
 from aftercare.models import Message
 from aftercare.outbox import claim_due
@@ -28,16 +29,12 @@ PAST_THE_WAIT = datetime(2027, 3, 16, 10, tzinfo=LONDON)  # day 15 after the fil
 
 @pytest.fixture
 def booked(world):
+    """Olivia on Friday at 10:00, with the clinic's address for the flagged notice."""
     world.clinic.email = "frontdesk@lumiere.example.com"
-    world.clinic.save()
-    client = factories.ClientFactory(
-        clinic=world.clinic, name="Olivia Turner", email="olivia@example.com"
-    )
-    return appointment_book(
-        treatment=world.treatment,
-        start=datetime.combine(FRIDAY, time(10), tzinfo=LONDON),
-        client=client,
-    ).appointment
+    world.clinic.save(update_fields=["email"])
+    olivia = factories.ClientFactory(clinic=world.clinic, email="olivia@example.com")
+    friday = datetime.combine(FRIDAY, time(10), tzinfo=LONDON)
+    return appointment_book(treatment=world.treatment, start=friday, client=olivia).appointment
 
 
 def deliver_due(at: datetime) -> list[Message]:
@@ -125,3 +122,21 @@ def test_a_reminder_still_planned_for_a_flagged_appointment_is_not_sent(booked):
     reminder.refresh_from_db()
 
     assert planning.reason_not_to_send(reminder, now=REMINDER_TIME) == planning.REMINDER_HELD
+
+
+def test_an_override_resolves_the_flag_and_plans_the_reminder(booked):
+    """A manager books past the rule (a move with an override's reason): the flag is
+    resolved by their decision, and the client is reminded of the new time."""
+    filler_today(booked.client)
+    manager = factories.StaffFactory(username="mia", roles=[MANAGER])
+    saturday = datetime(2027, 3, 6, 10, tzinfo=LONDON)  # still inside the wait
+
+    appointment_reschedule(
+        appointment=booked, start=saturday, by=manager, override_reason="Light touch only."
+    )
+
+    booked.refresh_from_db()
+    assert booked.eligibility_flag == "" and booked.override_reason == "Light touch only."
+    new = reminders(booked)[-1]
+    assert new.status == Message.Status.PENDING
+    assert new.due_at == datetime(2027, 3, 5, 10, tzinfo=LONDON)

@@ -130,7 +130,8 @@ def test_a_manager_reads_their_organisation_s_rows_in_the_admin_and_not_another_
         f"/admin/clinic/client/{group.zeta.client.pk}/change/",
     ):
         assert manager.get(url).status_code == 404, url
-    assert manager.get(f"/admin/bookings/appointment/{group.alpha.visit.pk}/change/").status_code == 200
+    own = f"/admin/bookings/appointment/{group.alpha.visit.pk}/change/"
+    assert manager.get(own).status_code == 200
 
 
 def test_a_manager_cancels_in_the_admin_only_their_clinic_s_appointments(group):

@@ -153,14 +153,12 @@ def client_new(request):
                 client.notes = data["notes"]
                 client.save(update_fields=["notes"])
             if created:
-                audit_write(
-                    user=request.user,
-                    origin=_origin(request),
-                    action=AuditEntry.Action.CHANGE,
+                _changed(
+                    request,
                     what=CLIENT_DETAILS,
-                    clients=[client],
-                    added=True,
+                    client=client,
                     fields=[f for f in ("name", "email", "phone", "notes") if data[f]],
+                    added=True,
                 )
         if created:
             messages.success(request, f"Added {client.name}.")
@@ -179,14 +177,16 @@ def client_new(request):
     return render(request, "workspace/desk_client_new.html", {"form": form})
 
 
-def _notes_changed(request, *, what: str, client: Client, **details) -> None:
+def _changed(request, *, what: str, client: Client, fields: list[str], **details) -> None:
+    """The audit entry for a change of a client's personal data: which fields, not what
+    they now say (notes may hold what a client confided)."""
     audit_write(
         user=request.user,
         origin=_origin(request),
         action=AuditEntry.Action.CHANGE,
         what=what,
         clients=[client],
-        fields=["notes"],
+        fields=fields,
         **details,
     )
 
@@ -200,7 +200,7 @@ def client_notes(request, client_id):
         notes = form.cleaned_data["notes"]
         with transaction.atomic():
             Client.objects.filter(pk=client.pk).update(notes=notes)
-            _notes_changed(request, what=CLIENT_NOTES, client=client)
+            _changed(request, what=CLIENT_NOTES, client=client, fields=["notes"])
         messages.success(request, "Notes saved.")
         return redirect("workspace:client", client.pk)
     return render(
@@ -225,10 +225,11 @@ def appointment_notes(request, reference):
                 changed_by=acting_user(request.user),
                 updated_at=timezone.now(),
             )
-            _notes_changed(
+            _changed(
                 request,
                 what=APPOINTMENT_NOTES,
                 client=client,
+                fields=["notes"],
                 reference=appointment.reference,
             )
         messages.success(request, f"Notes of {appointment.reference} saved.")

@@ -60,9 +60,8 @@ def retry(request, message_id):
     mine = Message.objects.all() if ids is None else Message.objects.filter(clinic_id__in=ids)
     message = get_object_or_404(mine, pk=message_id)
     if messages_retry(messages=Message.objects.filter(pk=message.pk)):
-        messages.success(
-            request, f"{message.get_kind_display()} for {message.client or message.to}: sent again."
-        )
+        who = message.client or message.to
+        messages.success(request, f"{message.get_kind_display()} for {who}: sent again shortly.")
     else:
         messages.info(
             request,

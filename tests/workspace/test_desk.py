@@ -13,6 +13,7 @@ from aftercare.models import Message
 from bookings.models import Appointment, AppointmentChange
 from clinic.models import AuditEntry, Client
 from diary.services import appointment_book, appointment_cancel
+from tests import factories
 from tests.workspace.conftest import PERSONAS, TODAY, london
 from tests.workspace.test_permissions import PAGE_OUTSIDERS, Row, call
 
@@ -333,3 +334,13 @@ def test_a_cancelled_booking_gives_no_hint(cast, tomorrow_visit):
     )
 
     assert "booked for the same treatment" not in page
+
+
+def test_anonymising_a_client_clears_their_notes(cast):
+    hana = factories.ClientFactory(clinic=cast.world.clinic, name="Hana Sato")
+    Client.objects.filter(pk=hana.pk).update(notes="Lives at 3 Elm Row; prefers Ben.")
+
+    cast.browser("mia").post(f"/staff/clients/{hana.pk}/anonymise/")
+
+    hana.refresh_from_db()
+    assert hana.notes == "" and hana.name.startswith("Anonymised client")

@@ -15,10 +15,14 @@ clinic gives nothing at another.
 | The clinic's rules (view and edit)          | no         | no                  | yes            |
 | Audit trail, client export, anonymisation   | no         | no                  | yes            |
 | Outbox: messages, errors, retry             | yes        | no                  | yes            |
-| Admin (the clinic's records)                | time off   | nothing             | catalogue*     |
+| Admin (the clinic's records)                | time off,  | nothing             | catalogue*,    |
+|                                             | messages   |                     | diary**        |
 
 *Catalogue: the clinic's treatments, hours, closures, practitioners, rooms and devices, and its
 own settings (policies, branding, its email address).
+**Diary: the clinic's appointments and their history (notes; cancel, completed, no-show
+through diary/services.py), the organisation's clients (read-only: their details change
+through the workspace, which audits it), and the messages.
 
 "Their own clients" come from the clinic's diary: the clients with an appointment (confirmed,
 completed or no-show; never a hold) with one of the practitioner rows linked to the user
@@ -53,6 +57,14 @@ _RULES = [
     f"clinical.{action}_{model}"
     for model in ("waitingrule", "contraindicationrule")
     for action in ("view", "add", "change", "delete")
+]
+# The diary in the admin: appointments (notes and the actions, which call diary/services.py),
+# their history, and the clients they are for (read-only there).
+_DIARY = [
+    "bookings.view_appointment",
+    "bookings.change_appointment",
+    "bookings.view_appointmentchange",
+    "clinic.view_client",
 ]
 _CATALOGUE = [
     f"clinic.{action}_{model}"
@@ -93,6 +105,7 @@ ROLES: dict[str, frozenset[str]] = {
             "clinic.view_resourcekind",
             *_RULES,
             *_CATALOGUE,
+            *_DIARY,
         ]
     ),
 }

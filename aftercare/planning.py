@@ -5,6 +5,10 @@ on_finished) inside its own transaction, so the rows commit or roll back with th
 that caused them. Each row has a key naming its cause; planning the same cause twice inserts
 nothing. What may have changed by the time a message is due (the client booked again,
 unsubscribed, the appointment moved) is checked again then, by reason_not_to_send().
+
+A flagged appointment (a health record added after booking breaks a rule) has its reminder
+held: on_flagged cancels it and tells the clinic; a reschedule plans a new one with the move,
+and a correction that clears the flag plans it again (on_flag_cleared).
 """
 
 import hashlib
@@ -112,18 +116,9 @@ def _plan_visit(
         revision = event_sequence(appointment)
     suffix = (revision,) if revision else ()
     due = {Message.Kind.MOVED if moved else Message.Kind.CONFIRMATION: now}
-    remind_at = reminder_due(
-        start=appointment.start, hours_before=appointment.clinic.reminder_hours_before
-    )
-    if remind_at is not None and remind_at > now:  # booked at short notice: no reminder
+    if (remind_at := _reminder_at(appointment, now=now)) is not None:
         due[Message.Kind.REMINDER] = remind_at
-    planned_for = {
-        "start": appointment.start.isoformat(),
-        "sequence": revision,
-        # Read back by the next move, to say whom the client was booked with before.
-        "practitioner_id": appointment.practitioner_id,
-        "practitioner": appointment.practitioner.name,
-    }
+    planned_for = _planned_for(appointment, revision=revision)
     save_new(
         [
             _for_appointment(
@@ -136,6 +131,27 @@ def _plan_visit(
             for kind, at in due.items()
         ]
     )
+
+
+def _reminder_at(appointment: Appointment, *, now: datetime) -> datetime | None:
+    """When its reminder is due; None when the clinic sends none, when it is booked at
+    short notice (the time has passed), or while a flag holds it."""
+    if appointment.eligibility_flag:
+        return None
+    remind_at = reminder_due(
+        start=appointment.start, hours_before=appointment.clinic.reminder_hours_before
+    )
+    return remind_at if remind_at is not None and remind_at > now else None
+
+
+def _planned_for(appointment: Appointment, *, revision: int) -> dict:
+    return {
+        "start": appointment.start.isoformat(),
+        "sequence": revision,
+        # Read back by the next move, to say whom the client was booked with before.
+        "practitioner_id": appointment.practitioner_id,
+        "practitioner": appointment.practitioner.name,
+    }
 
 
 def _before_the_move(appointment: Appointment) -> dict:
@@ -291,6 +307,45 @@ def plan_flagged_appointment(*, appointment: Appointment, reason: str) -> None:
     )
 
 
+REMINDER_HELD = (
+    "Held: a health record added since booking makes this appointment break a clinical rule. "
+    "A new reminder is planned once a reschedule, a correction or an override resolves it."
+)
+
+
+def on_flagged(appointment: Appointment, *, reason: str) -> None:
+    """A health record added after booking makes this appointment break a rule: hold its
+    reminder (a client must not be reminded of a visit the clinic may not give) and tell
+    the clinic. clinical/services.py calls it, under the appointment's row lock."""
+    cancel_pending(appointment.messages.filter(kind=Message.Kind.REMINDER), reason=REMINDER_HELD)
+    plan_flagged_appointment(appointment=appointment, reason=reason)
+
+
+def on_flag_cleared(appointment: Appointment) -> None:
+    """The flag was resolved where the appointment stands (a correction to the record): plan
+    its reminder again. A reschedule needs no call: on_rescheduled plans the new time's.
+
+    The held reminder's row keeps its key (and its cancelled status, as the record of the
+    hold), so the new one is keyed by how many times the appointment has been flagged."""
+    now = timezone.now()
+    remind_at = _reminder_at(appointment, now=now)
+    if remind_at is None:
+        return
+    revision = event_sequence(appointment)
+    flags = appointment.changes.filter(action=AppointmentChange.Action.FLAGGED).count()
+    save_new(
+        [
+            _for_appointment(
+                appointment,
+                Message.Kind.REMINDER,
+                due_at=remind_at,
+                key=appointment_key(appointment, Message.Kind.REMINDER, revision, "flag", flags),
+                data=_planned_for(appointment, revision=revision),
+            )
+        ]
+    )
+
+
 # -- checked again when a message is due -------------------------------------------------------
 
 
@@ -323,6 +378,8 @@ def reason_not_to_send(message: Message, *, now: datetime) -> str:
             return "The appointment moved to another time."
         if message.kind not in SENT_AT_ONCE and appointment.start <= now:
             return "The appointment has already started."
+        if message.kind == Message.Kind.REMINDER and appointment.eligibility_flag:
+            return REMINDER_HELD
     if message.kind == Message.Kind.CANCELLATION:
         if appointment.status != Appointment.Status.CANCELLED:
             return f"The appointment is {appointment.get_status_display().lower()}."

@@ -342,6 +342,11 @@ class Client(models.Model):
         help_text="When the client asked for no aftercare or rebooking emails. Confirmations "
         "and reminders still go.",
     )
+    notes = models.TextField(
+        blank=True,
+        help_text="What the front desk should know (preferences, how to reach them); never "
+        "health data, which belongs on the record.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -372,6 +377,7 @@ class AuditEntry(models.Model):
         EXPORT = "export", "Exported"
         ANONYMISE = "anonymise", "Anonymised"
         MERGE = "merge", "Merged duplicate records"
+        CHANGE = "change", "Changed personal data"
         SETTING = "setting", "Changed a clinic setting"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)

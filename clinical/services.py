@@ -191,9 +191,10 @@ def appointments_recheck(
     *, client: Client, by=None, exclude_id: int | None = None
 ) -> list[Appointment]:
     """Evaluate the client's upcoming confirmed appointments against their record as it is
-    now. Each one a rule now refuses is flagged for staff (with a line in its history); a
-    flag that no longer applies (after a correction) is cleared; the clinic is emailed about
-    each new flag (through the outbox). Returns those newly flagged.
+    now. Each one a rule now refuses is flagged for staff (with a line in its history), its
+    reminder held and the clinic emailed about it (through the outbox); a flag that no
+    longer applies (after a correction) is cleared and the reminder planned again. Returns
+    those newly flagged.
     """
     upcoming = list(
         Appointment.objects.select_for_update(of=("self",))
@@ -216,7 +217,9 @@ def appointments_recheck(
             continue
         if flag:
             flagged.append(appointment)
-            planning.plan_flagged_appointment(appointment=appointment, reason=flag)
+            planning.on_flagged(appointment, reason=flag)
+        else:
+            planning.on_flag_cleared(appointment)
     return flagged
 
 

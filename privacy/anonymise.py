@@ -89,8 +89,9 @@ def client_anonymise(*, client: Client, now=None) -> Client:
         client.name = f"Anonymised client {client.pk}"
         client.email = anonymised_email(client)
         client.phone = ""
+        client.notes = ""
         client.user = None
-        client.save(update_fields=["name", "email", "phone", "user"])
+        client.save(update_fields=["name", "email", "phone", "notes", "user"])
     return client
 
 

@@ -108,6 +108,10 @@ def _visit(branch: Branch) -> str:
     return branch.visit.reference
 
 
+def _message(branch: Branch) -> int:
+    return Message.objects.filter(clinic=branch.clinic).order_by("pk").first().pk
+
+
 # Addresses about one row: (how to call it about `branch`'s row, whether the row is the
 # clinic's own (its diary: nobody of another clinic sees it) or its organisation's (a client:
 # the organisation's clinics share it)).
@@ -205,6 +209,39 @@ ABOUT_A_ROW = {
         lambda b: [Call("post", f"/staff/appointments/{_visit(b)}/no-show/")],
         "clinic",
     ),
+    # The front desk's actions (workspace/views/desk.py) and the outbox's retry.
+    "workspace:cancel": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/cancel/"),
+            Call("post", f"/staff/appointments/{_visit(b)}/cancel/", {"reason": "Taken"}),
+        ],
+        "clinic",
+    ),
+    "workspace:appointment-notes": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/notes/"),
+            Call("post", f"/staff/appointments/{_visit(b)}/notes/", {"notes": "Taken"}),
+        ],
+        "clinic",
+    ),
+    "workspace:client-notes": (
+        lambda b: [
+            Call("get", f"/staff/clients/{_client(b)}/notes/"),
+            Call("post", f"/staff/clients/{_client(b)}/notes/", {"notes": "Taken"}),
+        ],
+        "organisation",
+    ),
+    "workspace:merge": (
+        lambda b: [
+            Call("get", f"/staff/clients/{_client(b)}/merge/?q=e"),
+            Call("post", f"/staff/clients/{_client(b)}/merge/", {"duplicate": _client(b)}),
+        ],
+        "organisation",
+    ),
+    "workspace:outbox-retry": (
+        lambda b: [Call("post", f"/staff/outbox/{_message(b)}/retry/")],
+        "clinic",
+    ),
 }
 
 # Addresses that list: what they show must hold nothing of another clinic's diary, nor of
@@ -229,6 +266,11 @@ LISTS = {
     # have none (404).
     "online:my": lambda g: [Call("get", "/my/")],
     "me-appointments": lambda g: [Call("get", "/api/v1/me/appointments/")],
+    "workspace:client-new": lambda g: [Call("get", "/staff/clients/new/")],
+    "workspace:outbox": lambda g: [
+        *[Call("get", f"/staff/outbox/?show={show}") for show in ("due", "sent", "failed")],
+        *[Call("get", f"/staff/outbox/?show=sent&clinic={b.slug}") for b in g.branches],
+    ],
     "workspace:audit": lambda g: [
         Call("get", "/staff/audit/"),
         *[Call("get", f"/staff/audit/?clinic={b.slug}") for b in g.branches],

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from workspace.views import booking, clients, diary, manager
+from workspace.views import booking, clients, desk, diary, manager, outbox
 
 app_name = "workspace"
 
@@ -48,4 +48,12 @@ urlpatterns = [
     path("sheet/", diary.sheet, name="sheet"),
     path("rules/", manager.rules, name="rules"),
     path("audit/", manager.audit_trail, name="audit"),
+    # The front desk's actions (workspace/views/desk.py) and the outbox.
+    path("clients/new/", desk.client_new, name="client-new"),
+    path("clients/<int:client_id>/notes/", desk.client_notes, name="client-notes"),
+    path("clients/<int:client_id>/merge/", desk.merge, name="merge"),
+    path("appointments/<str:reference>/cancel/", desk.cancel, name="cancel"),
+    path("appointments/<str:reference>/notes/", desk.appointment_notes, name="appointment-notes"),
+    path("outbox/", outbox.outbox, name="outbox"),
+    path("outbox/<int:message_id>/retry/", outbox.retry, name="outbox-retry"),
 ]

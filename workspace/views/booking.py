@@ -1,7 +1,7 @@
 """Booking on a client's behalf and moving an appointment, both from a list of free slots,
 both through diary/services.py (which applies the clinic's rules and the locks)."""
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -26,6 +26,22 @@ def _day(value: str | None, default: date) -> date:
         return date.fromisoformat(value) if value else default
     except ValueError:
         return default
+
+
+def _same_treatment_near(client, treatment, day: date, *, clinic) -> list[date]:
+    """The days, from the day before `day` to the day after, on which the client already
+    has this treatment booked (or had it): a second one a day apart is seldom meant."""
+    tz = clinic.tzinfo
+    first = datetime.combine(day - timedelta(days=1), time(), tzinfo=tz)
+    last = datetime.combine(day + timedelta(days=2), time(), tzinfo=tz)
+    starts = Appointment.objects.filter(
+        client=client,
+        treatment=treatment,
+        status__in=(Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED),
+        start__gte=first,
+        start__lt=last,
+    ).values_list("start", flat=True)
+    return sorted({start.astimezone(tz).date() for start in starts})
 
 
 def _decision_shown(request, client, treatment, day: date, **details):
@@ -98,6 +114,12 @@ def book(request, client_id):
             )
             return redirect("workspace:client", client.pk)
 
+    for booked_on in _same_treatment_near(client, treatment, day, clinic=clinic):
+        messages.warning(
+            request,
+            f"{client.name} is already booked for the same treatment on "
+            f"{booked_on:%a %-d %b %Y}: check this is not a second booking by mistake.",
+        )
     context.update(
         treatment=treatment,
         day=day,

@@ -105,6 +105,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: a body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, a
+    # NUL in the path, query string or a form is a 400 (the API's shape under /api/).
+    "web.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -116,6 +119,11 @@ MIDDLEWARE = [
     # Last: it answers a locked-out login on the admin and the staff pages.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The largest request body taken (form fields or JSON), Django's default of 2.5 MB written out:
+# web/middleware.py answers a larger one with a 413. Waitress (Procfile) refuses bodies over
+# 10 MB before buffering them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -1,5 +1,6 @@
 """What a person may type, one rule for the API and the pages alike: no control characters
-or text-direction overrides, instants written the ISO 8601 way, dates within a sane range."""
+or text-direction overrides, instants written the ISO 8601 way, dates within a sane range
+and written with ASCII digits."""
 
 import re
 from datetime import date
@@ -11,6 +12,11 @@ INSTANT_PATTERN = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?",
     re.ASCII,
 )
+
+# A decimal digit other than 0-9: full-width (２), Arabic-Indic (٢), Devanagari (२)... Python's
+# strptime, Django's date parsing and int() read them as numbers, so "２０２６-01-01" would pass
+# as a date; dates and times are written with ASCII digits only (web/forms.py, fields.py).
+FOREIGN_DIGIT = re.compile(r"(?![0-9])\d")
 
 # Control characters have no place in what a person types: C0 and C1 controls, DEL, and the
 # Unicode line and paragraph separators. Multi-line fields (notes) keep tab and newlines.

@@ -1,0 +1,75 @@
+"""Input no view can use, refused before any view runs, the same way for every address: a
+body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, a NUL character in the path, the query
+string or a form field is a 400. The API's answers are its `{code, detail}` (docs/api.md),
+the pages' a line of plain text; either is logged as a warning, without a traceback.
+
+PostgreSQL refuses text holding a NUL, so a NUL that reached a query would be a 500 on
+whichever page forgot to check; Django's own answer to a big body is its generic 400 page
+(the debug page under DEBUG), logged as an error with a traceback."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpResponse, JsonResponse
+
+log = logging.getLogger(__name__)
+
+# Where the answers are JSON (config/urls.py answers a 404 there the same way).
+JSON_PREFIXES = ("/api/", "/_allauth/")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+TOO_LARGE = "The request body is larger than the {limit} bytes we accept."
+NUL = "The request's {where} holds a NUL character, which no field accepts."
+TOO_MANY_FIELDS = "The request has more fields than we accept."
+
+
+class InputGuardMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.refusal(request) or self.get_response(request)
+
+    def refusal(self, request) -> HttpResponse | None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and _content_length(request) > limit:
+            return refuse(request, 413, "too_large", TOO_LARGE.format(limit=limit))
+        if "\x00" in request.path_info:
+            return refuse(request, 400, "invalid_input", NUL.format(where="address"))
+        try:
+            if _has_nul(request.GET):
+                return refuse(request, 400, "invalid_input", NUL.format(where="query string"))
+            if request.content_type in FORM_TYPES and _has_nul(request.POST):
+                return refuse(request, 400, "invalid_input", NUL.format(where="form"))
+        except TooManyFieldsSent:
+            return refuse(request, 400, "malformed_request", TOO_MANY_FIELDS)
+        except RequestDataTooBig:  # no Content-Length, e.g. a chunked body
+            return refuse(request, 413, "too_large", TOO_LARGE.format(limit=limit))
+        return None
+
+
+def refuse(request, status: int, code: str, detail: str) -> HttpResponse:
+    log.warning(
+        "Refused %s %s from %s: %s",
+        request.method,
+        request.path_info.encode("unicode_escape").decode("ascii"),
+        request.META.get("REMOTE_ADDR", "-"),
+        detail,
+    )
+    if request.path_info.startswith(JSON_PREFIXES):
+        return JsonResponse({"code": code, "detail": detail}, status=status)
+    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _has_nul(query) -> bool:
+    return any(
+        "\x00" in key or any("\x00" in value for value in values) for key, values in query.lists()
+    )

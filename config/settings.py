@@ -355,6 +355,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The 400 and 413 that web/middleware.py may answer on any operation, in the schema.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "web.api.schema.document_input_refusals",
+    ],
     # One schema name per vocabulary, however many fields use it.
     "ENUM_NAME_OVERRIDES": {
         "InjectableKindEnum": "clinical.vocabulary.InjectableKind",

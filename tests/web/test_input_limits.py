@@ -71,3 +71,11 @@ def test_a_body_just_under_the_limit_is_read_as_usual():
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_input"
+
+
+def test_the_schema_documents_the_refusals_on_every_operation():
+    schema = json.loads(APIClient().get("/api/schema/", {"format": "json"}).content)
+
+    operations = [op for ops in schema["paths"].values() for op in ops.values()]
+    assert all("400" in op["responses"] for op in operations)
+    assert all("413" in op["responses"] for op in operations if "requestBody" in op)

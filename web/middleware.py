@@ -10,8 +10,14 @@ whichever page forgot to check; Django's own answer to a big body is its generic
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +28,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 TOO_LARGE = "The request body is larger than the {limit} bytes we accept."
 NUL = "The request's {where} holds a NUL character, which no field accepts."
 TOO_MANY_FIELDS = "The request has more fields than we accept."
+UNREADABLE_FORM = "The form in the request's body could not be read."
 
 
 class InputGuardMiddleware:
@@ -42,8 +49,10 @@ class InputGuardMiddleware:
                 return refuse(request, 400, "invalid_input", NUL.format(where="query string"))
             if request.content_type in FORM_TYPES and _has_nul(request.POST):
                 return refuse(request, 400, "invalid_input", NUL.format(where="form"))
-        except TooManyFieldsSent:
+        except (TooManyFieldsSent, TooManyFilesSent):
             return refuse(request, 400, "malformed_request", TOO_MANY_FIELDS)
+        except (MultiPartParserError, BadRequest):  # a broken multipart, a charset not UTF-8
+            return refuse(request, 400, "malformed_request", UNREADABLE_FORM)
         except RequestDataTooBig:  # no Content-Length, e.g. a chunked body
             return refuse(request, 413, "too_large", TOO_LARGE.format(limit=limit))
         return None

@@ -79,3 +79,17 @@ def test_the_schema_documents_the_refusals_on_every_operation():
     operations = [op for ops in schema["paths"].values() for op in ops.values()]
     assert all("400" in op["responses"] for op in operations)
     assert all("413" in op["responses"] for op in operations if "requestBody" in op)
+
+
+def test_a_form_that_cannot_be_parsed_is_a_400_in_plain_words(caplog):
+    browser = BrowserClient(raise_request_exception=False)
+
+    response = browser.post(
+        "/staff/login/",
+        "--x\r\nno headers, no end",
+        content_type="multipart/form-data; boundary=",
+    )
+
+    assert response.status_code == 400
+    assert response.content.decode() == "The form in the request's body could not be read."
+    assert not any(record.exc_info for record in caplog.records)

@@ -93,3 +93,16 @@ def test_a_form_that_cannot_be_parsed_is_a_400_in_plain_words(caplog):
     assert response.status_code == 400
     assert response.content.decode() == "The form in the request's body could not be read."
     assert not any(record.exc_info for record in caplog.records)
+
+
+def test_too_many_query_parameters_are_a_400_in_the_api_shape():
+    api = APIClient(raise_request_exception=False)
+    query = "&".join(f"p{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+
+    response = api.get(f"/api/v1/practitioners/?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "malformed_request",
+        "detail": "The request has more fields than we accept.",
+    }

@@ -19,6 +19,7 @@ from clinic.branding import (
     validate_logo_url,
     validate_primary_colour,
 )
+from clinic.text import validate_one_line
 
 
 class Weekday(models.IntegerChoices):
@@ -42,7 +43,7 @@ class Organisation(models.Model):
     """The business: it owns its clinics (locations), and its clients are one record each,
     shared by its clinics. Staff belong to it through their memberships of its clinics."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_one_line])
     slug = models.SlugField(unique=True)
 
     class Meta:
@@ -54,7 +55,7 @@ class Organisation(models.Model):
 
 class Clinic(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="clinics")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_one_line])
     slug = models.SlugField(unique=True)
     timezone = models.CharField(
         max_length=64,
@@ -63,7 +64,7 @@ class Clinic(models.Model):
         help_text="IANA zone: opening hours, working hours and day counts are in this local time.",
     )
     currency = models.CharField(max_length=3, default="GBP")
-    phone = models.CharField(max_length=40, blank=True)
+    phone = models.CharField(max_length=40, blank=True, validators=[validate_one_line])
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
     slot_step_minutes = models.PositiveSmallIntegerField(
@@ -189,7 +190,7 @@ class TreatmentCategory(models.TextChoices):
 class Treatment(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="treatments")
     slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_one_line])
     category = models.CharField(max_length=32, choices=TreatmentCategory.choices)
     description = models.TextField(blank=True)
     duration_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(5)])
@@ -236,7 +237,7 @@ class Practitioner(models.Model):
         on_delete=models.SET_NULL,
         related_name="practitioners",
     )
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_one_line])
     treatments = models.ManyToManyField(Treatment, blank=True, related_name="practitioners")
     active = models.BooleanField(default=True)
 
@@ -332,7 +333,7 @@ class Client(models.Model):
         help_text="Their login (clinic/identity.py): one per email address, shared by their "
         "records at every organisation they book with.",
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_one_line])
     email = models.EmailField(max_length=254)
     phone = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -115,6 +115,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: a body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, a
+    # NUL in the path, query string or a form is a 400 (the API's shape under /api/).
+    "web.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -128,6 +131,11 @@ MIDDLEWARE = [
     # Last: it answers a locked-out login on the admin and the staff pages.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The largest request body taken (form fields or JSON), Django's default of 2.5 MB written out:
+# web/middleware.py answers a larger one with a 413. Waitress (Procfile) refuses bodies over
+# 10 MB before buffering them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -373,6 +381,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The 400 and 413 that web/middleware.py may answer on any operation, in the schema.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "web.api.schema.document_input_refusals",
+    ],
     # One schema name per vocabulary, however many fields use it.
     "ENUM_NAME_OVERRIDES": {
         "InjectableKindEnum": "clinical.vocabulary.InjectableKind",

@@ -27,6 +27,7 @@ from django.utils import timezone
 from aftercare import outbox, planning, services
 from aftercare.models import ACCOUNT_KINDS, Message, MessageTemplate
 from bookings import ics
+from clinic.text import one_line
 from sending.content import DEFAULTS, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email
 
@@ -324,7 +325,8 @@ def render(message: Message, *, templates: Templates | None = None) -> Rendered:
 
 def compose(message: Message, *, templates: Templates | None = None) -> EmailMultiAlternatives:
     rendered = render(message, templates=templates)
-    name = message.clinic.name if message.clinic else settings.SITE_NAME
+    # one_line: a name stored with a newline would make Django refuse the From header.
+    name = one_line(message.clinic.name) if message.clinic else settings.SITE_NAME
     sender = formataddr((name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
     headers = {

@@ -1,8 +1,12 @@
 """What a person may type, one rule for the API and the pages alike: no control characters
-or text-direction overrides, instants written the ISO 8601 way, dates within a sane range."""
+or text-direction overrides, instants written the ISO 8601 way, dates within a sane range
+and written with ASCII digits."""
 
 import re
 from datetime import date
+
+# The control characters refused in typed text live in clinic/text.py: the models use them too.
+from clinic.text import LINE_CONTROLS, TEXT_CONTROLS  # noqa: F401
 
 # ISO 8601 as people and programs write it: a date, "T" (or a space), a time and an offset.
 # Anything else (control characters, week dates, trailing text) is refused before parsing,
@@ -12,15 +16,10 @@ INSTANT_PATTERN = re.compile(
     re.ASCII,
 )
 
-# Control characters have no place in what a person types: C0 and C1 controls, DEL, and the
-# Unicode line and paragraph separators. Multi-line fields (notes) keep tab and newlines.
-# The bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) go too:
-# no name needs them, and they let text display as something else ("Trojan Source"), in a
-# day sheet or an email; the right-to-left and left-to-right marks stay.
-LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-TEXT_CONTROLS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+# A decimal digit other than 0-9: full-width (２), Arabic-Indic (٢), Devanagari (२)... Python's
+# strptime, Django's date parsing and int() read them as numbers, so "２０２６-01-01" would pass
+# as a date; dates and times are written with ASCII digits only (web/forms.py, fields.py).
+FOREIGN_DIGIT = re.compile(r"(?![0-9])\d")
 
 # Far enough either way for any real diary; outside it date arithmetic could overflow.
 EARLIEST_DATE = date(2000, 1, 1)

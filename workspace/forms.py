@@ -5,6 +5,7 @@ from django import forms
 from clinic.models import Practitioner, Treatment
 from clinical.services import InjectionDateInFuture, injection_date_check
 from clinical.vocabulary import FaceArea, InjectableKind
+from web.forms import DateField, DateTimeField
 
 SPANS = [("day", "Day"), ("week", "Week")]
 
@@ -14,7 +15,7 @@ class InjectableForm(forms.Form):
     regions tick these same checkboxes."""
 
     kind = forms.ChoiceField(choices=InjectableKind.choices, initial=InjectableKind.FILLER)
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = DateField(widget=forms.DateInput(attrs={"type": "date"}))
     areas = forms.MultipleChoiceField(
         choices=FaceArea.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -45,7 +46,7 @@ class SlotQueryForm(forms.Form):
     """Which treatment, day and practitioner to list free slots for."""
 
     treatment = forms.ModelChoiceField(queryset=Treatment.objects.none(), to_field_name="slug")
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = DateField(widget=forms.DateInput(attrs={"type": "date"}))
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.none(), required=False, empty_label="Anyone free"
     )
@@ -62,7 +63,7 @@ class BookingForm(forms.Form):
     """The slot picked, and what staff say about the rules: warnings gone through with the
     client, or (with the override permission) why they book past a refusal."""
 
-    start = forms.DateTimeField()
+    start = DateTimeField()
     practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), required=False)
     acknowledge_warnings = forms.BooleanField(
         label="I have gone through these warnings with the client", required=False
@@ -80,7 +81,7 @@ class BookingForm(forms.Form):
 
 
 class SheetQueryForm(forms.Form):
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.none(), required=False, empty_label="Whole clinic"
     )

@@ -20,6 +20,7 @@ from clinic.models import Clinic, Practitioner, Treatment
 from clinical.rules import Declared, HealthQuestions
 from clinical.services import InjectionDateInFuture, injection_date_check
 from clinical.vocabulary import QUESTION_CONDITIONS, QUESTION_KINDS, FaceArea, InjectableKind
+from web.forms import DateField
 from web.text import EARLIEST_DATE, INSTANT_PATTERN, LATEST_DATE, LINE_CONTROLS, TEXT_CONTROLS
 
 DRAFT_KEY = "booking_draft"
@@ -102,7 +103,7 @@ class CalendarQuery(PageForm):
     """The calendar's address: the day to show and the practitioner (blank: anyone). Values
     that do not parse are dropped, never an error page."""
 
-    day = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    day = DateField(required=False, input_formats=["%Y-%m-%d"])
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.none(), required=False, empty_label="Anyone"
     )
@@ -193,7 +194,7 @@ class InjectableForm(PageForm):
     kind = forms.ChoiceField(
         label="Treatment", error_messages={"required": "Choose the treatment you had."}
     )
-    date = forms.DateField(
+    date = DateField(
         label="Date of the injection",
         error_messages={
             "required": "Enter the date of the injection.",

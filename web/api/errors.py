@@ -6,7 +6,8 @@ in this shape with the status docs/api.md gives them.
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
@@ -16,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from diary.errors import BookingError
 from web.api.shapes import SlotOutput
+from web.middleware import TOO_LARGE, TOO_MANY_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,20 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, RequestDataTooBig):
+        # web/middleware.py refuses a body whose Content-Length is over the limit; this is
+        # one that gave none (chunked) and turned out larger.
+        log.warning("Refused %s: %s", context["request"].path, exc)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"code": "too_large", "detail": TOO_LARGE.format(limit=limit)},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return Response(
+            {"code": "malformed_request", "detail": TOO_MANY_FIELDS},
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -7,7 +7,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from web.text import EARLIEST_DATE, INSTANT_PATTERN, LATEST_DATE, LINE_CONTROLS, TEXT_CONTROLS
+from web.text import (
+    EARLIEST_DATE,
+    FOREIGN_DIGIT,
+    INSTANT_PATTERN,
+    LATEST_DATE,
+    LINE_CONTROLS,
+    TEXT_CONTROLS,
+)
 
 
 class AwareDateTimeField(serializers.Field):
@@ -93,7 +100,7 @@ class BoundedDateField(serializers.DateField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and len(value) > 20:
+        if isinstance(value, str) and (len(value) > 20 or FOREIGN_DIGIT.search(value)):
             self.fail("invalid", format="YYYY-MM-DD")
         parsed = super().to_internal_value(value)
         if not EARLIEST_DATE <= parsed <= LATEST_DATE:

@@ -55,7 +55,10 @@ class InjectableOutput(serializers.Serializer):
     given_here = serializers.BooleanField()
     given_at = serializers.CharField()
     source = serializers.CharField()
-    recorded_by = serializers.CharField(source="recorded_by.get_username", default=None)
+    # null: no staff account recorded it (the client did, online) or the account is gone.
+    recorded_by = serializers.CharField(
+        source="recorded_by.get_username", default=None, allow_null=True
+    )
     recorded_at = serializers.DateTimeField()
     notes = serializers.CharField()
     corrects = serializers.IntegerField(source="corrects_id", allow_null=True)

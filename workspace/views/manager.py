@@ -43,7 +43,7 @@ def audit_trail(request):
     trail, ?user=<username> for one user's."""
     entries = AuditEntry.objects.filter(clinic=request.clinic).select_related("client")
     client_id = request.GET.get("client", "")
-    if client_id.isdigit():
+    if client_id.isascii() and client_id.isdigit():  # "²" is a digit to isdigit, not to int
         entries = entries.filter(client_id=int(client_id))
     if username := request.GET.get("user", "").strip()[:150]:
         entries = entries.filter(username=username)

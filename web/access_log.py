@@ -1,0 +1,52 @@
+"""One line per request for the web server's console, as gunicorn's access log wrote them:
+the peer, the request line, the status, the size and the time the app took. Waitress (the
+Procfile's server) writes none of its own."""
+
+import logging
+import time
+from urllib.parse import quote
+
+log = logging.getLogger("web.access")
+
+
+class AccessLog:
+    """WSGI middleware around the whole site, static files included."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        began = time.monotonic()
+        answer = {"status": "-", "length": "-"}
+
+        def start_response_noted(status, headers, exc_info=None):
+            answer["status"] = status.split(" ", 1)[0]
+            answer["length"] = next(
+                (value for name, value in headers if name.lower() == "content-length"), "-"
+            )
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, start_response_noted)
+        finally:
+            log.info(
+                '%s "%s %s %s" %s %s %.3fs',
+                environ.get("REMOTE_ADDR", "-"),
+                environ.get("REQUEST_METHOD", "-"),
+                _target(environ),
+                environ.get("SERVER_PROTOCOL", "-"),
+                answer["status"],
+                answer["length"],
+                time.monotonic() - began,
+            )
+
+
+def _target(environ) -> str:
+    """The path and query as sent, percent-encoded: a decoded newline or escape sequence in
+    a path cannot forge a log line or colour a terminal."""
+    path = environ.get("PATH_INFO", "").encode("latin-1", "replace")
+    target = quote(path, safe="/;:@&=+$,-_.!~*'()%")
+    query = environ.get("QUERY_STRING", "")
+    if query:
+        target += "?" + quote(query, safe="/;:@&=+$,-_.!~*'()%?")
+    return target

@@ -345,6 +345,8 @@ class Client(models.Model):
     )
     notes = models.TextField(
         blank=True,
+        default="",
+        db_default="",  # rows written by plain SQL (imports, bench/) need not name it
         help_text="What the front desk should know (preferences, how to reach them); never "
         "health data, which belongs on the record.",
     )

@@ -5,18 +5,15 @@ the clinic; a booking's manage link used long after the visit, and read from an 
 """
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.test import Client as Browser
 from django.urls import reverse
-from gunicorn.config import Config as GunicornConfig
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from bookings.models import Appointment
-from config.access_log import RedactingLogger
 from diary import services
 from tests import factories
 from tests.conftest import NOW
@@ -275,31 +272,35 @@ def test_a_wrong_token_is_still_not_found(world, visit, client):
     assert response.status_code == 404
 
 
-def test_the_access_log_holds_no_token(world, visit):
-    """gunicorn's access line, through the logger class the Procfile names."""
-    logger = RedactingLogger(GunicornConfig())
-    manage = manage_url(visit)
-    lines = []
-    for path, query in [
-        (manage, ""),
-        (f"/api/v1/appointments/{visit.reference}/", f"token={visit.manage_token}&x=1"),
-        (f"/hold/{visit.reference}/{visit.hold_link_token()}/", ""),
-        ("/aftercare/unsubscribe/12:abcDEF_-123/", ""),
-    ]:
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "RAW_URI": f"{path}?{query}" if query else path,
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "192.0.2.1",
-            "HTTP_REFERER": f"https://clinic.example{manage}",
-        }
-        response = SimpleNamespace(status="200 OK", sent=10, headers=[])
-        atoms = logger.atoms(response, [], environ, timedelta(milliseconds=5))
-        lines.append(GunicornConfig().access_log_format % logger.atoms_wrapper_class(atoms))
+def test_the_access_log_holds_no_token(world, visit, caplog, settings):
+    """The web server's access line (web/access_log.py, around the whole site in
+    config/wsgi.py) for each URL that carries a token."""
+    from web.access_log import AccessLog
 
-    log = "\n".join(lines)
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    logged = AccessLog(app)
+    manage = manage_url(visit).removeprefix(settings.SITE_URL.rstrip("/"))
+    with caplog.at_level("INFO", logger="web.access"):
+        for path, query in [
+            (manage, ""),
+            (f"/api/v1/appointments/{visit.reference}/", f"token={visit.manage_token}&x=1"),
+            (f"/hold/{visit.reference}/{visit.hold_link_token()}/", ""),
+            ("/aftercare/unsubscribe/12:abcDEF_-123/", ""),
+        ]:
+            environ = {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": path,
+                "QUERY_STRING": query,
+                "SERVER_PROTOCOL": "HTTP/1.1",
+                "REMOTE_ADDR": "192.0.2.1",
+            }
+            logged(environ, lambda status, headers, exc_info=None: None)
+
+    log = "\n".join(record.getMessage() for record in caplog.records)
+    assert len(caplog.records) == 4
     assert visit.manage_token not in log
     assert visit.hold_link_token() not in log and "abcDEF_-123" not in log
     assert f"/booking/{visit.reference}/[token]/" in log  # still says which booking

@@ -1,12 +1,29 @@
 """One line per request for the web server's console, as gunicorn's access log wrote them:
 the peer, the request line, the status, the size and the time the app took. Waitress (the
-Procfile's server) writes none of its own."""
+Procfile's server) writes none of its own.
+
+The line holds none of the secrets some URLs carry: a booking's manage token
+(/booking/<reference>/<token>/...), a hold's confirmation token (/hold/<reference>/<token>/),
+an unsubscribe token (/aftercare/unsubscribe/<token>/) and the API's `token` parameter each
+become `[token]`, so a log shipped elsewhere or read by whoever runs the servers opens
+nobody's booking (it still says which booking was asked for).
+"""
 
 import logging
+import re
 import time
 from urllib.parse import quote
 
 log = logging.getLogger("web.access")
+
+REDACTED = "[token]"
+SECRET_IN_URL = re.compile(
+    r"(?P<keep>/(?:booking|hold)/[^/?#\s]+/|/unsubscribe/|[?&]token=)[^/?&#\s\"]+"
+)
+
+
+def redact(text: str) -> str:
+    return SECRET_IN_URL.sub(lambda match: match["keep"] + REDACTED, text)
 
 
 class AccessLog:
@@ -49,4 +66,4 @@ def _target(environ) -> str:
     query = environ.get("QUERY_STRING", "")
     if query:
         target += "?" + quote(query, safe="/;:@&=+$,-_.!~*'()%?")
-    return target
+    return redact(target)

@@ -6,14 +6,14 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0011_client_login_per_address'),
+        ('clinic', '0012_names_on_one_line'),
     ]
 
     operations = [
         migrations.AddField(
             model_name='client',
             name='notes',
-            field=models.TextField(blank=True, help_text='What the front desk should know (preferences, how to reach them); never health data, which belongs on the record.'),
+            field=models.TextField(blank=True, default='', db_default='', help_text='What the front desk should know (preferences, how to reach them); never health data, which belongs on the record.'),
         ),
         migrations.AlterField(
             model_name='auditentry',

@@ -71,6 +71,7 @@ NOT_MEASURED = {
     "appointment-no-show": "POST only: marks the appointment (writes)",
     "workspace:complete": "POST only: marks the appointment (writes)",
     "workspace:no-show": "POST only: marks the appointment (writes)",
+    "workspace:outbox-retry": "POST only: puts a failed message back in the outbox (writes)",
     "workspace:logout": "ends the session the other lines use",
     "account_logout": "ends the session the other lines use",
     "account_signup": "a redirect to the treatments",
@@ -328,6 +329,24 @@ def page_list(world: dict) -> list[Page]:
             "front desk",
             f"/staff/appointments/{ref}/reschedule/",
         ),
+        Page("workspace:cancel", "cancel form", "front desk", f"/staff/appointments/{ref}/cancel/"),
+        Page(
+            "workspace:appointment-notes",
+            "appointment notes form",
+            "front desk",
+            f"/staff/appointments/{ref}/notes/",
+        ),
+        Page("workspace:client-new", "new client form", "front desk", "/staff/clients/new/"),
+        Page(
+            "workspace:client-notes",
+            "client notes form",
+            "front desk",
+            f"/staff/clients/{long_id}/notes/",
+        ),
+        Page("workspace:outbox", "outbox", "front desk", "/staff/outbox/"),
+        Page(
+            "workspace:outbox", "outbox, sent", "front desk", _query("/staff/outbox/", show="sent")
+        ),
         Page("workspace:sheet", "day sheet", "front desk", _query("/staff/sheet/", date=day)),
         Page(
             "workspace:sheet",
@@ -416,6 +435,12 @@ def page_list(world: dict) -> list[Page]:
             "anonymise form",
             "manager",
             f"/staff/clients/{plain_id}/anonymise/",
+        ),
+        Page(
+            "workspace:merge",
+            "merge: find the duplicate",
+            "manager",
+            _query(f"/staff/clients/{plain_id}/merge/", q="turner"),
         ),
         # The admin, as the installation's superuser (sees every clinic's rows).
         Page("admin:index", "admin index", "admin", "/admin/"),

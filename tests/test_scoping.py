@@ -215,7 +215,7 @@ LISTS = {
         Call("post", "/api/v1/appointments/", {"treatment": "x"}),  # the public booking
     ],
     "clients": lambda g: [Call("get", "/api/v1/clients/?q="), Call("get", "/api/v1/clients/?q=e")],
-    "workspace:home": lambda g: [Call("get", "/staff/?q=e")],
+    "workspace:client-lookup": lambda g: [Call("get", "/staff/clients/?q=e")],
     "workspace:sheet": lambda g: [
         Call("get", f"/staff/sheet/?date={VISIT_DAY}"),
         Call("get", f"/staff/sheet/?date={VISIT_DAY}&span=week"),

@@ -43,7 +43,7 @@ def slot(day_offset=1, hour=10) -> str:
 
 
 PAGES = [
-    Row("lookup", "get", lambda c: "/staff/?q=o", 200, 200, 200),
+    Row("lookup", "get", lambda c: "/staff/clients/?q=o", 200, 200, 200),
     Row("client page", "get", lambda c: f"/staff/clients/{c.olivia.pk}/", 200, 200, 200),
     Row("another's client page", "get", lambda c: f"/staff/clients/{c.bruno.pk}/", 200, 404, 200),
     Row(

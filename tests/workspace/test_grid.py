@@ -116,7 +116,7 @@ def test_a_practitioner_sees_their_own_column_only(cast):
     assert "Olivia Turner" in html
     assert "Bruno Costa" not in html and "Ben Practitioner" not in html
     assert "/staff/diary/book/" not in html  # their role does not book
-    assert "draggable" not in html
+    assert "data-move" not in html  # nothing to drag
 
 
 def test_viewing_it_audits_each_client_shown(cast):

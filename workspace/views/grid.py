@@ -217,7 +217,7 @@ def _words(refusal: BookingError) -> str:
 class MoveForm(forms.Form):
     """Where to: a day, a wall-clock time in the clinic's zone, a practitioner."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.none(), required=False, empty_label="Whoever is free"
@@ -311,7 +311,7 @@ def move(request, reference):
 
 class BlockForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none())
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     start = forms.TimeField(
         label="From", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )

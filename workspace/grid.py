@@ -38,8 +38,9 @@ MIN_ROW_MINUTES = 15  # rows are the clinic's slot step, or a multiple of it at 
 DEFAULT_HOURS = (9 * 60, 17 * 60)  # the rows shown when nothing is open or booked
 
 # What a stretch of a column holds, as the template and the stylesheet name it.
-FREE, OUTSIDE, CLOSED, OFF, BUSY, HELD, APPOINTMENT = (
+FREE, PAST, OUTSIDE, CLOSED, OFF, BUSY, HELD, APPOINTMENT = (
     "free",
+    "past",
     "outside",
     "closed",
     "off",
@@ -139,10 +140,12 @@ def diary_grid(
     visible: Q,
     by: str = BY_PRACTITIONER,
     practitioner_id: int | None = None,
+    now: datetime | None = None,
 ) -> Grid:
     """The grid of `clinic` from first_day to last_day (clinic-local dates) with the
     appointments the `visible` filter lets through (access.diary_of), by practitioner (only
-    `practitioner_id`'s column when given) or by room and device."""
+    `practitioner_id`'s column when given) or by room and device. Free time before `now`
+    is past, not offered."""
     tz = clinic.tzinfo
     lo, _ = local_day_bounds(clinic, first_day)
     _, hi = local_day_bounds(clinic, last_day)
@@ -236,6 +239,7 @@ def diary_grid(
     columns = []
     for day in days:
         day_start, day_end = local_day_bounds(clinic, day)
+        past_until = _minute(now, day, tz) if now is not None else None
         open_periods = _minutes(opening.get(day.weekday(), []))
         for owner in owners:
             column = (
@@ -320,6 +324,8 @@ def diary_grid(
                     kind = HELD
                 elif not _covers(hours, start, end):
                     kind = OUTSIDE
+                elif past_until is not None and start < past_until:
+                    kind = PAST
                 else:
                     kind = FREE
                 if run and run[0] != kind:

@@ -8,6 +8,7 @@ import re
 from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -66,6 +67,15 @@ def test_a_day_has_a_column_per_practitioner_with_appointments_and_free_time(cas
         f'href="/staff/diary/book/?date=2027-03-01&time=09:00&practitioner={cast.world.practitioner.pk}"'
         in html
     )
+
+
+def test_free_time_already_past_is_not_offered(cast):
+    with time_machine.travel(london(TODAY, 12, 10), tick=False):
+        response = diary(cast.browser("desk"))
+
+    alice_free = free_times(response, cast.world.practitioner)
+    assert alice_free[0] == "12:15" and "11:00" not in alice_free
+    assert [i.kind for c in response.context["grid"].columns for i in c.items][-1] == "free"
 
 
 def test_cautions_and_flags_are_icons_whose_text_shows_on_focus(cast):

@@ -29,6 +29,7 @@ from clinic.services import client_get_or_create
 from diary import services
 from diary.errors import BookingError
 from diary.time_off import time_off_block
+from workspace.forms import BookingForm
 from workspace.grid import BY_PRACTITIONER, BY_RESOURCE, diary_grid, row_minutes
 from workspace.selectors import clinic_today
 from workspace.views.base import role_required, visible_appointment, visible_client
@@ -98,6 +99,7 @@ def diary(request):
         visible=access.diary_of(user) if allowed else Q(pk__in=[]),
         by=by,
         practitioner_id=practitioner_id,
+        now=timezone.now(),
     )
     # As on the day sheet: a client shows (name, cautions, flags) only to a role that
     # shows them the client, and each one shown is a view of health data, audited.
@@ -214,29 +216,21 @@ def _words(refusal: BookingError) -> str:
     return " ".join(words)
 
 
-class MoveForm(forms.Form):
-    """Where to: a day, a wall-clock time in the clinic's zone, a practitioner."""
+class MoveForm(BookingForm):
+    """Where to: a day, a wall-clock time in the clinic's zone, a practitioner who offers
+    the treatment (or whoever is free); and what the rules need, as for a booking."""
 
+    start = None  # the day and time, typed, stand for the slot picked from a list
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    practitioner = forms.ModelChoiceField(
-        queryset=Practitioner.objects.none(), required=False, empty_label="Whoever is free"
-    )
-    acknowledge_warnings = forms.BooleanField(
-        label="I have gone through the rules' warnings with the client", required=False
-    )
-    override_reason = forms.CharField(
-        label="Reason for moving past a rule (managers)",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        max_length=2000,
-    )
 
     def __init__(self, *args, appointment, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = Practitioner.objects.filter(
+        super().__init__(*args, clinic=appointment.clinic, **kwargs)
+        practitioner = self.fields["practitioner"]
+        practitioner.queryset = Practitioner.objects.filter(
             clinic=appointment.clinic, active=True, treatments=appointment.treatment
         ).order_by("name")
+        practitioner.empty_label = "Whoever is free"
 
 
 @role_required(access.BOOK)

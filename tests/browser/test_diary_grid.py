@@ -191,3 +191,8 @@ def test_block_time_from_the_diary(clinic, grid_page):
     assert TimeOff.objects.get().practitioner == clinic.bob
     assert Appointment.objects.get(pk=visit.pk).status == Appointment.Status.CONFIRMED
     screenshot(page, "diary-blocked-time")
+    page.get_by_label("Span").select_option("week")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Diary · week of"))).to_be_visible()
+    expect(page.locator(".diary.week .off")).to_contain_text("Training")
+    screenshot(page, "diary-week")

@@ -289,15 +289,50 @@ def page_list(world: dict) -> list[Page]:
         ),
         Page("admin:login", "admin login page", "public", "/admin/login/"),
         # The front desk.
-        Page("workspace:home", "workspace home", "front desk", "/staff/"),
+        Page("workspace:home", "diary, today", "front desk", "/staff/"),
+        Page("workspace:home", "diary, a busy day", "front desk", _query("/staff/", date=day)),
         Page(
-            "workspace:home", "client search 'turner'", "front desk", _query("/staff/", q="turner")
+            "workspace:home",
+            "diary, a busy week",
+            "front desk",
+            _query("/staff/", date=day, span="week"),
         ),
         Page(
             "workspace:home",
+            "diary, a busy day by room",
+            "front desk",
+            _query("/staff/", date=day, by="resource"),
+        ),
+        Page(
+            "workspace:grid-book",
+            "who is it for? (a free time)",
+            "front desk",
+            _query("/staff/diary/book/", date=day, time="10:00", q="turner"),
+        ),
+        Page(
+            "workspace:grid-block",
+            "block time form",
+            "front desk",
+            _query("/staff/diary/block/", date=day, time="10:00"),
+        ),
+        Page(
+            "workspace:grid-move",
+            "move form",
+            "front desk",
+            f"/staff/appointments/{ref}/move/",
+        ),
+        Page("workspace:client-lookup", "client lookup", "front desk", "/staff/clients/"),
+        Page(
+            "workspace:client-lookup",
+            "client search 'turner'",
+            "front desk",
+            _query("/staff/clients/", q="turner"),
+        ),
+        Page(
+            "workspace:client-lookup",
             "client search 'longstay', partial",
             "front desk",
-            _query("/staff/", q="longstay", partial="1"),
+            _query("/staff/clients/", q="longstay", partial="1"),
         ),
         Page(
             "workspace:client",

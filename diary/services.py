@@ -334,9 +334,11 @@ def appointment_reschedule(
     acknowledge_warnings: bool = False,
     override_reason: str | None = None,
     now: datetime | None = None,
+    practitioner: Practitioner | None = None,
 ) -> Booked:
     """Move a confirmed appointment to `start`. Keeps the practitioner the client chose;
-    otherwise prefers the same practitioner, then anyone free. Clients cannot move an
+    otherwise prefers the same practitioner, then anyone free; a `practitioner` named (the
+    diary's column it was dropped in) is that one or a refusal. Clients cannot move an
     appointment inside the cancellation window. The medical rules apply to the new date as
     they do to a booking (an override is audited the same way); a move that passes them
     clears any flag the appointment had. Staff move by their role alone (RoleDoesNotChange
@@ -358,7 +360,13 @@ def appointment_reschedule(
         start=start,
         online=not staff,
         now=now,
-        practitioner_id=current.practitioner_id if current.practitioner_requested else None,
+        practitioner_id=(
+            practitioner.pk
+            if practitioner is not None
+            else current.practitioner_id
+            if current.practitioner_requested
+            else None
+        ),
         exclude_appointment_id=current.pk,
     )
     candidates = free_practitioners(request)

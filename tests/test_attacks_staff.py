@@ -105,7 +105,7 @@ def assert_victim_hidden(api, browser, group, victim) -> None:
     )
     assert_error(searched, 400, "invalid_input")
     assert browser.get(f"/staff/clients/{victim.pk}/").status_code == 404
-    looked_up = browser.get("/staff/", {"q": victim.email})
+    looked_up = browser.get("/staff/clients/", {"q": victim.email})
     assert looked_up.status_code == 200
     assert f"/staff/clients/{victim.pk}/" not in looked_up.content.decode()
 
@@ -201,7 +201,7 @@ def test_the_victim_confirming_the_hold_does_not_make_them_the_practitioners(
     assert desk_read["client"]["id"] == victim.pk
     desk_browser = Browser()
     desk_browser.force_login(group.alpha.staff[FRONT_DESK])
-    desk_lookup = desk_browser.get("/staff/", {"q": victim.email}).content.decode()
+    desk_lookup = desk_browser.get("/staff/clients/", {"q": victim.email}).content.decode()
     assert f"/staff/clients/{victim.pk}/" in desk_lookup
     booked = desk.post(
         "/api/v1/appointments/",

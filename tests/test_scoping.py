@@ -205,6 +205,44 @@ ABOUT_A_ROW = {
         lambda b: [Call("post", f"/staff/appointments/{_visit(b)}/complete/")],
         "clinic",
     ),
+    "workspace:grid-move": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/move/"),
+            Call(
+                "post",
+                f"/staff/appointments/{_visit(b)}/move/",
+                {"date": VISIT_DAY, "time": "15:00", "dragged": "1"},
+            ),
+        ],
+        "clinic",
+    ),
+    "workspace:grid-book": (
+        lambda b: [
+            Call("get", f"/staff/diary/book/?practitioner={b.practitioner.pk}&q=e"),
+            Call(
+                "post",
+                "/staff/diary/book/",
+                {"practitioner": b.practitioner.pk, "name": "X", "email": "x@example.com"},
+            ),
+        ],
+        "clinic",
+    ),
+    "workspace:grid-block": (
+        lambda b: [
+            Call("get", f"/staff/diary/block/?practitioner={b.practitioner.pk}"),
+            Call(
+                "post",
+                "/staff/diary/block/",
+                {
+                    "practitioner": b.practitioner.pk,
+                    "date": VISIT_DAY,
+                    "start": "15:00",
+                    "end": "16:00",
+                },
+            ),
+        ],
+        "clinic",
+    ),
     "workspace:no-show": (
         lambda b: [Call("post", f"/staff/appointments/{_visit(b)}/no-show/")],
         "clinic",
@@ -252,7 +290,13 @@ LISTS = {
         Call("post", "/api/v1/appointments/", {"treatment": "x"}),  # the public booking
     ],
     "clients": lambda g: [Call("get", "/api/v1/clients/?q="), Call("get", "/api/v1/clients/?q=e")],
-    "workspace:home": lambda g: [Call("get", "/staff/?q=e")],
+    "workspace:client-lookup": lambda g: [Call("get", "/staff/clients/?q=e")],
+    "workspace:home": lambda g: [
+        Call("get", f"/staff/?date={VISIT_DAY}"),
+        Call("get", f"/staff/?date={VISIT_DAY}&span=week"),
+        Call("get", f"/staff/?date={VISIT_DAY}&span=week&by=resource"),
+        *[Call("get", f"/staff/?date={VISIT_DAY}&clinic={b.slug}") for b in g.branches],
+    ],
     "workspace:sheet": lambda g: [
         Call("get", f"/staff/sheet/?date={VISIT_DAY}"),
         Call("get", f"/staff/sheet/?date={VISIT_DAY}&span=week"),

@@ -18,5 +18,6 @@ def workspace(request) -> dict:
             "role": dict(Membership.Role.choices).get(role.first(), "Superuser"),
             "may_see_rules": access.can(user, access.VIEW_RULES, clinic),
             "may_see_audit": access.can(user, access.VIEW_AUDIT, clinic),
+            "may_see_outbox": access.can(user, access.OUTBOX, clinic),
         }
     }

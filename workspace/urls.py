@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from workspace.views import booking, clients, desk, diary, manager, outbox
+from workspace.views import booking, clients, desk, diary, grid, manager, outbox
 
 app_name = "workspace"
 
@@ -22,7 +22,12 @@ urlpatterns = [
         auth_views.LogoutView.as_view(next_page=reverse_lazy("workspace:login")),
         name="logout",
     ),
-    path("", clients.client_lookup, name="home"),
+    # The diary (the front desk's home) and what is done from it.
+    path("", grid.diary, name="home"),
+    path("clients/", clients.client_lookup, name="client-lookup"),
+    path("diary/book/", grid.book_here, name="grid-book"),
+    path("diary/block/", grid.block, name="grid-block"),
+    path("appointments/<str:reference>/move/", grid.move, name="grid-move"),
     path("clients/<int:client_id>/", clients.client_detail, name="client"),
     path(
         "clients/<int:client_id>/injectables/new/",

@@ -151,13 +151,13 @@ def test_a_refused_view_writes_no_audit_entry(cast):
 
 @pytest.mark.parametrize("q", ["olivia", "TURNER", "olivia.turner@", "900101", "07700900101"])
 def test_lookup_by_name_email_or_phone(cast, desk_browser, q):
-    response = desk_browser.get("/staff/", {"q": q})
+    response = desk_browser.get("/staff/clients/", {"q": q})
 
     assert list(response.context["clients"]) == [cast.olivia]
 
 
 def test_lookup_answers_with_the_results_alone_for_the_live_search(cast, desk_browser):
-    html = desk_browser.get("/staff/", {"q": "bruno", "partial": "1"}).content.decode()
+    html = desk_browser.get("/staff/clients/", {"q": "bruno", "partial": "1"}).content.decode()
 
     assert "Bruno Costa" in html
     assert "<html" not in html
@@ -167,7 +167,7 @@ def test_lookup_answers_with_the_results_alone_for_the_live_search(cast, desk_br
 def test_lookup_ignores_accents(cast, desk_browser, q):
     zoe = factories.ClientFactory(clinic=cast.world.clinic, name="Zoë Ångström")
 
-    response = desk_browser.get("/staff/", {"q": q})
+    response = desk_browser.get("/staff/clients/", {"q": q})
 
     assert list(response.context["clients"]) == [zoe]
 

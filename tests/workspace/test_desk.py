@@ -230,7 +230,7 @@ def test_no_show_from_the_client_page_comes_back_to_it(noon):
 
 def test_the_desk_adds_a_client_and_the_audit_trail_says_so(cast):
     desk = cast.browser("desk")
-    assert "/staff/clients/new/" in desk.get("/staff/").content.decode()
+    assert "/staff/clients/new/" in desk.get("/staff/clients/").content.decode()
 
     response = desk.post(
         "/staff/clients/new/",

@@ -156,7 +156,7 @@ def test_an_anonymised_client_can_be_found_by_nobody(olivia_history):
     cast = olivia_history
     client_anonymise(client=cast.olivia)
 
-    response = cast.browser("desk").get("/staff/", {"q": "olivia"})
+    response = cast.browser("desk").get("/staff/clients/", {"q": "olivia"})
 
     assert list(response.context["clients"]) == []
 

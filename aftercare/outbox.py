@@ -169,7 +169,5 @@ def release_stale_claims(*, now: datetime | None = None) -> int:
                 updated_at=now,
             )
     if released:
-        logger.warning(
-            "Released %d stale claims (%d never handed to SMTP)", released, len(never)
-        )
+        logger.warning("Released %d stale claims (%d never handed to SMTP)", released, len(never))
     return released

@@ -93,6 +93,15 @@ class NoRecipient(ValueError):
     pass
 
 
+class Interrupted(Exception):
+    """The soft time limit came during a send, whose outcome (`status`) is recorded: the
+    batch ends."""
+
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
 class Unconfirmed(Exception):
     """The whole message went to the SMTP server, but its reply to the end of DATA did not
     come back (the cause): it may have been delivered."""
@@ -118,11 +127,15 @@ def messages_send(
             if budget is not None and time.monotonic() - started > budget:
                 break
             message = batch.get(pk)
-            outcomes[pk] = (
-                _send_one(message, templates=templates, sender=sender, now=now)
-                if message
-                else "missing"
-            )
+            if message is None:
+                outcomes[pk] = "missing"
+                continue
+            try:
+                outcomes[pk] = _send_one(message, templates=templates, sender=sender, now=now)
+            except Interrupted as stop:
+                outcomes[pk] = stop.status
+                logger.warning("Batch ended early: the soft time limit, mid-send")
+                break
     except (DatabaseError, SoftTimeLimitExceeded) as error:
         logger.warning("Batch ended early: %s: %s", type(error).__name__, error)
         if isinstance(error, DatabaseError):
@@ -159,9 +172,12 @@ def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now
         else:
             message.status, message.sent_at = Message.Status.SENT, timezone.now()
             message.attempts += 1
-    _record(message, taken_at=taken_at)
+    try:
+        _record(message, taken_at=taken_at)
+    except SoftTimeLimitExceeded as error:  # arrived while recording, which _record finished
+        interrupted = error
     if isinstance(interrupted, SoftTimeLimitExceeded):
-        raise interrupted  # recorded; the rest of the batch goes back
+        raise Interrupted(message.status) from interrupted  # the rest of the batch goes back
     return message.status
 
 

@@ -15,6 +15,7 @@ from sending import delivery
 
 logger = logging.getLogger(__name__)
 
+
 # Acknowledged only once it has run, and put back if its worker dies mid-batch: the take
 # and record steps in delivery make a second run harmless, message by message. A batch
 # starts no new send after AFTERCARE_BATCH_SECONDS and gives the rest back; the soft limit

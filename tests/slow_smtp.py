@@ -61,6 +61,10 @@ class SlowSMTP:
             self._loop.run_forever()
         finally:
             server.close()
+            sessions = asyncio.all_tasks(self._loop)  # the sessions still waiting to reply
+            for session in sessions:
+                session.cancel()
+            self._loop.run_until_complete(asyncio.gather(*sessions, return_exceptions=True))
             self._loop.close()
 
     async def _reply(self, writer, phase: str, line: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from aftercare.models import Message
-from aftercare.outbox import claim_due, release_stale_claims
+from aftercare.outbox import claim_due, give_back, release_stale_claims
 from tests import factories
 from tests.helpers import send_one
 
@@ -220,3 +220,36 @@ def test_when_the_broker_fails_midway_the_batches_not_queued_go_back(
         Message.objects.filter(status=Message.Status.SENDING).values_list("pk", flat=True)
     ) == set(first)
     assert Message.objects.filter(status=Message.Status.PENDING, claimed_at=None).count() == 4
+
+
+def test_a_claim_is_cut_so_every_sender_has_a_share(
+    db, settings, django_capture_on_commit_callbacks
+):
+    """With a slow SMTP server, 40 messages in one batch would go out one by one from a
+    single worker process while the others waited (issue 15: 0.2 messages a second)."""
+    settings.AFTERCARE_BATCH_SIZE = 40
+    settings.AFTERCARE_SENDERS = 4
+    make_messages(40)
+    queued = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_due(send=queued.append, now=NOW)
+
+    assert [len(batch) for batch in queued] == [10, 10, 10, 10]
+    queued.clear()
+    make_messages(2)  # fewer messages than senders: one each, no empty batches
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_due(send=queued.append, now=NOW)
+    assert [len(batch) for batch in queued] == [1, 1]
+
+
+def test_giving_back_leaves_a_message_already_taken_to_be_sent(db):
+    [waiting] = make_messages(1, status=Message.Status.SENDING, claimed_at=NOW)
+    [taken] = make_messages(
+        1, status=Message.Status.SENDING, claimed_at=NOW, sending_started_at=NOW
+    )
+
+    assert give_back([waiting.pk, taken.pk]) == 1
+
+    assert Message.objects.get(pk=waiting.pk).status == Message.Status.PENDING
+    assert Message.objects.get(pk=taken.pk).status == Message.Status.SENDING

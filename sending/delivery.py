@@ -15,18 +15,19 @@ around the SMTP conversation:
    was lost meanwhile, the outcome is written again on a new connection: it is known, and
    losing it would send the message twice.
 
-What "failed" means depends on how far the SMTP conversation got (PhasedSMTP notes it). A
+What "failed" means depends on how far the SMTP conversation got (sending/smtp.py notes it). A
 failure before the whole message was transmitted (connecting, MAIL, RCPT, DATA, the message
 itself) delivered nothing: a transient one is retried through the outbox with exponential
 backoff, never through Celery's own retry (whose countdown would live only in Redis). Once
 the message and its final "." were transmitted, a timeout or dropped connection while
 waiting for the reply means "maybe delivered": RFC 5321 gives the server 10 minutes to
-answer the end of DATA (section 4.5.3.2.6) and has it take responsibility for the message
-when it accepts, so a slow server has usually accepted it. Sending it again would deliver it
+answer the end of DATA (section 4.5.3.2.6), and a server that has the whole message has
+usually queued it before it answers, taking responsibility for it (section 6.1); RFC 1047
+describes the duplicates a client that gives up there causes. Sending it again would deliver it
 once per try (issue 15: 6 messages, 30 copies), so the outbox keeps at most once for that
-case: the message is SENT and its last_error begins "Unconfirmed", for staff to see (and
-resend from the admin if the client says nothing came). A reply that does come is believed:
-4xx is retried, 5xx fails.
+case: the message is SENT and its last_error begins "Unconfirmed", for staff to see in the
+admin (Messages, status Sent, the error column). A reply that does come is believed: 4xx is
+retried, 5xx fails.
 
 A batch starts no new message after its budget (AFTERCARE_BATCH_SECONDS), and the task's
 soft time limit leaves room for the send under way to wait out every one of its replies
@@ -49,8 +50,7 @@ from email.utils import formataddr, parseaddr
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.core.mail.backends import smtp
+from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -61,6 +61,7 @@ from aftercare.models import ACCOUNT_KINDS, Message, MessageTemplate
 from bookings import ics
 from sending.content import DEFAULTS, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email
+from sending.smtp import Sender, Unconfirmed
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +101,6 @@ class Interrupted(Exception):
     def __init__(self, status: str):
         super().__init__(status)
         self.status = status
-
-
-class Unconfirmed(Exception):
-    """The whole message went to the SMTP server, but its reply to the end of DATA did not
-    come back (the cause): it may have been delivered."""
 
 
 def messages_send(
@@ -149,8 +145,8 @@ def messages_send(
     return outcomes
 
 
-def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now: datetime) -> str:
-    taken_at = _take(message, now=now)
+def _send_one(message: Message, *, templates: "Templates", sender: Sender, now: datetime) -> str:
+    taken_at = _take(message)
     if taken_at is None:
         return message.status  # done by an earlier delivery, or in another task's hands
     interrupted = None
@@ -181,7 +177,7 @@ def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now
     return message.status
 
 
-def _take(message: Message, *, now: datetime) -> datetime | None:
+def _take(message: Message) -> datetime | None:
     """Mark the message taken, if it is still ours to send, with what only its row decides;
     None (and its status in `message`) if it is not."""
     taken_at = timezone.now()
@@ -269,90 +265,6 @@ def _reconnect() -> None:
         connection.close()
 
 
-class PhasedSMTP(smtplib.SMTP):
-    """smtplib's client, noting whether the whole message (its final ".") was transmitted
-    and its reply is awaited: a failure then may have been a delivery."""
-
-    message_transmitted = False
-    _in_data = False
-
-    def sendmail(self, *args, **kwargs):
-        self.message_transmitted = False
-        return super().sendmail(*args, **kwargs)
-
-    def data(self, msg):
-        self._in_data = True
-        try:
-            return super().data(msg)
-        finally:
-            self._in_data = False
-
-    def send(self, s):
-        if not (self._in_data and isinstance(s, bytes)):  # a command, not the message
-            return super().send(s)
-        self.message_transmitted = True  # before, so no signal can slip between the two
-        try:
-            return super().send(s)
-        except BaseException:
-            self.message_transmitted = False  # sendall stopped short of the final "."
-            raise
-
-
-class PhasedSMTP_SSL(PhasedSMTP, smtplib.SMTP_SSL):  # noqa: N801 (smtplib's own name)
-    pass
-
-
-class EmailBackend(smtp.EmailBackend):
-    """Django's SMTP backend over PhasedSMTP. The settings (and tests) name Django's
-    backend; Sender uses this one in its place."""
-
-    @property
-    def connection_class(self):
-        return PhasedSMTP_SSL if self.use_ssl else PhasedSMTP
-
-    def message_transmitted(self) -> bool:
-        return bool(self.connection and self.connection.message_transmitted)
-
-
-DJANGO_SMTP = "django.core.mail.backends.smtp.EmailBackend"
-
-
-class Sender:
-    """One SMTP connection for a batch, opened at the first message and again after a
-    failure (which may have left it broken). Once it cannot be opened at all, the batch's
-    remaining messages fail with the same error at once instead of each waiting out
-    EMAIL_TIMEOUT for an unreachable server. A failure after the whole message was
-    transmitted is raised as Unconfirmed."""
-
-    def __init__(self):
-        backend = f"{__name__}.EmailBackend" if settings.EMAIL_BACKEND == DJANGO_SMTP else None
-        self.connection = get_connection(backend)
-        self.unreachable: Exception | None = None
-
-    def send(self, email: EmailMessage) -> None:
-        if self.unreachable is not None:
-            raise self.unreachable
-        try:
-            self.connection.open()  # nothing to do while it is open
-        except Exception as error:
-            self.unreachable = error
-            raise
-        try:
-            self.connection.send_messages([email])
-        except Exception as error:
-            transmitted = isinstance(self.connection, EmailBackend) and (
-                self.connection.message_transmitted()
-            )
-            self.close()
-            if transmitted and not isinstance(error, smtplib.SMTPResponseException):
-                raise Unconfirmed(f"{type(error).__name__}: {error}") from error
-            raise
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, SoftTimeLimitExceeded):  # smtplib's are OSErrors
-            self.connection.close()
-
-
 class Templates:
     """The stored templates some messages need, read in one query: per kind, the
     treatment's own, else the one for all treatments (else none: the built-in words)."""
@@ -389,8 +301,8 @@ def retry_delay(attempts: int) -> timedelta:
 
 UNCONFIRMED = (
     "Unconfirmed: the whole message went to the SMTP server, but its reply did not come "
-    "({error}). It may well have been delivered, so it is not sent again; resend it if the "
-    "client says nothing came."
+    "({error}). It may well have been delivered, so it is not sent again; the mail server's "
+    "log says whether it accepted it."
 )
 
 

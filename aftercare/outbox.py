@@ -111,8 +111,9 @@ NEVER_HANDED_OVER = (
 )
 HANDED_OVER_UNRECORDED = (
     "Handed to the SMTP server at {started:%Y-%m-%d %H:%M:%S} UTC, but its outcome was never "
-    "recorded (worker killed mid-send). Counted as an attempt and sent again: if the first "
-    "send got through, this one is a duplicate."
+    "recorded (worker killed mid-send, or the database out of reach when it finished). "
+    "Counted as an attempt and sent again: if the first send got through, this one is a "
+    "duplicate."
 )
 
 

@@ -222,7 +222,12 @@ def test_a_database_connection_cut_mid_batch_strands_nothing(server, drill_repor
 
 # -- the demo's configuration: SQLite, gunicorn, a worker with its beat -----------------------
 
-CLIENTS, BOOKINGS_EACH, PAUSE = 30, 2, 3.0
+# Each start time is asked for four times, by four clients in turn: two are held (one per
+# practitioner) and emailed, two are refused (409) after taking the write lock all the same.
+CLIENTS, ATTEMPTS_EACH, ASKS_PER_TIME, PAUSE = 30, 6, 4, 0.5
+# A booking unanswered after this long is counted a timeout; none starts after BOOKING_SECONDS.
+ANSWER_SECONDS, BOOKING_SECONDS = 30, 60
+SENDERS = 12  # 12 x 0.2 messages a second drain the held bookings' emails within the drill
 SQLITE_SETUP = """
 from datetime import time
 from tests import factories
@@ -246,14 +251,14 @@ for weekday in range(7):
 @pytest.fixture
 def demo_site(tmp_path, worker_env, slow_smtp, private_redis):
     """`make run`'s configuration on a fresh SQLite file: gunicorn with 3 workers, a Celery
-    worker with 6 processes and its beat, sending to the slow server. No Django in this
+    worker with SENDERS processes and its beat, sending to the slow server. No Django in this
     process touches the file: it is read with sqlite3 afterwards."""
     database = tmp_path / "demo.sqlite3"
     env = {key: value for key, value in worker_env.items() if key != "DATABASE_URL"}
     env.update(
         DATABASE_URL=f"sqlite:///{database}",
         AFTERCARE_CLAIM_TIMEOUT="600",  # the demo's
-        AFTERCARE_SENDERS="6",
+        AFTERCARE_SENDERS=str(SENDERS),
         THROTTLE_BOOKING="off",
         CACHE_URL="locmem://",
     )
@@ -267,7 +272,7 @@ def demo_site(tmp_path, worker_env, slow_smtp, private_redis):
         log=tmp_path / "gunicorn.log",
         env=env,
     )
-    worker = CeleryWorker("demo", env=env, workdir=tmp_path, concurrency=6)
+    worker = CeleryWorker("demo", env=env, workdir=tmp_path, concurrency=SENDERS)
     try:
         wait_until(lambda: _answers(port), timeout=30, what="gunicorn to answer")
         worker.wait_ready()
@@ -297,14 +302,18 @@ def test_clients_book_on_sqlite_while_the_mail_server_is_slow(demo_site, slow_sm
     answers: list[tuple[int, float]] = []
     lock = threading.Lock()
 
+    stop_at = time.monotonic() + BOOKING_SECONDS
+
     def client(n: int) -> None:
-        for k in range(BOOKINGS_EACH):
-            slot = n * BOOKINGS_EACH + k
-            start = f"{first + timedelta(days=slot // 40)}T{slot % 40 // 2 + 2:02d}:00:00+00:00"
+        for k in range(ATTEMPTS_EACH):
+            if time.monotonic() > stop_at:
+                return
+            slot = (k * CLIENTS + n) // ASKS_PER_TIME
+            start = f"{first + timedelta(days=slot // 20)}T{slot % 20 + 2:02d}:00:00+00:00"
             body = {
                 "treatment": "drill-facial",
                 "start": start,
-                "client": {"name": f"Client {n}", "email": f"client{n}@example.com"},
+                "client": {"name": f"Client {n}", "email": f"client{n}.{k}@example.com"},
             }
             request = urllib.request.Request(
                 f"{site}/api/v1/appointments/",
@@ -313,21 +322,21 @@ def test_clients_book_on_sqlite_while_the_mail_server_is_slow(demo_site, slow_sm
             )
             began = time.monotonic()
             try:
-                with urllib.request.urlopen(request, timeout=60) as response:
+                with urllib.request.urlopen(request, timeout=ANSWER_SECONDS) as response:
                     status = response.status
             except urllib.error.HTTPError as error:
                 status = error.code
             except TimeoutError:
-                status = 0  # no answer within 60 s
+                status = 0  # no answer in time
             with lock:
                 answers.append((status, time.monotonic() - began))
             time.sleep(PAUSE)
 
-    clients = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    clients = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(CLIENTS)]
     for thread in clients:
         thread.start()
     for thread in clients:
-        thread.join(timeout=150)
+        thread.join(timeout=max(0, stop_at + ANSWER_SECONDS + 5 - time.monotonic()))
 
     def read(sql: str) -> list:
         with sqlite3.connect(database, timeout=30) as db:
@@ -363,8 +372,8 @@ def test_clients_book_on_sqlite_while_the_mail_server_is_slow(demo_site, slow_sm
         "stuck claims": messages("sending"),
     }
     drill_report(line("SQLite demo, 5 s per message accepted, 30 clients booking", found))
-    assert len(answers) == CLIENTS * BOOKINGS_EACH
+    assert len(answers) == CLIENTS * ATTEMPTS_EACH
     assert (found["5xx"], found["timeouts"]) == (0, 0)
-    assert {status for status, _ in answers} == {202}
-    assert found["stored"] == found["emails expected"] == CLIENTS * BOOKINGS_EACH
+    assert {status for status, _ in answers} <= {202, 409}
+    assert found["stored"] == found["emails expected"] > 0
     assert (found["lost"], found["duplicated"], found["stuck claims"]) == (0, 0, 0)

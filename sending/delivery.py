@@ -149,16 +149,24 @@ def _send_one(message: Message, *, templates: "Templates", sender: Sender, now: 
     taken_at = _take(message)
     if taken_at is None:
         return message.status  # done by an earlier delivery, or in another task's hands
-    interrupted = None
-    # The appointment and client were read with the batch, moments ago: a booking change
-    # since then that makes this message unwanted has cancelled its row in the same
-    # transaction (planning.cancel_pending), and the take above saw it.
-    reason = planning.reason_not_to_send(message, now=now)
-    if reason:
-        message.status, message.last_error = Message.Status.CANCELLED, reason
-    else:
+    interrupted = email = None
+    try:
+        # The appointment and client were read with the batch, moments ago: a booking change
+        # since then that makes this message unwanted has cancelled its row in the same
+        # transaction (planning.cancel_pending), and the take above saw it.
+        reason = planning.reason_not_to_send(message, now=now)
+        if reason:
+            message.status, message.last_error = Message.Status.CANCELLED, reason
+        else:
+            email = compose(message, templates=templates)
+    except (DatabaseError, SoftTimeLimitExceeded) as error:
+        _untake(message, taken_at=taken_at, reconnect=isinstance(error, DatabaseError))
+        raise  # nothing went to the SMTP server: the batch gives it back with the rest
+    except Exception as error:  # an address or a template that cannot be sent: counted
+        _record_failure(message, error, now=now)
+    if email is not None:
         try:
-            sender.send(compose(message, templates=templates))
+            sender.send(email)
         except Unconfirmed as error:
             _record_unconfirmed(message, error.__cause__)
             interrupted = error.__cause__
@@ -192,13 +200,8 @@ def _take(message: Message) -> datetime | None:
                 message.status = row[0] if row else "missing"
                 return None
     except DatabaseError:
-        # A connection lost on the COMMIT may have lost only its reply. Nothing went to the
-        # SMTP server: untake it, so the batch can give it back uncounted.
-        _reconnect()
-        with contextlib.suppress(DatabaseError):
-            Message.objects.filter(
-                pk=message.pk, status=Message.Status.SENDING, sending_started_at=taken_at
-            ).update(sending_started_at=None)
+        # A connection lost on the COMMIT may have lost only its reply.
+        _untake(message, taken_at=taken_at, reconnect=True)
         raise
     message.status = Message.Status.SENDING
     message.attempts, message.last_error, due_at = current
@@ -206,6 +209,18 @@ def _take(message: Message) -> datetime | None:
         due_at = connection.ops.convert_datetimefield_value(due_at, None, connection)
     message.due_at = due_at
     return taken_at
+
+
+def _untake(message: Message, *, taken_at: datetime, reconnect: bool) -> None:
+    """Nothing went to the SMTP server: clear our take, so that the batch gives the message
+    back uncounted with the rest. If the database is out of reach, the sweeper will count
+    it as an attempt; that is the price of never holding a transaction across SMTP."""
+    if reconnect:
+        _reconnect()
+    with contextlib.suppress(DatabaseError):
+        Message.objects.filter(
+            pk=message.pk, status=Message.Status.SENDING, sending_started_at=taken_at
+        ).update(sending_started_at=None)
 
 
 def _record(message: Message, *, taken_at: datetime) -> None:

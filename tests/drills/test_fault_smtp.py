@@ -255,8 +255,12 @@ def demo_site(tmp_path, worker_env, slow_smtp, private_redis):
     process touches the file: it is read with sqlite3 afterwards."""
     database = tmp_path / "demo.sqlite3"
     env = {key: value for key, value in worker_env.items() if key != "DATABASE_URL"}
+    # A Redis database of its own: the module's PostgreSQL workers must not take its tasks.
+    broker = private_redis.url.rsplit("/", 1)[0] + "/1"
     env.update(
         DATABASE_URL=f"sqlite:///{database}",
+        REDIS_URL=broker,
+        CELERY_BROKER_URL=broker,
         AFTERCARE_CLAIM_TIMEOUT="600",  # the demo's
         AFTERCARE_SENDERS=str(SENDERS),
         THROTTLE_BOOKING="off",

@@ -177,3 +177,31 @@ def test_a_database_error_recording_an_outcome_writes_it_again(slow):
     assert outcomes == dict.fromkeys(ids, Message.Status.SENT)
     assert rows(ids) == [(Message.Status.SENT, 1)] * 3
     assert slow.outbox_counts() == dict.fromkeys(ids, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_after_taking_a_message_gives_it_back_uncounted(slow):
+    """The connection goes between the take and the SMTP server: the message was never
+    handed over, so it goes back with the rest, uncounted, not left for the sweeper."""
+    ids = claimed(3)
+    taken = []
+
+    def wrapper(execute, sql, params, many, context):
+        if len(taken) == 1:  # the statement after the second message's take
+            taken.append(sql)
+            raise OperationalError("server closed the connection unexpectedly")
+        result = execute(sql, params, many, context)
+        if "WHERE id = %s" in sql and ids[1] in (params or ()) and not taken:
+            taken.append(sql)
+        return result
+
+    with connection.execute_wrapper(wrapper):
+        outcomes = messages_send(message_ids=ids)
+
+    assert len(taken) == 2
+    assert list(outcomes.values()) == [Message.Status.SENT] + [Message.Status.PENDING] * 2
+    assert rows(ids[1:]) == [(Message.Status.PENDING, 0)] * 2
+    assert set(
+        Message.objects.filter(pk__in=ids[1:]).values_list("claimed_at", "sending_started_at")
+    ) == {(None, None)}
+    assert slow.outbox_counts() == {ids[0]: 1}

@@ -28,21 +28,10 @@ from django.utils import timezone
 from aftercare.models import Message
 from tests.aftercare.test_outbox import make_messages
 from tests.loopback import CeleryWorker, Process, free_port, wait_until
-from tests.slow_smtp import SlowSMTP
 
 pytestmark = [pytest.mark.drill, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 WORKERS, CONCURRENCY = 2, 2  # four send processes in all
-
-
-@pytest.fixture(scope="module")
-def slow_smtp():
-    server = SlowSMTP()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,6 @@ from django.utils import timezone
 from aftercare.models import Message
 from sending.delivery import messages_send
 from tests.aftercare.test_outbox import make_messages
-from tests.slow_smtp import SlowSMTP
-
-
-@pytest.fixture(scope="module")
-def slow_smtp():
-    server = SlowSMTP()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

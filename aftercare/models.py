@@ -1,9 +1,12 @@
 """The outbox of client emails, and the content staff edit for each kind of message.
 
 A Message row is written in the same transaction as the booking change that causes it
-(aftercare/planning.py) and moves PENDING -> SENDING (claimed by the dispatcher) -> SENT, or
-back to PENDING with a later due time after a transient failure, FAILED after too many tries,
-CANCELLED when it is no longer wanted. Nothing about a message lives only in Redis.
+(aftercare/planning.py) and moves PENDING -> SENDING (claimed by the dispatcher; then taken
+by a worker, sending_started_at set, just before it talks SMTP) -> SENT, or back to PENDING
+with a later due time after a transient failure, FAILED after too many tries, CANCELLED when
+it is no longer wanted. A message the server may have received without saying so is SENT
+with last_error beginning "Unconfirmed" (sending/delivery.py). Nothing about a message lives
+only in Redis.
 """
 
 from django.db import models
@@ -77,6 +80,12 @@ class Message(models.Model):
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a dispatcher last handed it to a worker."
+    )
+    sending_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker took it to hand to the SMTP server; empty while it is only "
+        "claimed. A claim never handed over is given back with no attempt counted.",
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     data = models.JSONField(

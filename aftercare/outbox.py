@@ -1,17 +1,25 @@
 """Handing due messages to workers, safely with any number of dispatchers running.
 
 claim_due() moves due rows PENDING -> SENDING under SELECT ... FOR UPDATE SKIP LOCKED, so two
-dispatchers never claim one row, and queues a send task per batch of ids
-(AFTERCARE_BATCH_SIZE) only after the claim has committed. A claim whose task never ran
-(broker down while queueing, Redis restarted empty, worker killed) is released by
-release_stale_claims() and claimed again later; a second task for a message that did go out
-finds it SENT and does nothing (delivery.py).
+dispatchers never claim one row, and queues a send task per batch of ids only after the claim
+has committed: batches of at most AFTERCARE_BATCH_SIZE, and at least AFTERCARE_SENDERS of
+them when there are enough messages, so a slow SMTP server keeps every worker process busy
+rather than one working through a long batch while the others wait.
+
+A claim whose task never ran (broker down while queueing, Redis restarted empty, worker
+killed, a task that lost its database connection and could not give its rest back) is
+released by release_stale_claims() and claimed again later. What the release says and
+counts depends on whether a worker had taken the message to hand to the SMTP server
+(sending_started_at, set by delivery.py in a transaction of its own just before it talks
+SMTP): a message never handed over goes back with no attempt counted and says so; one handed
+over whose outcome was never recorded may or may not have gone, and is sent again as an
+attempt (see delivery.py for why).
 """
 
 import logging
 import math
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -49,22 +57,30 @@ def claim_due(*, send: Callable[[list[int]], object], now: datetime | None = Non
         )
         if ids:
             Message.objects.filter(pk__in=ids).update(
-                status=Message.Status.SENDING, claimed_at=now, updated_at=now
+                status=Message.Status.SENDING,
+                claimed_at=now,
+                sending_started_at=None,
+                updated_at=now,
             )
             transaction.on_commit(partial(_hand_over, ids, send))
     return ids
 
 
-def batches(ids: list[int], *, size: int) -> list[list[int]]:
-    """`ids` in order, cut into the fewest batches of at most `size`, their sizes differing
-    by one at most (30 by 20 is 15 and 15, not 20 and 10: two workers finish together)."""
-    count = math.ceil(len(ids) / size)
+def batches(ids: list[int], *, size: int, at_least: int = 1) -> list[list[int]]:
+    """`ids` in order, cut into the fewest batches of at most `size`, but no fewer than
+    `at_least` while there are enough ids, their sizes differing by one at most (30 by 20 is
+    15 and 15, not 20 and 10: two workers finish together)."""
+    if not ids:
+        return []
+    count = min(len(ids), max(math.ceil(len(ids) / size), at_least))
     return [ids[n * len(ids) // count : (n + 1) * len(ids) // count] for n in range(count)]
 
 
 def _hand_over(ids: list[int], send: Callable[[list[int]], object]) -> None:
     handed = 0
-    for batch in batches(ids, size=settings.AFTERCARE_BATCH_SIZE):
+    for batch in batches(
+        ids, size=settings.AFTERCARE_BATCH_SIZE, at_least=settings.AFTERCARE_SENDERS
+    ):
         try:
             send(batch)
         except Exception:
@@ -77,46 +93,82 @@ def _hand_over(ids: list[int], send: Callable[[list[int]], object]) -> None:
         handed += len(batch)
 
 
-def give_back(ids: list[int]) -> None:
+def give_back(ids: list[int]) -> int:
     """Claimed messages never handed to a task, or that a task did not start, go straight
-    back to pending (due as before) rather than waiting for the sweeper. A task that gets
-    one anyway finds it no longer SENDING and leaves it; one sent meanwhile stays SENT."""
-    Message.objects.filter(pk__in=ids, status=Message.Status.SENDING).update(
-        status=Message.Status.PENDING, claimed_at=None, updated_at=timezone.now()
-    )
+    back to pending (due as before) rather than waiting for the sweeper, with no attempt
+    counted. A message a worker has taken to hand to the SMTP server is never given back
+    here: only its outcome, or the sweeper, decides it. A task that gets one anyway finds
+    it no longer SENDING and leaves it; one sent meanwhile stays SENT."""
+    return Message.objects.filter(
+        pk__in=ids, status=Message.Status.SENDING, sending_started_at=None
+    ).update(status=Message.Status.PENDING, claimed_at=None, updated_at=timezone.now())
+
+
+NEVER_HANDED_OVER = (
+    "Claimed but never handed to the SMTP server within {seconds} s: its send task was lost "
+    "(broker restarted, worker killed or its database connection lost) before it began. "
+    "Given back; no attempt counted."
+)
+HANDED_OVER_UNRECORDED = (
+    "Handed to the SMTP server at {started:%Y-%m-%d %H:%M:%S} UTC, but its outcome was never "
+    "recorded (worker killed mid-send, or the database out of reach when it finished). "
+    "Counted as an attempt and sent again: if the first send got through, this one is a "
+    "duplicate."
+)
 
 
 def release_stale_claims(*, now: datetime | None = None) -> int:
-    """Give back claims older than AFTERCARE_CLAIM_TIMEOUT whose send never finished.
+    """Give back claims whose send never finished, and say truthfully why.
 
-    Rows a send task holds locked are skipped: that task is alive and deciding. A lost
-    claim counts as an attempt, so a message that kills its worker every time still ends
-    as FAILED instead of looping.
+    A claim no worker took within AFTERCARE_CLAIM_TIMEOUT was never handed to the SMTP
+    server: it goes back with no attempt counted (a broker restarted empty is not the
+    message's fault). A message taken to hand over whose outcome was not recorded by the
+    time no send task could still be running (the task's hard time limit, and at least
+    AFTERCARE_CLAIM_TIMEOUT) counts as an attempt and goes back to be sent again, so a
+    message that kills its worker every time still ends as FAILED instead of looping.
+    Rows another transaction holds locked are skipped: a worker is recording them.
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.AFTERCARE_CLAIM_TIMEOUT)
+    claim_cutoff = now - timedelta(seconds=settings.AFTERCARE_CLAIM_TIMEOUT)
+    send_cutoff = now - timedelta(
+        seconds=max(settings.AFTERCARE_CLAIM_TIMEOUT, settings.AFTERCARE_SEND_TIME_LIMIT)
+    )
+    stale = Message.objects.select_for_update(skip_locked=True).filter(
+        status=Message.Status.SENDING
+    )
     with transaction.atomic():
-        ids = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(status=Message.Status.SENDING, claimed_at__lt=cutoff)
-            .values_list("pk", flat=True)[:1000]
+        never = list(
+            stale.filter(sending_started_at=None, claimed_at__lt=claim_cutoff).values_list(
+                "pk", flat=True
+            )[:1000]
         )
-        released = Message.objects.filter(pk__in=ids).update(
-            status=Case(
-                When(
-                    attempts__gte=settings.AFTERCARE_MAX_ATTEMPTS - 1,
-                    then=Value(Message.Status.FAILED),
-                ),
-                default=Value(Message.Status.PENDING),
-            ),
-            attempts=F("attempts") + 1,
-            last_error=(
-                f"Claimed but not sent within {settings.AFTERCARE_CLAIM_TIMEOUT} s (task lost: "
-                "broker restarted or worker killed)."
-            ),
+        released = Message.objects.filter(pk__in=never).update(
+            status=Message.Status.PENDING,
+            claimed_at=None,
+            last_error=NEVER_HANDED_OVER.format(seconds=settings.AFTERCARE_CLAIM_TIMEOUT),
             due_at=now,
             updated_at=now,
         )
+        abandoned = list(
+            stale.filter(sending_started_at__lt=send_cutoff).values_list(
+                "pk", "sending_started_at"
+            )[:1000]
+        )
+        for pk, started in abandoned:
+            released += Message.objects.filter(pk=pk).update(
+                status=Case(
+                    When(
+                        attempts__gte=settings.AFTERCARE_MAX_ATTEMPTS - 1,
+                        then=Value(Message.Status.FAILED),
+                    ),
+                    default=Value(Message.Status.PENDING),
+                ),
+                attempts=F("attempts") + 1,
+                last_error=HANDED_OVER_UNRECORDED.format(started=started.astimezone(UTC)),
+                claimed_at=None,
+                due_at=now,
+                updated_at=now,
+            )
     if released:
-        logger.warning("Released %d stale claims", released)
+        logger.warning("Released %d stale claims (%d never handed to SMTP)", released, len(never))
     return released

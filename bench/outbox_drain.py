@@ -131,6 +131,8 @@ def run(drain: Drain) -> dict:
             CELERY_BROKER_URL=broker,
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=str(server.port),
+            # Every process of every worker gets a share of each claim.
+            AFTERCARE_SENDERS=str(WORKERS * CONCURRENCY),
         )
         for n in range(WORKERS):
             stack.enter_context(celery_worker(f"bench{n + 1}", env=env, folder=folder, beat=n == 0))

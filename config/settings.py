@@ -317,9 +317,10 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# The longest wait for any one SMTP reply; the send task's time limits are reckoned from it.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clinic <bookings@clinic.localhost>")
 # Where links in emails point (the unsubscribe page).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
@@ -329,12 +330,24 @@ SITE_NAME = env_str("SITE_NAME", "Lumière")
 # Aftercare outbox (aftercare/outbox.py, sending/delivery.py; beat schedule in config/celery.py).
 AFTERCARE_DISPATCH_SECONDS = env_int("AFTERCARE_DISPATCH_SECONDS", 5, minimum=1)
 AFTERCARE_SWEEP_SECONDS = env_int("AFTERCARE_SWEEP_SECONDS", 60, minimum=1)
-# A claim older than this whose send never finished is given back to the dispatcher.
-# Keep it well above the send task's hard time limit (45 s).
+# A claim older than this that no worker has handed to the SMTP server is given back to the
+# dispatcher (no attempt counted); one handed over with no outcome recorded is given back
+# only once the send task's hard time limit has also passed (sending/delivery.py).
 AFTERCARE_CLAIM_TIMEOUT = env_int("AFTERCARE_CLAIM_TIMEOUT", 600, minimum=1)
 AFTERCARE_MAX_IN_FLIGHT = env_int("AFTERCARE_MAX_IN_FLIGHT", 200, minimum=1)
 # Messages per send task, sent in turn over one SMTP connection.
 AFTERCARE_BATCH_SIZE = env_int("AFTERCARE_BATCH_SIZE", 40, minimum=1)
+# Send tasks that can run at once (worker processes, all workers together): a claim is cut
+# into at least this many batches, so with a slow SMTP server every process has a share.
+AFTERCARE_SENDERS = env_int("AFTERCARE_SENDERS", 2, minimum=1)
+# A send task starts no new message after this many seconds and gives the rest back.
+AFTERCARE_BATCH_SECONDS = env_int("AFTERCARE_BATCH_SECONDS", 15, minimum=1)
+# The send task's time limits: the batch's seconds, then the send under way, which waits on
+# at most 10 SMTP replies (greeting, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA, the end
+# of DATA, QUIT) of EMAIL_TIMEOUT each, then room to record its outcome. A soft limit that
+# cut a send would make its message go twice.
+AFTERCARE_SEND_SOFT_TIME_LIMIT = AFTERCARE_BATCH_SECONDS + 10 * EMAIL_TIMEOUT + 10
+AFTERCARE_SEND_TIME_LIMIT = AFTERCARE_SEND_SOFT_TIME_LIMIT + 20
 AFTERCARE_MAX_ATTEMPTS = env_int("AFTERCARE_MAX_ATTEMPTS", 5, minimum=1)
 # The first retry waits this long, each next one twice as long (capped at 6 hours).
 AFTERCARE_RETRY_SECONDS = env_int("AFTERCARE_RETRY_SECONDS", 60, minimum=1)

@@ -1,12 +1,43 @@
 """Send claimed messages: check each is still wanted, render it, send it, record the outcome.
 
-A batch goes out over one SMTP connection, but each message is locked, checked, sent and
-recorded in a transaction of its own, its row lock held until the outcome is committed: a
-second task for the same message (a redelivery, a claim released as stale) waits, then
-finds the row no longer SENDING and does nothing; a failure is that message's alone; a
-worker killed mid-batch leaves what it already recorded as recorded. Failures are counted
-in the row and retried through the outbox with exponential backoff, never through Celery's
-own retry (whose countdown would live only in Redis).
+No database transaction is open while the SMTP server is talked to: on SQLite (the demo) a
+transaction holds the whole file's write lock, and on PostgreSQL a row lock held across a
+slow server holds up whoever waits on that row. Each message costs two short transactions
+around the SMTP conversation:
+
+1. Take it: one UPDATE sets sending_started_at only if the row is still SENDING and nobody
+   has taken it (a compare-and-set, so no SELECT ... FOR UPDATE is needed and SQLite holds
+   its write lock for one statement). A second task for the same message (a redelivery, a
+   claim released and claimed again) finds it taken or done and leaves it. A message no
+   longer wanted (planning.reason_not_to_send) is cancelled instead.
+2. Talk SMTP, nothing open in the database.
+3. Record the outcome, only if the row is still the one we took. If the database connection
+   was lost meanwhile, the outcome is written again on a new connection: it is known, and
+   losing it would send the message twice.
+
+What "failed" means depends on how far the SMTP conversation got (sending/smtp.py notes it). A
+failure before the whole message was transmitted (connecting, MAIL, RCPT, DATA, the message
+itself) delivered nothing: a transient one is retried through the outbox with exponential
+backoff, never through Celery's own retry (whose countdown would live only in Redis). Once
+the message and its final "." were transmitted, a timeout or dropped connection while
+waiting for the reply means "maybe delivered": RFC 5321 gives the server 10 minutes to
+answer the end of DATA (section 4.5.3.2.6), and a server that has the whole message has
+usually queued it before it answers, taking responsibility for it (section 6.1); RFC 1047
+describes the duplicates a client that gives up there causes. Sending it again would deliver it
+once per try (issue 15: 6 messages, 30 copies), so the outbox keeps at most once for that
+case: the message is SENT and its last_error begins "Unconfirmed", for staff to see in the
+admin (Messages, status Sent, the error column). A reply that does come is believed: 4xx is
+retried, 5xx fails.
+
+A batch starts no new message after its budget (AFTERCARE_BATCH_SECONDS), and the task's
+soft time limit leaves room for the send under way to wait out every one of its replies
+(config/settings.py), so the limit never cuts a send. If it arrives anyway, the message in
+hand is recorded as above (unconfirmed, if its DATA had gone) and the rest go back to the
+outbox uncounted. A database error (a lost connection, SQLite busy past its timeout) ends
+the batch the same way: the rest go back at once, on a new connection, with no attempt
+counted; only a message taken and not recorded is left for the sweeper (outbox.py), which
+counts it as an attempt and sends it again after the task's hard time limit, since a
+worker killed mid-send cannot say how far it got.
 """
 
 import contextlib
@@ -17,9 +48,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from email.utils import formataddr, parseaddr
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.core.mail import EmailMultiAlternatives
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +62,7 @@ from bookings import ics
 from clinic.text import one_line
 from sending.content import DEFAULTS, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email
+from sending.smtp import Sender, Unconfirmed
 
 logger = logging.getLogger(__name__)
 
@@ -39,125 +72,213 @@ RETRY_CAP = timedelta(hours=6)
 # PostgreSQL planning time: the appointment's clinic and treatment are the message's own.
 RELATED = ("clinic", "client", "treatment", "appointment__practitioner")
 # The two statements each message costs, written out: on this path, run for every
-# message, building them through the ORM took about as long as running them. The lock
-# re-reads what only the row decides, just before sending; the outcome writes it back.
-# SQLite (the demo) has no FOR UPDATE: its IMMEDIATE transactions lock the whole database.
-LOCK = "SELECT status, attempts, last_error, due_at FROM aftercare_message WHERE id = %s"
+# message, building them through the ORM took about as long as running them. TAKE re-reads
+# what only the row decides, just before sending, and marks it taken; OUTCOME writes it
+# back only if it is still ours. SQLite (the demo) has RETURNING since 3.35 (2021).
+TAKE = (
+    "UPDATE aftercare_message SET sending_started_at = %s, updated_at = %s "
+    "WHERE id = %s AND status = 'sending' AND sending_started_at IS NULL "
+    "RETURNING attempts, last_error, due_at"
+)
+STATUS = "SELECT status FROM aftercare_message WHERE id = %s"
 OUTCOME = (
     "UPDATE aftercare_message SET status = %s, attempts = %s, last_error = %s, sent_at = %s, "
-    "due_at = %s, updated_at = %s WHERE id = %s"
+    "due_at = %s, updated_at = %s WHERE id = %s AND status = 'sending' "
+    "AND sending_started_at = %s"
 )
-
-
 FORGET_FACTS = "UPDATE aftercare_message SET data = '{}' WHERE id = %s"
+# Tries at writing a known outcome when the database connection fails under it.
+RECORD_TRIES = 3
 
 
 class NoRecipient(ValueError):
     pass
 
 
+class Interrupted(Exception):
+    """The soft time limit came during a send, whose outcome (`status`) is recorded: the
+    batch ends."""
+
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
 def messages_send(
     *, message_ids: Sequence[int], now: datetime | None = None, budget: float | None = None
 ) -> dict[int, str]:
     """Send the messages `message_ids` that are still SENDING, in turn, over one SMTP
-    connection; the status each ends in ("missing" for an id with no row). Once `budget`
-    seconds have passed no further message is started: the rest go back to the outbox,
-    unsent and not counted as an attempt, to be claimed again."""
+    connection; the status each ends in ("missing" for an id with no row, "sending" for one
+    another task has in hand). Once `budget` seconds have passed no further message is
+    started: the rest go back to the outbox, unsent and not counted as an attempt, to be
+    claimed again; so do they when the soft time limit or a database error ends the batch."""
     started = time.monotonic()
     now = now or timezone.now()
-    messages = Message.objects.select_related(*RELATED).filter(pk__in=message_ids).order_by()
-    batch = {message.pk: message for message in messages}
-    templates = Templates(batch.values())
     sender = Sender()
     outcomes: dict[int, str] = {}
     try:
-        for position, pk in enumerate(message_ids):
+        messages = Message.objects.select_related(*RELATED).filter(pk__in=message_ids).order_by()
+        batch = {message.pk: message for message in messages}
+        templates = Templates(batch.values())
+        for pk in message_ids:
             if budget is not None and time.monotonic() - started > budget:
-                rest = list(message_ids[position:])
-                outbox.give_back(rest)
-                outcomes.update(dict.fromkeys(rest, Message.Status.PENDING))
                 break
             message = batch.get(pk)
-            outcomes[pk] = (
-                _send_one(message, templates=templates, sender=sender, now=now)
-                if message
-                else "missing"
-            )
+            if message is None:
+                outcomes[pk] = "missing"
+                continue
+            try:
+                outcomes[pk] = _send_one(message, templates=templates, sender=sender, now=now)
+            except Interrupted as stop:
+                outcomes[pk] = stop.status
+                logger.warning("Batch ended early: the soft time limit, mid-send")
+                break
+    except (DatabaseError, SoftTimeLimitExceeded) as error:
+        logger.warning("Batch ended early: %s: %s", type(error).__name__, error)
+        if isinstance(error, DatabaseError):
+            _reconnect()
     finally:
         sender.close()
+        rest = [pk for pk in message_ids if pk not in outcomes]
+        if rest:
+            _give_back(rest)
+            outcomes.update(dict.fromkeys(rest, Message.Status.PENDING))
     return outcomes
 
 
-def _send_one(message: Message, *, templates: "Templates", sender: "Sender", now: datetime) -> str:
-    lock = LOCK + (" FOR UPDATE" if connection.features.has_select_for_update else "")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(lock, [message.pk])
-        current = cursor.fetchone()
-        if current is None or current[0] != Message.Status.SENDING:
-            return current[0] if current else "missing"  # done by an earlier delivery
-        message.status, message.attempts, message.last_error, due_at = current
-        if isinstance(due_at, str):  # SQLite returns the stored text to a plain cursor
-            due_at = connection.ops.convert_datetimefield_value(due_at, None, connection)
-        message.due_at = due_at
+def _send_one(message: Message, *, templates: "Templates", sender: Sender, now: datetime) -> str:
+    taken_at = _take(message)
+    if taken_at is None:
+        return message.status  # done by an earlier delivery, or in another task's hands
+    interrupted = email = None
+    try:
         # The appointment and client were read with the batch, moments ago: a booking change
         # since then that makes this message unwanted has cancelled its row in the same
-        # transaction (planning.cancel_pending), and the status above saw it.
+        # transaction (planning.cancel_pending), and the take above saw it.
         reason = planning.reason_not_to_send(message, now=now)
         if reason:
             message.status, message.last_error = Message.Status.CANCELLED, reason
         else:
-            try:
-                sender.send(compose(message, templates=templates))
-            except Exception as error:  # every failure is counted, then retried or failed
-                _record_failure(message, error, now=now)
-            else:
-                message.status, message.sent_at = Message.Status.SENT, timezone.now()
-                message.attempts += 1
-        stored = connection.ops.adapt_datetimefield_value  # as the ORM would write them
-        if message.kind in ACCOUNT_KINDS and message.status != Message.Status.PENDING:
-            cursor.execute(FORGET_FACTS, [message.pk])  # the code is no use to anyone now
-        cursor.execute(
-            OUTCOME,
-            [
-                message.status,
-                message.attempts,
-                message.last_error,
-                stored(message.sent_at),
-                stored(message.due_at),
-                stored(timezone.now()),
-                message.pk,
-            ],
-        )
-        return message.status
-
-
-class Sender:
-    """One SMTP connection for a batch, opened at the first message and again after a
-    failure (which may have left it broken). Once it cannot be opened at all, the batch's
-    remaining messages fail with the same error at once instead of each waiting out
-    EMAIL_TIMEOUT for an unreachable server."""
-
-    def __init__(self):
-        self.connection = get_connection()
-        self.unreachable: Exception | None = None
-
-    def send(self, email: EmailMessage) -> None:
-        if self.unreachable is not None:
-            raise self.unreachable
+            email = compose(message, templates=templates)
+    except (DatabaseError, SoftTimeLimitExceeded) as error:
+        _untake(message, taken_at=taken_at, reconnect=isinstance(error, DatabaseError))
+        raise  # nothing went to the SMTP server: the batch gives it back with the rest
+    except Exception as error:  # an address or a template that cannot be sent: counted
+        _record_failure(message, error, now=now)
+    if email is not None:
         try:
-            self.connection.open()  # nothing to do while it is open
-        except Exception as error:
-            self.unreachable = error
-            raise
-        try:
-            self.connection.send_messages([email])
-        except Exception:
-            self.close()
-            raise
+            sender.send(email)
+        except Unconfirmed as error:
+            _record_unconfirmed(message, error.__cause__)
+            interrupted = error.__cause__
+        except Exception as error:  # every failure is counted, then retried or failed
+            _record_failure(message, error, now=now)
+            interrupted = error
+        else:
+            message.status, message.sent_at = Message.Status.SENT, timezone.now()
+            message.attempts += 1
+    try:
+        _record(message, taken_at=taken_at)
+    except SoftTimeLimitExceeded as error:  # arrived while recording, which _record finished
+        interrupted = error
+    if isinstance(interrupted, SoftTimeLimitExceeded):
+        raise Interrupted(message.status) from interrupted  # the rest of the batch goes back
+    return message.status
 
-    def close(self) -> None:
-        with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
-            self.connection.close()
+
+def _take(message: Message) -> datetime | None:
+    """Mark the message taken, if it is still ours to send, with what only its row decides;
+    None (and its status in `message`) if it is not."""
+    taken_at = timezone.now()
+    stored = connection.ops.adapt_datetimefield_value  # as the ORM would write them
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(TAKE, [stored(taken_at), stored(taken_at), message.pk])
+            current = cursor.fetchone()
+            if current is None:
+                cursor.execute(STATUS, [message.pk])
+                row = cursor.fetchone()
+                message.status = row[0] if row else "missing"
+                return None
+    except DatabaseError:
+        # A connection lost on the COMMIT may have lost only its reply.
+        _untake(message, taken_at=taken_at, reconnect=True)
+        raise
+    message.status = Message.Status.SENDING
+    message.attempts, message.last_error, due_at = current
+    if isinstance(due_at, str):  # SQLite returns the stored text to a plain cursor
+        due_at = connection.ops.convert_datetimefield_value(due_at, None, connection)
+    message.due_at = due_at
+    return taken_at
+
+
+def _untake(message: Message, *, taken_at: datetime, reconnect: bool) -> None:
+    """Nothing went to the SMTP server: clear our take, so that the batch gives the message
+    back uncounted with the rest. If the database is out of reach, the sweeper will count
+    it as an attempt; that is the price of never holding a transaction across SMTP."""
+    if reconnect:
+        _reconnect()
+    with contextlib.suppress(DatabaseError):
+        Message.objects.filter(
+            pk=message.pk, status=Message.Status.SENDING, sending_started_at=taken_at
+        ).update(sending_started_at=None)
+
+
+def _record(message: Message, *, taken_at: datetime) -> None:
+    """Write the outcome, on a new connection if the one in use fails: the message has been
+    talked about with the SMTP server, and an outcome lost here would send it again."""
+    stored = connection.ops.adapt_datetimefield_value
+    interrupted = None
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if message.kind in ACCOUNT_KINDS and message.status != Message.Status.PENDING:
+                    cursor.execute(FORGET_FACTS, [message.pk])  # the code is no use now
+                cursor.execute(
+                    OUTCOME,
+                    [
+                        message.status,
+                        message.attempts,
+                        message.last_error,
+                        stored(message.sent_at),
+                        stored(message.due_at),
+                        stored(timezone.now()),
+                        message.pk,
+                        stored(taken_at),
+                    ],
+                )
+                if cursor.rowcount != 1:  # an earlier try's reply was lost, or it was released
+                    logger.warning("Message %s was no longer ours to record", message.pk)
+            break
+        except SoftTimeLimitExceeded as error:  # raised once: write it, then end the batch
+            interrupted = error
+        except DatabaseError:
+            if attempt == RECORD_TRIES:
+                raise
+            logger.warning("Recording message %s failed; again", message.pk, exc_info=True)
+            _reconnect()
+            time.sleep(0.5 * attempt)
+    if interrupted is not None:
+        raise interrupted
+
+
+def _give_back(ids: list[int]) -> None:
+    """The batch's unstarted messages back to the outbox, uncounted; on a failing database
+    they wait for the sweeper, which gives them back uncounted too."""
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            outbox.give_back(ids)
+            return
+        except DatabaseError:
+            logger.warning("Could not give back %d messages", len(ids), exc_info=True)
+            _reconnect()
+            time.sleep(0.5 * attempt)
+
+
+def _reconnect() -> None:
+    """Drop a connection that failed; the next query opens a new one."""
+    with contextlib.suppress(DatabaseError):
+        connection.close()
 
 
 class Templates:
@@ -192,6 +313,20 @@ def _is_permanent(error: Exception) -> bool:
 def retry_delay(attempts: int) -> timedelta:
     """1, 2, 4, 8... times AFTERCARE_RETRY_SECONDS after the n-th failed attempt, capped."""
     return min(timedelta(seconds=settings.AFTERCARE_RETRY_SECONDS * 2 ** (attempts - 1)), RETRY_CAP)
+
+
+UNCONFIRMED = (
+    "Unconfirmed: the whole message went to the SMTP server, but its reply did not come "
+    "({error}). It may well have been delivered, so it is not sent again; the mail server's "
+    "log says whether it accepted it."
+)
+
+
+def _record_unconfirmed(message: Message, error: BaseException) -> None:
+    message.attempts += 1
+    message.status, message.sent_at = Message.Status.SENT, timezone.now()
+    message.last_error = UNCONFIRMED.format(error=f"{type(error).__name__}: {error}")[:2000]
+    logger.warning("Message %s: %s", message.pk, message.last_error)
 
 
 def _record_failure(message: Message, error: Exception, *, now: datetime) -> None:

@@ -6,6 +6,7 @@ import logging
 from collections import Counter
 
 from celery import shared_task
+from django.conf import settings
 from kombu.exceptions import OperationalError
 
 from aftercare import outbox
@@ -14,24 +15,24 @@ from sending import delivery
 
 logger = logging.getLogger(__name__)
 
-# A batch starts no new send after this many seconds and gives the rest back to the outbox,
-# so that with the SMTP timeout (EMAIL_TIMEOUT) of the send under way it still ends inside
-# the soft limit, and that send's failure is recorded as an attempt.
-BATCH_SECONDS = 15
 
-
-# Acknowledged only once it has run, and put back if its worker dies mid-batch: the row
-# lock and status check in delivery make a second run harmless, message by message.
+# Acknowledged only once it has run, and put back if its worker dies mid-batch: the take
+# and record steps in delivery make a second run harmless, message by message. A batch
+# starts no new send after AFTERCARE_BATCH_SECONDS and gives the rest back; the soft limit
+# leaves the send under way time to wait out each of its SMTP replies (config/settings.py),
+# so it never cuts a send, and delivery records the message in hand if it does.
 @shared_task(
     name="aftercare.send",
     acks_late=True,
     reject_on_worker_lost=True,
-    soft_time_limit=30,
-    time_limit=45,
+    soft_time_limit=settings.AFTERCARE_SEND_SOFT_TIME_LIMIT,
+    time_limit=settings.AFTERCARE_SEND_TIME_LIMIT,
     ignore_result=True,
 )
 def send_messages(message_ids: list[int]) -> dict[str, int]:
-    outcomes = delivery.messages_send(message_ids=message_ids, budget=BATCH_SECONDS)
+    outcomes = delivery.messages_send(
+        message_ids=message_ids, budget=settings.AFTERCARE_BATCH_SECONDS
+    )
     # The batch made room in flight: claim what is waiting now rather than at beat's next
     # tick, so a backlog drains at the workers' pace. Without a broker, beat's tick will do.
     try:

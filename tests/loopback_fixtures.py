@@ -118,3 +118,19 @@ def start_worker(worker_env, celery_dir):
 @pytest.fixture(scope="module")
 def worker(start_worker):
     return start_worker("w1")
+
+
+# -- a deliberately slow SMTP server (tests/slow_smtp.py) ----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def slow_smtp():
+    """An SMTP server whose replies can be held back by phase; set its `delays` per test."""
+    from tests.slow_smtp import SlowSMTP
+
+    server = SlowSMTP()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

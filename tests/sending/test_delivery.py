@@ -37,7 +37,9 @@ def booked(world):
 
 
 def claimed(message: Message) -> Message:
-    Message.objects.filter(pk=message.pk).update(status=Message.Status.SENDING, claimed_at=NOW)
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.SENDING, claimed_at=NOW, sending_started_at=None
+    )
     return message
 
 

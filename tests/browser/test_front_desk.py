@@ -116,3 +116,30 @@ def test_the_manager_merges_a_duplicate_client(clinic, screen):
     screenshot(screen, "front-desk-merged")
     assert not Client.objects.filter(pk=twin.pk).exists()
     assert olivia.appointments.count() == 1
+
+
+def test_the_desk_marks_a_no_show_from_the_client_page(clinic, screen):
+    """An appointment that started half an hour ago and nobody came: its row on the client's
+    page offers Completed and No-show; No-show marks it and comes back to the page."""
+    olivia = factories.ClientFactory(clinic=clinic, name="Olivia Turner")
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=30)
+    visit = Appointment.objects.create(  # booked earlier; the service books nothing past
+        clinic=clinic,
+        client=olivia,
+        treatment=clinic.massage,
+        practitioner=clinic.alice,
+        start=start,
+        end=start + timedelta(hours=1),
+        blocked_until=start + timedelta(hours=1),
+    )
+
+    log_in(screen, "desk")
+    screen.goto(f"/staff/clients/{olivia.pk}/")
+    row = screen.locator(f'tr[data-reference="{visit.reference}"]')
+    expect(row.get_by_role("button", name="Completed")).to_be_visible()
+    row.get_by_role("button", name="No-show").click()
+
+    expect(screen.locator(f'tr[data-reference="{visit.reference}"]')).to_contain_text("No-show")
+    screenshot(screen, "front-desk-no-show")
+    visit.refresh_from_db()
+    assert visit.status == Appointment.Status.NO_SHOW

@@ -120,8 +120,10 @@ class IndexedSearchMixin:
         if not term:
             return queryset, False
         if self.search_client == "":  # the clients' own list: every match, in its order
-            found = client_search(q=term, clients=queryset, limit=None)
-            return found.order_by(*queryset.query.order_by), False
+            found = client_search(q=term, clients=queryset, limit=None)  # by name
+            if queryset.query.order_by:  # the order the list was asked for
+                found = found.order_by(*queryset.query.order_by)
+            return found, False
         match = Q(pk__in=[])
         if self.search_client is not None:
             match |= Q(**{f"{self.search_client}__in": matching_client_ids(term)})

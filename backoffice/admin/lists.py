@@ -33,6 +33,7 @@ from clinic.search import client_search
 # Past this many clients (or appointments) matching a search, the list is filtered on a
 # subquery of all of them instead of a list of their ids.
 MANY = 500
+FENCE = 1_000_000_000  # more clients than any installation has
 REFERENCE = re.compile(r"^[A-Za-z0-9]{1,12}$")
 
 
@@ -119,11 +120,13 @@ class IndexedSearchMixin:
         term = search_term.strip()
         if not term:
             return queryset, False
-        if self.search_client == "":  # the clients' own list: every match, in its order
-            found = client_search(q=term, clients=queryset, limit=None)  # by name
-            if queryset.query.order_by:  # the order the list was asked for
-                found = found.order_by(*queryset.query.order_by)
-            return found, False
+        if self.search_client == "":  # the clients' own list
+            # The search as a query of its own (a LIMIT keeps it so), read through the
+            # trigram index. Merged into the list's query, PostgreSQL may read the clients in
+            # name order and compute the search text of each until it has a page; matches
+            # bunch up by name ("turner": 19,000 clients read for 50).
+            found = client_search(q=term, limit=None).order_by().values("pk")[:FENCE]
+            return queryset.filter(pk__in=found), False
         match = Q(pk__in=[])
         if self.search_client is not None:
             match |= Q(**{f"{self.search_client}__in": matching_client_ids(term)})

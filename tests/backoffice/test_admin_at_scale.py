@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.db import connection, transaction
 from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from access.roles import MANAGER
 from aftercare.models import Message
@@ -160,18 +160,24 @@ def test_the_client_page_links_to_a_list_of_their_whole_history(world, root):
 
 @postgresql_only
 @pytest.mark.parametrize("name", BIG_LISTS)
-def test_a_big_list_reads_no_distinct_and_counts_no_whole_table(world, root, monkeypatch, name):
+def test_a_big_list_reads_no_distinct_and_counts_no_whole_table(world, root, name):
     history(world, factories.ClientFactory(clinic=world.clinic), 3)
+    route = BIG_LISTS[name]
+    table = admin.site._registry[resolve(reverse(route)).func.model_admin.model]
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # the statistics the unfiltered count is read from
-    monkeypatch.setattr("backoffice.admin.paginator.EXACT_UNDER", 0)
+        # What autovacuum would have recorded of a big table (rolled back with the test; an
+        # ANALYZE here would outlive it and change other tests' plans).
+        cursor.execute(
+            "UPDATE pg_class SET reltuples = 123456 WHERE oid = %s::regclass",
+            [table.model._meta.db_table],
+        )
 
-    sql, response = statements(root, reverse(BIG_LISTS[name]))
+    sql, response = statements(root, reverse(route))
 
     # (The clinics' time zones, read to show the list in theirs, are the one DISTINCT.)
     assert not [s for s in sql if "DISTINCT" in s and '"clinic_clinic"."timezone"' not in s]
     assert not [s for s in sql if s.startswith("SELECT COUNT(*)")], sql
-    assert response.context["cl"].result_count == len(response.context["cl"].result_list)
+    assert response.context["cl"].result_count == 123456  # the statistics', not counted
 
 
 def plan_without_scans(sql: str) -> str:
@@ -269,9 +275,7 @@ def test_a_filtered_count_stops_at_its_cap(world, root, monkeypatch):
 # -- the right rows -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [n for n in BIG_LISTS if n != "appointment changes"])
-@pytest.mark.parametrize("term", ["longst", "MARGARET", "margaret.l@example", "0770090 4242"])
-def test_a_search_finds_the_client_s_rows_by_name_email_or_phone(world, root, name, term):
+def test_a_search_finds_the_client_s_rows_by_name_email_or_phone(world, root):
     margaret = factories.ClientFactory(
         clinic=world.clinic,
         name="Margaret Longstay",
@@ -282,13 +286,16 @@ def test_a_search_finds_the_client_s_rows_by_name_email_or_phone(world, root, na
     history(world, margaret, 2)
     history(world, other, 2, first=datetime(2022, 1, 6, 10, tzinfo=UTC))
 
-    response = root.get(reverse(BIG_LISTS[name]), {"q": term})
-
-    assert response.status_code == 200
-    rows = response.context["cl"].result_list
-    clients = {row.pk if name == "clients" else row.client_id for row in rows}
-    assert clients == {margaret.pk}
-    assert len(rows) == (1 if name == "clients" else 2)
+    for name, route in BIG_LISTS.items():
+        if name == "appointment changes":  # searched by reference only
+            continue
+        for term in ("longst", "MARGARET", "margaret.l@example", "0770090 4242"):
+            response = root.get(reverse(route), {"q": term})
+            assert response.status_code == 200
+            rows = response.context["cl"].result_list
+            clients = {row.pk if name == "clients" else row.client_id for row in rows}
+            assert clients == {margaret.pk}, (name, term)
+            assert len(rows) == (1 if name == "clients" else 2), (name, term)
 
 
 def test_an_appointment_and_its_changes_are_found_by_a_reference(world, root):

@@ -105,6 +105,11 @@ class Message(models.Model):
                 fields=["claimed_at"], condition=Q(status="sending"), name="message_sending"
             ),
             models.Index(fields=["client", "due_at"]),
+            # The admin's list, latest first, read in order; and its failed ones, to retry.
+            models.Index(fields=["due_at", "id"], name="message_due_id"),
+            models.Index(
+                fields=["due_at", "id"], condition=Q(status="failed"), name="message_failed_due"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -138,6 +138,8 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["clinic", "start"]),
             models.Index(fields=["client", "start"]),
+            # The admin's list, newest first, read in order (backoffice/admin/diary.py).
+            models.Index(fields=["start", "id"], name="appointment_start_id"),
             # The slot search's lookup of a practitioner's busy time from a date on: it reads
             # the diary from that date forward, never its history, and from the index alone.
             models.Index(
@@ -283,6 +285,8 @@ class AppointmentChange(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        # The admin's list of every change, newest first, read in order.
+        indexes = [models.Index(fields=["at", "id"], name="appointmentchange_at_id")]
 
     def __str__(self) -> str:
         return (

@@ -358,6 +358,8 @@ class Client(models.Model):
                 "organisation", Lower("email"), name="client_email_unique_per_organisation"
             ),
         ]
+        # The admin's list, by name, read in order.
+        indexes = [models.Index(fields=["name", "id"], name="client_name_id")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -423,7 +425,12 @@ class AuditEntry(models.Model):
             ("handle_personal_data", "Can export or anonymise a client's data"),
         ]
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["client", "-at"], name="audit_client_at")]
+        indexes = [
+            models.Index(fields=["client", "-at"], name="audit_client_at"),
+            # The admin's list (newest first, read in order) and its search by address.
+            models.Index(fields=["at", "id"], name="audit_at_id"),
+            models.Index(fields=["ip", "at"], name="audit_ip_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.what}"

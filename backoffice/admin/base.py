@@ -8,13 +8,13 @@ from typing import ClassVar
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
 import access
+from backoffice.admin.paginator import EstimatedCountPaginator
 from bookings.models import Appointment
 from clinic import audit
 from clinic.models import AuditEntry, Client, Clinic, Membership, Practitioner, Resource, Treatment
@@ -82,6 +82,13 @@ class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     clinic_path: str | None = "clinic"  # "" for Clinic itself
     organisation_path: str | None = None
     shared_rows = False
+
+    # Lists count no more rows than they must (backoffice/admin/paginator.py), and skip the
+    # admin's second count of the whole table.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    # Most of a page's time is now its rendering, row by row: 50 rows, not Django's 100.
+    list_per_page = 50
 
     def _lookup(self) -> str:
         if self.organisation_path:
@@ -210,7 +217,7 @@ class ClinicTimeMixin:
         )
 
 
-class _AuditedPaginator(Paginator):
+class _AuditedPaginator(EstimatedCountPaginator):
     """The admin's autocomplete pages through its results with the model admin's paginator:
     the page it is about to send is handed to `shown` first."""
 

@@ -8,10 +8,16 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 import access
-from backoffice.admin.base import ClinicTimeMixin, HealthAuditMixin, ScopedAdmin, ScopedChoicesMixin
-from backoffice.admin.clinical import ClientDeclarationInline, ClientInjectableInline
-from backoffice.admin.diary import ClientAppointmentInline
-from backoffice.admin.messages import MessageInline
+from aftercare.models import Message
+from backoffice.admin.base import (
+    ClinicTimeMixin,
+    HealthAuditMixin,
+    ScopedAdmin,
+    ScopedChoicesMixin,
+    local_time,
+)
+from backoffice.admin.history import Column, history_table, permitted
+from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin, ScopedRelatedFilter
 from bookings.models import Appointment
 from clinic import audit
 from clinic.models import (
@@ -28,6 +34,8 @@ from clinic.models import (
     Treatment,
     WorkingHours,
 )
+from clinical.models import HealthDeclaration, InjectableRecord
+from clinical.vocabulary import FaceArea
 
 
 def warn_about_clashes(request, time_off: TimeOff) -> None:
@@ -236,28 +244,105 @@ class TimeOffAdmin(ClinicTimeMixin, ScopedAdmin):
 
 
 @admin.register(Client)
-class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
+class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, IndexedSearchMixin, ScopedAdmin):
+    """A client's details, and their history as the latest few rows of each kind with a
+    link to all of them (backoffice/admin/history.py): the page costs the same however
+    long the client has been coming."""
+
     clinic_path = "home_clinic"
     organisation_path = "organisation"
-    audit_what = audit.CLIENT_PAGE  # its inlines show injectables and declarations
+    audit_what = audit.CLIENT_PAGE  # its history shows injectables and declarations
     audit_lists = False
 
     list_display = ("name", "email", "phone", "created_at")
-    list_filter = (("organisation", admin.RelatedOnlyFieldListFilter),)
+    list_filter = (("organisation", ScopedRelatedFilter), ("created_at", DateRangeFilter))
     search_fields = ("name", "email", "phone")
-    ordering = ("name",)
+    search_client = ""  # the trigram search of clinic/search.py
+    ordering = ("name", "pk")  # client_name_id
     autocomplete_fields = ("user",)
-    readonly_fields = ("created_at",)
-    fields = ("organisation", "home_clinic", "name", "email", "phone", "user", "created_at")
-    inlines = (
-        ClientInjectableInline,
-        ClientDeclarationInline,
-        ClientAppointmentInline,
-        MessageInline,
-    )
+    details = ("organisation", "home_clinic", "name", "email", "phone", "user", "created_at")
+    # Each shown to who may see the model, as its inline was.
+    history = {
+        "injectables": InjectableRecord,
+        "declarations": HealthDeclaration,
+        "appointments": Appointment,
+        "messages": Message,
+    }
+    readonly_fields = ("created_at", *history)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(None, {"fields": self.details})]
+        shown = [name for name, model in self.history.items() if permitted(request.user, model)]
+        if obj is not None and shown:
+            fieldsets.append(("History", {"fields": shown}))
+        return fieldsets
 
     def audited_client_ids(self, objects) -> list[int]:
         return [client.pk for client in objects]
 
-    # Tens of thousands of rows: skip the second, unfiltered COUNT on every list page.
-    show_full_result_count = False
+    @admin.display(description="Injectables (fillers, Botox...)")
+    def injectables(self, obj):
+        return history_table(
+            obj,
+            InjectableRecord.objects.filter(client=obj).order_by("-date", "-pk"),
+            [
+                Column("Date", lambda r: r.date),
+                Column("Kind", lambda r: r.get_kind_display()),
+                Column(
+                    "Areas",
+                    lambda r: ", ".join(
+                        FaceArea(area).label for area in r.areas if area in FaceArea.values
+                    ),
+                ),
+                Column("Product", lambda r: r.product),
+                Column("Source", lambda r: r.get_source_display()),
+                Column("Current", lambda r: "yes" if r.superseded_at is None else "no"),
+            ],
+            "injectables",
+        )
+
+    @admin.display(description="Declared conditions")
+    def declarations(self, obj):
+        return history_table(
+            obj,
+            HealthDeclaration.objects.filter(client=obj).order_by("-declared_on", "-pk"),
+            [
+                Column("Condition", lambda r: r.get_condition_display()),
+                Column("Declared on", lambda r: r.declared_on),
+                Column("Ended on", lambda r: r.ended_on or "-"),
+                Column("Source", lambda r: r.get_source_display()),
+            ],
+            "declared conditions",
+        )
+
+    @admin.display(description="Appointments")
+    def appointments(self, obj):
+        return history_table(
+            obj,
+            Appointment.objects.filter(client=obj)
+            .select_related("clinic", "treatment")
+            .order_by("-start", "-pk"),
+            [
+                Column("Reference", lambda r: r.reference),
+                Column("Start (clinic time)", lambda r: local_time(r.start, r.clinic)),
+                Column("Treatment", lambda r: r.treatment),
+                Column("Status", lambda r: r.get_status_display()),
+            ],
+            "appointments",
+        )
+
+    @admin.display(description="Messages")
+    def messages(self, obj):
+        return history_table(
+            obj,
+            Message.objects.filter(client=obj).select_related("clinic").order_by("-due_at", "-pk"),
+            [
+                Column("Kind", lambda r: r.get_kind_display()),
+                Column("Due (clinic time)", lambda r: local_time(r.due_at, r.clinic)),
+                Column("Status", lambda r: r.get_status_display()),
+                Column("Attempts", lambda r: r.attempts),
+                Column("Last error", lambda r: r.last_error[:120]),
+                Column("Sent (clinic time)", lambda r: local_time(r.sent_at, r.clinic)),
+            ],
+            "messages",
+        )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 import access
 from backoffice.admin.base import HealthAuditMixin, ScopedAdmin
+from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin
 from clinic import audit
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
 from clinical.services import (
@@ -18,35 +19,6 @@ from clinical.services import (
     injection_date_check,
 )
 from clinical.vocabulary import FaceArea
-
-
-class ClientInjectableInline(admin.TabularInline):
-    """The client's injectables, newest first. Added and corrected on their own page."""
-
-    model = InjectableRecord
-    fk_name = "client"
-    fields = ("kind", "date", "areas", "product", "source", "superseded_at")
-    readonly_fields = fields
-    extra = 0
-    show_change_link = True
-    can_delete = False
-    verbose_name_plural = "injectables (fillers, Botox...)"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-class ClientDeclarationInline(admin.TabularInline):
-    model = HealthDeclaration
-    fields = ("condition", "declared_on", "ended_on", "source")
-    readonly_fields = fields
-    extra = 0
-    show_change_link = True
-    can_delete = False
-    verbose_name_plural = "declared conditions"
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class InjectableRecordForm(forms.ModelForm):
@@ -102,7 +74,7 @@ def report_flagged(request, flagged) -> None:
 
 
 @admin.register(InjectableRecord)
-class InjectableRecordAdmin(HealthAuditMixin, ScopedAdmin):
+class InjectableRecordAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
     organisation_path = "client__organisation"
     """Add only: a record is never edited. To correct one, add a new record that names it
     in "corrects"; the old one is kept and stops counting."""
@@ -111,11 +83,12 @@ class InjectableRecordAdmin(HealthAuditMixin, ScopedAdmin):
 
     form = InjectableRecordForm
     list_display = ("client", "kind", "date", "area_list", "product", "source", "current")
-    list_filter = ("kind", "source", "given_here")
+    list_filter = (("date", DateRangeFilter), "kind", "source", "given_here")
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email", "product", "lot_number")
+    search_client = "client"
+    search_contains = ("product", "lot_number")  # some ten thousand rows
     autocomplete_fields = ("client", "corrects")
-    date_hierarchy = "date"
     fields = (
         "client",
         "kind",
@@ -156,13 +129,14 @@ class InjectableRecordAdmin(HealthAuditMixin, ScopedAdmin):
 
 
 @admin.register(HealthDeclaration)
-class HealthDeclarationAdmin(HealthAuditMixin, ScopedAdmin):
+class HealthDeclarationAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
     organisation_path = "client__organisation"
     audit_what = audit.DECLARATIONS
     list_display = ("client", "condition", "declared_on", "ended_on", "source")
     list_filter = ("condition", "source")
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email")
+    search_client = "client"
     autocomplete_fields = ("client",)
     fields = ("client", "condition", "declared_on", "ended_on", "source", "notes")
 

@@ -10,6 +10,7 @@ from backoffice.admin.base import (
     ScopedAdmin,
     local_time,
 )
+from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin, ScopedRelatedFilter
 from bookings.models import Appointment, AppointmentChange, AppointmentResource
 from clinic import audit
 from diary.errors import BookingError
@@ -62,7 +63,7 @@ class FlaggedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
+class AppointmentAdmin(HealthAuditMixin, ClinicTimeMixin, IndexedSearchMixin, ScopedAdmin):
     # Its page shows the clinical flag and the override's reason, and its history the
     # reasons given; its list, filtered on the flag, which clients were flagged.
     audit_what = audit.APPOINTMENT_FLAGS
@@ -79,19 +80,22 @@ class AppointmentAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
         "status",
         "channel",
     )
+    # No date hierarchy, no related-only filters: their links read the whole table
+    # (backoffice/admin/lists.py). The list is read in the order of appointment_start_id.
     list_filter = (
+        ("start", DateRangeFilter),
         "status",
         FlaggedFilter,
         "channel",
-        ("practitioner", admin.RelatedOnlyFieldListFilter),
-        ("treatment", admin.RelatedOnlyFieldListFilter),
-        ("clinic", admin.RelatedOnlyFieldListFilter),
+        ("practitioner", ScopedRelatedFilter),
+        ("treatment", ScopedRelatedFilter),
+        ("clinic", ScopedRelatedFilter),
     )
     list_select_related = ("clinic", "client", "treatment", "practitioner")
-    date_hierarchy = "start"
     search_fields = ("reference", "client__name", "client__email", "client__phone")
-    ordering = ("-start",)
-    show_full_result_count = False
+    search_client = "client"
+    search_reference = "reference"
+    ordering = ("-start", "-pk")
     actions = ("cancel_selected", "complete_selected", "mark_no_show_selected")
     inlines = (ResourceHoldInline, AppointmentChangeInline)
 
@@ -215,7 +219,7 @@ class AppointmentAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
 
 
 @admin.register(AppointmentChange)
-class AppointmentChangeAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
+class AppointmentChangeAdmin(HealthAuditMixin, ClinicTimeMixin, IndexedSearchMixin, ScopedAdmin):
     clinic_path = "appointment__clinic"
     audit_what = audit.APPOINTMENT_FLAGS  # a change's page shows its reason (an override's)
     audit_lists = False
@@ -232,12 +236,11 @@ class AppointmentChangeAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
         "from_status",
         "to_status",
     )
-    list_filter = ("action", "channel")
+    list_filter = (("at", DateRangeFilter), "action", "channel")
     list_select_related = ("appointment", "by")
     search_fields = ("appointment__reference",)
-    date_hierarchy = "at"
-    ordering = ("-at", "-pk")
-    show_full_result_count = False
+    search_reference = "appointment__reference"
+    ordering = ("-at", "-pk")  # appointmentchange_at_id
 
     @admin.display(description="Appointment", ordering="appointment__reference")
     def appointment_reference(self, obj):
@@ -251,31 +254,3 @@ class AppointmentChangeAdmin(HealthAuditMixin, ClinicTimeMixin, ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class ClientAppointmentInline(admin.TabularInline):
-    """The client's bookings at a glance. Read-only: bookings change through the services."""
-
-    model = Appointment
-    fields = ("reference", "treatment", "local_start", "status")
-    readonly_fields = fields
-    ordering = ("-start",)
-    extra = 0
-    show_change_link = True
-    can_delete = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("clinic", "treatment")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Start (clinic time)")
-    def local_start(self, obj):
-        return f"{obj.start.astimezone(obj.clinic.tzinfo):%a %d %b %Y %H:%M}"

@@ -9,11 +9,11 @@ from aftercare import services
 from aftercare.models import Message, MessageTemplate
 from backoffice.admin.base import (
     HealthAuditMixin,
-    ReadOnlyInline,
     RefuseNulMixin,
     ScopedAdmin,
     local_time,
 )
+from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin, ScopedRelatedFilter
 from clinic import audit
 from sending.rendering import TemplateRefused, compile_template
 
@@ -23,7 +23,7 @@ HEALTH_KINDS = {Message.Kind.FLAGGED.value, Message.Kind.ELIGIBLE.value}
 
 
 @admin.register(Message)
-class MessageAdmin(HealthAuditMixin, RefuseNulMixin, ScopedAdmin):
+class MessageAdmin(HealthAuditMixin, RefuseNulMixin, IndexedSearchMixin, ScopedAdmin):
     """Messages change only through planning and delivery; staff read them and retry.
 
     A message's page shows its data (a flag's reason, the day a client may book again):
@@ -33,11 +33,19 @@ class MessageAdmin(HealthAuditMixin, RefuseNulMixin, ScopedAdmin):
     audit_what = audit.MESSAGE_DATA
 
     list_display = ("kind", "client", "clinic", "due", "status", "attempts", "error", "sent")
-    list_filter = ("status", "kind", ("clinic", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "status",
+        "kind",
+        ("clinic", ScopedRelatedFilter),
+        ("due_at", DateRangeFilter),
+    )
     list_select_related = ("client", "clinic")
     search_fields = ("client__name", "client__email", "appointment__reference", "key")
+    search_client = "client"
+    search_reference = "appointment__reference"
+    search_prefix = ("key",)
+    ordering = ("-due_at", "-pk")  # message_due_id
     actions = ("retry",)
-    show_full_result_count = False
     fields = (
         "kind",
         "status",
@@ -89,27 +97,6 @@ class MessageAdmin(HealthAuditMixin, RefuseNulMixin, ScopedAdmin):
             self.message_user(
                 request, f"{skipped} selected message(s) had not failed; left alone.", messages.INFO
             )
-
-
-class MessageInline(ReadOnlyInline):
-    """A client's messages, newest first: for the client's admin page."""
-
-    model = Message
-    fields = ("kind", "due", "status", "attempts", "last_error", "sent")
-    readonly_fields = fields
-    ordering = ("-due_at",)
-    show_change_link = True
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("clinic")
-
-    @admin.display(description="Due (clinic time)")
-    def due(self, obj):
-        return local_time(obj.due_at, obj.clinic)
-
-    @admin.display(description="Sent (clinic time)")
-    def sent(self, obj):
-        return local_time(obj.sent_at, obj.clinic)
 
 
 VARIABLES = (

@@ -1,0 +1,75 @@
+"""Counts for the admin's lists that do not read the whole table.
+
+Django's changelist counts its rows on every page: `SELECT COUNT(*)` over 500,000
+appointments or a million appointment changes reads them all, whatever the page shows. At a
+clinic group's size that count was most of the list's time (bench/README.md, "Pages").
+
+- An unfiltered list on PostgreSQL takes its table's size from the statistics the planner
+  keeps (`pg_class.reltuples`, refreshed by autovacuum and ANALYZE): close, and free. Below
+  EXACT_UNDER rows, or where the table was never analysed, the count is exact.
+- A filtered or searched list counts exactly, but no further than CAP rows (a count of a
+  subquery with a LIMIT, served by the same index the page is read with). Past that, its
+  count is the planner's estimate for the filtered query, never below CAP: the pages past
+  the first hundred are then approximate, as the number of results is.
+
+The admin's own second count, of the unfiltered list, is left out with
+`show_full_result_count = False` (backoffice/admin/base.py, ScopedAdmin).
+"""
+
+import json
+
+from django.core.paginator import Paginator
+from django.db import connections
+from django.utils.functional import cached_property
+
+EXACT_UNDER = 10_000
+CAP = 10_000
+
+
+def table_estimate(queryset) -> int | None:
+    """The planner's row count of `queryset`'s table when the queryset reads the whole of
+    it (no condition, no join that could drop rows) on PostgreSQL; None otherwise."""
+    query = queryset.query
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql" or query.where or query.distinct or query.combinator:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+            [queryset.model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] < EXACT_UNDER:  # -1: never analysed
+        return None
+    return row[0]
+
+
+def planner_estimate(queryset) -> int | None:
+    """The rows PostgreSQL expects `queryset` to return (EXPLAIN, nothing run)."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class EstimatedCountPaginator(Paginator):
+    """A Paginator whose count reads no more than CAP rows: see the module's docstring."""
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        if not hasattr(queryset, "query"):  # a list: nothing to spare
+            return super().count
+        estimate = table_estimate(queryset)
+        if estimate is not None:
+            return estimate
+        counted = queryset.order_by()[: CAP + 1].count()
+        if counted <= CAP:
+            return counted
+        return max(CAP + 1, planner_estimate(queryset) or 0)

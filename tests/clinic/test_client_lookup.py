@@ -28,6 +28,19 @@ def plan_without_scans(sql: str) -> str:
 @pytest.mark.django_db
 def test_the_booking_lookup_of_a_client_by_email_uses_the_unique_index(world):
     existing = factories.ClientFactory(clinic=world.clinic, email="Dana@Example.com")
+    # Enough of the organisation's clients, and fresh statistics, that reading them all
+    # through the organisation's own index cannot tie with the unique index on cost.
+    Client.objects.bulk_create(
+        Client(
+            organisation_id=world.clinic.organisation_id,
+            home_clinic=world.clinic,
+            name=f"Client {n}",
+            email=f"client{n}@example.com",
+        )
+        for n in range(500)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE clinic_client")
 
     with CaptureQueriesContext(connection) as queries:
         client, created = client_get_or_create(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("aftercare", "0006_moved_message"),
+        ("aftercare", "0007_sending_started_at"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0011_client_login_per_address"),
+        ("clinic", "0013_client_notes"),
     ]
 
     operations = [

@@ -19,3 +19,22 @@ class DateField(_AsciiDigits, forms.DateField):
 
 class DateTimeField(_AsciiDigits, forms.DateTimeField):
     pass
+
+
+def refuse_foreign_digits(field: forms.Field) -> forms.Field:
+    """`field` (a date, time or date-and-time form field, the admin's split one included,
+    built elsewhere) made to refuse digits other than 0-9 as the fields above do: Python's
+    parsers read full-width or Arabic-Indic digits as numbers."""
+    for part in (field, *getattr(field, "fields", ())):
+        if isinstance(part, forms.DateField | forms.TimeField | forms.DateTimeField):
+            part.to_python = _refusing(part, part.to_python)
+    return field
+
+
+def _refusing(field: forms.Field, to_python):
+    def checked(value):
+        if isinstance(value, str) and FOREIGN_DIGIT.search(value):
+            raise forms.ValidationError(field.error_messages["invalid"], code="invalid")
+        return to_python(value)
+
+    return checked

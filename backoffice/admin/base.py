@@ -8,6 +8,7 @@ from typing import ClassVar
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.template.response import SimpleTemplateResponse
@@ -19,6 +20,7 @@ from bookings.models import Appointment
 from clinic import audit
 from clinic.models import AuditEntry, Client, Clinic, Membership, Practitioner, Resource, Treatment
 from clinical.models import InjectableRecord
+from web.forms import refuse_foreign_digits
 
 # How a row of each model reaches its clinic, or its organisation: what the scoping filters
 # on, and what the choices of a foreign key to it are limited by.
@@ -54,7 +56,14 @@ def choices_for(request, model, queryset, permission: str = access.USE):
 
 
 class ScopedChoicesMixin:
-    """Foreign keys and many-to-many fields offer only rows of the user's clinics."""
+    """Foreign keys and many-to-many fields offer only rows of the user's clinics; dates and
+    times are typed with the digits 0-9 only (web/forms.py), as on the pages and the API."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(db_field, models.DateField | models.TimeField):
+            refuse_foreign_digits(field)
+        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -21,6 +21,10 @@ class DateTimeField(_AsciiDigits, forms.DateTimeField):
     pass
 
 
+class TimeField(_AsciiDigits, forms.TimeField):
+    pass
+
+
 def refuse_foreign_digits(field: forms.Field) -> forms.Field:
     """`field` (a date, time or date-and-time form field, the admin's split one included,
     built elsewhere) made to refuse digits other than 0-9 as the fields above do: Python's

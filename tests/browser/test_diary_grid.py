@@ -79,6 +79,18 @@ def free(page, clinic, practitioner, hhmm: str):
     )
 
 
+def zoes_visit(clinic):
+    """Zoë's massage with Alice tomorrow at 10:00, booked by the front desk."""
+    zoe = factories.ClientFactory(clinic=clinic, name="Zoë Client")
+    return appointment_book(
+        treatment=clinic.massage,
+        start=at(clinic, clinic.tomorrow, 10),
+        client=zoe,
+        practitioner=clinic.alice,
+        by=clinic.desk,
+    ).appointment
+
+
 def drag(page, block, target) -> None:
     """Press on the appointment's times (not its links), move in steps as a hand does,
     release over the target."""
@@ -127,14 +139,7 @@ def test_book_a_free_time_for_a_new_client_and_take_a_walk_in(clinic, grid_page)
 
 def test_move_by_drag_by_keyboard_and_a_refused_drop(clinic, grid_page):
     page = grid_page
-    zoe = factories.ClientFactory(clinic=clinic, name="Zoë Client")
-    visit = appointment_book(
-        treatment=clinic.massage,
-        start=at(clinic, clinic.tomorrow, 10),
-        client=zoe,
-        practitioner=clinic.alice,
-        by=clinic.desk,
-    ).appointment
+    visit = zoes_visit(clinic)
     block = page.locator(f'.appt[data-reference="{visit.reference}"]')
     open_diary(page, clinic)
 
@@ -196,3 +201,28 @@ def test_block_time_from_the_diary(clinic, grid_page):
     expect(page.get_by_role("heading", name=re.compile(r"^Diary · week of"))).to_be_visible()
     expect(page.locator(".diary.week .off")).to_contain_text("Training")
     screenshot(page, "diary-week")
+
+
+def test_a_move_the_rules_refuse_says_why_and_moves_nothing(clinic, grid_page):
+    """A filler recorded since the booking: a drop to another time that day is still inside
+    the waiting period, and the reschedule service's refusal is shown in its own words."""
+    page = grid_page
+    visit = zoes_visit(clinic)
+    zoe = visit.client
+    factories.InjectableRecordFactory(
+        client=zoe, kind="filler", date=clinic.tomorrow - timedelta(days=1)
+    )
+    open_diary(page, clinic)
+
+    drag(
+        page,
+        page.locator(f'.appt[data-reference="{visit.reference}"]'),
+        free(page, clinic, clinic.bob, "15:00"),
+    )
+
+    refusal = page.locator(".messages .error")
+    expect(refusal).to_contain_text(f"{visit.reference} was not moved:")
+    expect(refusal).to_contain_text("filler")
+    screenshot(page, "diary-move-refused-by-the-rules")
+    visit.refresh_from_db()
+    assert (visit.start, visit.practitioner) == (at(clinic, clinic.tomorrow, 10), clinic.alice)

@@ -420,3 +420,24 @@ def test_the_service_refuses_a_role_that_does_not_book(cast):
             by=cast.users["desk"],
         )
     assert not TimeOff.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [{"date": "２０２７-03-01"}, {"time": "１４:00"}],
+    ids=["full-width date", "full-width time"],
+)
+def test_the_move_form_takes_the_digits_0_to_9_only(cast, typed):
+    visit = cast.bruno_visit
+
+    response = move(
+        cast.browser("desk"),
+        visit,
+        **{"date": "2027-03-01", "time": "14:00", **typed},
+        practitioner=cast.world.practitioner.pk,
+    )
+
+    visit.refresh_from_db()
+    assert response.status_code == 409  # the form again, saying what to give
+    assert "Enter a valid" in response.content.decode()
+    assert visit.start == london(TODAY, 11)

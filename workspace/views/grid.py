@@ -29,6 +29,7 @@ from clinic.services import client_get_or_create
 from diary import services
 from diary.errors import BookingError
 from diary.time_off import time_off_block
+from web import forms as web_forms
 from workspace.forms import BookingForm
 from workspace.grid import BY_PRACTITIONER, BY_RESOURCE, diary_grid, row_minutes
 from workspace.selectors import clinic_today
@@ -221,8 +222,8 @@ class MoveForm(BookingForm):
     the treatment (or whoever is free); and what the rules need, as for a booking."""
 
     start = None  # the day and time, typed, stand for the slot picked from a list
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    date = web_forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    time = web_forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def __init__(self, *args, appointment, **kwargs):
         super().__init__(*args, clinic=appointment.clinic, **kwargs)
@@ -305,11 +306,11 @@ def move(request, reference):
 
 class BlockForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none())
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    start = forms.TimeField(
+    date = web_forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start = web_forms.TimeField(
         label="From", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
-    end = forms.TimeField(
+    end = web_forms.TimeField(
         label="Until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     reason = forms.CharField(max_length=120, required=False)

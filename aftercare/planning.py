@@ -359,8 +359,10 @@ def _has_upcoming(message: Message, *, now: datetime, same_treatment: bool) -> b
 
 
 def reason_not_to_send(message: Message, *, now: datetime) -> str:
-    """Why a due message should no longer go ("" if it should). Read under the message's
-    row lock by delivery, so a message cancelled here is never sent."""
+    """Why a due message should no longer go ("" if it should). Asked by delivery when it
+    takes the message, just before the SMTP conversation; a booking change that makes a
+    message unwanted cancels its row in the same transaction (cancel_pending), so a message
+    taken after that change is never sent."""
     if message.kind == Message.Kind.SIGN_IN_CODE and now - message.created_at > timedelta(
         seconds=settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT
     ):

@@ -16,6 +16,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from online.api import urls as online_api
 from online.pages import urls as online_pages
+from web.api.errors import DATABASE_UNAVAILABLE
 from workspace.api import urls as staff_api
 
 urlpatterns = [
@@ -62,14 +63,7 @@ def _database_unavailable(request):
     database_unavailable. The page is plain, rendered without the database."""
     logging.getLogger(__name__).warning("Database unavailable during %s", request.path)
     if _wants_json(request):
-        response = JsonResponse(
-            {
-                "code": "database_unavailable",
-                "detail": "We could not reach our diary just now and nothing was saved. "
-                "Please try again in a moment.",
-            },
-            status=503,
-        )
+        response = JsonResponse(DATABASE_UNAVAILABLE, status=503)
     else:
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
     response["Retry-After"] = "5"

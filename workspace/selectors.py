@@ -27,6 +27,15 @@ def clinic_today(clinic: Clinic) -> date:
     return timezone.localdate(timezone=clinic.tzinfo)
 
 
+def span_days(day: date, span: str) -> tuple[date, date]:
+    """The first and last date a day sheet or the diary shows: `day` itself, or for
+    span "week" the week (Monday to Sunday) that holds it."""
+    if span != "week":
+        return day, day
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
 def local_day_bounds(clinic: Clinic, day: date) -> tuple[datetime, datetime]:
     """[start, end) of a clinic-local date, as aware datetimes (23 or 25 hours on DST days)."""
     tz = clinic.tzinfo

@@ -65,6 +65,15 @@ def _flatten(detail) -> dict:
     return fields
 
 
+# The answer to a request whose database went away: the API's handler below, and the
+# last line of defence for the other JSON addresses (config/urls.py, handler500).
+DATABASE_UNAVAILABLE = {
+    "code": "database_unavailable",
+    "detail": "We could not reach our diary just now and nothing was saved. Please try again "
+    "in a moment; with the same Idempotency-Key a retry cannot book twice.",
+}
+
+
 def exception_handler(exc, context):
     if isinstance(exc, BookingError):
         return Response(exc.as_dict(), status=exc.status)
@@ -73,11 +82,7 @@ def exception_handler(exc, context):
         # transaction did not commit, so nothing is half-written; say so and when to retry.
         log.error("Database unavailable during %s", context["request"].path, exc_info=exc)
         return Response(
-            {
-                "code": "database_unavailable",
-                "detail": "We could not reach our diary just now and nothing was saved. Please "
-                "try again in a moment; with the same Idempotency-Key a retry cannot book twice.",
-            },
+            DATABASE_UNAVAILABLE,
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )

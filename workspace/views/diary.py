@@ -15,7 +15,7 @@ from clinic.models import AuditEntry, Practitioner
 from diary import services
 from diary.errors import BookingError
 from workspace.forms import SheetQueryForm
-from workspace.selectors import clinic_today, day_sheet
+from workspace.selectors import clinic_today, day_sheet, span_days
 from workspace.views.base import role_required, visible_appointment
 
 
@@ -35,11 +35,7 @@ def sheet(request):
         raise PermissionDenied
     day = data.get("date") or clinic_today(clinic)
     span = data.get("span") or "day"
-    if span == "week":
-        first_day = day - timedelta(days=day.weekday())
-        last_day = first_day + timedelta(days=6)
-    else:
-        first_day = last_day = day
+    first_day, last_day = span_days(day, span)
     days = day_sheet(
         clinic=clinic,
         first_day=first_day,

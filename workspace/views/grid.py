@@ -32,7 +32,7 @@ from diary.time_off import time_off_block
 from web import forms as web_forms
 from workspace.forms import BookingForm
 from workspace.grid import BY_PRACTITIONER, BY_RESOURCE, diary_grid, row_minutes
-from workspace.selectors import clinic_today
+from workspace.selectors import clinic_today, span_days
 from workspace.views.base import role_required, visible_appointment, visible_client
 
 SPANS = ("day", "week")
@@ -88,11 +88,7 @@ def diary(request):
     allowed, practitioner_id = access.sheet_practitioner(user, clinic, None)
     if not allowed:  # a practitioner with no column in this clinic's diary: an empty grid
         practitioner_id = NO_COLUMN
-    if span == "week":
-        first_day = day - timedelta(days=day.weekday())
-        last_day = first_day + timedelta(days=6)
-    else:
-        first_day = last_day = day
+    first_day, last_day = span_days(day, span)
     grid = diary_grid(
         clinic=clinic,
         first_day=first_day,

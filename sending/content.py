@@ -9,10 +9,14 @@ from dataclasses import dataclass
 
 from aftercare.models import Message
 
-# Results build over a course: said wherever the client might book the next session.
+# Results build over a course: said wherever the client might book the next session, and only
+# for a treatment sold as one (course_sessions above 1); the cadence comes from its rebooking
+# interval (context() in delivery.py). Its paragraph break is inside the condition, so a
+# single-session treatment's email has no empty paragraph where it would have been.
 CUMULATIVE = (
-    "Results are cumulative: most clients see the best results over a course of about "
-    "10 sessions, weekly at first."
+    "{% if treatment.course_sessions > 1 %}\n\nResults are cumulative: most clients see the "
+    "best results over a course of {{ treatment.course_sessions }} sessions"
+    "{% if treatment.cadence %}, {{ treatment.cadence }}{% endif %}.{% endif %}"
 )
 
 INJECTABLES_CAUTION = (
@@ -189,9 +193,7 @@ If you cannot come, please let us know as soon as you can.
 
 Thank you for coming in today. A few notes to make the most of your {{ treatment.name }}:
 
-{{ notes.after }}
-
-[CUMULATIVE]
+{{ notes.after }}[CUMULATIVE]
 [SIGNATURE]"""
         ),
     ),
@@ -202,9 +204,7 @@ Thank you for coming in today. A few notes to make the most of your {{ treatment
 
 It is two days since your {{ treatment.name }}. How does your skin feel? If anything worries \
 you (redness that has not settled, swelling, tenderness), reply to this email or call us and \
-your practitioner will get back to you.
-
-[CUMULATIVE]
+your practitioner will get back to you.[CUMULATIVE]
 [SIGNATURE]"""
         ),
     ),
@@ -216,20 +216,26 @@ your practitioner will get back to you.
 It has been {{ days_since }} days since your last {{ treatment.name }}.\
 {% if course %}{% if course.left %} You have had {{ course.done }} of the {{ course.sessions }} \
 sessions of your course: {{ course.left }} to go.{% else %} You have completed your course of \
-{{ course.sessions }} sessions; a monthly session keeps the results.{% endif %}{% endif %}
+{{ course.sessions }} sessions; a monthly session keeps the results.{% endif %}{% endif %}\
+[CUMULATIVE]
 
-[CUMULATIVE] Book online or call us to choose a time.
+Book online or call us to choose a time.
 [SIGNATURE]"""
         ),
     ),
+    # Sent on the morning the wait allows the treatment, after delivery has checked the record
+    # again (sending/notices.py). "Allowed" and "recommended" are the rule's two days: between
+    # them the booking pages ask the client to read and accept the warning.
     Message.Kind.ELIGIBLE: (
         'You can book your {{ treatment.name }} from {{ eligible_on|date:"j F" }}',
         _text(
             """Dear {{ client.first_name }},
 
-You asked us to tell you when you could book again: from {{ eligible_on|date:"l j F Y" }} your \
-{{ treatment.name }} is safe after your recent injections. Book online or call us to choose a \
-time.
+You asked us to tell you when you could book again. From {{ eligible_on|date:"l j F Y" }}, \
+the wait after your recent injections allows your {{ treatment.name }}.\
+{% if recommended_on %} We recommend waiting until {{ recommended_on|date:"l j F Y" }} if you \
+can: before then we will ask you to read why and confirm when you book.{% endif %} Book online \
+or call us to choose a time.
 [SIGNATURE]"""
         ),
     ),

@@ -60,6 +60,7 @@ from aftercare import outbox, planning, services
 from aftercare.models import ACCOUNT_KINDS, Message, MessageTemplate
 from bookings import ics
 from clinic.text import one_line
+from sending import notices
 from sending.content import DEFAULTS, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email
 from sending.smtp import Sender, Unconfirmed
@@ -155,7 +156,7 @@ def _send_one(message: Message, *, templates: "Templates", sender: Sender, now: 
         # The appointment and client were read with the batch, moments ago: a booking change
         # since then that makes this message unwanted has cancelled its row in the same
         # transaction (planning.cancel_pending), and the take above saw it.
-        reason = planning.reason_not_to_send(message, now=now)
+        reason = planning.reason_not_to_send(message, now=now) or notices.recheck(message, now=now)
         if reason:
             message.status, message.last_error = Message.Status.CANCELLED, reason
         else:
@@ -369,8 +370,9 @@ def context(message: Message) -> dict:
             "minutes": settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60,
         }
     data = dict(message.data)
-    if data.get("eligible_on"):
-        data["eligible_on"] = date.fromisoformat(data["eligible_on"])
+    for day in ("eligible_on", "recommended_on"):
+        if data.get(day):
+            data[day] = date.fromisoformat(data[day])
     if data.get("moved_from"):
         data["moved_from"] = datetime.fromisoformat(data["moved_from"])
     notes = care_notes(category=treatment.category, slug=treatment.slug) if treatment else None
@@ -393,7 +395,12 @@ def context(message: Message) -> dict:
             "address": clinic.address,
             "cancellation_window_hours": clinic.cancellation_window_hours,
         },
-        "treatment": {"name": treatment.name, "duration_minutes": treatment.duration_minutes}
+        "treatment": {
+            "name": treatment.name,
+            "duration_minutes": treatment.duration_minutes,
+            "course_sessions": treatment.course_sessions,
+            "cadence": cadence(treatment.rebook_after_days),
+        }
         if treatment
         else {},
         "notes": {"before": notes.before, "after": notes.after} if notes else {},
@@ -406,6 +413,17 @@ def context(message: Message) -> dict:
         if appointment
         else {},
     }
+
+
+def cadence(days: int) -> str:
+    """How often a course's sessions come, in words, from the treatment's rebooking interval
+    ("" when it has none)."""
+    if days <= 0:
+        return ""
+    if days % 7 == 0:
+        weeks = days // 7
+        return "about one a week" if weeks == 1 else f"about one every {weeks} weeks"
+    return f"about one every {days} days"
 
 
 def _hold_facts(message: Message) -> dict:

@@ -87,6 +87,7 @@ def test_aftercare_carries_the_treatment_s_notes_and_a_one_click_unsubscribe(wor
     world.treatment.category = "microcurrent"
     world.treatment.slug = "microcurrent-toning"
     world.treatment.name = "Microcurrent toning facial"
+    world.treatment.course_sessions, world.treatment.rebook_after_days = 10, 7
     world.treatment.save()
     after = datetime.combine(FRIDAY, time(11, 30), tzinfo=LONDON)
     with time_machine.travel(after, tick=False):
@@ -97,7 +98,7 @@ def test_aftercare_carries_the_treatment_s_notes_and_a_one_click_unsubscribe(wor
     [received] = inbox.for_outbox(message.pk)
     text = received.get_body(("plain",)).get_content()
     assert "oil-free" in text and "five minutes a day after moisturising" in text
-    assert "course of about 10 sessions" in text
+    assert "course of 10 sessions, about one a week" in text
     url = received["List-Unsubscribe"].strip().strip("<>")
     assert url.startswith("http://127.0.0.1:8000/aftercare/unsubscribe/")
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

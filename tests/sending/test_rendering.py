@@ -187,7 +187,7 @@ def test_eligibility_dates_render_as_dates(world):
     )
     rendered = render(message)
     assert rendered.subject == "You can book your Manual facial massage from 29 March"
-    assert "from Monday 29 March 2027" in rendered.text
+    assert "From Monday 29 March 2027" in rendered.text
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def test_a_day_has_a_column_per_practitioner_with_appointments_and_free_time(cas
     assert "11:00" not in free_times(response, cast.ben)
     # A free time leads to the "who is it for?" step, prefilled.
     assert (
-        f'href="/staff/diary/book/?date=2027-03-01&time=09:00&practitioner={cast.world.practitioner.pk}"'
+        f'href="/staff/diary/book/?date=2027-03-01&amp;time=09:00&amp;practitioner={cast.world.practitioner.pk}"'
         in html
     )
 

@@ -5,6 +5,7 @@ upcoming appointments; each page that shows health data is audited."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 import access
 from backoffice.admin.base import HealthAuditMixin, ScopedAdmin
@@ -247,17 +248,17 @@ class PrerequisiteRuleForm(forms.ModelForm):
 
 @admin.register(PrerequisiteRule)
 class PrerequisiteRuleAdmin(ScopedAdmin):
-    """An organisation's rules, its managers' to change (a manager at any of its clinics;
-    the treatments they pick are those of their clinics). No installation default: the
-    treatment that meets a rule is always an organisation's own."""
+    """A clinic's own rules are its managers'; the organisation's (no clinic) are the
+    managers' of any of its clinics; the treatments they pick are those of their clinics.
+    No installation default: the treatment that meets a rule is always an organisation's."""
 
-    organisation_path = "organisation"
     form = PrerequisiteRuleForm
     list_display = (
         "__str__",
         "clinic",
         "min_hours_before",
         "valid_months",
+        "message",
         "organisation",
     )
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "treatment_category")
@@ -272,3 +273,24 @@ class PrerequisiteRuleAdmin(ScopedAdmin):
                 field.queryset = field.queryset.filter(pk__in=ids)
                 field.empty_label = None
         return field
+
+    def _organisations(self, request, action: str) -> set[int] | None:
+        return access.organisation_ids(request.user, f"clinical.{action}_prerequisiterule")
+
+    def scoped(self, queryset, request, action: str = "view"):
+        clinics = self._scope_ids(request, action)
+        if clinics is None:
+            return queryset
+        organisations = self._organisations(request, action)
+        if action == "view":  # who may change a row may see it too
+            clinics |= self._scope_ids(request, "change") or set()
+            organisations |= self._organisations(request, "change") or set()
+        return queryset.filter(
+            Q(clinic__in=clinics) | Q(clinic__isnull=True, organisation__in=organisations)
+        )
+
+    def _holds(self, request, action: str, obj) -> bool:
+        if obj.clinic_id is not None:
+            return super()._holds(request, action, obj)
+        organisations = self._organisations(request, action)
+        return organisations is None or obj.organisation_id in organisations

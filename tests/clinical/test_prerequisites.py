@@ -277,3 +277,57 @@ def test_a_treatment_without_a_rule_costs_the_booking_path_one_query(
     with django_assert_num_queries(1):
         facts = prerequisites.load(treatment=world.treatment, client=carla)
     assert facts.rules == () and facts.priors == ()
+
+
+def test_the_booking_path_reads_the_prerequisites_in_one_query(
+    world, rule, micro, patch_test, carla, monkeypatch
+):
+    """The hook's whole cost on a booking: one query (measured against the same booking
+    with the reader answering from memory)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    book(patch_test, at(date(2027, 3, 2), 10), carla)
+
+    def queries(start) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            book(micro, start, carla)
+        return len(captured)
+
+    real = queries(at(date(2027, 3, 5), 10))
+    facts = prerequisites.load(treatment=micro, client=carla)
+    monkeypatch.setattr(prerequisites, "load", lambda **kwargs: facts)
+    stubbed = queries(at(date(2027, 3, 5), 14))
+    assert real - stubbed == 1
+
+
+def test_moving_the_treatment_before_the_patch_test_counts_is_refused(
+    rule, micro, patch_test, carla
+):
+    from diary.services import appointment_reschedule
+
+    book(patch_test, at(date(2027, 3, 2), 10), carla)
+    booked = book(micro, at(date(2027, 3, 5), 10), carla)
+
+    with pytest.raises(PrerequisiteMissing):
+        appointment_reschedule(appointment=booked, start=at(date(2027, 3, 3), 10), by=carla.user)
+    booked.refresh_from_db()
+    assert booked.start == at(date(2027, 3, 5), 10)
+
+
+def test_a_hold_is_checked_when_its_owner_confirms_it(rule, micro, carla):
+    """An anonymous hold cannot know whose appointments count; confirming, by the owner of
+    the address, applies the rule and releases the time."""
+    from diary.holds import Contact, appointment_hold, hold_confirm
+
+    held = appointment_hold(
+        treatment=micro,
+        start=at(date(2027, 3, 5), 10),
+        contact=Contact(name="Carla", email="carla@example.com"),
+    ).appointment
+    assert held.status == Appointment.Status.HELD
+
+    with pytest.raises(PrerequisiteMissing):
+        hold_confirm(appointment=held, by=carla.user)
+    held.refresh_from_db()
+    assert held.status != Appointment.Status.HELD and held.client_id is None

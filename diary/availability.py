@@ -454,7 +454,7 @@ def find_slots(
     online: bool = True,
     now: datetime | None = None,
     exclude_appointment_id: int | None = None,
-    within: "prerequisites.Window | None" = None,
+    within: prerequisites.Window | None = None,
 ) -> list[Slot]:
     """Free slots for `treatment` on the clinic-local dates first_day..last_day inclusive;
     for a known client, only those `within` the span their prerequisites allow (see
@@ -489,7 +489,7 @@ def find_slots(
 
 def client_window(
     *, treatment: Treatment, client, now: datetime | None = None
-) -> "prerequisites.Window":
+) -> prerequisites.Window:
     """When `client` (None: a newcomer) may start `treatment` as far as its prerequisite
     rules go (a patch test N hours before, valid M months): pass it to find_slots. One
     query."""

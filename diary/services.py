@@ -77,8 +77,11 @@ def check_eligibility(
     prerequisites_apply: bool = True,
 ) -> RulesOutcome:
     """Apply the clinic's medical rules to every booking path (book, reschedule; API, pages,
-    admin). Raises WaitingPeriod, Contraindicated or WarningsNotAcknowledged (422), or
-    OverrideNotAllowed (403); returns the warnings acknowledged and the cautions.
+    admin). Raises WaitingPeriod, Contraindicated, PrerequisiteMissing (a patch test or
+    consultation needed first: clinical/prerequisites.py, one query; not for an anonymous
+    hold, `prerequisites_apply=False`, whose confirmation applies it) or
+    WarningsNotAcknowledged (422), or OverrideNotAllowed (403); returns the warnings
+    acknowledged and the cautions.
 
     A caller who may not see the client's record (anyone but staff and the client signed
     in) learns only about what they declared in this request; a refusal or warning that

@@ -92,8 +92,9 @@ def micro(world):
     return add_microcurrent(world)
 
 
-@pytest.fixture
-def patch_test(world):
+def add_patch_test(world):
+    """A 15-minute patch test the world's practitioner gives (the other tests of prerequisite
+    rules use it too)."""
     treatment = factories.TreatmentFactory(
         clinic=world.clinic,
         slug="patch-test",
@@ -106,17 +107,27 @@ def patch_test(world):
     return treatment
 
 
-@pytest.fixture
-def rule(world, micro, patch_test):
+def add_rule(world, treatment, required, message: str) -> PrerequisiteRule:
+    """`required` at least 48 hours before `treatment`, valid 6 months, organisation-wide."""
     rule = PrerequisiteRule.objects.create(
         organisation=world.clinic.organisation,
-        treatment=micro,
+        treatment=treatment,
         min_hours_before=48,
         valid_months=6,
-        message="Microcurrent uses a gel we test on your skin first.",
+        message=message,
     )
-    rule.required_treatments.set([patch_test])
+    rule.required_treatments.set([required])
     return rule
+
+
+@pytest.fixture
+def patch_test(world):
+    return add_patch_test(world)
+
+
+@pytest.fixture
+def rule(world, micro, patch_test):
+    return add_rule(world, micro, patch_test, "Microcurrent uses a gel we test on your skin first.")
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import pytest
 from django.urls import reverse
 
 from bookings.models import Appointment
-from clinic.models import AuditEntry, TreatmentCategory
-from clinical.models import PrerequisiteRule
+from clinic.models import AuditEntry
 from diary.services import appointment_book
 from tests import factories
+from tests.clinical.test_prerequisites import add_patch_test, add_rule
 from tests.conftest import add_microcurrent
 from tests.helpers import book_on_pages, booking_form, logged_in, signed_in
 from tests.online.test_pages import at, calendar_url, text
@@ -33,29 +33,12 @@ def micro(world):
 
 @pytest.fixture
 def patch_test(world):
-    treatment = factories.TreatmentFactory(
-        clinic=world.clinic,
-        slug="patch-test",
-        name="Patch test",
-        category=TreatmentCategory.FACIAL_MASSAGE,
-        duration_minutes=15,
-        kinds=[world.room_kind],
-    )
-    world.practitioner.treatments.add(treatment)
-    return treatment
+    return add_patch_test(world)
 
 
 @pytest.fixture(autouse=True)
 def rule(world, micro, patch_test):
-    rule = PrerequisiteRule.objects.create(
-        organisation=world.clinic.organisation,
-        treatment=micro,
-        min_hours_before=48,
-        valid_months=6,
-        message=MESSAGE,
-    )
-    rule.required_treatments.set([patch_test])
-    return rule
+    return add_rule(world, micro, patch_test, MESSAGE)
 
 
 @pytest.fixture

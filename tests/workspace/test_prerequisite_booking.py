@@ -7,10 +7,9 @@ import pytest
 
 from access.roles import MANAGER
 from bookings.models import Appointment
-from clinic.models import TreatmentCategory
-from clinical.models import PrerequisiteRule
 from diary.services import appointment_book
 from tests import factories
+from tests.clinical.test_prerequisites import add_patch_test, add_rule
 from tests.conftest import add_microcurrent
 from tests.workspace.conftest import london
 from tests.workspace.test_booking import book, book_page
@@ -22,19 +21,8 @@ FRIDAY = date(2027, 3, 5)
 def micro(cast):
     world = cast.world
     micro = add_microcurrent(world)
-    patch = factories.TreatmentFactory(
-        clinic=world.clinic,
-        slug="patch-test",
-        name="Patch test",
-        category=TreatmentCategory.FACIAL_MASSAGE,
-        duration_minutes=15,
-        kinds=[world.room_kind],
-    )
-    world.practitioner.treatments.add(patch)
-    rule = PrerequisiteRule.objects.create(
-        organisation=world.clinic.organisation, treatment=micro, message="Gel test first."
-    )
-    rule.required_treatments.set([patch])
+    patch = add_patch_test(world)
+    add_rule(world, micro, patch, "Gel test first.")
     micro.patch = patch
     return micro
 

@@ -55,7 +55,7 @@ _DESK = [
 _OUTBOX = ["aftercare.view_message", "aftercare.change_message"]
 _RULES = [
     f"clinical.{action}_{model}"
-    for model in ("waitingrule", "contraindicationrule")
+    for model in ("waitingrule", "contraindicationrule", "prerequisiterule")
     for action in ("view", "add", "change", "delete")
 ]
 # The diary in the admin: appointments (notes and the actions, which call diary/services.py),

@@ -9,10 +9,11 @@ clinical/vocabulary.py.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from clinic.models import Client, Clinic, ResourceKind, TreatmentCategory
+from clinic.models import Client, Clinic, Organisation, ResourceKind, Treatment, TreatmentCategory
 from clinical.vocabulary import Condition, FaceArea, InjectableKind, RecordSource
 
 
@@ -193,3 +194,78 @@ class ContraindicationRule(models.Model):
     def __str__(self) -> str:
         target = self.get_treatment_category_display() or str(self.resource_kind)
         return f"{self.get_condition_display()} -> {target}: {self.get_action_display()}"
+
+
+class PrerequisiteRule(models.Model):
+    """An appointment a client must have had (a patch test, a consultation) at least
+    `min_hours_before` hours before a treatment, or any treatment of a category, and that
+    counts for `valid_months` months. Read by clinical/prerequisites.py.
+
+    A rule is the organisation's own (its required treatments are its treatments); without a
+    clinic it holds at every clinic of the organisation. For the same required treatments,
+    a clinic's rule replaces the organisation's, and a rule naming the treatment replaces
+    one naming its category.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="prerequisite_rules"
+    )
+    clinic = models.ForeignKey(
+        Clinic,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="prerequisite_rules",
+        help_text="Empty: every clinic of the organisation.",
+    )
+    treatment = models.ForeignKey(
+        Treatment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="prerequisite_rules",
+        help_text="The treatment that needs the prerequisite (or choose a category).",
+    )
+    treatment_category = models.CharField(
+        max_length=32,
+        choices=TreatmentCategory.choices,
+        blank=True,
+        help_text="Every treatment of this category needs the prerequisite (or choose one "
+        "treatment).",
+    )
+    required_treatments = models.ManyToManyField(
+        Treatment,
+        related_name="prerequisite_for",
+        help_text="The prerequisite: an appointment for any of these counts (e.g. the patch "
+        "test at each of your clinics).",
+    )
+    min_hours_before = models.PositiveSmallIntegerField(
+        default=48, help_text="Hours from the start of the prerequisite to the treatment."
+    )
+    valid_months = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1)],
+        help_text="Months from the prerequisite during which it counts.",
+    )
+    message = models.TextField(help_text="Shown to the client when the rule refuses a booking.")
+
+    class Meta:
+        ordering = ["organisation", "clinic", "treatment", "treatment_category"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(treatment__isnull=False, treatment_category="")
+                    | (Q(treatment__isnull=True) & ~Q(treatment_category=""))
+                ),
+                name="prerequisite_one_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_months__gte=1), name="prerequisite_valid_months"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = str(self.treatment) if self.treatment_id else self.get_treatment_category_display()
+        return (
+            f"{target}: prerequisite {self.min_hours_before} h before, {self.valid_months} months"
+        )

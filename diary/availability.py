@@ -38,6 +38,7 @@ from django.utils import timezone
 from bookings.db import Epoch, is_postgresql
 from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentResource
 from clinic.models import Closure, OpeningHours, ResourceKind, TimeOff, Treatment, WorkingHours
+from clinical import prerequisites
 from diary import sql
 from diary.intervals import (
     Busy,
@@ -453,10 +454,20 @@ def find_slots(
     online: bool = True,
     now: datetime | None = None,
     exclude_appointment_id: int | None = None,
+    within: prerequisites.Window | None = None,
 ) -> list[Slot]:
-    """Free slots for `treatment` on the clinic-local dates first_day..last_day inclusive."""
+    """Free slots for `treatment` on the clinic-local dates first_day..last_day inclusive;
+    for a known client, only those `within` the span their prerequisites allow (see
+    client_window)."""
     now = now or timezone.now()
     earliest, latest = booking_window(clinic=treatment.clinic, now=now, online=online)
+    if within is not None:
+        if within.closed:
+            return []
+        if within.start is not None:
+            earliest = max(earliest, to_epoch(within.start))
+        if within.end is not None:
+            latest = min(latest, to_epoch(within.end))
     diary = load_diary(
         treatment=treatment,
         first_day=first_day,
@@ -474,6 +485,16 @@ def find_slots(
             diary, first_day=first_day, last_day=last_day, earliest=earliest, latest=latest
         )
     ]
+
+
+def client_window(
+    *, treatment: Treatment, client, now: datetime | None = None
+) -> prerequisites.Window:
+    """When `client` (None: a newcomer) may start `treatment` as far as its prerequisite
+    rules go (a patch test N hours before, valid M months): pass it to find_slots. One
+    query."""
+    facts = prerequisites.load(treatment=treatment, client=client)
+    return facts.window(after=now or timezone.now())
 
 
 def nearest_slots(

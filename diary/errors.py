@@ -72,6 +72,34 @@ class Contraindicated(EligibilityRefused):
     detail = "This treatment is not suitable with a condition you have declared."
 
 
+class PrerequisiteMissing(EligibilityRefused):
+    """The treatment needs another appointment first (a patch test, a consultation: see
+    clinical/prerequisites.py). `required_treatment` is the slug of the one to book, when
+    the clinic offers one; `available_from` the instant the booking would be allowed, when a
+    prerequisite already booked makes it so later."""
+
+    code = "prerequisite_missing"
+    detail = "This treatment needs another appointment first. Please contact the clinic."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        required_treatment: str | None = None,
+        required_name: str | None = None,
+        available_from=None,
+    ):
+        extra = {}
+        if required_treatment:
+            extra["required_treatment"] = required_treatment
+        if available_from:
+            extra["available_from"] = available_from.isoformat()
+        super().__init__(detail, **extra)
+        self.required_treatment = required_treatment
+        self.required_name = required_name
+        self.available_from = available_from
+
+
 class WarningsNotAcknowledged(EligibilityRefused):
     """Allowed, but only once the client has read and accepted these warnings."""
 

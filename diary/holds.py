@@ -132,6 +132,7 @@ def appointment_hold(
         override_reason=None,
         by=None,
         new_client=True,
+        prerequisites_apply=False,  # checked on confirming, with the client's appointments
     )
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:

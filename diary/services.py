@@ -18,7 +18,7 @@ from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, AppointmentResource
 from clinic.audit import APPOINTMENT, Origin, acting_user, audit_write
 from clinic.models import AuditEntry, Client, Practitioner, Treatment
-from clinical import eligibility, rules
+from clinical import eligibility, prerequisites, rules
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
 from diary.errors import (
@@ -26,6 +26,7 @@ from diary.errors import (
     EligibilityRefused,
     InvalidTransition,
     OverrideNotAllowed,
+    PrerequisiteMissing,
     RoleDoesNotChange,
     TooLateToCancel,
     WaitingPeriod,
@@ -73,10 +74,14 @@ def check_eligibility(
     override_reason: str | None,
     by,
     new_client: bool = False,
+    prerequisites_apply: bool = True,
 ) -> RulesOutcome:
     """Apply the clinic's medical rules to every booking path (book, reschedule; API, pages,
-    admin). Raises WaitingPeriod, Contraindicated or WarningsNotAcknowledged (422), or
-    OverrideNotAllowed (403); returns the warnings acknowledged and the cautions.
+    admin). Raises WaitingPeriod, Contraindicated, PrerequisiteMissing (a patch test or
+    consultation needed first: clinical/prerequisites.py, one query; not for an anonymous
+    hold, `prerequisites_apply=False`, whose confirmation applies it) or
+    WarningsNotAcknowledged (422), or OverrideNotAllowed (403); returns the warnings
+    acknowledged and the cautions.
 
     A caller who may not see the client's record (anyone but staff and the client signed
     in) learns only about what they declared in this request; a refusal or warning that
@@ -92,13 +97,19 @@ def check_eligibility(
         declared=declared,
     )
     sees_record = access.may_see_record(by, client)
-    if decision.refusals:
+    unmet = []
+    if prerequisites_apply:  # not for a hold: whose appointments count is not known yet
+        facts = prerequisites.load(treatment=treatment, client=None if new_client else client)
+        unmet = facts.unmet_at(start)
+    if decision.refusals or unmet:
         if override_reason:
             return RulesOutcome(
                 warnings=decision.warnings,
-                overridden=decision.reasons,
+                overridden=[*decision.reasons, *(u.rule.message for u in unmet)],
                 cautions=list(decision.cautions),
             )
+        if not decision.refusals:
+            raise _prerequisite_refusal(unmet[0], clinic=clinic, sees_record=sees_record)
         raise _refusal(decision, clinic=clinic, sees_record=sees_record)
     warnings = decision.warnings if sees_record else _warnings_for_declarant(decision)
     if warnings and not (acknowledge_warnings or override_reason):
@@ -121,6 +132,23 @@ def _refusal(decision: eligibility.Decision, *, clinic, sees_record: bool) -> El
         f"{detail} The earliest date you can book is {earliest:%A} {earliest.day} "
         f"{earliest:%B %Y}.",
         earliest_date=earliest,
+    )
+
+
+def _prerequisite_refusal(
+    unmet: prerequisites.Unmet, *, clinic, sees_record: bool
+) -> PrerequisiteMissing:
+    """What to book first and, to a caller who may know, from when this booking would be
+    allowed (a prerequisite booked already); the required treatment's slug, so the pages
+    and the API can offer it."""
+    offer = unmet.rule.offer(clinic.pk)
+    if not sees_record:
+        unmet = prerequisites.Unmet(unmet.rule)  # the dates of their appointments stay private
+    return PrerequisiteMissing(
+        prerequisites.explain(unmet, clinic_id=clinic.pk, tz=clinic.tzinfo),
+        required_treatment=offer.slug if offer else None,
+        required_name=offer.name if offer else None,
+        available_from=unmet.opens,
     )
 
 

@@ -35,7 +35,13 @@ from clinic.models import (
     TimeOff,
     Treatment,
 )
-from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
+from clinical.models import (
+    ContraindicationRule,
+    HealthDeclaration,
+    InjectableRecord,
+    PrerequisiteRule,
+    WaitingRule,
+)
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
 
@@ -353,6 +359,11 @@ BRANCH_ROWS = {
     AuditEntry: lambda b: list(AuditEntry.objects.filter(clinic=b.clinic)),
     Membership: lambda b: list(Membership.objects.filter(clinic=b.clinic)),
     Organisation: lambda b: [b.clinic.organisation],
+    # The clinic's own, and its organisation's that name this clinic (see `group`).
+    PrerequisiteRule: lambda b: list(
+        PrerequisiteRule.objects.filter(clinic=b.clinic)
+        | PrerequisiteRule.objects.filter(clinic=None, message__contains=b.clinic.name)
+    ),
 }
 SHARED_ROWS = {ResourceKind, MessageTemplate}  # the installation's: no clinic owns them
 INSTALLATION_ONLY = {  # no role holds a permission on them: the superuser's alone
@@ -416,7 +427,28 @@ def group(db, frozen_now):
             action="needs_approval",
             message=f"{branch.slug.capitalize()} rule for pregnancy.",
         )
+        prerequisite_rules(branch)
     return group
+
+
+def prerequisite_rules(branch: Branch) -> None:
+    """A prerequisite rule of the clinic's own (its marker: only its staff see it) and, for
+    Alpha and Zeta, one of their organisation's (the clinic's name: its sister sees it)."""
+    name = branch.clinic.name.removesuffix(" Clinic")
+    own = PrerequisiteRule.objects.create(
+        organisation=branch.clinic.organisation,
+        clinic=branch.clinic,
+        treatment_category="microcurrent",
+        message=f"{name} rule: a patch test first.",
+    )
+    own.required_treatments.set([branch.treatment])
+    if branch.slug in ("alpha", "zeta"):
+        shared = PrerequisiteRule.objects.create(
+            organisation=branch.clinic.organisation,
+            treatment_category="light_therapy",
+            message=f"{branch.clinic.name} asks for a consultation first.",
+        )
+        shared.required_treatments.set([branch.treatment])
 
 
 # Who tries: each role at Alpha (Beta is its sister clinic, Zeta another business), and each

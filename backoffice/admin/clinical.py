@@ -5,12 +5,20 @@ upcoming appointments; each page that shows health data is audited."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 import access
 from backoffice.admin.base import HealthAuditMixin, ScopedAdmin
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin
 from clinic import audit
-from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
+from clinic.models import Organisation
+from clinical.models import (
+    ContraindicationRule,
+    HealthDeclaration,
+    InjectableRecord,
+    PrerequisiteRule,
+    WaitingRule,
+)
 from clinical.services import (
     InjectionDateInFuture,
     appointments_recheck,
@@ -201,3 +209,88 @@ class WaitingRuleAdmin(ScopedRuleAdmin):
 class ContraindicationRuleAdmin(ScopedRuleAdmin):
     list_display = ("condition", "treatment_category", "resource_kind", "action", "clinic")
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "condition", "action")
+
+
+class PrerequisiteRuleForm(forms.ModelForm):
+    class Meta:
+        model = PrerequisiteRule
+        fields = (
+            "organisation",
+            "clinic",
+            "treatment",
+            "treatment_category",
+            "required_treatments",
+            "min_hours_before",
+            "valid_months",
+            "message",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation = cleaned.get("organisation")
+        treatment, category = cleaned.get("treatment"), cleaned.get("treatment_category")
+        if bool(treatment) == bool(category):
+            raise ValidationError("Choose either one treatment or a category, not both.")
+        if organisation is None:
+            return cleaned
+        clinic = cleaned.get("clinic")
+        if clinic is not None and clinic.organisation_id != organisation.pk:
+            self.add_error("clinic", "Pick a clinic of this organisation.")
+        if treatment is not None and treatment.clinic.organisation_id != organisation.pk:
+            self.add_error("treatment", "Pick a treatment of this organisation.")
+        required = cleaned.get("required_treatments") or []
+        if any(r.clinic.organisation_id != organisation.pk for r in required):
+            self.add_error("required_treatments", "Pick treatments of this organisation.")
+        if treatment is not None and treatment in required:
+            self.add_error("required_treatments", "A treatment cannot be its own prerequisite.")
+        return cleaned
+
+
+@admin.register(PrerequisiteRule)
+class PrerequisiteRuleAdmin(ScopedAdmin):
+    """A clinic's own rules are its managers'; the organisation's (no clinic) are the
+    managers' of any of its clinics; the treatments they pick are those of their clinics.
+    No installation default: the treatment that meets a rule is always an organisation's."""
+
+    form = PrerequisiteRuleForm
+    list_display = (
+        "__str__",
+        "clinic",
+        "min_hours_before",
+        "valid_months",
+        "message",
+        "organisation",
+    )
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "treatment_category")
+    list_select_related = ("organisation", "clinic", "treatment")
+    filter_horizontal = ("required_treatments",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.related_model is Organisation:
+            ids = access.organisation_ids(request.user, "clinical.change_prerequisiterule")
+            if ids is not None:
+                field.queryset = field.queryset.filter(pk__in=ids)
+                field.empty_label = None
+        return field
+
+    def _organisations(self, request, action: str) -> set[int] | None:
+        return access.organisation_ids(request.user, f"clinical.{action}_prerequisiterule")
+
+    def scoped(self, queryset, request, action: str = "view"):
+        clinics = self._scope_ids(request, action)
+        if clinics is None:
+            return queryset
+        organisations = self._organisations(request, action)
+        if action == "view":  # who may change a row may see it too
+            clinics |= self._scope_ids(request, "change") or set()
+            organisations |= self._organisations(request, "change") or set()
+        return queryset.filter(
+            Q(clinic__in=clinics) | Q(clinic__isnull=True, organisation__in=organisations)
+        )
+
+    def _holds(self, request, action: str, obj) -> bool:
+        if obj.clinic_id is not None:
+            return super()._holds(request, action, obj)
+        organisations = self._organisations(request, action)
+        return organisations is None or obj.organisation_id in organisations

@@ -55,6 +55,14 @@ class AvailabilityQuery(QuerySerializer):
         return attrs
 
 
+class PrerequisiteOutput(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    required_treatment = serializers.CharField(
+        allow_null=True, help_text="The slug of the treatment to book first."
+    )
+
+
 class AvailabilityOutput(serializers.Serializer):
     timezone = serializers.CharField()
     slots = SlotOutput(many=True)
@@ -62,6 +70,11 @@ class AvailabilityOutput(serializers.Serializer):
         allow_null=True,
         help_text="For a known client (logged in, or chosen by staff) still inside a waiting "
         "period: the first date they may book, where the slots begin. Otherwise null.",
+    )
+    prerequisite = PrerequisiteOutput(
+        allow_null=True,
+        help_text="For a known client without the appointment a treatment needs first (a "
+        "patch test, a consultation): why there are no slots and what to book. Otherwise null.",
     )
 
 

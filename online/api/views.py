@@ -21,11 +21,11 @@ from clinic import audit
 from clinic.audit import Origin
 from clinic.models import AuditEntry, Client, Practitioner, Treatment
 from clinic.services import client_get_or_create
-from clinical import rules
+from clinical import prerequisites, rules
 from clinical.rules import Declared
 from clinical.services import InjectionDateInFuture
 from diary import availability, holds, services
-from diary.errors import EligibilityRefused, SlotUnavailable
+from diary.errors import EligibilityRefused, PrerequisiteMissing, SlotUnavailable
 from online.api import serializers as s
 from online.api.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
 from web.api.appointments import appointment_response
@@ -168,6 +168,20 @@ def _refusal_shown(request, refusal: EligibilityRefused, *, client, clinic, **de
         )
 
 
+def _prerequisite_data(within, clinic) -> dict | None:
+    """What a known client must book first when no prerequisite of theirs lets them book
+    at all (a patch test): the reason, and the treatment to book."""
+    if within is None or not within.unmet:
+        return None
+    unmet = within.unmet[0]
+    offer = unmet.rule.offer(clinic.pk)
+    return {
+        "code": PrerequisiteMissing.code,
+        "detail": prerequisites.explain(unmet, clinic_id=clinic.pk, tz=clinic.tzinfo),
+        "required_treatment": offer.slug if offer else None,
+    }
+
+
 class AvailabilityApi(APIView):
     throttle_classes = [SearchThrottle]
 
@@ -205,13 +219,17 @@ class AvailabilityApi(APIView):
         practitioner = practitioner_for(treatment, params.get("practitioner"))
         staff = access.is_staff_at(request.user, treatment.clinic)
         client = self._known_client(request, treatment, params.get("client"), staff)
-        eligible_from = None
+        eligible_from = within = None
         if client is not None:
             # A known client still inside a waiting period: the search starts where they may
             # book. Evaluated on the last day, so an injection inside the range counts too.
             decision = rules.client_decision(client=client, treatment=treatment, on=last)
             if decision.earliest_date and decision.earliest_date > first:
                 first = eligible_from = decision.earliest_date
+            # And where their prerequisites (a patch test 48 hours before...) let it start.
+            within = availability.client_window(treatment=treatment, client=client)
+            if within.start and treatment.clinic.local_date(within.start) > first:
+                first = eligible_from = treatment.clinic.local_date(within.start)
             # Where the search starts (or that it starts where asked) is read from their
             # record: an audited view, whoever asks (staff, or the client themself).
             audit.audit_api(
@@ -231,6 +249,7 @@ class AvailabilityApi(APIView):
                 last_day=last,
                 practitioner_id=practitioner.pk if practitioner else None,
                 online=not staff,
+                within=within,
             )
         tz = treatment.clinic.tzinfo
         return Response(
@@ -238,6 +257,7 @@ class AvailabilityApi(APIView):
                 "timezone": treatment.clinic.timezone,
                 "slots": [slot_data(x, tz) for x in slots],
                 "eligible_from": eligible_from,
+                "prerequisite": _prerequisite_data(within, treatment.clinic),
             }
         )
 

@@ -14,6 +14,7 @@ from diary.errors import (
     BookingError,
     EligibilityRefused,
     HoldGone,
+    PrerequisiteMissing,
     SlotUnavailable,
     TooLateToCancel,
     WaitingPeriod,
@@ -29,6 +30,8 @@ def refusal_heading(refusal: BookingError) -> str:
     record on file stays as neutral as the services' words."""
     if isinstance(refusal, WaitingPeriod) and refusal.earliest_date:
         return "This date is too soon after your treatment"
+    if isinstance(refusal, PrerequisiteMissing) and refusal.required_name:
+        return f"This treatment needs a {refusal.required_name} first"
     if isinstance(refusal, EligibilityRefused):
         return "We can’t book this online"
     if isinstance(refusal, TooLateToCancel):
@@ -67,6 +70,9 @@ def outcome_keep(
         "start": start.isoformat() if start else None,
         "practitioner": practitioner.pk if practitioner else None,
         "ack_missing": ack_missing,
+        # The treatment to book first (a patch test), offered with a refusal that needs it.
+        "required": getattr(refusal, "required_treatment", None),
+        "required_name": getattr(refusal, "required_name", None),
     }
 
 
@@ -98,6 +104,8 @@ def outcome_pending(session, *, kind: str | None = None, start: datetime | None 
         "warnings": list(kept.get("warnings", [])),
         "alternatives": alternatives,
         "ack_missing": bool(kept.get("ack_missing")),
+        "required": kept.get("required"),
+        "required_name": kept.get("required_name"),
         "refusal": SimpleNamespace(
             code=kept.get("code", ""),
             detail=kept.get("detail", ""),

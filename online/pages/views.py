@@ -38,7 +38,7 @@ from diary import holds, services
 from diary.errors import BookingError, WarningsNotAcknowledged
 from online.accounts import login_for_address
 from online.pages.branding import render_page
-from online.pages.calendar import booking_calendar
+from online.pages.calendar import booking_calendar, prerequisite_notice
 from online.pages.forms import (
     AcknowledgeForm,
     BookingDetails,
@@ -99,11 +99,14 @@ def treatment_calendar(request, slug):
     treatment = _treatment(slug)
     query = CalendarQuery(request.GET, treatment=treatment)
     practitioner = query.value("practitioner")
+    client, details = _visitor(request, treatment)
+    needs = prerequisite_notice(treatment=treatment, client=client)
     calendar = booking_calendar(
         treatment=treatment,
         day=query.value("day"),
         practitioner_id=practitioner.pk if practitioner else None,
-        not_before=_first_bookable_day(request, treatment),
+        not_before=_first_bookable_day(treatment, client, details),
+        within=needs.within if needs else None,
     )
     return render_page(
         request,
@@ -113,15 +116,13 @@ def treatment_calendar(request, slug):
         query=query,
         calendar=calendar,
         practitioner=practitioner,
+        prerequisite=needs,
     )
 
 
-def _first_bookable_day(request, treatment) -> date | None:
-    """The first day this visitor may book `treatment` as far as waiting periods go, so the
-    calendar offers no day before it (the refusal's "see times from <date>" leads here).
-    It rests on what the visitor may know: the injections typed in this visit's draft,
-    and the record of a signed-in client booking for themself (the same date the API's
-    search starts from). None when nothing is known: every day is open."""
+def _visitor(request, treatment):
+    """What the booking pages may know of this visitor: the signed-in client booking for
+    themself (None otherwise) and the health answers of this visit's draft (None if none)."""
     answers = draft_answers(request.session, treatment=treatment)
     details = None
     if answers is not None:
@@ -135,6 +136,15 @@ def _first_bookable_day(request, treatment) -> date | None:
         if own
         else None
     )
+    return client, details
+
+
+def _first_bookable_day(treatment, client, details) -> date | None:
+    """The first day this visitor may book `treatment` as far as waiting periods go, so the
+    calendar offers no day before it (the refusal's "see times from <date>" leads here).
+    It rests on what the visitor may know (_visitor): the injections typed in this visit's
+    draft, and the record of a signed-in client booking for themself (the same date the
+    API's search starts from). None when nothing is known: every day is open."""
     if client is None and details is None:
         return None
     clinic = treatment.clinic
@@ -434,6 +444,9 @@ def _outcome_page(request, kept: dict, *, treatment, appointment=None, token=Non
         earliest = kept["earliest"]
         context["earliest"] = earliest
         context["times_from_earliest"] = times_from(earliest) if earliest else None
+        if kept.get("required"):
+            context["required_name"] = kept["required_name"]
+            context["required_url"] = reverse("online:calendar", args=[kept["required"]])
         if earliest and appointment is None and clients_of(request.user):
             context["notice"] = notice_token(treatment, earliest)
     return render_page(request, template, clinic=treatment.clinic, **context)

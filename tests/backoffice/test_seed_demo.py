@@ -2,6 +2,7 @@
 organisation whose staff see none of the first's clients; and a second run that changes
 nothing."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -13,6 +14,7 @@ from django.utils import timezone
 import access
 from bookings.models import Appointment
 from clinic.models import Client, Clinic, Membership, Practitioner, Treatment
+from clinical.models import PrerequisiteRule
 
 EXPECTED_KINDS = {
     "manual-facial-massage": {"treatment-room"},
@@ -21,6 +23,7 @@ EXPECTED_KINDS = {
     "sculpting-massage": {"treatment-room"},
     "tmj-release": {"treatment-room"},
     "microcurrent-toning": {"treatment-room", "microcurrent-device"},
+    "patch-test": {"treatment-room"},
     "led-light-therapy": {"treatment-room", "led-panel"},
 }
 
@@ -64,7 +67,7 @@ def test_it_creates_the_clinic(db):
     assert not clinic.opening_hours.filter(weekday=6).exists()  # closed on Sunday
 
 
-def test_it_creates_the_seven_treatments_with_their_resource_kinds(db):
+def test_it_creates_the_eight_treatments_with_their_resource_kinds(db):
     seed()
 
     treatments = Treatment.objects.filter(clinic__slug="lumiere").prefetch_related(
@@ -286,3 +289,15 @@ def test_the_logins_name_both_organisations_staff(db):
     assert "desk, amelia or manager at Lumière Skin Clinic" in logins
     assert "nina, noah or nadia at Northside Skin Studio" in logins
     assert "as front desk, practitioner or clinic manager" in logins
+
+
+def test_microcurrent_needs_a_patch_test_48_hours_before_and_charlotte_has_hers(db):
+    seed()
+
+    rule = PrerequisiteRule.objects.get(treatment__slug="microcurrent-toning")
+    assert (rule.min_hours_before, rule.valid_months) == (48, 6)
+    assert [t.slug for t in rule.required_treatments.all()] == ["patch-test"]
+    charlotte = Appointment.objects.filter(client__email="charlotte.davies@example.com")
+    patch = charlotte.get(treatment__slug="patch-test")
+    micro = charlotte.get(treatment__slug="microcurrent-toning")
+    assert micro.start - patch.start >= timedelta(hours=48)

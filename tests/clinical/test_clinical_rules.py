@@ -488,6 +488,7 @@ def test_staff_search_for_a_client_the_same_way(world, desk, olivia):
         "timezone": "Europe/London",
         "slots": [],
         "eligible_from": "2027-03-11",
+        "prerequisite": None,
     }
 
 

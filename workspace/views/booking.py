@@ -13,7 +13,7 @@ import access
 from bookings.models import Appointment
 from clinic import audit
 from clinic.models import AuditEntry
-from clinical import rules
+from clinical import prerequisites, rules
 from diary import services
 from diary.errors import BookingError
 from workspace.forms import BookingForm, SlotQueryForm
@@ -58,6 +58,26 @@ def _decision_shown(request, client, treatment, day: date, **details):
         **details,
     )
     return decision
+
+
+def _prerequisite_warning(request, client, treatment) -> None:
+    """Say what the treatment needs first (a patch test) when the client has none that
+    counts, or from when theirs lets them book: the slots stay listed, since a role with
+    the override permission may book past it."""
+    clinic = treatment.clinic
+    window = prerequisites.load(treatment=treatment, client=client).window(after=timezone.now())
+    if window.unmet:
+        messages.warning(
+            request,
+            prerequisites.explain(window.unmet[0], clinic_id=clinic.pk, tz=clinic.tzinfo),
+        )
+    elif window.start is not None:
+        start = window.start.astimezone(clinic.tzinfo)
+        messages.info(
+            request,
+            f"{client.name} can have {treatment.name} from {start:%a %-d %b %Y at %H:%M}, "
+            "after the appointment it needs first.",
+        )
 
 
 @role_required(access.BOOK)
@@ -120,6 +140,7 @@ def book(request, client_id):
             f"{client.name} is already booked for the same treatment on "
             f"{booked_on:%a %-d %b %Y}: check this is not a second booking by mistake.",
         )
+    _prerequisite_warning(request, client, treatment)
     context.update(
         treatment=treatment,
         day=day,

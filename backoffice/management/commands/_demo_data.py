@@ -37,6 +37,8 @@ class DemoOrganisation:
     bookings: list  # (email, treatment slug, practitioner name), on the next free time
     staff: list  # (username, first name, role, practitioner name), one per role, in this order
     staff_email_domain: str
+    # (treatment slug, required treatment slug, hours before, months valid, message)
+    prerequisites: tuple = ()
 
 
 ADMIN_USERNAME = "admin"
@@ -221,6 +223,22 @@ LUMIERE_TREATMENTS = [
         ),
     },
     {
+        "slug": "patch-test",
+        "name": "Patch test",
+        # The test of the microcurrent's conducting gel: its category's contraindications
+        # (a pacemaker...) rule it out as they rule out the treatment.
+        "category": TreatmentCategory.MICROCURRENT,
+        "duration_minutes": 15,
+        "buffer_after_minutes": 0,
+        "price": Decimal("0.00"),
+        "kinds": ["treatment-room"],
+        "description": (
+            "A free 15-minute test of the conducting gel we use for microcurrent: a small "
+            "amount is applied behind your ear and checked for any reaction. Needed at least "
+            "48 hours before your first microcurrent facial, and again after six months."
+        ),
+    },
+    {
         "slug": "led-light-therapy",
         "name": "LED red light therapy",
         "category": TreatmentCategory.LIGHT_THERAPY,
@@ -264,7 +282,12 @@ LUMIERE_PRACTITIONERS = [
             Weekday.WEDNESDAY: (time(12), time(19)),
             Weekday.FRIDAY: (time(12), time(19)),
         },
-        "treatments": ["microcurrent-toning", "led-light-therapy", "sculpting-massage"],
+        "treatments": [
+            "microcurrent-toning",
+            "patch-test",
+            "led-light-therapy",
+            "sculpting-massage",
+        ],
     },
     {
         "name": "Chloe Bennett",
@@ -321,8 +344,21 @@ LUMIERE_BOOKINGS = [
     ("olivia.turner@example.com", "manual-facial-massage", "Amelia Hart"),
     ("james.whitfield@example.com", "tmj-release", "Chloe Bennett"),
     ("hannah.okafor@example.com", "lymphatic-drainage", "Sofia Marchetti"),
+    # Her patch test first: microcurrent is booked from 48 hours after it.
+    ("charlotte.davies@example.com", "patch-test", "Priya Shah"),
     ("charlotte.davies@example.com", "microcurrent-toning", "Priya Shah"),
 ]
+
+LUMIERE_PREREQUISITES = (
+    (
+        "microcurrent-toning",
+        "patch-test",
+        48,
+        6,
+        "Microcurrent uses a conducting gel: we test it on your skin at least 48 hours "
+        "before your first session, and again every six months.",
+    ),
+)
 
 LUMIERE_STAFF = [
     ("desk", "Dee", Membership.Role.FRONT_DESK, None),
@@ -347,6 +383,7 @@ LUMIERE = DemoOrganisation(
     bookings=LUMIERE_BOOKINGS,
     staff=LUMIERE_STAFF,
     staff_email_domain="lumiere.example.com",
+    prerequisites=LUMIERE_PREREQUISITES,
 )
 
 # -- Northside Skin Studio, Ancoats (Manchester): another business ---------------------------

@@ -33,6 +33,7 @@ from clinic.models import (
     TimeOff,
     Treatment,
 )
+from clinical.models import PrerequisiteRule
 from clinical.services import declaration_record, injectable_record
 from diary.availability import find_slots
 from diary.errors import BookingError
@@ -108,6 +109,7 @@ class Command(BaseCommand):
         clinic = self._clinic(org)
         self._resources(org, clinic, kinds)
         treatments = self._treatments(org, clinic, kinds)
+        self._prerequisites(org, clinic, treatments)
         practitioners = self._practitioners(org, clinic, treatments)
         self._time_off(org, clinic, practitioners)
         clients = self._clients(org, clinic)
@@ -190,6 +192,19 @@ class Command(BaseCommand):
             treatment.required_resource_kinds.set([kinds[k] for k in spec["kinds"]])
             treatments[spec["slug"]] = treatment
         return treatments
+
+    def _prerequisites(self, org, clinic, treatments) -> None:
+        for slug, required, hours, months, message in org.prerequisites:
+            rule = self._upsert(
+                PrerequisiteRule,
+                {
+                    "organisation": clinic.organisation,
+                    "clinic": None,
+                    "treatment": treatments[slug],
+                },
+                {"min_hours_before": hours, "valid_months": months, "message": message},
+            )
+            rule.required_treatments.set([treatments[required]])
 
     def _practitioners(self, org, clinic, treatments) -> dict[str, Practitioner]:
         practitioners = {}

@@ -76,9 +76,8 @@ def appointments_redact(*, client) -> int:
     """Remove what a client's appointments and their history say in words (notes, the
     override's reason, the flag, warnings acknowledged, a sign-off's reasons and note),
     keeping their times, statuses and practitioners so the diary and its counts stay as
-    they were. A reason or flag that was
-    there becomes REDACTED, so "an override was used" is still known. Returns the number
-    of appointments."""
+    they were. A reason or flag that was there becomes REDACTED, so "an override was used"
+    is still known. Returns the number of appointments."""
     with transaction.atomic():
         appointments = Appointment.objects.select_for_update().filter(client=client)
         count = len(appointments)

@@ -12,6 +12,7 @@ import time_machine
 from access.roles import MANAGER, PRACTITIONER
 from aftercare.models import Message
 from bookings.models import Appointment, AppointmentChange, SignOff
+from clinic.identity import client_login
 from clinic.models import AuditEntry
 from clinical.models import ContraindicationRule, HealthDeclaration
 from clinical.rules import Declared
@@ -22,6 +23,7 @@ from diary.errors import (
     SignOffNotAllowed,
     SignOffPending,
 )
+from diary.holds import Contact, appointment_hold, hold_confirm
 from diary.services import appointment_book, appointment_complete, appointment_reschedule
 from diary.signoff import APPROVE, AUDIT_SIGN_OFF, DECLINE, NoteMissing, appointment_sign_off
 from tests import factories
@@ -266,3 +268,23 @@ def test_an_approval_stands_for_what_it_answered_and_a_new_reason_reopens_it(
     assert sign_off.status == SignOff.Status.PENDING
     assert set(sign_off.reasons) == {RULE, "Epilepsy: your practitioner checks with you first."}
     assert sign_off.decided_by is None
+
+
+def test_a_hold_confirmed_by_its_owner_waits_for_sign_off(world, needs_approval):
+    """The public's booking path: held for the address, then confirmed by its owner signed
+    in; what they declared when asking is what asks for the sign-off."""
+    held = appointment_hold(
+        treatment=world.treatment,
+        start=london(TUESDAY, 10),
+        contact=Contact(name="Dana Client", email="dana@example.com"),
+        declared=Declared(conditions=["pregnancy"]),
+        acknowledge_warnings=True,
+    ).appointment
+    assert not SignOff.objects.filter(appointment=held).exists()
+
+    confirmed = hold_confirm(
+        appointment=held, by=client_login("dana@example.com"), acknowledge_warnings=True
+    ).appointment
+
+    assert confirmed.status == Appointment.Status.CONFIRMED
+    assert SignOff.objects.get(appointment=confirmed).reasons == [RULE]

@@ -234,3 +234,30 @@ def test_the_api_refuses_bad_input_a_second_decision_and_who_may_not(pending):
         409,
         "no_sign_off_pending",
     )
+
+
+def test_a_booking_through_the_api_declaring_a_condition_waits_for_sign_off(cast):
+    ContraindicationRule.objects.create(
+        clinic=cast.world.clinic,
+        condition="pregnancy",
+        treatment_category=cast.world.treatment.category,
+        action=ContraindicationRule.Action.NEEDS_APPROVAL,
+        message=RULE,
+    )
+    response = logged_in(cast.users["desk"]).post(
+        "/api/v1/appointments/",
+        {
+            "treatment": cast.world.treatment.slug,
+            "start": "2027-03-02T14:00:00+00:00",
+            "client_id": cast.bruno.pk,
+            "health": {"conditions": ["pregnancy"]},
+            "acknowledge_warnings": True,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    booked = Appointment.objects.get(reference=response.json()["reference"])
+    assert status_of(booked) == SignOff.Status.PENDING
+    html = cast.browser("desk").get("/staff/sheet/", {"date": "2027-03-02"}).content.decode()
+    assert 'data-sign-off="pending"' in html

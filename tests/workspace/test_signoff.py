@@ -155,6 +155,17 @@ def test_anonymous_goes_to_the_login_and_nothing_changes(pending):
 # -- the staff API ----------------------------------------------------------------------------
 
 
+def test_the_day_list_says_which_appointments_wait_for_sign_off(pending):
+    pending.olivia_visit.sign_off.delete()
+
+    day = logged_in(pending.users["mia"]).get("/api/v1/appointments/", {"date": "2027-03-01"})
+
+    assert [(a["reference"], a["sign_off"]) for a in day.json()] == [
+        (pending.olivia_visit.reference, None),
+        (pending.bruno_visit.reference, "pending"),
+    ]
+
+
 def test_the_api_approves_and_answers_the_appointment_and_its_sign_off(pending):
     api = logged_in(pending.users["pat"])
 
@@ -166,6 +177,7 @@ def test_the_api_approves_and_answers_the_appointment_and_its_sign_off(pending):
     body = response.json()
     assert body["appointment"]["reference"] == pending.olivia_visit.reference
     assert body["appointment"]["status"] == "confirmed"
+    assert body["appointment"]["sign_off"] == "approved"
     assert body["sign_off"]["status"] == "approved"
     assert body["sign_off"]["reasons"] == [RULE]
     assert body["sign_off"]["note"] == "Fine."

@@ -24,7 +24,12 @@ from diary.errors import (
     SignOffPending,
 )
 from diary.holds import Contact, appointment_hold, hold_confirm
-from diary.services import appointment_book, appointment_complete, appointment_reschedule
+from diary.services import (
+    appointment_book,
+    appointment_complete,
+    appointment_mark_no_show,
+    appointment_reschedule,
+)
 from diary.signoff import APPROVE, AUDIT_SIGN_OFF, DECLINE, NoteMissing, appointment_sign_off
 from tests import factories
 from tests.conftest import works_every_day
@@ -288,3 +293,14 @@ def test_a_hold_confirmed_by_its_owner_waits_for_sign_off(world, needs_approval)
 
     assert confirmed.status == Appointment.Status.CONFIRMED
     assert SignOff.objects.get(appointment=confirmed).reasons == [RULE]
+
+
+def test_a_no_show_is_not_held_up_by_a_pending_sign_off(world, needs_approval, client, staff):
+    """Nothing was treated: the client did not come, whatever a practitioner would have said."""
+    appointment = book_declaring_pregnancy(world, client, by=staff["desk"])
+
+    with time_machine.travel(london(TUESDAY, 11), tick=False):
+        missed = appointment_mark_no_show(appointment=appointment, by=staff["desk"])
+
+    assert missed.status == Appointment.Status.NO_SHOW
+    assert SignOff.objects.get(appointment=appointment).status == SignOff.Status.PENDING

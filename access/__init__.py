@@ -40,6 +40,7 @@ OVERRIDE = "bookings.override_eligibility"
 VIEW_RULES = "clinical.view_waitingrule"
 CHANGE_RULES = "clinical.change_waitingrule"
 OUTBOX = "aftercare.view_message"
+SIGN_OFF = "bookings.sign_off_appointment"
 
 
 @dataclass(frozen=True)
@@ -281,6 +282,13 @@ def may_change_appointment(user, appointment: Appointment) -> bool:
     if not is_staff(user):
         return True
     return can(user, BOOK, appointment.clinic_id)
+
+
+def may_sign_off(user, appointment: Appointment) -> bool:
+    """May approve or decline the appointment's practitioner sign-off: a role that signs off
+    at its clinic (practitioner, clinic manager) and has it on their day sheet (a
+    practitioner: their own appointments)."""
+    return can(user, SIGN_OFF, appointment.clinic_id) and may_see_appointment(user, appointment)
 
 
 def gets_manage_token(user) -> bool:

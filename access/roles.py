@@ -10,6 +10,7 @@ clinic gives nothing at another.
 | Record injectables and conditions           | all        | their own clients   | all            |
 | Day sheet (day and week) of the clinic      | whole      | their own           | whole          |
 | Mark completed / no-show                    | any        | their own           | any            |
+| Sign off "needs approval" (approve/decline) | no         | their own           | any            |
 | Book, move, cancel for a client; add client | yes        | no                  | yes            |
 | Book past a clinical rule (override)        | no         | no                  | yes            |
 | The clinic's rules (view and edit)          | no         | no                  | yes            |
@@ -90,7 +91,7 @@ ROLES: dict[str, frozenset[str]] = {
             "clinic.change_timeoff",
         ]
     ),
-    PRACTITIONER: frozenset([*_WORKSPACE, "clinic.record_health"]),
+    PRACTITIONER: frozenset([*_WORKSPACE, "clinic.record_health", "bookings.sign_off_appointment"]),
     MANAGER: frozenset(
         [
             *_DESK,
@@ -98,6 +99,7 @@ ROLES: dict[str, frozenset[str]] = {
             "clinic.handle_personal_data",
             "clinic.view_auditentry",
             "bookings.override_eligibility",
+            "bookings.sign_off_appointment",
             # Their clinic's own settings (opening hours, policies, branding, its email);
             # clinics are added by the installation's superuser.
             "clinic.view_clinic",

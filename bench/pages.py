@@ -72,6 +72,8 @@ NOT_MEASURED = {
     "workspace:complete": "POST only: marks the appointment (writes)",
     "workspace:no-show": "POST only: marks the appointment (writes)",
     "workspace:outbox-retry": "POST only: puts a failed message back in the outbox (writes)",
+    "appointment-sign-off": "POST only: approves or declines a sign-off (writes)",
+    "workspace:sign-off": "POST only: approves or declines a sign-off (writes)",
     "workspace:logout": "ends the session the other lines use",
     "account_logout": "ends the session the other lines use",
     "account_signup": "a redirect to the treatments",

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import Appointment, AppointmentChange
+from bookings.models import Appointment, AppointmentChange, SignOff
 from clinic.audit import acting_user
 
 
@@ -74,10 +74,10 @@ REDACTED = "[removed when the client's data was anonymised]"
 
 def appointments_redact(*, client) -> int:
     """Remove what a client's appointments and their history say in words (notes, the
-    override's reason, the flag, warnings acknowledged), keeping their times, statuses and
-    practitioners so the diary and its counts stay as they were. A reason or flag that was
-    there becomes REDACTED, so "an override was used" is still known. Returns the number
-    of appointments."""
+    override's reason, the flag, warnings acknowledged, a sign-off's reasons and note),
+    keeping their times, statuses and practitioners so the diary and its counts stay as
+    they were. A reason or flag that was there becomes REDACTED, so "an override was used"
+    is still known. Returns the number of appointments."""
     with transaction.atomic():
         appointments = Appointment.objects.select_for_update().filter(client=client)
         count = len(appointments)
@@ -87,4 +87,7 @@ def appointments_redact(*, client) -> int:
         changes = AppointmentChange.objects.filter(appointment__client=client)
         changes.update(details={})
         changes.exclude(reason="").update(reason=REDACTED)
+        sign_offs = SignOff.objects.filter(appointment__client=client)
+        sign_offs.exclude(reasons=[]).update(reasons=[REDACTED])
+        sign_offs.exclude(note="").update(note=REDACTED)
     return count

@@ -264,6 +264,7 @@ class AppointmentChange(models.Model):
         FLAGGED = "flagged", "Flagged by a new health record"
         HELD = "held", "Held, waiting for the client to confirm"
         RELEASED = "released", "Hold released"
+        SIGNED_OFF = "signed_off", "Signed off by a practitioner"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -336,3 +337,50 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class SignOff(models.Model):
+    """A practitioner's sign-off that an appointment needs because a clinic rule says "needs
+    practitioner approval" for something on the client's record (a condition they declared):
+    which rules asked for it, and who approved or declined it, when, with what note. Until it
+    is approved the appointment cannot be completed (diary/signoff.py); declining cancels it.
+    Written only by bookings/signoff.py (when the rules ask for it) and diary/signoff.py (the
+    decision), always under the appointment's row lock."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Needs sign-off"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        # The record changed (a condition ended, a correction) and no rule asks any more.
+        NOT_NEEDED = "not_needed", "No longer needed"
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="sign_off"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    reasons = models.JSONField(
+        default=list, blank=True, help_text="The messages of the rules that ask for approval."
+    )
+    note = models.TextField(blank=True, help_text="The practitioner's note with the decision.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [
+            ("sign_off_appointment", "Can approve or decline an appointment that needs it"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment.reference}: {self.get_status_display()}"
+
+    @property
+    def pending(self) -> bool:
+        return self.status == self.Status.PENDING

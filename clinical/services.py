@@ -15,15 +15,17 @@ from django.utils import timezone
 from aftercare import planning
 from bookings.history import appointment_flag
 from bookings.models import Appointment
+from bookings.signoff import signoff_sync
 from clinic.audit import DECLARATIONS as AUDIT_DECLARATIONS
 from clinic.audit import INJECTABLES as AUDIT_INJECTABLES
 from clinic.audit import Origin, acting_user, audit_write
 from clinic.models import AuditEntry, Client, Clinic
-from clinical import rules
+from clinical import eligibility, rules
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.vocabulary import RecordSource
 
 FUTURE_DATE = "An injection date cannot be in the future."
+APPROVAL_NEEDED = "A clinic rule asks for a practitioner's approval."
 
 
 class InjectionDateInFuture(ValueError):
@@ -193,8 +195,9 @@ def appointments_recheck(
     """Evaluate the client's upcoming confirmed appointments against their record as it is
     now. Each one a rule now refuses is flagged for staff (with a line in its history), its
     reminder held and the clinic emailed about it (through the outbox); a flag that no
-    longer applies (after a correction) is cleared and the reminder planned again. Returns
-    those newly flagged.
+    longer applies (after a correction) is cleared and the reminder planned again. Each
+    one's practitioner sign-off follows what the "needs approval" rules ask now
+    (bookings/signoff.py). Returns those newly flagged.
     """
     upcoming = list(
         Appointment.objects.select_for_update(of=("self",))
@@ -210,6 +213,7 @@ def appointments_recheck(
     flagged = []
     for appointment in upcoming:
         decision = decisions[appointment.pk]
+        signoff_sync(appointment, reasons=approval_reasons(decision))
         flag = " ".join(decision.reasons)
         if not appointment_flag(
             appointment, flag=flag, by=by, earliest_date=decision.earliest_date
@@ -221,6 +225,20 @@ def appointments_recheck(
         else:
             planning.on_flag_cleared(appointment)
     return flagged
+
+
+def approval_reasons(decision: eligibility.Decision) -> list[str]:
+    """What a decision asks a practitioner to approve: the messages of the "needs
+    practitioner approval" rules that match (empty when none does)."""
+    if not decision.needs_approval:
+        return []
+    messages = [
+        f.message
+        for f in decision.findings
+        if f.outcome == eligibility.WARN and f.code == eligibility.CONTRAINDICATED and f.message
+    ]
+    # A rule with no message still asks: the practitioner's caution line names the condition.
+    return list(dict.fromkeys(messages or [APPROVAL_NEEDED]))
 
 
 def health_records_erase(*, client: Client) -> tuple[int, int]:

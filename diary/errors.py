@@ -150,3 +150,33 @@ class TooManyHolds(BookingError):
         "Several bookings were asked for this email address in the last hour. Please confirm "
         "one from the emails we sent, or sign in and book."
     )
+
+
+class SignOffPending(BookingError):
+    """A clinic rule asks for a practitioner's approval of this appointment and none has
+    signed it off yet: it cannot be completed (diary/signoff.py)."""
+
+    code = "sign_off_pending"
+    status = 409
+    detail = (
+        "This appointment needs a practitioner's sign-off before it can be completed: "
+        "approve it (or decline it) first."
+    )
+
+
+class NoSignOffPending(BookingError):
+    """Approving or declining an appointment that waits for no sign-off (none was asked
+    for, or it was decided already)."""
+
+    code = "no_sign_off_pending"
+    status = 409
+    detail = "This appointment is not waiting for a sign-off."
+
+
+class SignOffNotAllowed(BookingError):
+    """Only a practitioner (or a clinic manager) who has the appointment on their day sheet
+    signs it off (access.may_sign_off)."""
+
+    code = "permission_denied"
+    status = 403
+    detail = "Only a practitioner or a clinic manager can sign off an appointment."

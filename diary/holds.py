@@ -36,6 +36,7 @@ from django.utils import timezone
 from aftercare import planning
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, BookingRequest
+from bookings.signoff import signoff_sync
 from clinic.audit import Origin, acting_user
 from clinic.models import Practitioner, Treatment
 from clinic.selectors import client_by_email
@@ -263,6 +264,7 @@ def hold_confirm(
             from_status=previous,
             details={"warnings": outcome.warnings, "confirmed_from_hold": True},
         )
+        signoff_sync(locked, reasons=outcome.approvals)
         planning.on_booked(locked)
         if declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=locked.reference)

@@ -16,11 +16,17 @@ import access
 from aftercare import planning
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, AppointmentResource
+from bookings.signoff import signoff_pending, signoff_sync
 from clinic.audit import APPOINTMENT, Origin, acting_user, audit_write
 from clinic.models import AuditEntry, Client, Practitioner, Treatment
 from clinical import eligibility, prerequisites, rules
 from clinical.rules import Declared
-from clinical.services import appointments_recheck, declared_check, declared_store
+from clinical.services import (
+    appointments_recheck,
+    approval_reasons,
+    declared_check,
+    declared_store,
+)
 from diary.errors import (
     Contraindicated,
     EligibilityRefused,
@@ -28,6 +34,7 @@ from diary.errors import (
     OverrideNotAllowed,
     PrerequisiteMissing,
     RoleDoesNotChange,
+    SignOffPending,
     TooLateToCancel,
     WaitingPeriod,
     WarningsNotAcknowledged,
@@ -50,6 +57,7 @@ class RulesOutcome:
     warnings: list[str] = field(default_factory=list)  # acknowledged, as the caller saw them
     overridden: list[str] = field(default_factory=list)  # refusals staff booked past
     cautions: list[str] = field(default_factory=list)  # for the practitioner
+    approvals: list[str] = field(default_factory=list)  # what a practitioner must sign off
 
 
 # What a caller who may not see the client's record is told when the record, not their own
@@ -97,6 +105,7 @@ def check_eligibility(
         declared=declared,
     )
     sees_record = access.may_see_record(by, client)
+    approvals = approval_reasons(decision)  # for staff's sign-off, whatever the caller sees
     unmet = []
     if prerequisites_apply:  # not for a hold: whose appointments count is not known yet
         facts = prerequisites.load(treatment=treatment, client=None if new_client else client)
@@ -107,6 +116,7 @@ def check_eligibility(
                 warnings=decision.warnings,
                 overridden=[*decision.reasons, *(u.rule.message for u in unmet)],
                 cautions=list(decision.cautions),
+                approvals=approvals,
             )
         if not decision.refusals:
             raise _prerequisite_refusal(unmet[0], clinic=clinic, sees_record=sees_record)
@@ -114,7 +124,7 @@ def check_eligibility(
     warnings = decision.warnings if sees_record else _warnings_for_declarant(decision)
     if warnings and not (acknowledge_warnings or override_reason):
         raise WarningsNotAcknowledged(warnings=warnings)
-    return RulesOutcome(warnings=warnings, cautions=list(decision.cautions))
+    return RulesOutcome(warnings=warnings, cautions=list(decision.cautions), approvals=approvals)
 
 
 def _refusal(decision: eligibility.Decision, *, clinic, sees_record: bool) -> EligibilityRefused:
@@ -279,6 +289,7 @@ def appointment_book(
         )
         if outcome.overridden:
             _audit_override(appointment, by=by, origin=origin)
+        signoff_sync(appointment, reasons=outcome.approvals)
         planning.on_booked(appointment)
         if declared is not None and declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=appointment.reference)
@@ -335,22 +346,29 @@ def appointment_cancel(
                 " and cannot be cancelled."
             )
         _check_client_window(appointment, by=by, now=now)
-        previous = appointment.status
-        appointment.status = Appointment.Status.CANCELLED
-        appointment.changed_by = acting_user(by)
-        appointment.save(update_fields=["status", "changed_by", "updated_at"])
-        appointment.resource_holds.update(active=False)
-        change_record(
-            appointment,
-            action=AppointmentChange.Action.CANCELLED,
-            by=by,
-            channel=_channel(by, appointment.clinic_id),
-            from_status=previous,
-            from_start=appointment.start,
-            reason=reason,
-        )
-        planning.on_cancelled(appointment, by_clinic=access.is_staff_at(by, appointment.clinic_id))
+        cancel_locked(appointment, by=by, reason=reason)
     return appointment
+
+
+def cancel_locked(appointment: Appointment, *, by, reason: str) -> None:
+    """Cancel `appointment`, read under its row lock and confirmed, in the caller's
+    transaction: free its time, record it, and tell the client (in the clinic's words when
+    `by` is its staff). The checks of who may are the caller's."""
+    previous = appointment.status
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.changed_by = acting_user(by)
+    appointment.save(update_fields=["status", "changed_by", "updated_at"])
+    appointment.resource_holds.update(active=False)
+    change_record(
+        appointment,
+        action=AppointmentChange.Action.CANCELLED,
+        by=by,
+        channel=_channel(by, appointment.clinic_id),
+        from_status=previous,
+        from_start=appointment.start,
+        reason=reason,
+    )
+    planning.on_cancelled(appointment, by_clinic=access.is_staff_at(by, appointment.clinic_id))
 
 
 def appointment_reschedule(
@@ -452,6 +470,7 @@ def appointment_reschedule(
         )
         if outcome.overridden:
             _audit_override(locked, by=by, origin=origin)
+        signoff_sync(locked, reasons=outcome.approvals)
         planning.on_rescheduled(locked)
         return locked
 
@@ -459,7 +478,9 @@ def appointment_reschedule(
     return Booked(moved, tuple(outcome.warnings), tuple(outcome.cautions))
 
 
-def _finish(appointment, *, to_status, action, by, now) -> Appointment:
+def _finish(appointment, *, to_status, action, by, now, checks=()) -> Appointment:
+    """Mark a confirmed appointment that has started; each of `checks` (a function of the
+    appointment, read under its row lock) may refuse it first."""
     now = now or timezone.now()
     with transaction.atomic():
         appointment = _locked(appointment)
@@ -469,6 +490,8 @@ def _finish(appointment, *, to_status, action, by, now) -> Appointment:
             )
         if appointment.start > now:
             raise InvalidTransition("This appointment has not started yet.")
+        for check in checks:
+            check(appointment)
         previous = appointment.status
         appointment.status = to_status
         appointment.changed_by = acting_user(by)
@@ -486,14 +509,23 @@ def _finish(appointment, *, to_status, action, by, now) -> Appointment:
 
 
 def appointment_complete(*, appointment: Appointment, by, now: datetime | None = None):
-    """Staff mark an appointment that has started as completed."""
+    """Staff mark an appointment that has started as completed; not while it waits for a
+    practitioner's sign-off (SignOffPending)."""
     return _finish(
         appointment,
         to_status=Appointment.Status.COMPLETED,
         action=AppointmentChange.Action.COMPLETED,
         by=by,
         now=now,
+        checks=(signoff_check,),
     )
+
+
+def signoff_check(appointment: Appointment) -> None:
+    """An appointment a clinic rule asks a practitioner to approve is completed only once
+    one has (bookings.models.SignOff; diary/signoff.py decides it)."""
+    if signoff_pending(appointment) is not None:
+        raise SignOffPending()
 
 
 def appointment_mark_no_show(*, appointment: Appointment, by, now: datetime | None = None):

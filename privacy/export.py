@@ -6,7 +6,7 @@ field added later is exported too), with users named by their username.
 
 from django.utils import timezone
 
-from bookings.models import Appointment
+from bookings.models import Appointment, SignOff
 from clinic.models import Client
 
 USER_FIELDS = ("username", "first_name", "last_name", "email", "date_joined", "last_login")
@@ -26,6 +26,13 @@ def _row(obj, *, skip=("client",)) -> dict:
     return data
 
 
+def _sign_off(appointment: Appointment) -> dict | None:
+    try:
+        return _row(appointment.sign_off, skip=("appointment",))
+    except SignOff.DoesNotExist:
+        return None
+
+
 def client_export(client: Client) -> dict:
     """The client's details and login, health records (superseded ones too), appointments
     with their rooms and history, the emails planned and sent to them, and the audit trail of
@@ -34,7 +41,9 @@ def client_export(client: Client) -> dict:
     user = client.user
     appointments = (
         Appointment.objects.filter(client=client)
-        .select_related("treatment", "practitioner", "created_by", "changed_by")
+        .select_related(
+            "treatment", "practitioner", "created_by", "changed_by", "sign_off__decided_by"
+        )
         .prefetch_related("resources", "changes__by")
         .order_by("start")
     )
@@ -59,6 +68,7 @@ def client_export(client: Client) -> dict:
                 "practitioner": a.practitioner.name,
                 "resources": [r.name for r in a.resources.all()],
                 "history": [_row(c, skip=("appointment",)) for c in a.changes.all()],
+                "sign_off": _sign_off(a),
             }
             for a in appointments
         ],

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 
 from access.roles import FRONT_DESK, MANAGER, PRACTITIONER
 from aftercare.models import Message, MessageTemplate
-from bookings.models import Appointment, AppointmentChange
+from bookings.models import Appointment, AppointmentChange, SignOff
 from clinic.models import (
     AuditEntry,
     Client,
@@ -286,6 +286,27 @@ ABOUT_A_ROW = {
         lambda b: [Call("post", f"/staff/outbox/{_message(b)}/retry/")],
         "clinic",
     ),
+    # A practitioner's sign-off (approve or decline) of an appointment that needs one.
+    "appointment-sign-off": (
+        lambda b: [
+            Call(
+                "post",
+                f"/api/v1/appointments/{_visit(b)}/sign-off/",
+                {"decision": "decline", "note": "Taken"},
+            )
+        ],
+        "clinic",
+    ),
+    "workspace:sign-off": (
+        lambda b: [
+            Call(
+                "post",
+                f"/staff/appointments/{_visit(b)}/sign-off/",
+                {"decision": "decline", "note": "Taken"},
+            )
+        ],
+        "clinic",
+    ),
 }
 
 # Addresses that list: what they show must hold nothing of another clinic's diary, nor of
@@ -428,6 +449,7 @@ def group(db, frozen_now):
             message=f"{branch.slug.capitalize()} rule for pregnancy.",
         )
         prerequisite_rules(branch)
+        SignOff.objects.create(appointment=branch.visit, reasons=["pregnancy"])  # waits for one
     return group
 
 
@@ -479,6 +501,7 @@ def _row_state(branch: Branch) -> dict:
     client = Client.objects.get(pk=branch.client.pk)
     return {
         "visit": (visit.status, visit.start, visit.practitioner_id),
+        "sign_off": SignOff.objects.get(appointment=visit).status,
         "client": (client.name, client.email, client.injectables.count()),
         "declarations": client.declarations.count(),
         "clinic": model_to_dict(Clinic.objects.get(pk=branch.clinic.pk)),

@@ -79,7 +79,9 @@ def appointments_between(
         Appointment.objects.filter(in_range)
         .filter(visible)
         .filter(status__in=DIARY_STATUSES)
-        .select_related("clinic", "treatment", "practitioner", "client", "client__home_clinic")
+        .select_related(
+            "clinic", "treatment", "practitioner", "client", "client__home_clinic", "sign_off"
+        )
         .prefetch_related("resources", "treatment__required_resource_kinds")
         .order_by("start", "practitioner__name")
     )

@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from aftercare.models import Message
-from bookings.models import Appointment, BookingRequest, IdempotencyKey
+from bookings.models import Appointment, BookingRequest, IdempotencyKey, SignOff
 from clinic import audit
 from clinic.models import AuditEntry
 from diary.services import appointment_book
@@ -161,6 +161,13 @@ def leftovers(cast, settings):
     )
     LogEntry.objects.log_actions(
         mia.pk, [olivia], CHANGE, change_message=[{"changed": {"fields": ["Phone"]}}]
+    )
+    # A practitioner's sign-off whose note names her.
+    SignOff.objects.create(
+        appointment=visit,
+        status=SignOff.Status.APPROVED,
+        reasons=["Pregnancy: checked first."],
+        note="Olivia Turner, 07700 900101: fine.",
     )
     with time_machine.travel(london(date(2027, 3, 8), 9), tick=False):
         yield cast, [visit.manage_token, overridden.manage_token]

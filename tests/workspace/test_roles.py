@@ -31,7 +31,16 @@ def test_only_managers_edit_rules_override_and_read_the_audit_trail():
 
 
 def test_practitioners_neither_book_nor_see_every_client():
-    assert ROLES[PRACTITIONER] == {"clinic.use_workspace", "clinic.record_health"}
+    assert ROLES[PRACTITIONER] == {
+        "clinic.use_workspace",
+        "clinic.record_health",
+        "bookings.sign_off_appointment",
+    }
+
+
+def test_practitioners_and_managers_sign_off_and_the_front_desk_does_not():
+    assert "bookings.sign_off_appointment" in ROLES[PRACTITIONER] & ROLES[MANAGER]
+    assert "bookings.sign_off_appointment" not in ROLES[FRONT_DESK]
 
 
 def test_only_the_installation_adds_clinics_and_kinds_of_resource():

@@ -4,6 +4,7 @@ practitioners and free slots. Instants go out in the clinic's local time with it
 
 from datetime import datetime
 
+from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
 
@@ -93,6 +94,21 @@ class StaffAppointmentOutput(AppointmentFields):
         required=False, help_text="Set when a later health record breaks a rule."
     )
     override_reason = serializers.CharField(required=False)
+    sign_off = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="The practitioner's sign-off a clinic rule asks for: pending, approved, "
+        "declined or not_needed (null: no rule asked).",
+    )
+
+
+def sign_off_status(appointment) -> str | None:
+    """The status of the appointment's sign-off (bookings.models.SignOff), None if no rule
+    ever asked for one."""
+    try:
+        return appointment.sign_off.status
+    except ObjectDoesNotExist:
+        return None
 
 
 def staff_appointment_data(appointment, *, cautions, warnings=()) -> dict:
@@ -113,4 +129,5 @@ def staff_appointment_data(appointment, *, cautions, warnings=()) -> dict:
         "cautions": list(cautions),
         "flag": appointment.eligibility_flag,
         "override_reason": appointment.override_reason,
+        "sign_off": sign_off_status(appointment),
     }

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from clinical.vocabulary import Condition, FaceArea, InjectableKind
 from web.api.fields import BoundedDateField, PlainTextField, QuerySerializer
-from web.api.shapes import local_iso
+from web.api.shapes import StaffAppointmentOutput, local_iso
 
 
 class ClientQuery(QuerySerializer):
@@ -132,3 +132,23 @@ class DayQuery(QuerySerializer):
         help_text="One of your clinics (its slug); all of them if omitted.",
     )
     practitioner = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
+class SignOffInput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "decline"])
+    note = PlainTextField(max_length=2000, multiline=True, help_text="Why: kept, never emailed.")
+
+
+class SignOffOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending", "approved", "declined", "not_needed"])
+    reasons = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField()
+    decided_by = serializers.CharField(
+        source="decided_by.get_username", default=None, allow_null=True
+    )
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class SignedOffOutput(serializers.Serializer):
+    appointment = StaffAppointmentOutput()
+    sign_off = SignOffOutput()

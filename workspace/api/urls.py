@@ -19,6 +19,11 @@ urlpatterns = [
         views.AppointmentNoShowApi.as_view(),
         name="appointment-no-show",
     ),
+    path(
+        "appointments/<str:reference>/sign-off/",
+        views.AppointmentSignOffApi.as_view(),
+        name="appointment-sign-off",
+    ),
     path("clients/", views.ClientListApi.as_view(), name="clients"),
     path(
         "clients/<int:client_id>/injectables/",

@@ -27,6 +27,8 @@ from clinical.models import InjectableRecord
 from clinical.services import InjectionDateInFuture, declaration_record, injectable_record
 from clinical.vocabulary import RecordSource
 from diary import services
+from diary.errors import SignOffNotAllowed
+from diary.signoff import appointment_sign_off
 from online.api.views import AppointmentCreateApi
 from web.api.appointments import appointment_response, day_list_data
 from web.api.errors import (
@@ -362,3 +364,40 @@ class AppointmentCompleteApi(APIView):
 
 class AppointmentNoShowApi(AppointmentCompleteApi):
     transition = staticmethod(services.appointment_mark_no_show)
+
+
+class AppointmentSignOffApi(APIView):
+    """A practitioner (their own appointments) or a clinic manager (the clinic's diary)
+    approves or declines the sign-off an appointment waits for; declining cancels it as the
+    clinic (diary/signoff.py). Not on the caller's day sheet: 404; the front desk: 403."""
+
+    permission_classes = [IsWorkspaceUser]
+
+    @extend_schema(
+        request=ss.SignOffInput,
+        responses={
+            200: ss.SignedOffOutput,
+            400: ERRORS_400,
+            403: ErrorOutput,
+            404: ERRORS_404,
+            409: ErrorOutput,
+        },
+    )
+    def post(self, request, reference):
+        appointment = _staff_appointment(request, reference)
+        if not access.may_sign_off(request.user, appointment):
+            raise SignOffNotAllowed()
+        body = ss.SignOffInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        sign_off = appointment_sign_off(
+            appointment=appointment,
+            by=request.user,
+            origin=Origin.of(request, via=audit.API, clinic=appointment.clinic_id),
+            **body.validated_data,
+        )
+        return Response(
+            {
+                "appointment": appointment_response(request, appointment, warnings=[]),
+                "sign_off": ss.SignOffOutput(sign_off).data,
+            }
+        )

@@ -79,6 +79,7 @@ def sheet(request):
                 else []
             ),
             "may_book": access.can(request.user, access.BOOK, clinic),
+            "may_sign_off": access.can(request.user, access.SIGN_OFF, clinic),
         },
     )
 

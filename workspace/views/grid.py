@@ -128,6 +128,7 @@ def diary(request):
             "next": day + step,
             "now": now,
             "may_book": access.can(user, access.BOOK, clinic),
+            "may_sign_off": access.can(user, access.SIGN_OFF, clinic),
             "here": request.get_full_path(),
             "walk_in_time": _next_row(now, row_minutes(clinic)),
         },

@@ -7,7 +7,8 @@ field added later is exported too), with users named by their username.
 from django.utils import timezone
 
 from bookings.models import Appointment
-from clinic.models import Client
+from clinic.audit import entries_about
+from clinic.models import AuditEntry, Client
 
 USER_FIELDS = ("username", "first_name", "last_name", "email", "date_joined", "last_login")
 
@@ -64,7 +65,9 @@ def client_export(client: Client) -> dict:
         ],
         # Every email planned or sent to them (their unsubscribe choice is in "client").
         "messages": [_row(m) for m in client.messages.order_by("pk")],
+        # Entries of lists that showed them too; never the other clients a list showed.
         "audit": [
-            _row(e, skip=("client", "user")) for e in client.audit_entries.order_by("at", "pk")
+            _row(e, skip=("client", "user"))
+            for e in AuditEntry.objects.filter(entries_about([client])).order_by("at", "pk")
         ],
     }

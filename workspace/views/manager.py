@@ -70,9 +70,9 @@ def export(request, client_id):
         clients=[client],
         clinic=request.clinic,
     )
-    response = JsonResponse(
-        client_export(client), encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2}
-    )
+    # Compact: the json module encodes with indentation in pure Python, five times slower on
+    # a long history than its C encoder.
+    response = JsonResponse(client_export(client), encoder=DjangoJSONEncoder)
     response["Content-Disposition"] = f'attachment; filename="client-{client.pk}.json"'
     return response
 

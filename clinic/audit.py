@@ -164,24 +164,16 @@ def audit_write(
         )
 
 
-# Up to this many entries of lists that showed a client are named by id in the query that
-# reads their trail (the planner then reads both kinds through their indexes); past it, by a
-# subquery, which leaves none out.
-LISTED_BY_ID = 1000
-
-
 def entries_about(clients) -> Q:
     """The condition on AuditEntry for the entries that name any of `clients` (instances,
-    ids, or a queryset of them): the entries of a view of one of them alone, and those of
-    lists that showed them (AuditSubject). One query to find the latter."""
+    ids, or a queryset of ids): a view of one of them alone (`client`), and the lists that
+    showed them (AuditSubject). One subquery, a UNION ALL of the two indexed reads, so the
+    database never meets an OR across two tables (which PostgreSQL answers by reading every
+    entry)."""
     ids = clients if hasattr(clients, "query") else [getattr(c, "pk", c) for c in clients]
-    listed = (
-        AuditSubject.objects.filter(client__in=ids).order_by().values_list("entry_id", flat=True)
-    )
-    entry_ids = list(listed[: LISTED_BY_ID + 1])
-    if len(entry_ids) > LISTED_BY_ID:
-        entry_ids = listed
-    return Q(client__in=ids) | Q(pk__in=entry_ids)
+    alone = AuditEntry.objects.filter(client__in=ids).order_by().values("pk")
+    listed = AuditSubject.objects.filter(client__in=ids).order_by().values("entry_id")
+    return Q(pk__in=alone.union(listed, all=True))
 
 
 def listed_count():

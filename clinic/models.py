@@ -467,7 +467,8 @@ class AuditSubject(models.Model):
 
     entry = models.ForeignKey(AuditEntry, on_delete=models.CASCADE, related_name="subjects")
     # PROTECT, as on AuditEntry.client: a client with a trail is anonymised, never deleted.
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the unique constraint's (client, entry) index serves its reads.
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+", db_index=False)
 
     class Meta:
         default_permissions = ()

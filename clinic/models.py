@@ -459,10 +459,11 @@ class AuditSubject(models.Model):
     Why a child table: the trail must be found by client on PostgreSQL and on the SQLite
     demo alike, through an index. An array of ids (PostgreSQL's ArrayField with a GIN index)
     does not exist on SQLite, and a JSON list cannot be searched through an index on either
-    without database-specific SQL. Two integers per client shown, written in the same
-    statement as the others (one bulk insert), cost little beside a whole entry per client;
-    the (client, entry) index answers "every list that showed this client", and the foreign
-    keys keep a client with a trail from being deleted and let a merge move them.
+    without database-specific SQL. A row of two integers per client shown, all of a view's
+    written by one bulk insert, costs little beside a whole entry (path, browser, details
+    and four indexes) per client; the (client, entry) index answers "every list that showed
+    this client", and the foreign keys keep a client with a trail from being deleted and
+    let a merge move them.
     """
 
     entry = models.ForeignKey(AuditEntry, on_delete=models.CASCADE, related_name="subjects")

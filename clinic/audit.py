@@ -1,9 +1,11 @@
-"""Writing the audit trail: one AuditEntry per client whose health data was shown or changed.
+"""Writing and finding the audit trail: one AuditEntry per view or change of health data,
+naming every client it showed (one in `client`, or many as AuditSubject rows).
 
 `audit_write` is the one writer. Front ends call `audit_record` with the request after their
 permission check and before they answer, so nothing is shown that was not recorded; the
 services that change health data or book past a rule write their own entries, whatever the
 caller, with the `Origin` the caller passes (the request's path, address and browser).
+`entries_about` is how every reader finds a client's entries, of either kind.
 """
 
 import re
@@ -11,10 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import Resolver404, resolve
 
 from clinic.addresses import client_ip
-from clinic.models import AuditEntry
+from clinic.models import AuditEntry, AuditSubject
 
 USER_AGENT_LENGTH = AuditEntry._meta.get_field("user_agent").max_length
 PATH_LENGTH = AuditEntry._meta.get_field("path").max_length
@@ -128,9 +133,10 @@ def audit_write(
     clinic=None,
     **details,
 ) -> None:
-    """Record that `user` did `action` (AuditEntry.Action) on `what` of each of `clients`
-    (Client instances or ids), in one query. `clinic` is where it happened when the caller
-    knows better than the origin (an appointment's clinic)."""
+    """Record that `user` did `action` (AuditEntry.Action) on `what` of `clients` (Client
+    instances or ids): one entry, whatever their number (one query for one client, two for
+    many). `clinic` is where it happened when the caller knows better than the origin (an
+    appointment's clinic)."""
     client_ids = list(dict.fromkeys(getattr(c, "pk", c) for c in clients))
     if not client_ids:
         return
@@ -148,7 +154,39 @@ def audit_write(
         "user_agent": origin.user_agent,
         "details": details,
     }
-    AuditEntry.objects.bulk_create(AuditEntry(client_id=pk, **common) for pk in client_ids)
+    if len(client_ids) == 1:
+        AuditEntry.objects.create(client_id=client_ids[0], **common)
+        return
+    with transaction.atomic():  # an entry without its clients would hide who was seen
+        entry = AuditEntry.objects.create(client=None, **common)
+        AuditSubject.objects.bulk_create(
+            AuditSubject(entry_id=entry.pk, client_id=pk) for pk in client_ids
+        )
+
+
+def entries_about(clients) -> Q:
+    """The condition on AuditEntry for the entries that name any of `clients` (instances,
+    ids, or a queryset of ids): a view of one of them alone (`client`), and the lists that
+    showed them (AuditSubject). One subquery, a UNION ALL of the two indexed reads, so the
+    database never meets an OR across two tables (which PostgreSQL answers by reading every
+    entry)."""
+    ids = clients if hasattr(clients, "query") else [getattr(c, "pk", c) for c in clients]
+    alone = AuditEntry.objects.filter(client__in=ids).order_by().values("pk")
+    listed = AuditSubject.objects.filter(client__in=ids).order_by().values("entry_id")
+    return Q(pk__in=alone.union(listed, all=True))
+
+
+def listed_count():
+    """An annotation for AuditEntry: how many clients an entry of a list showed (0 for an
+    entry of one client or none); computed for the rows of a page only."""
+    per_entry = (
+        AuditSubject.objects.filter(entry=OuterRef("pk"))
+        .order_by()
+        .values("entry")
+        .annotate(shown=Count("*"))
+        .values("shown")
+    )
+    return Coalesce(Subquery(per_entry), 0)
 
 
 def audit_record(

@@ -366,11 +366,20 @@ class Client(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One view or change of a client's health data: who, when, what, and from where.
+    """One view or change of health data: who, when, what, and from where.
+
+    A view of one client (their page, an export, a change) names them in `client`; a view of
+    many (a day or week sheet, an admin list, a list from the API) is one entry too, with
+    `client` empty and one AuditSubject row per client shown, so a page showing 270
+    appointments writes one entry and one narrow insert, not 270 entries. Read a client's
+    trail through clinic.audit.entries_about(), which finds both kinds.
 
     Written only by clinic/audit.py (the workspace, the APIs, the admin and the services
-    that change health data or book past a rule call it); never edited or deleted. It names
-    what was seen, not the data itself, so it holds no health data.
+    that change health data or book past a rule call it). Never deleted, and edited in two
+    ways only: anonymisation (privacy/anonymise.py) scrubs what an entry carried of the
+    client's words, tokens and, on their own visits, login, address and browser; a merge
+    (privacy/merge.py) points the duplicate's entries at the record kept. It names what was
+    seen, not the data itself, so it holds no health data.
 
     Its Meta also holds the staff capabilities the roles are made of (access/roles.py).
     """
@@ -414,7 +423,8 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
-        # Entries are never added by hand, edited or deleted: only "view" of the defaults.
+        # Entries are never added by hand, changed in the admin or deleted: only "view" of the
+        # defaults.
         default_permissions = ("view",)
         permissions = [
             ("use_workspace", "Can use the staff workspace"),
@@ -434,3 +444,38 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.what}"
+
+    def client_ids(self) -> list[int]:
+        """The ids of the clients the entry names, in order (a query for a list's)."""
+        if self.client_id is not None:
+            return [self.client_id]
+        return list(self.subjects.order_by("client").values_list("client", flat=True))
+
+
+class AuditSubject(models.Model):
+    """A client shown by an AuditEntry that showed many (a list view): the entry's
+    `client` is empty and each client shown has one of these.
+
+    Why a child table: the trail must be found by client on PostgreSQL and on the SQLite
+    demo alike, through an index. An array of ids (PostgreSQL's ArrayField with a GIN index)
+    does not exist on SQLite, and a JSON list cannot be searched through an index on either
+    without database-specific SQL. A row of two integers per client shown, all of a view's
+    written by one bulk insert, costs little beside a whole entry (path, browser, details
+    and four indexes) per client; the (client, entry) index answers "every list that showed
+    this client", and the foreign keys keep a client with a trail from being deleted and
+    let a merge move them.
+    """
+
+    entry = models.ForeignKey(AuditEntry, on_delete=models.CASCADE, related_name="subjects")
+    # PROTECT, as on AuditEntry.client: a client with a trail is anonymised, never deleted.
+    # No index of its own: the unique constraint's (client, entry) index serves its reads.
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["client", "entry"], name="audit_subject_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id}: client {self.client_id}"

@@ -9,9 +9,9 @@ phone, declared health) made with their address or for their appointments; the
 Idempotency-Key rows of their bookings (a fingerprint of a body that named them); a booking
 draft, refusal or held reference in any visitor's session that names them; in the audit
 trail, the free text of their entries' details (an override's reason), the query values and
-tokens in the paths of every entry about them or naming them, and, on the entries of their
-own visits, their username, address and browser; in the admin's change log, the name the
-log gave their record.
+tokens in the paths of every entry about them (their own, or a list's that showed them) or
+naming them, and, on the entries of their own visits, their username, address and browser;
+in the admin's change log, the name the log gave their record.
 
 What stays, and why: the client row itself, renamed (the audit trail and the appointments
 point at it: PROTECT); their appointments with times, statuses, practitioners, prices and
@@ -35,8 +35,8 @@ from aftercare.models import Message
 from aftercare.services import messages_forget, unsubscribe_token
 from bookings.history import REDACTED, appointments_redact
 from bookings.models import Appointment, BookingRequest, IdempotencyKey
-from clinic.audit import HIDDEN, PLAIN_VALUE, audit_path
-from clinic.models import AuditEntry, Client
+from clinic.audit import HIDDEN, PLAIN_VALUE, audit_path, entries_about
+from clinic.models import AuditEntry, AuditSubject, Client
 from clinical.services import health_records_erase
 from diary.errors import BookingError
 from privacy.retention import sessions_forget_person
@@ -142,14 +142,17 @@ def _plain_details(details: dict, needles: list[str]) -> dict:
 def _scrub_audit(client: Client, leftovers: _Leftovers, login) -> None:
     """The trail keeps its entries; what they carried of the client's words, tokens and
     (on their own visits) address and browser goes."""
-    naming = Q(client=client)
+    listed = set(AuditSubject.objects.filter(client=client).values_list("entry_id", flat=True))
+    naming = entries_about([client])
     for value in [*leftovers.needles, *leftovers.tokens, *leftovers.references]:
         naming |= Q(path__icontains=value) | Q(details__icontains=value)
     secrets = [*leftovers.needles, *leftovers.tokens]
     for entry in AuditEntry.objects.filter(naming).select_for_update():
-        # Another client's entry loses the query values and tokens (audit_path) and the
+        # An entry about them (theirs alone, or a list that showed them) loses their words;
+        # another client's entry loses the query values and tokens (audit_path) and the
         # client's tokens, but no word of its own path that merely looks like their name.
-        words = secrets if entry.client_id == client.pk else leftovers.tokens
+        about = entry.client_id == client.pk or entry.pk in listed
+        words = secrets if about else leftovers.tokens
         entry.path = _scrub_text(audit_path(entry.path), words)
         entry.details = _plain_details(entry.details, secrets)
         fields = ["path", "details"]

@@ -12,7 +12,7 @@ from django.db import transaction
 from aftercare.models import Message
 from bookings.models import Appointment
 from clinic.audit import PERSONAL_DATA, Origin, audit_write
-from clinic.models import AuditEntry, Client
+from clinic.models import AuditEntry, AuditSubject, Client
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.services import appointments_recheck
 from diary.errors import BookingError
@@ -71,6 +71,7 @@ def client_merge(
             model._meta.model_name: model.objects.filter(client=duplicate).update(client=survivor)
             for model in CLIENT_ROWS
         }
+        moved[AuditSubject._meta.model_name] = _move_listed(survivor, duplicate)
         _take_over(survivor, duplicate)
         duplicate_id, duplicate_email = duplicate.pk, duplicate.email
         duplicate.delete()
@@ -87,6 +88,14 @@ def client_merge(
             moved=moved,
         )
     return Merged(survivor, duplicate_id, moved, tuple(flagged))
+
+
+def _move_listed(survivor: Client, duplicate: Client) -> int:
+    """The lists that showed the duplicate now name the survivor; a list that showed both
+    names the survivor once."""
+    subjects = AuditSubject.objects.filter(client=duplicate)
+    subjects.filter(entry__in=AuditSubject.objects.filter(client=survivor).values("entry")).delete()
+    return subjects.update(client=survivor)
 
 
 def _take_over(survivor: Client, duplicate: Client) -> None:

@@ -1,6 +1,7 @@
 """The audit trail in the admin, read-only: entries are written by clinic/audit.py only."""
 
 from django.contrib import admin
+from django.utils.html import format_html_join
 
 from backoffice.admin.base import ScopedAdmin
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin
@@ -52,7 +53,7 @@ class AuditEntryAdmin(IndexedSearchMixin, ScopedAdmin):
     """Managers read the trail of their clinics; entries of no clinic (a command, the
     client themselves) only the installation's superuser."""
 
-    list_display = ("at", "username", "action", "what", "client", "via", "ip")
+    list_display = ("at", "username", "action", "what", "shown", "via", "ip")
     list_filter = (("at", DateRangeFilter), "action", ViaFilter, WhatFilter)
     list_select_related = ("client",)
     search_fields = ("username", "client__name", "client__email", "ip")
@@ -60,7 +61,26 @@ class AuditEntryAdmin(IndexedSearchMixin, ScopedAdmin):
     search_username = True
     search_ip = True
     ordering = ("-at", "-pk")  # audit_at_id
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields] + ["clients_listed"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(listed=audit.listed_count())
+
+    def client_match(self, client_ids):
+        # The entries of a view of one of them, and of the lists that showed them.
+        return audit.entries_about(client_ids)
+
+    @admin.display(description="client")
+    def shown(self, entry):
+        if entry.client_id is not None:
+            return entry.client
+        return f"a list of {entry.listed} clients" if entry.listed else "-"
+
+    @admin.display(description="clients listed")
+    def clients_listed(self, entry):
+        """The clients a list showed, by id and name, on the entry's own page."""
+        clients = [s.client for s in entry.subjects.select_related("client").order_by("client")]
+        return format_html_join(", ", "{} ({})", ((c.name, c.pk) for c in clients)) or "-"
 
     def has_add_permission(self, request):
         return False

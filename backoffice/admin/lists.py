@@ -116,6 +116,10 @@ class IndexedSearchMixin:
     search_username = False
     search_ip = False
 
+    def client_match(self, client_ids) -> Q:
+        """The rows of the clients `client_ids` (a list or a subquery of ids)."""
+        return Q(**{f"{self.search_client}__in": client_ids})
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if not term:
@@ -129,7 +133,7 @@ class IndexedSearchMixin:
             return queryset.filter(pk__in=found), False
         match = Q(pk__in=[])
         if self.search_client is not None:
-            match |= Q(**{f"{self.search_client}__in": matching_client_ids(term)})
+            match |= self.client_match(matching_client_ids(term))
         if self.search_reference and REFERENCE.match(term):
             reference = {"reference__startswith": term.upper()}
             if self.search_reference == "reference":  # the list's own column

@@ -194,7 +194,7 @@ def page_query(sql: list[str], table: str) -> str:
         s
         for s in sql
         if s.startswith("SELECT")
-        and "COUNT(" not in s
+        and not s.startswith("SELECT COUNT(")  # the page's rows, not their count
         and f'FROM "{table}"' in s
         and "ORDER BY" in s
     ]

@@ -91,6 +91,17 @@ def leftovers(cast, settings):
         what=audit.ELIGIBILITY,
         clients=[olivia],
     )
+    # A day sheet that showed her and Bruno (one entry for both), reached from her link.
+    audit.audit_write(
+        user=mia,
+        origin=audit.Origin(
+            via=audit.WORKSPACE,
+            path=f"/staff/sheet/?next=/booking/{visit.reference}/{visit.manage_token}/",
+        ),
+        action=AuditEntry.Action.VIEW,
+        what=audit.DAY_SHEET,
+        clients=[olivia, cast.bruno],
+    )
     # Staff reading her booking through the API with its token in the address.
     cast.browser("desk").get(
         f"/api/v1/appointments/{visit.reference}/", {"token": visit.manage_token}

@@ -10,9 +10,11 @@ def client_by_email(*, organisation_id: int, email: str) -> Client | None:
     """The organisation's client with this email address in any case, or None. Compared as
     `lower(email) = lower(%s)`, the expression of the (organisation, lower(email)) unique
     index, so PostgreSQL answers from the index; `email__iexact` (UPPER(...) LIKE UPPER(...))
-    cannot use it and read the whole clients table on every online booking."""
+    cannot use it and read the whole clients table on every online booking. With their home
+    clinic (a join by primary key), which the booking's answer shows."""
     return (
-        Client.objects.alias(email_lower=Lower("email"))
+        Client.objects.select_related("home_clinic")
+        .alias(email_lower=Lower("email"))
         .filter(organisation_id=organisation_id, email_lower=Lower(Value(email.strip())))
         .order_by()
         .first()

@@ -50,7 +50,7 @@ from diary.errors import (
     WarningsNotAcknowledged,
 )
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
-from diary.services import Booked, _hold, _locked, check_eligibility
+from diary.services import Booked, _hold, _locked, _practitioner, check_eligibility
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def appointment_hold(
             clinic=clinic,
             client=None,
             treatment=treatment,
-            practitioner_id=practitioner_id,
+            **_practitioner(practitioner, practitioner_id),
             practitioner_requested=practitioner is not None,
             start=start,
             end=end,

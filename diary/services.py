@@ -14,6 +14,7 @@ from django.utils import timezone
 
 import access
 from aftercare import planning
+from bookings.db import is_postgresql
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, AppointmentResource
 from clinic.audit import APPOINTMENT, Origin, acting_user, audit_write
@@ -21,6 +22,7 @@ from clinic.models import AuditEntry, Client, Practitioner, Treatment
 from clinical import eligibility, rules
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
+from diary import sql
 from diary.errors import (
     Contraindicated,
     EligibilityRefused,
@@ -42,6 +44,7 @@ class Booked:
     appointment: Appointment
     warnings: tuple[str, ...] = ()
     cautions: tuple[str, ...] = ()
+    resources: tuple[str, ...] | None = None  # the names of those held, when the writer knows
 
 
 @dataclass
@@ -131,7 +134,18 @@ def _warnings_for_declarant(decision: eligibility.Decision) -> list[str]:
     return warnings
 
 
-def _hold(appointment: Appointment, resource_ids: list[int]) -> None:
+def _hold(appointment: Appointment, resource_ids: list[int]) -> tuple[str, ...]:
+    """Hold `resource_ids` for `appointment`; returns the names of the resources held, as
+    the answer lists them (on PostgreSQL from the insert itself, sql.HOLD)."""
+    if is_postgresql():
+        return tuple(
+            sql.hold_resources(
+                appointment_id=appointment.pk,
+                start=appointment.start,
+                blocked_until=appointment.blocked_until,
+                resource_ids=resource_ids,
+            )
+        )
     AppointmentResource.objects.bulk_create(
         AppointmentResource(
             appointment=appointment,
@@ -141,6 +155,16 @@ def _hold(appointment: Appointment, resource_ids: list[int]) -> None:
         )
         for rid in resource_ids
     )
+    return tuple(appointment.resources.values_list("name", flat=True))
+
+
+def _practitioner(asked: Practitioner | None, practitioner_id: int) -> dict:
+    """The new appointment's practitioner: the instance the caller read when it is the one
+    booked (its name goes into the emails and the answer, so it is not read again), else
+    the id."""
+    if asked is not None and asked.pk == practitioner_id:
+        return {"practitioner": asked}
+    return {"practitioner_id": practitioner_id}
 
 
 def _audit_override(appointment: Appointment, *, by, origin: Origin | None) -> None:
@@ -222,13 +246,15 @@ def appointment_book(
         new_client=new_client,
     )
 
+    held: list[str] = []
+
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
         end = start + timedelta(minutes=treatment.duration_minutes)
         appointment = Appointment.objects.create(
             clinic=clinic,
             client=client,
             treatment=treatment,
-            practitioner_id=practitioner_id,
+            **_practitioner(practitioner, practitioner_id),
             practitioner_requested=practitioner is not None,
             start=start,
             end=end,
@@ -240,7 +266,7 @@ def appointment_book(
             created_by=acting_user(by),
             changed_by=acting_user(by),
         )
-        _hold(appointment, resource_ids)
+        held[:] = _hold(appointment, resource_ids)
         change_record(
             appointment,
             action=AppointmentChange.Action.BOOKED,
@@ -258,7 +284,7 @@ def appointment_book(
         return appointment
 
     appointment = claim_first(request, candidates, write)
-    return Booked(appointment, tuple(outcome.warnings), tuple(outcome.cautions))
+    return Booked(appointment, tuple(outcome.warnings), tuple(outcome.cautions), tuple(held))
 
 
 def _locked(appointment: Appointment) -> Appointment:

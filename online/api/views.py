@@ -334,6 +334,15 @@ class AppointmentCreateApi(APIView):
                     )
                 if key:
                     idempotency_record(key=key, appointment=booked.appointment)
+                # In the booking's transaction: the answer's audit entry (staff shown the
+                # cautions) commits with the booking, with no transaction of its own.
+                answer = self._answer(
+                    request,
+                    booked.appointment,
+                    warnings=booked.warnings,
+                    cautions=booked.cautions,
+                    resources=booked.resources,
+                )
         except InjectionDateInFuture as refusal:
             raise field_error(f"health.injectables.{refusal.index}.date", str(refusal)) from None
         except EligibilityRefused as refusal:
@@ -344,13 +353,17 @@ class AppointmentCreateApi(APIView):
             tz = clinic.tzinfo
             refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]
             raise
-        return self._answer(
-            request, booked.appointment, warnings=booked.warnings, cautions=booked.cautions
-        )
+        return answer
 
     @staticmethod
     def _answer(
-        request, appointment: Appointment, *, warnings, cautions, replay: bool = False
+        request,
+        appointment: Appointment,
+        *,
+        warnings,
+        cautions,
+        resources=None,
+        replay: bool = False,
     ) -> Response:
         """201 and the booking; 202 and the held shape for a booking asked for by someone
         not signed in, replays included: whatever became of it since (confirmed by the
@@ -365,7 +378,9 @@ class AppointmentCreateApi(APIView):
         if asked_held:
             held = s.held_data(appointment, warnings=warnings, as_asked=True)
             return Response(held, status=status.HTTP_202_ACCEPTED)
-        answer = appointment_response(request, appointment, warnings=warnings, cautions=cautions)
+        answer = appointment_response(
+            request, appointment, warnings=warnings, cautions=cautions, resources=resources
+        )
         return Response(answer, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 
     @staticmethod

@@ -41,7 +41,7 @@ from web.api.errors import (
     field_error,
     permission_denied,
 )
-from web.api.lookups import practitioner_for, treatment_by_slug
+from web.api.lookups import treatment_and_practitioner, treatment_by_slug
 from web.api.shapes import AppointmentOutput, PractitionerOutput, slot_data
 from web.api.throttles import BookingThrottle, LookupThrottle, SearchThrottle, TokenThrottle
 
@@ -201,8 +201,9 @@ class AvailabilityApi(APIView):
                 f"Ask for at most {availability.MAX_RANGE_DAYS} days at a time.",
                 400,
             )
-        treatment = treatment_by_slug(params["treatment"])
-        practitioner = practitioner_for(treatment, params.get("practitioner"))
+        treatment, practitioner = treatment_and_practitioner(
+            params["treatment"], params.get("practitioner")
+        )
         staff = access.is_staff_at(request.user, treatment.clinic)
         client = self._known_client(request, treatment, params.get("client"), staff)
         eligible_from = None
@@ -281,8 +282,9 @@ class AppointmentCreateApi(APIView):
         body = s.BookingInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        treatment = treatment_by_slug(data["treatment"])
-        practitioner = practitioner_for(treatment, data.get("practitioner"))
+        treatment, practitioner = treatment_and_practitioner(
+            data["treatment"], data.get("practitioner")
+        )
         _check_on_grid(treatment, data["start"])
         clinic = treatment.clinic
         staff = access.is_staff_at(request.user, clinic)

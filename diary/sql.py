@@ -141,6 +141,20 @@ SELECT resource.name
 """
 
 
+# How many holds an address asked for since `since` (holds._check_not_flooding), any case:
+# lower(email) and created_at, the index bookingrequest_recent_by_email.
+RECENT_HOLDS = """
+SELECT count(*)
+  FROM bookings_bookingrequest request
+ WHERE lower(request.email) = lower(%(email)s)
+   AND request.created_at >= %(since)s
+"""
+
+
+def recent_holds(*, email: str, since: datetime) -> int:
+    return _rows(RECENT_HOLDS, {"email": email, "since": since})[0][0]
+
+
 def calendar_rows(
     *,
     clinic_id: int,

@@ -122,3 +122,17 @@ def test_the_publics_booking_post_asks_the_database_no_more_than_it_must(world):
 
     assert response.status_code == 202, response.content
     assert len(sql) == PUBLIC_POST, "\n".join(sql)
+
+
+def test_the_hourly_count_of_an_addresss_holds_is_read_from_its_index(world):
+    from django.utils import timezone
+
+    from diary.holds import _check_not_flooding
+    from tests.clinic.test_client_lookup import plan_without_scans
+
+    with CaptureQueriesContext(connection) as queries:
+        _check_not_flooding(" Dana@Example.com ", now=timezone.now())
+
+    (count,) = [query["sql"] for query in queries]
+    plan = plan_without_scans(count)
+    assert "bookingrequest_recent_by_email" in plan, plan

@@ -15,6 +15,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.core import signing
 from django.db import models
 from django.db.models import F, Func, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -319,6 +320,13 @@ class BookingRequest(models.Model):
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.WAITING)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Every anonymous booking counts the last hour's holds for its address
+            # (diary/holds.py, sql.RECENT_HOLDS): read from here, not the whole table.
+            models.Index(Lower("email"), "created_at", name="bookingrequest_recent_by_email"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.appointment.reference} for {self.email} ({self.get_outcome_display()})"

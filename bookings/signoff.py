@@ -10,12 +10,22 @@ appointment's row lock, in the transaction that books, moves or re-checks it.
 from bookings.models import Appointment, SignOff
 
 
-def signoff_sync(appointment: Appointment, *, reasons: list[str]) -> SignOff | None:
+def signoff_sync(
+    appointment: Appointment, *, reasons: list[str], new: bool = False
+) -> SignOff | None:
     """Make `appointment`'s sign-off say what the rules ask now (`reasons`, empty when none
     asks). A new reason opens a pending sign-off; an approval stands while every reason it
     answered is all that is asked (a new one reopens it); a pending one nobody asks for any
-    more is set aside (NOT_NEEDED), so the diary stops showing it. Returns the row, if any."""
+    more is set aside (NOT_NEEDED), so the diary stops showing it. Returns the row, if any.
+
+    For an appointment just created (`new`) there is nothing to read: the booking path asks
+    nothing when no rule asks, and the answer built next finds the row (or its absence) on
+    the appointment without asking either."""
     reasons = list(dict.fromkeys(reasons))
+    if new:
+        row = SignOff.objects.create(appointment=appointment, reasons=reasons) if reasons else None
+        appointment._state.fields_cache["sign_off"] = row
+        return row
     current = SignOff.objects.filter(appointment=appointment).first()
     if not reasons:
         if current is not None and current.pending:

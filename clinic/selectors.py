@@ -1,22 +1,18 @@
 """Reads of the clinic's records that more than one caller needs."""
 
-from django.db.models import QuerySet, Value
-from django.db.models.functions import Lower
+from django.db.models import QuerySet
 
+from clinic import sql
 from clinic.models import Client, Treatment
 
 
 def client_by_email(*, organisation_id: int, email: str) -> Client | None:
-    """The organisation's client with this email address in any case, or None. Compared as
-    `lower(email) = lower(%s)`, the expression of the (organisation, lower(email)) unique
-    index, so PostgreSQL answers from the index; `email__iexact` (UPPER(...) LIKE UPPER(...))
-    cannot use it and read the whole clients table on every online booking."""
-    return (
-        Client.objects.alias(email_lower=Lower("email"))
-        .filter(organisation_id=organisation_id, email_lower=Lower(Value(email.strip())))
-        .order_by()
-        .first()
-    )
+    """The organisation's client with this email address in any case, with their home
+    clinic, or None. Compared as `lower(email) = lower(%s)`, the expression of the
+    (organisation, lower(email)) unique index, so PostgreSQL answers from the index;
+    `email__iexact` (UPPER(...) LIKE UPPER(...)) cannot use it and read the whole clients
+    table on every online booking. Written out in clinic/sql.py (every booking asks)."""
+    return sql.client_by_email(organisation_id=organisation_id, email=email.strip())
 
 
 def bookable_treatments() -> QuerySet[Treatment]:

@@ -37,7 +37,15 @@ from django.utils import timezone
 
 from bookings.db import Epoch, is_postgresql
 from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentResource
-from clinic.models import Closure, OpeningHours, ResourceKind, TimeOff, Treatment, WorkingHours
+from clinic.models import (
+    Closure,
+    OpeningHours,
+    Practitioner,
+    ResourceKind,
+    TimeOff,
+    Treatment,
+    WorkingHours,
+)
 from clinical import prerequisites
 from diary import sql
 from diary.intervals import (
@@ -119,7 +127,12 @@ def load_diary(
 
 
 def refresh_busy(
-    diary: Diary, *, practitioner_id: int, start: int, exclude_appointment_id: int | None = None
+    diary: Diary,
+    *,
+    practitioner_id: int,
+    start: int,
+    exclude_appointment_id: int | None = None,
+    lock: bool = False,
 ) -> Diary:
     """`diary` narrowed to one practitioner, with that practitioner's and the resources'
     busy time read again around a booking at `start` (epoch seconds), in one query.
@@ -127,7 +140,9 @@ def refresh_busy(
     The booking path reads the whole diary once, without locks, to find who is free; under
     the practitioner's lock only the busy intervals can have moved since, and only those
     that meet [start, start + treatment + buffer) decide whether `start` is still free.
-    Hours, closures and the list of resources are kept from the first read.
+    Hours, closures and the list of resources are kept from the first read. `lock`: the
+    practitioner's row is locked first (the booking's lock step, reservation.lock_and_read),
+    on PostgreSQL in the same round trip as the read.
     """
     end = start + diary.duration + diary.buffer
     practitioner_busy, holds = busy_between(
@@ -136,6 +151,7 @@ def refresh_busy(
         practitioner_ids=[practitioner_id],
         resource_ids=[rid for kind in diary.resources.values() for rid, _ in kind],
         exclude_appointment_id=exclude_appointment_id,
+        lock_practitioner_id=practitioner_id if lock else None,
     )
     return replace(
         diary,
@@ -269,9 +285,12 @@ def busy_between(
     practitioner_ids: list[int],
     resource_ids: list[int],
     exclude_appointment_id: int | None,
+    lock_practitioner_id: int | None = None,
 ) -> tuple[dict[int, list], dict[int, list]]:
     """Busy intervals that meet [lo, hi), in one query: the practitioners' time off and
-    active appointments (with their buffers), and the resources' active holds.
+    active appointments (with their buffers), and the resources' active holds. With
+    `lock_practitioner_id` (one of `practitioner_ids`), that practitioner's row is locked
+    before the read: on PostgreSQL in the same round trip (sql.LOCK_THEN_BUSY).
 
     Appointments and holds are found through the *_busy_lookup indexes (bookings/models.py)
     by `blocked_until > lo`, which only reaches the diary from `lo` on: the cost does not
@@ -279,21 +298,45 @@ def busy_between(
     """
     practitioners: dict[int, list] = defaultdict(list)
     resources: dict[int, list] = defaultdict(list)
-    if not (practitioner_ids or resource_ids):
+    if lock_practitioner_id is not None and is_postgresql():
+        rows = sql.locked_busy_rows(
+            practitioner_id=lock_practitioner_id,
+            lo=lo,
+            hi=hi,
+            resource_ids=resource_ids,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+    elif not (practitioner_ids or resource_ids):
         return practitioners, resources
-    rows = _rows(
-        sql.busy_rows,
-        busy_queryset,
-        lo=lo,
-        hi=hi,
-        practitioner_ids=practitioner_ids,
-        resource_ids=resource_ids,
-        exclude_appointment_id=exclude_appointment_id,
-    )
+    else:
+        if lock_practitioner_id is not None:
+            lock_practitioner_queryset(lock_practitioner_id)
+        rows = _rows(
+            sql.busy_rows,
+            busy_queryset,
+            lo=lo,
+            hi=hi,
+            practitioner_ids=practitioner_ids,
+            resource_ids=resource_ids,
+            exclude_appointment_id=exclude_appointment_id,
+        )
     for owner_kind, owner, start, end in rows:
         by_owner = practitioners if owner_kind == sql.PRACTITIONER else resources
         by_owner[owner].append((start, end))
     return practitioners, resources
+
+
+def lock_practitioner_queryset(practitioner_id: int) -> None:
+    """sql.LOCK_PRACTITIONER through the ORM (SQLite ignores FOR UPDATE: its IMMEDIATE
+    transactions already run bookings one at a time). No ordering: Practitioner's default
+    one joins the clinic, and FOR UPDATE would then lock the clinic's row too, making every
+    booking in the clinic wait for every other."""
+    list(
+        Practitioner.objects.select_for_update()
+        .filter(pk=practitioner_id)
+        .order_by()
+        .values_list("pk")
+    )
 
 
 def busy_queryset(

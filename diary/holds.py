@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aftercare import planning
+from bookings.db import is_postgresql
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, BookingRequest
 from bookings.signoff import signoff_sync
@@ -43,6 +44,7 @@ from clinic.selectors import client_by_email
 from clinic.services import client_get_or_create
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
+from diary import sql
 from diary.errors import (
     EligibilityRefused,
     HoldGone,
@@ -51,7 +53,7 @@ from diary.errors import (
     WarningsNotAcknowledged,
 )
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
-from diary.services import Booked, _hold, _locked, check_eligibility
+from diary.services import Booked, _hold, _locked, _practitioner, check_eligibility
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,13 @@ def _check_not_flooding(email: str, *, now: datetime) -> None:
     """Each hold emails the address given, which nobody has proved is the caller's: at most
     HOLDS_PER_ADDRESS_PER_HOUR holds per address, so the form cannot be used to flood an
     inbox (the per-IP rate limits apply besides)."""
-    recent = BookingRequest.objects.filter(
-        email__iexact=email.strip(), created_at__gte=now - timedelta(hours=1)
-    ).count()
+    since = now - timedelta(hours=1)
+    if is_postgresql():  # written out: every anonymous booking asks (diary/sql.py)
+        recent = sql.recent_holds(email=email.strip(), since=since)
+    else:
+        recent = BookingRequest.objects.filter(
+            email__iexact=email.strip(), created_at__gte=since
+        ).count()
     if recent >= settings.HOLDS_PER_ADDRESS_PER_HOUR:
         raise TooManyHolds()
 
@@ -142,7 +148,7 @@ def appointment_hold(
             clinic=clinic,
             client=None,
             treatment=treatment,
-            practitioner_id=practitioner_id,
+            **_practitioner(practitioner, practitioner_id),
             practitioner_requested=practitioner is not None,
             start=start,
             end=end,

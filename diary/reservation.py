@@ -26,7 +26,7 @@ from typing import TypeVar
 from django.db import DatabaseError, IntegrityError, transaction
 
 from bookings.db import is_postgresql
-from clinic.models import Practitioner, Treatment
+from clinic.models import Treatment
 from diary import availability, sql
 from diary.errors import SlotUnavailable
 from diary.intervals import to_epoch
@@ -117,19 +117,27 @@ def unavailable(request: SlotRequest) -> SlotUnavailable:
 
 
 def lock_rows(*, practitioner_id: int) -> None:
-    """Take the attempt's row lock: the practitioner's. On PostgreSQL as written out in
-    diary/sql.py; elsewhere the same query through the ORM (SQLite ignores FOR UPDATE: its
-    IMMEDIATE transactions already run bookings one at a time)."""
+    """Take the attempt's row lock, the practitioner's, alone (diary/time_off.py; a booking
+    takes it with its re-read, lock_and_read). On PostgreSQL as written out in diary/sql.py;
+    elsewhere the same query through the ORM."""
     if is_postgresql():
         sql.lock_practitioner(practitioner_id=practitioner_id)
         return
-    # No ordering: Practitioner's default one joins the clinic, and FOR UPDATE would then
-    # lock the clinic's row too, making every booking in the clinic wait for every other.
-    list(
-        Practitioner.objects.select_for_update()
-        .filter(pk=practitioner_id)
-        .order_by()
-        .values_list("pk")
+    availability.lock_practitioner_queryset(practitioner_id)
+
+
+def lock_and_read(
+    request: SlotRequest, practitioner_id: int, diary: availability.Diary
+) -> availability.Diary:
+    """The lock step: lock the practitioner's row, then read the busy time that meets the
+    booking as it is now (whoever held the lock has committed), on PostgreSQL in one round
+    trip (sql.LOCK_THEN_BUSY)."""
+    return availability.refresh_busy(
+        diary,
+        practitioner_id=practitioner_id,
+        start=to_epoch(request.start),
+        exclude_appointment_id=request.exclude_appointment_id,
+        lock=True,
     )
 
 
@@ -139,15 +147,8 @@ def reserve(
     """Lock the practitioner, then re-check the slot against the busy time as it is now.
     Returns the resources to hold, or None if the slot has gone. Call inside a
     transaction."""
-    lock_rows(practitioner_id=practitioner_id)
     wanted = to_epoch(request.start)
-    # Read the busy time only now that we hold the lock: whoever held it has committed.
-    fresh = availability.refresh_busy(
-        diary,
-        practitioner_id=practitioner_id,
-        start=wanted,
-        exclude_appointment_id=request.exclude_appointment_id,
-    )
+    fresh = lock_and_read(request, practitioner_id, diary)
     if not any(start == wanted for start, _ in _free(request, fresh)):
         return None
     return availability.pick_resources(fresh, wanted)

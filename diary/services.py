@@ -14,6 +14,7 @@ from django.utils import timezone
 
 import access
 from aftercare import planning
+from bookings.db import is_postgresql
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, AppointmentResource
 from bookings.signoff import signoff_pending, signoff_sync
@@ -27,6 +28,7 @@ from clinical.services import (
     declared_check,
     declared_store,
 )
+from diary import sql
 from diary.errors import (
     Contraindicated,
     EligibilityRefused,
@@ -50,6 +52,7 @@ class Booked:
     appointment: Appointment
     warnings: tuple[str, ...] = ()
     cautions: tuple[str, ...] = ()
+    resources: tuple[str, ...] | None = None  # the names of those held, when the writer knows
 
 
 @dataclass
@@ -169,7 +172,18 @@ def _warnings_for_declarant(decision: eligibility.Decision) -> list[str]:
     return warnings
 
 
-def _hold(appointment: Appointment, resource_ids: list[int]) -> None:
+def _hold(appointment: Appointment, resource_ids: list[int]) -> tuple[str, ...]:
+    """Hold `resource_ids` for `appointment`; returns the names of the resources held, as
+    the answer lists them (on PostgreSQL from the insert itself, sql.HOLD)."""
+    if is_postgresql():
+        return tuple(
+            sql.hold_resources(
+                appointment_id=appointment.pk,
+                start=appointment.start,
+                blocked_until=appointment.blocked_until,
+                resource_ids=resource_ids,
+            )
+        )
     AppointmentResource.objects.bulk_create(
         AppointmentResource(
             appointment=appointment,
@@ -179,6 +193,16 @@ def _hold(appointment: Appointment, resource_ids: list[int]) -> None:
         )
         for rid in resource_ids
     )
+    return tuple(appointment.resources.values_list("name", flat=True))
+
+
+def _practitioner(asked: Practitioner | None, practitioner_id: int) -> dict:
+    """The new appointment's practitioner: the instance the caller read when it is the one
+    booked (its name goes into the emails and the answer, so it is not read again), else
+    the id."""
+    if asked is not None and asked.pk == practitioner_id:
+        return {"practitioner": asked}
+    return {"practitioner_id": practitioner_id}
 
 
 def _audit_override(appointment: Appointment, *, by, origin: Origin | None) -> None:
@@ -260,13 +284,15 @@ def appointment_book(
         new_client=new_client,
     )
 
+    held: list[str] = []
+
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
         end = start + timedelta(minutes=treatment.duration_minutes)
         appointment = Appointment.objects.create(
             clinic=clinic,
             client=client,
             treatment=treatment,
-            practitioner_id=practitioner_id,
+            **_practitioner(practitioner, practitioner_id),
             practitioner_requested=practitioner is not None,
             start=start,
             end=end,
@@ -278,7 +304,7 @@ def appointment_book(
             created_by=acting_user(by),
             changed_by=acting_user(by),
         )
-        _hold(appointment, resource_ids)
+        held[:] = _hold(appointment, resource_ids)
         change_record(
             appointment,
             action=AppointmentChange.Action.BOOKED,
@@ -289,7 +315,7 @@ def appointment_book(
         )
         if outcome.overridden:
             _audit_override(appointment, by=by, origin=origin)
-        signoff_sync(appointment, reasons=outcome.approvals)
+        signoff_sync(appointment, reasons=outcome.approvals, new=True)
         planning.on_booked(appointment)
         if declared is not None and declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=appointment.reference)
@@ -297,7 +323,7 @@ def appointment_book(
         return appointment
 
     appointment = claim_first(request, candidates, write)
-    return Booked(appointment, tuple(outcome.warnings), tuple(outcome.cautions))
+    return Booked(appointment, tuple(outcome.warnings), tuple(outcome.cautions), tuple(held))
 
 
 def _locked(appointment: Appointment) -> Appointment:

@@ -121,6 +121,40 @@ SELECT id FROM clinic_practitioner WHERE id = %(practitioner)s FOR UPDATE
 """
 
 
+# A new appointment's resource holds (services._hold), and the names of the resources held in
+# the order the answer lists them (Resource's ordering within one clinic: kind, name), in
+# one round trip: the booking's answer shows them, and reading them back was a query of its
+# own. The holds' exclusion constraint refuses a room taken meanwhile, as any insert would.
+HOLD = """
+WITH hold AS (
+    INSERT INTO bookings_appointmentresource
+           (appointment_id, resource_id, start, blocked_until, active)
+    SELECT %(appointment)s, held.id, %(start)s, %(blocked_until)s, true
+      FROM unnest(%(resources)s::bigint[]) AS held(id)
+    RETURNING resource_id
+)
+SELECT resource.name
+  FROM hold
+  JOIN clinic_resource resource ON resource.id = hold.resource_id
+  JOIN clinic_resourcekind kind ON kind.id = resource.kind_id
+ ORDER BY kind.name, resource.name
+"""
+
+
+# How many holds an address asked for since `since` (holds._check_not_flooding), any case:
+# lower(email) and created_at, the index bookingrequest_recent_by_email.
+RECENT_HOLDS = """
+SELECT count(*)
+  FROM bookings_bookingrequest request
+ WHERE lower(request.email) = lower(%(email)s)
+   AND request.created_at >= %(since)s
+"""
+
+
+def recent_holds(*, email: str, since: datetime) -> int:
+    return _rows(RECENT_HOLDS, {"email": email, "since": since})[0][0]
+
+
 def calendar_rows(
     *,
     clinic_id: int,
@@ -163,6 +197,56 @@ def busy_rows(
             "exclude": exclude_appointment_id,
         },
     )
+
+
+# The lock step and the re-read under it, in one round trip (reservation.lock_and_read): the
+# lock timeout, the practitioner's row locked, then BUSY. Sent as one string of three
+# statements (the simple query protocol: Django's psycopg cursors bind on the client), run
+# in order; in READ COMMITTED each statement takes its own snapshot, so BUSY, which starts
+# only once the lock is held, sees whatever the lock's previous holder committed.
+LOCK_THEN_BUSY = f"{SET_LOCK_TIMEOUT};\n{LOCK_PRACTITIONER};\n{BUSY}"
+
+
+def locked_busy_rows(
+    *,
+    practitioner_id: int,
+    lo: datetime,
+    hi: datetime,
+    resource_ids: list[int],
+    exclude_appointment_id: int | None,
+) -> list[tuple]:
+    """Lock the practitioner's row, then busy_rows for that practitioner and the resources."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            LOCK_THEN_BUSY,
+            {
+                "practitioner": practitioner_id,
+                "lo": lo,
+                "hi": hi,
+                "practitioners": [practitioner_id],
+                "resources": list(resource_ids),
+                "exclude": exclude_appointment_id,
+            },
+        )
+        # The results come in the statements' order: SET, the lock's row, BUSY's rows.
+        cursor.nextset()
+        cursor.nextset()
+        return cursor.fetchall()
+
+
+def hold_resources(
+    *, appointment_id: int, start: datetime, blocked_until: datetime, resource_ids: list[int]
+) -> list[str]:
+    rows = _rows(
+        HOLD,
+        {
+            "appointment": appointment_id,
+            "start": start,
+            "blocked_until": blocked_until,
+            "resources": list(resource_ids),
+        },
+    )
+    return [name for (name,) in rows]
 
 
 def lock_practitioner(*, practitioner_id: int) -> None:

@@ -41,7 +41,7 @@ from web.api.errors import (
     field_error,
     permission_denied,
 )
-from web.api.lookups import practitioner_for, treatment_by_slug
+from web.api.lookups import treatment_and_practitioner, treatment_by_slug
 from web.api.shapes import AppointmentOutput, PractitionerOutput, slot_data
 from web.api.throttles import BookingThrottle, LookupThrottle, SearchThrottle, TokenThrottle
 
@@ -215,8 +215,9 @@ class AvailabilityApi(APIView):
                 f"Ask for at most {availability.MAX_RANGE_DAYS} days at a time.",
                 400,
             )
-        treatment = treatment_by_slug(params["treatment"])
-        practitioner = practitioner_for(treatment, params.get("practitioner"))
+        treatment, practitioner = treatment_and_practitioner(
+            params["treatment"], params.get("practitioner")
+        )
         staff = access.is_staff_at(request.user, treatment.clinic)
         client = self._known_client(request, treatment, params.get("client"), staff)
         eligible_from = within = None
@@ -301,8 +302,9 @@ class AppointmentCreateApi(APIView):
         body = s.BookingInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        treatment = treatment_by_slug(data["treatment"])
-        practitioner = practitioner_for(treatment, data.get("practitioner"))
+        treatment, practitioner = treatment_and_practitioner(
+            data["treatment"], data.get("practitioner")
+        )
         _check_on_grid(treatment, data["start"])
         clinic = treatment.clinic
         staff = access.is_staff_at(request.user, clinic)
@@ -354,6 +356,15 @@ class AppointmentCreateApi(APIView):
                     )
                 if key:
                     idempotency_record(key=key, appointment=booked.appointment)
+                # In the booking's transaction: the answer's audit entry (staff shown the
+                # cautions) commits with the booking, with no transaction of its own.
+                answer = self._answer(
+                    request,
+                    booked.appointment,
+                    warnings=booked.warnings,
+                    cautions=booked.cautions,
+                    resources=booked.resources,
+                )
         except InjectionDateInFuture as refusal:
             raise field_error(f"health.injectables.{refusal.index}.date", str(refusal)) from None
         except EligibilityRefused as refusal:
@@ -364,13 +375,17 @@ class AppointmentCreateApi(APIView):
             tz = clinic.tzinfo
             refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]
             raise
-        return self._answer(
-            request, booked.appointment, warnings=booked.warnings, cautions=booked.cautions
-        )
+        return answer
 
     @staticmethod
     def _answer(
-        request, appointment: Appointment, *, warnings, cautions, replay: bool = False
+        request,
+        appointment: Appointment,
+        *,
+        warnings,
+        cautions,
+        resources=None,
+        replay: bool = False,
     ) -> Response:
         """201 and the booking; 202 and the held shape for a booking asked for by someone
         not signed in, replays included: whatever became of it since (confirmed by the
@@ -385,7 +400,9 @@ class AppointmentCreateApi(APIView):
         if asked_held:
             held = s.held_data(appointment, warnings=warnings, as_asked=True)
             return Response(held, status=status.HTTP_202_ACCEPTED)
-        answer = appointment_response(request, appointment, warnings=warnings, cautions=cautions)
+        answer = appointment_response(
+            request, appointment, warnings=warnings, cautions=cautions, resources=resources
+        )
         return Response(answer, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 
     @staticmethod

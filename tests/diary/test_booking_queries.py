@@ -3,9 +3,11 @@ reference is free (the unique constraint answers, and a clash draws again), no c
 the moves of an appointment that was just made."""
 
 import itertools
+import json
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bookings.models import Appointment, new_reference
@@ -61,3 +63,78 @@ def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "confirmed"
     assert not [q for q in queries if "bookings_bookingrequest" in q["sql"]]
+
+
+# What a booking POST asks the database, at most (issue 16; bench/README.md). The front
+# desk's, for a client on record: the session and the user; the treatment with its clinic
+# and the practitioner (one statement, clinic/sql.py); the staff member's memberships; the
+# client by address; the day's diary (calendar, resources, busy time); the rules' five reads
+# (the client's injectables and declarations, the clinic's waiting and contraindication
+# rules, the treatment's resource kinds: clinical/rules.py); the attempt's savepoint; the lock
+# with the re-read (one statement, diary/sql.py LOCK_THEN_BUSY); the appointment, its holds
+# (returning the rooms' names), its history line and its outbox rows; the audit entry of the
+# answer; and the two savepoints' releases. The public's (a hold): no session, user,
+# memberships, client or record; the hourly count of holds for the address, and the booking
+# request beside the appointment. Issue 18 added one for the front desk: the prerequisite
+# rules with the client's counted appointments (clinical/prerequisites.py load); a sign-off
+# is written only when a rule asks for one, and the answer finds it on the appointment.
+FRONT_DESK_POST = 24  # was 29 before issue 16's changes
+PUBLIC_POST = 18  # was 22
+
+
+def _post(web, world, **client) -> tuple:
+    body = {
+        "treatment": world.treatment.slug,
+        "start": START.isoformat(),
+        "practitioner": world.practitioner.pk,
+        "client": client,
+    }
+    with CaptureQueriesContext(connection) as queries:
+        response = web.post(
+            "/api/v1/appointments/", json.dumps(body), content_type="application/json"
+        )
+    return response, [query["sql"] for query in queries]
+
+
+def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(world):
+    factories.ClientFactory(clinic=world.clinic, email="dana@example.com")
+    web = Client()
+    web.force_login(
+        factories.StaffFactory(username="frontdesk"),
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
+
+    response, sql = _post(web, world, name="Dana Client", email="Dana@Example.com")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["resources"] == ["Room 1"]
+    assert len(sql) == FRONT_DESK_POST, "\n".join(sql)
+    # One statement reads the treatment and the practitioner; one locks and re-reads.
+    assert len([q for q in sql if '"clinic_practitioner"' in q]) == 1, sql
+    assert len([q for q in sql if "FOR UPDATE" in q]) == 1, sql
+    # The answer's audit entry is written inside the booking's transaction, before the
+    # outermost savepoint (the view's atomic block under the test's transaction) is released.
+    audit = next(n for n, q in enumerate(sql) if 'INSERT INTO "clinic_auditentry"' in q)
+    assert audit < max(n for n, q in enumerate(sql) if q.startswith("RELEASE SAVEPOINT")), sql
+    assert not [q for q in sql if 'FROM "clinic_resource" INNER JOIN' in q], sql
+
+
+def test_the_publics_booking_post_asks_the_database_no_more_than_it_must(world):
+    response, sql = _post(Client(), world, name="Dana Client", email="dana@example.com")
+
+    assert response.status_code == 202, response.content
+    assert len(sql) == PUBLIC_POST, "\n".join(sql)
+
+
+def test_the_hourly_count_of_an_addresss_holds_is_read_from_its_index(world):
+    from django.utils import timezone
+
+    from diary.holds import _check_not_flooding
+    from tests.clinic.test_client_lookup import plan_without_scans
+
+    with CaptureQueriesContext(connection) as queries:
+        _check_not_flooding(" Dana@Example.com ", now=timezone.now())
+
+    (count,) = [query["sql"] for query in queries]
+    plan = plan_without_scans(count)
+    assert "bookingrequest_recent_by_email" in plan, plan

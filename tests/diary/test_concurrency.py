@@ -16,7 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from bookings.models import Appointment, AppointmentResource
-from diary import reservation, services
+from diary import availability, reservation, services
+from diary.intervals import to_epoch
 from diary.services import appointment_book
 from tests import factories
 from tests.helpers import as_owner
@@ -28,6 +29,16 @@ pytestmark = pytest.mark.skipif(
 LONDON = ZoneInfo("Europe/London")
 START = datetime.combine(date(2027, 3, 2), time(10), tzinfo=LONDON)
 THREADS = 20
+
+
+def read_without_lock(request, practitioner_id, diary):
+    """The lock step's re-read with no lock taken (the controls)."""
+    return availability.refresh_busy(
+        diary,
+        practitioner_id=practitioner_id,
+        start=to_epoch(request.start),
+        exclude_appointment_id=request.exclude_appointment_id,
+    )
 
 
 def book_at_once(world, *, threads=THREADS, signed_in=True) -> list:
@@ -120,7 +131,7 @@ def test_control_without_locks_the_constraint_still_holds(world, monkeypatch):
         barrier.wait()  # everyone has read the diary as free before anyone inserts
         return result
 
-    monkeypatch.setattr(reservation, "lock_rows", lambda **kwargs: None)
+    monkeypatch.setattr(reservation, "lock_and_read", read_without_lock)
     monkeypatch.setattr(reservation, "reserve", racing_reserve)
 
     answers = book_at_once(world)
@@ -146,7 +157,7 @@ def test_control_without_locks_or_constraint_the_race_double_books(world, monkey
             barrier.wait()
         return result
 
-    monkeypatch.setattr(reservation, "lock_rows", lambda **kwargs: None)
+    monkeypatch.setattr(reservation, "lock_and_read", read_without_lock)
     monkeypatch.setattr(reservation, "reserve", racing_reserve)
     with connection.schema_editor() as editor:
         editor.remove_constraint(Appointment, constraint)

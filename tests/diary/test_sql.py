@@ -358,8 +358,26 @@ def test_the_busy_lookups_use_the_partial_indexes(world):
     assert "hold_busy_lookup" in plan, plan
 
 
+def _lock_alone(world):
+    reservation.lock_rows(practitioner_id=world.practitioner.pk)
+
+
+def _lock_and_read(world):
+    """The booking's lock step: the lock and the re-read in one round trip."""
+    request = reservation.SlotRequest(
+        treatment=world.treatment,
+        start=datetime(2027, 3, 2, 10, tzinfo=ZoneInfo("Europe/London")),
+        online=False,
+        now=datetime(2027, 3, 1, tzinfo=ZoneInfo("UTC")),
+    )
+    diary = reservation.free_practitioners(request).diary
+    fresh = reservation.lock_and_read(request, world.practitioner.pk, diary)
+    assert list(fresh.working) == [world.practitioner.pk]
+
+
+@pytest.mark.parametrize("lock_step", [_lock_alone, _lock_and_read])
 @pytest.mark.django_db(transaction=True)
-def test_the_lock_step_locks_the_practitioner_and_nothing_else(world):
+def test_the_lock_step_locks_the_practitioner_and_nothing_else(world, lock_step):
     bob = factories.PractitionerFactory(clinic=world.clinic, treatments=[world.treatment])
     database = connection.settings_dict
 
@@ -378,7 +396,7 @@ def test_the_lock_step_locks_the_practitioner_and_nothing_else(world):
             return True
 
     with transaction.atomic(), connection.cursor() as cursor:
-        reservation.lock_rows(practitioner_id=world.practitioner.pk)
+        lock_step(world)
         cursor.execute("SHOW lock_timeout")
         assert cursor.fetchone() == ("3s",)
         assert not free("clinic_practitioner", world.practitioner.pk)

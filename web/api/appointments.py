@@ -18,10 +18,16 @@ from web.api.shapes import appointment_data, staff_appointment_data
 
 
 def appointment_response(
-    request, appointment: Appointment, *, warnings=(), cautions: tuple[str, ...] | None = None
+    request,
+    appointment: Appointment,
+    *,
+    warnings=(),
+    cautions: tuple[str, ...] | None = None,
+    resources: tuple[str, ...] | None = None,
 ) -> dict:
     """`warnings`: those the caller acknowledged on this booking or move; `cautions`: the
-    practitioner's, when the caller has them already (read from the record otherwise)."""
+    practitioner's, when the caller has them already (read from the record otherwise);
+    `resources`: the names of the resources held, when the caller has them."""
     if not access.may_see_client(request.user, appointment.client):
         return appointment_data(
             appointment, warnings=warnings, manage_token=access.gets_manage_token(request.user)
@@ -36,7 +42,9 @@ def appointment_response(
         clinic=appointment.clinic_id,
         reference=appointment.reference,
     )
-    return staff_appointment_data(appointment, cautions=cautions, warnings=warnings)
+    return staff_appointment_data(
+        appointment, cautions=cautions, warnings=warnings, resources=resources
+    )
 
 
 def day_list_data(request, entries, *, day: date) -> list[dict]:

@@ -111,9 +111,10 @@ def sign_off_status(appointment) -> str | None:
         return None
 
 
-def staff_appointment_data(appointment, *, cautions, warnings=()) -> dict:
+def staff_appointment_data(appointment, *, cautions, warnings=(), resources=None) -> dict:
     """The public shape, never with the manage token (staff act by their role, not by the
-    client's key), plus what staff need: client, rooms and devices, cautions, flags."""
+    client's key), plus what staff need: client, rooms and devices (`resources`: their
+    names, when the caller has them already), cautions, flags."""
     client = appointment.client
     return {
         **appointment_data(appointment, warnings=warnings),
@@ -125,7 +126,11 @@ def staff_appointment_data(appointment, *, cautions, warnings=()) -> dict:
             "phone": client.phone,
             "clinic": client.home_clinic.slug,
         },
-        "resources": [r.name for r in appointment.resources.all()],
+        "resources": (
+            list(resources)
+            if resources is not None
+            else [r.name for r in appointment.resources.all()]
+        ),
         "cautions": list(cautions),
         "flag": appointment.eligibility_flag,
         "override_reason": appointment.override_reason,

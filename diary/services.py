@@ -21,9 +21,12 @@ from clinic.models import AuditEntry, Client, Practitioner, Treatment
 from clinical import eligibility, rules
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
+from consent.planning import plan_forms_reminder
+from consent.selectors import missing_for
 from diary.errors import (
     Contraindicated,
     EligibilityRefused,
+    FormsUnsigned,
     InvalidTransition,
     OverrideNotAllowed,
     RoleDoesNotChange,
@@ -252,6 +255,7 @@ def appointment_book(
         if outcome.overridden:
             _audit_override(appointment, by=by, origin=origin)
         planning.on_booked(appointment)
+        plan_forms_reminder(appointment)
         if declared is not None and declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=appointment.reference)
             appointments_recheck(client=client, by=by, exclude_id=appointment.pk)
@@ -425,10 +429,17 @@ def appointment_reschedule(
         if outcome.overridden:
             _audit_override(locked, by=by, origin=origin)
         planning.on_rescheduled(locked)
+        plan_forms_reminder(locked, moved=True)
         return locked
 
     moved = claim_first(request, candidates, write)
     return Booked(moved, tuple(outcome.warnings), tuple(outcome.cautions))
+
+
+def _check_forms_signed(appointment: Appointment) -> None:
+    """The consent and intake forms its treatment needs are signed (consent/rules.py)."""
+    if missing := missing_for([appointment]).get(appointment.pk):
+        raise FormsUnsigned(forms=[need.template_name for need in missing])
 
 
 def _finish(appointment, *, to_status, action, by, now) -> Appointment:
@@ -441,6 +452,8 @@ def _finish(appointment, *, to_status, action, by, now) -> Appointment:
             )
         if appointment.start > now:
             raise InvalidTransition("This appointment has not started yet.")
+        if to_status == Appointment.Status.COMPLETED:
+            _check_forms_signed(appointment)
         previous = appointment.status
         appointment.status = to_status
         appointment.changed_by = acting_user(by)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from workspace.views import booking, clients, desk, diary, grid, manager, outbox
+from workspace.views import booking, clients, consent, desk, diary, grid, manager, outbox
 
 app_name = "workspace"
 
@@ -61,4 +61,17 @@ urlpatterns = [
     path("appointments/<str:reference>/notes/", desk.appointment_notes, name="appointment-notes"),
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:message_id>/retry/", outbox.retry, name="outbox-retry"),
+    # Consent and intake forms (workspace/views/consent.py): the tablet, a signed form.
+    path(
+        "appointments/<str:reference>/forms/",
+        consent.appointment_forms,
+        name="appointment-forms",
+    ),
+    path(
+        "appointments/<str:reference>/forms/<int:version_id>/",
+        consent.form_sign,
+        name="form-sign",
+    ),
+    path("forms/<int:submission_id>/", consent.submission_detail, name="submission"),
+    path("forms/<int:submission_id>/pdf/", consent.submission_pdf, name="submission-pdf"),
 ]

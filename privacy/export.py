@@ -62,6 +62,18 @@ def client_export(client: Client) -> dict:
             }
             for a in appointments
         ],
+        # Consent and intake forms they signed: the words they saw, what they answered, how
+        # and where they signed (the PDF and drawn signature are files: named here).
+        "form_submissions": [
+            {
+                **_row(s),
+                "form": s.version.template.name,
+                "version": s.version.number,
+                "title": s.version.title,
+                "text": s.version.text,
+            }
+            for s in client.form_submissions.select_related("version__template").order_by("pk")
+        ],
         # Every email planned or sent to them (their unsubscribe choice is in "client").
         "messages": [_row(m) for m in client.messages.order_by("pk")],
         "audit": [

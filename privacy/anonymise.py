@@ -3,8 +3,8 @@
 What goes: their name, email and phone (replaced); their login's names, address, password,
 API token, sign-in addresses, sessions and the failed sign-ins it left (axes); their
 injectables and declarations (deleted); their signed consent and intake forms with
-their PDFs and drawn signatures (deleted, files too); what their appointments and their history say in
-words (notes, an override's reason, a flag: redacted); the outbox's data, errors and
+their PDFs and drawn signatures (deleted, files too); what their appointments and their
+history say in words (notes, an override's reason, a flag: redacted); the outbox's data, errors and
 addresses about them (pending messages cancelled); the booking requests (name, email,
 phone, declared health) made with their address or for their appointments; the
 Idempotency-Key rows of their bookings (a fingerprint of a body that named them); a booking

@@ -36,6 +36,8 @@ from clinic.models import (
     Treatment,
 )
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
+from consent.models import FormVersion, Submission
+from tests import factories
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
 
@@ -69,6 +71,9 @@ PUBLIC = {
     "online:change-sorry",
     # The emailed link that confirms a held booking: its reference and a dated signature.
     "online:hold",
+    # The forms a booking needs, behind its signed link (online/pages/consent.py).
+    "online:forms",
+    "online:form-sign",
     # A client's sign-in by code (django-allauth's pages, under /account/).
     "account_login",
     "account_request_login_code",
@@ -110,6 +115,14 @@ def _visit(branch: Branch) -> str:
 
 def _message(branch: Branch) -> int:
     return Message.objects.filter(clinic=branch.clinic).order_by("pk").first().pk
+
+
+def _signed(branch: Branch) -> int:
+    return Submission.objects.get(client=branch.client).pk
+
+
+def _form(branch: Branch) -> int:
+    return FormVersion.objects.get(template__organisation=branch.clinic.organisation_id).pk
 
 
 # Addresses about one row: (how to call it about `branch`'s row, whether the row is the
@@ -280,6 +293,30 @@ ABOUT_A_ROW = {
         lambda b: [Call("post", f"/staff/outbox/{_message(b)}/retry/")],
         "clinic",
     ),
+    # Consent forms: the tablet's pages for an appointment, and a signed form (a client's).
+    "workspace:appointment-forms": (
+        lambda b: [Call("get", f"/staff/appointments/{_visit(b)}/forms/")],
+        "clinic",
+    ),
+    "workspace:form-sign": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/forms/{_form(b)}/"),
+            Call(
+                "post",
+                f"/staff/appointments/{_visit(b)}/forms/{_form(b)}/",
+                {"agree": "on", "typed_name": "Taken"},
+            ),
+        ],
+        "clinic",
+    ),
+    "workspace:submission": (
+        lambda b: [Call("get", f"/staff/forms/{_signed(b)}/")],
+        "organisation",
+    ),
+    "workspace:submission-pdf": (
+        lambda b: [Call("get", f"/staff/forms/{_signed(b)}/pdf/")],
+        "organisation",
+    ),
 }
 
 # Addresses that list: what they show must hold nothing of another clinic's diary, nor of
@@ -416,6 +453,10 @@ def group(db, frozen_now):
             action="needs_approval",
             message=f"{branch.slug.capitalize()} rule for pregnancy.",
         )
+    for organisation in {b.clinic.organisation for b in group.branches}:
+        factories.consent_form(organisation=organisation, name="Consent", questions=[])
+    for branch in group.branches:  # each client has signed it: a signed form to try
+        factories.form_signed(branch.visit, version=FormVersion.objects.get(pk=_form(branch)))
     return group
 
 

@@ -11,13 +11,19 @@ from bookings.models import Appointment
 from clinic import audit
 from clinic.models import AuditEntry
 from consent.models import Submission
-from consent.selectors import versions_to_sign
+from consent.selectors import unsigned_ids, versions_to_sign
 from consent.services import answers_in_words, pdf_bytes
 from web.signing import SignForm, sign_from_page
 from workspace.views.base import role_required, visible_appointment, visible_client
 
 # What the audit trail calls a view of a signed form.
 FORM_SUBMISSION = "consent form"
+
+
+def forms_unsigned(appointments) -> set[int]:
+    """The confirmed appointments among `appointments` whose client has a form to sign (the
+    diary's and the day sheet's badge): a few queries for all of them."""
+    return unsigned_ids(a for a in appointments if a.status == Appointment.Status.CONFIRMED)
 
 
 @role_required()

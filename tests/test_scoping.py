@@ -36,7 +36,7 @@ from clinic.models import (
     Treatment,
 )
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
-from consent.models import FormVersion, Submission
+from consent.models import FormRule, FormTemplate, FormVersion, Submission
 from tests import factories
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
@@ -390,7 +390,21 @@ BRANCH_ROWS = {
     AuditEntry: lambda b: list(AuditEntry.objects.filter(clinic=b.clinic)),
     Membership: lambda b: list(Membership.objects.filter(clinic=b.clinic)),
     Organisation: lambda b: [b.clinic.organisation],
+    FormTemplate: lambda b: list(FormTemplate.objects.filter(organisation=b.clinic.organisation)),
+    FormVersion: lambda b: list(
+        FormVersion.objects.filter(template__organisation=b.clinic.organisation)
+    ),
+    FormRule: lambda b: list(FormRule.objects.filter(organisation=b.clinic.organisation)),
 }
+# The organisation's rows, shared by its clinics (a sister clinic's staff may see them).
+ORGANISATION_ROWS = (
+    Client,
+    InjectableRecord,
+    HealthDeclaration,
+    FormTemplate,
+    FormVersion,
+    FormRule,
+)
 SHARED_ROWS = {ResourceKind, MessageTemplate}  # the installation's: no clinic owns them
 INSTALLATION_ONLY = {  # no role holds a permission on them: the superuser's alone
     "auth.Group",
@@ -549,7 +563,7 @@ def test_no_admin_page_shows_or_changes_what_is_not_theirs(group, home, role):
                     wrong.append(f"{page} shows {branch.slug}'s {leaked}")
         rows = BRANCH_ROWS.get(model)
         for branch, relation in _others(group, home) if rows else ():
-            if relation == "clinic" and model in (Client, InjectableRecord, HealthDeclaration):
+            if relation == "clinic" and model in ORGANISATION_ROWS:
                 continue  # the organisation's
             for row in rows(branch):
                 before = model_to_dict(type(row).objects.get(pk=row.pk))

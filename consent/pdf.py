@@ -10,17 +10,24 @@ from fpdf import FPDF
 
 # The PDF's built-in fonts know Latin-1 only: typographic punctuation is written plainly
 # and letters outside it lose their accents (or become "?"), rather than fail the signing.
-PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
+PLAIN = str.maketrans(
+    {
+        **{"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."},
+        # Letters with a stroke have no decomposition to strip.
+        **{"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "Œ": "OE", "œ": "oe"},
+    }
+)
+
+
+def _latin1_letter(c: str) -> str:
+    if ord(c) < 256:
+        return c
+    base = "".join(d for d in unicodedata.normalize("NFKD", c) if not unicodedata.combining(d))
+    return base if base and all(ord(d) < 256 for d in base) else "?"
 
 
 def latin1(text: str) -> str:
-    text = str(text).translate(PLAIN)
-    if all(ord(c) < 256 for c in text):
-        return text
-    stripped = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
-    return stripped.encode("latin-1", "replace").decode("latin-1")
+    return "".join(_latin1_letter(c) for c in str(text).translate(PLAIN))
 
 
 @dataclass(frozen=True)

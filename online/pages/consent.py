@@ -11,7 +11,9 @@ from clinic.audit import PAGES
 from consent.models import Submission
 from consent.selectors import versions_to_sign
 from online.pages.branding import render_page
+from online.pages.ratelimit import page_rate_limit
 from online.pages.views import _link_page, _linked
+from web.api.throttles import BookingThrottle
 from web.signing import SignForm, sign_from_page
 
 
@@ -42,6 +44,7 @@ def forms(request, reference, token):
 
 
 @_link_page
+@page_rate_limit(BookingThrottle)
 @require_http_methods(["GET", "POST"])
 def form_sign(request, reference, token, version_id):
     appointment = _open(reference, token)

@@ -180,3 +180,32 @@ def test_an_answer_that_does_not_fit_its_question_is_refused(visit, consent_file
     with pytest.raises(FormError):
         factories.form_signed(visit, answers={"pregnant": "no", "conditions": ["broken_leg"]})
     assert not Submission.objects.exists()
+
+
+def test_a_name_beyond_latin_1_still_signs_and_reads_in_the_pdf(world, visit):
+    visit.client.name = "Zoë Łukasiewicz 李"
+    visit.client.save(update_fields=["name"])
+
+    submission = factories.form_signed(visit, typed_name="Zoë Łukasiewicz 李")
+
+    assert submission.typed_name == "Zoë Łukasiewicz 李"  # the record keeps every letter
+    assert "Client: Zoë Lukasiewicz ?" in pdf_text(pdf_bytes(submission))
+
+
+def test_what_the_diary_asks_costs_the_same_few_queries_for_any_number_of_visits(
+    world, form, olivia, django_assert_max_num_queries
+):
+    visits = [
+        appointment_book(
+            treatment=world.treatment, start=at(FRIDAY, hour), client=olivia
+        ).appointment
+        for hour in (10, 12, 14, 16)
+    ]
+    loaded = list(
+        type(visits[0])
+        .objects.filter(pk__in=[v.pk for v in visits])
+        .select_related("clinic", "treatment")
+    )
+
+    with django_assert_max_num_queries(4):
+        assert set(missing_for(loaded)) == {v.pk for v in visits}

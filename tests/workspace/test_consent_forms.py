@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from bookings.models import Appointment
 from clinic.models import AuditEntry
 from consent.models import Submission
+from consent.services import form_version_publish
 from diary.errors import FormsUnsigned
 from diary.services import appointment_complete
 from tests import factories
@@ -137,3 +138,16 @@ def test_a_signed_form_is_not_shown_outside_the_staff(cast, form, persona):
         assert response.status_code in (302, 403, 404)
         assert b"Olivia" not in response.content
     assert not AuditEntry.objects.filter(what="consent form").exists()
+
+
+def test_a_new_version_blocks_completion_again_where_the_rule_says_so(cast, form):
+    factories.form_signed(cast.olivia_visit)
+    form_version_publish(template=form, title="Massage consent", text="Revised.", questions=[])
+
+    with time_machine.travel(london(TODAY, 12), tick=False):
+        with pytest.raises(FormsUnsigned):
+            appointment_complete(appointment=cast.olivia_visit, by=cast.users["desk"])
+        factories.form_signed(cast.olivia_visit, answers={})
+        appointment_complete(appointment=cast.olivia_visit, by=cast.users["desk"])
+
+    assert status(cast.olivia_visit) == Appointment.Status.COMPLETED

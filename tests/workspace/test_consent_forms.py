@@ -151,3 +151,12 @@ def test_a_new_version_blocks_completion_again_where_the_rule_says_so(cast, form
         appointment_complete(appointment=cast.olivia_visit, by=cast.users["desk"])
 
     assert status(cast.olivia_visit) == Appointment.Status.COMPLETED
+
+
+def test_the_clients_page_lists_their_signed_forms(cast, form):
+    signed = factories.form_signed(cast.olivia_visit)
+
+    page = cast.browser("desk").get(f"/staff/clients/{cast.olivia.pk}/").content.decode()
+
+    assert f"/staff/forms/{signed.pk}/" in page
+    assert "Massage consent v1" in page

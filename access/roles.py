@@ -59,6 +59,17 @@ _RULES = [
     for model in ("waitingrule", "contraindicationrule", "prerequisiterule")
     for action in ("view", "add", "change", "delete")
 ]
+# Consent and intake forms: templates, their versions (added, never changed) and the rules
+# saying which treatments need them (consent/).
+_FORMS = [
+    *(
+        f"consent.{action}_{model}"
+        for model in ("formtemplate", "formrule")
+        for action in ("view", "add", "change", "delete")
+    ),
+    "consent.view_formversion",
+    "consent.add_formversion",
+]
 # The diary in the admin: appointments (notes and the actions, which call diary/services.py),
 # their history, and the clients they are for (read-only there).
 _DIARY = [
@@ -106,6 +117,7 @@ ROLES: dict[str, frozenset[str]] = {
             "clinic.change_clinic",
             "clinic.view_resourcekind",
             *_RULES,
+            *_FORMS,
             *_CATALOGUE,
             *_DIARY,
         ]

@@ -29,6 +29,8 @@ class Message(models.Model):
         SIGN_IN_CODE = "sign_in_code", "Sign-in code"
         NO_ACCOUNT = "no_account", "No bookings under this address"
         HOLD = "hold", "Confirm your booking"
+        FORMS_DUE = "forms_due", "Forms to sign before the visit"
+        FORM_SIGNED = "form_signed", "Your signed form"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -94,6 +94,10 @@ NOT_MEASURED = {
     "admin:*_history": "one row's admin log",
     "admin:auth_user_password_change": "one user's password form",
     "admin/*": "the admin's redirects of old addresses",
+    "online:form-sign": "one form version's page; the bench clinic has no consent forms yet",
+    "workspace:form-sign": "one form version's page; the bench clinic has no consent forms yet",
+    "workspace:submission": "one signed form; the bench clinic has none signed yet",
+    "workspace:submission-pdf": "one signed form's PDF; the bench clinic has none signed yet",
 }
 
 
@@ -219,6 +223,7 @@ def page_list(world: dict) -> list[Page]:
         Page("online:manage", "manage a booking", "public", link),
         Page("online:confirmed", "booking confirmed", "public", f"{link}confirmed/"),
         Page("online:ics", "calendar file", "public", f"{link}calendar.ics"),
+        Page("online:forms", "forms to sign", "public", f"{link}forms/"),
         Page("online:cancel", "cancel form", "public", f"{link}cancel/"),
         Page("online:reschedule", "reschedule calendar", "public", f"{link}reschedule/"),
         Page(
@@ -367,6 +372,12 @@ def page_list(world: dict) -> list[Page]:
             f"/staff/appointments/{ref}/reschedule/",
         ),
         Page("workspace:cancel", "cancel form", "front desk", f"/staff/appointments/{ref}/cancel/"),
+        Page(
+            "workspace:appointment-forms",
+            "forms on the tablet",
+            "front desk",
+            f"/staff/appointments/{ref}/forms/",
+        ),
         Page(
             "workspace:appointment-notes",
             "appointment notes form",

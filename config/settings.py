@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "bookings",
     "aftercare",
     "clinical",
+    "consent",
     "sending",
     "privacy",
     "online",
@@ -220,6 +221,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Signed consent and intake forms (PDFs, drawn signatures): health data, so never under
+    # a public media URL; only the views that check scope and audit read them.
+    "consent": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("CONSENT_FILES_DIR", str(VAR_DIR / "consent-forms"))},
+    },
 }
 WHITENOISE_USE_FINDERS = DEBUG
 

@@ -47,6 +47,17 @@ class InvalidTransition(BookingError):
     detail = "The appointment cannot change that way from its current status."
 
 
+class FormsUnsigned(InvalidTransition):
+    """The client has not signed a form the treatment needs (consent/rules.py)."""
+
+    code = "forms_unsigned"
+    detail = "The client has not signed every form this treatment needs."
+
+    def __init__(self, detail: str | None = None, *, forms: list[str]):
+        super().__init__(detail or f"{self.detail} Still to sign: {', '.join(forms)}.", forms=forms)
+        self.forms = forms
+
+
 class EligibilityRefused(BookingError):
     """A clinic rule refuses the booking (waiting period, contraindication)."""
 

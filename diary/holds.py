@@ -44,6 +44,7 @@ from clinic.selectors import client_by_email
 from clinic.services import client_get_or_create
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
+from consent.planning import plan_forms_reminder
 from diary import sql
 from diary.errors import (
     EligibilityRefused,
@@ -272,6 +273,7 @@ def hold_confirm(
         )
         signoff_sync(locked, reasons=outcome.approvals)
         planning.on_booked(locked)
+        plan_forms_reminder(locked)
         if declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=locked.reference)
             appointments_recheck(client=client, by=by, exclude_id=locked.pk)

@@ -28,10 +28,13 @@ from clinical.services import (
     declared_check,
     declared_store,
 )
+from consent.planning import plan_forms_reminder
+from consent.selectors import missing_for
 from diary import sql
 from diary.errors import (
     Contraindicated,
     EligibilityRefused,
+    FormsUnsigned,
     InvalidTransition,
     OverrideNotAllowed,
     PrerequisiteMissing,
@@ -317,6 +320,7 @@ def appointment_book(
             _audit_override(appointment, by=by, origin=origin)
         signoff_sync(appointment, reasons=outcome.approvals, new=True)
         planning.on_booked(appointment)
+        plan_forms_reminder(appointment)
         if declared is not None and declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=appointment.reference)
             appointments_recheck(client=client, by=by, exclude_id=appointment.pk)
@@ -498,10 +502,17 @@ def appointment_reschedule(
             _audit_override(locked, by=by, origin=origin)
         signoff_sync(locked, reasons=outcome.approvals)
         planning.on_rescheduled(locked)
+        plan_forms_reminder(locked, moved=True)
         return locked
 
     moved = claim_first(request, candidates, write)
     return Booked(moved, tuple(outcome.warnings), tuple(outcome.cautions))
+
+
+def _check_forms_signed(appointment: Appointment) -> None:
+    """The consent and intake forms its treatment needs are signed (consent/rules.py)."""
+    if missing := missing_for([appointment]).get(appointment.pk):
+        raise FormsUnsigned(forms=[need.template_name for need in missing])
 
 
 def _finish(appointment, *, to_status, action, by, now, checks=()) -> Appointment:
@@ -536,14 +547,15 @@ def _finish(appointment, *, to_status, action, by, now, checks=()) -> Appointmen
 
 def appointment_complete(*, appointment: Appointment, by, now: datetime | None = None):
     """Staff mark an appointment that has started as completed; not while it waits for a
-    practitioner's sign-off (SignOffPending)."""
+    practitioner's sign-off (SignOffPending) or a form its treatment needs is unsigned
+    (FormsUnsigned)."""
     return _finish(
         appointment,
         to_status=Appointment.Status.COMPLETED,
         action=AppointmentChange.Action.COMPLETED,
         by=by,
         now=now,
-        checks=(signoff_check,),
+        checks=(signoff_check, _check_forms_signed),
     )
 
 

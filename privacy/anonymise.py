@@ -2,8 +2,9 @@
 
 What goes: their name, email and phone (replaced); their login's names, address, password,
 API token, sign-in addresses, sessions and the failed sign-ins it left (axes); their
-injectables and declarations (deleted); what their appointments and their history say in
-words (notes, an override's reason, a flag: redacted); the outbox's data, errors and
+injectables and declarations (deleted); their signed consent and intake forms with
+their PDFs and drawn signatures (deleted, files too); what their appointments and their
+history say in words (notes, an override's reason, a flag: redacted); the outbox's data, errors and
 addresses about them (pending messages cancelled); the booking requests (name, email,
 phone, declared health) made with their address or for their appointments; the
 Idempotency-Key rows of their bookings (a fingerprint of a body that named them); a booking
@@ -38,6 +39,7 @@ from bookings.models import Appointment, BookingRequest, IdempotencyKey
 from clinic.audit import HIDDEN, PLAIN_VALUE, audit_path, entries_about
 from clinic.models import AuditEntry, AuditSubject, Client
 from clinical.services import health_records_erase
+from consent.services import submissions_erase
 from diary.errors import BookingError
 from privacy.retention import sessions_forget_person
 
@@ -73,6 +75,7 @@ def client_anonymise(*, client: Client, now=None) -> Client:
             raise AnonymisationRefused()
         leftovers = _Leftovers(client)
         health_records_erase(client=client)
+        submissions_erase(client=client)
         appointments_redact(client=client)
         messages_forget(client=client)
         user = client.user

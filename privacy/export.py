@@ -108,6 +108,18 @@ def client_export(client: Client) -> dict:
             }
             for row in appointments
         ],
+        # Consent and intake forms they signed: the words they saw, what they answered, how
+        # and where they signed (the PDF and drawn signature are files: named here).
+        "form_submissions": [
+            {
+                **_row(s),
+                "form": s.version.template.name,
+                "version": s.version.number,
+                "title": s.version.title,
+                "text": s.version.text,
+            }
+            for s in client.form_submissions.select_related("version__template").order_by("pk")
+        ],
         # Every email planned or sent to them (their unsubscribe choice is in "client").
         "messages": _rows(Message.objects.filter(client=client).order_by("pk")),
         # Entries of lists that showed them too; never the other clients a list showed.

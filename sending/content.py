@@ -310,4 +310,27 @@ Reason: {{ reason }}
 """
         ),
     ),
+    Message.Kind.FORMS_DUE: (
+        'Please sign your forms before {{ appointment.start|date:"l" }}\'s {{ treatment.name }}',
+        _text(
+            """Dear {{ client.first_name }},
+
+Before your {{ treatment.name }} on [WHEN] (reference {{ appointment.reference }}), we need \
+your signed consent and health forms. They take a few minutes:
+
+{{ forms_url }}
+
+If you prefer, you can sign them on our tablet when you arrive; please come a few minutes early.
+[SIGNATURE]"""
+        ),
+    ),
+    Message.Kind.FORM_SIGNED: (
+        "Your signed form: {{ form }}",
+        _text(
+            """Dear {{ client.first_name }},
+
+Thank you for signing "{{ form }}". A copy is attached for your records.
+[SIGNATURE]"""
+        ),
+    ),
 }

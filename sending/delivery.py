@@ -60,6 +60,10 @@ from aftercare import outbox, planning, services
 from aftercare.models import ACCOUNT_KINDS, Message, MessageTemplate
 from bookings import ics
 from clinic.text import one_line
+from consent.models import Submission
+from consent.planning import forms_reminder_reason
+from consent.selectors import missing_for
+from consent.services import pdf_bytes
 from sending import notices
 from sending.content import DEFAULTS, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email
@@ -156,7 +160,11 @@ def _send_one(message: Message, *, templates: "Templates", sender: Sender, now: 
         # The appointment and client were read with the batch, moments ago: a booking change
         # since then that makes this message unwanted has cancelled its row in the same
         # transaction (planning.cancel_pending), and the take above saw it.
-        reason = planning.reason_not_to_send(message, now=now) or notices.recheck(message, now=now)
+        reason = (
+            planning.reason_not_to_send(message, now=now)
+            or notices.recheck(message, now=now)
+            or forms_reminder_reason(message, now=now)
+        )
         if reason:
             message.status, message.last_error = Message.Status.CANCELLED, reason
         else:
@@ -381,6 +389,7 @@ def context(message: Message) -> dict:
         **data,
         # Also in every client email's footer (booking_links); here for staff's templates.
         "manage_url": manage_url(appointment) if appointment else "",
+        "forms_url": forms_url(appointment) if appointment else "",
         "sign_in_url": sign_in_url(),
         "client": {
             "name": client.name,
@@ -505,7 +514,22 @@ def compose(message: Message, *, templates: Templates | None = None) -> EmailMul
         and message.appointment
     ):
         email.attach("appointment.ics", calendar_file(message), "text/calendar")
+    if message.kind == Message.Kind.FORM_SIGNED:
+        email.attach("signed-form.pdf", signed_form(message), "application/pdf")
     return email
+
+
+def signed_form(message: Message) -> bytes:
+    """The PDF a signing stored (consent/services.py), read at send time: the outbox row
+    names the submission, never holds the file."""
+    return pdf_bytes(Submission.objects.get(pk=message.data["submission"]))
+
+
+def forms_url(appointment) -> str:
+    """The page where the client signs the forms the appointment needs, behind the same
+    signed link as the booking's own page."""
+    path = reverse("online:forms", args=[appointment.reference, appointment.manage_token])
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def manage_url(appointment) -> str:
@@ -528,6 +552,8 @@ MANAGE_LABELS = {
     Message.Kind.REMINDER: "See, move or cancel your booking",
     Message.Kind.CANCELLATION: "See the cancelled booking, or book again",
 }
+# Emails about a visit still ahead that carry the link to sign its forms, while any is unsigned.
+FORMS_LINK = frozenset({Message.Kind.CONFIRMATION, Message.Kind.MOVED, Message.Kind.REMINDER})
 # Messages that are not to the client about their own booking: no links to it.
 NOT_THE_CLIENTS = frozenset({Message.Kind.FLAGGED, Message.Kind.HOLD})
 
@@ -543,6 +569,8 @@ def booking_links(message: Message) -> list[tuple[str, str]]:
     if message.appointment_id:
         label = MANAGE_LABELS.get(message.kind, "See your booking")
         links.append((label, manage_url(message.appointment)))
+        if message.kind in FORMS_LINK and missing_for([message.appointment]):
+            links.append(("Sign your forms before your visit", forms_url(message.appointment)))
     links.append(("Find all your bookings by signing in with this email address", sign_in_url()))
     return links
 

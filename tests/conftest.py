@@ -58,6 +58,17 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def consent_files(settings, tmp_path):
+    """Signed forms' files go to this test's own directory, never to var/."""
+    location = tmp_path / "consent-forms"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "consent": {**settings.STORAGES["consent"], "OPTIONS": {"location": str(location)}},
+    }
+    return location
+
+
+@pytest.fixture(autouse=True)
 def fresh_rate_limits():
     """Every test starts with no requests counted against the API's rate limits."""
     cache.clear()

@@ -22,6 +22,9 @@ from clinic.models import (
 )
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.vocabulary import RecordSource
+from consent.models import FormRule, FormTemplate, Submission
+from consent.selectors import versions_to_sign
+from consent.services import form_version_publish, submission_sign
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -201,3 +204,70 @@ class HealthDeclarationFactory(factory.django.DjangoModelFactory):
     client = factory.SubFactory(ClientFactory)
     condition = "pacemaker"
     source = RecordSource.STAFF
+
+
+# -- consent and intake forms (consent/) -----------------------------------------------------
+
+HEALTH_QUESTIONS = [
+    {"key": "pregnant", "label": "Are you pregnant?", "type": "yes_no"},
+    {
+        "key": "conditions",
+        "label": "Do any of these apply to you?",
+        "type": "conditions",
+        "options": [
+            {"value": "pacemaker", "label": "Pacemaker"},
+            {"value": "epilepsy", "label": "Epilepsy"},
+        ],
+    },
+    {"key": "notes", "label": "Anything else we should know?", "type": "text"},
+]
+
+
+def consent_form(
+    *,
+    organisation,
+    name: str = "Microcurrent consent",
+    treatment=None,
+    category: str = "",
+    valid_days: int | None = None,
+    new_version_needs_signature: bool = True,
+    questions: list | None = None,
+    text: str = "I agree to a microcurrent facial treatment and understand its risks.",
+):
+    """A form template with its first version and a rule asking `treatment` (or every
+    treatment of `category`) for it."""
+
+    template = FormTemplate.objects.create(organisation=organisation, name=name)
+    form_version_publish(
+        template=template,
+        title=name,
+        text=text,
+        questions=HEALTH_QUESTIONS if questions is None else questions,
+    )
+    FormRule.objects.create(
+        organisation=organisation,
+        template=template,
+        treatment=treatment,
+        category="" if treatment else (category or "facial_massage"),
+        valid_days=valid_days,
+        new_version_needs_signature=new_version_needs_signature,
+    )
+    return template
+
+
+def form_signed(appointment, *, version=None, answers=None, typed_name=None, **extra):
+    """The appointment's client signs `version` (the first form it needs) with a typed name."""
+
+    version = version or versions_to_sign(appointment)[0]
+    return submission_sign(
+        client=appointment.client,
+        clinic=appointment.clinic,
+        version=version,
+        answers={"pregnant": "no"} if answers is None else answers,
+        typed_name=typed_name or appointment.client.name,
+        ip_address="192.0.2.10",
+        user_agent="TestBrowser/1.0",
+        channel=extra.pop("channel", Submission.Channel.ONLINE),
+        appointment=appointment,
+        **extra,
+    )

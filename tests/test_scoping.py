@@ -42,6 +42,8 @@ from clinical.models import (
     PrerequisiteRule,
     WaitingRule,
 )
+from consent.models import FormRule, FormTemplate, FormVersion, Submission
+from tests import factories
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
 
@@ -75,6 +77,9 @@ PUBLIC = {
     "online:change-sorry",
     # The emailed link that confirms a held booking: its reference and a dated signature.
     "online:hold",
+    # The forms a booking needs, behind its signed link (online/pages/consent.py).
+    "online:forms",
+    "online:form-sign",
     # A client's sign-in by code (django-allauth's pages, under /account/).
     "account_login",
     "account_request_login_code",
@@ -116,6 +121,14 @@ def _visit(branch: Branch) -> str:
 
 def _message(branch: Branch) -> int:
     return Message.objects.filter(clinic=branch.clinic).order_by("pk").first().pk
+
+
+def _signed(branch: Branch) -> int:
+    return Submission.objects.get(client=branch.client).pk
+
+
+def _form(branch: Branch) -> int:
+    return FormVersion.objects.get(template__organisation=branch.clinic.organisation_id).pk
 
 
 # Addresses about one row: (how to call it about `branch`'s row, whether the row is the
@@ -307,6 +320,30 @@ ABOUT_A_ROW = {
         ],
         "clinic",
     ),
+    # Consent forms: the tablet's pages for an appointment, and a signed form (a client's).
+    "workspace:appointment-forms": (
+        lambda b: [Call("get", f"/staff/appointments/{_visit(b)}/forms/")],
+        "clinic",
+    ),
+    "workspace:form-sign": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/forms/{_form(b)}/"),
+            Call(
+                "post",
+                f"/staff/appointments/{_visit(b)}/forms/{_form(b)}/",
+                {"agree": "on", "typed_name": "Taken"},
+            ),
+        ],
+        "clinic",
+    ),
+    "workspace:submission": (
+        lambda b: [Call("get", f"/staff/forms/{_signed(b)}/")],
+        "organisation",
+    ),
+    "workspace:submission-pdf": (
+        lambda b: [Call("get", f"/staff/forms/{_signed(b)}/pdf/")],
+        "organisation",
+    ),
 }
 
 # Addresses that list: what they show must hold nothing of another clinic's diary, nor of
@@ -385,7 +422,21 @@ BRANCH_ROWS = {
         PrerequisiteRule.objects.filter(clinic=b.clinic)
         | PrerequisiteRule.objects.filter(clinic=None, message__contains=b.clinic.name)
     ),
+    FormTemplate: lambda b: list(FormTemplate.objects.filter(organisation=b.clinic.organisation)),
+    FormVersion: lambda b: list(
+        FormVersion.objects.filter(template__organisation=b.clinic.organisation)
+    ),
+    FormRule: lambda b: list(FormRule.objects.filter(organisation=b.clinic.organisation)),
 }
+# The organisation's rows, shared by its clinics (a sister clinic's staff may see them).
+ORGANISATION_ROWS = (
+    Client,
+    InjectableRecord,
+    HealthDeclaration,
+    FormTemplate,
+    FormVersion,
+    FormRule,
+)
 SHARED_ROWS = {ResourceKind, MessageTemplate}  # the installation's: no clinic owns them
 INSTALLATION_ONLY = {  # no role holds a permission on them: the superuser's alone
     "auth.Group",
@@ -450,6 +501,10 @@ def group(db, frozen_now):
         )
         prerequisite_rules(branch)
         SignOff.objects.create(appointment=branch.visit, reasons=["pregnancy"])  # waits for one
+    for organisation in {b.clinic.organisation for b in group.branches}:
+        factories.consent_form(organisation=organisation, name="Consent", questions=[])
+    for branch in group.branches:  # each client has signed it: a signed form to try
+        factories.form_signed(branch.visit, version=FormVersion.objects.get(pk=_form(branch)))
     return group
 
 
@@ -563,7 +618,7 @@ def test_no_admin_page_shows_or_changes_what_is_not_theirs(group, home, role):
                     wrong.append(f"{page} shows {branch.slug}'s {leaked}")
         rows = BRANCH_ROWS.get(model)
         for branch, relation in _others(group, home) if rows else ():
-            if relation == "clinic" and model in (Client, InjectableRecord, HealthDeclaration):
+            if relation == "clinic" and model in ORGANISATION_ROWS:
                 continue  # the organisation's
             for row in rows(branch):
                 before = model_to_dict(type(row).objects.get(pk=row.pk))

@@ -3,7 +3,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from workspace.views import booking, clients, desk, diary, grid, manager, outbox, signoff
+from workspace.views import (
+    booking,
+    clients,
+    consent,
+    desk,
+    diary,
+    grid,
+    manager,
+    outbox,
+    signoff,
+)
 
 app_name = "workspace"
 
@@ -62,4 +72,17 @@ urlpatterns = [
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:message_id>/retry/", outbox.retry, name="outbox-retry"),
     path("appointments/<str:reference>/sign-off/", signoff.sign_off, name="sign-off"),
+    # Consent and intake forms (workspace/views/consent.py): the tablet, a signed form.
+    path(
+        "appointments/<str:reference>/forms/",
+        consent.appointment_forms,
+        name="appointment-forms",
+    ),
+    path(
+        "appointments/<str:reference>/forms/<int:version_id>/",
+        consent.form_sign,
+        name="form-sign",
+    ),
+    path("forms/<int:submission_id>/", consent.submission_detail, name="submission"),
+    path("forms/<int:submission_id>/pdf/", consent.submission_pdf, name="submission-pdf"),
 ]

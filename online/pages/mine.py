@@ -39,6 +39,7 @@ from clinic.models import AuditEntry, Client, Treatment
 from clinical import rules
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.vocabulary import Condition, FaceArea, InjectableKind
+from consent.selectors import unsigned_ids
 from online.own import OwnAppointment, own_appointments
 from online.pages.branding import branding_for
 
@@ -251,5 +252,6 @@ def my_space(request):
             "records": shown,
             "several": len(records) > 1,
             "asks": _asks(own.upcoming, own.past, now),
+            "unsigned": unsigned_ids(o.appointment for o in own.upcoming),
         },
     )

@@ -5,7 +5,7 @@ from allauth.account import views as allauth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from online.pages import mine, unsubscribe, views
+from online.pages import consent, mine, unsubscribe, views
 
 app_name = "online"
 
@@ -36,6 +36,9 @@ urlpatterns = [
         name="reschedule-review",
     ),
     path(f"{LINK}sorry/", views.booking_change_sorry, name="change-sorry"),
+    # Consent and intake forms the booking needs (online/pages/consent.py).
+    path(f"{LINK}forms/", consent.forms, name="forms"),
+    path(f"{LINK}forms/<int:version_id>/", consent.form_sign, name="form-sign"),
 ]
 
 # Under /aftercare/, in the "aftercare" namespace: the address every email already carries.

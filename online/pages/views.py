@@ -34,6 +34,7 @@ from clinic.models import Treatment
 from clinic.selectors import bookable_treatments
 from clinic.services import client_get_or_create
 from clinical import rules
+from consent.selectors import missing_for
 from diary import holds, services
 from diary.errors import BookingError, WarningsNotAcknowledged
 from online.accounts import login_for_address
@@ -634,7 +635,13 @@ def booking_confirmed(request, reference, token):
 @_link_page
 @require_GET
 def booking_manage(request, reference, token):
-    return _appointment_page(request, "online/manage.html", _linked(reference, token))
+    appointment = _linked(reference, token)
+    return _appointment_page(
+        request,
+        "online/manage.html",
+        appointment,
+        forms_to_sign=[n.template_name for n in missing_for([appointment]).get(appointment.pk, [])],
+    )
 
 
 @_link_page

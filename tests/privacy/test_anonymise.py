@@ -19,6 +19,7 @@ from clinic.models import AuditEntry
 from diary.services import appointment_book
 from online.api.idempotency import fingerprint
 from privacy.anonymise import client_anonymise
+from tests import factories
 from tests.helpers import book_on_pages, booking_form
 from tests.workspace.conftest import TODAY, london
 
@@ -180,6 +181,9 @@ def leftovers(cast, settings):
         reasons=["Pregnancy: checked first."],
         note="Olivia Turner, 07700 900101: fine.",
     )
+    # A consent form she signed with her typed name and a note naming her doctor.
+    factories.consent_form(organisation=cast.world.clinic.organisation, name="Massage consent")
+    factories.form_signed(visit, answers={"pregnant": "no", "notes": "Ask Dr Reyes"})
     with time_machine.travel(london(date(2027, 3, 8), 9), tick=False):
         yield cast, [visit.manage_token, overridden.manage_token]
 

@@ -11,6 +11,7 @@ from clinic.models import AuditEntry
 from clinic.search import client_search
 from clinical.services import injectable_record
 from clinical.vocabulary import FaceArea, RecordSource
+from consent.models import Submission
 from workspace.forms import InjectableForm
 from workspace.selectors import client_overview
 from workspace.views.base import role_required, visible_client
@@ -60,6 +61,7 @@ def client_detail(request, client_id):
             "may_book": access.can(request.user, access.BOOK, clinic),
             "may_record": access.can(request.user, access.RECORD_HEALTH, clinic),
             "may_export": access.can(request.user, access.PERSONAL_DATA, clinic),
+            "signed_forms": Submission.objects.filter(client=client).select_related("version"),
         },
     )
 

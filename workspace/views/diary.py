@@ -17,6 +17,7 @@ from diary.errors import BookingError
 from workspace.forms import SheetQueryForm
 from workspace.selectors import clinic_today, day_sheet, span_days
 from workspace.views.base import role_required, visible_appointment
+from workspace.views.consent import forms_unsigned
 
 
 @role_required()
@@ -80,6 +81,9 @@ def sheet(request):
             ),
             "may_book": access.can(request.user, access.BOOK, clinic),
             "may_sign_off": access.can(request.user, access.SIGN_OFF, clinic),
+            "unsigned": forms_unsigned(
+                line.appointment for d in days for _, group in d.groups for line in group
+            ),
         },
     )
 

@@ -34,6 +34,7 @@ from workspace.forms import BookingForm
 from workspace.grid import BY_PRACTITIONER, BY_RESOURCE, diary_grid, row_minutes
 from workspace.selectors import clinic_today, span_days
 from workspace.views.base import role_required, visible_appointment, visible_client
+from workspace.views.consent import forms_unsigned
 
 SPANS = ("day", "week")
 NO_COLUMN = 0  # no practitioner has this id
@@ -131,6 +132,7 @@ def diary(request):
             "may_sign_off": access.can(user, access.SIGN_OFF, clinic),
             "here": request.get_full_path(),
             "walk_in_time": _next_row(now, row_minutes(clinic)),
+            "unsigned": forms_unsigned(e.appointment for e in grid.entries),
         },
     )
 

@@ -20,6 +20,7 @@ from backoffice.management.commands._demo_data import (
     RESOURCE_KINDS,
     DemoOrganisation,
 )
+from backoffice.management.commands._demo_forms import DEMO_FORMS
 from bookings.models import Appointment
 from clinic.models import (
     Client,
@@ -35,6 +36,8 @@ from clinic.models import (
 )
 from clinical.models import PrerequisiteRule
 from clinical.services import declaration_record, injectable_record
+from consent.models import FormRule, FormTemplate
+from consent.services import form_version_publish
 from diary.availability import find_slots
 from diary.errors import BookingError
 from diary.services import appointment_book
@@ -115,6 +118,7 @@ class Command(BaseCommand):
         clients = self._clients(org, clinic)
         self._injectables(org, clinic, clients)
         self._staff(org, clinic, practitioners)
+        self._forms(clinic, treatments)
         return self._appointments(org, clinic, treatments, practitioners, clients)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -152,6 +156,51 @@ class Command(BaseCommand):
         for key in sorted(wanted - have.keys()):
             queryset.model.objects.create(**parent, **dict(zip(fields, key, strict=True)))
             self.created[label] += 1
+
+    # -- consent and intake forms -------------------------------------------------------------
+
+    def _forms(self, clinic: Clinic, treatments: dict[str, Treatment]) -> None:
+        """The demo's forms (_demo_forms.py) and their rules; a form whose words changed
+        gets a new version (versions are never edited)."""
+        organisation = clinic.organisation
+        for form in DEMO_FORMS:
+            template = self._upsert(
+                FormTemplate,
+                {"organisation": organisation, "name": form["name"]},
+                {"kind": form["kind"]},
+            )
+            newest = template.versions.order_by("-number").first()
+            words = (form["title"], form["text"], form["questions"])
+            if newest is None or (newest.title, newest.text, newest.questions) != words:
+                form_version_publish(
+                    template=template,
+                    title=form["title"],
+                    text=form["text"],
+                    questions=form["questions"],
+                )
+                self.created["form versions"] += 1
+            rule = {
+                "valid_days": form["valid_days"],
+                "new_version_needs_signature": form["new_version_needs_signature"],
+            }
+            for category in form["categories"]:
+                self._upsert(
+                    FormRule,
+                    {"organisation": organisation, "template": template, "category": category},
+                    rule,
+                )
+            for slug in form["treatments"]:
+                if slug in treatments:
+                    self._upsert(
+                        FormRule,
+                        {
+                            "organisation": organisation,
+                            "template": template,
+                            "treatment": treatments[slug],
+                            "category": "",
+                        },
+                        rule,
+                    )
 
     # -- the clinic ----------------------------------------------------------------------------
 

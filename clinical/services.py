@@ -19,9 +19,9 @@ from clinic.audit import DECLARATIONS as AUDIT_DECLARATIONS
 from clinic.audit import INJECTABLES as AUDIT_INJECTABLES
 from clinic.audit import Origin, acting_user, audit_write
 from clinic.models import AuditEntry, Client, Clinic
-from clinical import rules
+from clinical import rules, terms
 from clinical.models import HealthDeclaration, InjectableRecord
-from clinical.vocabulary import RecordSource
+from clinical.vocabulary import AREA, CONDITION, PROCEDURE, RecordSource
 
 FUTURE_DATE = "An injection date cannot be in the future."
 
@@ -43,9 +43,13 @@ def injection_date_check(day: date, *, clinic: Clinic, index: int | None = None)
 
 
 def declared_check(declared: "rules.Declared | None", *, clinic: Clinic) -> None:
-    """Every injection a client declares while booking passes injection_date_check."""
+    """Every injection a client declares while booking passes injection_date_check, and
+    names words of the organisation's vocabulary (one query, only if anything is declared).
+    Raises InjectionDateInFuture or terms.UnknownTerm."""
     for index, item in enumerate(declared.injectables if declared else ()):
         injection_date_check(item["date"], clinic=clinic, index=index)
+    if declared is not None and declared.declares_anything:
+        terms.declared_terms_check(declared, words=terms.vocabulary_for(clinic.organisation_id))
 
 
 def injectable_record(
@@ -67,9 +71,13 @@ def injectable_record(
     corrects: InjectableRecord | None = None,
 ) -> tuple[InjectableRecord, list[Appointment]]:
     """Record an injectable for `client` (or correct an earlier record) and flag the client's
-    upcoming appointments it now makes too early. Raises InjectionDateInFuture. Returns the
-    record and the flagged appointments."""
+    upcoming appointments it now makes too early. Raises InjectionDateInFuture, or
+    terms.UnknownTerm for a kind or an area that is no word of the organisation's. Returns
+    the record and the flagged appointments."""
     injection_date_check(date, clinic=client.home_clinic)
+    words = terms.vocabulary_for(client.organisation_id)
+    terms.codes_check(words, PROCEDURE, [kind], field="kind")
+    terms.codes_check(words, AREA, areas, field="areas")
     with transaction.atomic():
         record = InjectableRecord.objects.create(
             client=client,
@@ -107,7 +115,10 @@ def declaration_record(
     origin: Origin | None = None,
 ) -> tuple[HealthDeclaration, list[Appointment]]:
     """Record a condition (pacemaker, pregnancy...) and flag upcoming appointments it rules
-    out. Returns the declaration and the flagged appointments."""
+    out. Raises terms.UnknownTerm for a condition that is no word of the organisation's.
+    Returns the declaration and the flagged appointments."""
+    words = terms.vocabulary_for(client.organisation_id)
+    terms.codes_check(words, CONDITION, [condition], field="condition")
     with transaction.atomic():
         declaration = HealthDeclaration.objects.create(
             client=client,

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from aftercare.planning import course_progress
 from bookings.models import DIARY_STATUSES, Appointment
-from clinic.models import Client, Clinic, Practitioner, Treatment, TreatmentCategory
-from clinical import eligibility, rules
+from clinic.models import Client, Clinic, Practitioner, Treatment
+from clinical import eligibility, rules, terms
+from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
 from diary import availability
 
 MESSAGES_SHOWN = 50
@@ -175,10 +176,16 @@ def client_overview(
     """
     today = clinic_today(clinic)
     overview = ClientOverview(client=client, today=today)
+    words = terms.vocabulary_for(client.organisation_id)
     overview.injectables = list(
         client.injectables.select_related("recorded_by", "corrects").order_by("-date", "-pk")
     )
+    for record in overview.injectables:  # in the organisation's words
+        record.kind_name = words.name(PROCEDURE, record.kind)
+        record.area_names = words.names(AREA, record.areas)
     overview.declarations = list(client.declarations.select_related("recorded_by"))
+    for declaration in overview.declarations:
+        declaration.condition_name = words.name(CONDITION, declaration.condition)
 
     first_of_category: dict[str, Treatment] = {}
     for treatment in (
@@ -187,11 +194,10 @@ def client_overview(
         .order_by("position", "name")
     ):
         first_of_category.setdefault(treatment.category, treatment)
-    labels = dict(TreatmentCategory.choices)
     for category, treatment in first_of_category.items():
         decision = rules.client_decision(client=client, treatment=treatment, on=today)
         overview.categories.append(
-            CategoryDates(category, labels.get(category, category), treatment, decision, today)
+            CategoryDates(category, words.name(CATEGORY, category), treatment, decision, today)
         )
 
     now = timezone.now()

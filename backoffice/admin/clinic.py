@@ -34,8 +34,9 @@ from clinic.models import (
     Treatment,
     WorkingHours,
 )
+from clinical import terms
 from clinical.models import HealthDeclaration, InjectableRecord
-from clinical.vocabulary import FaceArea
+from clinical.vocabulary import AREA, CONDITION, PROCEDURE
 
 
 def warn_about_clashes(request, time_off: TimeOff) -> None:
@@ -280,20 +281,16 @@ class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, IndexedSearchMixin, ScopedA
     def audited_client_ids(self, objects) -> list[int]:
         return [client.pk for client in objects]
 
-    @admin.display(description="Injectables (fillers, Botox...)")
+    @admin.display(description="Injectables and prior procedures")
     def injectables(self, obj):
+        words = terms.vocabulary_for(obj.organisation_id)
         return history_table(
             obj,
             InjectableRecord.objects.filter(client=obj).order_by("-date", "-pk"),
             [
                 Column("Date", lambda r: r.date),
-                Column("Kind", lambda r: r.get_kind_display()),
-                Column(
-                    "Areas",
-                    lambda r: ", ".join(
-                        FaceArea(area).label for area in r.areas if area in FaceArea.values
-                    ),
-                ),
+                Column("Kind", lambda r: words.name(PROCEDURE, r.kind)),
+                Column("Areas", lambda r: ", ".join(words.names(AREA, r.areas))),
                 Column("Product", lambda r: r.product),
                 Column("Source", lambda r: r.get_source_display()),
                 Column("Current", lambda r: "yes" if r.superseded_at is None else "no"),
@@ -303,11 +300,12 @@ class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, IndexedSearchMixin, ScopedA
 
     @admin.display(description="Declared conditions")
     def declarations(self, obj):
+        words = terms.vocabulary_for(obj.organisation_id)
         return history_table(
             obj,
             HealthDeclaration.objects.filter(client=obj).order_by("-declared_on", "-pk"),
             [
-                Column("Condition", lambda r: r.get_condition_display()),
+                Column("Condition", lambda r: words.name(CONDITION, r.condition)),
                 Column("Declared on", lambda r: r.declared_on),
                 Column("Ended on", lambda r: r.ended_on or "-"),
                 Column("Source", lambda r: r.get_source_display()),

@@ -4,12 +4,15 @@ upcoming appointments; each page that shows health data is audited."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 
 import access
 from backoffice.admin.base import HealthAuditMixin, ScopedAdmin
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin
 from clinic import audit
+from clinic.models import Term
+from clinical import terms
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
 from clinical.services import (
     InjectionDateInFuture,
@@ -18,13 +21,12 @@ from clinical.services import (
     injectable_record,
     injection_date_check,
 )
-from clinical.vocabulary import FaceArea
+from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE, Vocabulary, Word
 
 
 class InjectableRecordForm(forms.ModelForm):
-    areas = forms.MultipleChoiceField(
-        choices=FaceArea.choices, widget=forms.CheckboxSelectMultiple, required=False
-    )
+    kind = forms.ChoiceField(label="Prior procedure or injectable")
+    areas = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
 
     class Meta:
         model = InjectableRecord
@@ -51,6 +53,12 @@ class InjectableRecordForm(forms.ModelForm):
             corrects.client_id != getattr(client, "pk", None) or corrects.superseded_at
         ):
             self.add_error("corrects", "Pick a current record of the same client.")
+        if client is not None:
+            words = terms.vocabulary_for(client.organisation_id)
+            if cleaned.get("kind") and not words.knows(PROCEDURE, cleaned["kind"]):
+                self.add_error("kind", "Not a word of this client's organisation.")
+            if any(not words.knows(AREA, area) for area in cleaned.get("areas") or ()):
+                self.add_error("areas", "Not a word of this client's organisation.")
         return cleaned
 
     def clean_date(self):
@@ -103,9 +111,16 @@ class InjectableRecordAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
         "corrects",
     )
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        words = _visible_words(request)
+        form.base_fields["kind"].choices = words.choices(PROCEDURE)
+        form.base_fields["areas"].choices = words.choices(AREA)
+        return form
+
     @admin.display(description="areas")
     def area_list(self, obj):
-        return ", ".join(FaceArea(area).label for area in obj.areas if area in FaceArea.values)
+        return ", ".join(area.replace("_", " ") for area in obj.areas)
 
     @admin.display(boolean=True, description="current")
     def current(self, obj):
@@ -140,6 +155,14 @@ class HealthDeclarationAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
     autocomplete_fields = ("client",)
     fields = ("client", "condition", "declared_on", "ended_on", "source", "notes")
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "condition" in form.base_fields:
+            form.base_fields["condition"] = forms.ChoiceField(
+                choices=_visible_words(request).choices(CONDITION)
+            )
+        return form
+
     def get_readonly_fields(self, request, obj=None):
         # Once recorded, only "ended on" changes (e.g. after a pregnancy).
         return ("client", "condition", "declared_on", "source") if obj else ()
@@ -165,39 +188,228 @@ class HealthDeclarationAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
         report_flagged(request, flagged)
 
 
+def _visible_words(request) -> Vocabulary:
+    """The words a user may pick in the admin: the defaults and those of the organisations
+    where they may view the rules (every organisation's for the superuser)."""
+    ids = access.organisation_ids(request.user, access.VIEW_RULES)
+    rows = (
+        Term.objects.all()
+        if ids is None
+        else Term.objects.filter(Q(organisation__isnull=True) | Q(organisation__in=ids))
+    )
+    return Vocabulary.of(
+        Word(*row)
+        for row in rows.order_by("position", "name").values_list(
+            "vocabulary", "code", "name", "question", "sheet", "caution_days"
+        )
+    )
+
+
+class RuleForm(forms.ModelForm):
+    """Codes picked from the words the user may see, then checked against the words of the
+    rule's own organisation (a clinic's rule: its clinic's)."""
+
+    codes: dict[str, str] = {}  # field name -> vocabulary
+    writes_defaults = False  # the superuser's (ScopedRuleAdmin.get_form)
+
+    def clean(self):
+        cleaned = super().clean()
+        clinic, organisation = cleaned.get("clinic"), cleaned.get("organisation")
+        if clinic is None and organisation is None and not self.writes_defaults:
+            self.add_error(
+                "clinic", "Pick your clinic, or leave it empty and pick your organisation."
+            )
+        treatment = cleaned.get("treatment")
+        if treatment is not None and cleaned.get("treatment_category"):
+            self.add_error("treatment_category", "A treatment's rule names no category.")
+        owner = clinic.organisation_id if clinic else getattr(organisation, "pk", None)
+        words = terms.vocabulary_for(owner)
+        for name, vocabulary in self.codes.items():
+            code = cleaned.get(name)
+            if code and not words.knows(vocabulary, code):
+                self.add_error(name, "Not a word of this rule's organisation.")
+        return cleaned
+
+
+class WaitingRuleForm(RuleForm):
+    codes = {"injectable_kind": PROCEDURE, "treatment_category": CATEGORY}
+
+    class Meta:
+        model = WaitingRule
+        fields = (
+            "clinic",
+            "organisation",
+            "treatment",
+            "injectable_kind",
+            "treatment_category",
+            "min_days",
+            "recommended_days",
+            "message",
+        )
+
+
+class ContraindicationRuleForm(RuleForm):
+    codes = {"condition": CONDITION, "treatment_category": CATEGORY}
+
+    class Meta:
+        model = ContraindicationRule
+        fields = (
+            "clinic",
+            "organisation",
+            "treatment",
+            "condition",
+            "treatment_category",
+            "resource_kind",
+            "action",
+            "message",
+        )
+
+
 class ScopedRuleAdmin(ScopedAdmin):
-    """A clinic's own rules are its managers' to change; the defaults every clinic gets
-    (no clinic) are shown to them and changed by the installation's superuser alone. Rules
-    are edited one at a time, on their page, where that is checked (no editable list)."""
+    """A clinic's own rules are its managers' to change, an organisation's rules (for all its
+    clinics) those of the managers at any of its clinics; the defaults every clinic gets (no
+    clinic, no organisation) are shown to them and changed by the installation's superuser
+    alone. Rules are edited one at a time, on their page, where that is checked (no editable
+    list). The codes are offered from the vocabulary (clinic.Term) the user may see."""
 
     shared_rows = True
+    code_fields: dict[str, str] = {}
+
+    def scoped(self, queryset, request, action: str = "view"):
+        clinics, organisations = self._scopes(request, action)
+        if clinics is None:
+            return queryset
+        return queryset.filter(
+            Q(clinic__in=clinics)
+            | Q(clinic__isnull=True, organisation__in=organisations)
+            | Q(clinic__isnull=True, organisation__isnull=True)
+        )
+
+    def _scopes(self, request, action: str):
+        permission = f"clinical.{action}_{self.model._meta.model_name}"
+        clinics = access.clinic_ids(request.user, permission)
+        organisations = access.organisation_ids(request.user, permission)
+        if action == "view" and clinics is not None:  # who may change a row may see it too
+            more_clinics, more_organisations = self._scopes(request, "change")
+            clinics |= more_clinics
+            organisations |= more_organisations
+        return clinics, organisations
+
+    def _holds(self, request, action: str, obj) -> bool:
+        clinics, organisations = self._scopes(request, action)
+        if clinics is None:
+            return True
+        if obj.clinic_id:
+            return obj.clinic_id in clinics
+        if obj.organisation_id:
+            return obj.organisation_id in organisations
+        return action == "view"  # a default: the installation's
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "clinic" and not access.is_superuser(request.user):
-            field.required = True  # only the superuser writes a default
-            field.empty_label = None
+        if db_field.name == "organisation" and field is not None:
+            ids = access.organisation_ids(request.user, access.CHANGE_RULES)
+            if ids is not None:
+                field.queryset = field.queryset.filter(pk__in=ids)
         return field
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.writes_defaults = access.is_superuser(request.user)
+        words = _visible_words(request)
+        for name, vocabulary in self.code_fields.items():
+            if name in form.base_fields:
+                blank = [("", "-")] if self.model._meta.get_field(name).blank else []
+                form.base_fields[name] = forms.ChoiceField(
+                    label=form.base_fields[name].label,
+                    help_text=form.base_fields[name].help_text,
+                    choices=blank + words.choices(vocabulary),
+                    required=not blank,
+                )
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not access.is_superuser(request.user) and not self._holds(request, "add", obj):
+            raise PermissionDenied("Not a rule of your clinics or organisation.")
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(WaitingRule)
 class WaitingRuleAdmin(ScopedRuleAdmin):
+    form = WaitingRuleForm
+    code_fields = {"injectable_kind": PROCEDURE, "treatment_category": CATEGORY}
     list_display = (
         "injectable_kind",
         "treatment_category",
+        "treatment",
         "min_days",
         "recommended_days",
-        "clinic",
+        "scope",
     )
     list_filter = (
         ("clinic", admin.RelatedOnlyFieldListFilter),
         "injectable_kind",
         "treatment_category",
     )
-    ordering = ("clinic", "injectable_kind", "treatment_category")
+    list_select_related = ("clinic", "organisation", "treatment")
+    ordering = ("clinic", "organisation", "injectable_kind", "treatment_category")
+    autocomplete_fields = ("treatment",)
 
 
 @admin.register(ContraindicationRule)
 class ContraindicationRuleAdmin(ScopedRuleAdmin):
-    list_display = ("condition", "treatment_category", "resource_kind", "action", "clinic")
+    form = ContraindicationRuleForm
+    code_fields = {"condition": CONDITION, "treatment_category": CATEGORY}
+    list_display = (
+        "condition",
+        "treatment_category",
+        "resource_kind",
+        "treatment",
+        "action",
+        "scope",
+    )
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "condition", "action")
+    list_select_related = ("clinic", "organisation", "treatment", "resource_kind")
+    autocomplete_fields = ("treatment",)
+
+
+@admin.register(Term)
+class TermAdmin(ScopedAdmin):
+    """The clinical vocabulary: prior procedures and injectables (with how long their areas
+    stay on the practitioner's sheet), conditions, face areas and treatment categories, with
+    the words the booking page asks with. An organisation's managers add its own words (or
+    its own wording for a default's code); the defaults (no organisation) are shown to them
+    and changed by the installation's superuser alone."""
+
+    clinic_path = None
+    organisation_path = "organisation"
+    shared_rows = True
+    list_display = ("name", "vocabulary", "code", "question", "caution_days", "organisation")
+    list_filter = ("vocabulary",)
+    list_select_related = ("organisation",)
+    search_fields = ("name", "code")
+    ordering = ("vocabulary", "position", "name")
+    fields = (
+        "organisation",
+        "vocabulary",
+        "code",
+        "name",
+        "question",
+        "sheet",
+        "caution_days",
+        "position",
+    )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "organisation" and field is not None:
+            ids = access.organisation_ids(request.user, "clinic.change_term")
+            if ids is not None:
+                field.queryset = field.queryset.filter(pk__in=ids)
+                field.required = True  # only the superuser writes a default
+                field.empty_label = None
+        return field
+
+    def get_readonly_fields(self, request, obj=None):
+        # Records and rules keep the code: it does not change once in use.
+        return ("organisation", "vocabulary", "code") if obj else ()

@@ -24,6 +24,7 @@ from clinic.services import client_get_or_create
 from clinical import rules
 from clinical.rules import Declared
 from clinical.services import InjectionDateInFuture
+from clinical.terms import UnknownTerm
 from diary import availability, holds, services
 from diary.errors import EligibilityRefused, SlotUnavailable
 from online.api import serializers as s
@@ -336,6 +337,8 @@ class AppointmentCreateApi(APIView):
                     idempotency_record(key=key, appointment=booked.appointment)
         except InjectionDateInFuture as refusal:
             raise field_error(f"health.injectables.{refusal.index}.date", str(refusal)) from None
+        except UnknownTerm as refusal:
+            raise field_error(refusal.field, str(refusal)) from None
         except EligibilityRefused as refusal:
             # After the booking's transaction rolled back: the entry stays.
             _refusal_shown(request, refusal, client=client, clinic=clinic, treatment=treatment.slug)

@@ -24,6 +24,41 @@ from clinical.services import (
 from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE, Vocabulary, Word
 
 
+def _visible_words(request) -> Vocabulary:
+    """The words a user may pick in the admin: the defaults and those of the organisations
+    where they may view the rules (every organisation's for the superuser)."""
+    ids = access.organisation_ids(request.user, access.VIEW_RULES)
+    rows = (
+        Term.objects.all()
+        if ids is None
+        else Term.objects.filter(Q(organisation__isnull=True) | Q(organisation__in=ids))
+    )
+    return Vocabulary.of(
+        Word(*row)
+        for row in rows.order_by("position", "name").values_list(
+            "vocabulary", "code", "name", "question", "sheet", "caution_days"
+        )
+    )
+
+
+def term_filter(field: str, vocabulary: str, title: str):
+    """A list filter offering the words the user may see, not the column's distinct values
+    (which would read a whole table of health records)."""
+
+    class TermFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            return _visible_words(request).choices(vocabulary)
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            return queryset.filter(**{field: value}) if value else queryset
+
+    TermFilter.title = title
+    return TermFilter
+
+
 class InjectableRecordForm(forms.ModelForm):
     kind = forms.ChoiceField(label="Prior procedure or injectable")
     areas = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
@@ -91,7 +126,12 @@ class InjectableRecordAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
 
     form = InjectableRecordForm
     list_display = ("client", "kind", "date", "area_list", "product", "source", "current")
-    list_filter = (("date", DateRangeFilter), "kind", "source", "given_here")
+    list_filter = (
+        ("date", DateRangeFilter),
+        term_filter("kind", PROCEDURE, "kind"),
+        "source",
+        "given_here",
+    )
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email", "product", "lot_number")
     search_client = "client"
@@ -148,7 +188,7 @@ class HealthDeclarationAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
     organisation_path = "client__organisation"
     audit_what = audit.DECLARATIONS
     list_display = ("client", "condition", "declared_on", "ended_on", "source")
-    list_filter = ("condition", "source")
+    list_filter = (term_filter("condition", CONDITION, "condition"), "source")
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email")
     search_client = "client"
@@ -186,23 +226,6 @@ class HealthDeclarationAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
         )
         obj.pk = declaration.pk
         report_flagged(request, flagged)
-
-
-def _visible_words(request) -> Vocabulary:
-    """The words a user may pick in the admin: the defaults and those of the organisations
-    where they may view the rules (every organisation's for the superuser)."""
-    ids = access.organisation_ids(request.user, access.VIEW_RULES)
-    rows = (
-        Term.objects.all()
-        if ids is None
-        else Term.objects.filter(Q(organisation__isnull=True) | Q(organisation__in=ids))
-    )
-    return Vocabulary.of(
-        Word(*row)
-        for row in rows.order_by("position", "name").values_list(
-            "vocabulary", "code", "name", "question", "sheet", "caution_days"
-        )
-    )
 
 
 class RuleForm(forms.ModelForm):
@@ -348,8 +371,8 @@ class WaitingRuleAdmin(ScopedRuleAdmin):
     )
     list_filter = (
         ("clinic", admin.RelatedOnlyFieldListFilter),
-        "injectable_kind",
-        "treatment_category",
+        term_filter("injectable_kind", PROCEDURE, "prior procedure or injectable"),
+        term_filter("treatment_category", CATEGORY, "treatment category"),
     )
     list_select_related = ("clinic", "organisation", "treatment")
     ordering = ("clinic", "organisation", "injectable_kind", "treatment_category")
@@ -368,7 +391,11 @@ class ContraindicationRuleAdmin(ScopedRuleAdmin):
         "action",
         "scope",
     )
-    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "condition", "action")
+    list_filter = (
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+        term_filter("condition", CONDITION, "condition"),
+        "action",
+    )
     list_select_related = ("clinic", "organisation", "treatment", "resource_kind")
     autocomplete_fields = ("treatment",)
 

@@ -107,6 +107,18 @@ def _contraindication_rows(clinic: Clinic):
     )
 
 
+def treatments_with_own_rules(clinic: Clinic) -> set[int]:
+    """The ids of `clinic`'s treatments that a rule names (two queries)."""
+    return {
+        *WaitingRule.objects.filter(clinic=clinic, treatment__isnull=False).values_list(
+            "treatment_id", flat=True
+        ),
+        *ContraindicationRule.objects.filter(clinic=clinic, treatment__isnull=False).values_list(
+            "treatment_id", flat=True
+        ),
+    }
+
+
 def treatment_facts(treatment: Treatment) -> eligibility.TreatmentFacts:
     return eligibility.TreatmentFacts(
         category=treatment.category,

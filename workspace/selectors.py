@@ -172,7 +172,8 @@ def client_overview(
     counted by the database; so the page's cost does not grow with the client's history.
 
     Per category, the clinic's first bookable treatment of that category stands for it
-    (rules are per category; a device's contraindications show on that category's row).
+    (rules are per category; a device's contraindications show on that category's row); a
+    treatment with rules of its own has a row of its own, under its name.
     """
     today = clinic_today(clinic)
     overview = ClientOverview(client=client, today=today)
@@ -188,16 +189,26 @@ def client_overview(
         declaration.condition_name = words.name(CONDITION, declaration.condition)
 
     first_of_category: dict[str, Treatment] = {}
+    own_rules: list[Treatment] = []  # treatments whose own rules replace their category's
+    named = rules.treatments_with_own_rules(clinic)
     for treatment in (
         Treatment.objects.filter(clinic=clinic, active=True)
         .prefetch_related("required_resource_kinds")
         .order_by("position", "name")
     ):
-        first_of_category.setdefault(treatment.category, treatment)
+        if treatment.pk in named:
+            own_rules.append(treatment)
+        else:
+            first_of_category.setdefault(treatment.category, treatment)
     for category, treatment in first_of_category.items():
         decision = rules.client_decision(client=client, treatment=treatment, on=today)
         overview.categories.append(
             CategoryDates(category, words.name(CATEGORY, category), treatment, decision, today)
+        )
+    for treatment in own_rules:
+        decision = rules.client_decision(client=client, treatment=treatment, on=today)
+        overview.categories.append(
+            CategoryDates(treatment.category, treatment.name, treatment, decision, today)
         )
 
     now = timezone.now()

@@ -15,6 +15,8 @@ from backoffice.admin.base import (
     ScopedAdmin,
     ScopedChoicesMixin,
     local_time,
+    term_filter,
+    visible_words,
 )
 from backoffice.admin.history import Column, history_table, permitted
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin, ScopedRelatedFilter
@@ -36,7 +38,7 @@ from clinic.models import (
 )
 from clinical import terms
 from clinical.models import HealthDeclaration, InjectableRecord
-from clinical.vocabulary import AREA, CONDITION, PROCEDURE
+from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
 
 
 def warn_about_clashes(request, time_off: TimeOff) -> None:
@@ -164,8 +166,19 @@ class ResourceAdmin(ScopedAdmin):
     search_fields = ("name",)
 
 
+class TreatmentForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        clinic, category = cleaned.get("clinic"), cleaned.get("category")
+        if clinic is not None and category:
+            if not terms.vocabulary_for(clinic.organisation_id).knows(CATEGORY, category):
+                self.add_error("category", "Not a treatment category of this organisation.")
+        return cleaned
+
+
 @admin.register(Treatment)
 class TreatmentAdmin(ScopedAdmin):
+    form = TreatmentForm
     list_display = (
         "name",
         "category",
@@ -175,10 +188,24 @@ class TreatmentAdmin(ScopedAdmin):
         "active",
     )
     list_editable = ("price", "active")
-    list_filter = ("category", "active", ("clinic", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        term_filter("category", CATEGORY, "category"),
+        "active",
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("name", "slug", "description")
     prepopulated_fields: ClassVar[dict] = {"slug": ("name",)}
     filter_horizontal = ("required_resource_kinds",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "category" in form.base_fields:
+            form.base_fields["category"] = forms.ChoiceField(
+                choices=visible_words(request).choices(CATEGORY),
+                help_text="Its rules are its category's, unless a rule names the treatment.",
+            )
+        return form
+
     fieldsets = (
         (None, {"fields": ["clinic", "name", "slug", "category", "description"]}),
         (

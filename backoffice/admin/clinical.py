@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 
 import access
-from backoffice.admin.base import HealthAuditMixin, ScopedAdmin
+from backoffice.admin.base import HealthAuditMixin, ScopedAdmin, term_filter, visible_words
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin
 from clinic import audit
 from clinic.models import Term
@@ -21,42 +21,7 @@ from clinical.services import (
     injectable_record,
     injection_date_check,
 )
-from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE, Vocabulary, Word
-
-
-def _visible_words(request) -> Vocabulary:
-    """The words a user may pick in the admin: the defaults and those of the organisations
-    where they may view the rules (every organisation's for the superuser)."""
-    ids = access.organisation_ids(request.user, access.VIEW_RULES)
-    rows = (
-        Term.objects.all()
-        if ids is None
-        else Term.objects.filter(Q(organisation__isnull=True) | Q(organisation__in=ids))
-    )
-    return Vocabulary.of(
-        Word(*row)
-        for row in rows.order_by("position", "name").values_list(
-            "vocabulary", "code", "name", "question", "sheet", "caution_days"
-        )
-    )
-
-
-def term_filter(field: str, vocabulary: str, title: str):
-    """A list filter offering the words the user may see, not the column's distinct values
-    (which would read a whole table of health records)."""
-
-    class TermFilter(admin.SimpleListFilter):
-        parameter_name = field
-
-        def lookups(self, request, model_admin):
-            return _visible_words(request).choices(vocabulary)
-
-        def queryset(self, request, queryset):
-            value = self.value()
-            return queryset.filter(**{field: value}) if value else queryset
-
-    TermFilter.title = title
-    return TermFilter
+from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
 
 
 class InjectableRecordForm(forms.ModelForm):
@@ -153,7 +118,7 @@ class InjectableRecordAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        words = _visible_words(request)
+        words = visible_words(request)
         form.base_fields["kind"].choices = words.choices(PROCEDURE)
         form.base_fields["areas"].choices = words.choices(AREA)
         return form
@@ -199,7 +164,7 @@ class HealthDeclarationAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         if "condition" in form.base_fields:
             form.base_fields["condition"] = forms.ChoiceField(
-                choices=_visible_words(request).choices(CONDITION)
+                choices=visible_words(request).choices(CONDITION)
             )
         return form
 
@@ -339,7 +304,7 @@ class ScopedRuleAdmin(ScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         form.writes_defaults = access.is_superuser(request.user)
-        words = _visible_words(request)
+        words = visible_words(request)
         for name, vocabulary in self.code_fields.items():
             if name in form.base_fields:
                 blank = [("", "-")] if self.model._meta.get_field(name).blank else []

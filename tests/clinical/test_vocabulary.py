@@ -393,3 +393,17 @@ def test_a_word_the_organisation_rewords_replaces_the_default_wording(world, cli
 
     assert "I have a pacemaker or a cardiac device" in text(page)
     assert "I have a pacemaker " not in text(page).replace("a pacemaker or", "")
+
+
+def test_the_staff_record_gives_a_treatment_with_its_own_rules_its_own_row(world, sculpting):
+    desk = factories.StaffFactory(username="desk")
+    dana = factories.ClientFactory(clinic=world.clinic, name="Dana Client")
+    factories.InjectableRecordFactory(client=dana, kind="filler", date=date(2027, 2, 15))
+    browser = BrowserClient()
+    browser.force_login(desk)
+
+    response = browser.get(f"/staff/clients/{dana.pk}/")
+
+    rows = {c.label: c for c in response.context["o"].categories}
+    assert rows["Facial massage"].allowed_from == date(2027, 3, 1)  # day 14: with a warning
+    assert rows["Sculpting facial massage"].allowed_from == date(2027, 3, 15)  # its four weeks

@@ -43,13 +43,12 @@ def injection_date_check(day: date, *, clinic: Clinic, index: int | None = None)
 
 
 def declared_check(declared: "rules.Declared | None", *, clinic: Clinic) -> None:
-    """Every injection a client declares while booking passes injection_date_check, and
-    names words of the organisation's vocabulary (one query, only if anything is declared).
-    Raises InjectionDateInFuture or terms.UnknownTerm."""
+    """Every injection a client declares while booking passes injection_date_check. (Its
+    codes are checked where they come in: the booking page offers only the organisation's
+    words, the API checks them with terms.declared_terms_check; a word deleted since a
+    hold was asked for just matches no rule.)"""
     for index, item in enumerate(declared.injectables if declared else ()):
         injection_date_check(item["date"], clinic=clinic, index=index)
-    if declared is not None and declared.declares_anything:
-        terms.declared_terms_check(declared, words=terms.vocabulary_for(clinic.organisation_id))
 
 
 def injectable_record(

@@ -24,7 +24,7 @@ from clinic.services import client_get_or_create
 from clinical import rules
 from clinical.rules import Declared
 from clinical.services import InjectionDateInFuture
-from clinical.terms import UnknownTerm
+from clinical.terms import UnknownTerm, declared_terms_check, vocabulary_for
 from diary import availability, holds, services
 from diary.errors import EligibilityRefused, SlotUnavailable
 from online.api import serializers as s
@@ -296,6 +296,11 @@ class AppointmentCreateApi(APIView):
         declared = Declared(
             injectables=health.get("injectables", []), conditions=health.get("conditions", [])
         )
+        if declared.declares_anything:  # codes of the organisation's words (one query)
+            try:
+                declared_terms_check(declared, words=vocabulary_for(clinic.organisation_id))
+            except UnknownTerm as refusal:
+                raise field_error(refusal.field, str(refusal)) from None
         key = self._idempotency_key(request)
         client = None
         try:
@@ -337,8 +342,6 @@ class AppointmentCreateApi(APIView):
                     idempotency_record(key=key, appointment=booked.appointment)
         except InjectionDateInFuture as refusal:
             raise field_error(f"health.injectables.{refusal.index}.date", str(refusal)) from None
-        except UnknownTerm as refusal:
-            raise field_error(refusal.field, str(refusal)) from None
         except EligibilityRefused as refusal:
             # After the booking's transaction rolled back: the entry stays.
             _refusal_shown(request, refusal, client=client, clinic=clinic, treatment=treatment.slug)

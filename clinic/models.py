@@ -255,7 +255,11 @@ class Term(models.Model):
                 condition=Q(organisation__isnull=False),
                 name="term_organisation_once",
             ),
-            models.CheckConstraint(condition=Q(code__regex=r"^[a-z0-9_]+$"), name="term_code_slug"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[a-z0-9_]+$"),
+                name="term_code_slug",
+                violation_error_message="A code is lower case letters, digits and underscores.",
+            ),
         ]
 
     def __str__(self) -> str:

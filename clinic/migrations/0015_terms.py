@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['vocabulary', 'position', 'name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('organisation__isnull', True)), fields=('vocabulary', 'code'), name='term_default_once'), models.UniqueConstraint(condition=models.Q(('organisation__isnull', False)), fields=('organisation', 'vocabulary', 'code'), name='term_organisation_once'), models.CheckConstraint(condition=models.Q(('code__regex', '^[a-z0-9_]+$')), name='term_code_slug')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('organisation__isnull', True)), fields=('vocabulary', 'code'), name='term_default_once'), models.UniqueConstraint(condition=models.Q(('organisation__isnull', False)), fields=('organisation', 'vocabulary', 'code'), name='term_organisation_once'), models.CheckConstraint(condition=models.Q(('code__regex', '^[a-z0-9_]+$')), name='term_code_slug', violation_error_message='A code is lower case letters, digits and underscores.')],
             },
         ),
         migrations.RunPython(terms_seed, migrations.RunPython.noop),

@@ -141,3 +141,13 @@ def test_a_manager_adds_a_rule_for_their_organisation_not_a_default(world, manag
     assert WaitingRule.objects.get(organisation=organisation).min_days == 21
     assert default.status_code == 200
     assert not WaitingRule.objects.filter(min_days=1).exists()
+
+
+def test_a_code_that_is_not_lower_case_and_underscores_is_a_form_error(world, manager):
+    response = manager.post(
+        "/admin/clinic/term/add/", term(world.clinic.organisation, code="Profound-RF")
+    )
+
+    assert response.status_code == 200
+    assert "lower case letters, digits and underscores" in response.content.decode()
+    assert not Term.objects.filter(organisation=world.clinic.organisation).exists()

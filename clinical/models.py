@@ -70,7 +70,8 @@ class InjectableRecord(models.Model):
         indexes = [models.Index(fields=["client", "date"], name="injectable_client_date")]
 
     def __str__(self) -> str:
-        return f"{self.kind.replace('_', ' ').capitalize()} {self.date:%Y-%m-%d}"
+        # By its code: the organisation's wording would cost a query per row in a list.
+        return f"{self.kind.replace('_', ' ')} {self.date:%Y-%m-%d}"
 
 
 class HealthDeclaration(models.Model):
@@ -97,7 +98,7 @@ class HealthDeclaration(models.Model):
         ordering = ["-declared_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.condition.replace('_', ' ').capitalize()} ({self.declared_on:%Y-%m-%d})"
+        return f"{self.condition.replace('_', ' ')} ({self.declared_on:%Y-%m-%d})"
 
 
 class RuleQuerySet(models.QuerySet):

@@ -14,6 +14,8 @@ clinic gives nothing at another.
 | Book, move, cancel for a client; add client | yes        | no                  | yes            |
 | Book past a clinical rule (override)        | no         | no                  | yes            |
 | The clinic's rules (view and edit)          | no         | no                  | yes            |
+| The organisation's rules and vocabulary     | no         | no                  | yes (any of    |
+|                                             |            |                     | its clinics)   |
 | Audit trail, client export, anonymisation   | no         | no                  | yes            |
 | Outbox: messages, errors, retry             | yes        | no                  | yes            |
 | Admin (the clinic's records)                | time off,  | nothing             | catalogue*,    |
@@ -55,9 +57,14 @@ _DESK = [
 ]
 _OUTBOX = ["aftercare.view_message", "aftercare.change_message"]
 _RULES = [
-    f"clinical.{action}_{model}"
-    for model in ("waitingrule", "contraindicationrule", "prerequisiterule")
-    for action in ("view", "add", "change", "delete")
+    *(
+        f"clinical.{action}_{model}"
+        for model in ("waitingrule", "contraindicationrule", "prerequisiterule")
+        for action in ("view", "add", "change", "delete")
+    ),
+    # The organisation's clinical vocabulary (prior procedures, conditions, areas,
+    # categories): a manager at any of its clinics edits the organisation's words.
+    *(f"clinic.{action}_term" for action in ("view", "add", "change", "delete")),
 ]
 # Consent and intake forms: templates, their versions (added, never changed) and the rules
 # saying which treatments need them (consent/).

@@ -182,16 +182,98 @@ class Resource(models.Model):
 
 
 class TreatmentCategory(models.TextChoices):
+    """The installation's default categories (their words are Term rows)."""
+
     FACIAL_MASSAGE = "facial_massage", "Facial massage"
     MICROCURRENT = "microcurrent", "Microcurrent"
     LIGHT_THERAPY = "light_therapy", "LED light therapy"
+
+
+class Term(models.Model):
+    """A word of the clinical vocabulary as data: a prior procedure or injectable, a
+    condition, a face area or a treatment category. Rows without an organisation are the
+    installation's defaults (seeded by clinical/defaults.py); an organisation adds its own,
+    and its row for a code replaces the default's wording for it. Records and rules keep the
+    `code` (clinical/terms.py loads and checks them)."""
+
+    class Vocabulary(models.TextChoices):
+        PROCEDURE = "procedure", "Prior procedure or injectable"
+        CONDITION = "condition", "Condition"
+        AREA = "area", "Face area"
+        CATEGORY = "category", "Treatment category"
+
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="terms",
+        help_text="Empty: an installation default every organisation gets.",
+    )
+    vocabulary = models.CharField(max_length=12, choices=Vocabulary.choices)
+    code = models.SlugField(
+        max_length=30,
+        help_text="Kept on records and rules; lower case, digits and underscores "
+        "(e.g. profound_rf).",
+    )
+    name = models.CharField(
+        max_length=120, validators=[validate_one_line], help_text="As staff pages name it."
+    )
+    question = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[validate_one_line],
+        help_text='As the booking page asks about it: a prior procedure in "have you had '
+        '... ?" ("a chemical peel"), a condition as a box to tick ("I have metal '
+        'implants"). Empty: its name.',
+    )
+    sheet = models.CharField(
+        "on the practitioner's sheet",
+        max_length=120,
+        blank=True,
+        validators=[validate_one_line],
+        help_text="Short words for the practitioner's sheet. Empty: its name in lower case.",
+    )
+    caution_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Prior procedures: how many days its areas stay on the practitioner's sheet "
+        "(filler 365, Botox 120). Empty: a year.",
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in questions.")
+
+    class Meta:
+        ordering = ["vocabulary", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vocabulary", "code"],
+                condition=Q(organisation__isnull=True),
+                name="term_default_once",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "vocabulary", "code"],
+                condition=Q(organisation__isnull=False),
+                name="term_organisation_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[a-z0-9_]+$"),
+                name="term_code_slug",
+                violation_error_message="A code is lower case letters, digits and underscores.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Treatment(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="treatments")
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120, validators=[validate_one_line])
-    category = models.CharField(max_length=32, choices=TreatmentCategory.choices)
+    category = models.CharField(
+        max_length=32,
+        help_text="A treatment category's code (its vocabulary, editable in the admin).",
+    )
     description = models.TextField(blank=True)
     duration_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(5)])
     buffer_after_minutes = models.PositiveSmallIntegerField(

@@ -4,14 +4,16 @@ day 14 to 27, allowed from day 28; microcurrent is refused with a pacemaker or a
 implanted device, in pregnancy and with epilepsy.
 
 The migration clinic/0003 wrote these rows into every database, with its own copy of the
-data as it was then; `default_rules_install` puts them back where they are missing (a test
+data as it was then (clinic/0015 the vocabulary's words, from clinical/vocabulary.py
+DEFAULT_TERMS); `default_rules_install` puts them back where they are missing (a test
 database flushed between tests, a clinic that deleted a default by mistake). They are rows
-without a clinic: a clinic's own rule for the same pair replaces the default.
+without a clinic or organisation: an organisation's or a clinic's own rule for the same pair
+replaces the default.
 """
 
-from clinic.models import TreatmentCategory
+from clinic.models import Term, TreatmentCategory
 from clinical.models import ContraindicationRule, WaitingRule
-from clinical.vocabulary import Condition, InjectableKind
+from clinical.vocabulary import DEFAULT_TERMS, Condition, InjectableKind
 
 TWO_TO_FOUR_WEEKS = (14, 28)
 
@@ -115,11 +117,32 @@ CONTRAINDICATIONS = [
 ]
 
 
+def default_terms_install() -> None:
+    """Add each default word that is missing; one that exists keeps its edited wording."""
+    for position, word in enumerate(DEFAULT_TERMS):
+        Term.objects.get_or_create(
+            organisation=None,
+            vocabulary=word.vocabulary,
+            code=word.code,
+            defaults={
+                "name": word.name,
+                "question": word.question,
+                "sheet": word.sheet,
+                "caution_days": word.caution_days,
+                "position": position,
+            },
+        )
+
+
 def default_rules_install() -> None:
-    """Add each default rule that is missing; a default that exists keeps its edited values."""
+    """Add each default word and rule that is missing; a default that exists keeps its
+    edited values."""
+    default_terms_install()
     for kind, category, min_days, recommended_days, message in WAITING:
         WaitingRule.objects.get_or_create(
             clinic=None,
+            organisation=None,
+            treatment=None,
             injectable_kind=kind,
             treatment_category=category,
             defaults={
@@ -131,6 +154,8 @@ def default_rules_install() -> None:
     for condition, category, action, message in CONTRAINDICATIONS:
         ContraindicationRule.objects.get_or_create(
             clinic=None,
+            organisation=None,
+            treatment=None,
             condition=condition,
             treatment_category=category,
             resource_kind=None,

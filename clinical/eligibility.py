@@ -6,9 +6,14 @@ this local date? Plain data in, a Decision out; no database, no clock.
   `min_days` to the day before `recommended_days` it is allowed with a warning the client
   must acknowledge; from `recommended_days` on it is allowed. Day 0 is the injection date.
 - Contraindications: a condition that still applies on the date refuses, or needs the
-  practitioner's approval for, a treatment category or any treatment using a resource kind.
+  practitioner's approval for, a treatment category, any treatment using a resource kind, or
+  one treatment.
+- The more specific rule wins: a rule naming the treatment replaces its category's (and its
+  devices') rules for the same procedure or condition. (Between a clinic's, its
+  organisation's and the default rule for the same target, clinical/rules.py keeps the
+  clinic's before handing them here.)
 - Cautions for the practitioner name the injected areas to avoid, from every injection
-  recent enough to matter (clinical/vocabulary.py says how long, per kind).
+  recent enough to matter (the vocabulary says how long, per kind, and in which words).
 
 Each finding remembers whether it rests only on what this request declared, so a caller who
 is not the client (or staff) can be told about their own declaration and nothing else.
@@ -18,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from clinical import vocabulary
+from clinical.vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 ALLOWED = "allowed"
 WARN = "warn"
@@ -53,6 +58,7 @@ class WaitingRule:
     min_days: int
     recommended_days: int
     message: str
+    treatment_id: int | None = None  # a rule for one treatment (then no category)
 
 
 @dataclass(frozen=True)
@@ -62,12 +68,14 @@ class ContraindicationRule:
     message: str
     treatment_category: str = ""
     resource_kind: str = ""  # a ResourceKind slug
+    treatment_id: int | None = None
 
 
 @dataclass(frozen=True)
 class TreatmentFacts:
     category: str
     resource_kinds: frozenset[str] = frozenset()
+    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,16 +144,15 @@ def evaluate(
     contraindication_rules: Iterable[ContraindicationRule],
     treatment: TreatmentFacts,
     on: date,
+    words: Vocabulary = DEFAULT_VOCABULARY,
 ) -> Decision:
-    """Decide whether `treatment` may be given on local date `on`."""
+    """Decide whether `treatment` may be given on local date `on`; `words` say the cautions."""
     injections = [i for i in injections if i.date <= on]  # later ones do not bear on `on`
     findings: list[Finding] = []
     earliest: list[date] = []
     recommended: list[date] = []
 
-    for rule in waiting_rules:
-        if rule.treatment_category != treatment.category:
-            continue
+    for rule in waiting_for(waiting_rules, treatment):
         of_kind = [i for i in injections if i.kind == rule.injectable_kind]
         if not of_kind:
             continue
@@ -166,11 +173,12 @@ def evaluate(
 
     needs_approval = False
     approvals: list[str] = []
+    contraindications = contraindications_for(contraindication_rules, treatment)
     for declaration in declarations:
         if declaration.ended_on is not None and declaration.ended_on <= on:
             continue
-        for rule in contraindication_rules:
-            if rule.condition != declaration.condition or not applies_to(rule, treatment):
+        for rule in contraindications:
+            if rule.condition != declaration.condition:
                 continue
             if rule.action == REFUSE:
                 findings.append(
@@ -178,15 +186,15 @@ def evaluate(
                 )
             else:
                 needs_approval = True
-                approvals.append(vocabulary.sheet_condition(rule.condition))
+                approvals.append(words.sheet_condition(rule.condition))
                 findings.append(
                     Finding(WARN, CONTRAINDICATED, rule.message, declaration.declared_now)
                 )
 
     cautions = [
-        _caution(i)
+        _caution(i, words)
         for i in sorted(injections, key=lambda i: i.date, reverse=True)
-        if i.areas and (on - i.date).days <= vocabulary.caution_days(i.kind)
+        if i.areas and (on - i.date).days <= words.caution_days(i.kind)
     ]
     if approvals:
         cautions.append(f"needs practitioner approval: {', '.join(_unique(approvals))}")
@@ -201,13 +209,41 @@ def evaluate(
 
 
 def applies_to(rule: ContraindicationRule, treatment: TreatmentFacts) -> bool:
-    """Whether a contraindication rule concerns this treatment (its category or a device)."""
+    """Whether a contraindication rule concerns this treatment (itself, its category or a
+    device it uses), before the more specific rules are preferred (contraindications_for)."""
+    if rule.treatment_id is not None:
+        return rule.treatment_id == treatment.id
     if rule.treatment_category:
         return rule.treatment_category == treatment.category
     return rule.resource_kind in treatment.resource_kinds
 
 
-def _caution(injection: Injection) -> str:
-    areas = ", ".join(vocabulary.sheet_area(area) for area in injection.areas)
-    kind = vocabulary.sheet_kind(injection.kind)
+def waiting_for(rules: Iterable[WaitingRule], treatment: TreatmentFacts) -> list[WaitingRule]:
+    """The waiting rules that govern `treatment`: per prior procedure, the treatment's own
+    rules if it has any, else its category's."""
+    own = [r for r in rules if r.treatment_id is not None and r.treatment_id == treatment.id]
+    named = {r.injectable_kind for r in own}
+    category = [
+        r
+        for r in rules
+        if r.treatment_id is None
+        and r.treatment_category == treatment.category
+        and r.injectable_kind not in named
+    ]
+    return own + category
+
+
+def contraindications_for(
+    rules: Iterable[ContraindicationRule], treatment: TreatmentFacts
+) -> list[ContraindicationRule]:
+    """The contraindication rules that govern `treatment`: per condition, the treatment's own
+    rules if it has any, else those for its category and its devices."""
+    relevant = [r for r in rules if applies_to(r, treatment)]
+    named = {r.condition for r in relevant if r.treatment_id is not None}
+    return [r for r in relevant if r.treatment_id is not None or r.condition not in named]
+
+
+def _caution(injection: Injection, words: Vocabulary) -> str:
+    areas = ", ".join(words.sheet_area(area) for area in injection.areas)
+    kind = words.sheet_kind(injection.kind)
     return f"avoid deep pressure: {areas} ({kind} {injection.date:%Y-%m-%d})"

@@ -13,13 +13,19 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from clinic.models import Client, Clinic, Organisation, ResourceKind, Treatment, TreatmentCategory
-from clinical.vocabulary import Condition, FaceArea, InjectableKind, RecordSource
+from clinic.models import Client, Clinic, Organisation, ResourceKind, Treatment
+from clinical.vocabulary import RecordSource
+
+CODE_LENGTH = 30  # a Term's code (clinic.models.Term)
 
 
 def validate_areas(value) -> None:
-    if not isinstance(value, list) or any(area not in FaceArea.values for area in value):
-        raise ValidationError(f"Areas must be a list drawn from: {', '.join(FaceArea.values)}.")
+    """A list of area codes; which codes exist is the organisation's vocabulary, checked by
+    the forms and clinical/terms.py."""
+    if not isinstance(value, list) or not all(
+        isinstance(area, str) and 0 < len(area) <= CODE_LENGTH for area in value
+    ):
+        raise ValidationError("Areas must be a list of area codes.")
 
 
 class InjectableRecord(models.Model):
@@ -30,7 +36,9 @@ class InjectableRecord(models.Model):
     """
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="injectables")
-    kind = models.CharField(max_length=20, choices=InjectableKind.choices)
+    kind = models.CharField(
+        max_length=CODE_LENGTH, help_text="A prior procedure or injectable's code (its Term)."
+    )
     date = models.DateField(help_text="The day of the injection, in the clinic's calendar.")
     areas = models.JSONField(default=list, blank=True, validators=[validate_areas])
     product = models.CharField(max_length=120, blank=True)
@@ -63,14 +71,15 @@ class InjectableRecord(models.Model):
         indexes = [models.Index(fields=["client", "date"], name="injectable_client_date")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.date:%Y-%m-%d}"
+        # By its code: the organisation's wording would cost a query per row in a list.
+        return f"{self.kind.replace('_', ' ')} {self.date:%Y-%m-%d}"
 
 
 class HealthDeclaration(models.Model):
     """A condition that can rule a treatment out (pacemaker, pregnancy, epilepsy...)."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="declarations")
-    condition = models.CharField(max_length=30, choices=Condition.choices)
+    condition = models.CharField(max_length=CODE_LENGTH, help_text="A condition's code (its Term).")
     declared_on = models.DateField()
     ended_on = models.DateField(
         null=True, blank=True, help_text="When it no longer applies (e.g. after a pregnancy)."
@@ -90,32 +99,87 @@ class HealthDeclaration(models.Model):
         ordering = ["-declared_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_condition_display()} ({self.declared_on:%Y-%m-%d})"
+        return f"{self.condition.replace('_', ' ')} ({self.declared_on:%Y-%m-%d})"
 
 
 class RuleQuerySet(models.QuerySet):
-    def filter_for(self, clinic: "Clinic | int") -> "RuleQuerySet":
-        """The clinic's own rules and the defaults every clinic gets (a Clinic or its pk)."""
-        return self.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
+    def filter_for(self, clinic: "Clinic") -> "RuleQuerySet":
+        """The rules in force at `clinic`: its own (for a category, a device or one of its
+        treatments), its organisation's and the installation's defaults."""
+        return self.filter(
+            Q(clinic=clinic)
+            | Q(clinic__isnull=True, organisation=clinic.organisation_id)
+            | Q(clinic__isnull=True, organisation__isnull=True)
+        )
 
 
-class WaitingRule(models.Model):
-    """Days to wait after an injectable before a category of treatment.
-
-    Rows without a clinic are the defaults every clinic gets; a clinic's own row for the
-    same injectable and category replaces the default for that clinic.
-    """
-
+def _scope_fields(related_name: str) -> tuple:
     clinic = models.ForeignKey(
         Clinic,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
-        related_name="waiting_rules",
-        help_text="Empty: the default for every clinic.",
+        related_name=related_name,
+        help_text="A clinic's own rule. Empty (with no organisation): the default for every "
+        "clinic.",
     )
-    injectable_kind = models.CharField(max_length=20, choices=InjectableKind.choices)
-    treatment_category = models.CharField(max_length=32, choices=TreatmentCategory.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name=related_name,
+        help_text="A rule for every clinic of the organisation (leave the clinic empty).",
+    )
+    treatment = models.ForeignKey(
+        Treatment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name=related_name,
+        help_text="A rule for this treatment alone (its clinic's): it replaces its category's "
+        "rules for the same procedure or condition.",
+    )
+    return clinic, organisation, treatment
+
+
+# A rule's scope: a clinic's, an organisation's or the installation's, never two at once; a
+# treatment's rule is its clinic's.
+ONE_SCOPE = Q(clinic__isnull=True) | Q(organisation__isnull=True)
+TREATMENT_AT_CLINIC = Q(treatment__isnull=True) | Q(clinic__isnull=False)
+
+
+class ScopeCheckMixin:
+    def clean(self):
+        super().clean()
+        if self.clinic_id and self.organisation_id:
+            raise ValidationError("Give a clinic or an organisation, not both.")
+        if self.treatment_id and self.clinic_id != self.treatment.clinic_id:
+            raise ValidationError({"treatment": "A treatment's rule belongs to its clinic."})
+
+    @property
+    def scope(self) -> str:
+        return str(self.clinic or self.organisation or "every clinic")
+
+
+class WaitingRule(ScopeCheckMixin, models.Model):
+    """Days to wait after a prior procedure or injectable before a category of treatment,
+    or one treatment.
+
+    The most specific rule for a procedure wins: a treatment's own over its category's, and
+    for the same target a clinic's over its organisation's over the installation's default
+    (clinic and organisation empty).
+    """
+
+    clinic, organisation, treatment = _scope_fields("waiting_rules")
+    injectable_kind = models.CharField(
+        "prior procedure or injectable",
+        max_length=CODE_LENGTH,
+        help_text="Its code (filler, botox, or one the organisation added).",
+    )
+    treatment_category = models.CharField(
+        max_length=32, blank=True, help_text="A category's code; empty for a treatment's rule."
+    )
     min_days = models.PositiveSmallIntegerField(
         help_text="Refused before this many days (day 0 is the injection)."
     )
@@ -132,44 +196,57 @@ class WaitingRule(models.Model):
             models.CheckConstraint(
                 condition=Q(recommended_days__gte=F("min_days")), name="waiting_rule_order"
             ),
+            models.CheckConstraint(condition=ONE_SCOPE, name="waiting_rule_one_scope"),
+            models.CheckConstraint(
+                condition=TREATMENT_AT_CLINIC, name="waiting_rule_treatment_at_clinic"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (Q(treatment_category="") & Q(treatment__isnull=False))
+                    | (~Q(treatment_category="") & Q(treatment__isnull=True))
+                ),
+                name="waiting_rule_one_target",
+            ),
             models.UniqueConstraint(
                 fields=["injectable_kind", "treatment_category"],
-                condition=Q(clinic__isnull=True),
+                condition=Q(clinic__isnull=True, organisation__isnull=True),
                 name="waiting_rule_default_once",
             ),
             models.UniqueConstraint(
+                fields=["organisation", "injectable_kind", "treatment_category"],
+                condition=Q(organisation__isnull=False),
+                name="waiting_rule_organisation_once",
+            ),
+            models.UniqueConstraint(
                 fields=["clinic", "injectable_kind", "treatment_category"],
-                condition=Q(clinic__isnull=False),
+                condition=Q(clinic__isnull=False, treatment__isnull=True),
                 name="waiting_rule_clinic_once",
+            ),
+            models.UniqueConstraint(
+                fields=["treatment", "injectable_kind"],
+                condition=Q(treatment__isnull=False),
+                name="waiting_rule_treatment_once",
             ),
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.get_injectable_kind_display()} -> {self.get_treatment_category_display()}: "
-            f"{self.min_days}/{self.recommended_days} days"
-        )
+        target = self.treatment or self.treatment_category.replace("_", " ")
+        return f"{self.injectable_kind} -> {target}: {self.min_days}/{self.recommended_days} days"
 
 
-class ContraindicationRule(models.Model):
+class ContraindicationRule(ScopeCheckMixin, models.Model):
     """A declared condition that refuses, or needs a practitioner's approval for, a
-    category of treatment or any treatment using a kind of resource (a device)."""
+    category of treatment, any treatment using a kind of resource (a device), or one
+    treatment. A treatment's own rule for a condition replaces the others for it."""
 
     class Action(models.TextChoices):
         REFUSE = "refuse", "Refuse"
         NEEDS_APPROVAL = "needs_approval", "Needs practitioner approval"
 
-    clinic = models.ForeignKey(
-        Clinic,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="contraindication_rules",
-        help_text="Empty: the default for every clinic.",
-    )
-    condition = models.CharField(max_length=30, choices=Condition.choices)
+    clinic, organisation, treatment = _scope_fields("contraindication_rules")
+    condition = models.CharField(max_length=CODE_LENGTH, help_text="A condition's code.")
     treatment_category = models.CharField(
-        max_length=32, choices=TreatmentCategory.choices, blank=True
+        max_length=32, blank=True, help_text="A category's code, or empty."
     )
     resource_kind = models.ForeignKey(
         ResourceKind, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -184,16 +261,25 @@ class ContraindicationRule(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(treatment_category="", resource_kind__isnull=False)
-                    | (~Q(treatment_category="") & Q(resource_kind__isnull=True))
+                    Q(treatment_category="", resource_kind__isnull=False, treatment__isnull=True)
+                    | (
+                        ~Q(treatment_category="")
+                        & Q(resource_kind__isnull=True, treatment__isnull=True)
+                    )
+                    | Q(treatment_category="", resource_kind__isnull=True, treatment__isnull=False)
                 ),
                 name="contraindication_one_target",
+            ),
+            models.CheckConstraint(condition=ONE_SCOPE, name="contraindication_one_scope"),
+            models.CheckConstraint(
+                condition=TREATMENT_AT_CLINIC, name="contraindication_treatment_at_clinic"
             ),
         ]
 
     def __str__(self) -> str:
-        target = self.get_treatment_category_display() or str(self.resource_kind)
-        return f"{self.get_condition_display()} -> {target}: {self.get_action_display()}"
+        target = self.treatment or self.treatment_category.replace("_", " ")
+        target = target or self.resource_kind
+        return f"{self.condition} -> {target}: {self.get_action_display()}"
 
 
 class PrerequisiteRule(models.Model):
@@ -228,7 +314,6 @@ class PrerequisiteRule(models.Model):
     )
     treatment_category = models.CharField(
         max_length=32,
-        choices=TreatmentCategory.choices,
         blank=True,
         help_text="Every treatment of this category needs the prerequisite (or choose one "
         "treatment).",
@@ -265,7 +350,8 @@ class PrerequisiteRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = str(self.treatment) if self.treatment_id else self.get_treatment_category_display()
+        category = self.treatment_category.replace("_", " ")
+        target = str(self.treatment) if self.treatment_id else category
         return (
             f"{target}: prerequisite {self.min_hours_before} h before, {self.valid_months} months"
         )

@@ -2,9 +2,11 @@
 in a few queries and hand them, as plain data, to the pure clinical/eligibility.py; every
 decision goes through `decide`.
 
-A clinic's own WaitingRule or ContraindicationRule replaces the default (clinic-less) rule for
-the same injectable and category, or the same condition and target. Rules are read on every
-decision, never cached, so a rule edited in the admin governs the very next booking.
+For the same procedure and target (a category, a device or one treatment), or the same
+condition and target, a clinic's own rule replaces its organisation's, which replaces the
+installation's default; the pure function then prefers a treatment's own rules to its
+category's. Rules and the vocabulary are read on every decision (three queries), never
+cached, so a rule or a word edited in the admin governs the very next booking.
 """
 
 from collections import defaultdict
@@ -15,62 +17,106 @@ from datetime import date
 from django.db.models import F
 
 from clinic.models import Client, Clinic, Treatment
-from clinical import eligibility
+from clinical import eligibility, terms
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
-from clinical.vocabulary import Condition, InjectableKind
+from clinical.vocabulary import CONDITION, PROCEDURE, Vocabulary
 
-# The clinic's own rows before the defaults (clinic NULL), so setdefault keeps the clinic's.
-CLINIC_ROWS_FIRST = F("clinic_id").asc(nulls_last=True)
+# The most specific rows first (a clinic's, then its organisation's, then the defaults), so
+# setdefault keeps the most specific rule for each target.
+MOST_SPECIFIC_FIRST = (
+    F("clinic_id").asc(nulls_last=True),
+    F("organisation_id").asc(nulls_last=True),
+    "pk",
+)
 
 
-def clinic_rules(
-    clinic: Clinic,
-) -> tuple[list[eligibility.WaitingRule], list[eligibility.ContraindicationRule]]:
-    """The waiting and contraindication rules in force at `clinic` (two queries)."""
+@dataclass(frozen=True)
+class ClinicRules:
+    """The rules in force at a clinic and the words of its organisation."""
+
+    waiting: list[eligibility.WaitingRule]
+    contraindications: list[eligibility.ContraindicationRule]
+    words: Vocabulary
+
+
+def clinic_rules(clinic: Clinic) -> ClinicRules:
+    """The waiting and contraindication rules in force at `clinic`, with its organisation's
+    vocabulary (three queries, however many rules)."""
     waiting: dict[tuple, eligibility.WaitingRule] = {}
-    for kind, category, min_days, recommended_days, message in _waiting_rows(clinic.pk):
+    for kind, category, treatment_id, min_days, recommended, message in _waiting_rows(clinic):
         waiting.setdefault(
-            (kind, category),
+            (kind, category, treatment_id),
             eligibility.WaitingRule(
                 injectable_kind=kind,
                 treatment_category=category,
                 min_days=min_days,
-                recommended_days=recommended_days,
+                recommended_days=recommended,
                 message=message,
+                treatment_id=treatment_id,
             ),
         )
     contraindications: dict[tuple, eligibility.ContraindicationRule] = {}
-    for condition, category, resource_kind, action, message in _contraindication_rows(clinic.pk):
+    for row in _contraindication_rows(clinic):
+        condition, category, resource_kind, treatment_id, action, message = row
         kind = resource_kind or ""
         contraindications.setdefault(
-            (condition, category, kind),
+            (condition, category, kind, treatment_id),
             eligibility.ContraindicationRule(
                 condition=condition,
                 action=action,
                 message=message,
                 treatment_category=category,
                 resource_kind=kind,
+                treatment_id=treatment_id,
             ),
         )
-    return list(waiting.values()), list(contraindications.values())
+    return ClinicRules(
+        waiting=list(waiting.values()),
+        contraindications=list(contraindications.values()),
+        words=terms.vocabulary_for(clinic.organisation_id),
+    )
 
 
-def _waiting_rows(clinic_id: int):
+def _waiting_rows(clinic: Clinic):
     return (
-        WaitingRule.objects.filter_for(clinic_id)
-        .order_by(CLINIC_ROWS_FIRST, "pk")
+        WaitingRule.objects.filter_for(clinic)
+        .order_by(*MOST_SPECIFIC_FIRST)
         .values_list(
-            "injectable_kind", "treatment_category", "min_days", "recommended_days", "message"
+            "injectable_kind",
+            "treatment_category",
+            "treatment_id",
+            "min_days",
+            "recommended_days",
+            "message",
         )
     )
 
 
-def _contraindication_rows(clinic_id: int):
+def _contraindication_rows(clinic: Clinic):
     return (
-        ContraindicationRule.objects.filter_for(clinic_id)
-        .order_by(CLINIC_ROWS_FIRST, "pk")
-        .values_list("condition", "treatment_category", "resource_kind__slug", "action", "message")
+        ContraindicationRule.objects.filter_for(clinic)
+        .order_by(*MOST_SPECIFIC_FIRST)
+        .values_list(
+            "condition",
+            "treatment_category",
+            "resource_kind__slug",
+            "treatment_id",
+            "action",
+            "message",
+        )
     )
+
+
+def treatments_with_own_rules(clinic: Clinic) -> set[int]:
+    """The ids of `clinic`'s treatments that a rule names (two queries)."""
+    return {
+        *WaitingRule.objects.filter(clinic=clinic, treatment__isnull=False).values_list(
+            "treatment_id", flat=True
+        ),
+        *ContraindicationRule.objects.filter(clinic=clinic, treatment__isnull=False).values_list(
+            "treatment_id", flat=True
+        ),
+    }
 
 
 def treatment_facts(treatment: Treatment) -> eligibility.TreatmentFacts:
@@ -78,6 +124,7 @@ def treatment_facts(treatment: Treatment) -> eligibility.TreatmentFacts:
         category=treatment.category,
         # .all() so a prefetch of required_resource_kinds serves it without a query.
         resource_kinds=frozenset(kind.slug for kind in treatment.required_resource_kinds.all()),
+        id=treatment.pk,
     )
 
 
@@ -150,7 +197,7 @@ def declared_record(declared: Declared | None) -> Record:
 def decide(
     *,
     record: Record,
-    rules: tuple[list, list],
+    rules: ClinicRules,
     treatment: Treatment,
     on: date,
     declared: Record = Record(),
@@ -158,14 +205,14 @@ def decide(
     """The one place the rule function is called: `record` on file plus what this request
     `declared`, under the clinic's `rules` (clinic_rules), for `treatment` on local date
     `on`."""
-    waiting, contraindications = rules
     return eligibility.evaluate(
         injections=[*record.injections, *declared.injections],
         declarations=[*record.declarations, *declared.declarations],
-        waiting_rules=waiting,
-        contraindication_rules=contraindications,
+        waiting_rules=rules.waiting,
+        contraindication_rules=rules.contraindications,
         treatment=treatment_facts(treatment),
         on=on,
+        words=rules.words,
     )
 
 
@@ -194,7 +241,7 @@ def decisions_for(appointments: list) -> dict[int, eligibility.Decision]:
     if not appointments:
         return {}
     records = health_records({a.client_id for a in appointments})
-    rules_by_clinic: dict[int, tuple] = {}
+    rules_by_clinic: dict[int, ClinicRules] = {}
     decisions = {}
     for appointment in appointments:
         clinic = appointment.clinic
@@ -218,25 +265,33 @@ def cautions_for(appointments: list) -> dict[int, tuple[str, ...]]:
 class HealthQuestions:
     """What the booking form asks before `treatment`: the injectables a waiting rule ties to
     it, over how many weeks back they matter, and the conditions a contraindication rule
-    names for it (its category or a device it uses)."""
+    names for it (itself, its category or a device it uses); `words` say how to ask."""
 
     injectable_kinds: tuple[str, ...] = ()
     weeks: int = 0
     conditions: tuple[str, ...] = ()
+    words: Vocabulary = Vocabulary()
 
 
 def health_questions(treatment: Treatment) -> HealthQuestions:
-    """The questions the clinic's rules in force make worth asking for `treatment`."""
-    waiting, contraindications = clinic_rules(treatment.clinic)
+    """The questions the clinic's rules in force make worth asking for `treatment`, in the
+    order of the organisation's vocabulary."""
+    rules = clinic_rules(treatment.clinic)
     facts = treatment_facts(treatment)
-    relevant = [rule for rule in waiting if rule.treatment_category == facts.category]
+    relevant = eligibility.waiting_for(rules.waiting, facts)
     kinds = {rule.injectable_kind for rule in relevant}
     conditions = {
-        rule.condition for rule in contraindications if eligibility.applies_to(rule, facts)
+        rule.condition for rule in eligibility.contraindications_for(rules.contraindications, facts)
     }
     longest = max((rule.recommended_days for rule in relevant), default=0)
     return HealthQuestions(
-        injectable_kinds=tuple(kind for kind in InjectableKind.values if kind in kinds),
+        injectable_kinds=_in_order(kinds, rules.words.codes(PROCEDURE)),
         weeks=-(-longest // 7),
-        conditions=tuple(condition for condition in Condition.values if condition in conditions),
+        conditions=_in_order(conditions, rules.words.codes(CONDITION)),
+        words=rules.words,
     )
+
+
+def _in_order(codes: set[str], order: tuple[str, ...]) -> tuple[str, ...]:
+    """`codes` in the vocabulary's order; a code with no word left (deleted) last."""
+    return (*(c for c in order if c in codes), *sorted(codes - set(order)))

@@ -20,9 +20,9 @@ from clinic.audit import DECLARATIONS as AUDIT_DECLARATIONS
 from clinic.audit import INJECTABLES as AUDIT_INJECTABLES
 from clinic.audit import Origin, acting_user, audit_write
 from clinic.models import AuditEntry, Client, Clinic
-from clinical import eligibility, rules
+from clinical import eligibility, rules, terms
 from clinical.models import HealthDeclaration, InjectableRecord
-from clinical.vocabulary import RecordSource
+from clinical.vocabulary import AREA, CONDITION, PROCEDURE, RecordSource
 
 FUTURE_DATE = "An injection date cannot be in the future."
 APPROVAL_NEEDED = "A clinic rule asks for a practitioner's approval."
@@ -45,7 +45,10 @@ def injection_date_check(day: date, *, clinic: Clinic, index: int | None = None)
 
 
 def declared_check(declared: "rules.Declared | None", *, clinic: Clinic) -> None:
-    """Every injection a client declares while booking passes injection_date_check."""
+    """Every injection a client declares while booking passes injection_date_check. (Its
+    codes are checked where they come in: the booking page offers only the organisation's
+    words, the API checks them with terms.declared_terms_check; a word deleted since a
+    hold was asked for just matches no rule.)"""
     for index, item in enumerate(declared.injectables if declared else ()):
         injection_date_check(item["date"], clinic=clinic, index=index)
 
@@ -69,9 +72,13 @@ def injectable_record(
     corrects: InjectableRecord | None = None,
 ) -> tuple[InjectableRecord, list[Appointment]]:
     """Record an injectable for `client` (or correct an earlier record) and flag the client's
-    upcoming appointments it now makes too early. Raises InjectionDateInFuture. Returns the
-    record and the flagged appointments."""
+    upcoming appointments it now makes too early. Raises InjectionDateInFuture, or
+    terms.UnknownTerm for a kind or an area that is no word of the organisation's. Returns
+    the record and the flagged appointments."""
     injection_date_check(date, clinic=client.home_clinic)
+    words = terms.vocabulary_for(client.organisation_id)
+    terms.codes_check(words, PROCEDURE, [kind], field="kind")
+    terms.codes_check(words, AREA, areas, field="areas")
     with transaction.atomic():
         record = InjectableRecord.objects.create(
             client=client,
@@ -109,7 +116,10 @@ def declaration_record(
     origin: Origin | None = None,
 ) -> tuple[HealthDeclaration, list[Appointment]]:
     """Record a condition (pacemaker, pregnancy...) and flag upcoming appointments it rules
-    out. Returns the declaration and the flagged appointments."""
+    out. Raises terms.UnknownTerm for a condition that is no word of the organisation's.
+    Returns the declaration and the flagged appointments."""
+    words = terms.vocabulary_for(client.organisation_id)
+    terms.codes_check(words, CONDITION, [condition], field="condition")
     with transaction.atomic():
         declaration = HealthDeclaration.objects.create(
             client=client,

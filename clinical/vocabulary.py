@@ -1,15 +1,26 @@
-"""The words of the clinical record: injectable kinds, face areas, conditions, who recorded a
-record, and how each is said on the practitioner's sheet and in the booking questions; with
-how long an injection's areas stay on the practitioner's sheet.
+"""The words of the clinical record as plain data: prior procedures and injectables, conditions,
+face areas and treatment categories, each with how the booking page asks about it and how the
+practitioner's sheet says it; a prior procedure with how long its areas stay on the sheet.
 
-The one home of these words: the pure rule function, the booking pages, the staff pages and
-the API all take them from here.
+The words are rows (clinic.models.Term) an organisation's managers edit; clinical/terms.py
+loads them into a `Vocabulary`, which the pure rule function, the booking pages, the staff
+pages and the API read. DEFAULT_TERMS are the installation's defaults the rows are seeded
+from (clinical/defaults.py), and the vocabulary the pure function uses when given none.
 """
+
+from dataclasses import dataclass, field
 
 from django.db import models
 
+PROCEDURE = "procedure"
+CONDITION = "condition"
+AREA = "area"
+CATEGORY = "category"
+
 
 class InjectableKind(models.TextChoices):
+    """The default prior procedures' codes (an organisation adds more as rows)."""
+
     FILLER = "filler", "Dermal filler"
     BOTOX = "botox", "Botulinum toxin (Botox)"
     SKIN_BOOSTER = "skin_booster", "Skin booster"
@@ -41,63 +52,112 @@ class RecordSource(models.TextChoices):
     CLIENT = "client_declared", "Declared by the client"
 
 
-# How long after an injection its areas stay on the practitioner's sheet, in days; a kind
-# not listed here stays a year.
-CAUTION_DAYS = {
-    InjectableKind.FILLER: 365,
-    InjectableKind.BOTOX: 120,
-    InjectableKind.SKIN_BOOSTER: 60,
-    InjectableKind.THREAD_LIFT: 180,
-}
+# How long after an injection its areas stay on the practitioner's sheet when its row says
+# nothing, in days.
 DEFAULT_CAUTION_DAYS = 365
 
-# On the practitioner's sheet: "avoid deep pressure: crow's feet, lips (filler 2027-01-04)".
-SHEET_KINDS = {
-    InjectableKind.FILLER: "filler",
-    InjectableKind.BOTOX: "botox",
-    InjectableKind.SKIN_BOOSTER: "skin booster",
-    InjectableKind.THREAD_LIFT: "thread lift",
-}
-SHEET_AREAS = {
-    FaceArea.CROWS_FEET: "crow's feet",
-    FaceArea.TEAR_TROUGH: "tear trough",
-    FaceArea.NASOLABIAL_FOLDS: "nasolabial folds",
-}
-SHEET_CONDITIONS = {Condition.IMPLANTED_DEVICE: "implanted electronic device"}
 
-# The booking page's questions: "have you had dermal filler or Botox (anti-wrinkle
-# injections) on your face?" and a box to tick per condition.
-QUESTION_KINDS = {
-    InjectableKind.FILLER: "dermal filler",
-    InjectableKind.BOTOX: "Botox (anti-wrinkle injections)",
-    InjectableKind.SKIN_BOOSTER: "a skin booster",
-    InjectableKind.THREAD_LIFT: "a thread lift",
-}
-QUESTION_CONDITIONS = {
-    Condition.PACEMAKER: "I have a pacemaker",
-    Condition.IMPLANTED_DEVICE: "I have another implanted electronic device",
-    Condition.PREGNANCY: "I am pregnant",
-    Condition.EPILEPSY: "I have epilepsy",
-}
+@dataclass(frozen=True)
+class Word:
+    vocabulary: str
+    code: str
+    name: str
+    question: str = ""  # empty: the name
+    sheet: str = ""  # empty: the name in lower case
+    caution_days: int | None = None
+
+    @property
+    def asked(self) -> str:
+        return self.question or self.name
+
+    @property
+    def on_sheet(self) -> str:
+        return self.sheet or self.name.lower()
 
 
-def caution_days(kind: str) -> int:
-    return CAUTION_DAYS.get(kind, DEFAULT_CAUTION_DAYS)
+# The installation's default words, in the order they are asked.
+DEFAULT_TERMS: tuple[Word, ...] = (
+    Word(PROCEDURE, "filler", "Dermal filler", "dermal filler", "filler", 365),
+    Word(
+        PROCEDURE,
+        "botox",
+        "Botulinum toxin (Botox)",
+        "Botox (anti-wrinkle injections)",
+        "botox",
+        120,
+    ),
+    Word(PROCEDURE, "skin_booster", "Skin booster", "a skin booster", "skin booster", 60),
+    Word(PROCEDURE, "thread_lift", "Thread lift", "a thread lift", "thread lift", 180),
+    Word(CONDITION, "pacemaker", "Pacemaker", "I have a pacemaker", "pacemaker"),
+    Word(
+        CONDITION,
+        "implanted_device",
+        "Other implanted electronic device",
+        "I have another implanted electronic device",
+        "implanted electronic device",
+    ),
+    Word(CONDITION, "pregnancy", "Pregnancy", "I am pregnant", "pregnancy"),
+    Word(CONDITION, "epilepsy", "Epilepsy", "I have epilepsy", "epilepsy"),
+    *(
+        Word(AREA, code, str(label), sheet="glabella" if code == "glabella" else str(label).lower())
+        for code, label in FaceArea.choices
+    ),
+    Word(CATEGORY, "facial_massage", "Facial massage"),
+    Word(CATEGORY, "microcurrent", "Microcurrent"),
+    Word(CATEGORY, "light_therapy", "LED light therapy"),
+)
 
 
-def sheet_kind(kind: str) -> str:
-    return SHEET_KINDS.get(kind, kind.replace("_", " "))
+def _fallback(vocabulary: str, code: str) -> Word:
+    """A code with no row (a row deleted since): said by its code."""
+    return Word(vocabulary, code, code.replace("_", " ").capitalize())
 
 
-def sheet_area(area: str) -> str:
-    return SHEET_AREAS.get(area, area.replace("_", " "))
+@dataclass(frozen=True)
+class Vocabulary:
+    """An organisation's words, by vocabulary and code, in the order they are asked."""
+
+    words: dict[str, dict[str, Word]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, words) -> "Vocabulary":
+        """From Words in order; a later word for the same code replaces an earlier one in
+        its place (an organisation's row after the default's)."""
+        by: dict[str, dict[str, Word]] = {PROCEDURE: {}, CONDITION: {}, AREA: {}, CATEGORY: {}}
+        for word in words:
+            by.setdefault(word.vocabulary, {})[word.code] = word
+        return cls(by)
+
+    def word(self, vocabulary: str, code: str) -> Word:
+        return self.words.get(vocabulary, {}).get(code) or _fallback(vocabulary, code)
+
+    def codes(self, vocabulary: str) -> tuple[str, ...]:
+        return tuple(self.words.get(vocabulary, {}))
+
+    def choices(self, vocabulary: str) -> list[tuple[str, str]]:
+        return [(w.code, w.name) for w in self.words.get(vocabulary, {}).values()]
+
+    def knows(self, vocabulary: str, code: str) -> bool:
+        return code in self.words.get(vocabulary, {})
+
+    def name(self, vocabulary: str, code: str) -> str:
+        return self.word(vocabulary, code).name
+
+    def names(self, vocabulary: str, codes) -> list[str]:
+        return [self.name(vocabulary, code) for code in codes or ()]
+
+    def caution_days(self, kind: str) -> int:
+        days = self.word(PROCEDURE, kind).caution_days
+        return DEFAULT_CAUTION_DAYS if days is None else days
+
+    def sheet_kind(self, kind: str) -> str:
+        return self.word(PROCEDURE, kind).on_sheet
+
+    def sheet_area(self, area: str) -> str:
+        return self.word(AREA, area).on_sheet
+
+    def sheet_condition(self, condition: str) -> str:
+        return self.word(CONDITION, condition).on_sheet
 
 
-def sheet_condition(condition: str) -> str:
-    return SHEET_CONDITIONS.get(condition, condition.replace("_", " "))
-
-
-def area_labels(areas) -> list[str]:
-    """The areas as the staff pages name them ("Glabella (frown lines)")."""
-    labels = dict(FaceArea.choices)
-    return [labels.get(area, area) for area in areas or ()]
+DEFAULT_VOCABULARY = Vocabulary.of(DEFAULT_TERMS)

@@ -406,12 +406,6 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "web.api.schema.document_input_refusals",
     ],
-    # One schema name per vocabulary, however many fields use it.
-    "ENUM_NAME_OVERRIDES": {
-        "InjectableKindEnum": "clinical.vocabulary.InjectableKind",
-        "FaceAreaEnum": "clinical.vocabulary.FaceArea",
-        "ConditionEnum": "clinical.vocabulary.Condition",
-    },
 }
 
 # Logging. LOG_LEVEL unset: INFO, with the lines that repeat every few seconds when all is

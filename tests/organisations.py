@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from access.roles import FRONT_DESK, MANAGER, PRACTITIONER
-from clinic.models import Closure, Organisation, TimeOff
+from clinic.models import Closure, Organisation, Term, TimeOff
 from clinical.models import WaitingRule
 from diary.services import appointment_book
 from tests import factories
@@ -34,6 +34,9 @@ class Branch:
     time_off: object = None
     staff: dict = field(default_factory=dict)  # role -> user
     markers: list[str] = field(default_factory=list)  # words of this clinic's rows only
+    # Words of rows its organisation owns (its clinical vocabulary, its rules for all its
+    # clinics): a sister clinic's staff may see them, another business's may not.
+    organisation_words: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -55,7 +58,13 @@ class Group:
         return [
             word
             for b in same
-            for word in (*b.markers, b.clinic.name, b.client.name, b.client.email)
+            for word in (
+                *b.markers,
+                *b.organisation_words,
+                b.clinic.name,
+                b.client.name,
+                b.client.email,
+            )
         ]
 
 
@@ -128,6 +137,21 @@ def make_branch(organisation, slug: str, name: str, *, client_name: str, kind) -
             visit.reference,
         ],
     )
+    Term.objects.create(
+        organisation=organisation,
+        vocabulary="procedure",
+        code=f"{slug}_rf",
+        name=f"{name}Word RF",
+    )
+    WaitingRule.objects.create(
+        organisation=organisation,
+        injectable_kind=f"{slug}_rf",
+        treatment_category="facial_massage",
+        min_days=7,
+        recommended_days=14,
+        message=f"{name}Org rule: a week after RF.",
+    )
+    branch.organisation_words = [f"{name}Word RF", f"{name}Org rule"]
     return branch
 
 

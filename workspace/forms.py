@@ -3,8 +3,9 @@
 from django import forms
 
 from clinic.models import Practitioner, Treatment
+from clinical import terms
 from clinical.services import InjectionDateInFuture, injection_date_check
-from clinical.vocabulary import FaceArea, InjectableKind
+from clinical.vocabulary import AREA, PROCEDURE, InjectableKind
 from web.forms import DateField, DateTimeField
 
 SPANS = [("day", "Day"), ("week", "Week")]
@@ -14,11 +15,9 @@ class InjectableForm(forms.Form):
     """An injectable given here or elsewhere; the areas come from the face diagram, whose
     regions tick these same checkboxes."""
 
-    kind = forms.ChoiceField(choices=InjectableKind.choices, initial=InjectableKind.FILLER)
+    kind = forms.ChoiceField(label="Procedure", initial=InjectableKind.FILLER)
     date = DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    areas = forms.MultipleChoiceField(
-        choices=FaceArea.choices, widget=forms.CheckboxSelectMultiple, required=False
-    )
+    areas = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
     product = forms.CharField(max_length=120, required=False)
     lot_number = forms.CharField(label="Lot / batch number", max_length=60, required=False)
     amount = forms.DecimalField(max_digits=6, decimal_places=2, min_value=0, required=False)
@@ -32,6 +31,9 @@ class InjectableForm(forms.Form):
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.clinic = clinic
+        self.words = terms.vocabulary_for(clinic.organisation_id)
+        self.fields["kind"].choices = self.words.choices(PROCEDURE)
+        self.fields["areas"].choices = self.words.choices(AREA)
 
     def clean_date(self):
         day = self.cleaned_data["date"]

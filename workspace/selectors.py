@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from aftercare.planning import course_progress
 from bookings.models import DIARY_STATUSES, Appointment
-from clinic.models import Client, Clinic, Practitioner, Treatment, TreatmentCategory
-from clinical import eligibility, rules
+from clinic.models import Client, Clinic, Practitioner, Treatment
+from clinical import eligibility, rules, terms
+from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
 from diary import availability
 
 MESSAGES_SHOWN = 50
@@ -190,27 +191,43 @@ def client_overview(
     counted by the database; so the page's cost does not grow with the client's history.
 
     Per category, the clinic's first bookable treatment of that category stands for it
-    (rules are per category; a device's contraindications show on that category's row).
+    (rules are per category; a device's contraindications show on that category's row); a
+    treatment with rules of its own has a row of its own, under its name.
     """
     today = clinic_today(clinic)
     overview = ClientOverview(client=client, today=today)
+    words = terms.vocabulary_for(client.organisation_id)
     overview.injectables = list(
         client.injectables.select_related("recorded_by", "corrects").order_by("-date", "-pk")
     )
+    for record in overview.injectables:  # in the organisation's words
+        record.kind_name = words.name(PROCEDURE, record.kind)
+        record.area_names = words.names(AREA, record.areas)
     overview.declarations = list(client.declarations.select_related("recorded_by"))
+    for declaration in overview.declarations:
+        declaration.condition_name = words.name(CONDITION, declaration.condition)
 
     first_of_category: dict[str, Treatment] = {}
+    own_rules: list[Treatment] = []  # treatments whose own rules replace their category's
+    named = rules.treatments_with_own_rules(clinic)
     for treatment in (
         Treatment.objects.filter(clinic=clinic, active=True)
         .prefetch_related("required_resource_kinds")
         .order_by("position", "name")
     ):
-        first_of_category.setdefault(treatment.category, treatment)
-    labels = dict(TreatmentCategory.choices)
+        if treatment.pk in named:
+            own_rules.append(treatment)
+        else:
+            first_of_category.setdefault(treatment.category, treatment)
     for category, treatment in first_of_category.items():
         decision = rules.client_decision(client=client, treatment=treatment, on=today)
         overview.categories.append(
-            CategoryDates(category, labels.get(category, category), treatment, decision, today)
+            CategoryDates(category, words.name(CATEGORY, category), treatment, decision, today)
+        )
+    for treatment in own_rules:
+        decision = rules.client_decision(client=client, treatment=treatment, on=today)
+        overview.categories.append(
+            CategoryDates(treatment.category, treatment.name, treatment, decision, today)
         )
 
     now = timezone.now()

@@ -18,8 +18,18 @@ import access
 from backoffice.admin.paginator import EstimatedCountPaginator
 from bookings.models import Appointment
 from clinic import audit
-from clinic.models import AuditEntry, Client, Clinic, Membership, Practitioner, Resource, Treatment
+from clinic.models import (
+    AuditEntry,
+    Client,
+    Clinic,
+    Membership,
+    Practitioner,
+    Resource,
+    Term,
+    Treatment,
+)
 from clinical.models import InjectableRecord
+from clinical.vocabulary import Vocabulary, Word
 from web.forms import refuse_foreign_digits
 
 # How a row of each model reaches its clinic, or its organisation: what the scoping filters
@@ -339,3 +349,38 @@ class RefuseNulMixin:
         if any("\x00" in key + value for key, value in request.GET.items()):
             return HttpResponseBadRequest("Query parameters may not contain NUL characters.")
         return super().changelist_view(request, extra_context)
+
+
+def visible_words(request) -> Vocabulary:
+    """The words a user may pick in the admin: the defaults and those of the organisations
+    where they hold a role (every organisation's for the superuser)."""
+    ids = access.organisation_ids(request.user)
+    rows = (
+        Term.objects.all()
+        if ids is None
+        else Term.objects.filter(Q(organisation__isnull=True) | Q(organisation__in=ids))
+    )
+    return Vocabulary.of(
+        Word(*row)
+        for row in rows.order_by("position", "name").values_list(
+            "vocabulary", "code", "name", "question", "sheet", "caution_days"
+        )
+    )
+
+
+def term_filter(field: str, vocabulary: str, title: str):
+    """A list filter offering the words the user may see, not the column's distinct values
+    (which would read a whole table of health records)."""
+
+    class TermFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            return visible_words(request).choices(vocabulary)
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            return queryset.filter(**{field: value}) if value else queryset
+
+    TermFilter.title = title
+    return TermFilter

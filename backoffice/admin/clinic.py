@@ -15,6 +15,8 @@ from backoffice.admin.base import (
     ScopedAdmin,
     ScopedChoicesMixin,
     local_time,
+    term_filter,
+    visible_words,
 )
 from backoffice.admin.history import Column, history_table, permitted
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin, ScopedRelatedFilter
@@ -34,8 +36,9 @@ from clinic.models import (
     Treatment,
     WorkingHours,
 )
+from clinical import terms
 from clinical.models import HealthDeclaration, InjectableRecord
-from clinical.vocabulary import FaceArea
+from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
 
 
 def warn_about_clashes(request, time_off: TimeOff) -> None:
@@ -163,8 +166,19 @@ class ResourceAdmin(ScopedAdmin):
     search_fields = ("name",)
 
 
+class TreatmentForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        clinic, category = cleaned.get("clinic"), cleaned.get("category")
+        if clinic is not None and category:
+            if not terms.vocabulary_for(clinic.organisation_id).knows(CATEGORY, category):
+                self.add_error("category", "Not a treatment category of this organisation.")
+        return cleaned
+
+
 @admin.register(Treatment)
 class TreatmentAdmin(ScopedAdmin):
+    form = TreatmentForm
     list_display = (
         "name",
         "category",
@@ -174,10 +188,24 @@ class TreatmentAdmin(ScopedAdmin):
         "active",
     )
     list_editable = ("price", "active")
-    list_filter = ("category", "active", ("clinic", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        term_filter("category", CATEGORY, "category"),
+        "active",
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("name", "slug", "description")
     prepopulated_fields: ClassVar[dict] = {"slug": ("name",)}
     filter_horizontal = ("required_resource_kinds",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "category" in form.base_fields:
+            form.base_fields["category"] = forms.ChoiceField(
+                choices=visible_words(request).choices(CATEGORY),
+                help_text="Its rules are its category's, unless a rule names the treatment.",
+            )
+        return form
+
     fieldsets = (
         (None, {"fields": ["clinic", "name", "slug", "category", "description"]}),
         (
@@ -280,20 +308,16 @@ class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, IndexedSearchMixin, ScopedA
     def audited_client_ids(self, objects) -> list[int]:
         return [client.pk for client in objects]
 
-    @admin.display(description="Injectables (fillers, Botox...)")
+    @admin.display(description="Injectables and prior procedures")
     def injectables(self, obj):
+        words = terms.vocabulary_for(obj.organisation_id)
         return history_table(
             obj,
             InjectableRecord.objects.filter(client=obj).order_by("-date", "-pk"),
             [
                 Column("Date", lambda r: r.date),
-                Column("Kind", lambda r: r.get_kind_display()),
-                Column(
-                    "Areas",
-                    lambda r: ", ".join(
-                        FaceArea(area).label for area in r.areas if area in FaceArea.values
-                    ),
-                ),
+                Column("Kind", lambda r: words.name(PROCEDURE, r.kind)),
+                Column("Areas", lambda r: ", ".join(words.names(AREA, r.areas))),
                 Column("Product", lambda r: r.product),
                 Column("Source", lambda r: r.get_source_display()),
                 Column("Current", lambda r: "yes" if r.superseded_at is None else "no"),
@@ -303,11 +327,12 @@ class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, IndexedSearchMixin, ScopedA
 
     @admin.display(description="Declared conditions")
     def declarations(self, obj):
+        words = terms.vocabulary_for(obj.organisation_id)
         return history_table(
             obj,
             HealthDeclaration.objects.filter(client=obj).order_by("-declared_on", "-pk"),
             [
-                Column("Condition", lambda r: r.get_condition_display()),
+                Column("Condition", lambda r: words.name(CONDITION, r.condition)),
                 Column("Declared on", lambda r: r.declared_on),
                 Column("Ended on", lambda r: r.ended_on or "-"),
                 Column("Source", lambda r: r.get_source_display()),

@@ -4,14 +4,15 @@ upcoming appointments; each page that shows health data is audited."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 
 import access
-from backoffice.admin.base import HealthAuditMixin, ScopedAdmin
+from backoffice.admin.base import HealthAuditMixin, ScopedAdmin, term_filter, visible_words
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin
 from clinic import audit
-from clinic.models import Organisation
+from clinic.models import Organisation, Term
+from clinical import terms
 from clinical.models import (
     ContraindicationRule,
     HealthDeclaration,
@@ -26,13 +27,12 @@ from clinical.services import (
     injectable_record,
     injection_date_check,
 )
-from clinical.vocabulary import FaceArea
+from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
 
 
 class InjectableRecordForm(forms.ModelForm):
-    areas = forms.MultipleChoiceField(
-        choices=FaceArea.choices, widget=forms.CheckboxSelectMultiple, required=False
-    )
+    kind = forms.ChoiceField(label="Prior procedure or injectable")
+    areas = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
 
     class Meta:
         model = InjectableRecord
@@ -59,6 +59,12 @@ class InjectableRecordForm(forms.ModelForm):
             corrects.client_id != getattr(client, "pk", None) or corrects.superseded_at
         ):
             self.add_error("corrects", "Pick a current record of the same client.")
+        if client is not None:
+            words = terms.vocabulary_for(client.organisation_id)
+            if cleaned.get("kind") and not words.knows(PROCEDURE, cleaned["kind"]):
+                self.add_error("kind", "Not a word of this client's organisation.")
+            if any(not words.knows(AREA, area) for area in cleaned.get("areas") or ()):
+                self.add_error("areas", "Not a word of this client's organisation.")
         return cleaned
 
     def clean_date(self):
@@ -91,7 +97,12 @@ class InjectableRecordAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
 
     form = InjectableRecordForm
     list_display = ("client", "kind", "date", "area_list", "product", "source", "current")
-    list_filter = (("date", DateRangeFilter), "kind", "source", "given_here")
+    list_filter = (
+        ("date", DateRangeFilter),
+        term_filter("kind", PROCEDURE, "kind"),
+        "source",
+        "given_here",
+    )
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email", "product", "lot_number")
     search_client = "client"
@@ -111,9 +122,16 @@ class InjectableRecordAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
         "corrects",
     )
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        words = visible_words(request)
+        form.base_fields["kind"].choices = words.choices(PROCEDURE)
+        form.base_fields["areas"].choices = words.choices(AREA)
+        return form
+
     @admin.display(description="areas")
     def area_list(self, obj):
-        return ", ".join(FaceArea(area).label for area in obj.areas if area in FaceArea.values)
+        return ", ".join(area.replace("_", " ") for area in obj.areas)
 
     @admin.display(boolean=True, description="current")
     def current(self, obj):
@@ -141,12 +159,20 @@ class HealthDeclarationAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
     organisation_path = "client__organisation"
     audit_what = audit.DECLARATIONS
     list_display = ("client", "condition", "declared_on", "ended_on", "source")
-    list_filter = ("condition", "source")
+    list_filter = (term_filter("condition", CONDITION, "condition"), "source")
     list_select_related = ("client",)
     search_fields = ("client__name", "client__email")
     search_client = "client"
     autocomplete_fields = ("client",)
     fields = ("client", "condition", "declared_on", "ended_on", "source", "notes")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "condition" in form.base_fields:
+            form.base_fields["condition"] = forms.ChoiceField(
+                choices=visible_words(request).choices(CONDITION)
+            )
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         # Once recorded, only "ended on" changes (e.g. after a pregnancy).
@@ -173,42 +199,222 @@ class HealthDeclarationAdmin(HealthAuditMixin, IndexedSearchMixin, ScopedAdmin):
         report_flagged(request, flagged)
 
 
+class RuleForm(forms.ModelForm):
+    """Codes picked from the words the user may see, then checked against the words of the
+    rule's own organisation (a clinic's rule: its clinic's)."""
+
+    codes: dict[str, str] = {}  # field name -> vocabulary
+    writes_defaults = False  # the superuser's (ScopedRuleAdmin.get_form)
+
+    def clean(self):
+        cleaned = super().clean()
+        clinic, organisation = cleaned.get("clinic"), cleaned.get("organisation")
+        if clinic is None and organisation is None and not self.writes_defaults:
+            self.add_error(
+                "clinic", "Pick your clinic, or leave it empty and pick your organisation."
+            )
+        treatment = cleaned.get("treatment")
+        if treatment is not None and cleaned.get("treatment_category"):
+            self.add_error("treatment_category", "A treatment's rule names no category.")
+        owner = clinic.organisation_id if clinic else getattr(organisation, "pk", None)
+        words = terms.vocabulary_for(owner)
+        for name, vocabulary in self.codes.items():
+            code = cleaned.get(name)
+            if code and not words.knows(vocabulary, code):
+                self.add_error(name, "Not a word of this rule's organisation.")
+        return cleaned
+
+
+class WaitingRuleForm(RuleForm):
+    codes = {"injectable_kind": PROCEDURE, "treatment_category": CATEGORY}
+
+    class Meta:
+        model = WaitingRule
+        fields = (
+            "clinic",
+            "organisation",
+            "treatment",
+            "injectable_kind",
+            "treatment_category",
+            "min_days",
+            "recommended_days",
+            "message",
+        )
+
+
+class ContraindicationRuleForm(RuleForm):
+    codes = {"condition": CONDITION, "treatment_category": CATEGORY}
+
+    class Meta:
+        model = ContraindicationRule
+        fields = (
+            "clinic",
+            "organisation",
+            "treatment",
+            "condition",
+            "treatment_category",
+            "resource_kind",
+            "action",
+            "message",
+        )
+
+
+def offer_codes(form, model, code_fields: dict[str, str], words) -> None:
+    """Offer each code field of `form` as a choice of the vocabulary words the user sees."""
+    for name, vocabulary in code_fields.items():
+        if name in form.base_fields:
+            blank = [("", "-")] if model._meta.get_field(name).blank else []
+            form.base_fields[name] = forms.ChoiceField(
+                label=form.base_fields[name].label,
+                help_text=form.base_fields[name].help_text,
+                choices=blank + words.choices(vocabulary),
+                required=not blank,
+            )
+
+
 class ScopedRuleAdmin(ScopedAdmin):
-    """A clinic's own rules are its managers' to change; the defaults every clinic gets
-    (no clinic) are shown to them and changed by the installation's superuser alone. Rules
-    are edited one at a time, on their page, where that is checked (no editable list)."""
+    """A clinic's own rules are its managers' to change, an organisation's rules (for all its
+    clinics) those of the managers at any of its clinics; the defaults every clinic gets (no
+    clinic, no organisation) are shown to them and changed by the installation's superuser
+    alone. Rules are edited one at a time, on their page, where that is checked (no editable
+    list). The codes are offered from the vocabulary (clinic.Term) the user may see."""
 
     shared_rows = True
+    code_fields: dict[str, str] = {}
+
+    def scoped(self, queryset, request, action: str = "view"):
+        clinics, organisations = self._scopes(request, action)
+        if clinics is None:
+            return queryset
+        return queryset.filter(
+            Q(clinic__in=clinics)
+            | Q(clinic__isnull=True, organisation__in=organisations)
+            | Q(clinic__isnull=True, organisation__isnull=True)
+        )
+
+    def _scopes(self, request, action: str):
+        permission = f"clinical.{action}_{self.model._meta.model_name}"
+        clinics = access.clinic_ids(request.user, permission)
+        organisations = access.organisation_ids(request.user, permission)
+        if action == "view" and clinics is not None:  # who may change a row may see it too
+            more_clinics, more_organisations = self._scopes(request, "change")
+            clinics |= more_clinics
+            organisations |= more_organisations
+        return clinics, organisations
+
+    def _holds(self, request, action: str, obj) -> bool:
+        clinics, organisations = self._scopes(request, action)
+        if clinics is None:
+            return True
+        if obj.clinic_id:
+            return obj.clinic_id in clinics
+        if obj.organisation_id:
+            return obj.organisation_id in organisations
+        return action == "view"  # a default: the installation's
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "clinic" and not access.is_superuser(request.user):
-            field.required = True  # only the superuser writes a default
-            field.empty_label = None
+        if db_field.name == "organisation" and field is not None:
+            ids = access.organisation_ids(request.user, access.CHANGE_RULES)
+            if ids is not None:
+                field.queryset = field.queryset.filter(pk__in=ids)
         return field
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.writes_defaults = access.is_superuser(request.user)
+        offer_codes(form, self.model, self.code_fields, visible_words(request))
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not access.is_superuser(request.user) and not self._holds(request, "add", obj):
+            raise PermissionDenied("Not a rule of your clinics or organisation.")
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(WaitingRule)
 class WaitingRuleAdmin(ScopedRuleAdmin):
+    form = WaitingRuleForm
+    code_fields = {"injectable_kind": PROCEDURE, "treatment_category": CATEGORY}
     list_display = (
         "injectable_kind",
         "treatment_category",
+        "treatment",
         "min_days",
         "recommended_days",
-        "clinic",
+        "scope",
     )
     list_filter = (
         ("clinic", admin.RelatedOnlyFieldListFilter),
-        "injectable_kind",
-        "treatment_category",
+        term_filter("injectable_kind", PROCEDURE, "prior procedure or injectable"),
+        term_filter("treatment_category", CATEGORY, "treatment category"),
     )
-    ordering = ("clinic", "injectable_kind", "treatment_category")
+    list_select_related = ("clinic", "organisation", "treatment")
+    ordering = ("clinic", "organisation", "injectable_kind", "treatment_category")
+    autocomplete_fields = ("treatment",)
 
 
 @admin.register(ContraindicationRule)
 class ContraindicationRuleAdmin(ScopedRuleAdmin):
-    list_display = ("condition", "treatment_category", "resource_kind", "action", "clinic")
-    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "condition", "action")
+    form = ContraindicationRuleForm
+    code_fields = {"condition": CONDITION, "treatment_category": CATEGORY}
+    list_display = (
+        "condition",
+        "treatment_category",
+        "resource_kind",
+        "treatment",
+        "action",
+        "scope",
+    )
+    list_filter = (
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+        term_filter("condition", CONDITION, "condition"),
+        "action",
+    )
+    list_select_related = ("clinic", "organisation", "treatment", "resource_kind")
+    autocomplete_fields = ("treatment",)
+
+
+@admin.register(Term)
+class TermAdmin(ScopedAdmin):
+    """The clinical vocabulary: prior procedures and injectables (with how long their areas
+    stay on the practitioner's sheet), conditions, face areas and treatment categories, with
+    the words the booking page asks with. An organisation's managers add its own words (or
+    its own wording for a default's code); the defaults (no organisation) are shown to them
+    and changed by the installation's superuser alone."""
+
+    clinic_path = None
+    organisation_path = "organisation"
+    shared_rows = True
+    list_display = ("name", "vocabulary", "code", "question", "caution_days", "organisation")
+    list_filter = ("vocabulary",)
+    list_select_related = ("organisation",)
+    search_fields = ("name", "code")
+    ordering = ("vocabulary", "position", "name")
+    fields = (
+        "organisation",
+        "vocabulary",
+        "code",
+        "name",
+        "question",
+        "sheet",
+        "caution_days",
+        "position",
+    )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "organisation" and field is not None:
+            ids = access.organisation_ids(request.user, "clinic.change_term")
+            if ids is not None:
+                field.queryset = field.queryset.filter(pk__in=ids)
+                field.required = True  # only the superuser writes a default
+                field.empty_label = None
+        return field
+
+    def get_readonly_fields(self, request, obj=None):
+        # Records and rules keep the code: it does not change once in use.
+        return ("organisation", "vocabulary", "code") if obj else ()
 
 
 class PrerequisiteRuleForm(forms.ModelForm):
@@ -264,6 +470,11 @@ class PrerequisiteRuleAdmin(ScopedAdmin):
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "treatment_category")
     list_select_related = ("organisation", "clinic", "treatment")
     filter_horizontal = ("required_treatments",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        offer_codes(form, self.model, {"treatment_category": CATEGORY}, visible_words(request))
+        return form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -9,8 +9,13 @@ from datetime import timedelta
 from django.conf import settings
 from rest_framework import serializers
 
-from clinical.vocabulary import Condition, FaceArea, InjectableKind
-from web.api.fields import AwareDateTimeField, BoundedDateField, PlainTextField, QuerySerializer
+from web.api.fields import (
+    AwareDateTimeField,
+    BoundedDateField,
+    PlainTextField,
+    QuerySerializer,
+    term_code,
+)
 from web.api.shapes import PractitionerOutput, SlotOutput, local_iso
 
 
@@ -85,17 +90,19 @@ class ClientInput(serializers.Serializer):
 
 
 class InjectableInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=InjectableKind.choices)
+    kind = term_code("A prior procedure or injectable's code (filler, botox, profound_rf...).")
     date = BoundedDateField(help_text="The day of the injection (clinic-local), not in the future.")
     areas = serializers.ListField(
-        child=serializers.ChoiceField(choices=FaceArea.choices), required=False, max_length=20
+        child=term_code("A face area's code (cheeks, lips...)."), required=False, max_length=20
     )
 
 
 class HealthDeclarationInput(serializers.Serializer):
     injectables = serializers.ListField(child=InjectableInput(), required=False, max_length=20)
     conditions = serializers.ListField(
-        child=serializers.ChoiceField(choices=Condition.choices), required=False, max_length=20
+        child=term_code("A condition's code (pacemaker, pregnancy, metal_implants...)."),
+        required=False,
+        max_length=20,
     )
 
 

@@ -24,6 +24,7 @@ from clinic.services import client_get_or_create
 from clinical import prerequisites, rules
 from clinical.rules import Declared
 from clinical.services import InjectionDateInFuture
+from clinical.terms import UnknownTerm, declared_terms_check, vocabulary_for
 from diary import availability, holds, services
 from diary.errors import EligibilityRefused, PrerequisiteMissing, SlotUnavailable
 from online.api import serializers as s
@@ -317,6 +318,11 @@ class AppointmentCreateApi(APIView):
         declared = Declared(
             injectables=health.get("injectables", []), conditions=health.get("conditions", [])
         )
+        if declared.declares_anything:  # codes of the organisation's words (one query)
+            try:
+                declared_terms_check(declared, words=vocabulary_for(clinic.organisation_id))
+            except UnknownTerm as refusal:
+                raise field_error(refusal.field, str(refusal)) from None
         key = self._idempotency_key(request)
         client = None
         try:

@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from clinic.models import Clinic, Practitioner, Treatment
 from clinical.rules import Declared, HealthQuestions
 from clinical.services import InjectionDateInFuture, injection_date_check
-from clinical.vocabulary import QUESTION_CONDITIONS, QUESTION_KINDS, FaceArea, InjectableKind
+from clinical.vocabulary import AREA, CONDITION, PROCEDURE, Vocabulary
 from web.forms import DateField
 from web.text import EARLIEST_DATE, INSTANT_PATTERN, LATEST_DATE, LINE_CONTROLS, TEXT_CONTROLS
 
@@ -162,7 +162,7 @@ class DetailsForm(PageForm):
         super().__init__(*args, **kwargs)
         self.questions = questions
         if questions.injectable_kinds:
-            words = [QUESTION_KINDS.get(k, k) for k in questions.injectable_kinds]
+            words = [questions.words.word(PROCEDURE, k).asked for k in questions.injectable_kinds]
             listed = ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
             question = f"In the last {questions.weeks} weeks, have you had {listed} on your face?"
             self.fields["had_injectable"].label = question
@@ -170,7 +170,7 @@ class DetailsForm(PageForm):
             del self.fields["had_injectable"]
         if questions.conditions:
             self.fields["conditions"].choices = [
-                (c, QUESTION_CONDITIONS.get(c, c)) for c in questions.conditions
+                (c, questions.words.word(CONDITION, c).asked) for c in questions.conditions
             ]
         else:
             del self.fields["conditions"], self.fields["no_conditions"]
@@ -204,18 +204,18 @@ class InjectableForm(PageForm):
     )
     areas = forms.MultipleChoiceField(
         label="Where on your face? (optional)",
-        choices=FaceArea.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, kinds: tuple[str, ...], clinic: Clinic, **kwargs):
+    def __init__(self, *args, kinds: tuple[str, ...], clinic: Clinic, words: Vocabulary, **kwargs):
         super().__init__(*args, **kwargs)
         self.clinic = clinic
         today = timezone.localdate(timezone=clinic.tzinfo)
         self.fields["kind"].choices = [("", "Choose…")] + [
-            (k, InjectableKind(k).label) for k in kinds
+            (k, words.name(PROCEDURE, k)) for k in kinds
         ]
+        self.fields["areas"].choices = words.choices(AREA)
         self.fields["date"].widget.attrs["max"] = today.isoformat()
 
     def clean_areas(self):
@@ -255,7 +255,11 @@ class BookingDetails:
             self.injectables = InjectableFormSet(
                 data,
                 prefix=INJECTABLES,
-                form_kwargs={"kinds": questions.injectable_kinds, "clinic": treatment.clinic},
+                form_kwargs={
+                    "kinds": questions.injectable_kinds,
+                    "clinic": treatment.clinic,
+                    "words": questions.words,
+                },
             )
 
     @property

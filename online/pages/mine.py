@@ -36,9 +36,9 @@ from bookings.models import Appointment
 from clinic import audit
 from clinic.identity import clients_of
 from clinic.models import AuditEntry, Client, Treatment
-from clinical import rules
+from clinical import rules, terms
 from clinical.models import HealthDeclaration, InjectableRecord
-from clinical.vocabulary import Condition, FaceArea, InjectableKind
+from clinical.vocabulary import AREA, CONDITION, PROCEDURE
 from consent.selectors import unsigned_ids
 from online.own import OwnAppointment, own_appointments
 from online.pages.branding import branding_for
@@ -134,9 +134,11 @@ def _asks(upcoming: list[OwnAppointment], past: list[OwnAppointment], now: datet
         if questions.injectable_kinds or questions.conditions:
             things = []
             if questions.injectable_kinds:
-                things.append(f"any {_words(questions.injectable_kinds, InjectableKind.choices)}")
+                kinds = questions.words.choices(PROCEDURE)
+                things.append(f"any {_words(questions.injectable_kinds, kinds)}")
             if questions.conditions:
-                things.append(f"{_words(questions.conditions, Condition.choices)}")
+                conditions = questions.words.choices(CONDITION)
+                things.append(f"{_words(questions.conditions, conditions)}")
             asks.append(
                 Ask(
                     about,
@@ -204,18 +206,23 @@ class RecordShown:
 
 
 def _records(records: list[Client]) -> list[RecordShown]:
-    """Current injectables (a corrected one shows as corrected) and declarations, two
-    queries whatever the number of organisations."""
+    """Current injectables (a corrected one shows as corrected) and declarations, in each
+    organisation's words: two queries, and one per organisation for its words."""
     shown = {client.pk: RecordShown(client) for client in records}
-    areas = dict(FaceArea.choices)
+    words = {c.organisation_id: terms.vocabulary_for(c.organisation_id) for c in records}
+    of = {client.pk: words[client.organisation_id] for client in records}
     for record in InjectableRecord.objects.filter(
         client__in=records, superseded_at__isnull=True
     ).order_by("-date", "-pk"):
-        record.area_names = [areas.get(area, area) for area in record.areas or ()]
+        record.kind_name = of[record.client_id].name(PROCEDURE, record.kind)
+        record.area_names = of[record.client_id].names(AREA, record.areas)
         shown[record.client_id].injectables.append(record)
     for declaration in HealthDeclaration.objects.filter(client__in=records).order_by(
         "-declared_on", "-pk"
     ):
+        declaration.condition_name = of[declaration.client_id].name(
+            CONDITION, declaration.condition
+        )
         shown[declaration.client_id].declarations.append(declaration)
     return list(shown.values())
 

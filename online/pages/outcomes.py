@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from clinic.models import Practitioner
 from clinical.rules import Declared
-from clinical.vocabulary import QUESTION_CONDITIONS, FaceArea, InjectableKind
+from clinical.vocabulary import AREA, CONDITION, PROCEDURE, Vocabulary
 from diary.errors import (
     BookingError,
     EligibilityRefused,
@@ -119,12 +119,13 @@ def outcome_clear(session) -> None:
     session.pop(OUTCOME_KEY, None)
 
 
-def declared_lines(declared: Declared) -> list[str]:
-    """What the client declared, in words, for the review and confirmation pages."""
+def declared_lines(declared: Declared, words: Vocabulary) -> list[str]:
+    """What the client declared, in `words` (the organisation's vocabulary), for the review
+    and confirmation pages."""
     lines = []
     for item in declared.injectables:
-        areas = ", ".join(FaceArea(area).label.lower() for area in item.get("areas") or [])
-        when = f"{InjectableKind(item['kind']).label} on {item['date']:%-d %B %Y}"
+        areas = ", ".join(words.name(AREA, area).lower() for area in item.get("areas") or [])
+        when = f"{words.name(PROCEDURE, item['kind'])} on {item['date']:%-d %B %Y}"
         lines.append(f"{when} ({areas})" if areas else when)
-    lines += [QUESTION_CONDITIONS.get(condition, condition) for condition in declared.conditions]
+    lines += [words.word(CONDITION, condition).asked for condition in declared.conditions]
     return lines

@@ -33,7 +33,7 @@ from clinic.identity import clients_of
 from clinic.models import Treatment
 from clinic.selectors import bookable_treatments
 from clinic.services import client_get_or_create
-from clinical import rules
+from clinical import rules, terms
 from consent.selectors import missing_for
 from diary import holds, services
 from diary.errors import BookingError, WarningsNotAcknowledged
@@ -256,7 +256,7 @@ def booking_review(request, slug):
         start=start,
         practitioner=practitioner,
         contact=details.client_fields(),
-        declared=declared_lines(details.declared()),
+        declared=declared_lines(details.declared(), details.questions.words),
         warnings=pending["warnings"] if pending else [],
         ack=AcknowledgeForm(data={}) if ack_missing else AcknowledgeForm(),
         errors=[("id_acknowledge", "Tick the box to confirm you have read this.")]
@@ -513,7 +513,9 @@ def hold_confirm(request, reference, token):
         practitioner=held.practitioner,
         held=held,
         wish=wish,
-        declared=declared_lines(holds.declared_from(wish.declared)),
+        declared=declared_lines(
+            holds.declared_from(wish.declared), terms.vocabulary_for(held.clinic.organisation_id)
+        ),
         action=here,
         warnings=pending["warnings"] if pending else [],
         ack=AcknowledgeForm(data={}) if ack_missing else AcknowledgeForm(),

@@ -158,6 +158,36 @@ def test_its_clients_show_each_outcome_of_the_clinical_rules(db):
     assert decision("hannah.okafor@example.com", microcurrent).code == "contraindicated"
 
 
+def test_its_sculpting_massage_has_its_own_four_weeks_and_its_words_are_data(db):
+    from datetime import timedelta
+
+    from clinical.rules import client_decision, health_questions
+    from clinical.services import injectable_record
+
+    seed()
+    sculpting = Treatment.objects.get(slug="sculpting-massage")
+    massage = Treatment.objects.get(slug="manual-facial-massage")
+    today = massage.clinic.local_date(timezone.now())
+    client = Client.objects.get(organisation__slug="lumiere", email="olivia.turner@example.com")
+    injectable_record(client=client, kind="filler", date=today - timedelta(days=14))
+
+    assert client_decision(client=client, treatment=massage, on=today).decision == "warn"
+    refused = client_decision(client=client, treatment=sculpting, on=today)
+    assert refused.decision == "refused" and "four weeks" in refused.reasons[0]
+    questions = health_questions(massage)
+    assert {"profound_rf", "sofwave", "chemical_peel", "laser"} <= set(questions.injectable_kinds)
+    assert "skin_infection" in questions.conditions
+    microcurrent = health_questions(Treatment.objects.get(slug="microcurrent-toning"))
+    assert "metal_implants" in microcurrent.conditions
+    charlotte = Client.objects.get(organisation__slug="lumiere", email__startswith="charlotte")
+    assert any(
+        "jawline (Profound RF" in c
+        for c in client_decision(client=charlotte, treatment=massage, on=today).cautions
+    )
+    northside = health_questions(Treatment.objects.get(slug="sculpt-and-glow"))
+    assert "profound_rf" not in northside.injectable_kinds  # Lumière's words, not theirs
+
+
 def test_it_creates_one_staff_account_per_role(db):
     seed()
 

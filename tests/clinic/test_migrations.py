@@ -467,3 +467,69 @@ def test_it_migrates_a_database_with_no_clinic_without_making_an_organisation(mi
     assert not latest.get_model("clinic", "Organisation").objects.exists()
     assert not latest.get_model("clinic", "Client").objects.exists()
     assert not latest.get_model("clinic", "AuditEntry").objects.filter(action="merge").exists()
+
+
+BEFORE_TERMS = ("clinic", "0014_admin_indexes")
+
+
+def test_the_vocabulary_becomes_rows_every_code_in_use_keeps_its_word(migrator):
+    """clinic/0015 (and clinical/0002): the enums' codes become the installation's default
+    words, so every record, rule and treatment written with them names a word; existing rules
+    become the defaults' or a clinic's as they were, for no treatment and no organisation."""
+    old = migrator.to(BEFORE_TERMS)
+    Organisation = old.get_model("clinic", "Organisation")
+    Clinic = old.get_model("clinic", "Clinic")
+    Client = old.get_model("clinic", "Client")
+    Treatment = old.get_model("clinic", "Treatment")
+    clinic = Clinic.objects.create(
+        organisation=Organisation.objects.create(name="Lumière", slug="lumiere"),
+        slug="lumiere",
+        name="Lumière",
+    )
+    client = Client.objects.create(
+        organisation_id=clinic.organisation_id, home_clinic=clinic, name="Ann", email="a@x.eu"
+    )
+    Treatment.objects.create(
+        clinic=clinic,
+        slug="led",
+        name="LED",
+        category="light_therapy",
+        duration_minutes=30,
+        price=Decimal("80"),
+    )
+    old.get_model("clinical", "InjectableRecord").objects.create(
+        client=client,
+        kind="thread_lift",
+        date=date(2026, 5, 1),
+        areas=["tear_trough"],
+        source="staff",
+    )
+    old.get_model("clinical", "HealthDeclaration").objects.create(
+        client=client, condition="epilepsy", declared_on=date(2026, 5, 1), source="staff"
+    )
+    old.get_model("clinical", "WaitingRule").objects.create(
+        clinic=clinic,
+        injectable_kind="thread_lift",
+        treatment_category="light_therapy",
+        min_days=3,
+        recommended_days=5,
+        message="Three days.",
+    )
+
+    migrator.to_latest()
+
+    from clinic.models import Clinic as ClinicNow
+    from clinical.rules import clinic_rules
+    from clinical.terms import vocabulary_for
+
+    words = vocabulary_for(clinic.organisation_id)
+    assert words.name("procedure", "thread_lift") == "Thread lift"
+    assert words.caution_days("thread_lift") == 180
+    assert words.sheet_area("tear_trough") == "tear trough"
+    assert words.word("condition", "epilepsy").asked == "I have epilepsy"
+    assert words.name("category", "light_therapy") == "LED light therapy"
+    rules = clinic_rules(ClinicNow.objects.get(pk=clinic.pk))
+    ours = [r for r in rules.waiting if r.treatment_category == "light_therapy"]
+    assert [(r.injectable_kind, r.min_days, r.treatment_id) for r in ours] == [
+        ("thread_lift", 3, None)
+    ]

@@ -77,9 +77,10 @@ def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world
 # memberships, client or record; the hourly count of holds for the address, and the booking
 # request beside the appointment. Issue 18 added one for the front desk: the prerequisite
 # rules with the client's counted appointments (clinical/prerequisites.py load); a sign-off
-# is written only when a rule asks for one, and the answer finds it on the appointment.
-FRONT_DESK_POST = 24  # was 29 before issue 16's changes
-PUBLIC_POST = 18  # was 22
+# is written only when a rule asks for one, and the answer finds it on the appointment; and
+# one for both: the organisation's clinical words, read with the rules (clinical/terms.py).
+FRONT_DESK_POST = 25  # was 29 before issue 16's changes
+PUBLIC_POST = 19  # was 22
 
 
 def _post(web, world, **client) -> tuple:

@@ -106,3 +106,13 @@ class BoundedDateField(serializers.DateField):
         if not EARLIEST_DATE <= parsed <= LATEST_DATE:
             self.fail("range")
         return parsed
+
+
+CODE_LENGTH = 30  # clinic.models.Term.code
+
+
+def term_code(help_text: str) -> serializers.SlugField:
+    """A code of the organisation's clinical vocabulary (clinic.models.Term): which codes
+    exist is data the organisation's managers edit, so the view checks it against the
+    organisation's words (clinical/terms.py) and answers an unknown code with a 400."""
+    return serializers.SlugField(max_length=CODE_LENGTH, help_text=help_text)

@@ -3,8 +3,7 @@ record and eligibility, and the day's appointments with the practitioner's cauti
 
 from rest_framework import serializers
 
-from clinical.vocabulary import Condition, FaceArea, InjectableKind
-from web.api.fields import BoundedDateField, PlainTextField, QuerySerializer
+from web.api.fields import BoundedDateField, PlainTextField, QuerySerializer, term_code
 from web.api.shapes import StaffAppointmentOutput, local_iso
 
 
@@ -24,7 +23,7 @@ class ClientCreateInput(serializers.Serializer):
 
 
 class InjectableCreateInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=InjectableKind.choices)
+    kind = term_code("A prior procedure or injectable's code (filler, botox, profound_rf...).")
     date = BoundedDateField()
     product = PlainTextField(max_length=120, required=False, allow_blank=True)
     lot_number = PlainTextField(max_length=60, required=False, allow_blank=True)
@@ -33,7 +32,7 @@ class InjectableCreateInput(serializers.Serializer):
     )
     amount_unit = serializers.ChoiceField(choices=["ml", "units"], required=False)
     areas = serializers.ListField(
-        child=serializers.ChoiceField(choices=FaceArea.choices), required=False, max_length=20
+        child=term_code("A face area's code (cheeks, lips...)."), required=False, max_length=20
     )
     given_here = serializers.BooleanField(required=False, default=False)
     given_at = PlainTextField(max_length=200, required=False, allow_blank=True)
@@ -69,7 +68,7 @@ class InjectableOutput(serializers.Serializer):
 
 
 class DeclarationCreateInput(serializers.Serializer):
-    condition = serializers.ChoiceField(choices=Condition.choices)
+    condition = term_code("A condition's code (pacemaker, pregnancy, metal_implants...).")
     declared_on = BoundedDateField(required=False)
     notes = PlainTextField(max_length=2000, required=False, allow_blank=True, multiline=True)
 

@@ -25,6 +25,7 @@ from clinic.services import client_get_or_create
 from clinical import rules
 from clinical.models import InjectableRecord
 from clinical.services import InjectionDateInFuture, declaration_record, injectable_record
+from clinical.terms import UnknownTerm
 from clinical.vocabulary import RecordSource
 from diary import services
 from diary.errors import SignOffNotAllowed
@@ -197,6 +198,8 @@ class ClientInjectablesApi(StaffApi):
             )
         except InjectionDateInFuture as refusal:
             raise field_error("date", str(refusal)) from None
+        except UnknownTerm as refusal:
+            raise field_error(refusal.field, str(refusal)) from None
         return Response(
             {
                 "injectable": ss.InjectableOutput(record).data,
@@ -235,15 +238,18 @@ class ClientDeclarationsApi(StaffApi):
         body = ss.DeclarationCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        declaration, flagged = declaration_record(
-            client=client,
-            condition=data["condition"],
-            declared_on=data.get("declared_on")
-            or timezone.localdate(timezone=client.home_clinic.tzinfo),
-            notes=data.get("notes", ""),
-            by=request.user,
-            origin=_origin(request, access.RECORD_HEALTH, client),
-        )
+        try:
+            declaration, flagged = declaration_record(
+                client=client,
+                condition=data["condition"],
+                declared_on=data.get("declared_on")
+                or timezone.localdate(timezone=client.home_clinic.tzinfo),
+                notes=data.get("notes", ""),
+                by=request.user,
+                origin=_origin(request, access.RECORD_HEALTH, client),
+            )
+        except UnknownTerm as refusal:
+            raise field_error(refusal.field, str(refusal)) from None
         return Response(
             {
                 "declaration": ss.DeclarationOutput(declaration).data,

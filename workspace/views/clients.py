@@ -10,7 +10,7 @@ from clinic import audit
 from clinic.models import AuditEntry
 from clinic.search import client_search
 from clinical.services import injectable_record
-from clinical.vocabulary import FaceArea, RecordSource
+from clinical.vocabulary import PROCEDURE, RecordSource
 from consent.models import Submission
 from workspace.forms import InjectableForm
 from workspace.selectors import client_overview
@@ -83,7 +83,9 @@ def injectable_new(request, client_id):
             **{k: v for k, v in data.items() if v not in (None, "")},
         )
         messages.success(
-            request, f"Recorded {record.get_kind_display().lower()} on {record.date:%-d %b %Y}."
+            request,
+            f"Recorded {form.words.name(PROCEDURE, record.kind).lower()} "
+            f"on {record.date:%-d %b %Y}.",
         )
         if flagged:
             messages.warning(
@@ -96,5 +98,5 @@ def injectable_new(request, client_id):
     return render(
         request,
         "workspace/injectable_form.html",
-        {"client": client, "form": form, "areas": FaceArea.choices},
+        {"client": client, "form": form, "areas": form.fields["areas"].choices},
     )

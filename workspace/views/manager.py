@@ -11,7 +11,9 @@ from django.views.decorators.http import require_http_methods
 import access
 from clinic import audit
 from clinic.models import AuditEntry
+from clinical import terms
 from clinical.models import ContraindicationRule, WaitingRule
+from clinical.vocabulary import CATEGORY, CONDITION, PROCEDURE
 from privacy.anonymise import AnonymisationRefused, client_anonymise, is_anonymised
 from privacy.export import client_export
 from workspace.views.base import role_required, visible_client
@@ -21,17 +23,34 @@ AUDIT_PAGE_SIZE = 50
 
 @role_required(access.VIEW_RULES)
 def rules(request):
-    """The waiting and contraindication rules in force at the clinic looked at (its own and
-    the defaults); edited in the admin."""
+    """The waiting and contraindication rules in force at the clinic looked at (its own, its
+    organisation's and the defaults), in its organisation's words; edited in the admin."""
     clinic = request.clinic
+    words = terms.vocabulary_for(clinic.organisation_id)
+    waiting = list(
+        WaitingRule.objects.filter_for(clinic).select_related("clinic", "organisation", "treatment")
+    )
+    contraindications = list(
+        ContraindicationRule.objects.filter_for(clinic).select_related(
+            "clinic", "organisation", "treatment", "resource_kind"
+        )
+    )
+    for rule in waiting:
+        rule.kind_name = words.name(PROCEDURE, rule.injectable_kind)
+    for rule in [*waiting, *contraindications]:
+        rule.target = rule.treatment or (
+            words.name(CATEGORY, rule.treatment_category) if rule.treatment_category else ""
+        )
+    for rule in contraindications:
+        rule.condition_name = words.name(CONDITION, rule.condition)
+        rule.target = rule.target or rule.resource_kind
     return render(
         request,
         "workspace/rules.html",
         {
-            "waiting": WaitingRule.objects.filter_for(clinic).select_related("clinic"),
-            "contraindications": ContraindicationRule.objects.filter_for(clinic).select_related(
-                "clinic", "resource_kind"
-            ),
+            "waiting": waiting,
+            "contraindications": contraindications,
+            "procedures": [words.word(PROCEDURE, code) for code in words.codes(PROCEDURE)],
             "may_edit": access.can(request.user, access.CHANGE_RULES, clinic),
         },
     )

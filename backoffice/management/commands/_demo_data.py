@@ -39,6 +39,14 @@ class DemoOrganisation:
     staff_email_domain: str
     # (treatment slug, required treatment slug, hours before, months valid, message)
     prerequisites: tuple = ()
+    # The organisation's own clinical words: (vocabulary, code, name, question, sheet, caution
+    # days), and rules for them or for one treatment: (procedure or condition, category,
+    # treatment slug, min days, recommended days, message) and (condition, category,
+    # treatment slug, action, message). A rule naming a treatment is its clinic's; one naming
+    # a category is the organisation's.
+    terms: tuple = ()
+    waiting_rules: tuple = ()
+    contraindication_rules: tuple = ()
 
 
 ADMIN_USERNAME = "admin"
@@ -336,9 +344,15 @@ LUMIERE_INJECTABLES = [
     ),
     # Long enough ago to book freely; the practitioner's sheet still says "avoid the lips".
     ("olivia.turner@example.com", "filler", "Juvederm Volbella", 40, ["lips"], "1.0", "ml"),
+    # A prior procedure Lumière added as its own word: on the sheet, "avoid ... jawline".
+    ("charlotte.davies@example.com", "profound_rf", "Profound RF", 30, ["jawline"], "", ""),
 ]
-# Microcurrent is refused for her (pacemaker); facial massages are fine.
-LUMIERE_DECLARATIONS = [("hannah.okafor@example.com", "pacemaker")]
+# Microcurrent is refused for her (pacemaker); facial massages are fine. Her lymphatic
+# drainage needs the practitioner's approval (thyroid disease, a rule for that treatment).
+LUMIERE_DECLARATIONS = [
+    ("hannah.okafor@example.com", "pacemaker"),
+    ("hannah.okafor@example.com", "thyroid_disease"),
+]
 
 LUMIERE_BOOKINGS = [
     ("olivia.turner@example.com", "manual-facial-massage", "Amelia Hart"),
@@ -366,6 +380,140 @@ LUMIERE_STAFF = [
     ("manager", "Morgan", Membership.Role.MANAGER, None),
 ]
 
+# The prior procedures and conditions the treatments' own texts and the source articles name,
+# as Lumière's own words (shared/DESIGN.md: added without a code change).
+LUMIERE_TERMS = (
+    (
+        "procedure",
+        "profound_rf",
+        "Profound RF",
+        "Profound RF (radiofrequency microneedling)",
+        "Profound RF",
+        90,
+    ),
+    ("procedure", "sofwave", "Sofwave", "Sofwave (ultrasound skin tightening)", "Sofwave", 90),
+    ("procedure", "chemical_peel", "Chemical peel", "a chemical peel", "peel", 30),
+    ("procedure", "laser", "Laser treatment", "a laser treatment on the face", "laser", 30),
+    (
+        "condition",
+        "metal_implants",
+        "Metal implants",
+        "I have metal implants in my face or jaw",
+        "metal implants",
+        None,
+    ),
+    (
+        "condition",
+        "skin_infection",
+        "Active skin infection",
+        "I have an active skin infection (a cold sore, impetigo...)",
+        "active skin infection",
+        None,
+    ),
+    (
+        "condition",
+        "thyroid_disease",
+        "Thyroid disease",
+        "I have a thyroid condition that is not under treatment",
+        "thyroid disease",
+        None,
+    ),
+    (
+        "condition",
+        "photosensitising_medication",
+        "Photosensitising medication",
+        "I take medication that makes my skin sensitive to light",
+        "photosensitising medication",
+        None,
+    ),
+)
+_MASSAGE = "facial_massage"
+LUMIERE_WAITING_RULES = (
+    # The sculpting massage's own text says four weeks: its rule, not its category's.
+    (
+        "filler",
+        "",
+        "sculpting-massage",
+        28,
+        28,
+        "Our sculpting massage works deep in the face: please wait four weeks after dermal filler.",
+    ),
+    (
+        "botox",
+        "",
+        "sculpting-massage",
+        28,
+        28,
+        "Our sculpting massage works deep in the face: please wait four weeks after Botox.",
+    ),
+    (
+        "profound_rf",
+        _MASSAGE,
+        "",
+        14,
+        28,
+        "The skin needs time to heal after Profound RF. Please wait at least two weeks before a "
+        "facial massage, ideally four.",
+    ),
+    (
+        "sofwave",
+        _MASSAGE,
+        "",
+        7,
+        14,
+        "Please wait at least a week after Sofwave before a facial massage, ideally two.",
+    ),
+    (
+        "chemical_peel",
+        _MASSAGE,
+        "",
+        7,
+        14,
+        "Freshly peeled skin is fragile. Please wait at least a week after a chemical peel "
+        "before a facial massage, ideally two.",
+    ),
+    (
+        "laser",
+        _MASSAGE,
+        "",
+        7,
+        14,
+        "Please wait at least a week after a laser treatment before a facial massage, ideally two.",
+    ),
+)
+LUMIERE_CONTRAINDICATION_RULES = (
+    (
+        "metal_implants",
+        "microcurrent",
+        "",
+        "refuse",
+        "Microcurrent is not used over metal implants.",
+    ),
+    (
+        "skin_infection",
+        _MASSAGE,
+        "",
+        "refuse",
+        "A facial massage could spread an active skin infection: please book once it has cleared.",
+    ),
+    (
+        "thyroid_disease",
+        "",
+        "lymphatic-drainage",
+        "needs_approval",
+        "Lymphatic drainage is not advised with untreated thyroid disease: your practitioner "
+        "will check with you before the treatment.",
+    ),
+    (
+        "photosensitising_medication",
+        "light_therapy",
+        "",
+        "needs_approval",
+        "Some medicines make the skin sensitive to light: your practitioner will check yours "
+        "before LED light therapy.",
+    ),
+)
+
 LUMIERE = DemoOrganisation(
     slug="lumiere",
     name="Lumière Skin Clinic",
@@ -384,6 +532,9 @@ LUMIERE = DemoOrganisation(
     staff=LUMIERE_STAFF,
     staff_email_domain="lumiere.example.com",
     prerequisites=LUMIERE_PREREQUISITES,
+    terms=LUMIERE_TERMS,
+    waiting_rules=LUMIERE_WAITING_RULES,
+    contraindication_rules=LUMIERE_CONTRAINDICATION_RULES,
 )
 
 # -- Northside Skin Studio, Ancoats (Manchester): another business ---------------------------

@@ -31,10 +31,11 @@ from clinic.models import (
     Practitioner,
     Resource,
     ResourceKind,
+    Term,
     TimeOff,
     Treatment,
 )
-from clinical.models import PrerequisiteRule
+from clinical.models import ContraindicationRule, PrerequisiteRule, WaitingRule
 from clinical.services import declaration_record, injectable_record
 from consent.models import FormRule, FormTemplate
 from consent.services import form_version_publish
@@ -115,6 +116,7 @@ class Command(BaseCommand):
         self._prerequisites(org, clinic, treatments)
         practitioners = self._practitioners(org, clinic, treatments)
         self._time_off(org, clinic, practitioners)
+        self._vocabulary(org, clinic, treatments)
         clients = self._clients(org, clinic)
         self._injectables(org, clinic, clients)
         self._staff(org, clinic, practitioners)
@@ -255,6 +257,53 @@ class Command(BaseCommand):
             )
             rule.required_treatments.set([treatments[required]])
 
+    def _vocabulary(self, org, clinic, treatments) -> None:
+        """The organisation's own words and its rules for them (a treatment's rule is its
+        clinic's, a category's the organisation's)."""
+        organisation = clinic.organisation
+        for position, (vocabulary, code, name, question, sheet, days) in enumerate(org.terms):
+            self._upsert(
+                Term,
+                {"organisation": organisation, "vocabulary": vocabulary, "code": code},
+                {
+                    "name": name,
+                    "question": question,
+                    "sheet": sheet,
+                    "caution_days": days,
+                    "position": 50 + position,  # after the defaults
+                },
+            )
+        for kind, category, slug, min_days, recommended, message in org.waiting_rules:
+            self._upsert(
+                WaitingRule,
+                self._rule_scope(organisation, clinic, treatments, slug, category)
+                | {"injectable_kind": kind},
+                {"min_days": min_days, "recommended_days": recommended, "message": message},
+            )
+        for condition, category, slug, action, message in org.contraindication_rules:
+            self._upsert(
+                ContraindicationRule,
+                self._rule_scope(organisation, clinic, treatments, slug, category)
+                | {"condition": condition, "resource_kind": None},
+                {"action": action, "message": message},
+            )
+
+    @staticmethod
+    def _rule_scope(organisation, clinic, treatments, slug: str, category: str) -> dict:
+        if slug:
+            return {
+                "clinic": clinic,
+                "organisation": None,
+                "treatment": treatments[slug],
+                "treatment_category": "",
+            }
+        return {
+            "clinic": None,
+            "organisation": organisation,
+            "treatment": None,
+            "treatment_category": category,
+        }
+
     def _practitioners(self, org, clinic, treatments) -> dict[str, Practitioner]:
         practitioners = {}
         for spec in org.practitioners:
@@ -320,7 +369,7 @@ class Command(BaseCommand):
                 date=today - timedelta(days=days_ago),
                 areas=areas,
                 product=product,
-                amount=Decimal(amount),
+                amount=Decimal(amount) if amount else None,
                 amount_unit=unit,
                 given_here=True,
                 notes="Demo record.",

@@ -15,6 +15,8 @@ clinic gives nothing at another.
 | The clinic's rules (view and edit)          | no         | no                  | yes            |
 | Audit trail, client export, anonymisation   | no         | no                  | yes            |
 | Outbox: messages, errors, retry             | yes        | no                  | yes            |
+| Record a payment or refund at the desk      | yes        | no                  | yes            |
+| Waive a late-cancellation or no-show fee    | no         | no                  | yes            |
 | Admin (the clinic's records)                | time off,  | nothing             | catalogue*,    |
 |                                             | messages   |                     | diary**        |
 
@@ -85,6 +87,7 @@ ROLES: dict[str, frozenset[str]] = {
         [
             *_DESK,
             *_OUTBOX,
+            "money.record_payment",
             "clinic.view_timeoff",
             "clinic.add_timeoff",
             "clinic.change_timeoff",
@@ -98,6 +101,8 @@ ROLES: dict[str, frozenset[str]] = {
             "clinic.handle_personal_data",
             "clinic.view_auditentry",
             "bookings.override_eligibility",
+            "money.record_payment",
+            "money.waive_fee",
             # Their clinic's own settings (opening hours, policies, branding, its email);
             # clinics are added by the installation's superuser.
             "clinic.view_clinic",

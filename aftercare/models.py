@@ -29,6 +29,7 @@ class Message(models.Model):
         SIGN_IN_CODE = "sign_in_code", "Sign-in code"
         NO_ACCOUNT = "no_account", "No bookings under this address"
         HOLD = "hold", "Confirm your booking"
+        RECEIPT = "receipt", "Payment receipt"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

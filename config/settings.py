@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "bookings",
     "aftercare",
     "clinical",
+    "money",
     "sending",
     "privacy",
     "online",

@@ -3,7 +3,8 @@
 What goes: their name, email and phone (replaced); their login's names, address, password,
 API token, sign-in addresses, sessions and the failed sign-ins it left (axes); their
 injectables and declarations (deleted); what their appointments and their history say in
-words (notes, an override's reason, a flag: redacted); the outbox's data, errors and
+words (notes, an override's reason, a flag: redacted); what staff wrote on their payments
+and waived fees (a note, a waiver's reason); the outbox's data, errors and
 addresses about them (pending messages cancelled); the booking requests (name, email,
 phone, declared health) made with their address or for their appointments; the
 Idempotency-Key rows of their bookings (a fingerprint of a body that named them); a booking
@@ -14,7 +15,8 @@ own visits, their username, address and browser; in the admin's change log, the 
 log gave their record.
 
 What stays, and why: the client row itself, renamed (the audit trail and the appointments
-point at it: PROTECT); their appointments with times, statuses, practitioners, prices and
+point at it: PROTECT); their appointments with times, statuses, practitioners, prices,
+their payments and fees (amounts, kinds, methods, dates: the clinic's books) and
 the history's actions (the diary's counts, the business's books); the outbox's rows (what
 was sent and when); the audit trail's entries (who saw or changed their record, when, what
 and from where: the clinic must still answer for it), with a redacted line where a reason
@@ -39,6 +41,7 @@ from clinic.audit import HIDDEN, PLAIN_VALUE, audit_path
 from clinic.models import AuditEntry, Client
 from clinical.services import health_records_erase
 from diary.errors import BookingError
+from money.services import payments_redact
 from privacy.retention import sessions_forget_person
 
 
@@ -74,6 +77,7 @@ def client_anonymise(*, client: Client, now=None) -> Client:
         leftovers = _Leftovers(client)
         health_records_erase(client=client)
         appointments_redact(client=client)
+        payments_redact(client=client)
         messages_forget(client=client)
         user = client.user
         elsewhere = user is not None and user.clients.exclude(pk=client.pk).exists()

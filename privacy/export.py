@@ -62,6 +62,9 @@ def client_export(client: Client) -> dict:
             }
             for a in appointments
         ],
+        # Payments are personal data, not health data: every one, and every fee.
+        "payments": [_row(p) for p in client.payments.select_related("recorded_by").order_by("pk")],
+        "charges": [_row(c) for c in client.charges.select_related("waived_by").order_by("pk")],
         # Every email planned or sent to them (their unsubscribe choice is in "client").
         "messages": [_row(m) for m in client.messages.order_by("pk")],
         "audit": [

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from workspace.views import booking, clients, desk, diary, grid, manager, outbox
+from workspace.views import booking, clients, desk, diary, grid, manager, outbox, payments
 
 app_name = "workspace"
 
@@ -61,4 +61,7 @@ urlpatterns = [
     path("appointments/<str:reference>/notes/", desk.appointment_notes, name="appointment-notes"),
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:message_id>/retry/", outbox.retry, name="outbox-retry"),
+    # Money at the desk (workspace/views/payments.py).
+    path("appointments/<str:reference>/payments/", payments.payments, name="payments"),
+    path("appointments/<str:reference>/fee/waive/", payments.waive, name="fee-waive"),
 ]

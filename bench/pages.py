@@ -72,6 +72,8 @@ NOT_MEASURED = {
     "workspace:complete": "POST only: marks the appointment (writes)",
     "workspace:no-show": "POST only: marks the appointment (writes)",
     "workspace:outbox-retry": "POST only: puts a failed message back in the outbox (writes)",
+    "workspace:fee-waive": "POST only: waives a fee (writes)",
+    "appointment-fee-waive": "POST only: waives a fee (writes)",
     "workspace:logout": "ends the session the other lines use",
     "account_logout": "ends the session the other lines use",
     "account_signup": "a redirect to the treatments",
@@ -366,6 +368,12 @@ def page_list(world: dict) -> list[Page]:
         ),
         Page("workspace:cancel", "cancel form", "front desk", f"/staff/appointments/{ref}/cancel/"),
         Page(
+            "workspace:payments",
+            "an appointment's payments",
+            "front desk",
+            f"/staff/appointments/{ref}/payments/",
+        ),
+        Page(
             "workspace:appointment-notes",
             "appointment notes form",
             "front desk",
@@ -400,6 +408,12 @@ def page_list(world: dict) -> list[Page]:
             "API day list",
             "front desk",
             _query("/api/v1/appointments/", date=day, clinic=clinic["slug"]),
+        ),
+        Page(
+            "appointment-payments",
+            "API an appointment's payments",
+            "front desk",
+            f"/api/v1/appointments/{ref}/payments/",
         ),
         Page(
             "clients",

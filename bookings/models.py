@@ -120,10 +120,17 @@ class Appointment(models.Model):
     price = models.DecimalField(
         max_digits=8, decimal_places=2, null=True, blank=True, help_text="The price when booked."
     )
+    # Defaults in the database too: the benchmarks write appointments with plain SQL.
     discount = models.DecimalField(
-        max_digits=8, decimal_places=2, default=0, help_text="Taken off the price when booked."
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal(0),
+        db_default=Decimal(0),
+        help_text="Taken off the price when booked.",
     )
-    currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217, the clinic's.")
+    currency = models.CharField(
+        max_length=3, blank=True, db_default="", help_text="ISO 4217, the clinic's."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

@@ -280,6 +280,39 @@ ABOUT_A_ROW = {
         lambda b: [Call("post", f"/staff/outbox/{_message(b)}/retry/")],
         "clinic",
     ),
+    # Money at the desk: an appointment's payments, recording one, waiving its fee.
+    "appointment-payments": (
+        lambda b: [
+            Call("get", f"/api/v1/appointments/{_visit(b)}/payments/"),
+            Call(
+                "post",
+                f"/api/v1/appointments/{_visit(b)}/payments/",
+                {"amount": "10.00", "kind": "deposit", "method": "cash"},
+            ),
+        ],
+        "clinic",
+    ),
+    "appointment-fee-waive": (
+        lambda b: [
+            Call("post", f"/api/v1/appointments/{_visit(b)}/fee/waive/", {"reason": "Taken"})
+        ],
+        "clinic",
+    ),
+    "workspace:payments": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/payments/"),
+            Call(
+                "post",
+                f"/staff/appointments/{_visit(b)}/payments/",
+                {"amount": "10.00", "kind": "deposit", "method": "cash"},
+            ),
+        ],
+        "clinic",
+    ),
+    "workspace:fee-waive": (
+        lambda b: [Call("post", f"/staff/appointments/{_visit(b)}/fee/waive/", {"reason": "X"})],
+        "clinic",
+    ),
 }
 
 # Addresses that list: what they show must hold nothing of another clinic's diary, nor of
@@ -447,6 +480,7 @@ def _row_state(branch: Branch) -> dict:
     client = Client.objects.get(pk=branch.client.pk)
     return {
         "visit": (visit.status, visit.start, visit.practitioner_id),
+        "payments": list(visit.payments.values_list("amount", "kind")),
         "client": (client.name, client.email, client.injectables.count()),
         "declarations": client.declarations.count(),
         "clinic": model_to_dict(Clinic.objects.get(pk=branch.clinic.pk)),

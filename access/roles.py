@@ -20,7 +20,8 @@ clinic gives nothing at another.
 | Admin (the clinic's records)                | time off,  | nothing             | catalogue*,    |
 |                                             | messages   |                     | diary**        |
 
-*Catalogue: the clinic's treatments, hours, closures, practitioners, rooms and devices, and its
+*Catalogue: the clinic's treatments, hours, closures, practitioners, rooms and devices, payment
+policies (deposits and fees, money/), and its
 own settings (policies, branding, its email address).
 **Diary: the clinic's appointments and their history (notes; cancel, completed, no-show
 through diary/services.py), the organisation's clients (read-only: their details change
@@ -80,7 +81,7 @@ _CATALOGUE = [
         "timeoff",
     )
     for action in ("view", "add", "change", "delete")
-]
+] + [f"money.{action}_paymentpolicy" for action in ("view", "add", "change", "delete")]
 
 ROLES: dict[str, frozenset[str]] = {
     FRONT_DESK: frozenset(

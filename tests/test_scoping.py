@@ -36,6 +36,7 @@ from clinic.models import (
     Treatment,
 )
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
+from money.models import PaymentPolicy
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
 
@@ -386,6 +387,7 @@ BRANCH_ROWS = {
     AuditEntry: lambda b: list(AuditEntry.objects.filter(clinic=b.clinic)),
     Membership: lambda b: list(Membership.objects.filter(clinic=b.clinic)),
     Organisation: lambda b: [b.clinic.organisation],
+    PaymentPolicy: lambda b: list(PaymentPolicy.objects.filter(clinic=b.clinic)),
 }
 SHARED_ROWS = {ResourceKind, MessageTemplate}  # the installation's: no clinic owns them
 INSTALLATION_ONLY = {  # no role holds a permission on them: the superuser's alone
@@ -449,6 +451,7 @@ def group(db, frozen_now):
             action="needs_approval",
             message=f"{branch.slug.capitalize()} rule for pregnancy.",
         )
+        PaymentPolicy.objects.create(clinic=branch.clinic, deposit="fixed", deposit_value=10)
     return group
 
 

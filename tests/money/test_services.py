@@ -237,3 +237,70 @@ def test_a_waiver_needs_a_reason(no_show_fee, manager):
         fee_waive(charge=no_show_fee, by=manager, reason="  ")
     no_show_fee.refresh_from_db()
     assert not no_show_fee.is_waived
+
+
+def test_keeping_the_price_costs_the_booking_no_query(world, client, desk):
+    """The price comes from the treatment and its clinic, which the booking has loaded: no
+    query reads the money tables or the clinic again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        visit = book(world, client, desk)
+
+    sql = [q["sql"] for q in queries]
+    assert not [q for q in sql if "money_" in q], sql
+    assert len([q for q in sql if q.startswith("SELECT") and 'FROM "clinic_clinic"' in q]) <= 1
+    assert visit.price == D("95.00")
+
+
+def test_the_export_lists_payments_and_fees(no_show_fee, desk):
+    from privacy.export import client_export
+
+    payment_record(
+        appointment=no_show_fee.appointment,
+        amount="40",
+        kind="fee",
+        method="cash",
+        note="Paid at the door",
+        by=desk,
+    )
+
+    data = client_export(no_show_fee.client)
+
+    (payment,) = data["payments"]
+    assert (payment["amount"], payment["kind"], payment["note"]) == (
+        D("40.00"),
+        "fee",
+        "Paid at the door",
+    )
+    assert payment["recorded_by"] == "desk"
+    (charge,) = data["charges"]
+    assert (charge["kind"], charge["amount"]) == ("no_show_fee", D("40.00"))
+
+
+def test_anonymising_keeps_the_amounts_and_removes_what_staff_wrote(no_show_fee, desk, manager):
+    from privacy.anonymise import client_anonymise
+
+    payment = payment_record(
+        appointment=no_show_fee.appointment,
+        amount="10",
+        kind="fee",
+        method="cash",
+        note="Olivia paid part, rest next week",
+        by=desk,
+    )
+    fee_waive(charge=no_show_fee, by=manager, reason="Olivia Turner was in hospital")
+
+    client_anonymise(client=no_show_fee.client)
+
+    payment.refresh_from_db()
+    no_show_fee.refresh_from_db()
+    assert (payment.amount, payment.kind, payment.method, payment.note) == (
+        D("10.00"),
+        "fee",
+        "cash",
+        "",
+    )
+    assert (no_show_fee.amount, no_show_fee.is_waived) == (D("40.00"), True)
+    assert "Olivia" not in no_show_fee.waive_reason

@@ -304,3 +304,26 @@ def test_anonymising_keeps_the_amounts_and_removes_what_staff_wrote(no_show_fee,
     )
     assert (no_show_fee.amount, no_show_fee.is_waived) == (D("40.00"), True)
     assert "Olivia" not in no_show_fee.waive_reason
+
+
+def test_the_client_sees_the_booked_price_on_the_manage_page_and_in_their_space(world, desk):
+    from django.test import Client as Browser
+    from django.urls import reverse
+
+    from tests.helpers import signed_in
+
+    olivia = factories.ClientFactory(
+        clinic=world.clinic, name="Olivia Turner", email="olivia@example.com"
+    )
+    visit = book(world, olivia, desk, start=NEXT_WEEK_10, discount=D("15"))
+    world.treatment.price = D("150.00")
+    world.treatment.save()
+
+    manage = Browser().get(reverse("online:manage", args=[visit.reference, visit.manage_token]))
+    page = manage.content.decode()
+    assert "£80" in page and "£95 less £15" in page
+    assert "moving the appointment keeps it" in page
+    assert "£150" not in page
+    space = signed_in(Browser(), "olivia@example.com").get("/my/").content.decode()
+    assert "£80" in space
+    assert "£150" not in space

@@ -11,7 +11,7 @@ from clinic.audit import Origin
 from money import services
 from money.errors import PaymentRefused
 from money.selectors import appointment_account
-from web.api.errors import ERRORS_400, ERRORS_404, ErrorOutput
+from web.api.errors import ERRORS_400, ERRORS_403, ERRORS_404, ErrorOutput
 from workspace.api import serializers as ss
 from workspace.api.views import StaffApi, _staff_appointment
 
@@ -56,14 +56,14 @@ def account_data(appointment) -> dict:
 
 
 class AppointmentPaymentsApi(StaffApi):
-    @extend_schema(responses={200: ss.AccountOutput, 404: ERRORS_404})
+    @extend_schema(responses={200: ss.AccountOutput, 403: ERRORS_403, 404: ERRORS_404})
     def get(self, request, reference):
         appointment = _staff_appointment(request, reference)
         return Response(account_data(appointment))
 
     @extend_schema(
         request=ss.PaymentInput,
-        responses={201: ss.AccountOutput, 400: ERRORS_400, 403: ErrorOutput, 404: ERRORS_404},
+        responses={201: ss.AccountOutput, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
     )
     def post(self, request, reference):
         appointment = _staff_appointment(request, reference)
@@ -87,7 +87,7 @@ class FeeWaiveApi(StaffApi):
         responses={
             200: ss.AccountOutput,
             400: ERRORS_400,
-            403: ErrorOutput,
+            403: ERRORS_403,
             404: ERRORS_404,
             409: ErrorOutput,
         },

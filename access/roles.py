@@ -18,10 +18,13 @@ clinic gives nothing at another.
 |                                             |            |                     | its clinics)   |
 | Audit trail, client export, anonymisation   | no         | no                  | yes            |
 | Outbox: messages, errors, retry             | yes        | no                  | yes            |
+| Record a payment or refund at the desk      | yes        | no                  | yes            |
+| Waive a late-cancellation or no-show fee    | no         | no                  | yes            |
 | Admin (the clinic's records)                | time off,  | nothing             | catalogue*,    |
 |                                             | messages   |                     | diary**        |
 
-*Catalogue: the clinic's treatments, hours, closures, practitioners, rooms and devices, and its
+*Catalogue: the clinic's treatments, hours, closures, practitioners, rooms and devices, payment
+policies (deposits and fees, money/), and its
 own settings (policies, branding, its email address).
 **Diary: the clinic's appointments and their history (notes; cancel, completed, no-show
 through diary/services.py), the organisation's clients (read-only: their details change
@@ -97,13 +100,14 @@ _CATALOGUE = [
         "timeoff",
     )
     for action in ("view", "add", "change", "delete")
-]
+] + [f"money.{action}_paymentpolicy" for action in ("view", "add", "change", "delete")]
 
 ROLES: dict[str, frozenset[str]] = {
     FRONT_DESK: frozenset(
         [
             *_DESK,
             *_OUTBOX,
+            "money.record_payment",
             "clinic.view_timeoff",
             "clinic.add_timeoff",
             "clinic.change_timeoff",
@@ -118,6 +122,8 @@ ROLES: dict[str, frozenset[str]] = {
             "clinic.view_auditentry",
             "bookings.override_eligibility",
             "bookings.sign_off_appointment",
+            "money.record_payment",
+            "money.waive_fee",
             # Their clinic's own settings (opening hours, policies, branding, its email);
             # clinics are added by the installation's superuser.
             "clinic.view_clinic",

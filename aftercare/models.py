@@ -31,6 +31,7 @@ class Message(models.Model):
         HOLD = "hold", "Confirm your booking"
         FORMS_DUE = "forms_due", "Forms to sign before the visit"
         FORM_SIGNED = "form_signed", "Your signed form"
+        RECEIPT = "receipt", "Payment receipt"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -222,7 +222,10 @@ def on_cancelled(appointment: Appointment, *, by_clinic: bool) -> None:
     """Cancel what is pending about it, and tell the client it is cancelled (with a
     calendar file that removes it), unless its time has already passed: a clinic tidying
     up its diary afterwards does not write to the client."""
-    cancel_pending(appointment.messages.all(), reason="The appointment was cancelled.")
+    cancel_pending(
+        appointment.messages.exclude(kind=Message.Kind.RECEIPT),  # money taken is still receipted
+        reason="The appointment was cancelled.",
+    )
     now = timezone.now()
     if appointment.start <= now:
         return

@@ -74,6 +74,8 @@ NOT_MEASURED = {
     "workspace:outbox-retry": "POST only: puts a failed message back in the outbox (writes)",
     "appointment-sign-off": "POST only: approves or declines a sign-off (writes)",
     "workspace:sign-off": "POST only: approves or declines a sign-off (writes)",
+    "workspace:fee-waive": "POST only: waives a fee (writes)",
+    "appointment-fee-waive": "POST only: waives a fee (writes)",
     "workspace:logout": "ends the session the other lines use",
     "account_logout": "ends the session the other lines use",
     "account_signup": "a redirect to the treatments",
@@ -379,6 +381,12 @@ def page_list(world: dict) -> list[Page]:
             f"/staff/appointments/{ref}/forms/",
         ),
         Page(
+            "workspace:payments",
+            "an appointment's payments",
+            "front desk",
+            f"/staff/appointments/{ref}/payments/",
+        ),
+        Page(
             "workspace:appointment-notes",
             "appointment notes form",
             "front desk",
@@ -413,6 +421,12 @@ def page_list(world: dict) -> list[Page]:
             "API day list",
             "front desk",
             _query("/api/v1/appointments/", date=day, clinic=clinic["slug"]),
+        ),
+        Page(
+            "appointment-payments",
+            "API an appointment's payments",
+            "front desk",
+            f"/api/v1/appointments/{ref}/payments/",
         ),
         Page(
             "clients",

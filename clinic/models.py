@@ -475,6 +475,7 @@ class AuditEntry(models.Model):
         MERGE = "merge", "Merged duplicate records"
         CHANGE = "change", "Changed personal data"
         SETTING = "setting", "Changed a clinic setting"
+        WAIVE = "waive", "Waived a fee"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

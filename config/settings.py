@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "aftercare",
     "clinical",
     "consent",
+    "money",
     "sending",
     "privacy",
     "online",

@@ -55,6 +55,7 @@ from diary.errors import (
 )
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 from diary.services import Booked, _hold, _locked, _practitioner, check_eligibility
+from money.prices import booked_price
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def appointment_hold(
             status=Appointment.Status.HELD,
             held_until=now + timedelta(minutes=settings.HOLD_MINUTES),
             channel=Appointment.Channel.ONLINE,
+            **booked_price(treatment),
             created_by=acting_user(by),
             changed_by=acting_user(by),
         )

@@ -8,6 +8,7 @@ past a rule, the audit entry, together.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +46,8 @@ from diary.errors import (
     WarningsNotAcknowledged,
 )
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
+from money import services as money
+from money.prices import booked_price
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,7 @@ def appointment_book(
     acknowledge_warnings: bool = False,
     override_reason: str | None = None,
     now: datetime | None = None,
+    discount: Decimal = Decimal(0),
 ) -> Booked:
     """Book `treatment` at `start` for `client`, with `practitioner` or whoever is free.
 
@@ -255,7 +259,9 @@ def appointment_book(
     client declares (`declared`) is stored as client-declared records with the booking.
     `new_client`: the caller created `client` for this booking, so no health record can
     exist yet and the rules skip reading one. `channel` is how it came in (Appointment.Channel),
-    when the caller knows better than `by` says. Raises SlotUnavailable (with alternatives),
+    when the caller knows better than `by` says. The appointment keeps the treatment's price
+    now, less `discount`, in the clinic's currency (money/prices.py): a reschedule keeps it.
+    Raises SlotUnavailable (with alternatives),
     InjectionDateInFuture or an eligibility refusal.
     """
     now = now or timezone.now()
@@ -304,6 +310,7 @@ def appointment_book(
             channel=channel,
             notes=notes,
             override_reason=(override_reason or "") if outcome.overridden else "",
+            **booked_price(treatment, discount=discount),
             created_by=acting_user(by),
             changed_by=acting_user(by),
         )
@@ -361,11 +368,18 @@ def _check_client_window(appointment: Appointment, *, by, now: datetime) -> None
 
 
 def appointment_cancel(
-    *, appointment: Appointment, by=None, reason: str = "", now: datetime | None = None
+    *,
+    appointment: Appointment,
+    by=None,
+    reason: str = "",
+    now: datetime | None = None,
+    client_asked: bool = False,
 ) -> Appointment:
     """Cancel a confirmed appointment, freeing its time. Clients (anyone but staff) cannot
     cancel inside the clinic's cancellation window; staff whose role books always can, other
-    staff never (RoleDoesNotChange, even with the client's token)."""
+    staff never (RoleDoesNotChange, even with the client's token). Staff cancel for the
+    clinic (everything paid is refundable, no fee) unless `client_asked`: then, as for a
+    client's own cancellation, the payment policy's late-cancellation fee falls due."""
     now = now or timezone.now()
     _check_role(appointment, by=by)
     with transaction.atomic():
@@ -376,14 +390,22 @@ def appointment_cancel(
                 " and cannot be cancelled."
             )
         _check_client_window(appointment, by=by, now=now)
-        cancel_locked(appointment, by=by, reason=reason)
+        cancel_locked(appointment, by=by, reason=reason, client_asked=client_asked, now=now)
     return appointment
 
 
-def cancel_locked(appointment: Appointment, *, by, reason: str) -> None:
+def cancel_locked(
+    appointment: Appointment,
+    *,
+    by,
+    reason: str,
+    client_asked: bool = False,
+    now: datetime | None = None,
+) -> None:
     """Cancel `appointment`, read under its row lock and confirmed, in the caller's
-    transaction: free its time, record it, and tell the client (in the clinic's words when
-    `by` is its staff). The checks of who may are the caller's."""
+    transaction: free its time, record it, tell the client (in the clinic's words when `by`
+    is its staff, unless the client asked), and leave any fee the payment policy says is due
+    (money/). The checks of who may are the caller's."""
     previous = appointment.status
     appointment.status = Appointment.Status.CANCELLED
     appointment.changed_by = acting_user(by)
@@ -398,7 +420,9 @@ def cancel_locked(appointment: Appointment, *, by, reason: str) -> None:
         from_start=appointment.start,
         reason=reason,
     )
-    planning.on_cancelled(appointment, by_clinic=access.is_staff_at(by, appointment.clinic_id))
+    by_clinic = access.is_staff_at(by, appointment.clinic_id) and not client_asked
+    planning.on_cancelled(appointment, by_clinic=by_clinic)
+    money.on_cancelled(appointment, by_clinic=by_clinic, at=now or timezone.now())
 
 
 def appointment_reschedule(
@@ -567,11 +591,16 @@ def signoff_check(appointment: Appointment) -> None:
 
 
 def appointment_mark_no_show(*, appointment: Appointment, by, now: datetime | None = None):
-    """Staff record that the client did not come."""
-    return _finish(
-        appointment,
-        to_status=Appointment.Status.NO_SHOW,
-        action=AppointmentChange.Action.NO_SHOW,
-        by=by,
-        now=now,
-    )
+    """Staff record that the client did not come; the payment policy's no-show fee falls due
+    in the same transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        missed = _finish(
+            appointment,
+            to_status=Appointment.Status.NO_SHOW,
+            action=AppointmentChange.Action.NO_SHOW,
+            by=by,
+            now=now,
+        )
+        money.on_no_show(missed, at=now)
+    return missed

@@ -4,7 +4,8 @@ What goes: their name, email and phone (replaced); their login's names, address,
 API token, sign-in addresses, sessions and the failed sign-ins it left (axes); their
 injectables and declarations (deleted); their signed consent and intake forms with
 their PDFs and drawn signatures (deleted, files too); what their appointments and their
-history say in words (notes, an override's reason, a flag: redacted); the outbox's data, errors and
+history say in words (notes, an override's reason, a flag: redacted); what staff wrote on
+their payments and waived fees (a note, a waiver's reason); the outbox's data, errors and
 addresses about them (pending messages cancelled); the booking requests (name, email,
 phone, declared health) made with their address or for their appointments; the
 Idempotency-Key rows of their bookings (a fingerprint of a body that named them); a booking
@@ -15,7 +16,8 @@ naming them, and, on the entries of their own visits, their username, address an
 in the admin's change log, the name the log gave their record.
 
 What stays, and why: the client row itself, renamed (the audit trail and the appointments
-point at it: PROTECT); their appointments with times, statuses, practitioners, prices and
+point at it: PROTECT); their appointments with times, statuses, practitioners, prices,
+their payments and fees (amounts, kinds, methods, dates: the clinic's books) and
 the history's actions (the diary's counts, the business's books); the outbox's rows (what
 was sent and when); the audit trail's entries (who saw or changed their record, when, what
 and from where: the clinic must still answer for it), with a redacted line where a reason
@@ -41,6 +43,7 @@ from clinic.models import AuditEntry, AuditSubject, Client
 from clinical.services import health_records_erase
 from consent.services import submissions_erase
 from diary.errors import BookingError
+from money.services import payments_redact
 from privacy.retention import sessions_forget_person
 
 
@@ -77,6 +80,7 @@ def client_anonymise(*, client: Client, now=None) -> Client:
         health_records_erase(client=client)
         submissions_erase(client=client)
         appointments_redact(client=client)
+        payments_redact(client=client)
         messages_forget(client=client)
         user = client.user
         elsewhere = user is not None and user.clients.exclude(pk=client.pk).exists()

@@ -120,6 +120,9 @@ def client_export(client: Client) -> dict:
             }
             for s in client.form_submissions.select_related("version__template").order_by("pk")
         ],
+        # Payments are personal data, not health data: every one, and every fee.
+        "payments": [_row(p) for p in client.payments.select_related("recorded_by").order_by("pk")],
+        "charges": [_row(c) for c in client.charges.select_related("waived_by").order_by("pk")],
         # Every email planned or sent to them (their unsubscribe choice is in "client").
         "messages": _rows(Message.objects.filter(client=client).order_by("pk")),
         # Entries of lists that showed them too; never the other clients a list showed.

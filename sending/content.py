@@ -255,6 +255,23 @@ removes it from your diary.
 [SIGNATURE]"""
         ),
     ),
+    # Planned by money/services.py in the payment's transaction; the amounts come formatted.
+    Message.Kind.RECEIPT: (
+        "{% if refund %}Refund{% else %}Receipt{% endif %}: {{ amount }} for your "
+        "{{ treatment.name }} ({{ appointment.reference }})",
+        _text(
+            """Dear {{ client.first_name }},
+
+{% if refund %}We have refunded {{ amount }} ({{ method }}){% else %}Thank you: we have \
+received {{ amount }} ({{ what }}, {{ method }}){% endif %} for your {{ treatment.name }} \
+with {{ appointment.practitioner }} on [WHEN] (reference {{ appointment.reference }}).
+{% if price %}
+Price: {{ price }}. Paid in all, less refunds: {{ paid_in_all }}.{% endif %}
+
+Please keep this email as your receipt.
+[SIGNATURE]"""
+        ),
+    ),
     # The site's own messages (aftercare.models.ACCOUNT_KINDS): not editable templates, and
     # not signed by a clinic (the sign-in is the site's, whatever clinics the client uses).
     Message.Kind.SIGN_IN_CODE: (

@@ -44,6 +44,7 @@ from clinical.models import (
     WaitingRule,
 )
 from consent.models import FormRule, FormTemplate, FormVersion, Submission
+from money.models import PaymentPolicy
 from tests import factories
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
@@ -345,6 +346,39 @@ ABOUT_A_ROW = {
         lambda b: [Call("get", f"/staff/forms/{_signed(b)}/pdf/")],
         "organisation",
     ),
+    # Money at the desk: an appointment's payments, recording one, waiving its fee.
+    "appointment-payments": (
+        lambda b: [
+            Call("get", f"/api/v1/appointments/{_visit(b)}/payments/"),
+            Call(
+                "post",
+                f"/api/v1/appointments/{_visit(b)}/payments/",
+                {"amount": "10.00", "kind": "deposit", "method": "cash"},
+            ),
+        ],
+        "clinic",
+    ),
+    "appointment-fee-waive": (
+        lambda b: [
+            Call("post", f"/api/v1/appointments/{_visit(b)}/fee/waive/", {"reason": "Taken"})
+        ],
+        "clinic",
+    ),
+    "workspace:payments": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/payments/"),
+            Call(
+                "post",
+                f"/staff/appointments/{_visit(b)}/payments/",
+                {"amount": "10.00", "kind": "deposit", "method": "cash"},
+            ),
+        ],
+        "clinic",
+    ),
+    "workspace:fee-waive": (
+        lambda b: [Call("post", f"/staff/appointments/{_visit(b)}/fee/waive/", {"reason": "X"})],
+        "clinic",
+    ),
 }
 
 # Addresses that list: what they show must hold nothing of another clinic's diary, nor of
@@ -432,6 +466,7 @@ BRANCH_ROWS = {
         FormVersion.objects.filter(template__organisation=b.clinic.organisation)
     ),
     FormRule: lambda b: list(FormRule.objects.filter(organisation=b.clinic.organisation)),
+    PaymentPolicy: lambda b: list(PaymentPolicy.objects.filter(clinic=b.clinic)),
 }
 # The organisation's rows, shared by its clinics (a sister clinic's staff may see them).
 ORGANISATION_ROWS = (
@@ -510,6 +545,7 @@ def group(db, frozen_now):
         factories.consent_form(organisation=organisation, name="Consent", questions=[])
     for branch in group.branches:  # each client has signed it: a signed form to try
         factories.form_signed(branch.visit, version=FormVersion.objects.get(pk=_form(branch)))
+        PaymentPolicy.objects.create(clinic=branch.clinic, deposit="fixed", deposit_value=10)
     return group
 
 
@@ -562,6 +598,7 @@ def _row_state(branch: Branch) -> dict:
     return {
         "visit": (visit.status, visit.start, visit.practitioner_id),
         "sign_off": SignOff.objects.get(appointment=visit).status,
+        "payments": list(visit.payments.values_list("amount", "kind")),
         "client": (client.name, client.email, client.injectables.count()),
         "declarations": client.declarations.count(),
         "clinic": model_to_dict(Clinic.objects.get(pk=branch.clinic.pk)),

@@ -12,6 +12,7 @@ from workspace.views import (
     grid,
     manager,
     outbox,
+    payments,
     signoff,
 )
 
@@ -85,4 +86,7 @@ urlpatterns = [
     ),
     path("forms/<int:submission_id>/", consent.submission_detail, name="submission"),
     path("forms/<int:submission_id>/pdf/", consent.submission_pdf, name="submission-pdf"),
+    # Money at the desk (workspace/views/payments.py).
+    path("appointments/<str:reference>/payments/", payments.payments, name="payments"),
+    path("appointments/<str:reference>/fee/waive/", payments.waive, name="fee-waive"),
 ]

@@ -1,4 +1,12 @@
 """The Django admin, one module per part of the product; Django's autodiscovery imports this
 package, which registers them all."""
 
-from backoffice.admin import audit, clinic, clinical, consent, diary, messages  # noqa: F401
+from backoffice.admin import (  # noqa: F401
+    audit,
+    clinic,
+    clinical,
+    consent,
+    diary,
+    messages,
+    money,
+)

@@ -183,6 +183,12 @@ class RescheduleInput(serializers.Serializer):
 class CancelInput(serializers.Serializer):
     reason = PlainTextField(required=False, max_length=1000, allow_blank=True, multiline=True)
     token = PlainTextField(required=False, max_length=200)
+    client_asked = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Staff cancelling because the client asked: the late-cancellation fee of the "
+        "clinic's payment policy applies, as to a client's own cancellation.",
+    )
 
 
 class CancelOutput(serializers.Serializer):

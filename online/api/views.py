@@ -505,7 +505,10 @@ class AppointmentCancelApi(APIView):
         appointment = _visible_appointment(request, reference, token)
         _check_may_change(request, appointment, token)
         appointment = services.appointment_cancel(
-            appointment=appointment, by=request.user, reason=body.validated_data.get("reason", "")
+            appointment=appointment,
+            by=request.user,
+            reason=body.validated_data.get("reason", ""),
+            client_asked=body.validated_data["client_asked"],
         )
         return Response({"reference": appointment.reference, "status": appointment.status})
 

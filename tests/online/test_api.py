@@ -36,7 +36,7 @@ APPOINTMENT_KEYS = {
     "warnings",
     "manage_token",
 }
-ADDED_APPOINTMENT_KEYS = {"treatment_name"}
+ADDED_APPOINTMENT_KEYS = {"treatment_name", "price"}  # price: issue 19
 
 
 def london(day: date, hour: int, minute: int = 0) -> datetime:
@@ -306,6 +306,7 @@ def test_a_booking_answers_201_with_the_appointment(world, api):
     assert body["treatment"] == "manual-facial-massage"
     assert body["practitioner"] == {"id": world.practitioner.pk, "name": "Alice Practitioner"}
     assert body["warnings"] == []
+    assert body["price"] == {"amount": "95.00", "discount": "0.00", "currency": "GBP"}
     assert isinstance(body["manage_token"], str) and body["manage_token"]
     appointment = Appointment.objects.get(reference=body["reference"])
     assert appointment.status == Appointment.Status.CONFIRMED

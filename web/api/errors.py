@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from diary.errors import BookingError
+from money.errors import MoneyError
 from web.api.shapes import SlotOutput
 from web.middleware import TOO_LARGE, TOO_MANY_FIELDS
 
@@ -75,7 +76,7 @@ DATABASE_UNAVAILABLE = {
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, BookingError):
+    if isinstance(exc, (BookingError, MoneyError)):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database went away mid-request (a restart, a dropped connection). The request's

@@ -41,6 +41,22 @@ class ClientOutput(serializers.Serializer):
     )
 
 
+class PriceOutput(serializers.Serializer):
+    amount = serializers.CharField(help_text='An exact decimal, e.g. "95.00".')
+    discount = serializers.CharField(help_text="Taken off the amount when booked.")
+    currency = serializers.CharField(help_text="ISO 4217, the clinic's.")
+
+
+def price_data(appointment) -> dict | None:
+    if appointment.price is None:
+        return None
+    return {
+        "amount": str(appointment.price),
+        "discount": str(appointment.discount),
+        "currency": appointment.currency,
+    }
+
+
 class AppointmentFields(serializers.Serializer):
     """What every answer about an appointment says, whoever asks."""
 
@@ -51,6 +67,11 @@ class AppointmentFields(serializers.Serializer):
     treatment = serializers.CharField(help_text="The treatment's slug.")
     treatment_name = serializers.CharField()
     practitioner = PractitionerOutput()
+    price = PriceOutput(
+        allow_null=True,
+        help_text="The price kept when it was booked: a reschedule keeps it, and a later change "
+        "to the treatment's price does not reach it.",
+    )
     warnings = serializers.ListField(child=serializers.CharField())
 
 
@@ -74,6 +95,7 @@ def appointment_data(appointment, *, warnings=(), manage_token: bool = False) ->
         "treatment": appointment.treatment.slug,
         "treatment_name": appointment.treatment.name,
         "practitioner": {"id": appointment.practitioner_id, "name": appointment.practitioner.name},
+        "price": price_data(appointment),
         "warnings": list(warnings),
     }
     if manage_token:

@@ -151,3 +151,52 @@ class SignOffOutput(serializers.Serializer):
 class SignedOffOutput(serializers.Serializer):
     appointment = StaffAppointmentOutput()
     sign_off = SignOffOutput()
+
+
+class PaymentInput(serializers.Serializer):
+    amount = serializers.CharField(
+        max_length=20, help_text='An exact decimal in the appointment\'s currency, e.g. "45.00".'
+    )
+    kind = serializers.ChoiceField(choices=["deposit", "balance", "fee", "refund"])
+    method = serializers.ChoiceField(choices=["card_at_desk", "cash", "other"])
+    note = PlainTextField(max_length=200, required=False, allow_blank=True)
+
+
+class WaiveInput(serializers.Serializer):
+    reason = PlainTextField(max_length=500, multiline=True)
+
+
+class PaymentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+    kind = serializers.CharField()
+    method = serializers.CharField()
+    note = serializers.CharField()
+    recorded_by = serializers.CharField(allow_null=True)
+    recorded_at = serializers.DateTimeField()
+
+
+class ChargeOutput(serializers.Serializer):
+    kind = serializers.CharField(help_text="late_cancellation_fee or no_show_fee")
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+    waived = serializers.BooleanField()
+    waived_at = serializers.DateTimeField(allow_null=True)
+    waive_reason = serializers.CharField()
+
+
+class AccountOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    currency = serializers.CharField()
+    price = serializers.CharField(allow_null=True, help_text="As booked; a reschedule keeps it.")
+    discount = serializers.CharField()
+    paid = serializers.CharField(help_text="Payments less refunds.")
+    outstanding = serializers.CharField(help_text="Due now.")
+    outstanding_is = serializers.CharField(
+        help_text="nothing, deposit, balance, late_cancellation_fee or no_show_fee"
+    )
+    refund_due = serializers.CharField()
+    balance_at_visit = serializers.CharField()
+    charge = ChargeOutput(allow_null=True)
+    payments = PaymentOutput(many=True)

@@ -5,7 +5,7 @@
 
 from django.urls import path
 
-from workspace.api import views
+from workspace.api import payments, views
 
 urlpatterns = [
     path("appointments/", views.AppointmentCollectionApi.as_view(), name="appointments"),
@@ -23,6 +23,16 @@ urlpatterns = [
         "appointments/<str:reference>/sign-off/",
         views.AppointmentSignOffApi.as_view(),
         name="appointment-sign-off",
+    ),
+    path(
+        "appointments/<str:reference>/payments/",
+        payments.AppointmentPaymentsApi.as_view(),
+        name="appointment-payments",
+    ),
+    path(
+        "appointments/<str:reference>/fee/waive/",
+        payments.FeeWaiveApi.as_view(),
+        name="appointment-fee-waive",
     ),
     path("clients/", views.ClientListApi.as_view(), name="clients"),
     path(

@@ -52,6 +52,12 @@ class CancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept in the appointment's history; the client is told it was cancelled.",
     )
+    client_asked = forms.BooleanField(
+        label="The client asked to cancel",
+        required=False,
+        help_text="Then the clinic's late-cancellation fee applies, as if they had cancelled "
+        "themselves; otherwise the clinic cancels, and what they paid is theirs to refund.",
+    )
 
     def clean_reason(self):
         return _plain(self.cleaned_data["reason"], multiline=True)
@@ -114,7 +120,10 @@ def cancel(request, reference):
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_cancel(
-                appointment=appointment, by=request.user, reason=form.cleaned_data["reason"]
+                appointment=appointment,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                client_asked=form.cleaned_data["client_asked"],
             )
         except BookingError as refusal:
             messages.error(request, f"{appointment.reference}: {refusal.detail}")

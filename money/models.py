@@ -1,0 +1,174 @@
+"""The clinic's deposit and fee policies, the ledger of payments, and the fees a late
+cancellation or a no-show left due.
+
+Amounts are DecimalFields beside an ISO 4217 currency, the clinic's (money/currency.py says
+why not a money field). A Payment is written only by money/services.py; a refund is a
+Payment of kind REFUND (the amount is always positive, the kind says which way it went).
+`method` names how it was taken: at the desk today; a card payment through a provider
+(Stripe) joins as another method with its reference in `provider_reference`.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from bookings.models import Appointment
+from clinic.models import Client, Clinic, Treatment
+from money.due import Deposit, Fee
+
+AMOUNT = {"max_digits": 10, "decimal_places": 2}
+
+
+class PaymentPolicy(models.Model):
+    """A clinic's deposit, late-cancellation and no-show terms; with a treatment, that
+    treatment's own terms, which replace the clinic's whole (not field by field), so what a
+    treatment asks is read in one place. No policy: nothing is asked, no fee."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="payment_policies")
+    treatment = models.ForeignKey(
+        Treatment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="payment_policies",
+        help_text="Empty: the clinic's policy, for every treatment without its own.",
+    )
+    deposit = models.CharField(
+        max_length=12, choices=[(d.value, d.value.title()) for d in Deposit], default=Deposit.NONE
+    )
+    deposit_value = models.DecimalField(
+        **AMOUNT, default=0, help_text="An amount (fixed) or a percentage of the price."
+    )
+    deposit_online = models.BooleanField(default=True, help_text="Asked of online bookings.")
+    deposit_staff = models.BooleanField(default=False, help_text="Asked of staff bookings.")
+    late_cancel_window_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A cancellation less than this before the start is late. Empty: the "
+        "clinic's cancellation window.",
+    )
+    late_cancel_fee = models.CharField(
+        max_length=12, choices=[(f.value, f.value.title()) for f in Fee], default=Fee.NONE
+    )
+    late_cancel_value = models.DecimalField(**AMOUNT, default=0)
+    no_show_fee = models.CharField(
+        max_length=12, choices=[(f.value, f.value.title()) for f in Fee], default=Fee.NONE
+    )
+    no_show_value = models.DecimalField(**AMOUNT, default=0)
+
+    class Meta:
+        verbose_name_plural = "payment policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic"], condition=Q(treatment__isnull=True), name="policy_clinic_once"
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "treatment"],
+                condition=Q(treatment__isnull=False),
+                name="policy_treatment_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(deposit_value__gte=0, late_cancel_value__gte=0, no_show_value__gte=0),
+                name="policy_values_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=(~Q(deposit="percentage") | Q(deposit_value__lte=100))
+                & (~Q(late_cancel_fee="percentage") | Q(late_cancel_value__lte=100))
+                & (~Q(no_show_fee="percentage") | Q(no_show_value__lte=100)),
+                name="policy_percentages_to_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clinic}: {self.treatment or 'all treatments'}"
+
+    def clean(self):
+        if self.treatment_id and self.clinic_id and self.treatment.clinic_id != self.clinic_id:
+            raise ValidationError({"treatment": "Choose one of this clinic's treatments."})
+
+
+class Payment(models.Model):
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        BALANCE = "balance", "Balance"
+        FEE = "fee", "Fee"
+        REFUND = "refund", "Refund"
+
+    class Method(models.TextChoices):
+        CARD_AT_DESK = "card_at_desk", "Card at the desk"
+        CASH = "cash", "Cash"
+        OTHER = "other", "Other"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="payments")
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="payments")
+    # PROTECT: a client with payments is anonymised, never deleted; the amounts stay.
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(**AMOUNT)
+    currency = models.CharField(max_length=3)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    note = models.CharField(max_length=200, blank=True)
+    provider_reference = models.CharField(
+        max_length=120, blank=True, help_text="The payment provider's id (none at the desk)."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        permissions = [
+            ("record_payment", "Can record a payment taken at the desk"),
+            ("waive_fee", "Can waive a late-cancellation or no-show fee, giving a reason"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency} for {self.appointment_id}"
+
+    @property
+    def signed_amount(self):
+        return -self.amount if self.kind == self.Kind.REFUND else self.amount
+
+
+class Charge(models.Model):
+    """A fee the policy made due when the client cancelled late or did not come: an
+    outstanding charge until payments cover it, unless a manager waives it (with a reason,
+    audited). One per appointment: cancelled and no-show are both final."""
+
+    class Kind(models.TextChoices):
+        LATE_CANCELLATION = "late_cancellation_fee", "Late-cancellation fee"
+        NO_SHOW = "no_show_fee", "No-show fee"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="charges")
+    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="charge")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="charges")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    amount = models.DecimalField(**AMOUNT)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    waived_at = models.DateTimeField(null=True, blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    waive_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="charge_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(waived_at__isnull=True) | ~Q(waive_reason=""),
+                name="charge_waived_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency}"
+
+    @property
+    def is_waived(self) -> bool:
+        return self.waived_at is not None

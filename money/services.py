@@ -1,0 +1,213 @@
+"""Every write of money: a payment taken at the desk (with its receipt planned in the outbox
+in the same transaction), a fee waived (audited), and the fee a late cancellation or a no-show
+leaves due, written by diary/services.py in the transaction of that change.
+
+Who may: `record_payment` and `waive_fee` are capabilities of the roles (access/roles.py);
+the front ends find the appointment among those the caller may see (a 404 otherwise) and
+these services refuse a role without the capability (NotAllowed), whoever calls them.
+"""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+import access
+from aftercare.models import Message
+from aftercare.planning import save_new
+from bookings.history import REDACTED
+from bookings.models import Appointment
+from clinic.audit import Origin, acting_user, audit_write
+from clinic.models import AuditEntry
+from money import due as rules
+from money.currency import ZERO, rounded, shown
+from money.errors import AlreadyWaived, NotAllowed, PaymentRefused
+from money.models import Charge, Payment
+from money.prices import price_of, terms_for
+from money.selectors import paid_on
+
+RECORD = "money.record_payment"
+WAIVE = "money.waive_fee"
+# What the audit trail names for a waived fee (AuditEntry.what).
+FEE = "fee"
+LARGEST = Decimal("99999999.99")  # what the ledger's amount column holds
+
+
+def may_record(user, clinic) -> bool:
+    return access.can(user, RECORD, clinic)
+
+
+def may_waive(user, clinic) -> bool:
+    return access.can(user, WAIVE, clinic)
+
+
+def _amount(value, currency: str) -> Decimal:
+    """`value` as an amount of `currency`: positive, and no finer than its minor unit."""
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise PaymentRefused("Give the amount as a number, such as 45.00.") from None
+    if not amount.is_finite() or amount <= ZERO or amount > LARGEST:
+        raise PaymentRefused("Give an amount above zero.")
+    if rounded(amount, currency) != amount:
+        raise PaymentRefused(f"{currency} amounts go no finer than {shown(Decimal(0), currency)}.")
+    return amount
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    """The appointment's row, locked: two payments for one appointment are counted one
+    after the other (a refund is checked against what was paid)."""
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("clinic", "client", "treatment")
+        .get(pk=appointment.pk)
+    )
+
+
+def payment_record(
+    *,
+    appointment: Appointment,
+    amount,
+    kind: str,
+    method: str,
+    by,
+    note: str = "",
+) -> Payment:
+    """Record a payment taken (or a refund given) at the desk, and plan its receipt by email.
+    Raises NotAllowed for a role without the capability, PaymentRefused for bad input."""
+    if not may_record(by, appointment.clinic_id):
+        raise NotAllowed("Your role does not record payments.")
+    if kind not in Payment.Kind.values:
+        raise PaymentRefused(f"Choose one of: {', '.join(Payment.Kind.values)}.")
+    if method not in Payment.Method.values:
+        raise PaymentRefused(f"Choose one of: {', '.join(Payment.Method.values)}.")
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if locked.client_id is None:
+            raise PaymentRefused("Nobody has confirmed this booking yet: there is no one to pay.")
+        currency = locked.currency or locked.clinic.currency
+        value = _amount(amount, currency)
+        paid = paid_on(locked.payments.all())
+        if kind == Payment.Kind.REFUND and value > paid:
+            raise PaymentRefused(
+                f"A refund can be no more than what was paid ({shown(paid, currency)})."
+            )
+        payment = Payment.objects.create(
+            clinic_id=locked.clinic_id,
+            appointment=locked,
+            client_id=locked.client_id,
+            amount=value,
+            currency=currency,
+            kind=kind,
+            method=method,
+            note=note.strip(),
+            recorded_by=acting_user(by),
+        )
+        _plan_receipt(payment, locked, paid_after=paid + payment.signed_amount)
+    return payment
+
+
+def _plan_receipt(payment: Payment, appointment: Appointment, *, paid_after: Decimal) -> None:
+    """The receipt, planned in the payment's transaction: sent once, after it commits."""
+    save_new(
+        [
+            Message(
+                key=f"payment:{payment.pk}:receipt",
+                clinic_id=appointment.clinic_id,
+                client_id=appointment.client_id,
+                appointment=appointment,
+                treatment_id=appointment.treatment_id,
+                kind=Message.Kind.RECEIPT,
+                due_at=timezone.now(),
+                data={
+                    "amount": shown(payment.amount, payment.currency),
+                    "refund": payment.kind == Payment.Kind.REFUND,
+                    "what": payment.get_kind_display(),
+                    "method": payment.get_method_display(),
+                    "paid_at": timezone.now().isoformat(),
+                    "paid_in_all": shown(paid_after, payment.currency),
+                    "price": shown(appointment.price, payment.currency)
+                    if appointment.price is not None
+                    else "",
+                },
+            )
+        ]
+    )
+
+
+def fee_waive(*, charge: Charge, by, reason: str, origin: Origin | None = None) -> Charge:
+    """Waive a fee: only a role with the capability, only with a reason; the audit trail
+    names who, when and which appointment (the reason stays on the fee)."""
+    if not may_waive(by, charge.clinic_id):
+        raise NotAllowed("Your role does not waive fees.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentRefused("Say why the fee is waived.")
+    with transaction.atomic():
+        locked = Charge.objects.select_for_update().get(pk=charge.pk)
+        if locked.is_waived:
+            raise AlreadyWaived()
+        locked.waived_at = timezone.now()
+        locked.waived_by = acting_user(by)
+        locked.waive_reason = reason
+        locked.save(update_fields=["waived_at", "waived_by", "waive_reason"])
+        audit_write(
+            user=by,
+            origin=origin,
+            action=AuditEntry.Action.WAIVE,
+            what=FEE,
+            clients=[locked.client_id],
+            clinic=locked.clinic_id,
+            reference=locked.appointment.reference,
+            amount=str(locked.amount),
+            currency=locked.currency,
+        )
+    return locked
+
+
+def _charge_fee(appointment: Appointment, event: rules.Event, *, at: datetime) -> Charge | None:
+    price = price_of(appointment)
+    if price is None or appointment.client_id is None:
+        return None
+    decision = rules.due(
+        event=event,
+        price=price,
+        terms=terms_for(clinic=appointment.clinic, treatment_id=appointment.treatment_id),
+        start=appointment.start,
+        at=at,
+    )
+    if decision.charge <= ZERO:
+        return None
+    charge, _ = Charge.objects.get_or_create(
+        appointment=appointment,
+        defaults={
+            "clinic_id": appointment.clinic_id,
+            "client_id": appointment.client_id,
+            "kind": decision.owed,
+            "amount": decision.charge,
+            "currency": price.currency,
+        },
+    )
+    return charge
+
+
+def on_cancelled(appointment: Appointment, *, by_clinic: bool, at: datetime) -> Charge | None:
+    """The appointment was just cancelled (in the caller's transaction): by the clinic, no
+    fee; by or for the client, the late-cancellation fee if inside the policy's window."""
+    if by_clinic:
+        return None
+    return _charge_fee(appointment, rules.Event.CANCELLED, at=at)
+
+
+def on_no_show(appointment: Appointment, *, at: datetime) -> Charge | None:
+    """The client did not come (in the caller's transaction): the no-show fee, if any."""
+    return _charge_fee(appointment, rules.Event.NO_SHOW, at=at)
+
+
+def payments_redact(*, client) -> None:
+    """Anonymisation (privacy/anonymise.py): the amounts, kinds, methods and dates stay (the
+    clinic's books); what staff wrote about the client (a payment's note, a waiver's reason)
+    goes."""
+    Payment.objects.filter(client=client).exclude(note="").update(note="")
+    Charge.objects.filter(client=client).exclude(waive_reason="").update(waive_reason=REDACTED)

@@ -29,6 +29,8 @@ class Message(models.Model):
         SIGN_IN_CODE = "sign_in_code", "Sign-in code"
         NO_ACCOUNT = "no_account", "No bookings under this address"
         HOLD = "hold", "Confirm your booking"
+        RECALL = "recall", "Product recall (to the client)"
+        RECALL_SUMMARY = "recall_summary", "Product recall summary (to the clinic)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "bookings",
     "aftercare",
     "clinical",
+    "records",
     "sending",
     "privacy",
     "online",
@@ -268,6 +269,9 @@ HOLD_SWEEP_SECONDS = env_int("HOLD_SWEEP_SECONDS", 30, minimum=1)
 # A booking's own link (in its emails: see, move, cancel) opens it until this many days after
 # the appointment's end; after that the page offers signing in (bookings/models.py).
 MANAGE_LINK_DAYS = env_int("MANAGE_LINK_DAYS", 30, minimum=1)
+# Days after its first version that a treatment record locks: a change after that is an
+# amendment, with a reason, audited (records/services.py).
+RECORDS_LOCK_DAYS = env_int("RECORDS_LOCK_DAYS", 7, minimum=0)
 # A refused or unfinished booking's answers (name, email, health answers) are kept for the
 # visit this long after they were last saved, then forgotten (online/pages/forms.py).
 DRAFT_MINUTES = env_int("DRAFT_MINUTES", 30, minimum=1)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from workspace.views import booking, clients, desk, diary, grid, manager, outbox
+from workspace.views import booking, clients, desk, diary, grid, manager, outbox, records
 
 app_name = "workspace"
 
@@ -61,4 +61,8 @@ urlpatterns = [
     path("appointments/<str:reference>/notes/", desk.appointment_notes, name="appointment-notes"),
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:message_id>/retry/", outbox.retry, name="outbox-retry"),
+    # Treatment records and product recalls (workspace/views/records.py).
+    path("appointments/<str:reference>/record/", records.record, name="record"),
+    path("recalls/", records.recalls, name="recalls"),
+    path("recalls/<int:recall_id>/", records.recall, name="recall"),
 ]

@@ -17,6 +17,7 @@ from diary.errors import BookingError
 from workspace.forms import SheetQueryForm
 from workspace.selectors import clinic_today, day_sheet, span_days
 from workspace.views.base import role_required, visible_appointment
+from workspace.views.records import sheet_records
 
 
 @role_required()
@@ -59,6 +60,7 @@ def sheet(request):
         first_day=first_day.isoformat(),
         last_day=last_day.isoformat(),
     )
+    records = sheet_records(request, days=days, shown=shown, clinic=clinic)
     step = timedelta(days=7 if span == "week" else 1)
     return render(
         request,
@@ -79,6 +81,7 @@ def sheet(request):
                 else []
             ),
             "may_book": access.can(request.user, access.BOOK, clinic),
+            "records": records,
         },
     )
 

@@ -2,9 +2,9 @@
 
 What goes: their name, email and phone (replaced); their login's names, address, password,
 API token, sign-in addresses, sessions and the failed sign-ins it left (axes); their
-injectables and declarations (deleted); what their appointments and their history say in
-words (notes, an override's reason, a flag: redacted); the outbox's data, errors and
-addresses about them (pending messages cancelled); the booking requests (name, email,
+injectables, declarations and treatment records (deleted, every version; recalls forget
+them); what their appointments and their history say in words (notes, an override's
+reason, a flag: redacted); the outbox's data, errors and addresses about them (pending messages cancelled); the booking requests (name, email,
 phone, declared health) made with their address or for their appointments; the
 Idempotency-Key rows of their bookings (a fingerprint of a body that named them); a booking
 draft, refusal or held reference in any visitor's session that names them; in the audit
@@ -40,6 +40,7 @@ from clinic.models import AuditEntry, Client
 from clinical.services import health_records_erase
 from diary.errors import BookingError
 from privacy.retention import sessions_forget_person
+from records.services import records_erase
 
 
 class AnonymisationRefused(BookingError):
@@ -73,6 +74,7 @@ def client_anonymise(*, client: Client, now=None) -> Client:
             raise AnonymisationRefused()
         leftovers = _Leftovers(client)
         health_records_erase(client=client)
+        records_erase(client=client)
         appointments_redact(client=client)
         messages_forget(client=client)
         user = client.user

@@ -27,7 +27,8 @@ def _row(obj, *, skip=("client",)) -> dict:
 
 
 def client_export(client: Client) -> dict:
-    """The client's details and login, health records (superseded ones too), appointments
+    """The client's details and login, health records (superseded ones too), treatment
+    records (every version) and the recalls that reached them, appointments
     with their rooms and history, the emails planned and sent to them, and the audit trail of
     who saw or changed their data."""
     client = Client.objects.select_related("organisation", "home_clinic", "user").get(pk=client.pk)
@@ -51,6 +52,17 @@ def client_export(client: Client) -> dict:
         ],
         "declarations": [
             _row(d) for d in client.declarations.select_related("recorded_by").order_by("pk")
+        ],
+        # Every version of every treatment record, with its products and lots.
+        "treatment_records": [
+            {**_row(r), "products": [_row(p, skip=("record",)) for p in r.products.all()]}
+            for r in client.treatment_records.select_related("written_by")
+            .prefetch_related("products")
+            .order_by("pk")
+        ],
+        "recalls": [
+            {"recall": _row(e.recall, skip=("recorded_by",)), "found_in": e.found_in}
+            for e in client.recalls.select_related("recall").order_by("pk")
         ],
         "appointments": [
             {

@@ -375,3 +375,25 @@ def records_erase(*, client: Client) -> None:
     the recall lists forget them."""
     TreatmentRecord.objects.filter(client=client).delete()
     RecallClient.objects.filter(client=client).delete()
+
+
+def records_move(*, survivor: Client, duplicate: Client) -> dict[str, int]:
+    """A merge (privacy/merge.py): the duplicate's treatment records and recall entries
+    become the survivor's (a recall that found both keeps one entry, with both findings)."""
+    moved = {
+        "treatmentrecord": TreatmentRecord.objects.filter(client=duplicate).update(client=survivor)
+    }
+    kept = {e.recall_id: e for e in RecallClient.objects.filter(client=survivor)}
+    count = 0
+    for entry in RecallClient.objects.filter(client=duplicate):
+        if entry.recall_id in kept:
+            both = kept[entry.recall_id]
+            both.found_in = [*both.found_in, *entry.found_in]
+            both.save(update_fields=["found_in"])
+            entry.delete()
+        else:
+            entry.client = survivor
+            entry.save(update_fields=["client"])
+        count += 1
+    moved["recallclient"] = count
+    return moved

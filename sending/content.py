@@ -327,8 +327,9 @@ so that we can talk it through with you; if you feel unwell, contact your doctor
         "Recall of {{ product }} lot {{ lot_number }}: {{ clients }} client{{ clients|pluralize }}",
         """{{ product }} lot {{ lot_number }} is recalled. {{ clients }} \
 client{{ clients|pluralize }} of your organisation received it and are being emailed; \
-{{ appointments }} upcoming appointment{{ appointments|pluralize }} {{ appointments|pluralize:"is,are" }} flagged on the \
-sheet. The list is on the recall's page in the staff workspace (recall {{ recall_id }}).
+{{ appointments }} upcoming appointment{{ appointments|pluralize }} \
+{{ appointments|pluralize:"is,are" }} flagged on the sheet. The list \
+is on the recall's page in the staff workspace (recall {{ recall_id }}).
 """,
     ),
 }

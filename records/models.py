@@ -8,7 +8,7 @@ every change; read through records/selectors.py.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Trim, Upper
 
 from bookings.models import Appointment
 from clinic.models import Client, Clinic, Organisation, Treatment, TreatmentCategory
@@ -106,7 +106,7 @@ class RecordProduct(models.Model):
 
     class Meta:
         ordering = ["pk"]
-        indexes = [models.Index(Upper("lot_number"), name="record_product_lot")]
+        indexes = [models.Index(Upper(Trim("lot_number")), name="record_product_lot")]
 
     def __str__(self) -> str:
         return f"{self.product} (lot {self.lot_number or '-'})"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
 from aftercare.models import Message
@@ -235,17 +235,19 @@ def normalise_lot(lot: str) -> str:
 def _lot_holders(recall: Recall) -> dict[int, list[str]]:
     """client id -> where the lot was found, in the recall's organisation: the current
     injectables and treatment records (a correction of a mistyped lot replaces the old)."""
+    # Compared trimmed and in capitals, as people type them (the API and the admin keep
+    # what was typed).
     lot = normalise_lot(recall.lot_number)
     found: dict[int, list[str]] = {}
     injectables = (
-        InjectableRecord.objects.annotate(lot=Upper("lot_number"))
+        InjectableRecord.objects.annotate(lot=Upper(Trim("lot_number")))
         .filter(lot=lot, client__organisation_id=recall.organisation_id, superseded_at__isnull=True)
         .values_list("client_id", "pk")
     )
     for client_id, pk in injectables:
         found.setdefault(client_id, []).append(f"injectable:{pk}")
     products = (
-        RecordProduct.objects.annotate(lot=Upper("lot_number"))
+        RecordProduct.objects.annotate(lot=Upper(Trim("lot_number")))
         .filter(
             lot=lot,
             record__superseded_at__isnull=True,

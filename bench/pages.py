@@ -73,6 +73,8 @@ NOT_MEASURED = {
     "workspace:no-show": "POST only: marks the appointment (writes)",
     "workspace:outbox-retry": "POST only: puts a failed message back in the outbox (writes)",
     "workspace:logout": "ends the session the other lines use",
+    "workspace:recall": "a recall's page: the benchmark's clinic has no recall to show (its "
+    "reads are one query each for the clients and the flagged appointments)",
     "account_logout": "ends the session the other lines use",
     "account_signup": "a redirect to the treatments",
     "account_inactive": "a redirect to the sign-in",
@@ -365,6 +367,13 @@ def page_list(world: dict) -> list[Page]:
             f"/staff/appointments/{ref}/reschedule/",
         ),
         Page("workspace:cancel", "cancel form", "front desk", f"/staff/appointments/{ref}/cancel/"),
+        Page(
+            "workspace:record",
+            "treatment record form",
+            "front desk",
+            f"/staff/appointments/{ref}/record/",
+        ),
+        Page("workspace:recalls", "product recalls", "front desk", "/staff/recalls/"),
         Page(
             "workspace:appointment-notes",
             "appointment notes form",

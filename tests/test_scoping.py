@@ -36,6 +36,7 @@ from clinic.models import (
     Treatment,
 )
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
+from records.services import recall_record
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
 
@@ -106,6 +107,15 @@ def _client(branch: Branch) -> int:
 
 def _visit(branch: Branch) -> str:
     return branch.visit.reference
+
+
+def _recall(branch: Branch) -> int:
+    """A recall of the lot of the branch's client's injectable, recorded at its clinic."""
+    lot = f"{branch.slug}-lot".upper()
+    InjectableRecord.objects.filter(pk=branch.injectable.pk).update(lot_number=lot)
+    return recall_record(
+        clinic=branch.clinic, product="Fill", lot_number=lot, reason="Recalled", by=None
+    ).recall.pk
 
 
 def _message(branch: Branch) -> int:
@@ -280,6 +290,15 @@ ABOUT_A_ROW = {
         lambda b: [Call("post", f"/staff/outbox/{_message(b)}/retry/")],
         "clinic",
     ),
+    # Treatment records (the appointment's clinic) and product recalls (the organisation's).
+    "workspace:record": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/record/"),
+            Call("post", f"/staff/appointments/{_visit(b)}/record/", {"version": "0"}),
+        ],
+        "clinic",
+    ),
+    "workspace:recall": (lambda b: [Call("get", f"/staff/recalls/{_recall(b)}/")], "organisation"),
 }
 
 # Addresses that list: what they show must hold nothing of another clinic's diary, nor of
@@ -314,6 +333,10 @@ LISTS = {
     "workspace:outbox": lambda g: [
         *[Call("get", f"/staff/outbox/?show={show}") for show in ("due", "sent", "failed")],
         *[Call("get", f"/staff/outbox/?show=sent&clinic={b.slug}") for b in g.branches],
+    ],
+    "workspace:recalls": lambda g: [
+        Call("get", "/staff/recalls/"),
+        *[Call("get", f"/staff/recalls/?clinic={b.slug}") for b in g.branches],
     ],
     "workspace:audit": lambda g: [
         Call("get", "/staff/audit/"),

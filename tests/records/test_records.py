@@ -11,7 +11,6 @@ from django.test import Client as Browser
 
 from access.roles import PRACTITIONER
 from clinic.models import AuditEntry
-from diary.services import appointment_book
 from records.models import DeviceSettingsSchema, TreatmentRecord
 from records.services import (
     AmendmentNeedsReason,
@@ -21,9 +20,8 @@ from records.services import (
     record_save,
 )
 from tests import factories
+from tests.records.conftest import NEXT_WEEK
 from tests.workspace.conftest import TODAY, london
-
-NEXT_WEEK = TODAY + timedelta(days=7)
 
 
 def session_form(**extra) -> dict:
@@ -39,23 +37,6 @@ def session_form(**extra) -> dict:
         "lot-0": "GEL-2027-01",
         **extra,
     }
-
-
-@pytest.fixture
-def visits(cast, microcurrent):
-    """Olivia's microcurrent session with Alice (pat) today at 14:00 and the next one a
-    week later; the clock then stands at 15:00 today."""
-    book = dict(
-        treatment=microcurrent,
-        client=cast.olivia,
-        practitioner=cast.world.practitioner,
-        by=cast.users["desk"],
-        acknowledge_warnings=True,
-    )
-    first = appointment_book(start=london(TODAY, 14), **book).appointment
-    second = appointment_book(start=london(NEXT_WEEK, 14), **book).appointment
-    with time_machine.travel(london(TODAY, 15), tick=False):
-        yield first, second
 
 
 def test_a_record_is_last_time_on_the_next_visits_sheet(cast, visits):

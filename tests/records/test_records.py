@@ -60,9 +60,23 @@ def test_a_record_is_last_time_on_the_next_visits_sheet(cast, visits):
     assert "Last time" in sheet
     assert "Intensity at start: 100 µA · Intensity at end: 250 µA · Minutes: 30 min" in sheet
     assert "Light only over the lips and cheeks (filler)." in sheet
+    assert "Areas: Jawline, Cheeks" in sheet
     assert AuditEntry.objects.filter(
         what="treatment records", action="view", client=cast.olivia, username="pat"
     ).exists()
+
+
+def test_the_diary_and_the_sheet_link_to_the_record_once_the_visit_started(cast, visits):
+    first, second = visits
+    pat = cast.browser("pat")
+
+    diary = pat.get(f"/staff/?date={TODAY}").content.decode()
+    sheet = pat.get(f"/staff/sheet/?date={TODAY}").content.decode()
+    next_sheet = pat.get(f"/staff/sheet/?date={NEXT_WEEK}").content.decode()
+
+    assert f"/staff/appointments/{first.reference}/record/" in diary
+    assert f"/staff/appointments/{first.reference}/record/" in sheet
+    assert f"/staff/appointments/{second.reference}/record/" not in next_sheet
 
 
 def test_the_sheet_of_the_same_day_shows_no_last_time_before_a_record(cast, visits):

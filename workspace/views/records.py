@@ -169,6 +169,8 @@ def record(request, reference):
             "appointment": appointment,
             "form": form,
             "errors": errors,
+            # The refusals not shown beside a device setting.
+            "summary": [text for key, text in errors.items() if not key.startswith("settings.")],
             "fields": [
                 {
                     **f,

@@ -6,12 +6,14 @@ every change; read through records/selectors.py.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Trim, Upper
 
 from bookings.models import Appointment
 from clinic.models import Client, Clinic, Organisation, Treatment, TreatmentCategory
+from records.schema import SchemaError, check_schema
 
 
 class DeviceSettingsSchema(models.Model):
@@ -46,6 +48,14 @@ class DeviceSettingsSchema(models.Model):
 
     def __str__(self) -> str:
         return f"Device settings for {self.treatment or self.get_category_display()}"
+
+    def clean(self):
+        try:
+            check_schema(self.fields)
+        except SchemaError as problem:
+            raise ValidationError({"fields": str(problem)}) from None
+        if (self.treatment_id is None) == (not self.category):
+            raise ValidationError("Give a treatment or a category, not both.")
 
 
 class TreatmentRecord(models.Model):

@@ -36,6 +36,7 @@ from clinic.models import (
     Treatment,
 )
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
+from records.models import DeviceSettingsSchema
 from records.services import recall_record
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
@@ -376,6 +377,11 @@ BRANCH_ROWS = {
     AuditEntry: lambda b: list(AuditEntry.objects.filter(clinic=b.clinic)),
     Membership: lambda b: list(Membership.objects.filter(clinic=b.clinic)),
     Organisation: lambda b: [b.clinic.organisation],
+    DeviceSettingsSchema: lambda b: [
+        DeviceSettingsSchema.objects.get_or_create(
+            treatment=b.treatment, defaults={"fields": [{"name": "level", "type": "integer"}]}
+        )[0]
+    ],
 }
 SHARED_ROWS = {ResourceKind, MessageTemplate}  # the installation's: no clinic owns them
 INSTALLATION_ONLY = {  # no role holds a permission on them: the superuser's alone

@@ -255,3 +255,27 @@ def test_another_practitioners_client_is_not_theirs_to_record(cast, ben_user):
         allowed = browser.get(f"/staff/appointments/{cast.bruno_visit.reference}/record/")
 
     assert (refused.status_code, allowed.status_code) == (404, 200)
+
+
+# -- the device settings' schema, in the admin -------------------------------------------------
+
+
+def test_a_manager_sets_a_treatments_settings_and_a_bad_schema_is_refused(cast, microcurrent):
+    manager = cast.browser("mia")
+    bad = manager.post(
+        "/admin/records/devicesettingsschema/add/",
+        {"treatment": microcurrent.pk, "fields": '[{"name": "level", "type": "colour"}]'},
+    )
+    shared = manager.post(
+        "/admin/records/devicesettingsschema/add/",
+        {"category": "microcurrent", "fields": "[]"},
+    )
+    good = manager.post(
+        "/admin/records/devicesettingsschema/add/",
+        {"treatment": microcurrent.pk, "fields": '[{"name": "level", "type": "integer"}]'},
+    )
+
+    assert "type must be one of integer, decimal, choice, text" in bad.content.decode()
+    assert "Choose one of your clinic&#x27;s treatments." in shared.content.decode()
+    assert good.status_code == 302
+    assert DeviceSettingsSchema.objects.get().fields == [{"name": "level", "type": "integer"}]

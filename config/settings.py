@@ -221,7 +221,23 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Clinical photos (records/photos.py): never under a public path, served only through the
+    # workspace's audited view. PHOTOS_STORAGE names another backend (e.g. django-storages'
+    # "storages.backends.s3.S3Storage", configured by its own AWS_* settings).
+    "photos": {
+        "BACKEND": env_str("PHOTOS_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": (
+            {"location": str(VAR_DIR / "photos"), "base_url": "/no-public-url/"}
+            if env_str("PHOTOS_STORAGE") is None
+            else {}
+        ),
+    },
 }
+# The largest photo taken, in bytes (under DATA_UPLOAD_MAX_MEMORY_SIZE, which bounds the whole
+# request), and the smallest and largest side in pixels.
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 2_400_000, minimum=10_000)
+PHOTO_MIN_SIDE = env_int("PHOTO_MIN_SIDE", 200, minimum=1)
+PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 8000, minimum=100)
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "admin:login"

@@ -2,16 +2,17 @@
 
 What goes: their name, email and phone (replaced); their login's names, address, password,
 API token, sign-in addresses, sessions and the failed sign-ins it left (axes); their
-injectables, declarations and treatment records (deleted, every version; recalls forget
-them); what their appointments and their history say in words (notes, an override's reason,
-a flag: redacted); the outbox's data, errors and addresses about them (pending messages
-cancelled); the booking requests (name, email, phone, declared health) made with their
-address or for their appointments; the Idempotency-Key rows of their bookings (a fingerprint
-of a body that named them); a booking draft, refusal or held reference in any visitor's
-session that names them; in the audit trail, the free text of their entries' details (an
-override's reason), the query values and tokens in the paths of every entry about them or
-naming them, and, on the entries of their own visits, their username, address and browser;
-in the admin's change log, the name the log gave their record.
+injectables, declarations and treatment records and clinical photos (deleted, every version
+and file; recalls forget them); what their appointments and their history say in words
+(notes, an override's reason, a flag: redacted); the outbox's data, errors and addresses
+about them (pending messages cancelled); the booking requests (name, email, phone, declared
+health) made with their address or for their appointments; the Idempotency-Key rows of their
+bookings (a fingerprint of a body that named them); a booking draft, refusal or held
+reference in any visitor's session that names them; in the audit trail, the free text of
+their entries' details (an override's reason), the query values and tokens in the paths of
+every entry about them or naming them, and, on the entries of their own visits, their
+username, address and browser; in the admin's change log, the name the log gave their
+record.
 
 What stays, and why: the client row itself, renamed (the audit trail and the appointments
 point at it: PROTECT); their appointments with times, statuses, practitioners, prices and
@@ -40,6 +41,7 @@ from clinic.models import AuditEntry, Client
 from clinical.services import health_records_erase
 from diary.errors import BookingError
 from privacy.retention import sessions_forget_person
+from records.photos import photos_erase
 from records.services import records_erase
 
 
@@ -75,6 +77,7 @@ def client_anonymise(*, client: Client, now=None) -> Client:
         leftovers = _Leftovers(client)
         health_records_erase(client=client)
         records_erase(client=client)
+        photos_erase(client=client)
         appointments_redact(client=client)
         messages_forget(client=client)
         user = client.user

@@ -4,6 +4,8 @@ Every stored field of every row is included (read from the models' own field lis
 field added later is exported too), with users named by their username.
 """
 
+import base64
+
 from django.utils import timezone
 
 from bookings.models import Appointment
@@ -21,9 +23,19 @@ def _row(obj, *, skip=("client",)) -> dict:
         if f.is_relation and f.related_model._meta.label == "auth.User":
             user = getattr(obj, f.name)
             data[f.name] = user.get_username() if user else None
+        elif f.get_internal_type() == "FileField":  # a stored file: its name in the storage
+            data[f.name] = getattr(obj, f.attname).name
         else:
             data[f.name] = getattr(obj, f.attname)
     return data
+
+
+def _image(photo) -> str | None:
+    try:
+        with photo.file.open("rb") as stored:
+            return base64.b64encode(stored.read()).decode("ascii")
+    except OSError:  # the file is gone from the storage: the row still says it was taken
+        return None
 
 
 def client_export(client: Client) -> dict:
@@ -59,6 +71,15 @@ def client_export(client: Client) -> dict:
             for r in client.treatment_records.select_related("written_by")
             .prefetch_related("products")
             .order_by("pk")
+        ],
+        # Their clinical photos, each with its image (as stored: without metadata), and the
+        # consents they gave or withdrew.
+        "clinical_photos": [
+            {**_row(p), "image_base64": _image(p)}
+            for p in client.clinical_photos.select_related("uploaded_by").order_by("pk")
+        ],
+        "photo_consents": [
+            _row(c) for c in client.photo_consents.select_related("recorded_by").order_by("pk")
         ],
         "recalls": [
             {"recall": _row(e.recall, skip=("recorded_by",)), "found_in": e.found_in}

@@ -186,3 +186,58 @@ class RecallFlag(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment {self.appointment_id} flagged by recall {self.recall_id}"
+
+
+def photo_storage():
+    """The clinical photos' storage: STORAGES["photos"], outside the static files and any
+    public media path (local files under var/photos by default; an S3-compatible backend by
+    configuration). Photos are served only by the workspace's audited view."""
+    from django.core.files.storage import storages
+
+    return storages["photos"]
+
+
+class PhotoConsent(models.Model):
+    """The client's consent to clinical photos, as recorded by staff: the latest row says
+    whether it stands (a withdrawal is a row too)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="photo_consents")
+    given = models.BooleanField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Photo consent {'given' if self.given else 'withdrawn'} ({self.client_id})"
+
+
+class ClinicalPhoto(models.Model):
+    """A before or after photo of an area at an appointment, stored without its metadata."""
+
+    class Stage(models.TextChoices):
+        BEFORE = "before", "Before"
+        AFTER = "after", "After"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="photos")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="clinical_photos")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    area = models.CharField(max_length=30)
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    file = models.FileField(storage=photo_storage, upload_to="clinical/", max_length=200)
+    content_type = models.CharField(max_length=40)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["area", "stage", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} photo of {self.area} ({self.appointment_id})"

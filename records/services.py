@@ -21,7 +21,9 @@ from clinical.models import InjectableRecord
 from clinical.vocabulary import FaceArea
 from records import schema
 from records.models import (
+    ClinicalPhoto,
     DeviceSettingsSchema,
+    PhotoConsent,
     Recall,
     RecallClient,
     RecallFlag,
@@ -380,8 +382,9 @@ def records_erase(*, client: Client) -> None:
 
 
 def records_move(*, survivor: Client, duplicate: Client) -> dict[str, int]:
-    """A merge (privacy/merge.py): the duplicate's treatment records and recall entries
-    become the survivor's (a recall that found both keeps one entry, with both findings)."""
+    """A merge (privacy/merge.py): the duplicate's treatment records, photos, photo consents
+    and recall entries become the survivor's (a recall that found both keeps one entry, with
+    both findings)."""
     moved = {
         "treatmentrecord": TreatmentRecord.objects.filter(client=duplicate).update(client=survivor)
     }
@@ -398,4 +401,8 @@ def records_move(*, survivor: Client, duplicate: Client) -> dict[str, int]:
             entry.save(update_fields=["client"])
         count += 1
     moved["recallclient"] = count
+    for model in (ClinicalPhoto, PhotoConsent):
+        moved[model._meta.model_name] = model.objects.filter(client=duplicate).update(
+            client=survivor
+        )
     return moved

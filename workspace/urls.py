@@ -63,6 +63,11 @@ urlpatterns = [
     path("outbox/<int:message_id>/retry/", outbox.retry, name="outbox-retry"),
     # Treatment records and product recalls (workspace/views/records.py).
     path("appointments/<str:reference>/record/", records.record, name="record"),
+    path("appointments/<str:reference>/photos/", records.photo_upload, name="photo-upload"),
+    path(
+        "appointments/<str:reference>/photo-consent/", records.photo_consent, name="photo-consent"
+    ),
+    path("photos/<int:photo_id>/", records.photo, name="photo"),
     path("recalls/", records.recalls, name="recalls"),
     path("recalls/<int:recall_id>/", records.recall, name="recall"),
 ]

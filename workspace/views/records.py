@@ -4,13 +4,14 @@ and the recall of a product lot with the clients it reaches. Health data: every 
 shows it is audited, and what a user may not see is a 404."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 import access
 from bookings.models import Appointment
@@ -18,8 +19,8 @@ from clinic import audit
 from clinic.audit import Origin
 from clinic.models import AuditEntry
 from clinical.vocabulary import FaceArea
-from records import selectors
-from records.models import Recall
+from records import photos, selectors
+from records.models import ClinicalPhoto, Recall
 from records.services import (
     AUDIT_RECALL,
     AUDIT_RECORDS,
@@ -185,6 +186,9 @@ def record(request, reference):
             "locks_at": locks_at,
             "locked": locks_at is not None and timezone.now() >= locks_at,
             "next": request.GET.get("next", "") or request.POST.get("next", ""),
+            "photo_pairs": _photos_by_area(appointment),
+            "photo_consent": photos.has_photo_consent(appointment.client),
+            "areas": FaceArea.choices,
         },
     )
 
@@ -209,6 +213,75 @@ def sheet_records(request, *, days, shown: set[int], clinic) -> dict:
             clinic=clinic,
         )
     return {"last": last, "recalls": selectors.recall_flags(appointments)}
+
+
+# -- photos -----------------------------------------------------------------------------------
+
+
+def _photos_by_area(appointment) -> list[dict]:
+    """The appointment's photos as the page pairs them: per area, before beside after."""
+    areas: dict[str, dict] = {}
+    for photo in appointment.photos.order_by("area", "pk"):
+        pair = areas.setdefault(photo.area, {"area": photo.area, "before": [], "after": []})
+        pair[photo.stage].append(photo)
+    return list(areas.values())
+
+
+@role_required()
+@require_POST
+def photo_upload(request, reference):
+    """A before or after photo of an area, from the tablet's camera or its files."""
+    appointment = _record_appointment(request, reference)
+    upload = request.FILES.get("photo")
+    try:
+        photos.photo_add(
+            appointment=appointment,
+            data=upload.read(settings.PHOTO_MAX_BYTES + 1) if upload else b"",
+            area=request.POST.get("area", "")[:30],
+            stage=request.POST.get("stage", "")[:8],
+            by=request.user,
+            origin=Origin.of(request, via=audit.WORKSPACE, clinic=request.clinic),
+        )
+    except RecordError as refusal:
+        messages.error(request, refusal.detail)
+    else:
+        messages.success(request, "Photo saved.")
+    return redirect("workspace:record", appointment.reference)
+
+
+@role_required()
+@require_POST
+def photo_consent(request, reference):
+    """Record that the client gives, or withdraws, their consent to clinical photos."""
+    appointment = _record_appointment(request, reference)
+    given = request.POST.get("given") == "yes"
+    photos.photo_consent_record(
+        client=appointment.client,
+        given=given,
+        by=request.user,
+        origin=Origin.of(request, via=audit.WORKSPACE, clinic=request.clinic),
+    )
+    messages.success(request, "Photo consent recorded." if given else "Photo consent withdrawn.")
+    return redirect("workspace:record", appointment.reference)
+
+
+@role_required()
+def photo(request, photo_id):
+    """A photo's image, to whoever may open its appointment's record; audited."""
+    found = get_object_or_404(ClinicalPhoto.objects.select_related("appointment"), pk=photo_id)
+    appointment = _record_appointment(request, found.appointment.reference)
+    audit.audit_record(
+        request,
+        action=AuditEntry.Action.VIEW,
+        what=photos.AUDIT_PHOTOS,
+        clients=[appointment.client_id],
+        clinic=appointment.clinic_id,
+        photo=found.pk,
+    )
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # -- recalls ---------------------------------------------------------------------------------

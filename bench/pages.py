@@ -73,6 +73,9 @@ NOT_MEASURED = {
     "workspace:no-show": "POST only: marks the appointment (writes)",
     "workspace:outbox-retry": "POST only: puts a failed message back in the outbox (writes)",
     "workspace:logout": "ends the session the other lines use",
+    "workspace:photo-upload": "POST only: stores a photo (writes)",
+    "workspace:photo-consent": "POST only: records the client's photo consent (writes)",
+    "workspace:photo": "a photo's image: the benchmark's clinic has no photos (a file read)",
     "workspace:recall": "a recall's page: the benchmark's clinic has no recall to show (its "
     "reads are one query each for the clients and the flagged appointments)",
     "account_logout": "ends the session the other lines use",

@@ -10,6 +10,7 @@ cannot arrive unscoped. Each refusal is shown to be one: the superuser, or the r
 staff, gets what the others are refused.
 """
 
+import io
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +19,7 @@ from django.forms.models import model_to_dict
 from django.test import Client as Browser
 from django.test import RequestFactory
 from django.urls import URLResolver, get_resolver
+from PIL import Image
 from rest_framework.test import APIClient
 
 from access.roles import FRONT_DESK, MANAGER, PRACTITIONER
@@ -36,10 +38,12 @@ from clinic.models import (
     Treatment,
 )
 from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
-from records.models import DeviceSettingsSchema
+from records.models import ClinicalPhoto, DeviceSettingsSchema, PhotoConsent
+from records.photos import photo_add
 from records.services import recall_record
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
+from tests.records.conftest import photo_files_removed  # noqa: F401
 
 # -- what each address is --------------------------------------------------------------------
 
@@ -117,6 +121,19 @@ def _recall(branch: Branch) -> int:
     return recall_record(
         clinic=branch.clinic, product="Fill", lot_number=lot, reason="Recalled", by=None
     ).recall.pk
+
+
+def _photo(branch: Branch) -> int:
+    """A photo of the branch's visit (its files are removed after each test)."""
+    existing = ClinicalPhoto.objects.filter(appointment=branch.visit).first()
+    if existing is not None:
+        return existing.pk
+    PhotoConsent.objects.create(client=branch.client, given=True)
+    image = io.BytesIO()
+    Image.new("RGB", (200, 200)).save(image, format="PNG")
+    return photo_add(
+        appointment=branch.visit, data=image.getvalue(), area="lips", stage="before", by=None
+    ).pk
 
 
 def _message(branch: Branch) -> int:
@@ -300,6 +317,19 @@ ABOUT_A_ROW = {
         "clinic",
     ),
     "workspace:recall": (lambda b: [Call("get", f"/staff/recalls/{_recall(b)}/")], "organisation"),
+    "workspace:photo": (lambda b: [Call("get", f"/staff/photos/{_photo(b)}/")], "clinic"),
+    "workspace:photo-upload": (
+        lambda b: [
+            Call("post", f"/staff/appointments/{_visit(b)}/photos/", {"area": "lips"}),
+        ],
+        "clinic",
+    ),
+    "workspace:photo-consent": (
+        lambda b: [
+            Call("post", f"/staff/appointments/{_visit(b)}/photo-consent/", {"given": "yes"})
+        ],
+        "clinic",
+    ),
 }
 
 # Addresses that list: what they show must hold nothing of another clinic's diary, nor of

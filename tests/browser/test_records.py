@@ -1,6 +1,7 @@
 """Treatment records in Chromium on a 768 px tablet, against the live server with the real
 clock: a practitioner opens yesterday's microcurrent session from their day sheet, records
-it with the device's settings, and sees it as "last time" on the next appointment's sheet."""
+it with the device's settings and a before photo (after recording the client's consent),
+and sees it as "last time" on the next appointment's sheet."""
 
 from datetime import timedelta
 
@@ -15,6 +16,8 @@ from tests import factories
 from tests.browser.conftest import _new_page, screenshot
 from tests.browser.test_workspace import at, log_in
 from tests.conftest import default_rules, open_every_day, works_every_day
+from tests.records.conftest import photo_files_removed  # noqa: F401
+from tests.records.test_photos import jpeg_with_gps
 
 TABLET = {"width": 768, "height": 1024}
 
@@ -87,6 +90,20 @@ def test_a_practitioner_records_a_microcurrent_session_and_sees_it_next_time(ses
     page.get_by_label("Intensity at end (µA) *").fill("280")
     page.get_by_role("button", name="Save record").click()
     expect(page.get_by_text(f"{first.reference}: record saved (version 1).")).to_be_visible()
+    page.goto(f"/staff/appointments/{first.reference}/record/")
+    page.get_by_role("button", name="Record the client's photo consent").click()
+    expect(page.get_by_text("Photo consent recorded.")).to_be_visible()
+    page.get_by_label("Photo (JPEG, PNG or WebP)").set_input_files(
+        {"name": "before.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}
+    )
+    page.get_by_label("Area").select_option("jawline")
+    page.get_by_label("Before or after").select_option("before")
+    page.get_by_role("button", name="Upload photo").click()
+    expect(page.get_by_text("Photo saved.")).to_be_visible()
+    before = page.get_by_role("img", name="Before, jawline")
+    expect(before).to_be_visible()
+    assert before.evaluate("img => img.naturalWidth") == 480  # served, and turned upright
+    screenshot(page, "record with a before photo")
     assert TreatmentRecord.objects.get().device_settings == {
         "intensity_start": 120,
         "intensity_end": 280,

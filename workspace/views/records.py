@@ -278,7 +278,11 @@ def photo(request, photo_id):
         clinic=appointment.clinic_id,
         photo=found.pk,
     )
-    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    try:
+        stored = found.file.open("rb")
+    except OSError:
+        raise Http404("The photo's file is missing from the storage.") from None
+    response = FileResponse(stored, content_type=found.content_type)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response

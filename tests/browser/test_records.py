@@ -100,6 +100,7 @@ def test_a_practitioner_records_a_microcurrent_session_and_sees_it_next_time(ses
     page.get_by_label("Before or after").select_option("before")
     page.get_by_role("button", name="Upload photo").click()
     expect(page.get_by_text("Photo saved.")).to_be_visible()
+    expect(page.locator("[data-area=jawline] h3")).to_contain_text("Jawline")
     before = page.get_by_role("img", name="Before, jawline")
     expect(before).to_be_visible()
     assert before.evaluate("img => img.naturalWidth") == 480  # served, and turned upright

@@ -222,7 +222,15 @@ def _photos_by_area(appointment) -> list[dict]:
     """The appointment's photos as the page pairs them: per area, before beside after."""
     areas: dict[str, dict] = {}
     for photo in appointment.photos.order_by("area", "pk"):
-        pair = areas.setdefault(photo.area, {"area": photo.area, "before": [], "after": []})
+        pair = areas.setdefault(
+            photo.area,
+            {
+                "area": photo.area,
+                "label": dict(FaceArea.choices).get(photo.area, photo.area),
+                "before": [],
+                "after": [],
+            },
+        )
         pair[photo.stage].append(photo)
     return list(areas.values())
 

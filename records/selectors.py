@@ -57,8 +57,8 @@ def lock_of(appointment: Appointment):
 
 def last_time(appointments: list[Appointment]) -> dict[int, Shown]:
     """appointment id -> the record of the client's visit before it: of the same treatment
-    if there is one, else of any treatment. Three queries (records, products, schemas)
-    whatever the number of appointments."""
+    if there is one, else of any treatment. Two queries (records, their products) and one
+    per treatment shown for its schema, whatever the number of appointments."""
     clients = {a.client_id for a in appointments if a.client_id}
     if not clients:
         return {}

@@ -7,10 +7,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client as Browser
+from django.test.utils import CaptureQueriesContext
 
 from access.roles import PRACTITIONER
+from bookings.models import Appointment
 from clinic.models import AuditEntry
+from diary.services import appointment_book
+from records import selectors
 from records.models import DeviceSettingsSchema, TreatmentRecord
 from records.services import (
     AmendmentNeedsReason,
@@ -279,3 +284,30 @@ def test_a_manager_sets_a_treatments_settings_and_a_bad_schema_is_refused(cast, 
     assert "Choose one of your clinic&#x27;s treatments." in shared.content.decode()
     assert good.status_code == 302
     assert DeviceSettingsSchema.objects.get().fields == [{"name": "level", "type": "integer"}]
+
+
+def test_last_time_for_a_sheet_costs_the_same_queries_for_one_visit_or_many(cast, visits):
+    first, second = visits
+    record_save(
+        appointment=first,
+        data=RecordInput(settings={"intensity_start": 1, "intensity_end": 2}),
+        by=cast.users["pat"],
+    )
+    for hour in (15, 16, 17):
+        appointment_book(
+            treatment=second.treatment,
+            start=london(NEXT_WEEK + timedelta(days=1), hour),
+            client=cast.olivia,
+            practitioner=cast.world.practitioner,
+            by=cast.users["desk"],
+            acknowledge_warnings=True,
+        )
+    upcoming = list(Appointment.objects.filter(start__gt=first.start, client=cast.olivia))
+
+    with CaptureQueriesContext(connection) as one:
+        found_one = selectors.last_time(upcoming[:1])
+    with CaptureQueriesContext(connection) as many:
+        found_many = selectors.last_time(upcoming)
+
+    assert len(upcoming) == 4 and len(found_many) == 4 and len(found_one) == 1
+    assert len(one) == len(many) == 3

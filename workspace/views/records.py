@@ -58,7 +58,10 @@ class RecordForm(forms.Form):
         label="Reason for the amendment",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=32767)
+    # The version the writer saw (0: none); without it, a save is not checked for staleness.
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=0, max_value=32767, required=False
+    )
 
     def clean_notes(self):
         return _plain(self.cleaned_data["notes"], multiline=True)

@@ -23,9 +23,9 @@ clinic gives nothing at another.
 | Admin (the clinic's records)                | time off,  | nothing             | catalogue*,    |
 |                                             | messages   |                     | diary**        |
 
-*Catalogue: the clinic's treatments, hours, closures, practitioners, rooms and devices, payment
-policies (deposits and fees, money/), and its
-own settings (policies, branding, its email address).
+*Catalogue: the clinic's treatments (and the device settings their records ask for), hours,
+closures, practitioners, rooms and devices, payment policies (deposits and fees, money/), and
+its own settings (policies, branding, its email address).
 **Diary: the clinic's appointments and their history (notes; cancel, completed, no-show
 through diary/services.py), the organisation's clients (read-only: their details change
 through the workspace, which audits it), and the messages.
@@ -102,6 +102,11 @@ _CATALOGUE = [
     for action in ("view", "add", "change", "delete")
 ] + [f"money.{action}_paymentpolicy" for action in ("view", "add", "change", "delete")]
 
+# The device settings a treatment's record asks for (records.DeviceSettingsSchema).
+_DEVICE_SETTINGS = [
+    f"records.{action}_devicesettingsschema" for action in ("view", "add", "change", "delete")
+]
+
 ROLES: dict[str, frozenset[str]] = {
     FRONT_DESK: frozenset(
         [
@@ -133,6 +138,7 @@ ROLES: dict[str, frozenset[str]] = {
             *_FORMS,
             *_CATALOGUE,
             *_DIARY,
+            *_DEVICE_SETTINGS,
         ]
     ),
 }

@@ -32,6 +32,8 @@ class Message(models.Model):
         FORMS_DUE = "forms_due", "Forms to sign before the visit"
         FORM_SIGNED = "form_signed", "Your signed form"
         RECEIPT = "receipt", "Payment receipt"
+        RECALL = "recall", "Product recall (to the client)"
+        RECALL_SUMMARY = "recall_summary", "Product recall summary (to the clinic)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -77,6 +77,11 @@ NOT_MEASURED = {
     "workspace:fee-waive": "POST only: waives a fee (writes)",
     "appointment-fee-waive": "POST only: waives a fee (writes)",
     "workspace:logout": "ends the session the other lines use",
+    "workspace:photo-upload": "POST only: stores a photo (writes)",
+    "workspace:photo-consent": "POST only: records the client's photo consent (writes)",
+    "workspace:photo": "a photo's image: the benchmark's clinic has no photos (a file read)",
+    "workspace:recall": "a recall's page: the benchmark's clinic has no recall to show (its "
+    "reads are one query each for the clients and the flagged appointments)",
     "account_logout": "ends the session the other lines use",
     "account_signup": "a redirect to the treatments",
     "account_inactive": "a redirect to the sign-in",
@@ -386,6 +391,13 @@ def page_list(world: dict) -> list[Page]:
             "front desk",
             f"/staff/appointments/{ref}/payments/",
         ),
+        Page(
+            "workspace:record",
+            "treatment record form",
+            "front desk",
+            f"/staff/appointments/{ref}/record/",
+        ),
+        Page("workspace:recalls", "product recalls", "front desk", "/staff/recalls/"),
         Page(
             "workspace:appointment-notes",
             "appointment notes form",

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "clinical",
     "consent",
     "money",
+    "records",
     "sending",
     "privacy",
     "online",
@@ -228,7 +229,23 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": env_str("CONSENT_FILES_DIR", str(VAR_DIR / "consent-forms"))},
     },
+    # Clinical photos (records/photos.py): never under a public path, served only through the
+    # workspace's audited view. PHOTOS_STORAGE names another backend (e.g. django-storages'
+    # "storages.backends.s3.S3Storage", configured by its own AWS_* settings).
+    "photos": {
+        "BACKEND": env_str("PHOTOS_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": (
+            {"location": str(VAR_DIR / "photos"), "base_url": "/no-public-url/"}
+            if env_str("PHOTOS_STORAGE") is None
+            else {}
+        ),
+    },
 }
+# The largest photo taken, in bytes (under DATA_UPLOAD_MAX_MEMORY_SIZE, which bounds the whole
+# request), and the smallest and largest side in pixels.
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 2_400_000, minimum=10_000)
+PHOTO_MIN_SIDE = env_int("PHOTO_MIN_SIDE", 200, minimum=1)
+PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 8000, minimum=100)
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "admin:login"
@@ -276,6 +293,9 @@ HOLD_SWEEP_SECONDS = env_int("HOLD_SWEEP_SECONDS", 30, minimum=1)
 # A booking's own link (in its emails: see, move, cancel) opens it until this many days after
 # the appointment's end; after that the page offers signing in (bookings/models.py).
 MANAGE_LINK_DAYS = env_int("MANAGE_LINK_DAYS", 30, minimum=1)
+# Days after its first version that a treatment record locks: a change after that is an
+# amendment, with a reason, audited (records/services.py).
+RECORDS_LOCK_DAYS = env_int("RECORDS_LOCK_DAYS", 7, minimum=0)
 # A refused or unfinished booking's answers (name, email, health answers) are kept for the
 # visit this long after they were last saved, then forgotten (online/pages/forms.py).
 DRAFT_MINUTES = env_int("DRAFT_MINUTES", 30, minimum=1)

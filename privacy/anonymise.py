@@ -2,8 +2,9 @@
 
 What goes: their name, email and phone (replaced); their login's names, address, password,
 API token, sign-in addresses, sessions and the failed sign-ins it left (axes); their
-injectables and declarations (deleted); their signed consent and intake forms with
-their PDFs and drawn signatures (deleted, files too); what their appointments and their
+injectables, declarations and treatment records and clinical photos (deleted, every version
+and file; recalls forget them); their signed consent and intake forms with their PDFs and
+drawn signatures (deleted, files too); what their appointments and their
 history say in words (notes, an override's reason, a flag: redacted); what staff wrote on
 their payments and waived fees (a note, a waiver's reason); the outbox's data, errors and
 addresses about them (pending messages cancelled); the booking requests (name, email,
@@ -45,6 +46,8 @@ from consent.services import submissions_erase
 from diary.errors import BookingError
 from money.services import payments_redact
 from privacy.retention import sessions_forget_person
+from records.photos import photos_erase
+from records.services import records_erase
 
 
 class AnonymisationRefused(BookingError):
@@ -79,6 +82,8 @@ def client_anonymise(*, client: Client, now=None) -> Client:
         leftovers = _Leftovers(client)
         health_records_erase(client=client)
         submissions_erase(client=client)
+        records_erase(client=client)
+        photos_erase(client=client)
         appointments_redact(client=client)
         payments_redact(client=client)
         messages_forget(client=client)

@@ -6,8 +6,10 @@ values, not model instances, one query per kind of row: a client with ten years 
 costs the same number of queries as a new one, and no objects.
 """
 
+import base64
 from collections import defaultdict
 
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from aftercare.models import Message
@@ -41,7 +43,8 @@ def _row(obj, *, skip=("client",)) -> dict:
             user = getattr(obj, name)
             data[name] = user.get_username() if user else None
         else:
-            data[name] = getattr(obj, lookup)
+            value = getattr(obj, lookup)
+            data[name] = value.name if isinstance(value, FieldFile) else value  # a file: its name
     return data
 
 
@@ -56,8 +59,17 @@ def _rows(queryset, *, skip=("client",), **extra) -> list[dict]:
     ]
 
 
+def _image(photo) -> str | None:
+    try:
+        with photo.file.open("rb") as stored:
+            return base64.b64encode(stored.read()).decode("ascii")
+    except OSError:  # the file is gone from the storage: the row still says it was taken
+        return None
+
+
 def client_export(client: Client) -> dict:
-    """The client's details and login, health records (superseded ones too), appointments
+    """The client's details and login, health records (superseded ones too), treatment
+    records (every version) and the recalls that reached them, appointments
     with their rooms and history, the emails planned and sent to them, and the audit trail of
     who saw or changed their data (lists that showed them included)."""
     client = Client.objects.select_related("organisation", "home_clinic", "user").get(pk=client.pk)
@@ -96,6 +108,26 @@ def client_export(client: Client) -> dict:
         },
         "injectables": _rows(InjectableRecord.objects.filter(client=client).order_by("pk")),
         "declarations": _rows(HealthDeclaration.objects.filter(client=client).order_by("pk")),
+        # Every version of every treatment record, with its products and lots.
+        "treatment_records": [
+            {**_row(r), "products": [_row(p, skip=("record",)) for p in r.products.all()]}
+            for r in client.treatment_records.select_related("written_by")
+            .prefetch_related("products")
+            .order_by("pk")
+        ],
+        # Their clinical photos, each with its image (as stored: without metadata), and the
+        # consents they gave or withdrew.
+        "clinical_photos": [
+            {**_row(p), "image_base64": _image(p)}
+            for p in client.clinical_photos.select_related("uploaded_by").order_by("pk")
+        ],
+        "photo_consents": [
+            _row(c) for c in client.photo_consents.select_related("recorded_by").order_by("pk")
+        ],
+        "recalls": [
+            {"recall": _row(e.recall, skip=("recorded_by",)), "found_in": e.found_in}
+            for e in client.recalls.select_related("recall").order_by("pk")
+        ],
         "appointments": [
             {
                 # Popped before the rest of the row is spread, so they are not there twice.

@@ -16,6 +16,7 @@ from clinic.models import AuditEntry, AuditSubject, Client
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.services import appointments_recheck
 from diary.errors import BookingError
+from records.services import records_move
 
 # Every row that names a client, by model: what a merge moves to the survivor.
 CLIENT_ROWS = (Appointment, InjectableRecord, HealthDeclaration, Message, AuditEntry)
@@ -72,6 +73,7 @@ def client_merge(
             for model in CLIENT_ROWS
         }
         moved[AuditSubject._meta.model_name] = _move_listed(survivor, duplicate)
+        moved.update(records_move(survivor=survivor, duplicate=duplicate))
         _take_over(survivor, duplicate)
         duplicate_id, duplicate_email = duplicate.pk, duplicate.email
         duplicate.delete()

@@ -350,4 +350,26 @@ Thank you for signing "{{ form }}". A copy is attached for your records.
 [SIGNATURE]"""
         ),
     ),
+    # A recalled product lot (records/services.py): to each client who received it, once.
+    Message.Kind.RECALL: (
+        "Important: a product used in your treatment has been recalled",
+        _text(
+            """Dear {{ client.first_name }},
+
+The maker of {{ product }} has recalled lot {{ lot_number }}, and our records show it was \
+used in your treatment. Please contact us{% if clinic.phone %} on {{ clinic.phone }}{% endif %} \
+so that we can talk it through with you; if you feel unwell, contact your doctor.
+[SIGNATURE]"""
+        ),
+    ),
+    # The same recall's one summary to the clinic that recorded it (Clinic.email).
+    Message.Kind.RECALL_SUMMARY: (
+        "Recall of {{ product }} lot {{ lot_number }}: {{ clients }} client{{ clients|pluralize }}",
+        """{{ product }} lot {{ lot_number }} is recalled. {{ clients }} \
+client{{ clients|pluralize }} of your organisation received it and are being emailed; \
+{{ appointments }} upcoming appointment{{ appointments|pluralize }} \
+{{ appointments|pluralize:"is,are" }} flagged on the sheet. The list \
+is on the recall's page in the staff workspace (recall {{ recall_id }}).
+""",
+    ),
 }

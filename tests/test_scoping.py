@@ -10,6 +10,7 @@ cannot arrive unscoped. Each refusal is shown to be one: the superuser, or the r
 staff, gets what the others are refused.
 """
 
+import io
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +19,7 @@ from django.forms.models import model_to_dict
 from django.test import Client as Browser
 from django.test import RequestFactory
 from django.urls import URLResolver, get_resolver
+from PIL import Image
 from rest_framework.test import APIClient
 
 from access.roles import FRONT_DESK, MANAGER, PRACTITIONER
@@ -45,9 +47,13 @@ from clinical.models import (
 )
 from consent.models import FormRule, FormTemplate, FormVersion, Submission
 from money.models import PaymentPolicy
+from records.models import ClinicalPhoto, DeviceSettingsSchema, PhotoConsent
+from records.photos import photo_add
+from records.services import recall_record
 from tests import factories
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
+from tests.records.conftest import photo_files_removed  # noqa: F401
 
 # -- what each address is --------------------------------------------------------------------
 
@@ -119,6 +125,28 @@ def _client(branch: Branch) -> int:
 
 def _visit(branch: Branch) -> str:
     return branch.visit.reference
+
+
+def _recall(branch: Branch) -> int:
+    """A recall of the lot of the branch's client's injectable, recorded at its clinic."""
+    lot = f"{branch.slug}-lot".upper()
+    InjectableRecord.objects.filter(pk=branch.injectable.pk).update(lot_number=lot)
+    return recall_record(
+        clinic=branch.clinic, product="Fill", lot_number=lot, reason="Recalled", by=None
+    ).recall.pk
+
+
+def _photo(branch: Branch) -> int:
+    """A photo of the branch's visit (its files are removed after each test)."""
+    existing = ClinicalPhoto.objects.filter(appointment=branch.visit).first()
+    if existing is not None:
+        return existing.pk
+    PhotoConsent.objects.create(client=branch.client, given=True)
+    image = io.BytesIO()
+    Image.new("RGB", (200, 200)).save(image, format="PNG")
+    return photo_add(
+        appointment=branch.visit, data=image.getvalue(), area="lips", stage="before", by=None
+    ).pk
 
 
 def _message(branch: Branch) -> int:
@@ -379,6 +407,28 @@ ABOUT_A_ROW = {
         lambda b: [Call("post", f"/staff/appointments/{_visit(b)}/fee/waive/", {"reason": "X"})],
         "clinic",
     ),
+    # Treatment records (the appointment's clinic) and product recalls (the organisation's).
+    "workspace:record": (
+        lambda b: [
+            Call("get", f"/staff/appointments/{_visit(b)}/record/"),
+            Call("post", f"/staff/appointments/{_visit(b)}/record/", {"version": "0"}),
+        ],
+        "clinic",
+    ),
+    "workspace:recall": (lambda b: [Call("get", f"/staff/recalls/{_recall(b)}/")], "organisation"),
+    "workspace:photo": (lambda b: [Call("get", f"/staff/photos/{_photo(b)}/")], "clinic"),
+    "workspace:photo-upload": (
+        lambda b: [
+            Call("post", f"/staff/appointments/{_visit(b)}/photos/", {"area": "lips"}),
+        ],
+        "clinic",
+    ),
+    "workspace:photo-consent": (
+        lambda b: [
+            Call("post", f"/staff/appointments/{_visit(b)}/photo-consent/", {"given": "yes"})
+        ],
+        "clinic",
+    ),
 }
 
 # Addresses that list: what they show must hold nothing of another clinic's diary, nor of
@@ -413,6 +463,10 @@ LISTS = {
     "workspace:outbox": lambda g: [
         *[Call("get", f"/staff/outbox/?show={show}") for show in ("due", "sent", "failed")],
         *[Call("get", f"/staff/outbox/?show=sent&clinic={b.slug}") for b in g.branches],
+    ],
+    "workspace:recalls": lambda g: [
+        Call("get", "/staff/recalls/"),
+        *[Call("get", f"/staff/recalls/?clinic={b.slug}") for b in g.branches],
     ],
     "workspace:audit": lambda g: [
         Call("get", "/staff/audit/"),
@@ -467,6 +521,11 @@ BRANCH_ROWS = {
     ),
     FormRule: lambda b: list(FormRule.objects.filter(organisation=b.clinic.organisation)),
     PaymentPolicy: lambda b: list(PaymentPolicy.objects.filter(clinic=b.clinic)),
+    DeviceSettingsSchema: lambda b: [
+        DeviceSettingsSchema.objects.get_or_create(
+            treatment=b.treatment, defaults={"fields": [{"name": "level", "type": "integer"}]}
+        )[0]
+    ],
 }
 # The organisation's rows, shared by its clinics (a sister clinic's staff may see them).
 ORGANISATION_ROWS = (

@@ -13,6 +13,7 @@ from workspace.views import (
     manager,
     outbox,
     payments,
+    records,
     signoff,
 )
 
@@ -89,4 +90,13 @@ urlpatterns = [
     # Money at the desk (workspace/views/payments.py).
     path("appointments/<str:reference>/payments/", payments.payments, name="payments"),
     path("appointments/<str:reference>/fee/waive/", payments.waive, name="fee-waive"),
+    # Treatment records and product recalls (workspace/views/records.py).
+    path("appointments/<str:reference>/record/", records.record, name="record"),
+    path("appointments/<str:reference>/photos/", records.photo_upload, name="photo-upload"),
+    path(
+        "appointments/<str:reference>/photo-consent/", records.photo_consent, name="photo-consent"
+    ),
+    path("photos/<int:photo_id>/", records.photo, name="photo"),
+    path("recalls/", records.recalls, name="recalls"),
+    path("recalls/<int:recall_id>/", records.recall, name="recall"),
 ]

@@ -9,4 +9,5 @@ from backoffice.admin import (  # noqa: F401
     diary,
     messages,
     money,
+    records,
 )

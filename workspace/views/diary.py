@@ -18,6 +18,7 @@ from workspace.forms import SheetQueryForm
 from workspace.selectors import clinic_today, day_sheet, span_days
 from workspace.views.base import role_required, visible_appointment
 from workspace.views.consent import forms_unsigned
+from workspace.views.records import sheet_records
 
 
 @role_required()
@@ -60,6 +61,7 @@ def sheet(request):
         first_day=first_day.isoformat(),
         last_day=last_day.isoformat(),
     )
+    records = sheet_records(request, days=days, shown=shown, clinic=clinic)
     step = timedelta(days=7 if span == "week" else 1)
     return render(
         request,
@@ -84,6 +86,7 @@ def sheet(request):
             "unsigned": forms_unsigned(
                 line.appointment for d in days for _, group in d.groups for line in group
             ),
+            "records": records,
         },
     )
 

@@ -4,7 +4,7 @@ day 14 to 27, allowed from day 28; microcurrent is refused with a pacemaker or a
 implanted device, in pregnancy and with epilepsy.
 
 The migration clinic/0003 wrote these rows into every database, with its own copy of the
-data as it was then (clinic/0015 the vocabulary's words, from clinical/vocabulary.py
+data as it was then (clinic/0016 the vocabulary's words, from clinical/vocabulary.py
 DEFAULT_TERMS); `default_rules_install` puts them back where they are missing (a test
 database flushed between tests, a clinic that deleted a default by mistake). They are rows
 without a clinic or organisation: an organisation's or a clinic's own rule for the same pair

@@ -15,11 +15,23 @@ from clinic.audit import PERSONAL_DATA, Origin, audit_write
 from clinic.models import AuditEntry, AuditSubject, Client
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.services import appointments_recheck
+from consent.models import Submission
 from diary.errors import BookingError
+from money.models import Charge, Payment
 from records.services import records_move
 
-# Every row that names a client, by model: what a merge moves to the survivor.
-CLIENT_ROWS = (Appointment, InjectableRecord, HealthDeclaration, Message, AuditEntry)
+# Every row that names a client, by model: what a merge moves to the survivor (signed forms,
+# payments and fees too: a fee or payment is never deleted with the duplicate, it is hers).
+CLIENT_ROWS = (
+    Appointment,
+    InjectableRecord,
+    HealthDeclaration,
+    Message,
+    AuditEntry,
+    Submission,
+    Payment,
+    Charge,
+)
 
 
 class MergeRefused(BookingError):

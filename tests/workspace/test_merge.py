@@ -199,3 +199,38 @@ def test_a_sister_clinic_s_client_of_the_same_organisation_may_be_merged(group):
 
     assert response.status_code == 302
     assert Appointment.objects.get(pk=visit.pk).client_id == avery.pk
+
+
+def test_the_duplicate_s_signed_forms_payments_and_fees_move_with_her(cast, duplicate):
+    """A signed form, a payment and a fee of the duplicate are hers: they move to the
+    survivor, none deleted with the duplicate (a payment cannot be: it is protected)."""
+    from consent.models import Submission
+    from money.models import Charge, Payment
+
+    visit = duplicate.appointments.get()
+    factories.consent_form(organisation=cast.world.clinic.organisation, name="Massage consent")
+    signed = factories.form_signed(visit)
+    paid = Payment.objects.create(
+        clinic=visit.clinic,
+        appointment=visit,
+        client=duplicate,
+        amount="20.00",
+        currency="GBP",
+        kind=Payment.Kind.DEPOSIT,
+        method=Payment.Method.CASH,
+    )
+    fee = Charge.objects.create(
+        clinic=visit.clinic,
+        appointment=visit,
+        client=duplicate,
+        kind=Charge.Kind.NO_SHOW,
+        amount="30.00",
+        currency="GBP",
+    )
+
+    merged = client_merge(survivor=cast.olivia, duplicate=duplicate, by=cast.users["mia"])
+
+    assert merged.moved["submission"] == merged.moved["payment"] == merged.moved["charge"] == 1
+    assert Submission.objects.get(pk=signed.pk).client == cast.olivia
+    assert Payment.objects.get(pk=paid.pk).client == cast.olivia
+    assert Charge.objects.get(pk=fee.pk).client == cast.olivia

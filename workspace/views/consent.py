@@ -76,19 +76,14 @@ def form_sign(request, reference, version_id):
     )
 
 
-def _visible_submission(request, submission_id: int) -> Submission:
+def _viewed_submission(request, submission_id: int, **details) -> Submission:
+    """The signed form, if its client is in the caller's scope (404 otherwise), its view
+    audited with `details`."""
     submission = get_object_or_404(
         Submission.objects.select_related("version__template", "clinic", "appointment"),
         pk=submission_id,
     )
     visible_client(request, submission.client_id)  # 404 for a client out of scope
-    return submission
-
-
-@role_required()
-@require_GET
-def submission_detail(request, submission_id):
-    submission = _visible_submission(request, submission_id)
     audit.audit_record(
         request,
         action=AuditEntry.Action.VIEW,
@@ -96,7 +91,15 @@ def submission_detail(request, submission_id):
         clients=[submission.client_id],
         clinic=request.clinic,
         id=submission.pk,
+        **details,
     )
+    return submission
+
+
+@role_required()
+@require_GET
+def submission_detail(request, submission_id):
+    submission = _viewed_submission(request, submission_id)
     return render(
         request,
         "workspace/consent_submission.html",
@@ -111,16 +114,7 @@ def submission_detail(request, submission_id):
 @role_required()
 @require_GET
 def submission_pdf(request, submission_id):
-    submission = _visible_submission(request, submission_id)
-    audit.audit_record(
-        request,
-        action=AuditEntry.Action.VIEW,
-        what=FORM_SUBMISSION,
-        clients=[submission.client_id],
-        clinic=request.clinic,
-        id=submission.pk,
-        file="pdf",
-    )
+    submission = _viewed_submission(request, submission_id, file="pdf")
     response = HttpResponse(pdf_bytes(submission), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="signed-form-{submission.pk}.pdf"'
     return response

@@ -20,8 +20,8 @@ from clinic.audit import DECLARATIONS as AUDIT_DECLARATIONS
 from clinic.audit import INJECTABLES as AUDIT_INJECTABLES
 from clinic.audit import Origin, acting_user, audit_write
 from clinic.models import AuditEntry, Client, Clinic
-from clinical import eligibility, rules, terms
-from clinical.models import HealthDeclaration, InjectableRecord
+from clinical import eligibility, prerequisites, rules, terms
+from clinical.models import HealthDeclaration, InjectableRecord, PrerequisiteRule
 from clinical.vocabulary import AREA, CONDITION, PROCEDURE, RecordSource
 
 FUTURE_DATE = "An injection date cannot be in the future."
@@ -220,11 +220,12 @@ def appointments_recheck(
     if not upcoming:
         return []
     decisions = rules.decisions_for(upcoming)
+    missing = prerequisites_missing(upcoming, client=client)
     flagged = []
     for appointment in upcoming:
         decision = decisions[appointment.pk]
         signoff_sync(appointment, reasons=approval_reasons(decision))
-        flag = " ".join(decision.reasons)
+        flag = " ".join([*decision.reasons, *missing.get(appointment.pk, ())])
         if not appointment_flag(
             appointment, flag=flag, by=by, earliest_date=decision.earliest_date
         ):
@@ -235,6 +236,50 @@ def appointments_recheck(
         else:
             planning.on_flag_cleared(appointment)
     return flagged
+
+
+def dependants_recheck(appointment: Appointment, *, by=None) -> list[Appointment]:
+    """Re-check the client's other upcoming appointments after `appointment` was cancelled,
+    marked a no-show or moved, when its treatment is a prerequisite of some rule (a patch
+    test): a treatment booked on the strength of it is flagged for staff, as a record change
+    flags one (`appointments_recheck`). Nothing is read beyond one query otherwise."""
+    if appointment.client_id is None:
+        return []
+    is_prerequisite = PrerequisiteRule.objects.filter(
+        organisation_id=appointment.clinic.organisation_id,
+        required_treatments=appointment.treatment_id,
+    ).exists()
+    if not is_prerequisite:
+        return []
+    return appointments_recheck(client=appointment.client, by=by, exclude_id=appointment.pk)
+
+
+def prerequisites_missing(upcoming: list[Appointment], *, client: Client) -> dict[int, list[str]]:
+    """For each of `client`'s upcoming appointments (by pk) whose prerequisite no longer
+    counts (the patch test cancelled, marked a no-show or moved after it), what is missing,
+    in staff's words. One query per treatment among them. An appointment booked past a rule
+    with a reason (`override_reason`) is not flagged for a prerequisite: the override is the
+    clinic's decision about exactly that."""
+    facts: dict[int, prerequisites.Facts] = {}
+    missing = {}
+    for appointment in upcoming:
+        if appointment.override_reason:
+            continue
+        treatment = appointment.treatment
+        if treatment.pk not in facts:
+            facts[treatment.pk] = prerequisites.load(treatment=treatment, client=client)
+        unmet = facts[treatment.pk].unmet_at(appointment.start)
+        if unmet:
+            missing[appointment.pk] = [
+                _missing_words(u, clinic_id=appointment.clinic_id) for u in unmet
+            ]
+    return missing
+
+
+def _missing_words(unmet: prerequisites.Unmet, *, clinic_id: int) -> str:
+    offer = unmet.rule.offer(clinic_id)
+    name = offer.name if offer else "required appointment"
+    return f"{unmet.rule.message} No {name} on record counts for this date.".strip()
 
 
 def approval_reasons(decision: eligibility.Decision) -> list[str]:

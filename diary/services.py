@@ -28,6 +28,7 @@ from clinical.services import (
     approval_reasons,
     declared_check,
     declared_store,
+    dependants_recheck,
 )
 from consent.planning import plan_forms_reminder
 from consent.selectors import missing_for
@@ -423,6 +424,7 @@ def cancel_locked(
     by_clinic = access.is_staff_at(by, appointment.clinic_id) and not client_asked
     planning.on_cancelled(appointment, by_clinic=by_clinic)
     money.on_cancelled(appointment, by_clinic=by_clinic, at=now or timezone.now())
+    dependants_recheck(appointment, by=by)
 
 
 def appointment_reschedule(
@@ -527,6 +529,7 @@ def appointment_reschedule(
         signoff_sync(locked, reasons=outcome.approvals)
         planning.on_rescheduled(locked)
         plan_forms_reminder(locked, moved=True)
+        dependants_recheck(locked, by=by)
         return locked
 
     moved = claim_first(request, candidates, write)
@@ -603,4 +606,5 @@ def appointment_mark_no_show(*, appointment: Appointment, by, now: datetime | No
             now=now,
         )
         money.on_no_show(missed, at=now)
+        dependants_recheck(missed, by=by)
     return missed

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from aftercare.models import Message
 from bookings.models import Appointment, AppointmentChange
 from clinic.models import AuditEntry, Membership, TreatmentCategory
 from clinical import prerequisites
@@ -13,7 +14,12 @@ from clinical.models import PrerequisiteRule
 from clinical.prerequisites import Prior, Required, Rule, Unmet, Window, add_months
 from diary import availability
 from diary.errors import OverrideNotAllowed, PrerequisiteMissing
-from diary.services import appointment_book, appointment_cancel
+from diary.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_mark_no_show,
+    appointment_reschedule,
+)
 from tests import factories
 from tests.conftest import add_microcurrent
 
@@ -342,3 +348,101 @@ def test_a_hold_is_checked_when_its_owner_confirms_it(rule, micro, carla):
         hold_confirm(appointment=held, by=carla.user)
     held.refresh_from_db()
     assert held.status != Appointment.Status.HELD and held.client_id is None
+
+
+# -- a treatment that needed a patch test, after the patch test stops counting -----------------
+# Cancelled, marked a no-show or moved to less than 48 hours before it: the treatment is flagged
+# for staff (the clinic emailed); moving it back clears the flag; one booked past the rule with a
+# reason is left alone.
+
+RULE_MESSAGE = "Microcurrent uses a gel we test on your skin first."
+TUESDAY = date(2027, 3, 2)
+WEDNESDAY = date(2027, 3, 3)
+THURSDAY = date(2027, 3, 4)
+
+
+@pytest.fixture
+def desk(world):
+    return factories.StaffFactory(username="frontdesk")
+
+
+@pytest.fixture
+def dana(world):
+    return factories.ClientFactory(clinic=world.clinic, name="Dana", email="dana@example.com")
+
+
+@pytest.fixture
+def booked(rule, patch_test, micro, dana):
+    """Dana's patch test on Tuesday at 10:00 and the microcurrent it allows on Thursday."""
+    test = appointment_book(treatment=patch_test, start=at(TUESDAY, 10), client=dana).appointment
+    treatment = appointment_book(treatment=micro, start=at(THURSDAY, 10), client=dana).appointment
+    return test, treatment
+
+
+def flag_of(appointment) -> str:
+    appointment.refresh_from_db()
+    return appointment.eligibility_flag
+
+
+def clinic_told(appointment) -> bool:
+    return Message.objects.filter(appointment=appointment, kind=Message.Kind.FLAGGED).exists()
+
+
+def test_cancelling_the_patch_test_flags_the_treatment_that_needed_it(booked, desk):
+    test, treatment = booked
+    assert flag_of(treatment) == ""
+
+    appointment_cancel(appointment=test, by=desk, reason="Client asked")
+
+    assert RULE_MESSAGE in flag_of(treatment)
+    assert "No Patch test on record counts for this date." in flag_of(treatment)
+    assert treatment.changes.filter(action=AppointmentChange.Action.FLAGGED).count() == 1
+    assert clinic_told(treatment)
+
+
+def test_a_patch_test_marked_a_no_show_flags_the_treatment(booked, desk):
+    test, treatment = booked
+
+    appointment_mark_no_show(appointment=test, by=desk, now=at(TUESDAY, 11))
+
+    assert RULE_MESSAGE in flag_of(treatment)
+
+
+def test_moving_the_patch_test_too_close_flags_it_and_moving_it_back_clears_it(booked, desk):
+    test, treatment = booked
+
+    appointment_reschedule(appointment=test, start=at(WEDNESDAY, 12), by=desk)
+    assert RULE_MESSAGE in flag_of(treatment)
+
+    appointment_reschedule(appointment=test, start=at(TUESDAY, 9), by=desk)
+    assert flag_of(treatment) == ""
+    assert treatment.status == Appointment.Status.CONFIRMED
+
+
+def test_a_treatment_booked_past_the_rule_with_a_reason_is_not_flagged(
+    world, rule, micro, patch_test, dana, desk
+):
+    manager = factories.StaffFactory(username="manager", roles=[Membership.Role.MANAGER])
+    overridden = appointment_book(
+        treatment=micro,
+        start=at(THURSDAY, 10),
+        client=dana,
+        by=manager,
+        override_reason="Patch tested at our other clinic last month",
+    ).appointment
+    other = appointment_book(treatment=patch_test, start=at(TUESDAY, 10), client=dana).appointment
+
+    appointment_cancel(appointment=other, by=desk)
+
+    assert flag_of(overridden) == ""
+
+
+def test_cancelling_another_treatment_leaves_the_treatment_alone(world, booked, dana, desk):
+    _, treatment = booked
+    massage = appointment_book(
+        treatment=world.treatment, start=at(WEDNESDAY, 14), client=dana
+    ).appointment
+
+    appointment_cancel(appointment=massage, by=desk)
+
+    assert flag_of(treatment) == ""

@@ -119,7 +119,7 @@ class CalendarQuery(PageForm):
 
 
 class DetailsForm(PageForm):
-    summary_names = {"had_injectable": "Recent injections", "conditions": "Health conditions"}
+    summary_names = {"had_injectable": "Recent treatments", "conditions": "Health conditions"}
 
     name = forms.CharField(
         label="Full name",
@@ -195,9 +195,9 @@ class InjectableForm(PageForm):
         label="Treatment", error_messages={"required": "Choose the treatment you had."}
     )
     date = DateField(
-        label="Date of the injection",
+        label="Date of the treatment",
         error_messages={
-            "required": "Enter the date of the injection.",
+            "required": "Enter the date you had it.",
             "invalid": "Enter a real date, for example 27/3/2027.",
         },
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

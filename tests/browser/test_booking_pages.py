@@ -241,7 +241,7 @@ def test_filler_ten_days_before_is_refused_then_booked_from_the_earliest_date(pa
     ).check()
     latest = page.get_by_role("group", name="Your most recent injectable treatment")
     latest.get_by_label("Treatment", exact=True).select_option("filler")
-    latest.get_by_label("Date of the injection").fill(injected.isoformat())
+    latest.get_by_label("Date of the treatment").fill(injected.isoformat())
     latest.get_by_label("Cheeks").check()
     latest.get_by_label("Lips").check()
     snap(page, "06 details with filler")
@@ -267,7 +267,7 @@ def test_filler_ten_days_before_is_refused_then_booked_from_the_earliest_date(pa
     choose_day(page, day_20)
     choose_time(page, day_20, "14:00")
     expect(page.get_by_label("Full name")).to_have_value("Dana Client")  # nothing retyped
-    expect(latest.get_by_label("Date of the injection")).to_have_value(injected.isoformat())
+    expect(latest.get_by_label("Date of the treatment")).to_have_value(injected.isoformat())
     expect(latest.get_by_label("Lips")).to_be_checked()
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Book and email me the link").click()

@@ -334,6 +334,8 @@ def test_an_added_procedure_and_condition_are_asked_and_refuse_on_the_booking_pa
     words = text(page)
     assert "have you had dermal filler, Profound RF (radiofrequency), Botox" in words
     assert '<option value="profound_rf">Profound RF</option>' in page.content.decode()
+    # Profound RF is radiofrequency, not an injection: the form asks for the treatment's date.
+    assert "Date of the treatment" in words and "Date of the injection" not in words
     assert "I have metal implants in my face or jaw" in words
     assert RF_MESSAGE in rf_words
     assert by_implants.status_code == 302 and "/sorry/" in by_implants["Location"]

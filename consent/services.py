@@ -29,7 +29,8 @@ from clinic.audit import Origin, acting_user
 from clinic.models import Client, Clinic
 from clinical import services as health
 from clinical.models import HealthDeclaration, InjectableRecord
-from clinical.vocabulary import RecordSource
+from clinical.terms import vocabulary_for
+from clinical.vocabulary import CONDITION, PROCEDURE, RecordSource, Vocabulary
 from consent import pdf
 from consent.models import FormTemplate, FormVersion, Submission
 
@@ -64,7 +65,15 @@ def storage():
 # -- versions ----------------------------------------------------------------------------------
 
 
-def questions_check(questions: list) -> None:
+# The vocabulary a question type's options must come from: their answers join the record.
+RECORDED_AS = {"conditions": CONDITION, "injections": PROCEDURE}
+
+
+def questions_check(questions: list, *, words: Vocabulary) -> None:
+    """A version's questions are well formed, and the options of those whose answers join the
+    health record ("conditions", "injections") are codes of the organisation's vocabulary
+    (`words`): an option the rules do not know would be kept on the record and never
+    checked."""
     if not isinstance(questions, list):
         raise FormError("invalid_questions", "Questions must be a list.")
     keys = set()
@@ -76,6 +85,26 @@ def questions_check(questions: list) -> None:
         if q["key"] in keys:
             raise FormError("invalid_questions", f"Two questions have the key {q['key']!r}.")
         keys.add(q["key"])
+        if q["type"] in RECORDED_AS:
+            _options_check(q, words=words, vocabulary=RECORDED_AS[q["type"]])
+
+
+def _options_check(question: dict, *, words: Vocabulary, vocabulary: str) -> None:
+    options = question.get("options")
+    if not isinstance(options, list) or not all(
+        isinstance(o, dict) and "value" in o and "label" in o for o in options
+    ):
+        raise FormError(
+            "invalid_questions",
+            f"The options of {question['key']!r} must be a list of {{value, label}}.",
+        )
+    unknown = [str(o["value"]) for o in options if not words.knows(vocabulary, str(o["value"]))]
+    if unknown:
+        raise FormError(
+            "invalid_questions",
+            f"{', '.join(map(repr, unknown))} in {question['key']!r} is not one of the "
+            f"organisation's {vocabulary} words (add it under clinical words first).",
+        )
 
 
 def form_version_publish(
@@ -84,7 +113,7 @@ def form_version_publish(
     """A new version of `template`: versions are never edited, so signatures keep the words
     the client saw. Whether a signature of the old one still counts is the rule's say
     (FormRule.new_version_needs_signature)."""
-    questions_check(questions)
+    questions_check(questions, words=vocabulary_for(template.organisation_id))
     with transaction.atomic():
         FormTemplate.objects.select_for_update().filter(pk=template.pk).get()
         number = (template.versions.aggregate(n=Max("number"))["n"] or 0) + 1

@@ -8,6 +8,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 
+from clinical.terms import vocabulary_for
 from consent.models import FormRule, FormTemplate, FormVersion
 from consent.services import FormError, form_version_publish, questions_check
 
@@ -57,8 +58,11 @@ class FormVersionForm(forms.ModelForm):
 
     def clean_questions(self):
         questions = self.cleaned_data["questions"]
+        template = self.cleaned_data.get("template")
+        if template is None:
+            return questions  # the template's own error is shown
         try:
-            questions_check(questions)
+            questions_check(questions, words=vocabulary_for(template.organisation_id))
         except FormError as refusal:
             raise forms.ValidationError(refusal.detail) from None
         return questions

@@ -3,10 +3,14 @@ published version's words cannot be changed, and the rules are theirs to edit.""
 
 import json
 
+import pytest
 from django.test import Client as Browser
 
 from access.roles import FRONT_DESK, MANAGER
+from clinic.models import Term
+from clinical.vocabulary import CONDITION
 from consent.models import FormRule, FormVersion
+from consent.services import FormError, form_version_publish
 from tests import factories
 
 
@@ -74,3 +78,64 @@ def test_a_manager_edits_the_rules_and_the_front_desk_does_not(world, form):
     )
     rule.refresh_from_db()
     assert rule.valid_days == 365
+
+
+def conditions_question(*codes: str) -> list:
+    return [
+        {
+            "key": "conditions",
+            "label": "Do any of these apply?",
+            "type": "conditions",
+            "options": [{"value": code, "label": code.title()} for code in codes],
+        }
+    ]
+
+
+def test_options_that_join_the_record_must_be_the_organisations_words(world, form):
+    """A "conditions" or "injections" option is kept on the health record: one the rules do
+    not know (a typo, another organisation's word) would never be checked, so it is refused
+    until the organisation adds it as a word."""
+    mia = signed_in(username="mia", roles=[MANAGER])
+    other = factories.OrganisationFactory(slug="elsewhere")
+    Term.objects.create(
+        organisation=other, vocabulary=CONDITION, code="metal_implants", name="Metal implants"
+    )
+
+    typo = publish(mia, form, text="Words", questions=conditions_question("pregnacy"))
+    theirs = publish(mia, form, text="Words", questions=conditions_question("metal_implants"))
+    injection = publish(
+        mia,
+        form,
+        text="Words",
+        questions=[
+            {
+                "key": "had",
+                "label": "Had any of these?",
+                "type": "injections",
+                "options": [{"value": "hydrafacial", "label": "HydraFacial"}],
+            }
+        ],
+    )
+    assert "&#x27;pregnacy&#x27; in &#x27;conditions&#x27; is not one of" in typo.content.decode()
+    assert "is not one of" in theirs.content.decode()
+    assert "is not one of" in injection.content.decode()
+    assert form.versions.count() == 1
+
+    Term.objects.create(
+        organisation=form.organisation,
+        vocabulary=CONDITION,
+        code="metal_implants",
+        name="Metal implants",
+    )
+    ours = publish(mia, form, text="Words", questions=conditions_question("metal_implants"))
+    assert ours.status_code == 302
+    assert form.versions.count() == 2
+
+
+def test_publishing_from_code_checks_the_words_too(world, form):
+    with pytest.raises(FormError) as refusal:
+        form_version_publish(
+            template=form, title="X", text="Words", questions=conditions_question("pregnacy")
+        )
+    assert refusal.value.code == "invalid_questions"
+    assert form.versions.count() == 1

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 import access
-from bookings.models import Appointment
+from bookings.models import Appointment, SignOff
 from clinic.models import Client, Clinic, Membership, Practitioner, Treatment
 from clinical.models import PrerequisiteRule
 
@@ -331,3 +331,15 @@ def test_microcurrent_needs_a_patch_test_48_hours_before_and_charlotte_has_hers(
     patch = charlotte.get(treatment__slug="patch-test")
     micro = charlotte.get(treatment__slug="microcurrent-toning")
     assert micro.start - patch.start >= timedelta(hours=48)
+
+
+def test_hannahs_lymphatic_drainage_waits_for_her_practitioners_sign_off(db):
+    """Her untreated thyroid disease is a "needs approval" condition for lymphatic drainage:
+    the demo shows an appointment waiting for a sign-off on the grid and the day sheet."""
+    seed()
+
+    drainage = Appointment.objects.get(
+        client__email="hannah.okafor@example.com", treatment__slug="lymphatic-drainage"
+    )
+    assert drainage.sign_off.status == SignOff.Status.PENDING
+    assert "thyroid" in " ".join(drainage.sign_off.reasons).lower()

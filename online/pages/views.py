@@ -739,6 +739,7 @@ def booking_reschedule(request, reference, token):
         practitioner_id=appointment.practitioner_id if appointment.practitioner_requested else None,
         exclude_appointment_id=appointment.pk,
         skip_start=appointment.start,
+        **_reschedule_bounds(request, appointment),
     )
     return _appointment_page(
         request,
@@ -748,6 +749,20 @@ def booking_reschedule(request, reference, token):
         calendar=calendar,
         action=reverse("online:reschedule", args=[appointment.reference, token]),
     )
+
+
+def _reschedule_bounds(request, appointment) -> dict:
+    """Where the move's calendar starts for the client signed in as themself: after their
+    waiting period and from when their prerequisites (a patch test) count, as the booking
+    calendar does. Whoever else holds the link sees every day (and a refusal that names no
+    date), as the record's dates are not theirs to learn."""
+    client = appointment.client
+    if not access.may_see_record(request.user, client):
+        return {}
+    treatment = appointment.treatment
+    needs = prerequisite_notice(treatment=treatment, client=client)
+    within = needs.within if needs and not needs.blocked else None
+    return {"not_before": _first_bookable_day(treatment, client, None), "within": within}
 
 
 @_link_page

@@ -8,6 +8,7 @@ The clock is frozen at Monday 1 March 2027, 08:00 in London (tests/conftest.py).
 from datetime import date
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from bookings.models import Appointment
@@ -17,7 +18,7 @@ from tests import factories
 from tests.clinical.test_prerequisites import add_patch_test, add_rule
 from tests.conftest import add_microcurrent
 from tests.helpers import book_on_pages, booking_form, logged_in, signed_in
-from tests.online.test_pages import at, calendar_url, text
+from tests.online.test_pages import at, calendar_url, manage_url, text
 
 AVAILABILITY = "/api/v1/availability/"
 APPOINTMENTS = "/api/v1/appointments/"
@@ -197,3 +198,20 @@ def test_a_page_booking_without_a_patch_test_is_refused_with_a_link_to_book_one(
 
 def calendar_url_of(slug: str) -> str:
     return reverse("online:calendar", args=[slug])
+
+
+def test_the_reschedule_calendar_starts_where_the_patch_test_counts_for_the_client_only(
+    world, micro, patch_test, dana, client
+):
+    patch_test_on(patch_test, dana, day=date(2027, 3, 3))  # Wednesday 10:00: Friday from 10:00
+    moving = appointment_book(treatment=micro, start=at(date(2027, 3, 6), 14), client=dana)
+    url = manage_url(moving.appointment, "online:reschedule")
+
+    mine = text(signed_in(client, dana.email).get(url))
+    by_link = text(Client().get(url))
+
+    assert "Times on Friday 5 March" in mine
+    assert "Move to Friday 5 March, 09:45" not in mine
+    assert mine.split("Times on")[1].index("Move to Friday 5 March, 10:00") > 0
+    # Whoever else holds the link learns no date from the record: every day is open.
+    assert "Times on Monday 1 March" in by_link

@@ -5,13 +5,16 @@ diary/services.py calls plan_forms_reminder() in the transaction that books or m
 appointment; sending/delivery.py asks forms_reminder_reason() just before sending.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from aftercare.models import Message
 from aftercare.planning import appointment_key, cancel_pending, save_new
 from bookings.models import Appointment
+from consent.models import FormRule
 from consent.selectors import missing_for
 
 REMINDER_HOURS = 48
@@ -31,24 +34,56 @@ def plan_forms_reminder(
             ),
             reason="The appointment moved to another time.",
         )
-    due = appointment.start - timedelta(hours=REMINDER_HOURS)
-    if due <= now or not missing_for([appointment]):
+    if _due(appointment) <= now or not missing_for([appointment]):
         return
-    save_new(
-        [
-            Message(
-                key=appointment_key(
-                    appointment, Message.Kind.FORMS_DUE, int(appointment.start.timestamp())
-                ),
-                clinic_id=appointment.clinic_id,
-                client_id=appointment.client_id,
-                appointment=appointment,
-                treatment_id=appointment.treatment_id,
-                kind=Message.Kind.FORMS_DUE,
-                due_at=due,
-                data={"start": appointment.start.isoformat()},
-            )
-        ]
+    save_new([_reminder(appointment)])
+
+
+def plan_forms_reminders_for(rules: Iterable[FormRule], *, now: datetime | None = None) -> None:
+    """A form rule added or changed, or a new version to sign, after appointments were
+    booked: each upcoming one the `rules` now ask an unsigned form of gets the reminder its
+    booking would have planned (once: a reminder already planned is kept). Returns how many
+    were planned. A few queries, however many appointments."""
+    now = now or timezone.now()
+    matches = Q()
+    organisations = set()
+    for rule in rules:
+        organisations.add(rule.organisation_id)
+        matches |= (
+            Q(treatment_id=rule.treatment_id)
+            if rule.treatment_id
+            else Q(treatment__category=rule.category)
+        )
+    if not organisations:
+        return
+    upcoming = list(
+        Appointment.objects.filter(
+            matches,
+            clinic__organisation_id__in=organisations,
+            status=Appointment.Status.CONFIRMED,
+            start__gt=now + timedelta(hours=REMINDER_HOURS),
+        ).select_related("clinic", "treatment")
+    )
+    missing = missing_for(upcoming)
+    save_new([_reminder(a) for a in upcoming if a.pk in missing])
+
+
+def _due(appointment: Appointment) -> datetime:
+    return appointment.start - timedelta(hours=REMINDER_HOURS)
+
+
+def _reminder(appointment: Appointment) -> Message:
+    return Message(
+        key=appointment_key(
+            appointment, Message.Kind.FORMS_DUE, int(appointment.start.timestamp())
+        ),
+        clinic_id=appointment.clinic_id,
+        client_id=appointment.client_id,
+        appointment=appointment,
+        treatment_id=appointment.treatment_id,
+        kind=Message.Kind.FORMS_DUE,
+        due_at=_due(appointment),
+        data={"start": appointment.start.isoformat()},
     )
 
 

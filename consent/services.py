@@ -33,6 +33,7 @@ from clinical.terms import vocabulary_for
 from clinical.vocabulary import CONDITION, PROCEDURE, RecordSource, Vocabulary
 from consent import pdf
 from consent.models import FormTemplate, FormVersion, Submission
+from consent.planning import plan_forms_reminders_for
 
 QUESTION_TYPES = ("yes_no", "text", "conditions", "injections")
 MAX_SIGNATURE_BYTES = 300_000
@@ -117,7 +118,7 @@ def form_version_publish(
     with transaction.atomic():
         FormTemplate.objects.select_for_update().filter(pk=template.pk).get()
         number = (template.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-        return FormVersion.objects.create(
+        version = FormVersion.objects.create(
             template=template,
             number=number,
             title=title,
@@ -125,6 +126,9 @@ def form_version_publish(
             questions=questions,
             created_by=acting_user(by),
         )
+        # Clients who signed the old words sign again where the rule says so: remind them.
+        plan_forms_reminders_for(template.rules.filter(new_version_needs_signature=True))
+        return version
 
 
 # -- answers and signature ---------------------------------------------------------------------

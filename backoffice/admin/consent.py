@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 
 from clinical.terms import vocabulary_for
 from consent.models import FormRule, FormTemplate, FormVersion
+from consent.planning import plan_forms_reminders_for
 from consent.services import FormError, form_version_publish, questions_check
 
 from .base import ScopedAdmin
@@ -122,3 +123,9 @@ class FormRuleAdmin(OrganisationChoicesMixin, ScopedAdmin):
         "new_version_needs_signature",
     )
     list_select_related = ("template", "treatment")
+
+    def save_model(self, request, obj, form, change):
+        """Appointments booked before the rule existed get their reminder to sign (their
+        completion is refused until they do, consent.selectors)."""
+        super().save_model(request, obj, form, change)
+        plan_forms_reminders_for([obj])

@@ -4,9 +4,13 @@ with it, and dropped when it is due if the forms were signed by then."""
 from datetime import timedelta
 
 import time_machine
+from django.test import Client as Browser
 
+from access.roles import MANAGER
 from aftercare.models import Message
+from consent.models import FormRule, FormTemplate
 from consent.planning import plan_forms_reminder
+from consent.services import form_version_publish
 from diary.services import appointment_book, appointment_reschedule
 from tests import factories
 from tests.consent.conftest import FRIDAY, at
@@ -75,3 +79,43 @@ def test_a_booking_closer_than_48_hours_gets_no_reminder(world, form, olivia):
 
     assert visit.start - timedelta(hours=48) < at(FRIDAY - timedelta(days=4), 9)
     assert not reminders(visit).exists()
+
+
+def test_a_rule_added_after_the_booking_plans_the_reminder_it_would_have(world, olivia):
+    """Booked before the clinic asked for a form: completing it will be refused until it is
+    signed, so the client is reminded as a booking made today would be (admin and code)."""
+    visit = appointment_book(
+        treatment=world.treatment, start=at(FRIDAY, 10), client=olivia
+    ).appointment
+    assert not reminders(visit).exists()
+    mia = Browser()
+    mia.force_login(factories.StaffFactory(username="mia", roles=[MANAGER]))
+    template = FormTemplate.objects.create(
+        organisation=world.clinic.organisation, name="Massage consent"
+    )
+    form_version_publish(template=template, title="Massage consent", text="I agree.", questions=[])
+
+    mia.post(
+        "/admin/consent/formrule/add/",
+        {
+            "organisation": world.clinic.organisation_id,
+            "template": template.pk,
+            "treatment": world.treatment.pk,
+            "category": "",
+            "valid_days": "",
+            "new_version_needs_signature": "on",
+        },
+    )
+
+    [reminder] = reminders(visit)
+    assert reminder.due_at == visit.start - timedelta(hours=48)
+
+
+def test_a_new_version_to_sign_again_reminds_those_who_signed_the_old_one(visit):
+    factories.form_signed(visit)
+    Message.objects.filter(kind=Message.Kind.FORMS_DUE).delete()
+    template = FormRule.objects.get().template
+
+    form_version_publish(template=template, title="Massage consent", text="New.", questions=[])
+
+    assert reminders(visit).count() == 1

@@ -220,6 +220,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# A folder with DejaVu Sans (DejaVuSans.ttf, -Bold, -Oblique) for the signed forms' PDFs, so
+# they keep every letter of a name (consent/pdf.py); Debian's fonts-dejavu by default. A
+# folder without those files: the PDF's built-in Latin-1 fonts.
+CONSENT_PDF_FONT_DIR = env_str("CONSENT_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

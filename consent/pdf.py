@@ -3,13 +3,20 @@ when, from where and in which browser it was signed. The one builder of that doc
 
 import io
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from django.conf import settings
 from fpdf import FPDF
 
-# The PDF's built-in fonts know Latin-1 only: typographic punctuation is written plainly
+# A Unicode TrueType family (CONSENT_PDF_FONT_DIR, Debian's DejaVu Sans by default) writes
+# every letter it has a glyph for: Łukasiewicz, Ελένη; a letter it lacks becomes "?". Without
+# one, the PDF's built-in fonts know Latin-1 only: typographic punctuation is written plainly
 # and letters outside it lose their accents (or become "?"), rather than fail the signing.
+# The record keeps every letter either way.
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
 PLAIN = str.maketrans(
     {
         **{"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."},
@@ -46,16 +53,36 @@ class Signed:
     reference: str  # the appointment's, or ""
 
 
+def _unicode_font(pdf: FPDF) -> Callable[[str], str] | None:
+    """Add the Unicode family when its files are there; the function that keeps a text to
+    the glyphs it has. None: use the built-in fonts."""
+    folder = Path(settings.CONSENT_PDF_FONT_DIR or "")
+    if not settings.CONSENT_PDF_FONT_DIR or not all(
+        (folder / name).is_file() for name in FONT_FILES.values()
+    ):
+        return None
+    for style, name in FONT_FILES.items():
+        pdf.add_font("unicode", style, str(folder / name))
+    glyphs = pdf.fonts["unicode"].cmap
+
+    def known(text: str) -> str:
+        return "".join(c if ord(c) in glyphs or c in "\n\t" else "?" for c in str(text))
+
+    return known
+
+
 def signed_form_pdf(form: Signed) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_title(latin1(form.title))
+    known = _unicode_font(pdf)
+    family, written = ("unicode", known) if known else ("Helvetica", latin1)
+    pdf.set_title(written(form.title))
     pdf.add_page()
     width = pdf.epw
 
     def para(text: str, *, size: int = 10, style: str = "", gap: float = 2) -> None:
-        pdf.set_font("Helvetica", style, size)
-        pdf.multi_cell(width, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, style, size)
+        pdf.multi_cell(width, size * 0.5, written(text), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(gap)
 
     para(form.clinic, size=10, style="B", gap=1)

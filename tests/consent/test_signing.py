@@ -189,6 +189,17 @@ def test_a_name_beyond_latin_1_still_signs_and_reads_in_the_pdf(world, visit):
     submission = factories.form_signed(visit, typed_name="Zoë Łukasiewicz 李")
 
     assert submission.typed_name == "Zoë Łukasiewicz 李"  # the record keeps every letter
+    # DejaVu Sans (Debian's fonts-dejavu, CONSENT_PDF_FONT_DIR) has Ł but no Chinese.
+    assert "Client: Zoë Łukasiewicz ?" in pdf_text(pdf_bytes(submission))
+
+
+def test_without_a_unicode_font_the_pdf_falls_back_to_latin_1(world, visit, settings, tmp_path):
+    settings.CONSENT_PDF_FONT_DIR = str(tmp_path)  # no font files there
+    visit.client.name = "Zoë Łukasiewicz 李"
+    visit.client.save(update_fields=["name"])
+
+    submission = factories.form_signed(visit, typed_name="Zoë Łukasiewicz 李")
+
     assert "Client: Zoë Lukasiewicz ?" in pdf_text(pdf_bytes(submission))
 
 

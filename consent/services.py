@@ -138,6 +138,10 @@ def _options(question: dict) -> dict[str, str]:
     return {str(o["value"]): str(o["label"]) for o in question.get("options", [])}
 
 
+def _list_of_words(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def answers_clean(version: FormVersion, raw: dict, *, today: date) -> dict:
     """The answers to `version`'s questions, checked: yes_no "yes"/"no", text, conditions a
     list of its options, injections {kind: ISO date} for its options."""
@@ -151,14 +155,24 @@ def answers_clean(version: FormVersion, raw: dict, *, today: date) -> dict:
                     raise FormError("invalid_answer", f"Answer yes or no: {q['label']}", field=key)
                 continue
         elif kind == "text":
-            value = str(value or "").strip()[:MAX_TEXT]
+            if value is not None and not isinstance(value, str):
+                raise FormError("invalid_answer", f"Answer in words: {q['label']}", field=key)
+            value = (value or "").strip()[:MAX_TEXT]
             if required and not value:
                 raise FormError("invalid_answer", f"Please answer: {q['label']}", field=key)
         elif kind == "conditions":
+            if value is not None and not _list_of_words(value):
+                raise FormError(
+                    "invalid_answer", f"Give a list of choices: {q['label']}", field=key
+                )
             value = list(dict.fromkeys(value or []))
             if not set(value) <= set(_options(q)):
                 raise FormError("invalid_answer", f"Unknown choice in: {q['label']}", field=key)
         elif kind == "injections":
+            if value is not None and not isinstance(value, dict):
+                raise FormError(
+                    "invalid_answer", f"Give a date for each choice: {q['label']}", field=key
+                )
             value = {k: v for k, v in (value or {}).items() if v}
             if not set(value) <= set(_options(q)):
                 raise FormError("invalid_answer", f"Unknown choice in: {q['label']}", field=key)

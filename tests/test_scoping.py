@@ -180,6 +180,21 @@ ABOUT_A_ROW = {
         ],
         "clinic",
     ),
+    # The forms a booking needs, and signing one (online/api/forms.py).
+    "appointment-forms": (
+        lambda b: [Call("get", f"/api/v1/appointments/{_visit(b)}/forms/")],
+        "clinic",
+    ),
+    "appointment-form-sign": (
+        lambda b: [
+            Call(
+                "post",
+                f"/api/v1/appointments/{_visit(b)}/forms/{_form(b)}/sign/",
+                {"agree": True, "typed_name": "Mallory"},
+            )
+        ],
+        "clinic",
+    ),
     "appointment-complete": (
         lambda b: [Call("post", f"/api/v1/appointments/{_visit(b)}/complete/", {})],
         "clinic",

@@ -7,7 +7,7 @@ from allauth.headless.base import views as headless_base
 from allauth.headless.constants import Client as HeadlessClient
 from django.urls import path
 
-from online.api import me, views
+from online.api import forms, me, views
 
 urlpatterns = [
     path("auth/token/", views.TokenApi.as_view(), name="token"),
@@ -25,6 +25,16 @@ urlpatterns = [
         "appointments/<str:reference>/reschedule/",
         views.AppointmentRescheduleApi.as_view(),
         name="appointment-reschedule",
+    ),
+    path(
+        "appointments/<str:reference>/forms/",
+        forms.AppointmentFormsApi.as_view(),
+        name="appointment-forms",
+    ),
+    path(
+        "appointments/<str:reference>/forms/<int:version_id>/sign/",
+        forms.AppointmentFormSignApi.as_view(),
+        name="appointment-form-sign",
     ),
 ]
 

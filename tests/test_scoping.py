@@ -212,6 +212,10 @@ ABOUT_A_ROW = {
         ],
         "organisation",
     ),
+    "client-treatment-records": (
+        lambda b: [Call("get", f"/api/v1/clients/{_client(b)}/treatment-records/")],
+        "organisation",
+    ),
     "client-eligibility": (
         lambda b: [
             Call("get", f"/api/v1/clients/{_client(b)}/eligibility/?treatment={b.slug}-massage")

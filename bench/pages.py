@@ -459,6 +459,12 @@ def page_list(world: dict) -> list[Page]:
             f"/api/v1/clients/{long_id}/injectables/",
         ),
         Page(
+            "client-treatment-records",
+            "API treatment records (long client)",
+            "front desk",
+            f"/api/v1/clients/{long_id}/treatment-records/",
+        ),
+        Page(
             "client-declarations",
             "API declarations (long client)",
             "front desk",

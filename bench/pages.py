@@ -397,6 +397,12 @@ def page_list(world: dict) -> list[Page]:
             "front desk",
             f"/staff/appointments/{ref}/record/",
         ),
+        Page(
+            "workspace:photo-compare",
+            "photos across visits (the long client)",
+            "front desk",
+            f"/staff/clients/{long_id}/photos/",
+        ),
         Page("workspace:recalls", "product recalls", "front desk", "/staff/recalls/"),
         Page(
             "workspace:appointment-notes",
@@ -451,6 +457,12 @@ def page_list(world: dict) -> list[Page]:
             "API injectables (long client)",
             "front desk",
             f"/api/v1/clients/{long_id}/injectables/",
+        ),
+        Page(
+            "client-treatment-records",
+            "API treatment records (long client)",
+            "front desk",
+            f"/api/v1/clients/{long_id}/treatment-records/",
         ),
         Page(
             "client-declarations",

@@ -217,6 +217,58 @@ TIME_ZONE = "UTC"  # storage and server time; each clinic has its own zone for w
 USE_I18N = True
 USE_TZ = True
 
+
+def photo_storage() -> dict:
+    """STORAGES["photos"] from PHOTOS_STORAGE_BACKEND: "local" (files under PHOTOS_DIR) or
+    "s3" (a bucket of S3 or an S3-compatible service, through django-storages; its
+    PHOTOS_S3_* variables). Either backend refuses to give a photo a URL (records/storage.py)."""
+    if env_str("PHOTOS_STORAGE") is not None:
+        raise ImproperlyConfigured(
+            "PHOTOS_STORAGE is no longer read: set PHOTOS_STORAGE_BACKEND to local or s3 "
+            "(and PHOTOS_S3_BUCKET, PHOTOS_S3_ENDPOINT_URL... for s3)"
+        )
+    backend = env_str("PHOTOS_STORAGE_BACKEND", "local").strip().lower()
+    if backend == "local":
+        return {
+            "BACKEND": "records.storage.LocalPhotoStorage",
+            "OPTIONS": {"location": env_str("PHOTOS_DIR", str(VAR_DIR / "photos"))},
+        }
+    if backend != "s3":
+        raise ImproperlyConfigured(
+            f"PHOTOS_STORAGE_BACKEND must be local or s3, not {env_str('PHOTOS_STORAGE_BACKEND')!r}"
+        )
+    bucket = env_str("PHOTOS_S3_BUCKET")
+    if bucket is None:
+        raise ImproperlyConfigured("PHOTOS_STORAGE_BACKEND=s3 needs PHOTOS_S3_BUCKET")
+    endpoint = env_str("PHOTOS_S3_ENDPOINT_URL")
+    if endpoint is not None and not endpoint.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"PHOTOS_S3_ENDPOINT_URL must be an http(s) URL, not {endpoint!r}"
+        )
+    key, secret = env_str("PHOTOS_S3_ACCESS_KEY_ID"), env_str("PHOTOS_S3_SECRET_ACCESS_KEY")
+    if (key is None) != (secret is None):
+        raise ImproperlyConfigured(
+            "Set both PHOTOS_S3_ACCESS_KEY_ID and PHOTOS_S3_SECRET_ACCESS_KEY, or neither "
+            "(boto3 then finds its credentials itself: AWS_* variables, an instance role)"
+        )
+    style = env_str("PHOTOS_S3_ADDRESSING_STYLE", "auto")
+    if style not in ("auto", "path", "virtual"):
+        raise ImproperlyConfigured(
+            f"PHOTOS_S3_ADDRESSING_STYLE must be auto, path or virtual, not {style!r}"
+        )
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "region_name": env_str("PHOTOS_S3_REGION"),
+        "location": env_str("PHOTOS_S3_PREFIX", ""),
+        "addressing_style": style,
+        "timeout": env_int("PHOTOS_S3_TIMEOUT", 10, minimum=1),
+    }
+    if key is not None:
+        options.update(access_key=key, secret_key=secret)
+    return {"BACKEND": "records.s3.S3PhotoStorage", "OPTIONS": options}
+
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -234,16 +286,8 @@ STORAGES = {
         "OPTIONS": {"location": env_str("CONSENT_FILES_DIR", str(VAR_DIR / "consent-forms"))},
     },
     # Clinical photos (records/photos.py): never under a public path, served only through the
-    # workspace's audited view. PHOTOS_STORAGE names another backend (e.g. django-storages'
-    # "storages.backends.s3.S3Storage", configured by its own AWS_* settings).
-    "photos": {
-        "BACKEND": env_str("PHOTOS_STORAGE", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": (
-            {"location": str(VAR_DIR / "photos"), "base_url": "/no-public-url/"}
-            if env_str("PHOTOS_STORAGE") is None
-            else {}
-        ),
-    },
+    # workspace's audited view; local files, or an S3-compatible bucket (photo_storage below).
+    "photos": photo_storage(),
 }
 # The largest photo taken, in bytes (under DATA_UPLOAD_MAX_MEMORY_SIZE, which bounds the whole
 # request), and the smallest and largest side in pixels.

@@ -17,6 +17,7 @@ from bookings.models import Appointment, AppointmentChange, SignOff
 from clinic.audit import entries_about
 from clinic.models import AuditEntry, Client, Resource
 from clinical.models import HealthDeclaration, InjectableRecord
+from records import storage as photo_files
 
 USER_FIELDS = ("username", "first_name", "last_name", "email", "date_joined", "last_login")
 
@@ -60,10 +61,12 @@ def _rows(queryset, *, skip=("client",), **extra) -> list[dict]:
 
 
 def _image(photo) -> str | None:
+    """The photo's bytes in base64; None when its file is gone from the storage (the row
+    still says it was taken). A storage out of reach raises StorageUnavailable: an export
+    is not given without the photos it should hold."""
     try:
-        with photo.file.open("rb") as stored:
-            return base64.b64encode(stored.read()).decode("ascii")
-    except OSError:  # the file is gone from the storage: the row still says it was taken
+        return base64.b64encode(photo_files.read(photo.file)).decode("ascii")
+    except FileNotFoundError:
         return None
 
 

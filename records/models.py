@@ -189,12 +189,13 @@ class RecallFlag(models.Model):
 
 
 def photo_storage():
-    """The clinical photos' storage: STORAGES["photos"], outside the static files and any
-    public media path (local files under var/photos by default; an S3-compatible backend by
-    configuration). Photos are served only by the workspace's audited view."""
-    from django.core.files.storage import storages
+    """The clinical photos' storage: STORAGES["photos"] (records/storage.py), outside the
+    static files and any public media path (local files under var/photos by default; an
+    S3-compatible bucket by configuration). Photos are served only by the workspace's
+    audited view."""
+    from records.storage import photo_storage as storage
 
-    return storages["photos"]
+    return storage
 
 
 class PhotoConsent(models.Model):

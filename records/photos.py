@@ -4,6 +4,7 @@ the client's photo consent, adding a photo to an appointment, erasing a client's
 Each write audits itself (clinic/audit.py)."""
 
 import io
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -16,8 +17,11 @@ from bookings.models import Appointment
 from clinic.audit import Origin, audit_write
 from clinic.models import AuditEntry, Client
 from clinical.vocabulary import FaceArea
+from records import storage
 from records.models import ClinicalPhoto, PhotoConsent
 from records.services import RECORDABLE, RecordError
+
+logger = logging.getLogger(__name__)
 
 AUDIT_PHOTOS = "clinical photos"
 AUDIT_PHOTO_CONSENT = "photo consent"
@@ -33,6 +37,12 @@ FORMATS = {
 class PhotoRefused(RecordError):
     code = "invalid_photo"
     detail = "The photo could not be taken."
+
+
+class PhotoStorageUnavailable(PhotoRefused):
+    code = "photo_storage_unavailable"
+    status = 503
+    detail = "The photo could not be stored: the photo storage did not answer. Try again."
 
 
 class NoPhotoConsent(PhotoRefused):
@@ -145,7 +155,15 @@ def photo_add(
         height=image.height,
         uploaded_by=by if by and by.is_authenticated else None,
     )
-    photo.file.save(f"{uuid.uuid4().hex}.{image.extension}", ContentFile(image.content), save=False)
+    # The upload happens before the transaction, so none stays open across the storage's
+    # network I/O.
+    try:
+        storage.save(
+            photo.file, f"{uuid.uuid4().hex}.{image.extension}", ContentFile(image.content)
+        )
+    except storage.StorageUnavailable:
+        logger.exception("Clinical photo storage: a photo could not be stored")
+        raise PhotoStorageUnavailable() from None
     try:
         with transaction.atomic():
             photo.save()
@@ -160,7 +178,7 @@ def photo_add(
                 photo=photo.pk,
             )
     except Exception:
-        photo.file.storage.delete(photo.file.name)
+        _delete([(photo.file.storage, photo.file.name)])
         raise
     return photo
 
@@ -173,9 +191,15 @@ def photos_erase(*, client: Client) -> int:
     ClinicalPhoto.objects.filter(client=client).delete()
     PhotoConsent.objects.filter(client=client).delete()
 
-    def remove():
-        for storage, name in names:
-            storage.delete(name)
-
-    transaction.on_commit(remove)
+    transaction.on_commit(lambda: _delete(names))
     return len(photos)
+
+
+def _delete(names: list[tuple]) -> None:
+    """Remove stored files; one the storage fails to remove is logged by name (to remove by
+    hand) rather than failing a change already committed."""
+    for where, name in names:
+        try:
+            where.delete(name)
+        except storage.STORAGE_ERRORS:
+            logger.exception("Clinical photo storage: %s could not be deleted", name)

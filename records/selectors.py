@@ -1,14 +1,18 @@
-"""Reads of treatment records: an appointment's versions, and "last time" for the next
-visit (in a fixed number of queries for a whole sheet)."""
+"""Reads of treatment records: an appointment's versions, "last time" for the next visit
+(in a fixed number of queries for a whole sheet), and a client's photos of an area compared
+across visits."""
 
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from bookings.models import Appointment
+from clinical.vocabulary import FaceArea
 from records import schema
-from records.models import Recall, RecallFlag, RecordProduct, TreatmentRecord
-from records.services import locked_at, settings_fields
+from records.models import ClinicalPhoto, Recall, RecallFlag, RecordProduct, TreatmentRecord
+from records.services import RecordError, locked_at, settings_fields
 
 
 @dataclass(frozen=True)
@@ -95,3 +99,114 @@ def recall_flags(appointments: list[Appointment]) -> dict[int, list[Recall]]:
     for flag in flags:
         found.setdefault(flag.appointment_id, []).append(flag.recall)
     return found
+
+
+# -- photos across visits --------------------------------------------------------------------
+
+
+class CompareError(RecordError):
+    code = "invalid_comparison"
+    detail = "Those photos cannot be compared."
+
+
+@dataclass(frozen=True)
+class PhotoDay:
+    """The photos of one area taken on one day (the clinic's calendar), before and after."""
+
+    day: date
+    appointments: list[Appointment]
+    before: list[ClinicalPhoto]
+    after: list[ClinicalPhoto]
+
+    @property
+    def photos(self) -> list[ClinicalPhoto]:
+        return [*self.before, *self.after]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    areas: list[str]  # the areas with photos, in the face diagram's order
+    area: str | None
+    days: list[date]  # the days with photos of `area`, oldest first
+    first: PhotoDay | None
+    second: PhotoDay | None
+
+    @property
+    def sides(self) -> list[PhotoDay]:
+        """The columns: the two days, or one when both are the same day."""
+        days = [d for d in (self.first, self.second) if d is not None]
+        return days[:1] if len(days) == 2 and days[0].day == days[1].day else days
+
+    @property
+    def shown(self) -> list[ClinicalPhoto]:
+        return [p for d in self.sides for p in d.photos]
+
+
+def photo_comparison(
+    photos: list[ClinicalPhoto],
+    *,
+    tz: ZoneInfo,
+    area: str = "",
+    first: date | None = None,
+    second: date | None = None,
+) -> Comparison:
+    """Two days of one area's photos side by side, from `photos` (each with its
+    appointment): by default the area photographed on the most days (the first on the face
+    diagram among equals), its first day and its latest. CompareError, in words, for an
+    area or a day without photos."""
+    order = {value: n for n, value in enumerate(FaceArea.values)}
+    areas = sorted({p.area for p in photos}, key=lambda a: (order.get(a, len(order)), a))
+    if not areas:
+        if area or first or second:
+            raise CompareError("There are no photos of this client to compare.")
+        return Comparison([], None, [], None, None)
+    if not area:  # the area photographed on the most days: the one there is most to compare
+        days_of = {
+            a: {p.appointment.start.astimezone(tz).date() for p in photos if p.area == a}
+            for a in areas
+        }
+        area = max(areas, key=lambda a: (len(days_of[a]), -areas.index(a)))
+    if area not in areas:
+        raise CompareError(f"There are no photos of that area: choose one of {', '.join(areas)}.")
+    by_day: dict[date, list[ClinicalPhoto]] = {}
+    for photo in sorted(photos, key=lambda p: (p.appointment.start, p.pk)):
+        if photo.area == area:
+            by_day.setdefault(photo.appointment.start.astimezone(tz).date(), []).append(photo)
+    days = sorted(by_day)
+    first, second = first or days[0], second or days[-1]
+    for chosen in (first, second):
+        if chosen not in by_day:
+            raise CompareError(
+                f"There are no photos of that area on {chosen:%d %b %Y}: choose one of the days "
+                "listed."
+            )
+    if first > second:
+        first, second = second, first
+
+    def of(day: date) -> PhotoDay:
+        taken = by_day[day]
+        appointments = list({p.appointment_id: p.appointment for p in taken}.values())
+        return PhotoDay(
+            day,
+            appointments,
+            [p for p in taken if p.stage == ClinicalPhoto.Stage.BEFORE],
+            [p for p in taken if p.stage == ClinicalPhoto.Stage.AFTER],
+        )
+
+    return Comparison(areas, area, days, of(first), of(second))
+
+
+def client_records(client, *, diary: Q, clinics: set[int] | None) -> list[TreatmentRecord]:
+    """Every version of the client's treatment records of the appointments `diary` (a
+    filter on appointments) lets through, at `clinics` (None: any), the latest visit first
+    and each visit's newest version first; two queries."""
+    records = TreatmentRecord.objects.filter(
+        client=client, appointment__in=Appointment.objects.filter(diary).values("pk")
+    )
+    if clinics is not None:
+        records = records.filter(clinic_id__in=clinics)
+    return list(
+        records.select_related("appointment", "clinic", "treatment", "written_by")
+        .prefetch_related(Prefetch("products", queryset=RecordProduct.objects.order_by("pk")))
+        .order_by("-appointment__start", "-appointment_id", "-version")
+    )

@@ -149,6 +149,12 @@ def _photo(branch: Branch) -> int:
     ).pk
 
 
+def _photographed(branch: Branch) -> int:
+    """The branch's client, with a photo of their visit."""
+    _photo(branch)
+    return branch.client.pk
+
+
 def _message(branch: Branch) -> int:
     return Message.objects.filter(clinic=branch.clinic).order_by("pk").first().pk
 
@@ -219,6 +225,10 @@ ABOUT_A_ROW = {
             Call("get", f"/api/v1/clients/{_client(b)}/declarations/"),
             Call("post", f"/api/v1/clients/{_client(b)}/declarations/", {"condition": "epilepsy"}),
         ],
+        "organisation",
+    ),
+    "client-treatment-records": (
+        lambda b: [Call("get", f"/api/v1/clients/{_client(b)}/treatment-records/")],
         "organisation",
     ),
     "client-eligibility": (
@@ -432,6 +442,12 @@ ABOUT_A_ROW = {
     ),
     "workspace:recall": (lambda b: [Call("get", f"/staff/recalls/{_recall(b)}/")], "organisation"),
     "workspace:photo": (lambda b: [Call("get", f"/staff/photos/{_photo(b)}/")], "clinic"),
+    # A client's photos compared across visits: the client is the organisation's, the photos
+    # the clinic's (tests/records/test_photo_compare.py shows a sister clinic sees none).
+    "workspace:photo-compare": (
+        lambda b: [Call("get", f"/staff/clients/{_photographed(b)}/photos/")],
+        "organisation",
+    ),
     "workspace:photo-upload": (
         lambda b: [
             Call("post", f"/staff/appointments/{_visit(b)}/photos/", {"area": "lips"}),

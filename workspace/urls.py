@@ -97,6 +97,7 @@ urlpatterns = [
         "appointments/<str:reference>/photo-consent/", records.photo_consent, name="photo-consent"
     ),
     path("photos/<int:photo_id>/", records.photo, name="photo"),
+    path("clients/<int:client_id>/photos/", records.photo_compare, name="photo-compare"),
     path("recalls/", records.recalls, name="recalls"),
     path("recalls/<int:recall_id>/", records.recall, name="recall"),
 ]

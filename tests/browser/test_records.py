@@ -105,6 +105,14 @@ def test_a_practitioner_records_a_microcurrent_session_and_sees_it_next_time(ses
     expect(before).to_be_visible()
     assert before.evaluate("img => img.naturalWidth") == 480  # served, and turned upright
     screenshot(page, "record with a before photo")
+    # The client's photos across visits: the area's first day beside its latest (one so far).
+    page.get_by_role("link", name="Compare this client's photos across visits").click()
+    expect(page.get_by_role("heading", name="Photos across visits · Mia Lindqvist")).to_be_visible()
+    compared = page.locator(".photo-compare img").first
+    expect(compared).to_be_visible()
+    assert compared.evaluate("img => img.naturalWidth") == 480
+    assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+    screenshot(page, "photos across visits")
     assert TreatmentRecord.objects.get().device_settings == {
         "intensity_start": 120,
         "intensity_end": 280,

@@ -124,8 +124,12 @@ def test_the_file_is_outside_any_public_path_and_served_only_by_the_audited_view
     by_static = pat.get(f"/static/../photos/{photo.file.name}")
 
     assert not location.startswith(str(settings.STATIC_ROOT))
+    with storage.open(photo.file.name) as kept:  # the file as stored: no position in it
+        on_disk = kept.read()
+    assert Image.open(io.BytesIO(on_disk)).getexif().get_ifd(GPS) == {}
+    assert b"TabletMaker" not in on_disk
     assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
-    assert b"".join(shown.streaming_content)[:3] == b"\xff\xd8\xff"
+    assert shown.content[:3] == b"\xff\xd8\xff"
     assert "no-store" in shown["Cache-Control"]
     assert by_path.status_code == 404 and by_static.status_code == 404
     assert AuditEntry.objects.filter(

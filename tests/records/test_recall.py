@@ -17,7 +17,7 @@ from records.services import RecallError, recall_record
 from tests import factories
 from tests.conftest import default_rules
 from tests.helpers import send_one
-from tests.organisations import make_group
+from tests.organisations import VISIT_DAY, make_group
 
 LOT = "LOT-7731"
 
@@ -174,3 +174,22 @@ def test_a_practitioner_may_not_record_a_recall_and_other_organisations_get_404(
     assert group.alpha.client.name in beta_desk
     assert group.alpha.visit.reference not in beta_desk
     assert group.beta.visit.reference in beta_desk
+
+
+def test_the_flagged_appointments_show_on_their_clinics_day_sheets(group):
+    def sheet(branch, role) -> str:
+        browser = Browser()
+        browser.force_login(getattr(group, branch).staff[role])
+        return browser.get(f"/staff/sheet/?date={VISIT_DAY}").content.decode()
+
+    before = sheet("alpha", PRACTITIONER)
+    recall_record(clinic=group.alpha.clinic, by=None, **FORM)
+
+    flag = f"Recall</span> Volift lot {LOT}"
+    assert group.alpha.visit.reference in before and flag not in before  # the control
+    for branch, role in (("alpha", PRACTITIONER), ("alpha", FRONT_DESK), ("beta", FRONT_DESK)):
+        shown = sheet(branch, role)
+        visit = getattr(group, branch).visit.reference
+        assert visit in shown and flag in shown, (branch, role)
+    # Zeta's client had the same lot at another business: this recall is not theirs.
+    assert flag not in sheet("zeta", FRONT_DESK)

@@ -67,6 +67,35 @@ class InjectableOutput(serializers.Serializer):
         return record.superseded_at is not None
 
 
+class RecordProductOutput(serializers.Serializer):
+    product = serializers.CharField()
+    lot_number = serializers.CharField()
+
+
+class TreatmentRecordOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    appointment = serializers.CharField(source="appointment.reference")
+    start = serializers.DateTimeField(source="appointment.start")
+    clinic = serializers.CharField(source="clinic.slug")
+    treatment = serializers.CharField(source="treatment.slug")
+    version = serializers.IntegerField()
+    notes = serializers.CharField()
+    areas = serializers.ListField(child=serializers.CharField())
+    pressure = serializers.CharField()
+    # By the treatment's device-settings fields' names: numbers as numbers, decimals as text.
+    device_settings = serializers.DictField()
+    products = RecordProductOutput(many=True)
+    amendment_reason = serializers.CharField()
+    written_by = serializers.CharField(
+        source="written_by.get_username", default=None, allow_null=True
+    )
+    written_at = serializers.DateTimeField()
+    superseded = serializers.SerializerMethodField()
+
+    def get_superseded(self, record) -> bool:
+        return record.superseded_at is not None
+
+
 class DeclarationCreateInput(serializers.Serializer):
     condition = term_code("A condition's code (pacemaker, pregnancy, metal_implants...).")
     declared_on = BoundedDateField(required=False)

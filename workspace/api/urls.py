@@ -41,6 +41,11 @@ urlpatterns = [
         name="client-injectables",
     ),
     path(
+        "clients/<int:client_id>/treatment-records/",
+        views.ClientTreatmentRecordsApi.as_view(),
+        name="client-treatment-records",
+    ),
+    path(
         "clients/<int:client_id>/declarations/",
         views.ClientDeclarationsApi.as_view(),
         name="client-declarations",

@@ -31,6 +31,8 @@ from diary import services
 from diary.errors import SignOffNotAllowed
 from diary.signoff import appointment_sign_off
 from online.api.views import AppointmentCreateApi
+from records import selectors as record_selectors
+from records.services import AUDIT_RECORDS
 from web.api.appointments import appointment_response, day_list_data
 from web.api.errors import (
     ERRORS_400,
@@ -207,6 +209,30 @@ class ClientInjectablesApi(StaffApi):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+class ClientTreatmentRecordsApi(StaffApi):
+    @extend_schema(
+        responses={200: ss.TreatmentRecordOutput(many=True), 403: ERRORS_403, 404: ERRORS_404}
+    )
+    def get(self, request, client_id):
+        """The client's treatment records (every version) of the appointments the caller
+        may open: their clinics' diaries where their role records health, a practitioner's
+        own appointments."""
+        client = _client(request, client_id)
+        records = record_selectors.client_records(
+            client,
+            diary=access.diary_of(request.user),
+            clinics=access.clinic_ids(request.user, access.RECORD_HEALTH),
+        )
+        audit.audit_api(
+            request,
+            action=VIEW,
+            what=AUDIT_RECORDS,
+            clients=[client],
+            clinic=access.clinic_for_client(request.user, access.USE, client),
+        )
+        return Response(ss.TreatmentRecordOutput(records, many=True).data)
 
 
 class ClientDeclarationsApi(StaffApi):

@@ -16,6 +16,7 @@ from clinical.models import ContraindicationRule, WaitingRule
 from clinical.vocabulary import CATEGORY, CONDITION, PROCEDURE
 from privacy.anonymise import AnonymisationRefused, client_anonymise, is_anonymised
 from privacy.export import client_export
+from records.storage import StorageUnavailable
 from workspace.views.base import role_required, visible_client
 
 AUDIT_PAGE_SIZE = 50
@@ -89,9 +90,19 @@ def export(request, client_id):
         clients=[client],
         clinic=request.clinic,
     )
+    try:
+        data = client_export(client)
+    except StorageUnavailable:
+        return JsonResponse(
+            {
+                "code": "photo_storage_unavailable",
+                "detail": "The clinical photos' storage did not answer: try the export again.",
+            },
+            status=503,
+        )
     # Compact: the json module encodes with indentation in pure Python, five times slower on
     # a long history than its C encoder.
-    response = JsonResponse(client_export(client), encoder=DjangoJSONEncoder)
+    response = JsonResponse(data, encoder=DjangoJSONEncoder)
     response["Content-Disposition"] = f'attachment; filename="client-{client.pk}.json"'
     return response
 

@@ -3,11 +3,13 @@
 and the recall of a product lot with the clients it reaches. Health data: every page that
 shows it is audited, and what a user may not see is a 404."""
 
+from datetime import date
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +21,7 @@ from clinic import audit
 from clinic.audit import Origin
 from clinic.models import AuditEntry
 from clinical.vocabulary import FaceArea
-from records import photos, selectors
+from records import photos, selectors, storage
 from records.models import ClinicalPhoto, Recall
 from records.services import (
     AUDIT_RECALL,
@@ -30,7 +32,7 @@ from records.services import (
     record_save,
     settings_fields,
 )
-from workspace.views.base import role_required, visible_appointment
+from workspace.views.base import role_required, visible_appointment, visible_client
 from workspace.views.desk import _plain
 
 PRODUCT_ROWS = 3
@@ -290,13 +292,83 @@ def photo(request, photo_id):
         photo=found.pk,
     )
     try:
-        stored = found.file.open("rb")
-    except OSError:
+        content = storage.read(found.file)
+    except FileNotFoundError:
         raise Http404("The photo's file is missing from the storage.") from None
-    response = FileResponse(stored, content_type=found.content_type)
+    except storage.StorageUnavailable:
+        return HttpResponse(
+            "The photo storage did not answer: reload to try again.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(content, content_type=found.content_type)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _day(text: str):
+    """A day from the address (YYYY-MM-DD); None when not given; CompareError otherwise."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise selectors.CompareError(f"{text[:10]!r} is not a day (YYYY-MM-DD).") from None
+
+
+@role_required()
+def photo_compare(request, client_id):
+    """A client's photos of one area on two days side by side, across visits (by default
+    the first day and the latest): the photos of the current clinic's appointments this
+    user may open, each image through the audited photo view. Audited; a client or a role
+    without the health record is a 404."""
+    client = visible_client(request, client_id)
+    if not access.can(request.user, access.RECORD_HEALTH, request.clinic):
+        raise Http404("No such client.")
+    diary = Appointment.objects.filter(access.diary_of(request.user), clinic=request.clinic)
+    taken = list(
+        ClinicalPhoto.objects.filter(
+            client=client, clinic=request.clinic, appointment__in=diary.values("pk")
+        ).select_related("appointment__treatment")
+    )
+    error, status = None, 200
+    try:
+        comparison = selectors.photo_comparison(
+            taken,
+            tz=request.clinic.tzinfo,
+            area=request.GET.get("area", "")[:30],
+            first=_day(request.GET.get("first", "")),
+            second=_day(request.GET.get("second", "")),
+        )
+    except RecordError as refusal:
+        error, status = refusal.detail, refusal.status
+        comparison = selectors.photo_comparison(taken, tz=request.clinic.tzinfo)
+    shown = comparison.shown
+    if shown:
+        audit.audit_record(
+            request,
+            action=AuditEntry.Action.VIEW,
+            what=photos.AUDIT_PHOTOS,
+            clients=[client],
+            clinic=request.clinic,
+            area=comparison.area,
+            photos=[p.pk for p in shown],
+        )
+    labels = dict(FaceArea.choices)
+    return render(
+        request,
+        "workspace/photo_compare.html",
+        {
+            "client": client,
+            "c": comparison,
+            "error": error,
+            "areas": [(a, labels.get(a, a)) for a in comparison.areas],
+            "area_label": labels.get(comparison.area, comparison.area),
+            "sides": comparison.sides,
+        },
+        status=status,
+    )
 
 
 # -- recalls ---------------------------------------------------------------------------------

@@ -1,12 +1,21 @@
-"""The diary grid's free cells, written here rather than in the template: a busy week is
-thousands of them, and each built by the template language (a URL reversed, six dates
-formatted) cost more than the rest of the page together (issue 16's page benchmark: the
-busy week went from 2.5 s to <see bench/README.md>). What they say is the template's was."""
+"""The diary grid's cells, written here rather than in the template: a busy week is
+thousands of free cells and hundreds of appointments, and each built by the template
+language (URLs reversed, dates formatted, an include per part of a cell) cost more than the
+rest of the page together (issue 16's page benchmark). What they say is what the templates
+said (workspace/_grid_appointment.html, _sign_off.html and _grid_record_link.html were the
+appointment cell's); the URLs are reversed once per page and the references put in."""
+
+from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
+
+from bookings.models import Appointment
+from money.currency import shown as amount_shown
 
 register = template.Library()
 
@@ -54,3 +63,171 @@ def free_cells(context, column, col) -> str:
             )
         )
     return mark_safe("".join(cells))  # noqa: S308 - every value above is escaped or ours
+
+
+# A reference the URL patterns accept, reversed once per page and replaced by each cell's.
+PLACEHOLDER = "ZZREFERENCEZZ"
+CLIENT_PLACEHOLDER = 987654321987
+CELL_URLS = ("grid-move", "payments", "appointment-forms", "cancel", "no-show", "record")
+CONFIRMED, COMPLETED = Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED
+STATUS_LABELS = dict(Appointment.Status.choices)
+
+
+def _icon(kind: str, glyph: str, tip: str) -> str:
+    return (
+        f'<span class="icon {kind}" tabindex="0" title="{tip}"><span aria-hidden="true">'
+        f'{glyph}</span><span class="tip">{tip}</span></span>'
+    )
+
+
+class _Page:
+    """What every appointment cell of one page shares: the context's flags and the URLs."""
+
+    def __init__(self, context):
+        self.shown = context.get("shown") or ()
+        self.unsigned = context.get("unsigned") or ()
+        self.may_book = bool(context.get("may_book"))
+        self.may_sign_off = bool(context.get("may_sign_off"))
+        workspace = context.get("workspace") or {}
+        self.may_record = bool(workspace.get("may_record"))
+        self.by_resource = context.get("by") == "resource"
+        self.now = context.get("now")
+        here = str(context.get("here") or "")
+        self.here = escape(here)
+        self.next = escape(quote(here, safe="/"))
+        token = context.get("csrf_token")
+        self.csrf = ""
+        if token and str(token) != "NOTPROVIDED":
+            self.csrf = (
+                f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(token))}">'
+            )
+        self.urls = {
+            name: escape(reverse(f"workspace:{name}", args=[PLACEHOLDER])) for name in CELL_URLS
+        }
+        self.sign_off_url = escape(reverse("workspace:sign-off", args=[PLACEHOLDER]))
+        self.client_url = escape(reverse("workspace:client", args=[CLIENT_PLACEHOLDER]))
+
+    def url(self, name: str, reference: str) -> str:
+        return self.urls[name].replace(PLACEHOLDER, reference)
+
+
+@register.simple_tag(takes_context=True)
+def appointment_cell(context, item, col) -> str:
+    """An appointment's cell: when, who (for a role shown the client), what and its price,
+    the client's icons, the sign-off it waits for, forms to sign, and the front desk's and
+    the practitioner's actions."""
+    page = context.render_context.get("grid_page")
+    if page is None:
+        page = context.render_context["grid_page"] = _Page(context)
+    a = item.appointment
+    entry = item.entry
+    ref = escape(quote(str(a.reference), safe=RFC3986_SUBDELIMS + "/~:@"))
+    confirmed = a.status == CONFIRMED
+    shown = a.client_id in page.shown
+    flag, override = a.eligibility_flag, a.override_reason
+    start, end = template_localtime(item.start), template_localtime(item.end)
+    out = [
+        f'<article class="cell appt status-{escape(a.status)}{" flagged" if flag else ""}" '
+        f'style="grid-row: {item.row_start + 1} / {item.row_end + 1}; grid-column: {col}" '
+        f'data-reference="{ref}"'
+    ]
+    if page.may_book and confirmed:
+        out.append(f' data-move="{page.url("grid-move", ref)}"')
+    out.append(f'>\n  <p class="when">{start:%H:%M}–{end:%H:%M}')
+    if not confirmed:
+        out.append(f" · {escape(STATUS_LABELS.get(a.status, a.status))}")
+    out.append("</p>\n")
+    if shown:
+        client_url = page.client_url.replace(str(CLIENT_PLACEHOLDER), str(a.client_id))
+        out.append(f'  <p class="who"><a href="{client_url}">{escape(a.client.name)}</a></p>\n')
+    else:
+        out.append('  <p class="who muted">Client not shown to your role</p>\n')
+    out.append(f'  <p class="what">{escape(a.treatment.name)}')
+    if page.by_resource:
+        out.append(f" · {escape(a.practitioner.name)}")
+    if a.price is not None:
+        price = escape(amount_shown(a.net_price, a.currency) if a.currency else "")
+        out.append(
+            f' · <a class="price" href="{page.url("payments", ref)}">{price}'
+            f'<span class="visually-hidden"> payments for {ref}</span></a>'
+        )
+    out.append("</p>\n")
+    if shown:
+        out.append('  <p class="icons">\n    ')
+        if item.first_visit:
+            out.append(_icon("info", "★", "First visit"))
+        for caution in entry.cautions:
+            out.append(_icon("caution", "⚠", f"Caution: {escape(caution)}"))
+        for finding in getattr(entry.decision, "findings", None) or ():
+            if finding.code == "contraindicated":
+                out.append(_icon("danger", "⛔", f"Contraindication: {escape(finding.message)}"))
+        if flag:
+            out.append(_icon("danger", "⚑", f"Flagged: {escape(flag)}"))
+        if override:
+            out.append(_icon("warn", "!", f"Override used: {escape(override)}"))
+        out.append("\n  </p>\n")
+    out.append(_sign_off(page, a, ref, shown, confirmed))
+    if a.pk in page.unsigned:
+        out.append(
+            f'  <p class="forms-due"><a class="tag warn" href="'
+            f'{page.url("appointment-forms", ref)}">Forms to sign<span class="visually-hidden">'
+            f" for {ref}</span></a></p>\n"
+        )
+    past = page.now is not None and a.start <= page.now
+    if shown and page.may_record and past and a.status in (CONFIRMED, COMPLETED):
+        out.append(
+            f'<p class="actions"><a href="{page.url("record", ref)}?next={page.next}">Record'
+            f'<span class="visually-hidden"> {ref}</span></a></p>\n'
+        )
+    if page.may_book and confirmed:
+        out.append(
+            f'  <p class="actions">\n    <a href="{page.url("grid-move", ref)}?next={page.next}">'
+            f'Move<span class="visually-hidden"> {ref}</span></a>\n'
+            f'    <a href="{page.url("cancel", ref)}?next={page.next}">Cancel'
+            f'<span class="visually-hidden"> {ref}</span></a>\n'
+        )
+        if past:
+            out.append(
+                f'    <form method="post" action="{page.url("no-show", ref)}">{page.csrf}'
+                f'<input type="hidden" name="next" value="{page.here}"><button type="submit" '
+                f'class="link">No-show<span class="visually-hidden"> {ref}</span></button>'
+                "</form>\n"
+            )
+        out.append("  </p>\n")
+    out.append("</article>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours
+
+
+def _sign_off(page: _Page, a, ref: str, shown: bool, confirmed: bool) -> str:
+    """The sign-off the appointment waits for (as workspace/_sign_off.html, which the day
+    sheet still includes): its badge, the rules' words for a role shown the client, and the
+    approve / decline form for a role that signs off."""
+    try:
+        sign_off = a.sign_off
+    except Appointment.sign_off.RelatedObjectDoesNotExist:
+        return ""
+    if not (sign_off.pending and confirmed):
+        return ""
+    out = ['<div class="sign-off">\n  <p><span class="tag warn" data-sign-off="pending">']
+    out.append("Needs sign-off</span>")
+    if shown:
+        for reason in sign_off.reasons:
+            out.append(f' <span class="sign-off-reason">{escape(reason)}</span>')
+    out.append("</p>\n")
+    if page.may_sign_off:
+        out.append(
+            '  <details class="no-print">\n'
+            f'    <summary>Sign off<span class="visually-hidden"> {ref}</span></summary>\n'
+            f'    <form method="post" action="{page.sign_off_url.replace(PLACEHOLDER, ref)}">'
+            f"{page.csrf}\n"
+            f'      <input type="hidden" name="next" value="{page.here}">\n'
+            f'      <label for="sign-off-note-{ref}">Note</label>\n'
+            f'      <textarea id="sign-off-note-{ref}" name="note" rows="2" maxlength="2000" '
+            "required></textarea>\n"
+            '      <button type="submit" name="decision" value="approve">Approve</button>\n'
+            '      <button type="submit" name="decision" value="decline" class="quiet">'
+            "Decline and cancel</button>\n"
+            "    </form>\n  </details>\n"
+        )
+    out.append("</div>\n")
+    return "".join(out)

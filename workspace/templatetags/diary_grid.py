@@ -68,9 +68,29 @@ def free_cells(context, column, col) -> str:
 # A reference the URL patterns accept, reversed once per page and replaced by each cell's.
 PLACEHOLDER = "ZZREFERENCEZZ"
 CLIENT_PLACEHOLDER = 987654321987
-CELL_URLS = ("grid-move", "payments", "appointment-forms", "cancel", "no-show", "record")
+CELL_URLS = (
+    "grid-move",
+    "payments",
+    "appointment-forms",
+    "cancel",
+    "no-show",
+    "record",
+    "complete",
+    "sign-off",
+)
 CONFIRMED, COMPLETED = Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED
 STATUS_LABELS = dict(Appointment.Status.choices)
+
+
+def _page(context) -> "_Page":
+    page = context.render_context.get("grid_page")
+    if page is None:
+        page = context.render_context["grid_page"] = _Page(context)
+    return page
+
+
+def _reference(a) -> str:
+    return escape(quote(str(a.reference), safe=RFC3986_SUBDELIMS + "/~:@"))
 
 
 def _icon(kind: str, glyph: str, tip: str) -> str:
@@ -92,7 +112,9 @@ class _Page:
         self.may_record = bool(workspace.get("may_record"))
         self.by_resource = context.get("by") == "resource"
         self.now = context.get("now")
-        here = str(context.get("here") or "")
+        here = context.get("here")
+        if here is None:  # the day sheet's: where its forms come back to
+            here = context["request"].get_full_path()
         self.here = escape(here)
         self.next = escape(quote(here, safe="/"))
         token = context.get("csrf_token")
@@ -104,7 +126,6 @@ class _Page:
         self.urls = {
             name: escape(reverse(f"workspace:{name}", args=[PLACEHOLDER])) for name in CELL_URLS
         }
-        self.sign_off_url = escape(reverse("workspace:sign-off", args=[PLACEHOLDER]))
         self.client_url = escape(reverse("workspace:client", args=[CLIENT_PLACEHOLDER]))
 
     def url(self, name: str, reference: str) -> str:
@@ -116,12 +137,10 @@ def appointment_cell(context, item, col) -> str:
     """An appointment's cell: when, who (for a role shown the client), what and its price,
     the client's icons, the sign-off it waits for, forms to sign, and the front desk's and
     the practitioner's actions."""
-    page = context.render_context.get("grid_page")
-    if page is None:
-        page = context.render_context["grid_page"] = _Page(context)
+    page = _page(context)
     a = item.appointment
     entry = item.entry
-    ref = escape(quote(str(a.reference), safe=RFC3986_SUBDELIMS + "/~:@"))
+    ref = _reference(a)
     confirmed = a.status == CONFIRMED
     shown = a.client_id in page.shown
     flag, override = a.eligibility_flag, a.override_reason
@@ -218,7 +237,7 @@ def _sign_off(page: _Page, a, ref: str, shown: bool, confirmed: bool) -> str:
         out.append(
             '  <details class="no-print">\n'
             f'    <summary>Sign off<span class="visually-hidden"> {ref}</span></summary>\n'
-            f'    <form method="post" action="{page.sign_off_url.replace(PLACEHOLDER, ref)}">'
+            f'    <form method="post" action="{page.url("sign-off", ref)}">'
             f"{page.csrf}\n"
             f'      <input type="hidden" name="next" value="{page.here}">\n'
             f'      <label for="sign-off-note-{ref}">Note</label>\n'
@@ -231,3 +250,82 @@ def _sign_off(page: _Page, a, ref: str, shown: bool, confirmed: bool) -> str:
         )
     out.append("</div>\n")
     return "".join(out)
+
+
+@register.simple_tag(takes_context=True)
+def sheet_row(context, line) -> str:
+    """A day sheet line (workspace.selectors.SheetEntry) up to its records' hooks, which the
+    template includes after it (workspace/_record_hooks.html): the time, the client (for a
+    role shown them), the treatment and its price, the rooms, the cautions and flags, the
+    sign-off it waits for and the forms to sign."""
+    page = _page(context)
+    a = line.appointment
+    ref = _reference(a)
+    shown = a.client_id in page.shown
+    start, end = template_localtime(line.local_start), template_localtime(line.local_end)
+    out = [
+        f'<tr class="status-{escape(a.status)}" data-reference="{ref}">\n'
+        f'        <td class="time">{start:%H:%M}–{end:%H:%M}</td>\n'
+    ]
+    if shown:
+        client_url = page.client_url.replace(str(CLIENT_PLACEHOLDER), str(a.client_id))
+        first = ' <span class="tag info">First visit</span>' if line.first_visit else ""
+        out.append(f'        <td><a href="{client_url}">{escape(a.client.name)}</a>{first}</td>\n')
+    else:
+        out.append('        <td class="muted">Not shown to your role: ask the front desk</td>\n')
+    out.append(f"        <td>{escape(a.treatment.name)}")
+    if a.price is not None:
+        price = escape(amount_shown(a.net_price, a.currency) if a.currency else "")
+        out.append(
+            f' <a class="price no-print" href="{page.url("payments", ref)}" '
+            f'title="Payments for {ref}">{price}</a>'
+        )
+    rooms = ", ".join(escape(str(resource)) for resource in line.resources) or "-"
+    out.append(f'</td>\n        <td>{rooms}</td>\n        <td class="flags">\n')
+    if shown:
+        for caution in line.cautions:
+            out.append(f'<p class="caution">{escape(caution)}</p>')
+        for found in line.contraindications:
+            out.append(
+                '<p class="contraindication"><span class="tag danger">Contraindication</span> '
+                f"{escape(found)}</p>"
+            )
+        if a.eligibility_flag:
+            out.append(
+                f'<p><span class="tag danger">Flagged</span> {escape(a.eligibility_flag)}</p>'
+            )
+        if a.override_reason:
+            out.append(
+                f'<p><span class="tag warn">Override used</span> {escape(a.override_reason)}</p>'
+            )
+        out.append("\n")
+    out.append(_sign_off(page, a, ref, shown, a.status == CONFIRMED))
+    if a.pk in page.unsigned:
+        out.append(
+            f'<p><span class="tag warn">Forms to sign</span> <a href="'
+            f'{page.url("appointment-forms", ref)}">Open on the tablet<span '
+            f'class="visually-hidden"> for {ref}</span></a></p>\n'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours
+
+
+@register.simple_tag(takes_context=True)
+def sheet_row_end(context, line) -> str:
+    """The rest of a day sheet line after its records' hooks: its status, and the forms
+    that mark attendance once it has started."""
+    page = _page(context)
+    a = line.appointment
+    ref = _reference(a)
+    label = escape(STATUS_LABELS.get(a.status, a.status))
+    out = [f'        </td>\n        <td class="no-print status">\n          {label}\n']
+    if a.status == CONFIRMED and line.started:
+        for name, button in (
+            ("complete", '<button type="submit">Completed</button>'),
+            ("no-show", '<button type="submit" class="quiet">No-show</button>'),
+        ):
+            out.append(
+                f'          <form method="post" action="{page.url(name, ref)}">{page.csrf}'
+                f'<input type="hidden" name="next" value="{page.here}">{button}</form>\n'
+            )
+    out.append("        </td>\n      </tr>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours

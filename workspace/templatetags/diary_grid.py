@@ -131,6 +131,15 @@ class _Page:
     def url(self, name: str, reference: str) -> str:
         return self.urls[name].replace(PLACEHOLDER, reference)
 
+    def client_link(self, a) -> str:
+        url = self.client_url.replace(str(CLIENT_PLACEHOLDER), str(a.client_id))
+        return f'<a href="{url}">{escape(a.client.name)}</a>'
+
+
+def _price(a) -> str:
+    """What it costs after the discount, as the `amount` filter writes it."""
+    return escape(amount_shown(a.net_price, a.currency) if a.currency else "")
+
 
 @register.simple_tag(takes_context=True)
 def appointment_cell(context, item, col) -> str:
@@ -157,17 +166,15 @@ def appointment_cell(context, item, col) -> str:
         out.append(f" · {escape(STATUS_LABELS.get(a.status, a.status))}")
     out.append("</p>\n")
     if shown:
-        client_url = page.client_url.replace(str(CLIENT_PLACEHOLDER), str(a.client_id))
-        out.append(f'  <p class="who"><a href="{client_url}">{escape(a.client.name)}</a></p>\n')
+        out.append(f'  <p class="who">{page.client_link(a)}</p>\n')
     else:
         out.append('  <p class="who muted">Client not shown to your role</p>\n')
     out.append(f'  <p class="what">{escape(a.treatment.name)}')
     if page.by_resource:
         out.append(f" · {escape(a.practitioner.name)}")
     if a.price is not None:
-        price = escape(amount_shown(a.net_price, a.currency) if a.currency else "")
         out.append(
-            f' · <a class="price" href="{page.url("payments", ref)}">{price}'
+            f' · <a class="price" href="{page.url("payments", ref)}">{_price(a)}'
             f'<span class="visually-hidden"> payments for {ref}</span></a>'
         )
     out.append("</p>\n")
@@ -268,17 +275,15 @@ def sheet_row(context, line) -> str:
         f'        <td class="time">{start:%H:%M}–{end:%H:%M}</td>\n'
     ]
     if shown:
-        client_url = page.client_url.replace(str(CLIENT_PLACEHOLDER), str(a.client_id))
         first = ' <span class="tag info">First visit</span>' if line.first_visit else ""
-        out.append(f'        <td><a href="{client_url}">{escape(a.client.name)}</a>{first}</td>\n')
+        out.append(f"        <td>{page.client_link(a)}{first}</td>\n")
     else:
         out.append('        <td class="muted">Not shown to your role: ask the front desk</td>\n')
     out.append(f"        <td>{escape(a.treatment.name)}")
     if a.price is not None:
-        price = escape(amount_shown(a.net_price, a.currency) if a.currency else "")
         out.append(
             f' <a class="price no-print" href="{page.url("payments", ref)}" '
-            f'title="Payments for {ref}">{price}</a>'
+            f'title="Payments for {ref}">{_price(a)}</a>'
         )
     rooms = ", ".join(escape(str(resource)) for resource in line.resources) or "-"
     out.append(f'</td>\n        <td>{rooms}</td>\n        <td class="flags">\n')

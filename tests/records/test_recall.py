@@ -174,3 +174,15 @@ def test_a_practitioner_may_not_record_a_recall_and_other_organisations_get_404(
     assert group.alpha.client.name in beta_desk
     assert group.alpha.visit.reference not in beta_desk
     assert group.beta.visit.reference in beta_desk
+
+
+def test_a_flagged_visit_shows_its_recall_on_the_day_sheet(group):
+    # The day sheet's records hook (workspace/templatetags/records_tags.py record_hooks).
+    desk(group).post("/staff/recalls/", FORM)
+    visit = group.alpha.visit
+    day = timezone.localtime(visit.start, group.alpha.clinic.tzinfo).date()
+
+    sheet = desk(group).get(f"/staff/sheet/?date={day}").content.decode()
+
+    assert visit.reference in sheet
+    assert f'<p><span class="tag danger">Recall</span> Volift lot {LOT}</p>' in sheet

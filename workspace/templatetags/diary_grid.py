@@ -262,7 +262,7 @@ def _sign_off(page: _Page, a, ref: str, shown: bool, confirmed: bool) -> str:
 @register.simple_tag(takes_context=True)
 def sheet_row(context, line) -> str:
     """A day sheet line (workspace.selectors.SheetEntry) up to its records' hooks, which the
-    template includes after it (workspace/_record_hooks.html): the time, the client (for a
+    template writes after it (records_tags.record_hooks): the time, the client (for a
     role shown them), the treatment and its price, the rooms, the cautions and flags, the
     sign-off it waits for and the forms to sign."""
     page = _page(context)

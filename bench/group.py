@@ -42,6 +42,10 @@ PAST_OCCUPANCY = 0.6
 HOURS = range(9, 18)  # one-hour blocks of every shift, Monday to Saturday
 MESSAGE_KINDS = ("confirmation", "reminder", "aftercare", "follow_up")
 AUDIT_PER_APPOINTMENT = 0.8  # 400k entries for 500k appointments
+# The lists the staff open every working day, each one entry naming every client it showed
+# (clinic.AuditSubject): the front desk's diary grid and the practitioners' day sheet of
+# each past day at each clinic, so every past appointment's client is named twice.
+DAY_LISTS = (("front_desk", "/staff/"), ("practitioner", "/staff/sheet/"))
 ROLES = ("front_desk", "practitioner", "manager")
 
 
@@ -257,8 +261,10 @@ MESSAGE_COLUMNS = (
     " status, attempts, last_error, sent_at, data, created_at, updated_at"
 )
 AUDIT_COLUMNS = (
-    "at, user_id, username, action, what, client_id, clinic_id, via, path, ip, user_agent, details"
+    "id, at, user_id, username, action, what, client_id, clinic_id, via, path, ip, user_agent,"
+    " details"
 )
+SUBJECT_COLUMNS = "id, entry_id, client_id"
 
 
 def _outcome(start: datetime, now: datetime, rng: random.Random) -> str:
@@ -285,11 +291,14 @@ def _copy_history(world: dict, shape: Size, rng: random.Random, today: date) -> 
         "aftercare_message": MESSAGE_COLUMNS,
     }
     rows: dict[str, list] = {table: [] for table in tables}
+    day_lists: dict[tuple[int, date], list[int]] = {}
     length, blocked = timedelta(minutes=45), timedelta(hours=1)
     for number, clinic, practitioner, treatment, room, start, client in _appointments(
         world, shape, rng, today
     ):
         status = _outcome(start, now, rng)
+        if start < now:
+            day_lists.setdefault((clinic, start.astimezone(ZONE).date()), []).append(client)
         booked_at = start - timedelta(days=rng.randint(1, 40), minutes=rng.randint(0, 600))
         channel = "online" if number % 3 else "staff"
         rows["bookings_appointment"].append(
@@ -334,7 +343,10 @@ def _copy_history(world: dict, shape: Size, rng: random.Random, today: date) -> 
     ]
     made = len(rows["bookings_appointment"])
     rows["clinic_auditentry"] = list(_audit_rows(world, shape, rng, made, now))
+    rows["clinic_auditsubject"] = []
+    _list_rows(world, day_lists, rows["clinic_auditentry"], rows["clinic_auditsubject"])
     tables["clinic_auditentry"] = AUDIT_COLUMNS
+    tables["clinic_auditsubject"] = SUBJECT_COLUMNS
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor  # psycopg's own cursor, for COPY
         # The generated ids are right by construction: skip the foreign-key triggers, which
@@ -347,6 +359,8 @@ def _copy_history(world: dict, shape: Size, rng: random.Random, today: date) -> 
                     for row in rows[table]:
                         copy.write_row(row)
     _setval(connection, "bookings_appointment", made)
+    _setval(connection, "clinic_auditentry", len(rows["clinic_auditentry"]))
+    _setval(connection, "clinic_auditsubject", len(rows["clinic_auditsubject"]))
     counts = {table: len(table_rows) for table, table_rows in rows.items()}
     counts.update(_health_records(world, shape, rng, today))
     counts["clinic_client"] = shape.clients
@@ -368,8 +382,31 @@ def _audit_rows(world: dict, shape: Size, rng: random.Random, appointments: int,
         at = now - timedelta(seconds=rng.randrange(years * 365 * 86400))
         what = whats[n % len(whats)]
         path = f"/staff/clients/{client}/"
-        row = (at, user, username, "view", what, client, clinic, "workspace", path)
+        row = (n + 1, at, user, username, "view", what, client, clinic, "workspace", path)
         yield (*row, "10.0.0.7", "Mozilla/5.0 (bench)", "{}")
+
+
+def _list_rows(world: dict, day_lists: dict, entries: list, subjects: list) -> None:
+    """The day lists (DAY_LISTS) of every past day at every clinic: one entry each, with no
+    client of its own, and an AuditSubject per client it showed, as clinic.audit writes
+    them. Appended to `entries` (numbered on from its last id) and `subjects`."""
+    staff = {
+        clinic["id"]: {role: (clinic["users"][role], clinic["usernames"][role]) for role in ROLES}
+        for clinic in world["clinics"]
+    }
+    for (clinic, day), clients in sorted(day_lists.items()):
+        shown = sorted(set(clients))
+        for role, page in DAY_LISTS:
+            user, username = staff[clinic][role]
+            entry = len(entries) + 1
+            at = datetime.combine(day, time(8, 55), ZONE).astimezone(UTC)
+            details = json.dumps({"first_day": day.isoformat(), "last_day": day.isoformat()})
+            path = f"{page}?day={day.isoformat()}"
+            entries.append(
+                (entry, at, user, username, "view", "day sheet cautions", None, clinic)
+                + ("workspace", path, "10.0.0.7", "Mozilla/5.0 (bench)", details)
+            )
+            subjects.extend((len(subjects) + 1, entry, client) for client in shown)
 
 
 def _health_records(world: dict, shape: Size, rng: random.Random, today: date) -> dict:

@@ -12,16 +12,17 @@ from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.urls import include, path
 from django.views import defaults
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from online.api import urls as online_api
 from online.pages import urls as online_pages
 from web.api.errors import DATABASE_UNAVAILABLE
+from web.api.schema import SchemaView
 from workspace.api import urls as staff_api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline
     # script and runs under the Content-Security-Policy.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),

@@ -183,7 +183,7 @@ def diary_grid(
             busy[resource_id].append((start, until, status))
         placed: dict[int, list[DiaryEntry]] = defaultdict(list)
         for entry in entries:
-            for resource in entry.appointment.resources.all():
+            for resource in entry.resources:
                 placed[resource.pk].append(entry)
     else:
         practitioners = Practitioner.objects.filter(clinic=clinic, active=True).order_by(

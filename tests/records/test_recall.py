@@ -193,3 +193,15 @@ def test_the_flagged_appointments_show_on_their_clinics_day_sheets(group):
         assert visit in shown and flag in shown, (branch, role)
     # Zeta's client had the same lot at another business: this recall is not theirs.
     assert flag not in sheet("zeta", FRONT_DESK)
+
+
+def test_a_flagged_visit_shows_its_recall_on_the_day_sheet(group):
+    # The day sheet's records hook (workspace/templatetags/records_tags.py record_hooks).
+    desk(group).post("/staff/recalls/", FORM)
+    visit = group.alpha.visit
+    day = timezone.localtime(visit.start, group.alpha.clinic.tzinfo).date()
+
+    sheet = desk(group).get(f"/staff/sheet/?date={day}").content.decode()
+
+    assert visit.reference in sheet
+    assert f'<p><span class="tag danger">Recall</span> Volift lot {LOT}</p>' in sheet

@@ -1,12 +1,21 @@
-"""The diary grid's free cells, written here rather than in the template: a busy week is
-thousands of them, and each built by the template language (a URL reversed, six dates
-formatted) cost more than the rest of the page together (issue 16's page benchmark: the
-busy week went from 2.5 s to <see bench/README.md>). What they say is the template's was."""
+"""The diary grid's cells, written here rather than in the template: a busy week is
+thousands of free cells and hundreds of appointments, and each built by the template
+language (URLs reversed, dates formatted, an include per part of a cell) cost more than the
+rest of the page together (issue 16's page benchmark). What they say is what the templates
+said (workspace/_grid_appointment.html, _sign_off.html and _grid_record_link.html were the
+appointment cell's); the URLs are reversed once per page and the references put in."""
+
+from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
+
+from bookings.models import Appointment
+from money.currency import shown as amount_shown
 
 register = template.Library()
 
@@ -19,7 +28,6 @@ FREE_LINK = (
 FREE_DIV = '<div class="cell free" style="grid-row: {row}; grid-column: {col}"></div>'
 
 
-@register.simple_tag(takes_context=True)
 def free_cells(context, column, col) -> str:
     """Every free item of `column` (grid column `col`): a link that books that time (and
     receives a dragged appointment) for a role that may book, a plain cell otherwise."""
@@ -54,3 +62,302 @@ def free_cells(context, column, col) -> str:
             )
         )
     return mark_safe("".join(cells))  # noqa: S308 - every value above is escaped or ours
+
+
+# A reference the URL patterns accept, reversed once per page and replaced by each cell's.
+PLACEHOLDER = "ZZREFERENCEZZ"
+CLIENT_PLACEHOLDER = 987654321987
+CELL_URLS = (
+    "grid-move",
+    "payments",
+    "appointment-forms",
+    "cancel",
+    "no-show",
+    "record",
+    "complete",
+    "sign-off",
+)
+CONFIRMED, COMPLETED = Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED
+STATUS_LABELS = dict(Appointment.Status.choices)
+
+
+@register.simple_tag(takes_context=True)
+def column_cells(context, column, col) -> str:
+    """Every cell of `column` (grid column `col`) but its heading: the appointments
+    (appointment_cell) and the other blocks (outside hours, closed, time off, busy, held) in
+    their order, then the free cells (free_cells). One tag rather than a template loop over
+    every item: a busy week's columns have thousands, most of them free."""
+    cells = []
+    for item in column.items:
+        if item.kind == "appointment":
+            cells.append(appointment_cell(context, item, col))
+        elif item.kind != "free":
+            cells.append(
+                f'\n  <div class="cell {escape(item.kind)}" style="grid-row: {item.row_start + 1}'
+                f' / {item.row_end + 1}; grid-column: {col}">{_block_label(item)}</div>\n'
+            )
+    cells.append(free_cells(context, column, col))
+    return mark_safe("".join(cells))  # noqa: S308 - every value above is escaped or ours
+
+
+def _block_label(item) -> str:
+    if not item.label:
+        return ""
+    when = ""
+    if item.kind == "off":
+        start, end = template_localtime(item.start), template_localtime(item.end)
+        when = f"{start:%H:%M}–{end:%H:%M} "
+    return f"<span>{when}{escape(item.label)}</span>"
+
+
+def _page(context) -> "_Page":
+    page = context.render_context.get("grid_page")
+    if page is None:
+        page = context.render_context["grid_page"] = _Page(context)
+    return page
+
+
+def _reference(a) -> str:
+    return escape(quote(str(a.reference), safe=RFC3986_SUBDELIMS + "/~:@"))
+
+
+def _icon(kind: str, glyph: str, tip: str) -> str:
+    return (
+        f'<span class="icon {kind}" tabindex="0" title="{tip}"><span aria-hidden="true">'
+        f'{glyph}</span><span class="tip">{tip}</span></span>'
+    )
+
+
+class _Page:
+    """What every appointment cell of one page shares: the context's flags and the URLs."""
+
+    def __init__(self, context):
+        self.shown = context.get("shown") or ()
+        self.unsigned = context.get("unsigned") or ()
+        self.may_book = bool(context.get("may_book"))
+        self.may_sign_off = bool(context.get("may_sign_off"))
+        workspace = context.get("workspace") or {}
+        self.may_record = bool(workspace.get("may_record"))
+        self.by_resource = context.get("by") == "resource"
+        self.now = context.get("now")
+        here = context.get("here")
+        if here is None:  # the day sheet's: where its forms come back to
+            here = context["request"].get_full_path()
+        self.here = escape(here)
+        self.next = escape(quote(here, safe="/"))
+        token = context.get("csrf_token")
+        self.csrf = ""
+        if token and str(token) != "NOTPROVIDED":
+            self.csrf = (
+                f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(token))}">'
+            )
+        self.urls = {
+            name: escape(reverse(f"workspace:{name}", args=[PLACEHOLDER])) for name in CELL_URLS
+        }
+        self.client_url = escape(reverse("workspace:client", args=[CLIENT_PLACEHOLDER]))
+
+    def url(self, name: str, reference: str) -> str:
+        return self.urls[name].replace(PLACEHOLDER, reference)
+
+    def client_link(self, a) -> str:
+        url = self.client_url.replace(str(CLIENT_PLACEHOLDER), str(a.client_id))
+        return f'<a href="{url}">{escape(a.client.name)}</a>'
+
+
+def _price(a) -> str:
+    """What it costs after the discount, as the `amount` filter writes it."""
+    return escape(amount_shown(a.net_price, a.currency) if a.currency else "")
+
+
+def appointment_cell(context, item, col) -> str:
+    """An appointment's cell: when, who (for a role shown the client), what and its price,
+    the client's icons, the sign-off it waits for, forms to sign, and the front desk's and
+    the practitioner's actions."""
+    page = _page(context)
+    a = item.appointment
+    entry = item.entry
+    ref = _reference(a)
+    confirmed = a.status == CONFIRMED
+    shown = a.client_id in page.shown
+    flag, override = a.eligibility_flag, a.override_reason
+    start, end = template_localtime(item.start), template_localtime(item.end)
+    out = [
+        f'<article class="cell appt status-{escape(a.status)}{" flagged" if flag else ""}" '
+        f'style="grid-row: {item.row_start + 1} / {item.row_end + 1}; grid-column: {col}" '
+        f'data-reference="{ref}"'
+    ]
+    if page.may_book and confirmed:
+        out.append(f' data-move="{page.url("grid-move", ref)}"')
+    out.append(f'>\n  <p class="when">{start:%H:%M}–{end:%H:%M}')
+    if not confirmed:
+        out.append(f" · {escape(STATUS_LABELS.get(a.status, a.status))}")
+    out.append("</p>\n")
+    if shown:
+        out.append(f'  <p class="who">{page.client_link(a)}</p>\n')
+    else:
+        out.append('  <p class="who muted">Client not shown to your role</p>\n')
+    out.append(f'  <p class="what">{escape(a.treatment.name)}')
+    if page.by_resource:
+        out.append(f" · {escape(a.practitioner.name)}")
+    if a.price is not None:
+        out.append(
+            f' · <a class="price" href="{page.url("payments", ref)}">{_price(a)}'
+            f'<span class="visually-hidden"> payments for {ref}</span></a>'
+        )
+    out.append("</p>\n")
+    if shown:
+        out.append('  <p class="icons">\n    ')
+        if item.first_visit:
+            out.append(_icon("info", "★", "First visit"))
+        for caution in entry.cautions:
+            out.append(_icon("caution", "⚠", f"Caution: {escape(caution)}"))
+        for finding in getattr(entry.decision, "findings", None) or ():
+            if finding.code == "contraindicated":
+                out.append(_icon("danger", "⛔", f"Contraindication: {escape(finding.message)}"))
+        if flag:
+            out.append(_icon("danger", "⚑", f"Flagged: {escape(flag)}"))
+        if override:
+            out.append(_icon("warn", "!", f"Override used: {escape(override)}"))
+        out.append("\n  </p>\n")
+    out.append(_sign_off(page, a, ref, shown, confirmed))
+    if a.pk in page.unsigned:
+        out.append(
+            f'  <p class="forms-due"><a class="tag warn" href="'
+            f'{page.url("appointment-forms", ref)}">Forms to sign<span class="visually-hidden">'
+            f" for {ref}</span></a></p>\n"
+        )
+    past = page.now is not None and a.start <= page.now
+    if shown and page.may_record and past and a.status in (CONFIRMED, COMPLETED):
+        out.append(
+            f'<p class="actions"><a href="{page.url("record", ref)}?next={page.next}">Record'
+            f'<span class="visually-hidden"> {ref}</span></a></p>\n'
+        )
+    if page.may_book and confirmed:
+        out.append(
+            f'  <p class="actions">\n    <a href="{page.url("grid-move", ref)}?next={page.next}">'
+            f'Move<span class="visually-hidden"> {ref}</span></a>\n'
+            f'    <a href="{page.url("cancel", ref)}?next={page.next}">Cancel'
+            f'<span class="visually-hidden"> {ref}</span></a>\n'
+        )
+        if past:
+            out.append(
+                f'    <form method="post" action="{page.url("no-show", ref)}">{page.csrf}'
+                f'<input type="hidden" name="next" value="{page.here}"><button type="submit" '
+                f'class="link">No-show<span class="visually-hidden"> {ref}</span></button>'
+                "</form>\n"
+            )
+        out.append("  </p>\n")
+    out.append("</article>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours
+
+
+def _sign_off(page: _Page, a, ref: str, shown: bool, confirmed: bool) -> str:
+    """The sign-off the appointment waits for (as workspace/_sign_off.html, which the day
+    sheet still includes): its badge, the rules' words for a role shown the client, and the
+    approve / decline form for a role that signs off."""
+    try:
+        sign_off = a.sign_off
+    except Appointment.sign_off.RelatedObjectDoesNotExist:
+        return ""
+    if not (sign_off.pending and confirmed):
+        return ""
+    out = ['<div class="sign-off">\n  <p><span class="tag warn" data-sign-off="pending">']
+    out.append("Needs sign-off</span>")
+    if shown:
+        for reason in sign_off.reasons:
+            out.append(f' <span class="sign-off-reason">{escape(reason)}</span>')
+    out.append("</p>\n")
+    if page.may_sign_off:
+        out.append(
+            '  <details class="no-print">\n'
+            f'    <summary>Sign off<span class="visually-hidden"> {ref}</span></summary>\n'
+            f'    <form method="post" action="{page.url("sign-off", ref)}">'
+            f"{page.csrf}\n"
+            f'      <input type="hidden" name="next" value="{page.here}">\n'
+            f'      <label for="sign-off-note-{ref}">Note</label>\n'
+            f'      <textarea id="sign-off-note-{ref}" name="note" rows="2" maxlength="2000" '
+            "required></textarea>\n"
+            '      <button type="submit" name="decision" value="approve">Approve</button>\n'
+            '      <button type="submit" name="decision" value="decline" class="quiet">'
+            "Decline and cancel</button>\n"
+            "    </form>\n  </details>\n"
+        )
+    out.append("</div>\n")
+    return "".join(out)
+
+
+@register.simple_tag(takes_context=True)
+def sheet_row(context, line) -> str:
+    """A day sheet line (workspace.selectors.SheetEntry) up to its records' hooks, which the
+    template writes after it (records_tags.record_hooks): the time, the client (for a
+    role shown them), the treatment and its price, the rooms, the cautions and flags, the
+    sign-off it waits for and the forms to sign."""
+    page = _page(context)
+    a = line.appointment
+    ref = _reference(a)
+    shown = a.client_id in page.shown
+    start, end = template_localtime(line.local_start), template_localtime(line.local_end)
+    out = [
+        f'<tr class="status-{escape(a.status)}" data-reference="{ref}">\n'
+        f'        <td class="time">{start:%H:%M}–{end:%H:%M}</td>\n'
+    ]
+    if shown:
+        first = ' <span class="tag info">First visit</span>' if line.first_visit else ""
+        out.append(f"        <td>{page.client_link(a)}{first}</td>\n")
+    else:
+        out.append('        <td class="muted">Not shown to your role: ask the front desk</td>\n')
+    out.append(f"        <td>{escape(a.treatment.name)}")
+    if a.price is not None:
+        out.append(
+            f' <a class="price no-print" href="{page.url("payments", ref)}" '
+            f'title="Payments for {ref}">{_price(a)}</a>'
+        )
+    rooms = ", ".join(escape(str(resource)) for resource in line.resources) or "-"
+    out.append(f'</td>\n        <td>{rooms}</td>\n        <td class="flags">\n')
+    if shown:
+        for caution in line.cautions:
+            out.append(f'<p class="caution">{escape(caution)}</p>')
+        for found in line.contraindications:
+            out.append(
+                '<p class="contraindication"><span class="tag danger">Contraindication</span> '
+                f"{escape(found)}</p>"
+            )
+        if a.eligibility_flag:
+            out.append(
+                f'<p><span class="tag danger">Flagged</span> {escape(a.eligibility_flag)}</p>'
+            )
+        if a.override_reason:
+            out.append(
+                f'<p><span class="tag warn">Override used</span> {escape(a.override_reason)}</p>'
+            )
+        out.append("\n")
+    out.append(_sign_off(page, a, ref, shown, a.status == CONFIRMED))
+    if a.pk in page.unsigned:
+        out.append(
+            f'<p><span class="tag warn">Forms to sign</span> <a href="'
+            f'{page.url("appointment-forms", ref)}">Open on the tablet<span '
+            f'class="visually-hidden"> for {ref}</span></a></p>\n'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours
+
+
+@register.simple_tag(takes_context=True)
+def sheet_row_end(context, line) -> str:
+    """The rest of a day sheet line after its records' hooks: its status, and the forms
+    that mark attendance once it has started."""
+    page = _page(context)
+    a = line.appointment
+    ref = _reference(a)
+    label = escape(STATUS_LABELS.get(a.status, a.status))
+    out = [f'        </td>\n        <td class="no-print status">\n          {label}\n']
+    if a.status == CONFIRMED and line.started:
+        for name, button in (
+            ("complete", '<button type="submit">Completed</button>'),
+            ("no-show", '<button type="submit" class="quiet">No-show</button>'),
+        ):
+            out.append(
+                f'          <form method="post" action="{page.url(name, ref)}">{page.csrf}'
+                f'<input type="hidden" name="next" value="{page.here}">{button}</form>\n'
+            )
+    out.append("        </td>\n      </tr>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours

@@ -311,6 +311,9 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+# Where Stripe's hosted payment page lives: the booking form that sends the client there
+# must be allowed to (Content-Security-Policy form-action, below).
+STRIPE_CHECKOUT_ORIGIN = env_str("STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com")
 if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
     raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY.")
 # Seconds one call to Stripe may take before it counts as failed (and is retried later).
@@ -459,7 +462,8 @@ if LOG_LEVEL and LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICA
     raise ImproperlyConfigured(
         f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
     )
-_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+# stripe: the library logs every request at INFO; our own lines say what each call did.
+_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace", "stripe")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -486,7 +490,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:", "https:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        # With card payments on, confirming a booking may redirect to Stripe's payment page.
+        "form-action": ["'self'"] + ([STRIPE_CHECKOUT_ORIGIN] if STRIPE_SECRET_KEY else []),
         "frame-ancestors": ["'none'"],
     }
 }

@@ -111,7 +111,10 @@ def checkout_release(appointment: Appointment) -> None:
         if call.status == Status.PENDING:
             call.status, call.done_at = Status.CANCELLED, timezone.now()
             call.save(update_fields=["status", "done_at"])
-            continue
+            if call.attempts == 0:
+                continue  # never reached Stripe: nothing to close
+            # Tried, with no answer kept: a session may exist that nobody has the address
+            # of; the expiry asks for it again under the same key, and closes it.
         call.result = {**call.result, "released": True}
         call.save(update_fields=["result"])
         plan(kind=Kind.CHECKOUT_EXPIRE, appointment=appointment, payload={"checkout": call.pk})
@@ -196,11 +199,14 @@ def _claim(call_id: int, now: datetime) -> ProviderCall | None:
                 call.due_at = now + timedelta(seconds=30)  # its session id is not known yet
                 call.save(update_fields=["due_at"])
                 return None
-            if "session" not in checkout.result:
+            if "session" in checkout.result:
+                call.payload = {**call.payload, "session": checkout.result["session"]}
+            elif checkout.attempts == 0:
                 call.status, call.done_at = Status.CANCELLED, now
                 call.save(update_fields=["status", "done_at"])
                 return None
-            call.payload = {**call.payload, "session": checkout.result["session"]}
+            else:
+                call.payload = {**call.payload, "key": checkout.key, "ask": checkout.payload}
         if not _still_needed(call):
             call.status, call.done_at = Status.CANCELLED, now
             call.save(update_fields=["status", "done_at"])
@@ -217,7 +223,11 @@ def _send(call: ProviderCall) -> dict:
     if call.kind == Kind.CHECKOUT:
         return stripe_api.checkout_create(key=key, payload=payload)
     if call.kind == Kind.CHECKOUT_EXPIRE:
-        return stripe_api.checkout_expire(key=key, session=payload["session"])
+        session = payload.get("session")
+        if session is None:  # the Checkout call's answer was lost: its key gets it back
+            session = stripe_api.checkout_create(key=payload["key"], payload=payload["ask"])
+            session = session["session"]
+        return stripe_api.checkout_expire(key=key, session=session)
     if call.kind == Kind.REFUND:
         return stripe_api.refund_create(
             key=key,
@@ -295,7 +305,9 @@ def call_run(call_id: int, *, now: datetime | None = None) -> str | None:
     except stripe_api.StripeError as failure:
         result, error = None, failure
         logger.warning("Provider call %s (%s) failed: %s", call.pk, call.kind, failure)
-    return _record(call.pk, result=result, error=error, now=timezone.now())
+    status = _record(call.pk, result=result, error=error, now=timezone.now())
+    logger.info("Provider call %s (%s, try %s): %s", call.pk, call.kind, call.attempts, status)
+    return status
 
 
 def calls_sweep(*, now: datetime | None = None, limit: int = 200) -> int:

@@ -377,3 +377,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(2)  # the work is done; the answer never arrives
                 return None
         return self._answer(status, body)
+
+
+def fake_in_use(settings, **kwargs) -> FakeStripe:
+    """A fake Stripe, started, with card payments on and the official library pointed at it
+    (`settings`: pytest-django's fixture, which puts the settings back afterwards)."""
+    fake = FakeStripe(**kwargs)
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = fake.base
+    settings.STRIPE_TIMEOUT_SECONDS = 3
+    return fake

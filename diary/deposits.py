@@ -2,11 +2,13 @@
 policy asks one: the booking stays HELD (the diary's exclusion constraints count it, as any
 hold) until the deposit is paid or DEPOSIT_HOLD_MINUTES pass.
 
-1. `deposit_ask`, in the transaction that binds the hold to its client (holds.hold_confirm),
-   keeps the appointment HELD and plans the Checkout Session as a ProviderCall.
-2. `checkout_open`, after that commits, makes the call at once (the client is waiting for
-   the payment page) and returns the page's address; when Stripe cannot be reached the
-   caller releases the hold: nothing is charged and the time is free again.
+1. `deposit_plan`, when the owner confirms the hold (holds.hold_confirm) and before anything
+   is written for them, plans the Checkout Session as a ProviderCall; `checkout_open`, once
+   that commits, makes the call at once (the client is waiting for the payment page). When
+   Stripe cannot be reached the caller releases the hold: nothing is charged, nothing was
+   written for the client, and the time is free again.
+2. `deposit_hold`, in the transaction that binds the hold to its client, keeps it HELD for
+   DEPOSIT_HOLD_MINUTES while the deposit is paid.
 3. Stripe's webhook (`webhook_receive`) says the deposit is paid: the payment is kept (once),
    the card saved for later fees, and the booking confirmed with its emails planned.
 4. A hold not paid in time is released by `holds_release_lapsed` (Celery beat), which also
@@ -60,27 +62,32 @@ def deposit_due(appointment: Appointment) -> Decimal:
     return decision.to_pay
 
 
-def deposit_ask(held: Appointment, *, email: str, now) -> Decimal:
-    """In the caller's transaction, with `held` locked and bound to its client: if card
-    payments are on and a deposit is due, keep it HELD until DEPOSIT_HOLD_MINUTES from now
-    and plan its Checkout Session; the amount asked (zero: nothing asked, book it)."""
+def deposit_plan(held: Appointment, *, email: str, now) -> Decimal:
+    """Before the hold is bound to its client: if card payments are on and the policy asks
+    an online booking a deposit, plan its Checkout Session (in a transaction of its own,
+    made by `checkout_open` once that commits). The amount asked; zero: nothing asked."""
     if not stripe_api.enabled():
         return ZERO
-    amount = deposit_due(held)
-    if amount <= ZERO:
-        return ZERO
-    held.held_until = now + timedelta(minutes=settings.DEPOSIT_HOLD_MINUTES)
-    if provider.checkout_live(held) is None:
+    with transaction.atomic():
+        held = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("clinic", "treatment")
+            .get(pk=held.pk)
+        )
+        amount = deposit_due(held)
+        if amount <= ZERO or provider.checkout_live(held) is not None:
+            return max(amount, ZERO)
         currency = held.currency or held.clinic.currency
         site = settings.SITE_URL.rstrip("/")
         link = reverse("online:confirmed", args=[held.reference, held.manage_token])
+        until = now + timedelta(minutes=settings.DEPOSIT_HOLD_MINUTES)
         description = f"Deposit for {held.treatment.name}, {held.clinic.name} ({held.reference})"
         provider.plan(
             kind=ProviderCall.Kind.CHECKOUT,
             appointment=held,
             amount=amount,
             currency=currency,
-            enqueue=False,  # made by the request waiting for it; the sweep if that dies
+            enqueue=False,  # made by the request waiting for it
             payload={
                 "email": email,
                 "reference": held.reference,
@@ -88,14 +95,22 @@ def deposit_ask(held: Appointment, *, email: str, now) -> Decimal:
                 "amount_minor": stripe_api.minor(amount, currency),
                 "description": description,
                 "metadata": {"lumiere_appointment": held.reference, "lumiere_purpose": DEPOSIT},
-                "expires_at": int(
-                    max(held.held_until.timestamp(), time.time() + CHECKOUT_MIN_SECONDS)
-                ),
+                "expires_at": int(max(until.timestamp(), time.time() + CHECKOUT_MIN_SECONDS)),
                 "success_url": f"{site}{link}?paid=1",
                 "cancel_url": f"{site}{link}",
             },
         )
     return amount
+
+
+def deposit_hold(locked: Appointment, *, now) -> Decimal:
+    """In the transaction binding the hold to its client: with a payment page open for its
+    deposit, it stays held DEPOSIT_HOLD_MINUTES for the deposit; the amount (zero: none)."""
+    call = provider.checkout_live(locked)
+    if call is None or call.status != ProviderCall.Status.SENT:
+        return ZERO
+    locked.held_until = now + timedelta(minutes=settings.DEPOSIT_HOLD_MINUTES)
+    return call.amount
 
 
 def is_waiting_for_deposit(appointment: Appointment) -> bool:

@@ -25,9 +25,11 @@ shown to acknowledge; otherwise the same appointment becomes the client's CONFIR
 planned. A hold not confirmed in time is released by `holds_release_lapsed` (Celery beat);
 a link opened a little after that still books the time if it is free.
 
-With card payments on and a deposit asked by the payment policy, confirming binds the hold
-to its client but keeps it HELD until the deposit is paid (diary/deposits.py): the caller
-sends the client to the payment page, and Stripe's webhook confirms the booking.
+With card payments on and a deposit asked by the payment policy, confirming first gets the
+deposit's payment page from Stripe (released, nothing written, if Stripe cannot be reached),
+then binds the hold to its client but keeps it HELD until the deposit is paid
+(diary/deposits.py): the caller sends the client to the payment page, and Stripe's webhook
+confirms the booking.
 """
 
 from dataclasses import dataclass
@@ -244,6 +246,11 @@ def hold_confirm(
     except EligibilityRefused:
         hold_release(held, outcome=BookingRequest.Outcome.REFUSED, now=now)
         raise
+    # A deposit to pay: its payment page is had from Stripe before anything is written for
+    # the client, so Stripe down leaves nothing behind but the released hold.
+    if deposits.deposit_plan(held, email=wish.email, now=now) and not deposits.checkout_open(held):
+        hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
+        raise PaymentUnavailable()
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
         locked = _locked(held)
@@ -258,7 +265,7 @@ def hold_confirm(
         locked.client = client
         locked.practitioner_id = practitioner_id
         locked.held_until = None
-        deposit = deposits.deposit_ask(locked, email=wish.email, now=now)  # sets held_until
+        deposit = deposits.deposit_hold(locked, now=now)  # sets held_until when one is due
         locked.status = Appointment.Status.HELD if deposit else Appointment.Status.CONFIRMED
         locked.changed_by = acting_user(by)
         locked.save(
@@ -299,10 +306,6 @@ def hold_confirm(
     except SlotUnavailable:
         hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
         raise
-    if confirmed.status == Appointment.Status.HELD and deposits.checkout_open(confirmed) is None:
-        # Stripe cannot be reached: no payment page, so no booking and nothing charged.
-        hold_release(confirmed, outcome=BookingRequest.Outcome.LAPSED, now=now)
-        raise PaymentUnavailable()
     return Booked(confirmed, tuple(outcome.warnings), tuple(outcome.cautions))
 
 
@@ -315,12 +318,13 @@ def hold_release(appointment: Appointment, *, outcome: str, now: datetime | None
         BookingRequest.objects.filter(
             appointment=held, outcome=BookingRequest.Outcome.WAITING
         ).update(outcome=outcome, decided_at=now)
+        if held.status in (Appointment.Status.HELD, Appointment.Status.EXPIRED):
+            provider.checkout_release(held)  # a deposit's payment page, if any, is closed
         if held.status != Appointment.Status.HELD:
             return False
         held.status = Appointment.Status.EXPIRED
         held.save(update_fields=["status", "updated_at"])
         held.resource_holds.update(active=False)
-        provider.checkout_release(held)  # a deposit's payment page, if any, is closed
         change_record(
             held,
             action=AppointmentChange.Action.RELEASED,

@@ -181,7 +181,9 @@ def _still_needed(call: ProviderCall) -> bool:
     """Read under the call's lock, with what it depends on locked too."""
     if call.kind == Kind.CHECKOUT:
         held = Appointment.objects.select_for_update(of=("self",)).get(pk=call.appointment_id)
-        return held.status == Appointment.Status.HELD and not call.result.get("released")
+        # EXPIRED: a link opened after its hold lapsed books the time again if it is free.
+        live = (Appointment.Status.HELD, Appointment.Status.EXPIRED)
+        return held.status in live and not call.result.get("released")
     if call.kind == Kind.FEE:
         charge = Charge.objects.select_for_update().get(pk=call.charge_id)
         return not charge.is_waived

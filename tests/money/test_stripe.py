@@ -19,9 +19,10 @@ from rest_framework.test import APIClient
 from access.roles import MANAGER
 from aftercare.models import Message
 from bookings.models import Appointment, BookingRequest
+from clinic.models import Client
 from diary import holds
 from diary.reservation import SlotRequest, free_practitioners
-from diary.services import appointment_cancel, appointment_mark_no_show
+from diary.services import appointment_book, appointment_cancel, appointment_mark_no_show
 from money import provider
 from money.models import Payment, PaymentPolicy, ProviderCall, ProviderEvent, SavedCard
 from money.selectors import appointment_account
@@ -189,6 +190,7 @@ def test_stripe_down_while_booking_is_a_clear_answer_and_no_charge(
     assert answer["Location"] == reverse("online:sorry", args=[world.treatment.slug])
     assert "We can’t take card payments just now" in page and "nothing was charged" in page
     assert held.status == Appointment.Status.EXPIRED and slot_free(world)
+    assert held.client is None and not Client.objects.exists(), "nothing written for them"
     assert ProviderCall.objects.get(kind="checkout").status == ProviderCall.Status.CANCELLED
     stripe_fake.come_back()
     with time_machine.travel(NOW + timedelta(hours=2), tick=False):
@@ -210,6 +212,33 @@ def test_stripe_failing_while_booking_is_the_api_error_shape(world, deposit_poli
     assert refused.value.status == 503
     assert Appointment.objects.get().status == Appointment.Status.EXPIRED
     assert stripe_fake.charges == [] and stripe_fake.sessions == {}
+
+
+def test_a_link_opened_after_the_hold_lapsed_asks_the_deposit_too(
+    world, deposit_policy, stripe_fake
+):
+    held = hold(world)
+    with time_machine.travel(NOW + timedelta(minutes=16), tick=False):
+        holds.holds_release_lapsed()
+        booked = confirm(held)
+        session = session_of(booked)
+
+    assert booked.status == Appointment.Status.HELD and booked.client is not None
+    assert booked.held_until == NOW + timedelta(minutes=16 + 30)
+    stripe_fake.pay(session)
+    deliver(stripe_fake.take_events())
+    booked.refresh_from_db()
+    assert booked.status == Appointment.Status.CONFIRMED
+
+
+def test_a_second_confirmation_while_paying_sends_to_the_same_page(
+    world, deposit_policy, stripe_fake
+):
+    booked = confirm(hold(world))
+    again = confirm(booked)
+
+    assert again.status == Appointment.Status.HELD
+    assert len(stripe_fake.sessions) == 1 and ProviderCall.objects.count() == 1
 
 
 # -- Webhooks ---------------------------------------------------------------------------------
@@ -318,7 +347,22 @@ def test_a_no_show_fee_is_charged_once_to_the_saved_card(world, deposit_policy, 
         "card_online",
         fees[0]["id"],
     )
-    assert appointment_account(booked).outstanding == D("0.00")
+    booked.refresh_from_db()
+    assert booked.status == Appointment.Status.NO_SHOW
+    assert appointment_account(booked).outstanding == D("0.00")  # the fee is paid in full
+
+
+def test_without_a_saved_card_the_fee_waits_at_the_desk(world, deposit_policy, stripe_fake):
+    client = factories.ClientFactory(clinic=world.clinic)
+    front = factories.StaffFactory(username="front")
+
+    booked = appointment_book(
+        treatment=world.treatment, start=TUESDAY_10, client=client, by=front
+    ).appointment
+    missed = no_show(world, booked)
+
+    assert not ProviderCall.objects.exists()
+    assert appointment_account(missed).outstanding == D("50.00")
 
 
 def test_a_retried_charge_is_one_charge(world, deposit_policy, stripe_fake):

@@ -213,6 +213,11 @@ def _claim(call_id: int, now: datetime) -> ProviderCall | None:
             call.status, call.done_at = Status.CANCELLED, now
             call.save(update_fields=["status", "done_at"])
             return None
+        if call.attempts >= settings.PROVIDER_CALL_ATTEMPTS:  # its runs died, every one
+            call.status, call.done_at = Status.FAILED, now
+            call.last_error = call.last_error or "Its worker stopped during every try."
+            call.save(update_fields=["status", "done_at", "last_error"])
+            return None
         call.status, call.claimed_at = Status.SENDING, now
         call.attempts += 1
         call.save(update_fields=["status", "claimed_at", "attempts", "payload"])

@@ -466,3 +466,33 @@ def test_beat_sweeps_the_provider_calls_and_the_task_makes_one(world, deposit_po
     assert provider_call.run(call.pk) == "sent"
     assert provider_call.run(call.pk) is None  # a second delivery of the task does nothing
     assert len(stripe_fake.refunds) == 1
+
+
+def test_a_declined_card_leaves_the_fee_at_the_desk(world, deposit_policy, stripe_fake):
+    booked = paid(world, stripe_fake)
+    stripe_fake.decline_cards.add(SavedCard.objects.get().payment_method)
+    missed = no_show(world, booked)
+
+    with time_machine.travel(TUESDAY_10 + timedelta(hours=3, minutes=1), tick=False):
+        provider.calls_sweep()
+        provider.calls_sweep()
+
+    call = ProviderCall.objects.get(kind="fee")
+    assert (call.status, call.attempts) == ("failed", 1)  # a decline is final: not retried
+    assert "declined" in call.last_error
+    assert len(stripe_fake.charges) == 1 and not Payment.objects.filter(kind="fee").exists()
+    assert appointment_account(missed).outstanding == D("30.00")
+
+
+def test_a_call_whose_runs_all_died_is_marked_failed(world, deposit_policy, stripe_fake, settings):
+    booked = paid(world, stripe_fake)
+    no_show(world, booked)
+    call = ProviderCall.objects.get(kind="fee")
+    call.attempts = settings.PROVIDER_CALL_ATTEMPTS
+    call.save()
+
+    with time_machine.travel(TUESDAY_10 + timedelta(hours=3, minutes=1), tick=False):
+        provider.calls_sweep()
+
+    call.refresh_from_db()
+    assert call.status == "failed" and len(stripe_fake.charges) == 1

@@ -96,7 +96,7 @@ def deposit_plan(held: Appointment, *, email: str, now) -> Decimal:
                 "description": description,
                 "metadata": {"lumiere_appointment": held.reference, "lumiere_purpose": DEPOSIT},
                 "expires_at": int(max(until.timestamp(), time.time() + CHECKOUT_MIN_SECONDS)),
-                "success_url": f"{site}{link}?paid=1",
+                "success_url": f"{site}{link}",
                 "cancel_url": f"{site}{link}",
             },
         )

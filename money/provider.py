@@ -16,6 +16,7 @@ charge is never made twice, and no planned call is lost.
 """
 
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -317,12 +318,19 @@ def call_run(call_id: int, *, now: datetime | None = None) -> str | None:
     return status
 
 
-def calls_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
+def calls_sweep(*, now: datetime | None = None, limit: int = 200, budget: float = 15) -> int:
     """Beat: give back claims whose worker died mid-call, then make the calls that are due
-    (a retry after a failure, one whose task was never queued). How many were made."""
+    (a retry after a failure, one whose task was never queued), starting none after `budget`
+    seconds (the task's time limit; the next sweep goes on). How many were made."""
     now = now or timezone.now()
     ProviderCall.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_AFTER).update(
         status=Status.PENDING
     )
     due = ProviderCall.objects.filter(status=Status.PENDING, due_at__lte=now).order_by("due_at")
-    return sum(call_run(pk, now=now) is not None for pk in due.values_list("pk", flat=True)[:limit])
+    stop = time.monotonic() + budget
+    made = 0
+    for pk in due.values_list("pk", flat=True)[:limit]:
+        if time.monotonic() > stop:
+            break
+        made += call_run(pk, now=now) is not None
+    return made

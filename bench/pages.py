@@ -76,6 +76,7 @@ NOT_MEASURED = {
     "appointment-form-sign": "POST only: signs a form, writes a PDF (writes)",
     "workspace:sign-off": "POST only: approves or declines a sign-off (writes)",
     "workspace:fee-waive": "POST only: waives a fee (writes)",
+    "stripe-webhook": "POST only, from Stripe, signed: applies a payment event (writes)",
     "appointment-fee-waive": "POST only: waives a fee (writes)",
     "workspace:logout": "ends the session the other lines use",
     "workspace:photo-upload": "POST only: stores a photo (writes)",

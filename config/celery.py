@@ -40,6 +40,16 @@ def beat_schedule(sender, **kwargs):
         name="diary-release-lapsed-holds",
         expires=holds,
     )
+    # Make the calls to the payment provider that are due and were not made after their
+    # change committed (a worker or the broker down, Stripe failing: retried with backoff),
+    # and give back claims whose worker died mid-call (money/provider.py).
+    provider = settings.PROVIDER_SWEEP_SECONDS
+    sender.add_periodic_task(
+        provider,
+        sender.signature("money.provider_sweep"),
+        name="money-provider-sweep",
+        expires=provider,
+    )
     # Forget what the site keeps only for a while (privacy/retention.py): booking drafts,
     # refusals and held references older than DRAFT_MINUTES cut out of the live sessions;
     # Idempotency-Key rows past their day; sessions past their expiry (clearsessions).

@@ -353,6 +353,29 @@ DRAFT_SWEEP_SECONDS = env_int("DRAFT_SWEEP_SECONDS", 300, minimum=1)
 HOLDS_PER_ADDRESS_PER_HOUR = env_int("HOLDS_PER_ADDRESS_PER_HOUR", 5, minimum=1)
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 
+# Card payments through Stripe (money/stripe_api.py, money/provider.py). Without a secret key
+# nothing asks for a card: the clinic takes payment at the desk and staff record it.
+# STRIPE_API_BASE points the official library elsewhere (tests: a fake on loopback).
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+# Where Stripe's hosted payment page lives: the booking form that sends the client there
+# must be allowed to (Content-Security-Policy form-action, below).
+STRIPE_CHECKOUT_ORIGIN = env_str("STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com")
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY.")
+# Seconds one call to Stripe may take before it counts as failed (and is retried later).
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10, minimum=1)
+# How long a booking waiting for its deposit keeps its time before it is released.
+DEPOSIT_HOLD_MINUTES = env_int("DEPOSIT_HOLD_MINUTES", 30, minimum=1)
+# A no-show or late-cancellation fee is charged to the saved card this long after it falls
+# due, so the desk can waive a fee marked in error before any card is charged.
+FEE_CHARGE_DELAY_MINUTES = env_int("FEE_CHARGE_DELAY_MINUTES", 60, minimum=0)
+# Tries of one planned call before it is marked failed (shown to staff), and how often beat
+# sweeps for calls that are due again or whose worker died mid-call.
+PROVIDER_CALL_ATTEMPTS = env_int("PROVIDER_CALL_ATTEMPTS", 8, minimum=1)
+PROVIDER_SWEEP_SECONDS = env_int("PROVIDER_SWEEP_SECONDS", 30, minimum=1)
+
 # Redis: Celery broker, and the cache behind the API's rate limits.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHE_URL = env_str("CACHE_URL", REDIS_URL)
@@ -487,7 +510,8 @@ if LOG_LEVEL and LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICA
     raise ImproperlyConfigured(
         f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
     )
-_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+# stripe: the library logs every request at INFO; our own lines say what each call did.
+_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace", "stripe")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -514,7 +538,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:", "https:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        # With card payments on, confirming a booking may redirect to Stripe's payment page.
+        "form-action": ["'self'"] + ([STRIPE_CHECKOUT_ORIGIN] if STRIPE_SECRET_KEY else []),
         "frame-ancestors": ["'none'"],
     }
 }

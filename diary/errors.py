@@ -191,3 +191,15 @@ class SignOffNotAllowed(BookingError):
     code = "permission_denied"
     status = 403
     detail = "Only a practitioner or a clinic manager can sign off an appointment."
+
+
+class PaymentUnavailable(BookingError):
+    """The deposit's payment page could not be had from the payment provider (down, slow):
+    the time held for it is released and nothing is charged."""
+
+    code = "payment_unavailable"
+    status = 503
+    detail = (
+        "Card payments cannot be taken just now, so your booking was not made and nothing "
+        "was charged. Please try again in a few minutes."
+    )

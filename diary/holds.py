@@ -24,6 +24,12 @@ shown to acknowledge; otherwise the same appointment becomes the client's CONFIR
 (the client made if new), the declarations join the record, and the usual emails are
 planned. A hold not confirmed in time is released by `holds_release_lapsed` (Celery beat);
 a link opened a little after that still books the time if it is free.
+
+With card payments on and a deposit asked by the payment policy, confirming first gets the
+deposit's payment page from Stripe (released, nothing written, if Stripe cannot be reached),
+then binds the hold to its client but keeps it HELD until the deposit is paid
+(diary/deposits.py): the caller sends the client to the payment page, and Stripe's webhook
+confirms the booking.
 """
 
 from dataclasses import dataclass
@@ -45,16 +51,18 @@ from clinic.services import client_get_or_create
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
 from consent.planning import plan_forms_reminder
-from diary import sql
+from diary import deposits, sql
 from diary.errors import (
     EligibilityRefused,
     HoldGone,
+    PaymentUnavailable,
     SlotUnavailable,
     TooManyHolds,
     WarningsNotAcknowledged,
 )
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 from diary.services import Booked, _hold, _locked, _practitioner, check_eligibility
+from money import provider
 from money.prices import booked_price
 
 
@@ -202,6 +210,8 @@ def hold_confirm(
         wish = BookingRequest.objects.get(appointment=held)
     if held.status == Appointment.Status.CONFIRMED and wish.outcome == wish.Outcome.CONFIRMED:
         return Booked(held)
+    if deposits.is_waiting_for_deposit(held):
+        return Booked(held)  # confirmed by its owner already, waiting for the deposit
     if wish.outcome not in (wish.Outcome.WAITING, wish.Outcome.LAPSED):
         raise HoldGone()
     clinic, treatment = held.clinic, held.treatment
@@ -236,6 +246,11 @@ def hold_confirm(
     except EligibilityRefused:
         hold_release(held, outcome=BookingRequest.Outcome.REFUSED, now=now)
         raise
+    # A deposit to pay: its payment page is had from Stripe before anything is written for
+    # the client, so Stripe down leaves nothing behind but the released hold.
+    if deposits.deposit_plan(held, email=wish.email, now=now) and not deposits.checkout_open(held):
+        hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
+        raise PaymentUnavailable()
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
         locked = _locked(held)
@@ -249,8 +264,9 @@ def hold_confirm(
         previous = locked.status
         locked.client = client
         locked.practitioner_id = practitioner_id
-        locked.status = Appointment.Status.CONFIRMED
         locked.held_until = None
+        deposit = deposits.deposit_hold(locked, now=now)  # sets held_until when one is due
+        locked.status = Appointment.Status.HELD if deposit else Appointment.Status.CONFIRMED
         locked.changed_by = acting_user(by)
         locked.save(
             update_fields=[
@@ -262,20 +278,24 @@ def hold_confirm(
                 "updated_at",
             ]
         )
+        # Waiting for a deposit, the request stays open (a lapse releases it as any hold).
         BookingRequest.objects.filter(pk=wish.pk).update(
-            outcome=BookingRequest.Outcome.CONFIRMED, decided_at=now
+            outcome=wish.outcome if deposit else BookingRequest.Outcome.CONFIRMED,
+            decided_at=None if deposit else now,
         )
         change_record(
             locked,
-            action=AppointmentChange.Action.BOOKED,
+            action=AppointmentChange.Action.HELD if deposit else AppointmentChange.Action.BOOKED,
             by=by,
             channel=Appointment.Channel.ONLINE,
             from_status=previous,
-            details={"warnings": outcome.warnings, "confirmed_from_hold": True},
+            details={"warnings": outcome.warnings, "confirmed_from_hold": True}
+            | ({"deposit_asked": str(deposit)} if deposit else {}),
         )
         signoff_sync(locked, reasons=outcome.approvals)
-        planning.on_booked(locked)
-        plan_forms_reminder(locked)
+        if not deposit:  # else once paid (diary/deposits.py)
+            planning.on_booked(locked)
+            plan_forms_reminder(locked)
         if declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=locked.reference)
             appointments_recheck(client=client, by=by, exclude_id=locked.pk)
@@ -298,6 +318,8 @@ def hold_release(appointment: Appointment, *, outcome: str, now: datetime | None
         BookingRequest.objects.filter(
             appointment=held, outcome=BookingRequest.Outcome.WAITING
         ).update(outcome=outcome, decided_at=now)
+        if held.status in (Appointment.Status.HELD, Appointment.Status.EXPIRED):
+            provider.checkout_release(held)  # a deposit's payment page, if any, is closed
         if held.status != Appointment.Status.HELD:
             return False
         held.status = Appointment.Status.EXPIRED

@@ -32,3 +32,12 @@ class AlreadyWaived(MoneyError):
     code = "invalid_status"
     status = 409
     detail = "This fee is already waived."
+
+
+class BadWebhook(MoneyError):
+    """A webhook whose Stripe-Signature does not prove it came from Stripe, or whose body
+    is not an event."""
+
+    code = "invalid_signature"
+    status = 400
+    detail = "The webhook's signature does not match its body."

@@ -97,6 +97,7 @@ class Payment(models.Model):
 
     class Method(models.TextChoices):
         CARD_AT_DESK = "card_at_desk", "Card at the desk"
+        CARD_ONLINE = "card_online", "Card online (Stripe)"
         CASH = "cash", "Cash"
         OTHER = "other", "Other"
 
@@ -125,6 +126,13 @@ class Payment(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            # A provider's payment or refund is kept once, however often its webhook or the
+            # call's answer reports it (money/provider.py).
+            models.UniqueConstraint(
+                fields=["provider_reference", "kind"],
+                condition=~Q(provider_reference=""),
+                name="payment_provider_reference_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -172,3 +180,88 @@ class Charge(models.Model):
     @property
     def is_waived(self) -> bool:
         return self.waived_at is not None
+
+
+class ProviderCall(models.Model):
+    """One call to the payment provider, planned in the transaction of the change that needs
+    it (a deposit asked, a hold released, a clinic's cancellation, a fee) and made after it
+    commits (money/provider.py), with `key` as Stripe's Idempotency-Key: a retry, after a
+    timeout or a worker's crash, gets the first call's answer and never charges twice."""
+
+    class Kind(models.TextChoices):
+        CHECKOUT = "checkout", "Ask for a deposit (Checkout Session)"
+        CHECKOUT_EXPIRE = "checkout_expire", "Close a deposit's Checkout Session"
+        REFUND = "refund", "Refund a card payment"
+        FEE = "fee", "Charge a fee to the saved card"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Not needed any more"
+
+    key = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="provider_calls"
+    )
+    charge = models.ForeignKey(
+        Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="provider_calls"
+    )
+    amount = models.DecimalField(**AMOUNT, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    payload = models.JSONField(default=dict, blank=True, help_text="What the call sends.")
+    result = models.JSONField(default=dict, blank=True, help_text="The provider's ids.")
+    attempts = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "due_at"], name="provider_call_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.appointment_id} ({self.status})"
+
+
+class ProviderEvent(models.Model):
+    """A webhook event applied: its id is kept so a second delivery changes nothing."""
+
+    event_id = models.CharField(max_length=120, unique=True)
+    type = models.CharField(max_length=80)
+    received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class SavedCard(models.Model):
+    """A card the client saved with the provider when paying a deposit online
+    (setup_future_usage=off_session): the customer and payment method a later fee is
+    charged to, off session. The card's number stays with the provider."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="saved_cards")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    customer = models.CharField(max_length=120)
+    payment_method = models.CharField(max_length=120)
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-saved_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "payment_method"], name="saved_card_once_per_client"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"card {self.payment_method} of client {self.client_id}"

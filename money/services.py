@@ -10,7 +10,7 @@ these services refuse a role without the capability (NotAllowed), whoever calls 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import access
@@ -21,9 +21,10 @@ from bookings.models import Appointment
 from clinic.audit import Origin, acting_user, audit_write
 from clinic.models import AuditEntry
 from money import due as rules
+from money import provider, stripe_api
 from money.currency import ZERO, rounded, shown
 from money.errors import AlreadyWaived, NotAllowed, PaymentRefused
-from money.models import Charge, Payment
+from money.models import Charge, Payment, SavedCard
 from money.prices import price_of, terms_for
 from money.selectors import paid_on
 
@@ -152,6 +153,7 @@ def fee_waive(*, charge: Charge, by, reason: str, origin: Origin | None = None) 
         locked.waived_by = acting_user(by)
         locked.waive_reason = reason
         locked.save(update_fields=["waived_at", "waived_by", "waive_reason"])
+        provider.fee_cancel(locked)
         audit_write(
             user=by,
             origin=origin,
@@ -192,22 +194,71 @@ def _charge_fee(appointment: Appointment, event: rules.Event, *, at: datetime) -
     return charge
 
 
+def _fee_to_card(charge: Charge | None, appointment: Appointment) -> Charge | None:
+    """With card payments on, plan the fee's charge to the client's saved card, less what
+    was paid (a deposit counts towards it)."""
+    if charge is not None and stripe_api.enabled() and not charge.is_waived:
+        paid = paid_on(Payment.objects.filter(appointment=appointment))
+        provider.fee_plan(charge, to_pay=charge.amount - paid)
+    return charge
+
+
 def on_cancelled(appointment: Appointment, *, by_clinic: bool, at: datetime) -> Charge | None:
     """The appointment was just cancelled (in the caller's transaction): by the clinic, no
-    fee; by or for the client, the late-cancellation fee if inside the policy's window."""
+    fee, and what was paid online is refunded to the card; by or for the client, the
+    late-cancellation fee if inside the policy's window."""
     if by_clinic:
+        if stripe_api.enabled():
+            provider.refunds_plan(appointment, reason="cancelled by the clinic")
         return None
-    return _charge_fee(appointment, rules.Event.CANCELLED, at=at)
+    return _fee_to_card(_charge_fee(appointment, rules.Event.CANCELLED, at=at), appointment)
 
 
 def on_no_show(appointment: Appointment, *, at: datetime) -> Charge | None:
     """The client did not come (in the caller's transaction): the no-show fee, if any."""
-    return _charge_fee(appointment, rules.Event.NO_SHOW, at=at)
+    return _fee_to_card(_charge_fee(appointment, rules.Event.NO_SHOW, at=at), appointment)
+
+
+def provider_payment(*, appointment: Appointment, amount: Decimal, kind: str, reference: str):
+    """A payment or refund the provider reports (a call's answer, a webhook), kept once
+    however often it is reported, with its receipt planned in the same transaction. In the
+    caller's transaction; returns the Payment and whether it is new."""
+    existing = Payment.objects.filter(provider_reference=reference, kind=kind).first()
+    if existing is not None:
+        return existing, False
+    paid = paid_on(Payment.objects.filter(appointment=appointment))
+    try:
+        with transaction.atomic():  # a savepoint: a twin reported at once meets the constraint
+            payment = Payment.objects.create(
+                clinic_id=appointment.clinic_id,
+                appointment=appointment,
+                client_id=appointment.client_id,
+                amount=amount,
+                currency=appointment.currency or appointment.clinic.currency,
+                kind=kind,
+                method=Payment.Method.CARD_ONLINE,
+                provider_reference=reference,
+            )
+            _plan_receipt(payment, appointment, paid_after=paid + payment.signed_amount)
+    except IntegrityError:
+        return Payment.objects.get(provider_reference=reference, kind=kind), False
+    return payment, True
+
+
+def card_save(*, client_id: int, clinic_id: int, customer: str, payment_method: str) -> None:
+    """The card a deposit was paid with, saved for a later fee (off session)."""
+    if customer and payment_method:
+        SavedCard.objects.get_or_create(
+            client_id=client_id,
+            payment_method=payment_method,
+            defaults={"clinic_id": clinic_id, "customer": customer},
+        )
 
 
 def payments_redact(*, client) -> None:
     """Anonymisation (privacy/anonymise.py): the amounts, kinds, methods and dates stay (the
     clinic's books); what staff wrote about the client (a payment's note, a waiver's reason)
-    goes."""
+    goes, and so do the cards saved with the provider."""
     Payment.objects.filter(client=client).exclude(note="").update(note="")
     Charge.objects.filter(client=client).exclude(waive_reason="").update(waive_reason=REDACTED)
+    SavedCard.objects.filter(client=client).delete()

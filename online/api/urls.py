@@ -7,7 +7,7 @@ from allauth.headless.base import views as headless_base
 from allauth.headless.constants import Client as HeadlessClient
 from django.urls import path
 
-from online.api import forms, me, views
+from online.api import forms, me, stripe_webhook, views
 
 urlpatterns = [
     path("auth/token/", views.TokenApi.as_view(), name="token"),
@@ -15,6 +15,11 @@ urlpatterns = [
     path("practitioners/", views.PractitionerListApi.as_view(), name="practitioners"),
     path("availability/", views.AvailabilityApi.as_view(), name="availability"),
     path("me/appointments/", me.MyAppointmentsApi.as_view(), name="me-appointments"),
+    path(
+        "payments/stripe/webhook/",
+        stripe_webhook.StripeWebhookApi.as_view(),
+        name="stripe-webhook",
+    ),
     path("appointments/<str:reference>/", views.AppointmentDetailApi.as_view(), name="appointment"),
     path(
         "appointments/<str:reference>/cancel/",

@@ -14,6 +14,7 @@ from diary.errors import (
     BookingError,
     EligibilityRefused,
     HoldGone,
+    PaymentUnavailable,
     PrerequisiteMissing,
     SlotUnavailable,
     TooLateToCancel,
@@ -38,6 +39,8 @@ def refusal_heading(refusal: BookingError) -> str:
         return "It’s too late to change this online"
     if isinstance(refusal, HoldGone):
         return "This booking request is closed"
+    if isinstance(refusal, PaymentUnavailable):
+        return "We can’t take card payments just now"
     return "We couldn’t do that"
 
 

@@ -35,7 +35,7 @@ from clinic.selectors import bookable_treatments
 from clinic.services import client_get_or_create
 from clinical import rules, terms
 from consent.selectors import missing_for
-from diary import holds, services
+from diary import deposits, holds, services
 from diary.errors import BookingError, WarningsNotAcknowledged
 from online.accounts import login_for_address
 from online.pages.branding import render_page
@@ -501,6 +501,8 @@ def hold_confirm(request, reference, token):
         draft_clear(request.session)
         outcome_clear(request.session)
         appointment = booked.appointment
+        if appointment.status == Appointment.Status.HELD:  # a deposit to pay (diary/deposits.py)
+            return redirect(deposits.payment_url(appointment))
         return redirect("online:confirmed", appointment.reference, appointment.manage_token)
     pending = outcome_pending(request.session, kind="warnings", start=held.start)
     ack_missing = bool(pending and pending.get("ack_missing"))
@@ -631,7 +633,17 @@ def _appointment_page(request, template, appointment, **context):
 @_link_page
 @require_GET
 def booking_confirmed(request, reference, token):
-    return _appointment_page(request, "online/confirmed.html", _linked(reference, token))
+    """The booking made; for one waiting for its deposit (back from the payment page before
+    Stripe's webhook, or having left it), the way back to the payment page."""
+    appointment = _linked(reference, token)
+    waiting = deposits.is_waiting_for_deposit(appointment)
+    return _appointment_page(
+        request,
+        "online/confirmed.html",
+        appointment,
+        payment_url=deposits.payment_url(appointment) if waiting else None,
+        released=appointment.status == Appointment.Status.EXPIRED,
+    )
 
 
 @_link_page

@@ -81,7 +81,9 @@ def test_the_nudge_is_dropped_once_the_next_session_is_booked(world, offer, oliv
     nudge = Message.objects.get(kind=Message.Kind.COURSE_NEXT, client=olivia)
 
     assert deliver(nudge, nudge.due_at) == Message.Status.CANCELLED
-    assert Message.objects.get(pk=nudge.pk).last_error == "The client has booked their next session."
+    assert (
+        Message.objects.get(pk=nudge.pk).last_error == "The client has booked their next session."
+    )
     assert inbox.for_outbox(nudge.pk) == []
 
 

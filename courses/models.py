@@ -9,6 +9,8 @@ under the ClientCourse's row lock (courses/services.py). Only courses/services.p
 these rows; CourseChange is their history.
 """
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -151,6 +153,11 @@ class ClientCourse(models.Model):
     @property
     def is_paid(self) -> bool:
         return self.paid_at is not None
+
+    @property
+    def last_day(self) -> date:
+        """The last local day its sessions are for (expires_at is the midnight after it)."""
+        return (self.expires_at.astimezone(self.clinic.tzinfo) - timedelta(seconds=1)).date()
 
     def covers(self, treatment: Treatment) -> bool:
         if treatment.clinic_id != self.clinic_id:

@@ -252,8 +252,7 @@ def course_key(course: ClientCourse, kind: str, *suffix) -> str:
 
 
 def _facts(course: ClientCourse) -> dict:
-    tz = course.clinic.tzinfo
-    last_day = (course.expires_at.astimezone(tz) - timedelta(seconds=1)).date()
+    last_day = course.last_day
     return {
         "course_id": course.pk,
         "course": {
@@ -268,8 +267,7 @@ def _plan_expiry_notice(course: ClientCourse, *, now: datetime) -> None:
     """ "Your course expires soon", EXPIRY_NOTICE_DAYS before its last day; none for a course
     shorter than that. Checked again when due (courses/notices.py)."""
     tz = course.clinic.tzinfo
-    last_day = (course.expires_at.astimezone(tz) - timedelta(seconds=1)).date()
-    due = local_morning(day=last_day - timedelta(days=EXPIRY_NOTICE_DAYS), tz=tz)
+    due = local_morning(day=course.last_day - timedelta(days=EXPIRY_NOTICE_DAYS), tz=tz)
     if due <= now:
         return
     save_new(

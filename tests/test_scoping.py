@@ -492,6 +492,7 @@ LISTS = {
         Call("post", f"/my/courses/{_offer(b)}/buy/") for b in g.branches
     ],
     "me-appointments": lambda g: [Call("get", "/api/v1/me/appointments/")],
+    "me-courses": lambda g: [Call("get", "/api/v1/me/courses/")],
     "workspace:client-new": lambda g: [Call("get", "/staff/clients/new/")],
     "workspace:outbox": lambda g: [
         *[Call("get", f"/staff/outbox/?show={show}") for show in ("due", "sent", "failed")],

@@ -146,7 +146,7 @@ class BookingInput(serializers.Serializer):
         required=False,
         min_value=1,
         max_value=2**31 - 1,
-        help_text="The id of one of the client's courses (shown in the client's space): a "
+        help_text="The id of one of the client's courses (GET /api/v1/me/courses/): a "
         "session of it pays for the visit.",
     )
     discount = DiscountInput(required=False, help_text="Staff only.")

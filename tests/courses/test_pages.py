@@ -234,3 +234,32 @@ def test_the_api_books_with_a_course_or_a_staff_discount_and_refuses_a_client_di
     )
     assert bad.status_code == 400 and bad.json()["code"] == "discount_refused"
     assert Appointment.objects.count() == 2
+
+
+def test_a_client_reads_their_courses_and_balances_through_the_api(world, offer, olivia, desk):
+    course = course_buy(client=olivia, offer=offer, by=olivia.user)
+    other = factories.ClientFactory(clinic=world.clinic)
+    course_buy(client=other, offer=offer, by=other.user)  # not hers: never in her answer
+
+    answer = logged_in(olivia.user).get("/api/v1/me/courses/")
+
+    assert answer.status_code == 200
+    assert answer.json() == [
+        {
+            "id": course.pk,
+            "name": "Ten facial massages",
+            "clinic": world.clinic.slug,
+            "treatment": world.treatment.slug,
+            "category": "",
+            "sessions": 10,
+            "used": 0,
+            "booked": 0,
+            "remaining": 10,
+            "last_day": "2027-09-01",
+            "expired": False,
+            "paid": False,
+            "price": "850.00",
+            "currency": "GBP",
+        }
+    ]
+    assert logged_in(desk).get("/api/v1/me/courses/").status_code == 404

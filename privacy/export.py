@@ -165,9 +165,9 @@ def client_export(client: Client) -> dict:
                 ],
                 "history": [_row(c, skip=("client_course",)) for c in course.changes.all()],
             }
-            for course in client.courses.prefetch_related(
-                "redemptions__appointment", "changes"
-            ).order_by("pk")
+            for course in client.courses.select_related("bought_by", "paid_by")
+            .prefetch_related("redemptions__appointment", "changes__by")
+            .order_by("pk")
         ],
         # Every email planned or sent to them (their unsubscribe choice is in "client").
         "messages": _rows(Message.objects.filter(client=client).order_by("pk")),

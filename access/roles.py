@@ -20,11 +20,14 @@ clinic gives nothing at another.
 | Outbox: messages, errors, retry             | yes        | no                  | yes            |
 | Record a payment or refund at the desk      | yes        | no                  | yes            |
 | Waive a late-cancellation or no-show fee    | no         | no                  | yes            |
+| Sell a course at the desk                   | yes        | no                  | yes            |
+| Record a course's payment at the desk       | yes        | no                  | yes            |
 | Admin (the clinic's records)                | time off,  | nothing             | catalogue*,    |
 |                                             | messages   |                     | diary**        |
 
 *Catalogue: the clinic's treatments (and the device settings their records ask for), hours,
-closures, practitioners, rooms and devices, payment policies (deposits and fees, money/), and
+closures, practitioners, rooms and devices, payment policies (deposits and fees, money/), the
+courses it sells (courses/), and
 its own settings (policies, branding, its email address).
 **Diary: the clinic's appointments and their history (notes; cancel, completed, no-show
 through diary/services.py), the organisation's clients (read-only: their details change
@@ -100,7 +103,11 @@ _CATALOGUE = [
         "timeoff",
     )
     for action in ("view", "add", "change", "delete")
-] + [f"money.{action}_paymentpolicy" for action in ("view", "add", "change", "delete")]
+] + [
+    f"{app}.{action}_{model}"
+    for app, model in (("money", "paymentpolicy"), ("courses", "courseoffer"))
+    for action in ("view", "add", "change", "delete")
+]
 
 # The device settings a treatment's record asks for (records.DeviceSettingsSchema).
 _DEVICE_SETTINGS = [

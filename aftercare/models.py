@@ -34,6 +34,8 @@ class Message(models.Model):
         RECEIPT = "receipt", "Payment receipt"
         RECALL = "recall", "Product recall (to the client)"
         RECALL_SUMMARY = "recall_summary", "Product recall summary (to the clinic)"
+        COURSE_EXPIRING = "course_expiring", "Your course expires soon"
+        COURSE_NEXT = "course_next", "Book the next session of your course"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -133,7 +135,14 @@ class Message(models.Model):
 
 # Courtesy emails a client may turn off with the link in their footer. Confirmations,
 # reminders and the notice they asked for keep coming: they are about their own bookings.
-NON_ESSENTIAL = frozenset({Message.Kind.AFTERCARE, Message.Kind.FOLLOW_UP, Message.Kind.REBOOK})
+NON_ESSENTIAL = frozenset(
+    {
+        Message.Kind.AFTERCARE,
+        Message.Kind.FOLLOW_UP,
+        Message.Kind.REBOOK,
+        Message.Kind.COURSE_NEXT,
+    }
+)
 
 # The site's own messages, to an address rather than a client; their facts (a code) are
 # wiped once the message is sent or given up.

@@ -78,6 +78,9 @@ NOT_MEASURED = {
     "workspace:fee-waive": "POST only: waives a fee (writes)",
     "stripe-webhook": "POST only, from Stripe, signed: applies a payment event (writes)",
     "appointment-fee-waive": "POST only: waives a fee (writes)",
+    "online:course-buy": "POST only: a signed-in client buys a course (writes)",
+    "workspace:course-sell": "POST only: sells a course at the desk (writes)",
+    "workspace:course-paid": "POST only: records a course's payment (writes)",
     "workspace:logout": "ends the session the other lines use",
     "workspace:photo-upload": "POST only: stores a photo (writes)",
     "workspace:photo-consent": "POST only: records the client's photo consent (writes)",
@@ -256,6 +259,7 @@ def page_list(world: dict) -> list[Page]:
             "client",
             "/api/v1/me/appointments/",
         ),
+        Page("me-courses", "API my courses", "client", "/api/v1/me/courses/"),
         # The public API.
         Page("treatments", "API treatments", "public", "/api/v1/treatments/"),
         Page(

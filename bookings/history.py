@@ -74,16 +74,18 @@ REDACTED = "[removed when the client's data was anonymised]"
 
 def appointments_redact(*, client) -> int:
     """Remove what a client's appointments and their history say in words (notes, the
-    override's reason, the flag, warnings acknowledged, a sign-off's reasons and note),
-    keeping their times, statuses and practitioners so the diary and its counts stay as
-    they were. A reason or flag that was there becomes REDACTED, so "an override was used"
-    is still known. Returns the number of appointments."""
+    override's reason, the flag, a discount's reason, warnings acknowledged, a sign-off's
+    reasons and note), keeping their times, statuses and practitioners so the diary and its
+    counts stay as they were. A reason or flag that was there becomes REDACTED, so "an
+    override was used" is still known. Returns the number of appointments."""
     with transaction.atomic():
         appointments = Appointment.objects.select_for_update().filter(client=client)
         count = len(appointments)
         appointments.update(notes="")
         appointments.exclude(override_reason="").update(override_reason=REDACTED)
         appointments.exclude(eligibility_flag="").update(eligibility_flag=REDACTED)
+        # Staff's words for a discount (a course's name, which is the clinic's, goes too).
+        appointments.exclude(discount_reason="").update(discount_reason=REDACTED)
         changes = AppointmentChange.objects.filter(appointment__client=client)
         changes.update(details={})
         changes.exclude(reason="").update(reason=REDACTED)

@@ -132,6 +132,12 @@ class Appointment(models.Model):
     currency = models.CharField(
         max_length=3, blank=True, db_default="", help_text="ISO 4217, the clinic's."
     )
+    discount_reason = models.CharField(
+        max_length=200,
+        blank=True,
+        db_default="",
+        help_text="Why the discount was given (staff's words), or the course that pays for it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

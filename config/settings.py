@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "clinical",
     "consent",
     "money",
+    "courses",
     "records",
     "sending",
     "privacy",

@@ -203,3 +203,19 @@ class PaymentUnavailable(BookingError):
         "Card payments cannot be taken just now, so your booking was not made and nothing "
         "was charged. Please try again in a few minutes."
     )
+
+
+class CourseNotUsable(BookingError):
+    """A course named for a booking cannot pay for it (another client's, not for this
+    treatment, expired by the visit, its sessions all used or booked), or its sessions were
+    all used by the time this appointment was completed."""
+
+    code = "course_not_usable"
+    status = 409
+    detail = "This course cannot pay for this appointment."
+
+
+class DiscountRefused(BookingError):
+    code = "discount_refused"
+    status = 400
+    detail = "The discount could not be given."

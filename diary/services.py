@@ -32,9 +32,14 @@ from clinical.services import (
 )
 from consent.planning import plan_forms_reminder
 from consent.selectors import missing_for
+from courses import services as courses
+from courses.errors import CourseError
+from courses.models import ClientCourse
 from diary import sql
 from diary.errors import (
     Contraindicated,
+    CourseNotUsable,
+    DiscountRefused,
     EligibilityRefused,
     FormsUnsigned,
     InvalidTransition,
@@ -48,7 +53,7 @@ from diary.errors import (
 )
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 from money import services as money
-from money.prices import booked_price
+from money.prices import DiscountInvalid, booked_price
 
 
 @dataclass(frozen=True)
@@ -250,6 +255,9 @@ def appointment_book(
     override_reason: str | None = None,
     now: datetime | None = None,
     discount: Decimal = Decimal(0),
+    discount_percent: Decimal | None = None,
+    discount_reason: str = "",
+    course: ClientCourse | None = None,
 ) -> Booked:
     """Book `treatment` at `start` for `client`, with `practitioner` or whoever is free.
 
@@ -261,7 +269,11 @@ def appointment_book(
     `new_client`: the caller created `client` for this booking, so no health record can
     exist yet and the rules skip reading one. `channel` is how it came in (Appointment.Channel),
     when the caller knows better than `by` says. The appointment keeps the treatment's price
-    now, less `discount`, in the clinic's currency (money/prices.py): a reschedule keeps it.
+    now, less a discount staff give (`discount`, an amount, or `discount_percent`, with a
+    `discount_reason`), in the clinic's currency (money/prices.py): a reschedule keeps it.
+    With `course` (one of the client's courses, courses/), a session of it pays for the
+    appointment: the whole price is its discount, and the session is booked under the
+    course's lock in the same transaction (CourseNotUsable when it cannot).
     Raises SlotUnavailable (with alternatives),
     InjectionDateInFuture or an eligibility refusal.
     """
@@ -271,6 +283,20 @@ def appointment_book(
     channel = channel or _channel(by, clinic)
     practitioner_id = practitioner.pk if practitioner else None
     declared_check(declared, clinic=clinic)
+    price = _price(
+        treatment,
+        by=by,
+        staff=staff,
+        discount=discount,
+        percent=discount_percent,
+        reason=discount_reason,
+        course=course,
+    )
+    if course is not None:
+        try:
+            courses.check_usable(course, client=client, treatment=treatment, start=start)
+        except CourseError as refusal:
+            raise CourseNotUsable(refusal.detail) from refusal
 
     request = SlotRequest(
         treatment=treatment,
@@ -311,11 +337,13 @@ def appointment_book(
             channel=channel,
             notes=notes,
             override_reason=(override_reason or "") if outcome.overridden else "",
-            **booked_price(treatment, discount=discount),
+            **price,
             created_by=acting_user(by),
             changed_by=acting_user(by),
         )
         held[:] = _hold(appointment, resource_ids)
+        if course is not None:
+            courses.session_book(appointment=appointment, client_course=course, by=by)
         change_record(
             appointment,
             action=AppointmentChange.Action.BOOKED,
@@ -334,8 +362,31 @@ def appointment_book(
             appointments_recheck(client=client, by=by, exclude_id=appointment.pk)
         return appointment
 
-    appointment = claim_first(request, candidates, write)
+    try:
+        appointment = claim_first(request, candidates, write)
+    except CourseError as refusal:  # its sessions were taken meanwhile: nothing was written
+        raise CourseNotUsable(refusal.detail) from refusal
     return Booked(appointment, tuple(outcome.warnings), tuple(outcome.cautions), tuple(held))
+
+
+def _price(treatment, *, by, staff, discount, percent, reason, course) -> dict:
+    """The price fields the appointment keeps: a discount only from staff whose role books,
+    and only with a reason; a course's session pays the whole price."""
+    reason = " ".join((reason or "").split())[:200]
+    if course is not None:
+        kept = booked_price(treatment)
+        return {**kept, **courses.covered_discount(price=kept["price"], client_course=course)}
+    if not discount and not percent:
+        return {**booked_price(treatment), "discount_reason": ""}
+    if not (staff and access.can(by, access.BOOK, treatment.clinic_id)):
+        raise DiscountRefused("Only the clinic's staff give a discount.")
+    if not reason:
+        raise DiscountRefused("Say why the discount is given.")
+    try:
+        kept = booked_price(treatment, discount=discount or Decimal(0), percent=percent)
+    except DiscountInvalid as refusal:
+        raise DiscountRefused(str(refusal)) from refusal
+    return {**kept, "discount_reason": reason}
 
 
 def _locked(appointment: Appointment) -> Appointment:
@@ -423,7 +474,10 @@ def cancel_locked(
     )
     by_clinic = access.is_staff_at(by, appointment.clinic_id) and not client_asked
     planning.on_cancelled(appointment, by_clinic=by_clinic)
-    money.on_cancelled(appointment, by_clinic=by_clinic, at=now or timezone.now())
+    if courses.pays_for(appointment):  # the course's policy, not a fee, says what it costs
+        courses.on_cancelled(appointment, by_clinic=by_clinic, by=by, now=now)
+    else:
+        money.on_cancelled(appointment, by_clinic=by_clinic, at=now or timezone.now())
     dependants_recheck(appointment, by=by)
 
 
@@ -569,13 +623,25 @@ def _finish(appointment, *, to_status, action, by, now, checks=()) -> Appointmen
             from_start=appointment.start,
         )
         planning.on_finished(appointment)
+        if to_status == Appointment.Status.COMPLETED:
+            courses.on_completed(appointment, by=by, now=now)
+        else:
+            courses.on_no_show(appointment, by=by, now=now)
     return appointment
 
 
 def appointment_complete(*, appointment: Appointment, by, now: datetime | None = None):
     """Staff mark an appointment that has started as completed; not while it waits for a
     practitioner's sign-off (SignOffPending) or a form its treatment needs is unsigned
-    (FormsUnsigned)."""
+    (FormsUnsigned). A course's session on it is used (courses/), or the completion is
+    refused (CourseNotUsable) when the course's sessions were all used meanwhile."""
+    try:
+        return _complete(appointment, by=by, now=now)
+    except CourseError as refusal:
+        raise CourseNotUsable(refusal.detail) from refusal
+
+
+def _complete(appointment, *, by, now):
     return _finish(
         appointment,
         to_status=Appointment.Status.COMPLETED,
@@ -605,6 +671,7 @@ def appointment_mark_no_show(*, appointment: Appointment, by, now: datetime | No
             by=by,
             now=now,
         )
-        money.on_no_show(missed, at=now)
+        if not courses.pays_for(missed):  # a course's session is burned or given back instead
+            money.on_no_show(missed, at=now)
         dependants_recheck(missed, by=by)
     return missed

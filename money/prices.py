@@ -12,16 +12,30 @@ from money.due import Deposit, Fee, Price, Terms
 from money.models import PaymentPolicy
 
 
-def booked_price(treatment: Treatment, *, discount: Decimal = ZERO) -> dict:
-    """The fields a new appointment keeps: the treatment's price now, the discount given and
-    the clinic's currency. Reads nothing the booking has not loaded (the treatment's clinic)."""
+class DiscountInvalid(ValueError):
+    """A discount that is not an amount from 0 to the price, or a percentage from 0 to 100."""
+
+
+def booked_price(
+    treatment: Treatment, *, discount: Decimal = ZERO, percent: Decimal | None = None
+) -> dict:
+    """The fields a new appointment keeps: the treatment's price now, the discount given (an
+    amount, or `percent` of the price, rounded to the currency's minor unit) and the clinic's
+    currency. Reads nothing the booking has not loaded (the treatment's clinic)."""
     currency = treatment.clinic.currency
     price = rounded(treatment.price, currency)
-    return {
-        "price": price,
-        "discount": min(rounded(discount, currency), price),
-        "currency": currency,
-    }
+    if percent is not None:
+        percent = Decimal(percent)
+        if not percent.is_finite() or not ZERO <= percent <= 100:
+            raise DiscountInvalid("Give a percentage from 0 to 100.")
+        discount = price * percent / 100
+    discount = Decimal(discount)
+    if not discount.is_finite() or discount < ZERO:
+        raise DiscountInvalid("Give a discount of zero or more.")
+    discount = rounded(discount, currency)
+    if discount > price:
+        raise DiscountInvalid(f"A discount can be no more than the price ({price} {currency}).")
+    return {"price": price, "discount": discount, "currency": currency}
 
 
 def price_of(appointment) -> Price | None:

@@ -158,6 +158,20 @@ def client_export(client: Client) -> dict:
         # Payments are personal data, not health data: every one, and every fee.
         "payments": [_row(p) for p in client.payments.select_related("recorded_by").order_by("pk")],
         "charges": [_row(c) for c in client.charges.select_related("waived_by").order_by("pk")],
+        # Courses bought, each with its sessions (the appointments they paid for) and history.
+        "courses": [
+            {
+                **_row(course),
+                "sessions": [
+                    {**_row(r, skip=("client_course",)), "appointment": r.appointment.reference}
+                    for r in course.redemptions.all()
+                ],
+                "history": [_row(c, skip=("client_course",)) for c in course.changes.all()],
+            }
+            for course in client.courses.select_related("bought_by", "paid_by")
+            .prefetch_related("redemptions__appointment", "changes__by")
+            .order_by("pk")
+        ],
         # Every email planned or sent to them (their unsubscribe choice is in "client").
         "messages": _rows(Message.objects.filter(client=client).order_by("pk")),
         # Entries of lists that showed them too; never the other clients a list showed.

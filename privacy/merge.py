@@ -16,12 +16,13 @@ from clinic.models import AuditEntry, AuditSubject, Client
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.services import appointments_recheck
 from consent.models import Submission
+from courses.models import ClientCourse
 from diary.errors import BookingError
 from money.models import Charge, Payment
 from records.services import records_move
 
 # Every row that names a client, by model: what a merge moves to the survivor (signed forms,
-# payments and fees too: a fee or payment is never deleted with the duplicate, it is hers).
+# payments, fees and courses too: none is deleted with the duplicate, it is hers).
 CLIENT_ROWS = (
     Appointment,
     InjectableRecord,
@@ -31,6 +32,7 @@ CLIENT_ROWS = (
     Submission,
     Payment,
     Charge,
+    ClientCourse,  # with its sessions and history, which hang from it
 )
 
 

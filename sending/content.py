@@ -272,6 +272,29 @@ Please keep this email as your receipt.
 [SIGNATURE]"""
         ),
     ),
+    # Planned by courses/services.py; checked again when due (courses/notices.py).
+    Message.Kind.COURSE_EXPIRING: (
+        "Your {{ course.name }} ends on {{ course.last_day }}",
+        _text(
+            """Dear {{ client.first_name }},
+
+Your {{ course.name }} can be used for appointments until {{ course.last_day }}, and you \
+still have sessions of it to book. Book them online, or call us{% if clinic.phone %} on \
+{{ clinic.phone }}{% endif %}, so that none goes unused.
+[SIGNATURE]"""
+        ),
+    ),
+    Message.Kind.COURSE_NEXT: (
+        "Time to book session {{ course.session }} of {{ course.sessions }}",
+        _text(
+            """Dear {{ client.first_name }},
+
+Your {{ course.name }} works best with sessions {{ treatment.cadence }}: it is time to book \
+session {{ course.session }} of {{ course.sessions }}. Your course pays for it when you book \
+while signed in{% if course.last_day %}, for appointments until {{ course.last_day }}{% endif %}.
+[SIGNATURE]"""
+        ),
+    ),
     # The site's own messages (aftercare.models.ACCOUNT_KINDS): not editable templates, and
     # not signed by a clinic (the sign-in is the site's, whatever clinics the client uses).
     Message.Kind.SIGN_IN_CODE: (

@@ -64,6 +64,7 @@ from consent.models import Submission
 from consent.planning import forms_reminder_reason
 from consent.selectors import missing_for
 from consent.services import pdf_bytes
+from courses import notices as course_notices
 from sending import notices
 from sending.content import DEFAULTS, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email
@@ -163,6 +164,7 @@ def _send_one(message: Message, *, templates: "Templates", sender: Sender, now: 
         reason = (
             planning.reason_not_to_send(message, now=now)
             or notices.recheck(message, now=now)
+            or course_notices.reason_not_to_send(message, now=now)
             or forms_reminder_reason(message, now=now)
         )
         if reason:

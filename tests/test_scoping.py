@@ -46,6 +46,8 @@ from clinical.models import (
     WaitingRule,
 )
 from consent.models import FormRule, FormTemplate, FormVersion, Submission
+from courses.models import ClientCourse, CourseOffer
+from courses.services import course_buy
 from money.models import PaymentPolicy
 from records.models import ClinicalPhoto, DeviceSettingsSchema, PhotoConsent
 from records.photos import photo_add
@@ -157,6 +159,15 @@ def _photographed(branch: Branch) -> int:
     return branch.client.pk
 
 
+def _course(branch: Branch) -> int:
+    """The course the branch's client bought at its clinic (see `group`)."""
+    return ClientCourse.objects.get(clinic=branch.clinic).pk
+
+
+def _offer(branch: Branch) -> int:
+    return CourseOffer.objects.get(clinic=branch.clinic).pk
+
+
 def _message(branch: Branch) -> int:
     return Message.objects.filter(clinic=branch.clinic).order_by("pk").first().pk
 
@@ -250,6 +261,24 @@ ABOUT_A_ROW = {
             ),
         ],
         "organisation",
+    ),
+    # Courses at the desk: selling one to the organisation's client (from the clinic's own
+    # offers), recording the payment of a course bought at a clinic (the clinic's books).
+    "workspace:course-sell": (
+        lambda b: [
+            Call("post", f"/staff/clients/{_client(b)}/courses/sell/", {"offer": _offer(b)})
+        ],
+        "organisation",
+    ),
+    "workspace:course-paid": (
+        lambda b: [
+            Call(
+                "post",
+                f"/staff/clients/{_client(b)}/courses/{_course(b)}/paid/",
+                {"method": "cash"},
+            )
+        ],
+        "clinic",
     ),
     "workspace:book": (
         lambda b: [Call("get", f"/staff/clients/{_client(b)}/book/?treatment={b.slug}-massage")],
@@ -491,7 +520,12 @@ LISTS = {
     # The client's own space: it reads only the signed-in login's own records, and staff
     # have none (404).
     "online:my": lambda g: [Call("get", "/my/")],
+    # A client buying a course (staff have no client space: a 404 to each of them).
+    "online:course-buy": lambda g: [
+        Call("post", f"/my/courses/{_offer(b)}/buy/") for b in g.branches
+    ],
     "me-appointments": lambda g: [Call("get", "/api/v1/me/appointments/")],
+    "me-courses": lambda g: [Call("get", "/api/v1/me/courses/")],
     "workspace:client-new": lambda g: [Call("get", "/staff/clients/new/")],
     "workspace:outbox": lambda g: [
         *[Call("get", f"/staff/outbox/?show={show}") for show in ("due", "sent", "failed")],
@@ -554,6 +588,7 @@ BRANCH_ROWS = {
     ),
     FormRule: lambda b: list(FormRule.objects.filter(organisation=b.clinic.organisation)),
     PaymentPolicy: lambda b: list(PaymentPolicy.objects.filter(clinic=b.clinic)),
+    CourseOffer: lambda b: list(CourseOffer.objects.filter(clinic=b.clinic)),
     DeviceSettingsSchema: lambda b: [
         DeviceSettingsSchema.objects.get_or_create(
             treatment=b.treatment, defaults={"fields": [{"name": "level", "type": "integer"}]}
@@ -638,6 +673,17 @@ def group(db, frozen_now):
     for branch in group.branches:  # each client has signed it: a signed form to try
         factories.form_signed(branch.visit, version=FormVersion.objects.get(pk=_form(branch)))
         PaymentPolicy.objects.create(clinic=branch.clinic, deposit="fixed", deposit_value=10)
+        name = branch.slug.capitalize()
+        offer = CourseOffer.objects.create(  # its name carries the clinic's marker
+            clinic=branch.clinic,
+            name=f"{name} massage course",
+            treatment=branch.treatment,
+            sessions=5,
+            price=400,
+            currency=branch.clinic.currency,
+            validity=6,
+        )
+        course_buy(client=branch.client, offer=offer, by=None)
     return group
 
 
@@ -691,6 +737,9 @@ def _row_state(branch: Branch) -> dict:
         "visit": (visit.status, visit.start, visit.practitioner_id),
         "sign_off": SignOff.objects.get(appointment=visit).status,
         "payments": list(visit.payments.values_list("amount", "kind")),
+        "courses": list(
+            ClientCourse.objects.filter(client=client).values_list("pk", "paid_at").order_by("pk")
+        ),
         "client": (client.name, client.email, client.injectables.count()),
         "declarations": client.declarations.count(),
         "clinic": model_to_dict(Clinic.objects.get(pk=branch.clinic.pk)),

@@ -6,6 +6,7 @@ from clinic.models import Practitioner, Treatment
 from clinical import terms
 from clinical.services import InjectionDateInFuture, injection_date_check
 from clinical.vocabulary import AREA, PROCEDURE, InjectableKind
+from courses.models import ClientCourse
 from web.forms import DateField, DateTimeField
 
 SPANS = [("day", "Day"), ("week", "Week")]
@@ -80,6 +81,49 @@ class BookingForm(forms.Form):
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = Practitioner.objects.filter(clinic=clinic)
+
+
+class PriceForm(forms.Form):
+    """How a booking made at the desk is paid for: a session of one of the client's courses
+    for the treatment, or a discount (an amount or a percentage, with a reason)."""
+
+    course = forms.ModelChoiceField(
+        queryset=ClientCourse.objects.none(),
+        required=False,
+        empty_label="No: the client pays for this visit",
+        label="Use a course session",
+    )
+    discount = forms.DecimalField(
+        label="Discount (amount)", required=False, min_value=0, max_digits=8, decimal_places=2
+    )
+    discount_percent = forms.DecimalField(
+        label="or discount (%)", required=False, min_value=0, max_value=100, decimal_places=2
+    )
+    discount_reason = forms.CharField(
+        label="Reason for the discount", required=False, max_length=200
+    )
+
+    def __init__(self, *args, courses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = ClientCourse.objects.filter(pk__in=[c.pk for c in courses])
+        self.fields["course"].label_from_instance = lambda c: f"{c.name} ({c.clinic.name})"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("discount") and data.get("discount_percent"):
+            raise forms.ValidationError("Give the discount as an amount or a percentage.")
+        if data.get("course") and (data.get("discount") or data.get("discount_percent")):
+            raise forms.ValidationError("A course session pays for the whole visit: no discount.")
+        return data
+
+    def booking_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "course": data.get("course"),
+            "discount": data.get("discount") or 0,
+            "discount_percent": data.get("discount_percent"),
+            "discount_reason": data.get("discount_reason") or "",
+        }
 
 
 class SheetQueryForm(forms.Form):

@@ -6,6 +6,7 @@ from backoffice.admin import (  # noqa: F401
     clinic,
     clinical,
     consent,
+    courses,
     diary,
     messages,
     money,

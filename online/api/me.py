@@ -1,6 +1,8 @@
-"""The signed-in client's own endpoints: GET /api/v1/me/appointments/, for a client signed in
+"""The signed-in client's own endpoints: GET /api/v1/me/appointments/ and /me/courses/, for a
+client signed in
 by code (the session token of online/api/client_token.py, or the pages' session)."""
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -10,6 +12,7 @@ from rest_framework.views import APIView
 
 import access
 from clinic.identity import clients_of
+from courses.selectors import client_courses
 from online.api.client_token import ClientSessionTokenAuthentication
 from online.own import own_appointments
 from web.api.errors import ERRORS_404, ERRORS_429, ApiError, ErrorOutput
@@ -87,4 +90,69 @@ class MyAppointmentsApi(APIView):
                 "upcoming": [_own_data(item) for item in own.upcoming],
                 "past": [_own_data(item) for item in own.past],
             }
+        )
+
+
+class OwnCourseOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Give it as `course` when booking.")
+    name = serializers.CharField()
+    clinic = serializers.CharField(help_text="The clinic's slug: its sessions are there.")
+    treatment = serializers.CharField(allow_null=True, help_text="Its slug, or null.")
+    category = serializers.CharField(help_text='A category\'s code, or "".')
+    sessions = serializers.IntegerField()
+    used = serializers.IntegerField()
+    booked = serializers.IntegerField()
+    remaining = serializers.IntegerField(help_text="Sessions left to book.")
+    last_day = serializers.DateField(help_text="The last day, in the clinic's calendar.")
+    expired = serializers.BooleanField()
+    paid = serializers.BooleanField()
+    price = serializers.CharField()
+    currency = serializers.CharField()
+
+
+def _course_data(view) -> dict:
+    course, balance = view.course, view.balance
+    return {
+        "id": course.pk,
+        "name": course.name,
+        "clinic": course.clinic.slug,
+        "treatment": course.treatment.slug if course.treatment_id else None,
+        "category": course.category,
+        "sessions": balance.total,
+        "used": balance.used,
+        "booked": balance.booked,
+        "remaining": balance.remaining,
+        "last_day": course.last_day.isoformat(),
+        "expired": balance.expired,
+        "paid": course.is_paid,
+        "price": str(course.price),
+        "currency": course.currency,
+    }
+
+
+class MyCoursesApi(APIView):
+    """The signed-in client's courses at every organisation, with their balances."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [LookupThrottle]
+
+    @extend_schema(
+        responses={
+            200: OwnCourseOutput(many=True),
+            403: ErrorOutput,
+            404: ERRORS_404,
+            429: ERRORS_429,
+        }
+    )
+    def get(self, request):
+        user = request.user
+        if user.is_staff or access.is_staff(user):
+            raise ApiError("not_found", "No such address.", 404)
+        now = timezone.now()
+        return Response(
+            [
+                _course_data(v)
+                for client in clients_of(user)
+                for v in client_courses(client, now=now)
+            ]
         )

@@ -106,6 +106,23 @@ class HealthDeclarationInput(serializers.Serializer):
     )
 
 
+class DiscountInput(serializers.Serializer):
+    """A discount staff give when booking: an amount or a percentage of the price, and why."""
+
+    amount = serializers.DecimalField(
+        required=False, max_digits=8, decimal_places=2, min_value=0, help_text='e.g. "10.00".'
+    )
+    percent = serializers.DecimalField(
+        required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+    reason = PlainTextField(max_length=200)
+
+    def validate(self, data):
+        if ("amount" in data) == ("percent" in data):
+            raise serializers.ValidationError("Give an amount or a percent.")
+        return data
+
+
 class BookingInput(serializers.Serializer):
     treatment = serializers.SlugField(max_length=50)
     start = AwareDateTimeField()
@@ -125,6 +142,14 @@ class BookingInput(serializers.Serializer):
         required=False, max_length=1000, allow_blank=True, multiline=True
     )
     notes = PlainTextField(required=False, max_length=2000, allow_blank=True, multiline=True)
+    course = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The id of one of the client's courses (GET /api/v1/me/courses/): a "
+        "session of it pays for the visit.",
+    )
+    discount = DiscountInput(required=False, help_text="Staff only.")
 
 
 class HeldOutput(serializers.Serializer):

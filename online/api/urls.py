@@ -20,6 +20,7 @@ urlpatterns = [
         stripe_webhook.StripeWebhookApi.as_view(),
         name="stripe-webhook",
     ),
+    path("me/courses/", me.MyCoursesApi.as_view(), name="me-courses"),
     path("appointments/<str:reference>/", views.AppointmentDetailApi.as_view(), name="appointment"),
     path(
         "appointments/<str:reference>/cancel/",

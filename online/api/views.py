@@ -25,6 +25,7 @@ from clinical import prerequisites, rules
 from clinical.rules import Declared
 from clinical.services import InjectionDateInFuture
 from clinical.terms import UnknownTerm, declared_terms_check, vocabulary_for
+from courses.models import ClientCourse
 from diary import availability, holds, services
 from diary.errors import EligibilityRefused, PrerequisiteMissing, SlotUnavailable
 from online.api import serializers as s
@@ -280,6 +281,16 @@ class AvailabilityApi(APIView):
         return client
 
 
+def _course_of(client, course_id: int | None) -> ClientCourse | None:
+    """The client's course `course_id` (none asked: None); another's is not found."""
+    if course_id is None:
+        return None
+    course = ClientCourse.objects.filter(pk=course_id, client=client).first()
+    if course is None:
+        raise field_error("course", "No such course of this client.")
+    return course
+
+
 class AppointmentCreateApi(APIView):
     throttle_classes = [BookingThrottle]
 
@@ -311,6 +322,8 @@ class AppointmentCreateApi(APIView):
         staff = access.is_staff_at(request.user, clinic)
         if data.get("override_reason") and not staff:
             raise ApiError("permission_denied", "Only staff may override a clinic rule.", 403)
+        if data.get("discount") and not staff:
+            raise ApiError("permission_denied", "Only staff may give a discount.", 403)
         trusted = access.can(request.user, access.BOOK, clinic)
         if data.get("client_id") and not trusted:
             raise permission_denied("Your role does not book on a client's behalf.")
@@ -335,6 +348,7 @@ class AppointmentCreateApi(APIView):
                         )
                 if trusted or self._books_as_themself(request, data):
                     client, new_client = self._client(request, treatment, data, trusted)
+                    discount = data.get("discount") or {}
                     booked = services.appointment_book(
                         treatment=treatment,
                         start=data["start"],
@@ -347,8 +361,14 @@ class AppointmentCreateApi(APIView):
                         declared=declared,
                         acknowledge_warnings=data["acknowledge_warnings"],
                         override_reason=data.get("override_reason") or None,
+                        course=_course_of(client, data.get("course")),
+                        discount=discount.get("amount") or 0,
+                        discount_percent=discount.get("percent"),
+                        discount_reason=discount.get("reason", ""),
                     )
                 else:
+                    if "course" in data:
+                        raise field_error("course", "Sign in to book with a course.")
                     if "client" not in data:
                         raise field_error("client", "Give the client's name and email.")
                     booked = holds.appointment_hold(

@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 import access
 from bookings.models import Appointment
@@ -40,6 +41,10 @@ from clinical import rules, terms
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.vocabulary import AREA, CONDITION, PROCEDURE
 from consent.selectors import unsigned_ids
+from courses.errors import CourseError
+from courses.models import CourseOffer
+from courses.selectors import client_courses, offers_for
+from courses.services import course_buy
 from online.own import OwnAppointment, own_appointments
 from online.pages.branding import branding_for
 
@@ -230,14 +235,22 @@ def _records(records: list[Client]) -> list[RecordShown]:
 # The page -------------------------------------------------------------------------------
 
 
-@never_cache
-@require_GET
-def my_space(request):
+def _signed_in_client(request):
+    """None and the way to sign in for an anonymous visitor; 404 for staff."""
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("account_login"))
     if user.is_staff or access.is_staff(user):
         raise Http404("Staff have no client space.")
+    return None
+
+
+@never_cache
+@require_GET
+def my_space(request):
+    if (sign_in := _signed_in_client(request)) is not None:
+        return sign_in
+    user = request.user
     now = timezone.now()
     records = clients_of(user)
     own = own_appointments(records, now=now)
@@ -260,5 +273,34 @@ def my_space(request):
             "several": len(records) > 1,
             "asks": _asks(own.upcoming, own.past, now),
             "unsigned": unsigned_ids(o.appointment for o in own.upcoming),
+            "courses": [v for client in records for v in client_courses(client, now=now)],
+            "offers": offers_for(records),
         },
     )
+
+
+@require_POST
+def course_buy_page(request, offer_id):
+    """Buy a course online: reserved, to pay at the clinic (no card is asked while no card
+    provider is configured); its sessions can be booked at once."""
+    if (sign_in := _signed_in_client(request)) is not None:
+        return sign_in
+    records = clients_of(request.user)
+    offer = get_object_or_404(
+        CourseOffer.objects.select_related("clinic"),
+        pk=offer_id,
+        active=True,
+        clinic__organisation_id__in=[c.organisation_id for c in records],
+    )
+    client = next(c for c in records if c.organisation_id == offer.clinic.organisation_id)
+    try:
+        course = course_buy(client=client, offer=offer, by=request.user)
+    except CourseError as refusal:
+        messages.error(request, refusal.detail)
+    else:
+        messages.success(
+            request,
+            f"{course.name} is yours: pay {offer.clinic.name} at your first visit. Book your "
+            "sessions below.",
+        )
+    return redirect(reverse("online:my") + "#courses")

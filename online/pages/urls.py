@@ -16,6 +16,7 @@ urlpatterns = [
     path("", views.treatment_list, name="treatments"),
     # The client's own space, where signing in lands (LOGIN_REDIRECT_URL).
     path("my/", mine.my_space, name="my"),
+    path("my/courses/<int:offer_id>/buy/", mine.course_buy_page, name="course-buy"),
     path("book/<slug:slug>/", views.treatment_calendar, name="calendar"),
     path("book/<slug:slug>/details/", views.booking_details, name="details"),
     path("book/<slug:slug>/review/", views.booking_review, name="review"),

@@ -35,6 +35,7 @@ from clinic.selectors import bookable_treatments
 from clinic.services import client_get_or_create
 from clinical import rules, terms
 from consent.selectors import missing_for
+from courses.selectors import usable_courses
 from diary import deposits, holds, services
 from diary.errors import BookingError, WarningsNotAcknowledged
 from online.accounts import login_for_address
@@ -263,6 +264,7 @@ def booking_review(request, slug):
         if ack_missing
         else [],
         changeable_until=start - timedelta(hours=clinic.cancellation_window_hours),
+        courses=_own_courses(request, treatment, details, start),
         verified=_books_as_themself(request, treatment, details) or _trusted(request, clinic),
         details_url=_details_url(treatment, choice.cleaned_data),
         change_url=_calendar_url(
@@ -270,6 +272,28 @@ def booking_review(request, slug):
             day=clinic.local_date(start),
             practitioner=choice.cleaned_data["practitioner"],
         ),
+    )
+
+
+def _own_courses(request, treatment, details, start) -> list:
+    """The signed-in client's courses that can pay for this visit (none for anyone else)."""
+    if not _books_as_themself(request, treatment, details):
+        return []
+    organisation = treatment.clinic.organisation_id
+    client = next((c for c in clients_of(request.user) if c.organisation_id == organisation), None)
+    if client is None:
+        return []
+    return usable_courses(client, treatment, start=start, now=timezone.now())
+
+
+def _chosen_course(request, treatment, details, start):
+    """The course the review's form chose, if it is one of the client's that can pay."""
+    chosen = request.POST.get("course", "")
+    if not chosen.isdigit():
+        return None
+    return next(
+        (c for c in _own_courses(request, treatment, details, start) if str(c.pk) == chosen),
+        None,
     )
 
 
@@ -317,7 +341,10 @@ def booking_confirm(request, slug):
     acknowledge = AcknowledgeForm(request.POST).is_valid()
     try:
         if _trusted(request, treatment.clinic) or _books_as_themself(request, treatment, details):
-            booked = _book_now(request, treatment, start, practitioner, details, acknowledge)
+            course = _chosen_course(request, treatment, details, start)
+            booked = _book_now(
+                request, treatment, start, practitioner, details, acknowledge, course=course
+            )
         else:
             booked = holds.appointment_hold(
                 treatment=treatment,
@@ -349,7 +376,7 @@ def booking_confirm(request, slug):
     return redirect("online:confirmed", appointment.reference, appointment.manage_token)
 
 
-def _book_now(request, treatment, start, practitioner, details, acknowledge):
+def _book_now(request, treatment, start, practitioner, details, acknowledge, course=None):
     # A refused booking leaves nothing behind, not even a new client record.
     with transaction.atomic():
         client, new_client = client_get_or_create(
@@ -365,6 +392,7 @@ def _book_now(request, treatment, start, practitioner, details, acknowledge):
             origin=Origin.of(request, via=PAGES),
             declared=details.declared(),
             acknowledge_warnings=acknowledge,
+            course=course,
         )
 
 

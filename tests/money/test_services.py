@@ -54,7 +54,7 @@ def policy(world, **fields):
 
 
 def test_the_appointment_keeps_the_price_it_was_booked_at(world, client, desk):
-    visit = book(world, client, desk, discount=D("10"))
+    visit = book(world, client, desk, discount=D("10"), discount_reason="Regular")
     assert (visit.price, visit.discount, visit.currency) == (D("95.00"), D("10.00"), "GBP")
     world.treatment.price = D("120.00")
     world.treatment.save()
@@ -315,7 +315,9 @@ def test_the_client_sees_the_booked_price_on_the_manage_page_and_in_their_space(
     olivia = factories.ClientFactory(
         clinic=world.clinic, name="Olivia Turner", email="olivia@example.com"
     )
-    visit = book(world, olivia, desk, start=NEXT_WEEK_10, discount=D("15"))
+    visit = book(
+        world, olivia, desk, start=NEXT_WEEK_10, discount=D("15"), discount_reason="Regular"
+    )
     world.treatment.price = D("150.00")
     world.treatment.save()
 

@@ -167,5 +167,5 @@ def test_the_export_reads_a_history_in_a_fixed_number_of_queries(cast, visits):
     assert sum(len(a["history"]) for a in data["appointments"]) == visits + 1
     assert len(data["audit"]) == visits + 1  # the lists and the page
     # One per kind of row: sign-offs, signed forms, payments, fees, treatment records (and
-    # their products), photos, photo consents and recalls too.
-    assert len(captured) == 16
+    # their products), photos, photo consents, recalls and courses too.
+    assert len(captured) == 17  # the courses: one query (their sessions only when any)

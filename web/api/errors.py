@@ -15,6 +15,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from courses.errors import CourseError
 from diary.errors import BookingError
 from money.errors import MoneyError
 from web.api.shapes import SlotOutput
@@ -76,7 +77,7 @@ DATABASE_UNAVAILABLE = {
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, (BookingError, MoneyError)):
+    if isinstance(exc, (BookingError, MoneyError, CourseError)):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database went away mid-request (a restart, a dropped connection). The request's

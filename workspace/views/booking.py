@@ -14,9 +14,10 @@ from bookings.models import Appointment
 from clinic import audit
 from clinic.models import AuditEntry
 from clinical import prerequisites, rules
+from courses.selectors import usable_courses
 from diary import services
 from diary.errors import BookingError
-from workspace.forms import BookingForm, SlotQueryForm
+from workspace.forms import BookingForm, PriceForm, SlotQueryForm
 from workspace.selectors import clinic_today, free_slots
 from workspace.views.base import role_required, visible_appointment, visible_client
 
@@ -110,7 +111,10 @@ def book(request, client_id):
     day = max(query.cleaned_data["date"], today)
     practitioner = query.cleaned_data["practitioner"]
 
-    if request.method == "POST" and context["form"].is_valid():
+    courses = usable_courses(client, treatment, start=timezone.now(), now=timezone.now())
+    price = PriceForm(request.POST or None, courses=courses)
+    context["price_form"] = price
+    if request.method == "POST" and context["form"].is_valid() and price.is_valid():
         data = context["form"].cleaned_data
         try:
             appointment = services.appointment_book(
@@ -122,6 +126,7 @@ def book(request, client_id):
                 origin=audit.Origin.of(request, via=audit.WORKSPACE, clinic=clinic),
                 acknowledge_warnings=data["acknowledge_warnings"],
                 override_reason=data["override_reason"].strip() or None,
+                **price.booking_kwargs(),
             ).appointment
         except BookingError as refusal:
             context["error"] = refusal.detail

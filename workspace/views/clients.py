@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 import access
@@ -12,9 +13,12 @@ from clinic.search import client_search
 from clinical.services import injectable_record
 from clinical.vocabulary import PROCEDURE, RecordSource
 from consent.models import Submission
+from courses.selectors import client_courses
+from courses.services import may_record as may_record_course_payment
 from workspace.forms import InjectableForm
 from workspace.selectors import client_overview
 from workspace.views.base import role_required, visible_client
+from workspace.views.courses import PaidForm, sell_form
 
 
 @role_required()
@@ -62,6 +66,14 @@ def client_detail(request, client_id):
             "may_record": access.can(request.user, access.RECORD_HEALTH, clinic),
             "may_export": access.can(request.user, access.PERSONAL_DATA, clinic),
             "signed_forms": Submission.objects.filter(client=client).select_related("version"),
+            # The courses bought at the clinics where the user has a role (a clinic's books).
+            "bought_courses": client_courses(
+                client, now=timezone.now(), clinic_ids=access.clinic_ids(request.user)
+            ),
+            "sell_form": sell_form(clinic)
+            if access.can(request.user, access.BOOK, clinic)
+            else None,
+            "paid_form": PaidForm() if may_record_course_payment(request.user, clinic) else None,
         },
     )
 

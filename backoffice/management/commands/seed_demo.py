@@ -39,6 +39,7 @@ from clinical.models import ContraindicationRule, PrerequisiteRule, WaitingRule
 from clinical.services import declaration_record, injectable_record
 from consent.models import FormRule, FormTemplate
 from consent.services import form_version_publish
+from courses.models import CourseOffer
 from diary.availability import find_slots
 from diary.errors import BookingError
 from diary.services import appointment_book
@@ -121,6 +122,7 @@ class Command(BaseCommand):
         self._injectables(org, clinic, clients)
         self._staff(org, clinic, practitioners)
         self._forms(clinic, treatments)
+        self._course_offer(clinic, treatments)
         return self._appointments(org, clinic, treatments, practitioners, clients)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -160,6 +162,29 @@ class Command(BaseCommand):
             self.created[label] += 1
 
     # -- consent and intake forms -------------------------------------------------------------
+
+    def _course_offer(self, clinic: Clinic, treatments: dict[str, Treatment]) -> None:
+        """One course per clinic, of its first treatment sold as a course (else its first
+        treatment): the sessions it recommends, 15% off their price, for six months."""
+        sold = [t for t in treatments.values() if t.course_sessions > 1] or list(
+            treatments.values()
+        )
+        treatment = sold[0]
+        sessions = max(treatment.course_sessions, 6)
+        self._upsert(
+            CourseOffer,
+            {"clinic": clinic, "name": f"Course of {sessions}: {treatment.name}"},
+            {
+                "treatment": treatment,
+                "category": "",
+                "sessions": sessions,
+                "price": (treatment.price * sessions * Decimal("0.85")).quantize(Decimal("1")),
+                "currency": clinic.currency,
+                "validity": 6,
+                "validity_unit": "months",
+                "active": True,
+            },
+        )
 
     def _forms(self, clinic: Clinic, treatments: dict[str, Treatment]) -> None:
         """The demo's forms (_demo_forms.py) and their rules; a form whose words changed

@@ -1,0 +1,70 @@
+"""A course in Chromium, on a phone: a client signed in by code buys a course in their space
+(reserved, to pay at the clinic: no card is asked without a card provider), books session 1
+of it on the booking pages, and sees the visit covered and the balance move."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from bookings.models import Appointment
+from clinic.services import client_get_or_create
+from courses.models import ClientCourse, CourseOffer, Redemption
+from tests.browser.test_booking_pages import choose_day, choose_time, no_injections, snap, today
+from tests.browser.test_my_space import sign_in
+from tests.conftest import make_world
+
+
+@pytest.fixture
+def world(transactional_db):
+    world = make_world()
+    CourseOffer.objects.create(
+        clinic=world.clinic,
+        name="Ten facial massages",
+        treatment=world.treatment,
+        sessions=10,
+        price=Decimal("850.00"),
+        currency=world.clinic.currency,
+        validity=6,
+    )
+    client_get_or_create(clinic=world.clinic, name="Olivia Turner", email="olivia@example.com")
+    return world
+
+
+def test_a_signed_in_client_buys_a_course_and_books_session_one_with_it(page, world):
+    sign_in(page, "olivia@example.com")
+    expect(page.get_by_role("heading", name="Your courses")).to_be_visible()
+    page.get_by_role("button", name="Buy Ten facial massages, pay at the clinic").click()
+
+    courses = page.locator("#courses-section")
+    expect(courses).to_contain_text("0 of 10 used, 0 booked, 10 left to book")
+    expect(courses).to_contain_text("not paid yet: pay at the clinic on your first visit")
+    snap(page, "course 1 bought")
+    course = ClientCourse.objects.get()
+    assert course.client.email == "olivia@example.com" and not course.is_paid
+
+    page.get_by_role("link", name="Book a session of Ten facial massages").click()
+    day = today(world) + timedelta(days=2)
+    choose_day(page, day)
+    choose_time(page, day, "10:00")
+    no_injections(page)
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", name="Check your booking")).to_be_visible()
+    use = page.get_by_label("Use a session of Ten facial massages")
+    expect(use).to_be_checked()
+    snap(page, "course 2 review")
+    page.get_by_role("button", name="Book now").click()
+
+    expect(page.get_by_role("heading", name="You’re booked")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Covered by your course: Ten facial massages")
+    snap(page, "course 3 booked")
+    visit = Appointment.objects.get()
+    assert Redemption.objects.get(appointment=visit).client_course == course
+    assert visit.net_price == Decimal("0.00")
+
+    page.goto("/my/")
+    expect(page.locator("#courses-section")).to_contain_text(
+        "0 of 10 used, 1 booked, 9 left to book"
+    )

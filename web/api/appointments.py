@@ -69,7 +69,9 @@ def day_list_data(request, entries, *, day: date) -> list[dict]:
             date=day.isoformat(),
         )
     return [
-        staff_appointment_data(e.appointment, cautions=e.cautions)
+        staff_appointment_data(
+            e.appointment, cautions=e.cautions, resources=[r.name for r in e.resources]
+        )
         if e.appointment.client_id in shown
         else appointment_data(e.appointment)
         for e in entries

@@ -34,12 +34,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from aftercare import planning
+from aftercare.services import sms_opt_in
 from bookings.db import is_postgresql
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, BookingRequest
 from bookings.signoff import signoff_sync
 from clinic.audit import Origin, acting_user
-from clinic.models import Practitioner, Treatment
+from clinic.models import Practitioner, SmsConsentSource, Treatment
 from clinic.selectors import client_by_email
 from clinic.services import client_get_or_create
 from clinical.rules import Declared
@@ -63,6 +64,7 @@ class Contact:
     name: str
     email: str
     phone: str = ""
+    sms_opt_in: bool = False  # ticked "text me a reminder" on the booking form
 
 
 def declared_data(declared: Declared | None) -> dict:
@@ -168,6 +170,7 @@ def appointment_hold(
             name=contact.name.strip(),
             email=contact.email.strip(),
             phone=contact.phone.strip(),
+            sms_opt_in=contact.sms_opt_in,
             declared=declared_data(declared),
         )
         change_record(
@@ -275,6 +278,8 @@ def hold_confirm(
         )
         signoff_sync(locked, reasons=outcome.approvals)
         planning.on_booked(locked)
+        if wish.sms_opt_in:  # the address's owner confirmed what the form asked for
+            sms_opt_in(client=client, source=SmsConsentSource.BOOKING_FORM)
         plan_forms_reminder(locked)
         if declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=locked.reference)

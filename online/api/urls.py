@@ -15,6 +15,7 @@ urlpatterns = [
     path("practitioners/", views.PractitionerListApi.as_view(), name="practitioners"),
     path("availability/", views.AvailabilityApi.as_view(), name="availability"),
     path("me/appointments/", me.MyAppointmentsApi.as_view(), name="me-appointments"),
+    path("me/sms/", me.MySmsApi.as_view(), name="me-sms"),
     path("appointments/<str:reference>/", views.AppointmentDetailApi.as_view(), name="appointment"),
     path(
         "appointments/<str:reference>/cancel/",

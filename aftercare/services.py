@@ -94,8 +94,9 @@ def sms_opt_in(*, client: Client, source: str) -> bool:
         client = Client.objects.select_for_update().get(pk=client.pk)
         if client.sms_opted_in:
             return False
+        client.sms_opted_in = True
         client.sms_opt_in_at, client.sms_opt_in_source = timezone.now(), source
-        client.save(update_fields=["sms_opt_in_at", "sms_opt_in_source"])
+        client.save(update_fields=["sms_opted_in", "sms_opt_in_at", "sms_opt_in_source"])
         for reminder in client.messages.filter(
             kind=Message.Kind.REMINDER,
             channel=Message.Channel.EMAIL,
@@ -124,8 +125,9 @@ def sms_opt_out(*, client: Client, source: str) -> bool:
         )
         if not client.sms_opted_in and client.sms_opt_out_at is not None:
             return False
+        client.sms_opted_in = False
         client.sms_opt_out_at, client.sms_opt_out_source = timezone.now(), source
-        client.save(update_fields=["sms_opt_out_at", "sms_opt_out_source"])
+        client.save(update_fields=["sms_opted_in", "sms_opt_out_at", "sms_opt_out_source"])
     return True
 
 

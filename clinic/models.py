@@ -436,9 +436,15 @@ class Client(models.Model):
         "clinic/phones.py where it is typed; an older value it could not read stays as typed.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Text messages only with the client's agreement: when and how they gave it, and when and
-    # how they withdrew it (a STOP reply, their own space, the front desk). The later of the
-    # two decides (sms_opted_in); both stay as the record of what they said.
+    # Text messages only with the client's agreement (aftercare/services.py sms_opt_in and
+    # sms_opt_out): whether they agree now, when and how they last agreed, and when and how
+    # they last withdrew (a STOP reply, their own space, the front desk).
+    sms_opted_in = models.BooleanField(
+        "agrees to text messages",
+        default=False,
+        help_text="Set through the booking form, the client's space, staff or a START/STOP "
+        "reply, each recorded with its time and source.",
+    )
     sms_opt_in_at = models.DateTimeField(null=True, blank=True)
     sms_opt_in_source = models.CharField(
         max_length=16, choices=SmsConsentSource.choices, blank=True
@@ -473,13 +479,6 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
-
-    @property
-    def sms_opted_in(self) -> bool:
-        """Agreed to text messages, and not withdrawn since."""
-        if self.sms_opt_in_at is None:
-            return False
-        return self.sms_opt_out_at is None or self.sms_opt_out_at < self.sms_opt_in_at
 
 
 class AuditEntry(models.Model):

@@ -2,11 +2,17 @@
 library (Google's libphonenumber metadata). A number typed without its country code is read
 in PHONE_REGION, the installation's country (ISO 3166 code, "GB" by default)."""
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 INVALID_PHONE = "invalid_phone"
+# What people type in a number besides digits. Letters are refused: phonenumbers would read
+# them as a keypad's (1-800-FLOWERS), and "ask at reception" would become a number.
+TYPED = re.compile(r"[0-9+()\-./ ]+")
+
 INVALID_PHONE_DETAIL = (
     "This is not a phone number we can text: give it with its country code (+44 7700 900123) "
     "or as dialled in {region}."
@@ -20,7 +26,7 @@ def to_e164(raw: str, *, region: str | None = None) -> str:
         return ""
     region = (region or settings.PHONE_REGION).upper()
     try:
-        number = phonenumbers.parse(raw, region)
+        number = phonenumbers.parse(raw, region) if TYPED.fullmatch(raw) else None
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):

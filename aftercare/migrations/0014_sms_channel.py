@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('aftercare', '0013_recall_message_kinds'),
+        ("aftercare", "0013_recall_message_kinds"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='messagetemplate',
-            name='sms',
-            field=models.TextField(blank=True, help_text='The text message, for the kinds sent by SMS to clients who agreed to them (reminders). Empty: the built-in words. Checked against the length limit when saved.', verbose_name='SMS text'),
+            model_name="messagetemplate",
+            name="sms",
+            field=models.TextField(
+                blank=True,
+                help_text="The text message, for the kinds sent by SMS to clients who agreed to them (reminders). Empty: the built-in words. Checked against the length limit when saved.",
+                verbose_name="SMS text",
+            ),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='channel',
-            field=models.CharField(choices=[('email', 'Email'), ('sms', 'Text message (SMS)')], default='email', max_length=8),
+            model_name="message",
+            name="channel",
+            field=models.CharField(
+                choices=[("email", "Email"), ("sms", "Text message (SMS)")],
+                default="email",
+                max_length=8,
+            ),
         ),
     ]

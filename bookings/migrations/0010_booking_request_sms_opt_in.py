@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0009_appointment_price'),
+        ("bookings", "0009_appointment_price"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bookingrequest',
-            name='sms_opt_in',
-            field=models.BooleanField(default=False, help_text='They asked for text reminders: recorded as their agreement (source: the booking form) once they confirm from the emailed link.'),
+            model_name="bookingrequest",
+            name="sms_opt_in",
+            field=models.BooleanField(
+                default=False,
+                help_text="They asked for text reminders: recorded as their agreement (source: the booking form) once they confirm from the emailed link.",
+            ),
         ),
     ]

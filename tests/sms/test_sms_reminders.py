@@ -62,8 +62,10 @@ def test_an_sms_reminder_is_planned_once_beside_the_email_reminder(world, olivia
     email = appointment.messages.get(kind=Message.Kind.REMINDER, channel=Message.Channel.EMAIL)
     assert sms.kind == Message.Kind.REMINDER
     assert sms.key == f"{email.key}:sms"
-    assert sms.due_at == email.due_at == datetime.combine(FRIDAY, time(10), tzinfo=LONDON) - (
-        timedelta(hours=24)
+    assert (
+        sms.due_at
+        == email.due_at
+        == datetime.combine(FRIDAY, time(10), tzinfo=LONDON) - (timedelta(hours=24))
     )
     # Only the reminder goes by text: the confirmation stays an email.
     assert not appointment.messages.filter(
@@ -156,8 +158,8 @@ def test_twilio_out_of_reach_is_a_transient_failure(world, olivia, twilio, setti
 def test_a_client_who_withdrew_after_planning_is_not_texted(world, olivia, twilio):
     [sms] = texts(book(world, olivia))
     claimed(sms)
-    olivia.sms_opt_out_at = timezone.now() + timedelta(seconds=1)  # withdrawn, not through
-    olivia.save()  # the service (which cancels): the check at sending time still holds
+    olivia.sms_opted_in = False  # withdrawn, not through the service (which cancels the
+    olivia.save()  # text): the check at sending time still holds
 
     assert send_one(sms.pk) == Message.Status.CANCELLED
     assert twilio.sent == []

@@ -34,10 +34,21 @@ class MessageAdmin(HealthAuditMixin, RefuseNulMixin, IndexedSearchMixin, ScopedA
 
     audit_what = audit.MESSAGE_DATA
 
-    list_display = ("kind", "client", "clinic", "due", "status", "attempts", "error", "sent")
+    list_display = (
+        "kind",
+        "channel",
+        "client",
+        "clinic",
+        "due",
+        "status",
+        "attempts",
+        "error",
+        "sent",
+    )
     list_filter = (
         "status",
         "kind",
+        "channel",
         ("clinic", ScopedRelatedFilter),
         ("due_at", DateRangeFilter),
     )
@@ -50,6 +61,7 @@ class MessageAdmin(HealthAuditMixin, RefuseNulMixin, IndexedSearchMixin, ScopedA
     actions = ("retry",)
     fields = (
         "kind",
+        "channel",
         "status",
         "client",
         "appointment",

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aftercare.models import Message
+from aftercare.services import sms_opt_in
 from bookings.models import Appointment
 from clinic.models import Client, SmsConsentSource
 from clinic.phones import INVALID_PHONE, to_e164
@@ -226,3 +227,14 @@ def test_the_booking_api_records_it_with_the_booking(world, twilio):
     assert response.status_code == 201, response.json()
     dana = Client.objects.get(email="dana@example.com")
     assert dana.sms_opted_in and dana.sms_opt_in_source == SmsConsentSource.STAFF
+
+
+def test_the_staff_client_page_shows_the_agreement_and_its_source(world, twilio):
+    olivia = factories.ClientFactory(clinic=world.clinic, phone="+447911123456")
+    sms_opt_in(client=olivia, source=SmsConsentSource.BOOKING_FORM)
+    desk = Browser()
+    desk.force_login(factories.StaffFactory(username="desk"))
+
+    page = desk.get(f"/staff/clients/{olivia.pk}/").content.decode()
+
+    assert "Agrees to text reminders since 1 Mar 2027 08:00 (Online booking form)" in page

@@ -1,4 +1,4 @@
-"""The outbox of client emails, and the content staff edit for each kind of message.
+"""The outbox of client emails and text messages, and the content staff edit for each kind.
 
 A Message row is written in the same transaction as the booking change that causes it
 (aftercare/planning.py) and moves PENDING -> SENDING (claimed by the dispatcher; then taken
@@ -7,6 +7,10 @@ with a later due time after a transient failure, FAILED after too many tries, CA
 it is no longer wanted. A message the server may have received without saying so is SENT
 with last_error beginning "Unconfirmed" (sending/delivery.py). Nothing about a message lives
 only in Redis.
+
+A message's channel is email or SMS; both go through the same states and the same
+dispatcher, each channel through its own sender (sending/delivery.py). An SMS goes to the
+client's phone as it is when it is sent, and only while they agree to text messages.
 """
 
 from django.db import models
@@ -46,6 +50,7 @@ class Message(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
+        SMS = "sms", "Text message (SMS)"
 
     key = models.CharField(
         max_length=120,
@@ -173,6 +178,12 @@ class MessageTemplate(models.Model):
     html = models.TextField(
         blank=True,
         help_text="Optional HTML body. Empty: the plain text is sent as HTML paragraphs.",
+    )
+    sms = models.TextField(
+        "SMS text",
+        blank=True,
+        help_text="The text message, for the kinds sent by SMS to clients who agreed to them "
+        "(reminders). Empty: the built-in words. Checked against the length limit when saved.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -6,6 +6,11 @@ that caused them. Each row has a key naming its cause; planning the same cause t
 nothing. What may have changed by the time a message is due (the client booked again,
 unsubscribed, the appointment moved) is checked again then, by reason_not_to_send().
 
+Text messages (Message.Channel.SMS) are planned beside the emails, in the same
+transaction, for clients who agreed to them (Client.sms_opted_in) and only while Twilio is
+configured (sms_enabled): today the reminder; other callers (a waitlist offer) plan one
+with plan_sms(). Their keys end in ":sms", so an email and its text are planned once each.
+
 A flagged appointment (a health record added after booking breaks a rule) has its reminder
 held: on_flagged cancels it and tells the clinic; a reschedule plans a new one with the move,
 and a correction that clears the flag plans it again (on_flag_cleared).
@@ -22,6 +27,11 @@ from django.utils import timezone
 from aftercare.models import NON_ESSENTIAL, Message
 from bookings.ics import event_sequence
 from bookings.models import Appointment, AppointmentChange
+from clinic.models import Client
+
+SMS_SUFFIX = "sms"
+# The kinds that can go by text message (sending/content.py SMS_DEFAULTS has their words).
+SMS_KINDS = frozenset({Message.Kind.REMINDER})
 
 # Day-based messages (follow-up, rebooking, "you can book again") go at this local time.
 MORNING = time(9, 0)
@@ -82,6 +92,58 @@ def _for_appointment(appointment: Appointment, kind: str, *, due_at, key=None, d
     )
 
 
+def sms_enabled() -> bool:
+    """Twilio's keys are set (config/settings.py). Without them (the demo) no text message
+    is planned at all, rather than planned to fail."""
+    return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN)
+
+
+def sms_wanted(client: Client | None) -> bool:
+    return (
+        client is not None
+        and sms_enabled()
+        and client.sms_opted_in
+        and client.phone.startswith("+")  # E.164: an old unreadable number is not texted
+    )
+
+
+def plan_sms(
+    *,
+    client: Client,
+    kind: str,
+    key: str,
+    due_at: datetime | None = None,
+    clinic_id: int | None = None,
+    appointment: Appointment | None = None,
+    treatment_id: int | None = None,
+    data: dict | None = None,
+) -> bool:
+    """Plan one text message to `client` in the caller's transaction, if they agreed to texts
+    and SMS is configured; whether one is planned now. `key` names the cause (e.g.
+    "waitlist-offer:12"); ":sms" is added, so the same cause's email keeps its own key, and
+    planning the same key twice plans one text. `kind` must have SMS words
+    (sending/content.py SMS_DEFAULTS, or the template's SMS text). Whether it still goes is
+    asked again when it is due (reason_not_to_send): an opt-out since cancels it."""
+    if not sms_wanted(client):
+        return False
+    save_new(
+        [
+            Message(
+                key=f"{key}:{SMS_SUFFIX}",
+                channel=Message.Channel.SMS,
+                clinic_id=clinic_id or (appointment.clinic_id if appointment else None),
+                client=client,
+                appointment=appointment,
+                treatment_id=treatment_id or (appointment.treatment_id if appointment else None),
+                kind=kind,
+                due_at=due_at or timezone.now(),
+                data=data or {},
+            )
+        ]
+    )
+    return True
+
+
 def save_new(messages: list[Message]) -> None:
     """Insert the rows whose key is new; a key already planned keeps its row untouched."""
     Message.objects.bulk_create(messages, ignore_conflicts=True)
@@ -130,6 +192,25 @@ def _plan_visit(
             )
             for kind, at in due.items()
         ]
+    )
+    if Message.Kind.REMINDER in due:
+        _plan_sms_reminder(
+            appointment,
+            due_at=due[Message.Kind.REMINDER],
+            key=appointment_key(appointment, Message.Kind.REMINDER, *suffix),
+            data=planned_for,
+        )
+
+
+def _plan_sms_reminder(appointment: Appointment, *, due_at: datetime, key: str, data: dict):
+    """The text beside the reminder email: same due time, same facts, key + ":sms"."""
+    plan_sms(
+        client=appointment.client,
+        kind=Message.Kind.REMINDER,
+        key=key,
+        due_at=due_at,
+        appointment=appointment,
+        data=data,
     )
 
 
@@ -336,17 +417,20 @@ def on_flag_cleared(appointment: Appointment) -> None:
         return
     revision = event_sequence(appointment)
     flags = appointment.changes.filter(action=AppointmentChange.Action.FLAGGED).count()
+    key = appointment_key(appointment, Message.Kind.REMINDER, revision, "flag", flags)
+    planned_for = _planned_for(appointment, revision=revision)
     save_new(
         [
             _for_appointment(
                 appointment,
                 Message.Kind.REMINDER,
                 due_at=remind_at,
-                key=appointment_key(appointment, Message.Kind.REMINDER, revision, "flag", flags),
-                data=_planned_for(appointment, revision=revision),
+                key=key,
+                data=planned_for,
             )
         ]
     )
+    _plan_sms_reminder(appointment, due_at=remind_at, key=key, data=planned_for)
 
 
 # -- checked again when a message is due -------------------------------------------------------
@@ -366,6 +450,11 @@ def reason_not_to_send(message: Message, *, now: datetime) -> str:
     takes the message, just before the SMTP conversation; a booking change that makes a
     message unwanted cancels its row in the same transaction (cancel_pending), so a message
     taken after that change is never sent."""
+    if message.channel == Message.Channel.SMS:
+        if not sms_enabled():
+            return "SMS is not configured (no Twilio keys): nothing is texted."
+        if message.client is None or not message.client.sms_opted_in:
+            return "The client has not agreed to text messages, or has withdrawn."
     if message.kind == Message.Kind.SIGN_IN_CODE and now - message.created_at > timedelta(
         seconds=settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT
     ):

@@ -1,6 +1,7 @@
 """Writes to the outbox that are not tied to one booking change: the "you can book again"
-notice, the site's own messages (a sign-in code), a client's unsubscribe, staff retrying
-failed messages, and forgetting a client."""
+notice, the site's own messages (a sign-in code), a client's unsubscribe, their agreement to
+text messages and its withdrawal (a STOP reply), staff retrying failed messages, and
+forgetting a client."""
 
 import uuid
 from datetime import date
@@ -13,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aftercare.models import ACCOUNT_KINDS, NON_ESSENTIAL, Message
-from aftercare.planning import cancel_pending, local_morning, save_new
-from clinic.models import Client, Treatment
+from aftercare.planning import cancel_pending, local_morning, plan_sms, save_new
+from clinic.models import Client, SmsConsentSource, Treatment
 
 UNSUBSCRIBE_SALT = "aftercare.unsubscribe"
 
@@ -81,6 +82,77 @@ def client_unsubscribe(*, client: Client) -> None:
             client.messages.filter(kind__in=NON_ESSENTIAL),
             reason="The client unsubscribed from aftercare and rebooking emails.",
         )
+
+
+def sms_opt_in(*, client: Client, source: str) -> bool:
+    """The client agrees to text messages, now, by `source` (SmsConsentSource); whether that
+    changed anything. Their upcoming reminders not yet sent get a text too, in this
+    transaction. Agreeing again while agreed keeps the first time and source."""
+    if source not in SmsConsentSource.values:
+        raise ValueError(f"{source!r} is not a source of consent")
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        if client.sms_opted_in:
+            return False
+        client.sms_opted_in = True
+        client.sms_opt_in_at, client.sms_opt_in_source = timezone.now(), source
+        client.save(update_fields=["sms_opted_in", "sms_opt_in_at", "sms_opt_in_source"])
+        for reminder in client.messages.filter(
+            kind=Message.Kind.REMINDER,
+            channel=Message.Channel.EMAIL,
+            status=Message.Status.PENDING,
+            appointment__isnull=False,
+        ).select_related("appointment"):
+            plan_sms(
+                client=client,
+                kind=reminder.kind,
+                key=reminder.key,
+                due_at=reminder.due_at,
+                appointment=reminder.appointment,
+                data=reminder.data,
+            )
+    return True
+
+
+def sms_opt_out(*, client: Client, source: str) -> bool:
+    """The client withdraws from text messages, now, by `source`; every text still waiting
+    for them is cancelled in the same transaction. Whether that changed anything."""
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        cancel_pending(
+            client.messages.filter(channel=Message.Channel.SMS),
+            reason="The client withdrew from text messages.",
+        )
+        if not client.sms_opted_in and client.sms_opt_out_at is not None:
+            return False
+        client.sms_opted_in = False
+        client.sms_opt_out_at, client.sms_opt_out_source = timezone.now(), source
+        client.save(update_fields=["sms_opted_in", "sms_opt_out_at", "sms_opt_out_source"])
+    return True
+
+
+def sms_reply(*, phone: str, keyword: str) -> int:
+    """A reply texted from `phone` (E.164) to our number: STOP and its variants withdraw
+    every client record with that number, in every organisation (the number is the
+    person's, and Twilio blocks further texts to it whatever we do); START agrees again for
+    the records that had agreed before. How many records changed."""
+    changed = 0
+    clients = Client.objects.filter(phone=phone).order_by("pk")
+    with transaction.atomic():
+        for client in clients:
+            if keyword in STOP_WORDS:
+                changed += sms_opt_out(client=client, source=SmsConsentSource.REPLY)
+            elif keyword in START_WORDS and client.sms_opt_in_at is not None:
+                changed += sms_opt_in(client=client, source=SmsConsentSource.REPLY)
+    return changed
+
+
+# The words carriers and Twilio treat as opting out and back in (Twilio's default
+# opt-out keywords), compared after trimming and upper-casing the whole reply.
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+)
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 
 
 def messages_retry(*, messages: QuerySet) -> int:

@@ -348,6 +348,11 @@ class BookingRequest(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(max_length=254)
     phone = models.CharField(max_length=40, blank=True)
+    sms_opt_in = models.BooleanField(
+        default=False,
+        help_text="They asked for text reminders: recorded as their agreement (source: the "
+        "booking form) once they confirm from the emailed link.",
+    )
     declared = models.JSONField(
         default=dict, blank=True, help_text="The injectables and conditions they declared."
     )

@@ -398,6 +398,18 @@ class TimeOff(models.Model):
         return f"{self.practitioner}: {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
 
 
+class SmsConsentSource(models.TextChoices):
+    BOOKING_FORM = "booking_form", "Online booking form"
+    CLIENT_SPACE = "client_space", "The client's own space"
+    STAFF = "staff", "Staff, on the client's behalf"
+    REPLY = "reply", "A reply to a text (START / STOP)"
+
+    @classmethod
+    def for_caller(cls, staff: bool) -> "SmsConsentSource":
+        """A booking's tick box: the client's own, or staff's on their behalf."""
+        return cls.STAFF if staff else cls.BOOKING_FORM
+
+
 class Client(models.Model):
     """A person who books: one record per email address and organisation, with one health
     history, shared by the organisation's clinics (a filler recorded at one branch governs
@@ -417,8 +429,30 @@ class Client(models.Model):
     )
     name = models.CharField(max_length=200, validators=[validate_one_line])
     email = models.EmailField(max_length=254)
-    phone = models.CharField(max_length=40, blank=True)
+    phone = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="A mobile number in E.164 form (+447700900123), checked and normalised by "
+        "clinic/phones.py where it is typed; an older value it could not read stays as typed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Text messages only with the client's agreement (aftercare/services.py sms_opt_in and
+    # sms_opt_out): whether they agree now, when and how they last agreed, and when and how
+    # they last withdrew (a STOP reply, their own space, the front desk).
+    sms_opted_in = models.BooleanField(
+        "agrees to text messages",
+        default=False,
+        help_text="Set through the booking form, the client's space, staff or a START/STOP "
+        "reply, each recorded with its time and source.",
+    )
+    sms_opt_in_at = models.DateTimeField(null=True, blank=True)
+    sms_opt_in_source = models.CharField(
+        max_length=16, choices=SmsConsentSource.choices, blank=True
+    )
+    sms_opt_out_at = models.DateTimeField(null=True, blank=True)
+    sms_opt_out_source = models.CharField(
+        max_length=16, choices=SmsConsentSource.choices, blank=True
+    )
     unsubscribed_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -427,6 +427,28 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # The site's own name, on what is not one clinic's: the sign-in emails and pages.
 SITE_NAME = env_str("SITE_NAME", "Lumière")
 
+# Phone numbers typed without a country code are read as dialled in this country (ISO 3166
+# code); every number is stored in E.164 (clinic/phones.py).
+PHONE_REGION = (env_str("PHONE_REGION", "GB") or "GB").upper()
+
+# Text messages through Twilio (sending/sms.py). Without an account SID and token no SMS is
+# planned (the demo); with them, TWILIO_FROM (a number) or TWILIO_MESSAGING_SERVICE_SID
+# names the sender. TWILIO_API_BASE_URL replaces https://api.twilio.com (tests point it at
+# a server on loopback). TWILIO_TIMEOUT bounds one request to Twilio, in seconds.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 10, minimum=1)
+# The longest SMS text a template may render to, in segments (GSM-7: 153 characters each
+# once split, UCS-2: 67): longer ones are refused in the admin.
+SMS_MAX_SEGMENTS = env_int("SMS_MAX_SEGMENTS", 3, minimum=1)
+if bool(TWILIO_ACCOUNT_SID) != bool(TWILIO_AUTH_TOKEN):
+    raise ImproperlyConfigured("Set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither.")
+if TWILIO_ACCOUNT_SID and not (TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID):
+    raise ImproperlyConfigured("With Twilio keys, set TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID.")
+
 # Aftercare outbox (aftercare/outbox.py, sending/delivery.py; beat schedule in config/celery.py).
 AFTERCARE_DISPATCH_SECONDS = env_int("AFTERCARE_DISPATCH_SECONDS", 5, minimum=1)
 AFTERCARE_SWEEP_SECONDS = env_int("AFTERCARE_SWEEP_SECONDS", 60, minimum=1)
@@ -446,7 +468,10 @@ AFTERCARE_BATCH_SECONDS = env_int("AFTERCARE_BATCH_SECONDS", 15, minimum=1)
 # at most 10 SMTP replies (greeting, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA, the end
 # of DATA, QUIT) of EMAIL_TIMEOUT each, then room to record its outcome. A soft limit that
 # cut a send would make its message go twice.
-AFTERCARE_SEND_SOFT_TIME_LIMIT = AFTERCARE_BATCH_SECONDS + 10 * EMAIL_TIMEOUT + 10
+# An SMS is one request to Twilio of at most TWILIO_TIMEOUT.
+AFTERCARE_SEND_SOFT_TIME_LIMIT = (
+    AFTERCARE_BATCH_SECONDS + max(10 * EMAIL_TIMEOUT, TWILIO_TIMEOUT) + 10
+)
 AFTERCARE_SEND_TIME_LIMIT = AFTERCARE_SEND_SOFT_TIME_LIMIT + 20
 AFTERCARE_MAX_ATTEMPTS = env_int("AFTERCARE_MAX_ATTEMPTS", 5, minimum=1)
 # The first retry waits this long, each next one twice as long (capped at 6 hours).

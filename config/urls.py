@@ -30,6 +30,7 @@ urlpatterns = [
     # A client's sign-in by code for programs: django-allauth's headless API (app clients).
     path("_allauth/", include(online_api.client_auth_patterns)),
     path("aftercare/", include((online_pages.unsubscribe_patterns, "aftercare"))),
+    path("sms/", include((online_pages.sms_patterns, "sms"))),
     path("staff/", include("workspace.urls")),
     path("account/", include(online_pages.account_patterns)),
     path("", include("online.pages.urls")),

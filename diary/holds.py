@@ -40,12 +40,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from aftercare import planning
+from aftercare.services import sms_opt_in
 from bookings.db import is_postgresql
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, BookingRequest
 from bookings.signoff import signoff_sync
 from clinic.audit import Origin, acting_user
-from clinic.models import Practitioner, Treatment
+from clinic.models import Practitioner, SmsConsentSource, Treatment
 from clinic.selectors import client_by_email
 from clinic.services import client_get_or_create
 from clinical.rules import Declared
@@ -71,6 +72,7 @@ class Contact:
     name: str
     email: str
     phone: str = ""
+    sms_opt_in: bool = False  # ticked "text me a reminder" on the booking form
 
 
 def declared_data(declared: Declared | None) -> dict:
@@ -176,6 +178,7 @@ def appointment_hold(
             name=contact.name.strip(),
             email=contact.email.strip(),
             phone=contact.phone.strip(),
+            sms_opt_in=contact.sms_opt_in,
             declared=declared_data(declared),
         )
         change_record(
@@ -293,6 +296,8 @@ def hold_confirm(
             | ({"deposit_asked": str(deposit)} if deposit else {}),
         )
         signoff_sync(locked, reasons=outcome.approvals)
+        if wish.sms_opt_in:  # the address's owner confirmed what the form asked for
+            sms_opt_in(client=client, source=SmsConsentSource.BOOKING_FORM)
         if not deposit:  # else once paid (diary/deposits.py)
             planning.on_booked(locked)
             plan_forms_reminder(locked)

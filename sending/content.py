@@ -396,3 +396,15 @@ is on the recall's page in the staff workspace (recall {{ recall_id }}).
 """,
     ),
 }
+
+# The built-in text messages, per kind that can go by SMS, for a template whose SMS text is
+# empty. Kept short (one or two segments): no health notes, no client name beyond the first.
+# A STOP line is added to every text (sending/delivery.py).
+SMS_DEFAULTS: dict[str, str] = {
+    Message.Kind.REMINDER: (
+        "{{ clinic.name }}: reminder of your {{ treatment.name }} on "
+        '{{ appointment.start|date:"D j M" }} at {{ appointment.start|time:"H:i" }} '
+        "(ref {{ appointment.reference }}). To change it: {{ manage_url }}"
+    ),
+}
+SMS_STOP_LINE = "Reply STOP to opt out"

@@ -59,15 +59,16 @@ from django.utils import timezone
 from aftercare import outbox, planning, services
 from aftercare.models import ACCOUNT_KINDS, Message, MessageTemplate
 from bookings import ics
+from clinic.phones import normalise_or_none
 from clinic.text import one_line
 from consent.models import Submission
 from consent.planning import forms_reminder_reason
 from consent.selectors import missing_for
 from consent.services import pdf_bytes
 from courses import notices as course_notices
-from sending import notices
-from sending.content import DEFAULTS, care_notes
-from sending.rendering import Rendered, TemplateRefused, render_email
+from sending import notices, sms
+from sending.content import DEFAULTS, SMS_DEFAULTS, SMS_STOP_LINE, care_notes
+from sending.rendering import Rendered, TemplateRefused, render_email, render_sms
 from sending.smtp import Sender, Unconfirmed
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def messages_send(
     claimed again; so do they when the soft time limit or a database error ends the batch."""
     started = time.monotonic()
     now = now or timezone.now()
-    sender = Sender()
+    sender = Senders()
     outcomes: dict[int, str] = {}
     try:
         messages = Message.objects.select_related(*RELATED).filter(pk__in=message_ids).order_by()
@@ -152,7 +153,25 @@ def messages_send(
     return outcomes
 
 
-def _send_one(message: Message, *, templates: "Templates", sender: Sender, now: datetime) -> str:
+class Senders:
+    """The batch's sender per channel, each made at its first message: one SMTP connection
+    for the emails (smtp.Sender), one Twilio client for the texts (sms.SmsSender)."""
+
+    def __init__(self):
+        self._by_channel: dict[str, Sender | sms.SmsSender] = {}
+
+    def send(self, message: Message, out: EmailMultiAlternatives | sms.Sms) -> None:
+        if message.channel not in self._by_channel:
+            made = sms.SmsSender() if message.channel == Message.Channel.SMS else Sender()
+            self._by_channel[message.channel] = made
+        self._by_channel[message.channel].send(out)
+
+    def close(self) -> None:
+        for sender in self._by_channel.values():
+            sender.close()
+
+
+def _send_one(message: Message, *, templates: "Templates", sender: Senders, now: datetime) -> str:
     taken_at = _take(message)
     if taken_at is None:
         return message.status  # done by an earlier delivery, or in another task's hands
@@ -170,7 +189,11 @@ def _send_one(message: Message, *, templates: "Templates", sender: Sender, now: 
         if reason:
             message.status, message.last_error = Message.Status.CANCELLED, reason
         else:
-            email = compose(message, templates=templates)
+            email = (
+                compose_sms(message, templates=templates)
+                if message.channel == Message.Channel.SMS
+                else compose(message, templates=templates)
+            )
     except (DatabaseError, SoftTimeLimitExceeded) as error:
         _untake(message, taken_at=taken_at, reconnect=isinstance(error, DatabaseError))
         raise  # nothing went to the SMTP server: the batch gives it back with the rest
@@ -178,7 +201,7 @@ def _send_one(message: Message, *, templates: "Templates", sender: Sender, now: 
         _record_failure(message, error, now=now)
     if email is not None:
         try:
-            sender.send(email)
+            sender.send(message, email)
         except Unconfirmed as error:
             _record_unconfirmed(message, error.__cause__)
             interrupted = error.__cause__
@@ -318,7 +341,7 @@ def _is_permanent(error: Exception) -> bool:
         return all(code >= 500 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPResponseException):
         return error.smtp_code >= 500
-    return isinstance(error, NoRecipient | TemplateRefused)
+    return isinstance(error, NoRecipient | TemplateRefused) or sms.is_permanent(error)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -333,10 +356,18 @@ UNCONFIRMED = (
 )
 
 
+UNCONFIRMED_SMS = (
+    "Unconfirmed: the request to send this text reached Twilio, but its answer did not come "
+    "({error}). Twilio may well have accepted it, so it is not sent again; Twilio's message "
+    "log says whether it did."
+)
+
+
 def _record_unconfirmed(message: Message, error: BaseException) -> None:
     message.attempts += 1
     message.status, message.sent_at = Message.Status.SENT, timezone.now()
-    message.last_error = UNCONFIRMED.format(error=f"{type(error).__name__}: {error}")[:2000]
+    words = UNCONFIRMED_SMS if message.channel == Message.Channel.SMS else UNCONFIRMED
+    message.last_error = words.format(error=f"{type(error).__name__}: {error}")[:2000]
     logger.warning("Message %s: %s", message.pk, message.last_error)
 
 
@@ -485,6 +516,49 @@ def render(message: Message, *, templates: Templates | None = None) -> Rendered:
                 logger.exception("Template %s does not compile; using the default", template.pk)
         subject, text = DEFAULTS[message.kind]
         return render_email(subject=subject, text=text, html="", context=facts, footer=footer)
+
+
+def sms_recipient(message: Message) -> str:
+    """The client's mobile number, as it is now (a number changed since planning gets the
+    text); it must be in E.164, which every number typed since it was checked is."""
+    phone = message.client.phone if message.client else ""
+    if not phone:
+        raise NoRecipient("The client has no phone number.")
+    if not phone.startswith("+") or phone != normalise_or_none(phone):
+        raise NoRecipient("The client's phone number is not one we can text; correct it.")
+    return phone
+
+
+def render_text(message: Message, *, templates: Templates | None = None) -> str:
+    """The text message's words: the treatment's own template's SMS text, else the clinic-wide
+    one's, else the built-in words; then the STOP line, on all but a sign-in code."""
+    facts = context(message)
+    template = None
+    if message.clinic is not None:
+        template = (templates if templates is not None else Templates([message])).for_message(
+            message
+        )
+    tz = message.clinic.tzinfo if message.clinic else timezone.get_current_timezone()
+    with timezone.override(tz):
+        body = ""
+        if template is not None and template.sms.strip():
+            try:
+                body = render_sms(text=template.sms, context=facts)
+            except TemplateRefused:
+                logger.exception(
+                    "Template %s's SMS does not compile; using the default", template.pk
+                )
+        if not body:
+            body = render_sms(text=SMS_DEFAULTS[message.kind], context=facts)
+    if message.kind not in ACCOUNT_KINDS:
+        body += f"\n{SMS_STOP_LINE}"
+    return body
+
+
+def compose_sms(message: Message, *, templates: Templates | None = None) -> sms.Sms:
+    if message.kind not in SMS_DEFAULTS:
+        raise NoRecipient(f"{message.get_kind_display()} is not sent by SMS.")
+    return sms.Sms(to=sms_recipient(message), body=render_text(message, templates=templates))
 
 
 def compose(message: Message, *, templates: Templates | None = None) -> EmailMultiAlternatives:

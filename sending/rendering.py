@@ -112,3 +112,11 @@ def render_email(
             f"confirmations and reminders): {footer['unsubscribe_url']}"
         )
     return Rendered(subject=subject_out, text=text_out + "\n", html=html_out)
+
+
+def render_sms(*, text: str, context: Mapping) -> str:
+    """A text message from its template: plain text, no escaping (there is no markup), its
+    runs of spaces and blank lines closed up, since every character is paid for."""
+    rendered = compile_template(text).render(Context(plain(context), autoescape=False))
+    lines = (" ".join(line.split()) for line in rendered.strip().splitlines())
+    return "\n".join(line for line in lines if line)

@@ -134,3 +134,34 @@ def slow_smtp():
         yield server
     finally:
         server.stop()
+
+
+# -- Twilio's REST API, faked on loopback (tests/fake_twilio.py) ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def twilio_server():
+    from tests.fake_twilio import FakeTwilio
+
+    server = FakeTwilio()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def twilio(twilio_server, settings):
+    """The fake Twilio, emptied, with the settings pointing the real library at it."""
+    from tests import fake_twilio
+
+    settings.TWILIO_ACCOUNT_SID = fake_twilio.ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = fake_twilio.AUTH_TOKEN
+    settings.TWILIO_FROM = fake_twilio.FROM
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+    settings.TWILIO_API_BASE_URL = twilio_server.base_url
+    settings.TWILIO_TIMEOUT = 5
+    twilio_server.clear()
+    yield twilio_server
+    twilio_server.clear()

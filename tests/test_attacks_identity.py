@@ -263,7 +263,7 @@ def refused_visit(world, browser):
         at(date(2027, 3, 5), 11),
         name="Priya Private",
         email="priya@example.com",
-        phone="07700 900555",
+        phone="07911 123555",
         had_injectable="yes",
         **{"injectable-0-kind": "botox", "injectable-0-date": "2027-02-23"},
     )

@@ -67,7 +67,7 @@ def book_as_the_public(api, group, victim):
             "treatment": group.alpha.treatment.slug,
             "start": at(group.alpha, ATTACK_DAY, 14),
             "practitioner": group.alpha.practitioner.pk,
-            "client": {"name": victim.name, "email": victim.email, "phone": "07700 900999"},
+            "client": {"name": victim.name, "email": victim.email, "phone": "07911 123999"},
             "health": {"conditions": ["pacemaker"]},
             "acknowledge_warnings": True,
         },

@@ -87,6 +87,8 @@ PUBLIC = {
     "online:change-sorry",
     # The emailed link that confirms a held booking: its reference and a dated signature.
     "online:hold",
+    # Twilio's webhook for replies: its signature is the credential (tests/sms).
+    "sms:twilio-inbound",
     # The forms a booking needs, behind its signed link (online/pages/consent.py).
     "online:forms",
     "online:form-sign",
@@ -242,6 +244,13 @@ ABOUT_A_ROW = {
     ),
     "client-treatment-records": (
         lambda b: [Call("get", f"/api/v1/clients/{_client(b)}/treatment-records/")],
+        "organisation",
+    ),
+    "client-sms": (
+        lambda b: [
+            Call("get", f"/api/v1/clients/{_client(b)}/sms/"),
+            Call("put", f"/api/v1/clients/{_client(b)}/sms/", {"opted_in": False}),
+        ],
         "organisation",
     ),
     "client-eligibility": (
@@ -526,6 +535,10 @@ LISTS = {
     ],
     "me-appointments": lambda g: [Call("get", "/api/v1/me/appointments/")],
     "me-courses": lambda g: [Call("get", "/api/v1/me/courses/")],
+    "me-sms": lambda g: [
+        Call("get", "/api/v1/me/sms/"),
+        Call("put", "/api/v1/me/sms/", {"opted_in": False}),
+    ],
     "workspace:client-new": lambda g: [Call("get", "/staff/clients/new/")],
     "workspace:outbox": lambda g: [
         *[Call("get", f"/staff/outbox/?show={show}") for show in ("due", "sent", "failed")],

@@ -2,7 +2,9 @@
 their usual "Enter a valid date" (web/text.py, FOREIGN_DIGIT)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from clinic.phones import INVALID_PHONE, to_e164
 from web.text import FOREIGN_DIGIT
 
 
@@ -42,3 +44,19 @@ def _refusing(field: forms.Field, to_python):
         return to_python(value)
 
     return checked
+
+
+class PhoneField(forms.CharField):
+    """A mobile number as typed, cleaned to E.164 (clinic/phones.py); "" stays ""."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return to_e164(value)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages[0], code=INVALID_PHONE) from None

@@ -15,7 +15,9 @@ from backoffice.admin.base import (
 )
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin, ScopedRelatedFilter
 from clinic import audit
+from sending.content import SMS_DEFAULTS
 from sending.rendering import TemplateRefused, compile_template
+from sending.sms_length import too_long
 
 # Kinds whose very name says something of the client's health: a flag on their booking, a
 # waiting period that ends.
@@ -32,10 +34,21 @@ class MessageAdmin(HealthAuditMixin, RefuseNulMixin, IndexedSearchMixin, ScopedA
 
     audit_what = audit.MESSAGE_DATA
 
-    list_display = ("kind", "client", "clinic", "due", "status", "attempts", "error", "sent")
+    list_display = (
+        "kind",
+        "channel",
+        "client",
+        "clinic",
+        "due",
+        "status",
+        "attempts",
+        "error",
+        "sent",
+    )
     list_filter = (
         "status",
         "kind",
+        "channel",
         ("clinic", ScopedRelatedFilter),
         ("due_at", DateRangeFilter),
     )
@@ -48,6 +61,7 @@ class MessageAdmin(HealthAuditMixin, RefuseNulMixin, IndexedSearchMixin, ScopedA
     actions = ("retry",)
     fields = (
         "kind",
+        "channel",
         "status",
         "client",
         "appointment",
@@ -124,15 +138,21 @@ VARIABLES = (
 class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
-        fields = ("kind", "treatment", "subject", "text", "html")
+        fields = ("kind", "treatment", "subject", "text", "html", "sms")
 
     def clean(self):
         data = super().clean()
-        for field in ("subject", "text", "html"):
+        for field in ("subject", "text", "html", "sms"):
             try:
                 compile_template(data.get(field) or "")
             except TemplateRefused as error:
                 self.add_error(field, f"This template cannot be used: {error}")
+        sms = data.get("sms") or ""
+        if sms.strip() and "sms" not in self.errors:
+            if data.get("kind") not in SMS_DEFAULTS:
+                self.add_error("sms", "This kind of message is not sent by SMS: leave it empty.")
+            elif problem := too_long(sms, treatment=data.get("treatment")):
+                self.add_error("sms", problem)
         return data
 
 
@@ -146,7 +166,7 @@ class MessageTemplateAdmin(RefuseNulMixin, ScopedAdmin):
     search_fields = ("subject", "text", "treatment__name")
     autocomplete_fields = ("treatment",)
     readonly_fields = ("variables",)
-    fields = ("kind", "treatment", "subject", "text", "html", "variables")
+    fields = ("kind", "treatment", "subject", "text", "html", "sms", "variables")
 
     @admin.display(description="What the template can use")
     def variables(self, obj=None):

@@ -1,6 +1,6 @@
-"""The signed-in client's own endpoints: GET /api/v1/me/appointments/ and /me/courses/, for a
-client signed in
-by code (the session token of online/api/client_token.py, or the pages' session)."""
+"""The signed-in client's own endpoints: GET /api/v1/me/appointments/ and /me/courses/, and
+GET/PUT /api/v1/me/sms/ (their agreement to text messages), for a client signed in by code
+(the session token of online/api/client_token.py, or the pages' session)."""
 
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -11,12 +11,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import access
+from aftercare.services import sms_opt_in, sms_opt_out
 from clinic.identity import clients_of
+from clinic.models import SmsConsentSource
 from courses.selectors import client_courses
 from online.api.client_token import ClientSessionTokenAuthentication
 from online.own import own_appointments
 from web.api.errors import ERRORS_404, ERRORS_429, ApiError, ErrorOutput
-from web.api.shapes import AppointmentOutput, appointment_data, local_iso
+from web.api.shapes import (
+    AppointmentOutput,
+    SmsConsentInput,
+    SmsConsentOutput,
+    appointment_data,
+    local_iso,
+)
 from web.api.throttles import LookupThrottle
 
 
@@ -156,3 +164,61 @@ class MyCoursesApi(APIView):
                 for v in client_courses(client, now=now)
             ]
         )
+
+
+class MySmsInput(SmsConsentInput):
+    organisation = serializers.SlugField(
+        required=False,
+        max_length=50,
+        help_text="Only the record at this organisation; every record of theirs without it.",
+    )
+
+
+class MySmsApi(APIView):
+    """The signed-in client's agreement to text messages, per record (one per organisation
+    they booked with). PUT records it now, with the source client_space; withdrawing
+    cancels every text still waiting for them."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [LookupThrottle]
+
+    def _records(self, request):
+        user = request.user
+        if user.is_staff or access.is_staff(user):
+            raise ApiError("not_found", "No such address.", 404)
+        return clients_of(user)
+
+    @extend_schema(responses={200: SmsConsentOutput(many=True), 403: ErrorOutput, 404: ERRORS_404})
+    def get(self, request):
+        return Response(SmsConsentOutput(self._records(request), many=True).data)
+
+    @extend_schema(
+        request=MySmsInput,
+        responses={
+            200: SmsConsentOutput(many=True),
+            400: ErrorOutput,
+            403: ErrorOutput,
+            404: ERRORS_404,
+        },
+    )
+    def put(self, request):
+        records = self._records(request)
+        body = MySmsInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        slug = body.validated_data.get("organisation")
+        chosen = [c for c in records if slug is None or c.organisation.slug == slug]
+        if not chosen:
+            raise ApiError("not_found", "You have no record at this organisation.", 404)
+        if body.validated_data["opted_in"]:
+            if not all(client.phone.startswith("+") for client in chosen):
+                raise ApiError(
+                    "invalid_phone",
+                    "We have no mobile number we can text for you: ask the clinic to add it.",
+                    400,
+                )
+            for client in chosen:
+                sms_opt_in(client=client, source=SmsConsentSource.CLIENT_SPACE)
+        else:
+            for client in chosen:
+                sms_opt_out(client=client, source=SmsConsentSource.CLIENT_SPACE)
+        return Response(SmsConsentOutput(clients_of(request.user), many=True).data)

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from web.api.fields import (
     AwareDateTimeField,
     BoundedDateField,
+    PhoneField,
     PlainTextField,
     QuerySerializer,
     term_code,
@@ -86,7 +87,7 @@ class AvailabilityOutput(serializers.Serializer):
 class ClientInput(serializers.Serializer):
     name = PlainTextField(max_length=200)
     email = serializers.EmailField(max_length=254)
-    phone = PlainTextField(max_length=40, required=False, allow_blank=True)
+    phone = PhoneField(required=False, allow_blank=True)
 
 
 class InjectableInput(serializers.Serializer):
@@ -150,6 +151,13 @@ class BookingInput(serializers.Serializer):
         "session of it pays for the visit.",
     )
     discount = DiscountInput(required=False, help_text="Staff only.")
+    sms_opt_in = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The client agrees to text reminders at their phone number: recorded with "
+        "the time and the source (booking_form; staff when staff book). For a held booking, "
+        "once the address's owner confirms it.",
+    )
 
 
 class HeldOutput(serializers.Serializer):

@@ -21,6 +21,7 @@ urlpatterns = [
         name="stripe-webhook",
     ),
     path("me/courses/", me.MyCoursesApi.as_view(), name="me-courses"),
+    path("me/sms/", me.MySmsApi.as_view(), name="me-sms"),
     path("appointments/<str:reference>/", views.AppointmentDetailApi.as_view(), name="appointment"),
     path(
         "appointments/<str:reference>/cancel/",

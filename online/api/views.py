@@ -15,11 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import access
+from aftercare.services import sms_opt_in
 from bookings import selectors
 from bookings.models import Appointment
 from clinic import audit
 from clinic.audit import Origin
-from clinic.models import AuditEntry, Client, Practitioner, Treatment
+from clinic.models import AuditEntry, Client, Practitioner, SmsConsentSource, Treatment
 from clinic.services import client_get_or_create
 from clinical import prerequisites, rules
 from clinical.rules import Declared
@@ -366,6 +367,11 @@ class AppointmentCreateApi(APIView):
                         discount_percent=discount.get("percent"),
                         discount_reason=discount.get("reason", ""),
                     )
+                    if data.get("sms_opt_in"):
+                        source = (
+                            SmsConsentSource.STAFF if trusted else SmsConsentSource.BOOKING_FORM
+                        )
+                        sms_opt_in(client=client, source=source)
                 else:
                     if "course" in data:
                         raise field_error("course", "Sign in to book with a course.")
@@ -374,7 +380,9 @@ class AppointmentCreateApi(APIView):
                     booked = holds.appointment_hold(
                         treatment=treatment,
                         start=data["start"],
-                        contact=holds.Contact(**data["client"]),
+                        contact=holds.Contact(
+                            **data["client"], sms_opt_in=data.get("sms_opt_in", False)
+                        ),
                         practitioner=practitioner,
                         declared=declared,
                         acknowledge_warnings=data["acknowledge_warnings"],

@@ -16,11 +16,12 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_datetime
 
+from aftercare.planning import sms_enabled
 from clinic.models import Clinic, Practitioner, Treatment
 from clinical.rules import Declared, HealthQuestions
 from clinical.services import InjectionDateInFuture, injection_date_check
 from clinical.vocabulary import AREA, CONDITION, PROCEDURE, Vocabulary
-from web.forms import DateField
+from web.forms import DateField, PhoneField
 from web.text import EARLIEST_DATE, INSTANT_PATTERN, LATEST_DATE, LINE_CONTROLS, TEXT_CONTROLS
 
 DRAFT_KEY = "booking_draft"
@@ -138,13 +139,16 @@ class DetailsForm(PageForm):
         help_text="We use it only for this booking and its aftercare.",
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
-    phone = forms.CharField(
+    phone = PhoneField(
         label="Mobile phone (optional)",
-        max_length=40,
-        required=False,
         validators=[without_controls(LINE_CONTROLS)],
         help_text="So the clinic can reach you if something changes on the day.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    sms_reminders = forms.BooleanField(
+        label="Text me a reminder before my visit",
+        required=False,
+        help_text="To the mobile number above. Reply STOP to any text to stop them.",
     )
     had_injectable = forms.ChoiceField(
         choices=[("no", "No"), ("yes", "Yes")],
@@ -161,6 +165,8 @@ class DetailsForm(PageForm):
     def __init__(self, *args, questions: HealthQuestions, **kwargs):
         super().__init__(*args, **kwargs)
         self.questions = questions
+        if not sms_enabled():  # no texts are sent here: do not offer them
+            del self.fields["sms_reminders"]
         if questions.injectable_kinds:
             words = [questions.words.word(PROCEDURE, k).asked for k in questions.injectable_kinds]
             listed = ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
@@ -177,6 +183,8 @@ class DetailsForm(PageForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("sms_reminders") and not cleaned.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", "Give your mobile number to get text reminders.")
         if self.questions.conditions:
             ticked, none = cleaned.get("conditions"), cleaned.get("no_conditions")
             if not ticked and not none:
@@ -287,6 +295,10 @@ class BookingDetails:
     def client_fields(self) -> dict:
         data = self.form.cleaned_data
         return {"name": data["name"], "email": data["email"], "phone": data.get("phone", "")}
+
+    def sms_opt_in(self) -> bool:
+        """They ticked "text me a reminder" (offered only while SMS is configured)."""
+        return bool(self.form.cleaned_data.get("sms_reminders"))
 
     def declared(self) -> Declared:
         injectables = []

@@ -5,7 +5,7 @@ from allauth.account import views as allauth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from online.pages import consent, mine, unsubscribe, views
+from online.pages import consent, mine, sms_replies, unsubscribe, views
 
 app_name = "online"
 
@@ -46,6 +46,9 @@ urlpatterns = [
 unsubscribe_patterns = [
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
 ]
+
+# Under /sms/: Twilio's webhook for replies to our texts (STOP, START).
+sms_patterns = [path("twilio/inbound/", sms_replies.inbound, name="twilio-inbound")]
 
 # Under /account/, named as django-allauth names them (its flows redirect by these names):
 # a client signs in with a code sent to their email (online/accounts.py). Only these of

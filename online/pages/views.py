@@ -25,12 +25,12 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import access
-from aftercare.services import eligibility_notice_request
+from aftercare.services import eligibility_notice_request, sms_opt_in
 from bookings import ics, selectors
 from bookings.models import Appointment, BookingRequest
 from clinic.audit import PAGES, Origin
 from clinic.identity import clients_of
-from clinic.models import Treatment
+from clinic.models import SmsConsentSource, Treatment
 from clinic.selectors import bookable_treatments
 from clinic.services import client_get_or_create
 from clinical import rules, terms
@@ -257,6 +257,7 @@ def booking_review(request, slug):
         start=start,
         practitioner=practitioner,
         contact=details.client_fields(),
+        sms_reminders=details.sms_opt_in(),
         declared=declared_lines(details.declared(), details.questions.words),
         warnings=pending["warnings"] if pending else [],
         ack=AcknowledgeForm(data={}) if ack_missing else AcknowledgeForm(),
@@ -350,7 +351,7 @@ def booking_confirm(request, slug):
                 treatment=treatment,
                 start=start,
                 practitioner=practitioner,
-                contact=holds.Contact(**details.client_fields()),
+                contact=holds.Contact(**details.client_fields(), sms_opt_in=details.sms_opt_in()),
                 declared=details.declared(),
                 acknowledge_warnings=acknowledge,
                 by=request.user,
@@ -382,7 +383,7 @@ def _book_now(request, treatment, start, practitioner, details, acknowledge, cou
         client, new_client = client_get_or_create(
             clinic=treatment.clinic, **details.client_fields()
         )
-        return services.appointment_book(
+        booked = services.appointment_book(
             treatment=treatment,
             start=start,
             client=client,
@@ -394,6 +395,10 @@ def _book_now(request, treatment, start, practitioner, details, acknowledge, cou
             acknowledge_warnings=acknowledge,
             course=course,
         )
+        if details.sms_opt_in():  # the client themself, or staff asked on their behalf
+            staff = _trusted(request, treatment.clinic)
+            sms_opt_in(client=client, source=SmsConsentSource.for_caller(staff))
+        return booked
 
 
 @require_GET

@@ -272,7 +272,7 @@ def test_a_refused_booking_s_draft_is_gone_when_another_person_signs_in(world):
         "start": start.isoformat(),
         "name": "Dana Previous",
         "email": "dana@example.com",
-        "phone": "07700 900123",
+        "phone": "07911 123123",
         "had_injectable": "yes",
         "injectable-TOTAL_FORMS": "2",
         "injectable-INITIAL_FORMS": "0",

@@ -223,7 +223,7 @@ def test_a_chosen_practitioner_is_kept(world, client):
 
 
 def test_invalid_details_come_back_with_what_was_typed_and_errors_tied_to_fields(world, client):
-    data = details(at(TUESDAY, 10), email="not an email", phone="07700 900123")
+    data = details(at(TUESDAY, 10), email="not an email", phone="07911 123123")
     data.update(filler(TUESDAY - timedelta(days=40), "cheeks", "lips"))
 
     response = client.post(details_url(world.treatment), data)
@@ -231,7 +231,7 @@ def test_invalid_details_come_back_with_what_was_typed_and_errors_tied_to_fields
     body = response.content.decode()
     assert response.status_code == 200
     assert not Appointment.objects.exists()
-    assert 'value="Dana Client"' in body and 'value="07700 900123"' in body
+    assert 'value="Dana Client"' in body and 'value="07911 123123"' in body
     assert 'value="not an email"' in body
     assert re.search(r'<input[^>]*name="email"[^>]*aria-invalid="true"', body)
     assert re.search(r'<input[^>]*name="email"[^>]*aria-describedby="[^"]*id_email_error', body)

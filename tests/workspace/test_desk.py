@@ -237,14 +237,14 @@ def test_the_desk_adds_a_client_and_the_audit_trail_says_so(cast):
         {
             "name": "Hana Sato",
             "email": "Hana@Example.com",
-            "phone": "07700 900555",
+            "phone": "07911 123555",
             "notes": "Prefers Ben.",
         },
     )
 
     hana = Client.objects.get(email="Hana@Example.com")
     assert response["Location"] == f"/staff/clients/{hana.pk}/"
-    assert (hana.name, hana.phone, hana.notes) == ("Hana Sato", "07700 900555", "Prefers Ben.")
+    assert (hana.name, hana.phone, hana.notes) == ("Hana Sato", "+447911123555", "Prefers Ben.")
     assert hana.home_clinic == cast.world.clinic and hana.user is not None  # their login
     entry = AuditEntry.objects.get(client=hana, action=AuditEntry.Action.CHANGE)
     assert entry.what == "client details" and entry.username == "desk"

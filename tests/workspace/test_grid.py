@@ -242,14 +242,14 @@ def test_a_walk_in_is_a_new_client_then_the_booking_page(cast):
             "treatment": "manual-facial-massage",
             "name": "Wanda Walkin",
             "email": "wanda@example.com",
-            "phone": "07700 900555",
+            "phone": "07911 123555",
         },
     )
 
     wanda = Client.objects.get(email="wanda@example.com")
     assert (wanda.name, wanda.phone, wanda.home_clinic) == (
         "Wanda Walkin",
-        "07700 900555",
+        "+447911123555",
         cast.world.clinic,
     )
     assert response["Location"] == (

@@ -89,7 +89,7 @@ def test_client_search_by_name_email_or_phone(world, olivia, desk, q):
 
 
 def test_staff_create_a_client_once_per_email(world, desk):
-    new = {"name": "Hannah Okafor", "email": "hannah@example.com", "phone": "07700 900327"}
+    new = {"name": "Hannah Okafor", "email": "hannah@example.com", "phone": "07911 123327"}
 
     created = desk.post(CLIENTS, new, format="json")
     again = desk.post(CLIENTS, {**new, "email": "HANNAH@example.com"}, format="json")

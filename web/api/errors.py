@@ -15,6 +15,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from clinic.phones import INVALID_PHONE
 from courses.errors import CourseError
 from diary.errors import BookingError
 from money.errors import MoneyError
@@ -116,8 +117,11 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         first = next(iter(fields.items()), ("", ["Invalid input."]))
+        codes = _flatten(exc.get_codes())
+        first_code = next(iter(codes.values()), [""])[0]
         response.data = {
-            "code": "invalid_input",
+            # A phone number that cannot be read has its own code, for clients to say so.
+            "code": INVALID_PHONE if first_code == INVALID_PHONE else "invalid_input",
             "detail": f"{first[0]}: {first[1][0]}" if first[0] else first[1][0],
             "fields": fields,
         }

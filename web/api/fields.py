@@ -2,11 +2,13 @@
 their UTC offset, typed text without control characters, bounded dates, and query strings
 that refuse a blank parameter. The rules themselves are in web/text.py."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clinic.phones import INVALID_PHONE, to_e164
 from web.text import (
     EARLIEST_DATE,
     FOREIGN_DIGIT,
@@ -75,6 +77,27 @@ class PlainTextField(serializers.CharField):
             if self.controls.search(data):
                 self.fail("control")
         return super().to_internal_value(data)
+
+
+class PhoneField(PlainTextField):
+    """A mobile number as typed, given back in E.164 (clinic/phones.py); "" stays "". A
+    number that cannot be read is a 400 with the code invalid_phone."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault(
+            "help_text",
+            "A phone number, with its country code (+44 7700 900123) "
+            "or as dialled in the installation's country; answered in E.164.",
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return to_e164(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages[0], code=INVALID_PHONE) from None
 
 
 class QuerySerializer(serializers.Serializer):

@@ -41,6 +41,27 @@ class ClientOutput(serializers.Serializer):
     )
 
 
+class SmsConsentOutput(serializers.Serializer):
+    """Whether a client agrees to text messages, and the record of when and how they said so
+    (sources: booking_form, client_space, staff, reply)."""
+
+    client = serializers.IntegerField(source="pk")
+    organisation = serializers.CharField(source="organisation.slug")
+    phone = serializers.CharField(help_text="E.164, or as typed for an old unreadable number.")
+    opted_in = serializers.BooleanField(source="sms_opted_in")
+    opt_in_at = serializers.DateTimeField(source="sms_opt_in_at", allow_null=True)
+    opt_in_source = serializers.CharField(source="sms_opt_in_source")
+    opt_out_at = serializers.DateTimeField(source="sms_opt_out_at", allow_null=True)
+    opt_out_source = serializers.CharField(source="sms_opt_out_source")
+
+
+class SmsConsentInput(serializers.Serializer):
+    opted_in = serializers.BooleanField(
+        help_text="true: agrees to text messages (recorded now, with this caller's source); "
+        "false: withdraws, and every text still waiting is cancelled."
+    )
+
+
 class PriceOutput(serializers.Serializer):
     amount = serializers.CharField(help_text='An exact decimal, e.g. "95.00".')
     discount = serializers.CharField(help_text="Taken off the amount when booked.")

@@ -3,7 +3,7 @@ record and eligibility, and the day's appointments with the practitioner's cauti
 
 from rest_framework import serializers
 
-from web.api.fields import BoundedDateField, PlainTextField, QuerySerializer, term_code
+from web.api.fields import BoundedDateField, PhoneField, PlainTextField, QuerySerializer, term_code
 from web.api.shapes import StaffAppointmentOutput, local_iso
 
 
@@ -16,7 +16,7 @@ class ClientQuery(QuerySerializer):
 class ClientCreateInput(serializers.Serializer):
     name = PlainTextField(max_length=200)
     email = serializers.EmailField(max_length=254)
-    phone = PlainTextField(max_length=40, required=False, allow_blank=True)
+    phone = PhoneField(required=False, allow_blank=True)
     clinic = serializers.SlugField(
         required=False, max_length=50, help_text="The clinic's slug; optional with one clinic."
     )

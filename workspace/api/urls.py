@@ -50,6 +50,7 @@ urlpatterns = [
         views.ClientDeclarationsApi.as_view(),
         name="client-declarations",
     ),
+    path("clients/<int:client_id>/sms/", views.ClientSmsApi.as_view(), name="client-sms"),
     path(
         "clients/<int:client_id>/eligibility/",
         views.ClientEligibilityApi.as_view(),

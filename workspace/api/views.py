@@ -16,10 +16,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import access
+from aftercare.services import sms_opt_in, sms_opt_out
 from bookings import selectors
 from clinic import audit
 from clinic.audit import Origin
-from clinic.models import AuditEntry, Client, Clinic
+from clinic.models import AuditEntry, Client, Clinic, SmsConsentSource
 from clinic.search import client_search
 from clinic.services import client_get_or_create
 from clinical import rules
@@ -49,6 +50,8 @@ from web.api.permissions import IsWorkspaceUser, role_permission
 from web.api.shapes import (
     AppointmentOutput,
     ClientOutput,
+    SmsConsentInput,
+    SmsConsentOutput,
     StaffAppointmentOutput,
 )
 from web.api.throttles import LookupThrottle
@@ -320,6 +323,45 @@ class ClientEligibilityApi(StaffApi):
                 "cautions": list(decision.cautions),
             }
         )
+
+
+class ClientSmsApi(StaffApi):
+    """A client's agreement to text messages: seen by staff who see the client, changed on
+    their behalf (source "staff") by staff whose role books for clients. Contact
+    preferences, not health data: not audited as a view of health data."""
+
+    def get_permissions(self):
+        if self.request.method == "PUT":
+            return [role_permission(access.BOOK)()]
+        return super().get_permissions()
+
+    @extend_schema(responses={200: SmsConsentOutput, 403: ERRORS_403, 404: ERRORS_404})
+    def get(self, request, client_id):
+        client = _client(request, client_id)
+        return Response(SmsConsentOutput(client).data)
+
+    @extend_schema(
+        request=SmsConsentInput,
+        responses={200: SmsConsentOutput, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+    )
+    def put(self, request, client_id):
+        client = _client(request, client_id)
+        if not access.can_for_client(request.user, access.BOOK, client):
+            raise permission_denied("Your role does not book for clients.")
+        body = SmsConsentInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        if body.validated_data["opted_in"]:
+            if not client.phone.startswith("+"):
+                raise ApiError(
+                    "invalid_phone",
+                    "This client has no phone number we can text: correct it first.",
+                    400,
+                )
+            sms_opt_in(client=client, source=SmsConsentSource.STAFF)
+        else:
+            sms_opt_out(client=client, source=SmsConsentSource.STAFF)
+        client.refresh_from_db()
+        return Response(SmsConsentOutput(client).data)
 
 
 class AppointmentCollectionApi(AppointmentCreateApi):

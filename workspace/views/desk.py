@@ -25,6 +25,7 @@ from clinic.services import client_get_or_create
 from diary import services
 from diary.errors import BookingError
 from privacy.merge import MergeRefused, client_merge
+from web.forms import PhoneField
 from web.text import LINE_CONTROLS, TEXT_CONTROLS
 from workspace.views.base import role_required, visible_appointment, visible_client
 
@@ -66,16 +67,13 @@ class CancelForm(forms.Form):
 class ClientForm(forms.Form):
     name = forms.CharField(max_length=200)
     email = forms.EmailField(max_length=254)
-    phone = forms.CharField(max_length=40, required=False)
+    phone = PhoneField()
     notes = forms.CharField(
         max_length=NOTES_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def clean_name(self):
         return _plain(self.cleaned_data["name"])
-
-    def clean_phone(self):
-        return _plain(self.cleaned_data["phone"])
 
     def clean_notes(self):
         return _plain(self.cleaned_data["notes"], multiline=True)

@@ -146,7 +146,7 @@ def _next_row(now: datetime, step: int) -> str:
 class NewClientForm(forms.Form):
     name = forms.CharField(max_length=200)
     email = forms.EmailField(max_length=254)
-    phone = forms.CharField(max_length=40, required=False)
+    phone = web_forms.PhoneField()
 
 
 @role_required(access.BOOK)

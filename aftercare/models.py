@@ -34,6 +34,8 @@ class Message(models.Model):
         RECEIPT = "receipt", "Payment receipt"
         RECALL = "recall", "Product recall (to the client)"
         RECALL_SUMMARY = "recall_summary", "Product recall summary (to the clinic)"
+        WAITLIST_OFFER = "waitlist_offer", "A time offered from the waitlist"
+        OFFER_GONE = "offer_gone", "The time offered has gone"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -191,3 +191,23 @@ class SignOffNotAllowed(BookingError):
     code = "permission_denied"
     status = 403
     detail = "Only a practitioner or a clinic manager can sign off an appointment."
+
+
+class OfferGone(BookingError):
+    """A waitlist offer another client accepted first, or that expired or was withdrawn:
+    the time is not theirs to book any more."""
+
+    code = "offer_gone"
+    status = 409
+    detail = (
+        "Sorry, this time has gone: another client accepted it first, or the offer expired. "
+        "You are still on the waitlist and will be offered the next time that suits you."
+    )
+
+
+class OfferNotYours(BookingError):
+    """Accepting an offer made to another client: as if it did not exist."""
+
+    code = "not_found"
+    status = 404
+    detail = "No such offer."

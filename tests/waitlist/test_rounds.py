@@ -13,7 +13,8 @@ from bookings.models import Appointment
 from clinic.models import AuditEntry
 from diary.errors import OfferGone, OfferNotYours
 from diary.services import appointment_cancel
-from diary.waitlist import offer_accept, offers_expire, round_run
+from diary.waitlist import offer_accept, offers_expire, round_run, rounds_sweep
+from sending.delivery import offer_reason, render
 from tests import factories
 from tests.waitlist.conftest import DAY, START, make_waiting
 from waitlist.models import Entry, FreedTime, Offer, Skip
@@ -148,3 +149,28 @@ def test_the_cap_lets_the_next_client_have_it(world, settings):
     freed = FreedTime.objects.order_by("-pk").first()
     [offer] = round_run(freed.pk)
     assert offer.entry.client == ben
+
+
+def test_the_sweep_runs_a_round_whose_task_was_lost(world, waiting, no_broker):
+    """The round is queued after commit; if the broker lost it, beat's sweep runs it."""
+    freed = cancel(waiting)
+    assert not Offer.objects.exists()
+    assert rounds_sweep() == 1
+    assert Offer.objects.filter(freed=freed).count() >= 1
+    freed.refresh_from_db()
+    assert freed.run_at is not None and freed.done_at is None  # waiting for the answers
+
+
+def test_the_offer_email_carries_its_link_and_is_dropped_once_the_offer_ends(world, waiting):
+    ann, ben, _ = waiting.clients
+    offers = round_run(cancel(waiting).pk)
+    email = render(Message.objects.get(client=ann, kind=Message.Kind.WAITLIST_OFFER))
+    assert f"/waitlist/offers/{offers[0].pk}/{offers[0].link_token()}/" in email.text
+    assert "Tuesday 2 March 2027 at 10:00" in email.text
+
+    offer_accept(offer=offers[1], by=ben.user)
+    still_due = Message.objects.get(client=ann, kind=Message.Kind.WAITLIST_OFFER)
+    assert still_due.status == Message.Status.CANCELLED  # planned "gone" instead
+    assert offer_reason(still_due) == "The offer is no longer open."
+    gone = render(Message.objects.get(client=ann, kind=Message.Kind.OFFER_GONE))
+    assert "has been booked by another client" in gone.text

@@ -19,6 +19,7 @@ from consent.models import Submission
 from diary.errors import BookingError
 from money.models import Charge, Payment
 from records.services import records_move
+from waitlist.services import entries_move
 
 # Every row that names a client, by model: what a merge moves to the survivor (signed forms,
 # payments and fees too: a fee or payment is never deleted with the duplicate, it is hers).
@@ -86,6 +87,7 @@ def client_merge(
         }
         moved[AuditSubject._meta.model_name] = _move_listed(survivor, duplicate)
         moved.update(records_move(survivor=survivor, duplicate=duplicate))
+        moved["entry"] = entries_move(survivor=survivor, duplicate=duplicate)
         _take_over(survivor, duplicate)
         duplicate_id, duplicate_email = duplicate.pk, duplicate.email
         duplicate.delete()

@@ -108,3 +108,24 @@ def entry_leave(*, entry: Entry, by=None, removed: bool = False) -> bool:
         )
     entry.status, entry.ended_at = locked.status, now
     return True
+
+
+def entries_forget(*, client: Client) -> int:
+    """Anonymisation (privacy/anonymise.py): the client's waitlist is a wish list, not diary
+    history, and the reasons they were passed over name their health record: all of it goes
+    (offers and skips with their entries). The held times stay until they lapse."""
+    deleted, _ = Entry.objects.filter(client=client).delete()
+    return deleted
+
+
+def entries_move(*, survivor: Client, duplicate: Client) -> int:
+    """A merge (privacy/merge.py): the duplicate's entries become the survivor's; one the
+    survivor already waits for the same treatment ends as left, so one entry waits."""
+    now = timezone.now()
+    waiting = Entry.objects.filter(client=survivor, status=Entry.Status.WAITING).values(
+        "treatment_id"
+    )
+    Entry.objects.filter(
+        client=duplicate, status=Entry.Status.WAITING, treatment_id__in=waiting
+    ).update(status=Entry.Status.LEFT, ended_at=now)
+    return Entry.objects.filter(client=duplicate).update(client=survivor)

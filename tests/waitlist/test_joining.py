@@ -212,3 +212,37 @@ def test_nothing_is_planned_when_nobody_waits(world):
     waiting = make_waiting(world, names=())
     appointment_cancel(appointment=waiting.booked, by=factories.StaffFactory(roles=[MANAGER]))
     assert not FreedTime.objects.exists()
+
+
+def test_the_booking_calendar_offers_the_waitlist(world):
+    page = Browser().get(f"/book/{world.treatment.slug}/")
+    assert f'href="/my/waitlist/?treatment={world.treatment.slug}"' in page.content.decode()
+
+
+def test_an_offer_inside_the_warning_days_is_accepted_once_the_warning_is_read(world, waiting):
+    ann = waiting.clients[0]
+    factories.InjectableRecordFactory(client=ann, date=DAY - timedelta(days=20))  # day 14-27
+    appointment_cancel(appointment=waiting.booked, by=factories.StaffFactory(roles=[MANAGER]))
+    offer = next(o for o in round_run(FreedTime.objects.get().pk) if o.entry.client == ann)
+    link = reverse("online:offer", args=[offer.pk, offer.link_token()])
+    browser = browser_as(ann.user)
+
+    unread = browser.post(link)
+    assert unread.status_code == 422
+    assert "Please read before you accept" in unread.content.decode()
+    assert Offer.objects.get(pk=offer.pk).status == Offer.Status.OFFERED
+
+    read = browser.post(link, {"acknowledge": "yes"})
+    assert read.status_code == 302 and read["Location"] == reverse("online:my")
+    assert Offer.objects.get(pk=offer.pk).status == Offer.Status.ACCEPTED
+    gone = browser_as(waiting.clients[1].user).post(
+        reverse(
+            "online:offer",
+            args=[
+                (o := Offer.objects.get(entry=waiting.entries[1])).pk,
+                o.link_token(),
+            ],
+        )
+    )
+    assert gone.status_code == 409
+    assert "this time has gone" in gone.content.decode()

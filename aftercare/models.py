@@ -40,6 +40,8 @@ class Message(models.Model):
         RECALL_SUMMARY = "recall_summary", "Product recall summary (to the clinic)"
         COURSE_EXPIRING = "course_expiring", "Your course expires soon"
         COURSE_NEXT = "course_next", "Book the next session of your course"
+        WAITLIST_OFFER = "waitlist_offer", "A time offered from the waitlist"
+        OFFER_GONE = "offer_gone", "The time offered has gone"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

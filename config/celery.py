@@ -50,6 +50,15 @@ def beat_schedule(sender, **kwargs):
         name="money-provider-sweep",
         expires=provider,
     )
+    # End waitlist offers past their time (their time goes to the next client) and run the
+    # rounds of offers no worker ran (diary/waitlist.py rounds_sweep).
+    waitlist = settings.WAITLIST_SWEEP_SECONDS
+    sender.add_periodic_task(
+        waitlist,
+        sender.signature("waitlist.sweep"),
+        name="waitlist-sweep",
+        expires=waitlist,
+    )
     # Forget what the site keeps only for a while (privacy/retention.py): booking drafts,
     # refusals and held references older than DRAFT_MINUTES cut out of the live sessions;
     # Idempotency-Key rows past their day; sessions past their expiry (clearsessions).

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "money",
     "courses",
     "records",
+    "waitlist",
     "sending",
     "privacy",
     "online",
@@ -339,6 +340,17 @@ HEADLESS_CLIENTS = ("app",)
 HOLD_MINUTES = env_int("HOLD_MINUTES", 15, minimum=1)
 HOLD_LINK_MINUTES = env_int("HOLD_LINK_MINUTES", 60, minimum=1)
 HOLD_SWEEP_SECONDS = env_int("HOLD_SWEEP_SECONDS", 30, minimum=1)
+# The waitlist (waitlist/, diary/waitlist.py): how long an offer holds the time, how many
+# offers a client gets per clinic-local day and how many clients one freed slot is offered
+# to at once, how often beat ends lapsed offers and runs rounds no worker ran, and how many
+# weeks of newly added working hours are offered.
+WAITLIST_OFFER_MINUTES = env_int("WAITLIST_OFFER_MINUTES", 30, minimum=1)
+WAITLIST_OFFERS_PER_CLIENT_PER_DAY = env_int("WAITLIST_OFFERS_PER_CLIENT_PER_DAY", 3, minimum=1)
+WAITLIST_OFFERS_PER_SLOT = env_int("WAITLIST_OFFERS_PER_SLOT", 3, minimum=1)
+WAITLIST_SWEEP_SECONDS = env_int("WAITLIST_SWEEP_SECONDS", 60, minimum=1)
+WAITLIST_NEW_HOURS_WEEKS = env_int("WAITLIST_NEW_HOURS_WEEKS", 4, minimum=1)
+# "Offer me the first time after my wait": the entry runs this many weeks from that day.
+WAITLIST_NOTICE_WEEKS = env_int("WAITLIST_NOTICE_WEEKS", 4, minimum=1)
 # A booking's own link (in its emails: see, move, cancel) opens it until this many days after
 # the appointment's end; after that the page offers signing in (bookings/models.py).
 MANAGE_LINK_DAYS = env_int("MANAGE_LINK_DAYS", 30, minimum=1)

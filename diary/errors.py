@@ -219,3 +219,23 @@ class DiscountRefused(BookingError):
     code = "discount_refused"
     status = 400
     detail = "The discount could not be given."
+
+
+class OfferGone(BookingError):
+    """A waitlist offer another client accepted first, or that expired or was withdrawn:
+    the time is not theirs to book any more."""
+
+    code = "offer_gone"
+    status = 409
+    detail = (
+        "Sorry, this time has gone: another client accepted it first, or the offer expired. "
+        "You are still on the waitlist and will be offered the next time that suits you."
+    )
+
+
+class OfferNotYours(BookingError):
+    """Accepting an offer made to another client: as if it did not exist."""
+
+    code = "not_found"
+    status = 404
+    detail = "No such offer."

@@ -54,6 +54,8 @@ from diary.errors import (
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 from money import services as money
 from money.prices import DiscountInvalid, booked_price
+from waitlist import planning as waitlist
+from waitlist.models import FreedTime
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,23 @@ def check_eligibility(
     if warnings and not (acknowledge_warnings or override_reason):
         raise WarningsNotAcknowledged(warnings=warnings)
     return RulesOutcome(warnings=warnings, cautions=list(decision.cautions), approvals=approvals)
+
+
+def refusal_reason(*, client: Client, treatment: Treatment, start: datetime) -> str:
+    """Why the clinic's rules refuse `client` `treatment` at `start`, in full as staff read
+    it (the waiting period and its earliest date, the condition, the prerequisite), or ""
+    when they allow it (warnings are for the client to acknowledge when they book). The
+    same rules and words as check_eligibility, for the waitlist's rounds (diary/waitlist.py)."""
+    clinic = treatment.clinic
+    decision = rules.client_decision(
+        client=client, treatment=treatment, on=clinic.local_date(start)
+    )
+    if decision.refusals:
+        return _refusal(decision, clinic=clinic, sees_record=True).detail
+    unmet = prerequisites.load(treatment=treatment, client=client).unmet_at(start)
+    if unmet:
+        return _prerequisite_refusal(unmet[0], clinic=clinic, sees_record=True).detail
+    return ""
 
 
 def _refusal(decision: eligibility.Decision, *, clinic, sees_record: bool) -> EligibilityRefused:
@@ -474,6 +493,13 @@ def cancel_locked(
     )
     by_clinic = access.is_staff_at(by, appointment.clinic_id) and not client_asked
     planning.on_cancelled(appointment, by_clinic=by_clinic)
+    waitlist.on_time_freed(
+        clinic_id=appointment.clinic_id,
+        practitioner_id=appointment.practitioner_id,
+        start=appointment.start,
+        end=appointment.end,
+        cause=FreedTime.Cause.CANCELLED,
+    )
     if courses.pays_for(appointment):  # the course's policy, not a fee, says what it costs
         courses.on_cancelled(appointment, by_clinic=by_clinic, by=by, now=now)
     else:
@@ -543,7 +569,8 @@ def appointment_reschedule(
         locked = _locked(current)
         if locked.status != Appointment.Status.CONFIRMED:
             raise InvalidTransition()
-        previous_start = locked.start
+        previous_start, previous_end = locked.start, locked.end
+        previous_practitioner_id = locked.practitioner_id
         locked.resource_holds.all().delete()
         locked.practitioner_id = practitioner_id
         locked.start = start
@@ -583,6 +610,13 @@ def appointment_reschedule(
         signoff_sync(locked, reasons=outcome.approvals)
         planning.on_rescheduled(locked)
         plan_forms_reminder(locked, moved=True)
+        waitlist.on_time_freed(
+            clinic_id=locked.clinic_id,
+            practitioner_id=previous_practitioner_id,
+            start=previous_start,
+            end=previous_end,
+            cause=FreedTime.Cause.MOVED,
+        )
         dependants_recheck(locked, by=by)
         return locked
 

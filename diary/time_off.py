@@ -7,15 +7,19 @@ booking that waited for this lock then sees the time off, and a block that waite
 booking sees that appointment, so the two never both succeed for the same minutes.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 import access
 from bookings.models import ACTIVE_STATUSES, Appointment
-from clinic.models import Practitioner, TimeOff
+from clinic.models import Practitioner, TimeOff, WorkingHours
 from diary.errors import BookingError, RoleDoesNotChange, SlotUnavailable
 from diary.reservation import lock_rows
+from waitlist import planning as waitlist
+from waitlist.models import FreedTime
 
 REASON_LENGTH = TimeOff._meta.get_field("reason").max_length
 
@@ -70,6 +74,43 @@ def time_off_block(
         raise SlotUnavailable(
             f"{practitioner.name}'s diary is being changed right now. Please try again."
         ) from error
+
+
+def time_off_removed(*, practitioner: Practitioner, start: datetime, end: datetime) -> None:
+    """Time off from `start` to `end` was removed (in the caller's transaction, the admin's):
+    what is still ahead of it is offered to the waitlist."""
+    waitlist.on_time_freed(
+        clinic_id=practitioner.clinic_id,
+        practitioner_id=practitioner.pk,
+        start=max(start, timezone.now()),
+        end=end,
+        cause=FreedTime.Cause.TIME_OFF_REMOVED,
+    )
+
+
+def hours_added(*, hours: WorkingHours, now: datetime | None = None) -> None:
+    """Working hours were added or widened (in the caller's transaction): their next
+    WAITLIST_NEW_HOURS_WEEKS weekly occurrences are offered to the waitlist, one round per
+    day (a weekly shift frees time every week; further weeks are the booking pages')."""
+    now = now or timezone.now()
+    practitioner = hours.practitioner
+    clinic = practitioner.clinic
+    tz = clinic.tzinfo
+    today = clinic.local_date(now)
+    first = today + timedelta(days=(hours.weekday - today.weekday()) % 7)
+    for week in range(settings.WAITLIST_NEW_HOURS_WEEKS):
+        day = first + timedelta(weeks=week)
+        start = datetime.combine(day, hours.starts, tzinfo=tz)
+        end = datetime.combine(day, hours.ends, tzinfo=tz)
+        if end <= now:
+            continue
+        waitlist.on_time_freed(
+            clinic_id=clinic.pk,
+            practitioner_id=practitioner.pk,
+            start=max(start, now),
+            end=end,
+            cause=FreedTime.Cause.HOURS_ADDED,
+        )
 
 
 def _overlap_message(practitioner: Practitioner, appointments: list[Appointment]) -> str:

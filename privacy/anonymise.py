@@ -48,6 +48,7 @@ from money.services import payments_redact
 from privacy.retention import sessions_forget_person
 from records.photos import photos_erase
 from records.services import records_erase
+from waitlist.services import entries_forget
 
 
 class AnonymisationRefused(BookingError):
@@ -86,6 +87,7 @@ def client_anonymise(*, client: Client, now=None) -> Client:
         photos_erase(client=client)
         appointments_redact(client=client)
         payments_redact(client=client)
+        entries_forget(client=client)
         messages_forget(client=client)
         user = client.user
         elsewhere = user is not None and user.clients.exclude(pk=client.pk).exists()

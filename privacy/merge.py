@@ -20,6 +20,7 @@ from courses.models import ClientCourse
 from diary.errors import BookingError
 from money.models import Charge, Payment
 from records.services import records_move
+from waitlist.services import entries_move
 
 # Every row that names a client, by model: what a merge moves to the survivor (signed forms,
 # payments, fees and courses too: none is deleted with the duplicate, it is hers).
@@ -88,6 +89,7 @@ def client_merge(
         }
         moved[AuditSubject._meta.model_name] = _move_listed(survivor, duplicate)
         moved.update(records_move(survivor=survivor, duplicate=duplicate))
+        moved["entry"] = entries_move(survivor=survivor, duplicate=duplicate)
         _take_over(survivor, duplicate)
         duplicate_id, duplicate_email = duplicate.pk, duplicate.email
         duplicate.delete()

@@ -395,6 +395,36 @@ client{{ clients|pluralize }} of your organisation received it and are being ema
 is on the recall's page in the staff workspace (recall {{ recall_id }}).
 """,
     ),
+    # A time offered from the waitlist (diary/waitlist.py): the accept link, signed and dated,
+    # works until the offer ends; the first client to accept books it.
+    Message.Kind.WAITLIST_OFFER: (
+        'A {{ treatment.name }} is free on {{ appointment.start|date:"D j M" }} at '
+        '{{ appointment.start|time:"H:i" }}',
+        _text(
+            """Dear {{ client.first_name }},
+
+A time you were waiting for has come free: {{ treatment.name }} with \
+{{ appointment.practitioner }} on [WHEN]. To book it, accept it here:
+
+{{ accept_url }}
+
+We are holding it for you until {{ expires_at|time:"H:i" }}. We may have offered it to a few \
+other clients on the waitlist too: the first to accept gets it. If it does not suit you, \
+ignore this email and you stay on the waitlist.
+[SIGNATURE]"""
+        ),
+    ),
+    # To the clients whose offer another client accepted first.
+    Message.Kind.OFFER_GONE: (
+        'The {{ treatment.name }} on {{ appointment.start|date:"D j M" }} has gone',
+        _text(
+            """Dear {{ client.first_name }},
+
+Sorry: the {{ treatment.name }} on [WHEN] that we offered you has been booked by another \
+client. You are still on the waitlist, and we will offer you the next time that suits you.
+[SIGNATURE]"""
+        ),
+    ),
 }
 
 # The built-in text messages, per kind that can go by SMS, for a template whose SMS text is

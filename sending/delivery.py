@@ -70,6 +70,7 @@ from sending import notices, sms
 from sending.content import DEFAULTS, SMS_DEFAULTS, SMS_STOP_LINE, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email, render_sms
 from sending.smtp import Sender, Unconfirmed
+from waitlist.models import Offer
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ def _send_one(message: Message, *, templates: "Templates", sender: Senders, now:
             or notices.recheck(message, now=now)
             or course_notices.reason_not_to_send(message, now=now)
             or forms_reminder_reason(message, now=now)
+            or offer_reason(message)
         )
         if reason:
             message.status, message.last_error = Message.Status.CANCELLED, reason
@@ -416,6 +418,8 @@ def context(message: Message) -> dict:
             data[day] = date.fromisoformat(data[day])
     if data.get("moved_from"):
         data["moved_from"] = datetime.fromisoformat(data["moved_from"])
+    if message.kind in OFFER_KINDS:
+        data.update(_offer_facts(data))
     notes = care_notes(category=treatment.category, slug=treatment.slug) if treatment else None
     appointment = message.appointment
     return {
@@ -453,8 +457,38 @@ def context(message: Message) -> dict:
             "practitioner": appointment.practitioner.name,
         }
         if appointment
-        else {},
+        else data.get("appointment", {}),
     }
+
+
+OFFER_KINDS = (Message.Kind.WAITLIST_OFFER, Message.Kind.OFFER_GONE)
+
+
+def _offer_facts(data: dict) -> dict:
+    """A waitlist offer's time (the held appointment is nobody's booking yet, so it is not
+    the message's appointment) and, for the offer itself, its signed accept link."""
+    facts = {
+        "appointment": {
+            "start": datetime.fromisoformat(data["start"]),
+            "practitioner": data.get("practitioner", ""),
+        },
+        "expires_at": datetime.fromisoformat(data["expires_at"]),
+    }
+    offer = Offer.objects.filter(pk=data.get("offer_id")).first()
+    if offer is not None:
+        path = reverse("online:offer", args=[offer.pk, offer.link_token()])
+        facts["accept_url"] = settings.SITE_URL.rstrip("/") + path
+    return facts
+
+
+def offer_reason(message: Message) -> str:
+    """Why a waitlist offer's email should no longer go ("" if it should)."""
+    if message.kind != Message.Kind.WAITLIST_OFFER:
+        return ""
+    offer = Offer.objects.filter(pk=message.data.get("offer_id")).first()
+    if offer is None or offer.status != Offer.Status.OFFERED:
+        return "The offer is no longer open."
+    return ""
 
 
 def cadence(days: int) -> str:

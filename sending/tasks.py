@@ -10,6 +10,7 @@ from django.conf import settings
 from kombu.exceptions import OperationalError
 
 from aftercare import outbox
+from diary import waitlist
 from diary.holds import holds_release_lapsed
 from sending import delivery
 
@@ -55,3 +56,15 @@ def sweep_stale_claims() -> int:
 @shared_task(name="diary.release_lapsed_holds", ignore_result=True)
 def release_lapsed_holds() -> int:
     return holds_release_lapsed()
+
+
+# The waitlist's rounds (diary/waitlist.py) live with the other beat-driven tasks: they need
+# the diary, which the waitlist app sits below.
+@shared_task(name="waitlist.run_round", ignore_result=True)
+def run_round(freed_id: int) -> int:
+    return len(waitlist.round_run(freed_id))
+
+
+@shared_task(name="waitlist.sweep", ignore_result=True)
+def waitlist_sweep() -> int:
+    return waitlist.rounds_sweep()

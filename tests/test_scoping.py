@@ -12,6 +12,7 @@ staff, gets what the others are refused.
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -56,6 +57,7 @@ from tests import factories
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
 from tests.records.conftest import photo_files_removed  # noqa: F401
+from waitlist.models import Entry, FreedTime, Offer, Skip
 
 # -- what each address is --------------------------------------------------------------------
 
@@ -174,6 +176,21 @@ def _message(branch: Branch) -> int:
     return Message.objects.filter(clinic=branch.clinic).order_by("pk").first().pk
 
 
+def _entry(branch: Branch) -> int:
+    """The branch's client's waitlist entry at its clinic (see `group`)."""
+    return Entry.objects.get(client=branch.client, clinic=branch.clinic).pk
+
+
+def _offer(branch: Branch) -> str:
+    """The path of the offer made to the branch's client, with its signed token."""
+    offer = Offer.objects.get(entry__client=branch.client, entry__clinic=branch.clinic)
+    return f"{offer.pk}/{offer.link_token()}"
+
+
+def _offer_id(branch: Branch) -> int:
+    return Offer.objects.get(entry__client=branch.client, entry__clinic=branch.clinic).pk
+
+
 def _signed(branch: Branch) -> int:
     return Submission.objects.get(client=branch.client).pk
 
@@ -186,6 +203,25 @@ def _form(branch: Branch) -> int:
 # clinic's own (its diary: nobody of another clinic sees it) or its organisation's (a client:
 # the organisation's clinics share it)).
 ABOUT_A_ROW = {
+    # The waitlist: staff remove a client's entry at their clinic; the client's own leave,
+    # offer and accept are the client's alone (staff have no client space: 404).
+    "workspace:waitlist-remove": (
+        lambda b: [Call("post", f"/staff/waitlist/{_entry(b)}/remove/", {})],
+        "clinic",
+    ),
+    "online:waitlist-leave": (
+        lambda b: [Call("post", f"/my/waitlist/{_entry(b)}/leave/", {})],
+        "clinic",
+    ),
+    "online:offer": (lambda b: [Call("post", f"/waitlist/offers/{_offer(b)}/", {})], "clinic"),
+    "me-waitlist-entry": (
+        lambda b: [Call("delete", f"/api/v1/me/waitlist/{_entry(b)}/")],
+        "clinic",
+    ),
+    "me-offer-accept": (
+        lambda b: [Call("post", f"/api/v1/me/waitlist/offers/{_offer_id(b)}/accept/", {})],
+        "clinic",
+    ),
     "appointment": (lambda b: [Call("get", f"/api/v1/appointments/{_visit(b)}/")], "clinic"),
     "appointment-cancel": (
         lambda b: [Call("post", f"/api/v1/appointments/{_visit(b)}/cancel/", {})],
@@ -539,6 +575,13 @@ LISTS = {
         Call("get", "/api/v1/me/sms/"),
         Call("put", "/api/v1/me/sms/", {"opted_in": False}),
     ],
+    "online:waitlist": lambda g: [Call("get", "/my/waitlist/")],
+    "me-waitlist": lambda g: [Call("get", "/api/v1/me/waitlist/")],
+    # The clinic's waitlist: its entries, offers and the reasons clients were passed over.
+    "workspace:waitlist": lambda g: [
+        Call("get", "/staff/waitlist/"),
+        *[Call("get", f"/staff/waitlist/?clinic={b.slug}") for b in g.branches],
+    ],
     "workspace:client-new": lambda g: [Call("get", "/staff/clients/new/")],
     "workspace:outbox": lambda g: [
         *[Call("get", f"/staff/outbox/?show={show}") for show in ("due", "sent", "failed")],
@@ -697,7 +740,35 @@ def group(db, frozen_now):
             validity=6,
         )
         course_buy(client=branch.client, offer=offer, by=None)
+        waitlist_rows(branch, now=frozen_now)
     return group
+
+
+def waitlist_rows(branch: Branch, *, now) -> None:
+    """The branch's client waiting at its clinic, offered the visit's time, and passed over
+    once with its waiting rule's words (a marker of the clinic) as the reason."""
+    entry = Entry.objects.create(
+        clinic=branch.clinic,
+        client=branch.client,
+        treatment=branch.treatment,
+        first_day=VISIT_DAY,
+        last_day=VISIT_DAY + timedelta(days=7),
+    )
+    freed = FreedTime.objects.create(
+        clinic=branch.clinic,
+        practitioner=branch.practitioner,
+        start=branch.visit.start,
+        end=branch.visit.end,
+        cause=FreedTime.Cause.CANCELLED,
+    )
+    Skip.objects.create(freed=freed, entry=entry, reason=branch.rule.message, at=now)
+    Offer.objects.create(
+        freed=freed,
+        entry=entry,
+        hold=branch.visit,
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
 
 
 def prerequisite_rules(branch: Branch) -> None:
@@ -760,6 +831,8 @@ def _row_state(branch: Branch) -> dict:
             Treatment.objects.get(pk=branch.treatment.pk), exclude=["required_resource_kinds"]
         ),
         "rule": model_to_dict(WaitingRule.objects.get(pk=branch.rule.pk)),
+        "waitlist": list(Entry.objects.filter(client=branch.client).values_list("status")),
+        "offers": list(Offer.objects.filter(entry__client=branch.client).values_list("status")),
     }
 
 
@@ -778,7 +851,8 @@ def test_no_address_shows_or_changes_what_is_not_theirs(group, home, role):
             if relation == "clinic" and owner == "organisation":
                 continue  # the organisation's client: theirs to see at either clinic
             for call in calls(branch):
-                response = call.send(user, api=name.split(":")[0] != "workspace")
+                # The pages (workspace and client space) by session, the rest as the API.
+                response = call.send(user, api=name.split(":")[0] not in ("workspace", "online"))
                 if not _refused(response):
                     wrong.append(f"{name} {call.method} {call.url}: {response.status_code}")
                 leaked = [w for w in forbidden if w in response.content.decode(errors="replace")]

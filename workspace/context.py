@@ -19,6 +19,7 @@ def workspace(request) -> dict:
             "may_see_rules": access.can(user, access.VIEW_RULES, clinic),
             "may_see_audit": access.can(user, access.VIEW_AUDIT, clinic),
             "may_see_outbox": access.can(user, access.OUTBOX, clinic),
+            "may_book": access.can(user, access.BOOK, clinic),
             "may_record": access.can(user, access.RECORD_HEALTH, clinic),
             "may_recall": access.can(user, access.SEE_ALL_CLIENTS, clinic)
             and access.can(user, access.RECORD_HEALTH, clinic),

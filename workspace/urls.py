@@ -16,6 +16,7 @@ from workspace.views import (
     payments,
     records,
     signoff,
+    waitlist,
 )
 
 app_name = "workspace"
@@ -75,6 +76,8 @@ urlpatterns = [
     path("appointments/<str:reference>/cancel/", desk.cancel, name="cancel"),
     path("appointments/<str:reference>/notes/", desk.appointment_notes, name="appointment-notes"),
     path("outbox/", outbox.outbox, name="outbox"),
+    path("waitlist/", waitlist.waitlist, name="waitlist"),
+    path("waitlist/<int:entry_id>/remove/", waitlist.remove, name="waitlist-remove"),
     path("outbox/<int:message_id>/retry/", outbox.retry, name="outbox-retry"),
     path("appointments/<str:reference>/sign-off/", signoff.sign_off, name="sign-off"),
     # Consent and intake forms (workspace/views/consent.py): the tablet, a signed form.

@@ -39,6 +39,7 @@ from clinic.models import (
 from clinical import terms
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
+from diary.time_off import hours_added, time_off_removed
 
 
 def warn_about_clashes(request, time_off: TimeOff) -> None:
@@ -255,6 +256,11 @@ class PractitionerAdmin(ClinicTimeMixin, ScopedAdmin):
         if formset.model is TimeOff:
             for time_off in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
                 warn_about_clashes(request, time_off)
+            for time_off in formset.deleted_objects:  # its time is offered to the waitlist
+                time_off_removed(practitioner=form.instance, start=time_off.start, end=time_off.end)
+        if formset.model is WorkingHours:
+            for hours in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+                hours_added(hours=hours)
 
 
 @admin.register(TimeOff)
@@ -269,6 +275,19 @@ class TimeOffAdmin(ClinicTimeMixin, ScopedAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         warn_about_clashes(request, obj)
+
+    def delete_model(self, request, obj):
+        practitioner, start, end = obj.practitioner, obj.start, obj.end
+        super().delete_model(request, obj)
+        time_off_removed(practitioner=practitioner, start=start, end=end)
+
+    def delete_queryset(self, request, queryset):
+        removed = [
+            (t.practitioner, t.start, t.end) for t in queryset.select_related("practitioner")
+        ]
+        super().delete_queryset(request, queryset)
+        for practitioner, start, end in removed:
+            time_off_removed(practitioner=practitioner, start=start, end=end)
 
 
 @admin.register(Client)

@@ -7,7 +7,7 @@ from allauth.headless.base import views as headless_base
 from allauth.headless.constants import Client as HeadlessClient
 from django.urls import path
 
-from online.api import forms, me, stripe_webhook, views
+from online.api import forms, me, stripe_webhook, views, waitlist
 
 urlpatterns = [
     path("auth/token/", views.TokenApi.as_view(), name="token"),
@@ -22,6 +22,17 @@ urlpatterns = [
     ),
     path("me/courses/", me.MyCoursesApi.as_view(), name="me-courses"),
     path("me/sms/", me.MySmsApi.as_view(), name="me-sms"),
+    path("me/waitlist/", waitlist.MyWaitlistApi.as_view(), name="me-waitlist"),
+    path(
+        "me/waitlist/<int:entry_id>/",
+        waitlist.MyWaitlistEntryApi.as_view(),
+        name="me-waitlist-entry",
+    ),
+    path(
+        "me/waitlist/offers/<int:offer_id>/accept/",
+        waitlist.OfferAcceptApi.as_view(),
+        name="me-offer-accept",
+    ),
     path("appointments/<str:reference>/", views.AppointmentDetailApi.as_view(), name="appointment"),
     path(
         "appointments/<str:reference>/cancel/",

@@ -5,7 +5,7 @@ from allauth.account import views as allauth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from online.pages import consent, mine, sms_replies, unsubscribe, views
+from online.pages import consent, mine, sms_replies, unsubscribe, views, waitlist
 
 app_name = "online"
 
@@ -17,6 +17,10 @@ urlpatterns = [
     # The client's own space, where signing in lands (LOGIN_REDIRECT_URL).
     path("my/", mine.my_space, name="my"),
     path("my/courses/<int:offer_id>/buy/", mine.course_buy_page, name="course-buy"),
+    # The client's waitlist (online/pages/waitlist.py) and the emailed link to an offer.
+    path("my/waitlist/", waitlist.my_waitlist, name="waitlist"),
+    path("my/waitlist/<int:entry_id>/leave/", waitlist.waitlist_leave, name="waitlist-leave"),
+    path("waitlist/offers/<int:offer_id>/<str:token>/", waitlist.offer, name="offer"),
     path("book/<slug:slug>/", views.treatment_calendar, name="calendar"),
     path("book/<slug:slug>/details/", views.booking_details, name="details"),
     path("book/<slug:slug>/review/", views.booking_review, name="review"),

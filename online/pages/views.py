@@ -59,6 +59,7 @@ from online.pages.outcomes import (
     outcome_pending,
 )
 from online.pages.ratelimit import page_rate_limit
+from online.pages.waitlist import join_from_notice
 from web.api.throttles import BookingThrottle
 
 HELD_KEY = "booking_held"  # the reference of the hold this browser asked for
@@ -596,10 +597,10 @@ def notice_request(request, slug):
         messages.info(request, "Sign in to be emailed when you can book.")
         return redirect(f"{reverse('account_login')}?next={_calendar_url(treatment)}")
     with transaction.atomic():
-        client, _ = client_get_or_create(
-            clinic=treatment.clinic,
-            name=clients_of(request.user)[0].name,
-            email=request.user.email,
+        # "Offer me the first time after my wait": a waitlist entry from that day, and the
+        # morning email kept beside it, so they hear even if no time is freed for them.
+        client, entry = join_from_notice(
+            user=request.user, treatment=treatment, eligible_on=eligible_on
         )
         eligibility_notice_request(client=client, treatment=treatment, eligible_on=eligible_on)
     return render_page(
@@ -610,6 +611,7 @@ def notice_request(request, slug):
         eligible_on=eligible_on,
         email=client.email,
         times_url=_calendar_url(treatment, day=eligible_on),
+        entry=entry,
     )
 
 

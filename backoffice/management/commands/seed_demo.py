@@ -43,6 +43,8 @@ from courses.models import CourseOffer
 from diary.availability import find_slots
 from diary.errors import BookingError
 from diary.services import appointment_book
+from waitlist.models import Entry
+from waitlist.services import entry_join
 
 # Fewer upcoming confirmed appointments at a clinic than this (or than its demo bookings):
 # book more.
@@ -123,7 +125,24 @@ class Command(BaseCommand):
         self._staff(org, clinic, practitioners)
         self._forms(clinic, treatments)
         self._course_offer(clinic, treatments)
+        self._waitlist(clinic, treatments, clients)
         return self._appointments(org, clinic, treatments, practitioners, clients)
+
+    def _waitlist(self, clinic, treatments, clients) -> None:
+        """The organisation's first client waits for its first treatment over the next four
+        weeks, so the staff waitlist page and /my/waitlist/ have an entry to show."""
+        client, treatment = next(iter(clients.values())), next(iter(treatments.values()))
+        if Entry.objects.filter(client=client, treatment=treatment).exists():
+            return
+        today = clinic.local_date(timezone.now())
+        entry_join(
+            client=client,
+            treatment=treatment,
+            first_day=today,
+            last_day=today + timedelta(weeks=4),
+            source=Entry.Source.STAFF,
+        )
+        self.created[Entry._meta.verbose_name_plural] += 1
 
     # -- helpers -------------------------------------------------------------------------------
 

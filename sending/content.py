@@ -436,5 +436,11 @@ SMS_DEFAULTS: dict[str, str] = {
         '{{ appointment.start|date:"D j M" }} at {{ appointment.start|time:"H:i" }} '
         "(ref {{ appointment.reference }}). To change it: {{ manage_url }}"
     ),
+    # A waitlist offer: the first to accept gets the time, so the link is the message.
+    Message.Kind.WAITLIST_OFFER: (
+        "{{ clinic.name }}: a time has come free for {{ treatment.name }}, "
+        '{{ appointment.start|date:"D j M" }} at {{ appointment.start|time:"H:i" }}. '
+        'It is held for you until {{ expires_at|time:"H:i" }}: {{ accept_url }}'
+    ),
 }
 SMS_STOP_LINE = "Reply STOP to opt out"

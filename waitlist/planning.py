@@ -16,7 +16,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from aftercare.models import Message
-from aftercare.planning import cancel_pending, save_new
+from aftercare.planning import SMS_SUFFIX, cancel_pending, plan_sms, save_new
 from waitlist.models import Entry, FreedTime, Offer
 
 logger = logging.getLogger(__name__)
@@ -68,8 +68,21 @@ def _offer_message(offer: Offer, kind: str, *, due_at: datetime) -> Message:
 
 def plan_offer_messages(offer: Offer) -> None:
     """The messages that tell a client about their offer, now: the email with the accept
-    link (sending/delivery.py builds the link). Other channels join here."""
-    save_new([_offer_message(offer, Message.Kind.WAITLIST_OFFER, due_at=offer.created_at)])
+    link (sending/delivery.py builds the link), and a text with the same link to a client
+    who agreed to texts (aftercare.planning.plan_sms: nothing without Twilio keys). Both
+    are dropped when due if the offer has closed meanwhile (sending/delivery.py
+    offer_reason)."""
+    email = _offer_message(offer, Message.Kind.WAITLIST_OFFER, due_at=offer.created_at)
+    save_new([email])
+    plan_sms(
+        client=offer.entry.client,
+        kind=Message.Kind.WAITLIST_OFFER,
+        key=email.key,
+        due_at=email.due_at,
+        clinic_id=email.clinic_id,
+        treatment_id=email.treatment_id,
+        data=email.data,
+    )
 
 
 def plan_offer_gone(offers: list[Offer]) -> None:
@@ -79,7 +92,14 @@ def plan_offer_gone(offers: list[Offer]) -> None:
         return
     cancel_pending(
         Message.objects.filter(
-            key__in=[f"offer:{o.pk}:{Message.Kind.WAITLIST_OFFER}" for o in offers]
+            key__in=[
+                key
+                for o in offers
+                for key in (
+                    f"offer:{o.pk}:{Message.Kind.WAITLIST_OFFER}",
+                    f"offer:{o.pk}:{Message.Kind.WAITLIST_OFFER}:{SMS_SUFFIX}",
+                )
+            ]
         ),
         reason="The time offered was booked by another client.",
     )

@@ -9,12 +9,13 @@ from django.test import Client as Browser
 
 from access.roles import FRONT_DESK
 from aftercare.models import Message
+from aftercare.services import sms_opt_in
 from bookings.models import Appointment
-from clinic.models import AuditEntry
+from clinic.models import AuditEntry, Client, SmsConsentSource
 from diary.errors import OfferGone, OfferNotYours
 from diary.services import appointment_cancel
 from diary.waitlist import offer_accept, offers_expire, round_run, rounds_sweep
-from sending.delivery import offer_reason, render
+from sending.delivery import messages_send, offer_reason, render
 from tests import factories
 from tests.waitlist.conftest import DAY, START, make_waiting
 from waitlist.models import Entry, FreedTime, Offer, Skip
@@ -174,3 +175,37 @@ def test_the_offer_email_carries_its_link_and_is_dropped_once_the_offer_ends(wor
     assert offer_reason(still_due) == "The offer is no longer open."
     gone = render(Message.objects.get(client=ann, kind=Message.Kind.OFFER_GONE))
     assert "has been booked by another client" in gone.text
+
+
+def test_a_client_who_agreed_to_texts_is_also_texted_the_offer(world, waiting, twilio):
+    """The text carries the same accept link; it is cancelled with the email once another
+    client takes the time; a client who did not agree gets the email only."""
+    ann, ben, _ = waiting.clients
+    Client.objects.filter(pk=ann.pk).update(phone="+447911123456")
+    ann.refresh_from_db()
+    sms_opt_in(client=ann, source=SmsConsentSource.STAFF)
+
+    offers = round_run(cancel(waiting).pk)
+
+    [text] = Message.objects.filter(client=ann, channel=Message.Channel.SMS)
+    assert text.kind == Message.Kind.WAITLIST_OFFER
+    assert not Message.objects.filter(client=ben, channel=Message.Channel.SMS).exists()
+    Message.objects.filter(pk=text.pk).update(status=Message.Status.SENDING)
+    assert messages_send(message_ids=[text.pk]) == {text.pk: Message.Status.SENT}
+    [sent] = twilio.sent
+    assert f"/waitlist/offers/{offers[0].pk}/{offers[0].link_token()}/" in sent.body
+    assert "Manual facial massage, Tue 2 Mar at 10:00" in sent.body
+
+
+def test_the_text_is_cancelled_with_the_email_once_another_client_takes_the_time(
+    world, waiting, twilio
+):
+    ann, ben, _ = waiting.clients
+    Client.objects.filter(pk=ann.pk).update(phone="+447911123456")
+    sms_opt_in(client=Client.objects.get(pk=ann.pk), source=SmsConsentSource.STAFF)
+    offers = round_run(cancel(waiting).pk)
+
+    offer_accept(offer=offers[1], by=ben.user)
+
+    [text] = Message.objects.filter(client=ann, channel=Message.Channel.SMS)
+    assert text.status == Message.Status.CANCELLED

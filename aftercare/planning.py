@@ -31,7 +31,9 @@ from clinic.models import Client
 
 SMS_SUFFIX = "sms"
 # The kinds that can go by text message (sending/content.py SMS_DEFAULTS has their words).
-SMS_KINDS = frozenset({Message.Kind.REMINDER, Message.Kind.WAITLIST_OFFER})
+SMS_KINDS = frozenset(
+    {Message.Kind.REMINDER, Message.Kind.WAITLIST_OFFER, Message.Kind.SIGN_IN_CODE}
+)
 
 # Day-based messages (follow-up, rebooking, "you can book again") go at this local time.
 MORNING = time(9, 0)

@@ -296,11 +296,12 @@ def hold_confirm(
             | ({"deposit_asked": str(deposit)} if deposit else {}),
         )
         signoff_sync(locked, reasons=outcome.approvals)
-        if wish.sms_opt_in:  # the address's owner confirmed what the form asked for
-            sms_opt_in(client=client, source=SmsConsentSource.BOOKING_FORM)
         if not deposit:  # else once paid (diary/deposits.py)
             planning.on_booked(locked)
             plan_forms_reminder(locked)
+        if wish.sms_opt_in:  # the address's owner confirmed what the form asked for
+            # After the reminder is planned: agreeing adds a text to the reminders not sent.
+            sms_opt_in(client=client, source=SmsConsentSource.BOOKING_FORM)
         if declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=locked.reference)
             appointments_recheck(client=client, by=by, exclude_id=locked.pk)

@@ -436,6 +436,11 @@ SMS_DEFAULTS: dict[str, str] = {
         '{{ appointment.start|date:"D j M" }} at {{ appointment.start|time:"H:i" }} '
         "(ref {{ appointment.reference }}). To change it: {{ manage_url }}"
     ),
+    # The sign-in code, for a client who agreed to texts (online/accounts.py); no STOP line.
+    Message.Kind.SIGN_IN_CODE: (
+        "Your sign-in code is {{ code }}. It works once, for {{ minutes }} minutes. "
+        "Nobody from the clinic will ask you for it."
+    ),
     # A waitlist offer: the first to accept gets the time, so the link is the message.
     Message.Kind.WAITLIST_OFFER: (
         "{{ clinic.name }}: a time has come free for {{ treatment.name }}, "

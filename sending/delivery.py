@@ -406,7 +406,8 @@ def context(message: Message) -> dict:
     clinic, client, treatment = message.clinic, message.client, message.treatment
     if message.kind == Message.Kind.HOLD:
         return _hold_facts(message)
-    if client is None:  # one of the site's own messages, to an address
+    if client is None or message.kind in ACCOUNT_KINDS:  # the site's own, to an address or
+        # (a sign-in code by text) to a client's number: no clinic's facts
         return {
             **message.data,
             "site": {"name": settings.SITE_NAME, "url": settings.SITE_URL},

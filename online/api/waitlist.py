@@ -112,13 +112,21 @@ class MyWaitlistApi(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [LookupThrottle]
 
-    @extend_schema(responses={200: EntriesOutput, 404: ERRORS_404, 429: ERRORS_429})
+    @extend_schema(
+        responses={200: EntriesOutput, 403: ErrorOutput, 404: ERRORS_404, 429: ERRORS_429}
+    )
     def get(self, request):
         return Response({"entries": [_entry_data(e) for e in entries_of(_records(request))]})
 
     @extend_schema(
         request=JoinInput,
-        responses={201: EntryOutput, 400: ERRORS_400, 404: ERRORS_404, 429: ERRORS_429},
+        responses={
+            201: EntryOutput,
+            400: ERRORS_400,
+            403: ErrorOutput,
+            404: ERRORS_404,
+            429: ERRORS_429,
+        },
     )
     def post(self, request):
         records = _records(request)
@@ -162,7 +170,7 @@ class MyWaitlistEntryApi(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [BookingThrottle]
 
-    @extend_schema(responses={204: None, 404: ERRORS_404, 429: ERRORS_429})
+    @extend_schema(responses={204: None, 403: ErrorOutput, 404: ERRORS_404, 429: ERRORS_429})
     def delete(self, request, entry_id):
         """Leave the waitlist (this entry); its live offers end."""
         entry = Entry.objects.filter(
@@ -186,6 +194,7 @@ class OfferAcceptApi(APIView):
         responses={
             201: AppointmentOutput,
             400: ERRORS_400,
+            403: ErrorOutput,
             404: ERRORS_404,
             409: ErrorOutput,
             422: ERRORS_422,

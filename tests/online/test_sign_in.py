@@ -11,7 +11,9 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client as Browser
 
 from aftercare.models import Message
+from aftercare.services import sms_opt_in
 from clinic.identity import client_login
+from clinic.models import Client, SmsConsentSource
 from clinic.services import client_get_or_create
 from tests import factories
 from tests.helpers import send_one
@@ -123,3 +125,33 @@ def test_the_code_goes_out_by_email_and_is_then_forgotten(olivia, inbox):
     assert code in received["Subject"] and code in received.get_body(("plain",)).get_content()
     message.refresh_from_db()
     assert message.data == {}
+
+
+def test_a_client_who_agreed_to_texts_also_gets_the_code_by_sms(olivia, world, twilio):
+    """Their choice of SMS (issue 21): the code by text too, once per number, wiped once
+    sent; the email goes as ever. A client who did not agree gets no text."""
+    Client.objects.filter(pk=olivia.pk).update(phone="+447911123456")
+    sms_opt_in(client=Client.objects.get(pk=olivia.pk), source=SmsConsentSource.CLIENT_SPACE)
+    other = factories.ClinicFactory(slug="elsewhere")  # her record at another business
+    there, _ = client_get_or_create(
+        clinic=other, name="Olivia T", email="olivia.turner@example.com", phone="+447911123456"
+    )
+    sms_opt_in(client=there, source=SmsConsentSource.CLIENT_SPACE)
+    factories.ClientFactory(clinic=world.clinic, email="noah@example.com", phone="+447911123457")
+
+    ask_for_code(Browser(), "olivia.turner@example.com")
+    ask_for_code(Browser(), "noah@example.com")
+
+    email = code_sent_to("olivia.turner@example.com")
+    [text] = Message.objects.filter(channel=Message.Channel.SMS)
+    assert text.kind == Message.Kind.SIGN_IN_CODE and text.data["code"] == email.data["code"]
+    Message.objects.filter(pk=text.pk).update(status=Message.Status.SENDING)
+    outcome = send_one(text.pk)
+    text.refresh_from_db()
+    assert outcome == Message.Status.SENT, text.last_error
+    [sent] = twilio.sent
+    assert sent.to == "+447911123456"
+    assert f"Your sign-in code is {email.data['code']}." in sent.body
+    assert "STOP" not in sent.body
+    text.refresh_from_db()
+    assert text.data == {}  # the code is no use now

@@ -135,7 +135,8 @@ def _client(cursor, organisation: int, clinic: int, name: str, email: str) -> in
         return found[0]
     cursor.execute(
         "INSERT INTO clinic_client (organisation_id, home_clinic_id, name, email, phone,"
-        " created_at) VALUES (%s, %s, %s, %s, '', now()) RETURNING id",
+        " created_at, sms_opted_in, sms_opt_in_source, sms_opt_out_source)"
+        " VALUES (%s, %s, %s, %s, '', now(), false, '', '') RETURNING id",
         [organisation, clinic, name, email],
     )
     return cursor.fetchone()[0]

@@ -187,7 +187,7 @@ def _copy_clients(world: dict, shape: Size) -> None:
         connection.cursor() as wrapper,
         wrapper.cursor.copy(
             "COPY clinic_client (id, organisation_id, home_clinic_id, name, email, phone,"
-            " created_at) FROM STDIN"
+            " created_at, sms_opted_in, sms_opt_in_source, sms_opt_out_source) FROM STDIN"
         ) as copy,
     ):
         for n in range(1, shape.clients + 1):
@@ -197,7 +197,7 @@ def _copy_clients(world: dict, shape: Size) -> None:
                 name = f"{FIRST[n % len(FIRST)]} {SURNAMES[n % len(SURNAMES)]} {n}"
                 email = f"client{n}@group.example.com"
             row = (n, world["organisation_id"], clinics[n % len(clinics)], name, email)
-            copy.write_row((*row, f"07700 {n:06d}", created))
+            copy.write_row((*row, f"+4479{n:08d}", created, False, "", ""))
     _setval(connection, "clinic_client", shape.clients)
     user = get_user_model().objects.create_user(
         username="margaret.longstay", email="margaret.longstay@group.example.com"

@@ -66,6 +66,12 @@ NOT_MEASURED = {
     "online:notice": "POST only: a signed-in client's request to be emailed (writes)",
     "online:hold": "the emailed link of a hold asked for by the public; needs one made first",
     "appointment-cancel": "POST only: cancels the booking (writes)",
+    "me-offer-accept": "POST only: accepts a waitlist offer, books it (writes)",
+    "me-waitlist-entry": "DELETE only: leaves the waitlist (writes)",
+    "online:waitlist-leave": "POST only: leaves the waitlist (writes)",
+    "online:offer": "the emailed link of a live waitlist offer; needs a round run first",
+    "workspace:waitlist-remove": "POST only: takes a client off the waitlist (writes)",
+    "sms:twilio-inbound": "POST only: Twilio's signed webhook (writes)",
     "appointment-reschedule": "POST only: moves the booking (writes)",
     "appointment-complete": "POST only: marks the appointment (writes)",
     "appointment-no-show": "POST only: marks the appointment (writes)",
@@ -260,6 +266,9 @@ def page_list(world: dict) -> list[Page]:
             "/api/v1/me/appointments/",
         ),
         Page("me-courses", "API my courses", "client", "/api/v1/me/courses/"),
+        Page("me-sms", "API my agreement to texts", "client", "/api/v1/me/sms/"),
+        Page("me-waitlist", "API my waitlist", "client", "/api/v1/me/waitlist/"),
+        Page("online:waitlist", "my waitlist", "client", "/my/waitlist/"),
         # The public API.
         Page("treatments", "API treatments", "public", "/api/v1/treatments/"),
         Page(
@@ -430,6 +439,7 @@ def page_list(world: dict) -> list[Page]:
             f"/staff/clients/{long_id}/notes/",
         ),
         Page("workspace:outbox", "outbox", "front desk", "/staff/outbox/"),
+        Page("workspace:waitlist", "waitlist", "front desk", "/staff/waitlist/"),
         Page(
             "workspace:outbox", "outbox, sent", "front desk", _query("/staff/outbox/", show="sent")
         ),
@@ -463,6 +473,12 @@ def page_list(world: dict) -> list[Page]:
             "API client search 'turner'",
             "front desk",
             _query("/api/v1/clients/", q="turner"),
+        ),
+        Page(
+            "client-sms",
+            "API agreement to texts (long client)",
+            "front desk",
+            f"/api/v1/clients/{long_id}/sms/",
         ),
         Page(
             "client-injectables",
@@ -582,7 +598,7 @@ ADMIN_VARIANTS = {
     ],
     "clinic/client": [
         ("search 'turner'", {"q": "turner"}),
-        ("search a phone", {"q": "07700 004242"}),
+        ("search a phone", {"q": "+447900004242"}),
     ],
     "aftercare/message": [
         ("search 'longstay'", {"q": "longstay"}),

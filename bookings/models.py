@@ -350,6 +350,7 @@ class BookingRequest(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     sms_opt_in = models.BooleanField(
         default=False,
+        db_default=False,
         help_text="They asked for text reminders: recorded as their agreement (source: the "
         "booking form) once they confirm from the emailed link.",
     )

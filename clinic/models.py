@@ -439,19 +439,22 @@ class Client(models.Model):
     # Text messages only with the client's agreement (aftercare/services.py sms_opt_in and
     # sms_opt_out): whether they agree now, when and how they last agreed, and when and how
     # they last withdrew (a STOP reply, their own space, the front desk).
+    # db_default too: rows written without these columns (raw SQL, a migration test's older
+    # model) are "not agreed", never NULL.
     sms_opted_in = models.BooleanField(
         "agrees to text messages",
         default=False,
+        db_default=False,
         help_text="Set through the booking form, the client's space, staff or a START/STOP "
         "reply, each recorded with its time and source.",
     )
     sms_opt_in_at = models.DateTimeField(null=True, blank=True)
     sms_opt_in_source = models.CharField(
-        max_length=16, choices=SmsConsentSource.choices, blank=True
+        max_length=16, choices=SmsConsentSource.choices, blank=True, db_default=""
     )
     sms_opt_out_at = models.DateTimeField(null=True, blank=True)
     sms_opt_out_source = models.CharField(
-        max_length=16, choices=SmsConsentSource.choices, blank=True
+        max_length=16, choices=SmsConsentSource.choices, blank=True, db_default=""
     )
     unsubscribed_at = models.DateTimeField(
         null=True,

@@ -14,7 +14,7 @@ INVALID_PHONE = "invalid_phone"
 TYPED = re.compile(r"[0-9+()\-./ ]+")
 
 INVALID_PHONE_DETAIL = (
-    "This is not a phone number we can text: give it with its country code (+44 7700 900123) "
+    "This is not a phone number we can text: give it with its country code (+44 7911 123456) "
     "or as dialled in {region}."
 )
 

@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
             name="sms_opt_in",
             field=models.BooleanField(
                 default=False,
+                db_default=False,
                 help_text="They asked for text reminders: recorded as their agreement (source: the booking form) once they confirm from the emailed link.",
             ),
         ),

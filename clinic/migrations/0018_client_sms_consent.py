@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                     ("reply", "A reply to a text (START / STOP)"),
                 ],
                 max_length=16,
+                db_default="",
             ),
         ),
         migrations.AddField(
@@ -45,6 +46,7 @@ class Migration(migrations.Migration):
                     ("reply", "A reply to a text (START / STOP)"),
                 ],
                 max_length=16,
+                db_default="",
             ),
         ),
         migrations.AddField(
@@ -52,6 +54,7 @@ class Migration(migrations.Migration):
             name="sms_opted_in",
             field=models.BooleanField(
                 default=False,
+                db_default=False,
                 help_text="Set through the booking form, the client's space, staff or a START/STOP reply, each recorded with its time and source.",
                 verbose_name="agrees to text messages",
             ),

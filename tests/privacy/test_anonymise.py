@@ -127,7 +127,7 @@ def leftovers(cast, settings):
             london(day, 11),
             name="Olivia Turner",
             email="olivia.turner@example.com",
-            phone="07700 900101",
+            phone="07911 123101",
             had_injectable="yes",
             **{"injectable-0-kind": "filler", "injectable-0-date": (day - timedelta(days=3))},
         ),
@@ -153,7 +153,7 @@ def leftovers(cast, settings):
         appointment=held,
         name="Olivia Turner",
         email="olivia.turner@example.com",
-        phone="07700 900101",
+        phone="07911 123101",
         declared={"injectables": [{"kind": "filler", "date": "2027-02-26"}]},
         outcome=BookingRequest.Outcome.LAPSED,
     )
@@ -179,7 +179,7 @@ def leftovers(cast, settings):
         appointment=visit,
         status=SignOff.Status.APPROVED,
         reasons=["Pregnancy: checked first."],
-        note="Olivia Turner, 07700 900101: fine.",
+        note="Olivia Turner, 07911 123101: fine.",
     )
     # A consent form she signed with her typed name and a note naming her doctor.
     factories.consent_form(organisation=cast.world.clinic.organisation, name="Massage consent")
@@ -194,8 +194,9 @@ def test_anonymising_leaves_nothing_that_names_them_anywhere(leftovers):
         "Olivia Turner",
         "olivia.turner@example.com",
         "olivia.turner%40example.com",
-        "07700 900101",
-        "07700900101",
+        "07911 123101",
+        "07911123101",
+        "+447911123101",
         "Olivia",  # her username (the login) and her name's words
         "Olivia's phone",
         "203.0.113.9",

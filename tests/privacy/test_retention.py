@@ -41,7 +41,7 @@ def refused_visit(world) -> Browser:
             datetime(2027, 3, 3, 11, tzinfo=LONDON),
             name="Dana Refused",
             email=EMAIL,
-            phone="07700 900999",
+            phone="07911 123999",
             had_injectable="yes",
             **{"injectable-0-kind": "filler", "injectable-0-date": day - timedelta(days=3)},
         ),

@@ -87,7 +87,7 @@ class PhoneField(PlainTextField):
         kwargs.setdefault("max_length", 40)
         kwargs.setdefault(
             "help_text",
-            "A phone number, with its country code (+44 7700 900123) "
+            "A phone number, with its country code (+44 7911 123456) "
             "or as dialled in the installation's country; answered in E.164.",
         )
         super().__init__(**kwargs)

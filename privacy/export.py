@@ -73,7 +73,8 @@ def _image(photo) -> str | None:
 def client_export(client: Client) -> dict:
     """The client's details and login, health records (superseded ones too), treatment
     records (every version) and the recalls that reached them, appointments
-    with their rooms and history, the emails planned and sent to them, and the audit trail of
+    with their rooms and history, their waitlist (offers, reasons skipped), the emails and
+    texts planned and sent to them, and the audit trail of
     who saw or changed their data (lists that showed them included)."""
     client = Client.objects.select_related("organisation", "home_clinic", "user").get(pk=client.pk)
     user = client.user
@@ -172,7 +173,23 @@ def client_export(client: Client) -> dict:
             .prefetch_related("redemptions__appointment", "changes__by")
             .order_by("pk")
         ],
-        # Every email planned or sent to them (their unsubscribe choice is in "client").
+        # What they waited for, the times offered to them, and why a time was not offered
+        # (their own record's reasons: theirs to see).
+        "waitlist": [
+            {
+                **_row(entry),
+                "offers": [
+                    {**_row(o, skip=("entry", "hold")), "start": o.hold.start}
+                    for o in entry.offers.all()
+                ],
+                "skipped": [_row(skip, skip=("entry",)) for skip in entry.skips.all()],
+            }
+            for entry in client.waitlist_entries.prefetch_related("offers__hold", "skips").order_by(
+                "pk"
+            )
+        ],
+        # Every email and text planned or sent to them (their unsubscribe choice and their
+        # agreement to texts are in "client").
         "messages": _rows(Message.objects.filter(client=client).order_by("pk")),
         # Entries of lists that showed them too; never the other clients a list showed.
         "audit": _rows(

@@ -167,5 +167,7 @@ def test_the_export_reads_a_history_in_a_fixed_number_of_queries(cast, visits):
     assert sum(len(a["history"]) for a in data["appointments"]) == visits + 1
     assert len(data["audit"]) == visits + 1  # the lists and the page
     # One per kind of row: sign-offs, signed forms, payments, fees, treatment records (and
-    # their products), photos, photo consents, recalls and courses too.
-    assert len(captured) == 17  # the courses: one query (their sessions only when any)
+    # their products), photos, photo consents, recalls, courses and the waitlist too.
+    # The courses and the waitlist: one query each (their sessions, offers and reasons only
+    # when there are any).
+    assert len(captured) == 18

@@ -265,7 +265,9 @@ def _record(call_id: int, *, result: dict | None, error: Exception | None, now: 
 
     with transaction.atomic():
         call = (
-            ProviderCall.objects.select_for_update().select_related("appointment").get(pk=call_id)
+            ProviderCall.objects.select_for_update(of=("self",))
+            .select_related("appointment")
+            .get(pk=call_id)
         )
         if call.status != Status.SENDING:
             return call.status  # swept and made again meanwhile: that run records it

@@ -61,3 +61,19 @@ def test_a_manager_books_past_it_with_a_reason(cast, micro):
     assert response.status_code == 302
     booked = Appointment.objects.get(treatment=micro)
     assert booked.override_reason == "Patch tested at her last clinic"
+
+
+def test_the_move_list_starts_where_the_patch_test_counts(cast, micro):
+    appointment_book(treatment=micro.patch, start=london(date(2027, 3, 2), 10), client=cast.bruno)
+    moving = appointment_book(treatment=micro, start=london(FRIDAY, 14), client=cast.bruno)
+
+    response = cast.browser("desk").get(
+        f"/staff/appointments/{moving.appointment.reference}/reschedule/"
+    )
+
+    # Today is Monday 1 March; the patch test on Tuesday 10:00 counts 48 hours later.
+    assert response.context["first_allowed"] == date(2027, 3, 4)
+    assert response.context["day"] == date(2027, 3, 4)
+    assert "The rules allow this treatment from <strong>Thu 4 Mar 2027" in (
+        response.content.decode()
+    )

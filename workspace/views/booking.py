@@ -172,13 +172,24 @@ def reschedule(request, reference):
         return _reschedule(request, appointment, client, treatment, clinic)
 
 
+def _first_allowed(client, treatment, clinic, today):
+    """The first day the move's list may start: after the client's waiting period and from
+    when the appointment it needs first (a patch test) counts, as the booking pages do. A
+    prerequisite not met at all opens nothing here: the move is refused with its reason."""
+    eligible = rules.client_decision(client=client, treatment=treatment, on=today)
+    first = max(eligible.earliest_date or today, today)
+    window = prerequisites.load(treatment=treatment, client=client).window(after=timezone.now())
+    if not window.unmet and window.start is not None:
+        first = max(first, window.start.astimezone(clinic.tzinfo).date())
+    return first
+
+
 def _reschedule(request, appointment, client, treatment, clinic):
     today = clinic_today(clinic)
     if appointment.status != Appointment.Status.CONFIRMED:
         messages.error(request, "Only a confirmed appointment can be moved.")
         return redirect("workspace:client", client.pk)
-    eligible = rules.client_decision(client=client, treatment=treatment, on=today)
-    first_allowed = max(eligible.earliest_date or today, today)
+    first_allowed = _first_allowed(client, treatment, clinic, today)
     day = max(_day(request.GET.get("date") or request.POST.get("date"), first_allowed), today)
     form = BookingForm(request.POST or None, clinic=clinic)
     error = None

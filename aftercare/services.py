@@ -131,6 +131,24 @@ def sms_opt_out(*, client: Client, source: str) -> bool:
     return True
 
 
+class NoMobileNumber(ValueError):
+    """Agreeing to texts needs a number they can go to (E.164, clinic/phones.py)."""
+
+    detail = "We have no mobile number we can text for you: ask the clinic to add it."
+
+
+def sms_agreement_set(*, clients, opted_in: bool, source: str) -> None:
+    """The client's own switch (their space, the API), for their records at one
+    organisation or all: every record or none, so agreeing is refused with NoMobileNumber
+    when one of them has no number to text."""
+    if opted_in and not all(client.phone.startswith("+") for client in clients):
+        raise NoMobileNumber(NoMobileNumber.detail)
+    change = sms_opt_in if opted_in else sms_opt_out
+    with transaction.atomic():
+        for client in clients:
+            change(client=client, source=source)
+
+
 def sms_reply(*, phone: str, keyword: str) -> int:
     """A reply texted from `phone` (E.164) to our number: STOP and its variants withdraw
     every client record with that number, in every organisation (the number is the

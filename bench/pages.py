@@ -85,6 +85,7 @@ NOT_MEASURED = {
     "stripe-webhook": "POST only, from Stripe, signed: applies a payment event (writes)",
     "appointment-fee-waive": "POST only: waives a fee (writes)",
     "online:course-buy": "POST only: a signed-in client buys a course (writes)",
+    "online:my-texts": "POST only: a signed-in client turns texts on or off (writes)",
     "workspace:course-sell": "POST only: sells a course at the desk (writes)",
     "workspace:course-paid": "POST only: records a course's payment (writes)",
     "workspace:logout": "ends the session the other lines use",

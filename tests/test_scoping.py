@@ -569,6 +569,12 @@ LISTS = {
     "online:course-buy": lambda g: [
         Call("post", f"/my/courses/{_offer(b)}/buy/") for b in g.branches
     ],
+    # A client's switch for texts: their own records only (staff have none: 404).
+    "online:my-texts": lambda g: [
+        Call(
+            "post", "/my/texts/", {"organisation": g.alpha.clinic.organisation.slug, "texts": "off"}
+        )
+    ],
     "me-appointments": lambda g: [Call("get", "/api/v1/me/appointments/")],
     "me-courses": lambda g: [Call("get", "/api/v1/me/courses/")],
     "me-sms": lambda g: [

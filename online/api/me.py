@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import access
-from aftercare.services import sms_opt_in, sms_opt_out
+from aftercare.services import NoMobileNumber, sms_agreement_set
 from clinic.identity import clients_of
 from clinic.models import SmsConsentSource
 from courses.selectors import client_courses
@@ -209,16 +209,12 @@ class MySmsApi(APIView):
         chosen = [c for c in records if slug is None or c.organisation.slug == slug]
         if not chosen:
             raise ApiError("not_found", "You have no record at this organisation.", 404)
-        if body.validated_data["opted_in"]:
-            if not all(client.phone.startswith("+") for client in chosen):
-                raise ApiError(
-                    "invalid_phone",
-                    "We have no mobile number we can text for you: ask the clinic to add it.",
-                    400,
-                )
-            for client in chosen:
-                sms_opt_in(client=client, source=SmsConsentSource.CLIENT_SPACE)
-        else:
-            for client in chosen:
-                sms_opt_out(client=client, source=SmsConsentSource.CLIENT_SPACE)
+        try:
+            sms_agreement_set(
+                clients=chosen,
+                opted_in=body.validated_data["opted_in"],
+                source=SmsConsentSource.CLIENT_SPACE,
+            )
+        except NoMobileNumber as refusal:
+            raise ApiError("invalid_phone", refusal.detail, 400) from refusal
         return Response(SmsConsentOutput(clients_of(request.user), many=True).data)

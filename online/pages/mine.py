@@ -235,7 +235,7 @@ def _records(records: list[Client]) -> list[RecordShown]:
 # The page -------------------------------------------------------------------------------
 
 
-def _signed_in_client(request):
+def signed_in_client(request):
     """None and the way to sign in for an anonymous visitor; 404 for staff."""
     user = request.user
     if not user.is_authenticated:
@@ -248,7 +248,7 @@ def _signed_in_client(request):
 @never_cache
 @require_GET
 def my_space(request):
-    if (sign_in := _signed_in_client(request)) is not None:
+    if (sign_in := signed_in_client(request)) is not None:
         return sign_in
     user = request.user
     now = timezone.now()
@@ -283,7 +283,7 @@ def my_space(request):
 def course_buy_page(request, offer_id):
     """Buy a course online: reserved, to pay at the clinic (no card is asked while no card
     provider is configured); its sessions can be booked at once."""
-    if (sign_in := _signed_in_client(request)) is not None:
+    if (sign_in := signed_in_client(request)) is not None:
         return sign_in
     records = clients_of(request.user)
     offer = get_object_or_404(

@@ -5,7 +5,7 @@ from allauth.account import views as allauth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from online.pages import consent, mine, sms_replies, unsubscribe, views, waitlist
+from online.pages import consent, mine, sms_replies, texts, unsubscribe, views, waitlist
 
 app_name = "online"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("", views.treatment_list, name="treatments"),
     # The client's own space, where signing in lands (LOGIN_REDIRECT_URL).
     path("my/", mine.my_space, name="my"),
+    path("my/texts/", texts.my_texts, name="my-texts"),
     path("my/courses/<int:offer_id>/buy/", mine.course_buy_page, name="course-buy"),
     # The client's waitlist (online/pages/waitlist.py) and the emailed link to an offer.
     path("my/waitlist/", waitlist.my_waitlist, name="waitlist"),

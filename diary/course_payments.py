@@ -12,7 +12,8 @@ do not import each other.
    unique), usable, and its receipt planned, in the webhook's transaction.
 3. A course not paid by its `card_until` (COURSE_PAYMENT_MINUTES) is lapsed by
    `courses_lapse_unpaid` (Celery beat, with the holds' sweep), its Checkout expired.
-A payment that comes for a course lapsed, or paid otherwise meanwhile, is refunded in full.
+Paid at the desk meanwhile (`course_paid_at_desk`), its Checkout is expired; a payment that
+comes for a course lapsed, or paid otherwise meanwhile, is refunded in full.
 
 Without Stripe keys nothing here is used: a course bought online is reserved, usable at once,
 and paid at the desk.
@@ -100,6 +101,17 @@ def payment_url(course: ClientCourse) -> str | None:
         return None
     call = _checkout(course)
     return call.result.get("url") if call is not None else None
+
+
+def course_paid_at_desk(*, client_course: ClientCourse, method: str, by) -> ClientCourse:
+    """Staff record a course's payment taken at the desk (courses/services.py checks who
+    may, and plans the receipt); a payment page still open for it is closed in the same
+    transaction, so the client cannot pay twice (a payment that beats the close is
+    refunded by the webhook)."""
+    with transaction.atomic():
+        course = course_mark_paid(client_course=client_course, method=method, by=by)
+        provider.checkout_release(client_course=course)
+    return course
 
 
 def checkout_failed(course: ClientCourse) -> None:

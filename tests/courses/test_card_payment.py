@@ -273,3 +273,22 @@ def test_the_api_lists_a_course_paid_by_card_and_not_one_that_lapsed(
     assert [(c["id"], c["paid"]) for c in listed] == [
         (ClientCourse.objects.get(lapsed_at=None).pk, True)
     ]
+
+
+def test_paid_at_the_desk_while_its_card_payment_waits_closes_the_payment_page(
+    world, offer, olivia, stripe_fake, manager
+):
+    buy(signed_in(Browser(), olivia.email), offer)
+    course = ClientCourse.objects.get(client=olivia)
+    [session] = stripe_fake.sessions.values()
+    desk = Browser()
+    desk.force_login(manager)
+
+    desk.post(f"/staff/clients/{olivia.pk}/courses/{course.pk}/paid/", {"method": "cash"})
+    provider.calls_sweep()
+
+    course.refresh_from_db()
+    assert course.is_paid and course.paid_method == "cash" and course.usable
+    assert stripe_fake.sessions[session["id"]]["status"] == "expired"
+    [receipt] = receipts(course)
+    assert receipt.data["method"] == "Cash"

@@ -40,6 +40,7 @@ class Message(models.Model):
         RECALL_SUMMARY = "recall_summary", "Product recall summary (to the clinic)"
         COURSE_EXPIRING = "course_expiring", "Your course expires soon"
         COURSE_NEXT = "course_next", "Book the next session of your course"
+        COURSE_RECEIPT = "course_receipt", "Receipt for a course"
         WAITLIST_OFFER = "waitlist_offer", "A time offered from the waitlist"
         OFFER_GONE = "offer_gone", "The time offered has gone"
 

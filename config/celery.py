@@ -32,7 +32,8 @@ def beat_schedule(sender, **kwargs):
         sweep, sender.signature("aftercare.sweep"), name="aftercare-sweep", expires=sweep
     )
     # Free the time of bookings held for someone to confirm from their email, once lapsed
-    # (diary/holds.py); a link opened later still books the time if it is free.
+    # (diary/holds.py); a link opened later still books the time if it is free. The same
+    # task lapses courses bought by card and unpaid in time (diary/course_payments.py).
     holds = settings.HOLD_SWEEP_SECONDS
     sender.add_periodic_task(
         holds,

@@ -381,6 +381,8 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10, minimum=1)
 # How long a booking waiting for its deposit keeps its time before it is released.
 DEPOSIT_HOLD_MINUTES = env_int("DEPOSIT_HOLD_MINUTES", 30, minimum=1)
+# A course bought online by card lapses unpaid after this (diary/course_payments.py).
+COURSE_PAYMENT_MINUTES = env_int("COURSE_PAYMENT_MINUTES", 60, minimum=1)
 # A no-show or late-cancellation fee is charged to the saved card this long after it falls
 # due, so the desk can waive a fee marked in error before any card is charged.
 FEE_CHARGE_DELAY_MINUTES = env_int("FEE_CHARGE_DELAY_MINUTES", 60, minimum=0)

@@ -92,8 +92,9 @@ class CourseOffer(models.Model):
 
 
 class ClientCourse(models.Model):
-    """A course a client bought, online (reserved: paid at the desk, or by card once a
-    provider is configured) or at the desk."""
+    """A course a client bought, online or at the desk. Online without card payments it is
+    reserved and usable at once, paid at the desk; with card payments on (Stripe) it is
+    usable once paid, and lapses unpaid after `card_until`."""
 
     class Channel(models.TextChoices):
         ONLINE = "online", "Online"
@@ -134,6 +135,15 @@ class ClientCourse(models.Model):
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    card_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Bought online by card: unusable until paid, and lapses unpaid after this. "
+        "Empty: bought at the desk, or online to pay at the desk.",
+    )
+    lapsed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not paid by card in time: it can never be used."
+    )
 
     class Meta:
         ordering = ["-bought_at", "-pk"]
@@ -145,6 +155,16 @@ class ClientCourse(models.Model):
             models.CheckConstraint(
                 condition=Q(paid_at__isnull=True) | ~Q(paid_method=""), name="course_paid_how"
             ),
+            models.CheckConstraint(
+                condition=Q(paid_at__isnull=True) | Q(lapsed_at__isnull=True),
+                name="course_paid_or_lapsed",
+            ),
+            # A card payment pays one course, however often its webhook reports it.
+            models.UniqueConstraint(
+                fields=["payment_reference"],
+                condition=~Q(payment_reference=""),
+                name="course_payment_reference_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -153,6 +173,16 @@ class ClientCourse(models.Model):
     @property
     def is_paid(self) -> bool:
         return self.paid_at is not None
+
+    @property
+    def awaits_card(self) -> bool:
+        """Bought online by card and not paid yet (nor lapsed): not usable."""
+        return self.card_until is not None and not self.is_paid and self.lapsed_at is None
+
+    @property
+    def usable(self) -> bool:
+        """Its sessions may be booked: not waiting for its card payment, not lapsed."""
+        return self.lapsed_at is None and (self.card_until is None or self.is_paid)
 
     @property
     def last_day(self) -> date:
@@ -217,6 +247,7 @@ class CourseChange(models.Model):
         REDEEMED = "redeemed", "Session used"
         BURNED = "burned", "Session used up (late cancellation or no-show)"
         RETURNED = "returned", "Session given back"
+        LAPSED = "lapsed", "Lapsed unpaid"
 
     client_course = models.ForeignKey(
         ClientCourse, on_delete=models.CASCADE, related_name="changes"

@@ -18,6 +18,8 @@ def reason_not_to_send(message: Message, *, now: datetime) -> str:
     course = with_counts(ClientCourse.objects.filter(pk=message.data.get("course_id"))).first()
     if course is None:
         return "The course is no longer on record."
+    if not course.usable:
+        return "The course is not paid for."
     state = balance(course, now=now)
     if state.used_up:
         return "Every session of the course is used."

@@ -63,10 +63,15 @@ class CourseView:
     history: list  # its CourseChange lines
 
 
-def client_courses(client: Client, *, now: datetime, clinic_ids=None) -> list[CourseView]:
+def client_courses(
+    client: Client, *, now: datetime, clinic_ids=None, lapsed: bool = True
+) -> list[CourseView]:
     """The client's courses, newest first, with balances, sessions and history (3 queries).
-    `clinic_ids`: only those bought at these clinics (None: all)."""
+    `clinic_ids`: only those bought at these clinics (None: all); `lapsed` False: without
+    those that lapsed unpaid (the client's own list: they never had them)."""
     courses = with_counts(ClientCourse.objects.filter(client=client))
+    if not lapsed:
+        courses = courses.filter(lapsed_at__isnull=True)
     if clinic_ids is not None:
         courses = courses.filter(clinic_id__in=clinic_ids)
     courses = courses.select_related("clinic", "treatment").prefetch_related(
@@ -83,12 +88,19 @@ def client_courses(client: Client, *, now: datetime, clinic_ids=None) -> list[Co
 
 
 def usable_courses(client: Client, treatment: Treatment, *, start: datetime, now: datetime):
-    """The client's courses that can pay for `treatment` at `start`: covering it, not
-    expired by then, with a session free; soonest to expire first."""
+    """The client's courses that can pay for `treatment` at `start`: covering it, usable
+    (not waiting for its card payment, not lapsed), not expired by then, with a session
+    free; soonest to expire first."""
     candidates = with_counts(
         ClientCourse.objects.filter(
-            client=client, clinic_id=treatment.clinic_id, expires_at__gt=max(start, now)
-        ).filter(Q(treatment=treatment) | Q(treatment__isnull=True, category=treatment.category))
+            client=client,
+            clinic_id=treatment.clinic_id,
+            expires_at__gt=max(start, now),
+            lapsed_at__isnull=True,
+        )
+        .filter(Q(treatment=treatment) | Q(treatment__isnull=True, category=treatment.category))
+        # Bought by card: usable once paid.
+        .filter(Q(card_until__isnull=True) | Q(paid_at__isnull=False))
     ).order_by("expires_at", "pk")
     return [c for c in candidates if balance(c, now=now).remaining > 0]
 

@@ -1,5 +1,6 @@
 """Every write of courses: a course bought (online, reserved and paid at the desk until a
-card provider is configured; or sold at the desk), marked paid, and its sessions booked,
+card provider is configured, else paid by card; or sold at the desk), marked paid (with its
+receipt planned), lapsed when its card payment never came, and its sessions booked,
 used, burned or given back as diary/services.py books, completes, cancels or marks a
 no-show, in that change's transaction.
 
@@ -70,11 +71,19 @@ def _history(course, action, *, by=None, appointment=None, note="") -> None:
 
 
 def course_buy(
-    *, client: Client, offer: CourseOffer, by, now: datetime | None = None
+    *,
+    client: Client,
+    offer: CourseOffer,
+    by,
+    card_until: datetime | None = None,
+    now: datetime | None = None,
 ) -> ClientCourse:
     """`client` buys `offer`: at the desk when `by` is staff who book at its clinic, else
     online by the client themself (the caller has checked that `by` is signed in as
-    `client`). Unpaid until course_mark_paid. Plans "your course expires soon"."""
+    `client`). Unpaid until course_mark_paid. Plans "your course expires soon".
+
+    `card_until` (online, card payments on): it is paid by card, unusable until then, and
+    lapses unpaid after it (diary/course_payments.py plans the payment in this transaction)."""
     now = now or timezone.now()
     clinic = offer.clinic
     staff = access.is_staff_at(by, clinic)
@@ -103,6 +112,7 @@ def course_buy(
                 bought_at=now, validity=offer.validity, unit=offer.validity_unit, tz=clinic.tzinfo
             ),
             bought_by=acting_user(by),
+            card_until=card_until if not staff else None,
         )
         _history(course, CourseChange.Action.BOUGHT, by=by)
         _plan_expiry_notice(course, now=now)
@@ -128,13 +138,37 @@ def course_mark_paid(
         course = _locked(client_course.pk)
         if course.is_paid:
             raise AlreadyPaid()
+        if course.lapsed_at is not None:
+            raise CourseRefused("This course lapsed unpaid and cannot be used: sell it again.")
         course.paid_at = now or timezone.now()
         course.paid_method = method
         course.payment_reference = reference
         course.paid_by = acting_user(by)
         course.save(update_fields=["paid_at", "paid_method", "payment_reference", "paid_by"])
         _history(course, CourseChange.Action.PAID, by=by, note=course.get_paid_method_display())
+        _plan_receipt(course)
     return course
+
+
+def course_lapse(
+    *, client_course: ClientCourse, now: datetime | None = None, early: bool = False
+) -> bool:
+    """A course bought by card and not paid by its `card_until` (or `early`: its payment
+    could not even start) lapses: never usable, its emails dropped. False (nothing changed)
+    if it is paid, lapsed already, or not due."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        course = _locked(client_course.pk)
+        if not course.awaits_card or (course.card_until > now and not early):
+            return False
+        course.lapsed_at = now
+        course.save(update_fields=["lapsed_at"])
+        _history(course, CourseChange.Action.LAPSED, note="Not paid by card in time")
+        cancel_pending(
+            Message.objects.filter(key__startswith=course_key(course, "")),
+            reason="The course lapsed unpaid.",
+        )
+    return True
 
 
 # -- its sessions, as the diary changes appointments ------------------------------------------
@@ -145,6 +179,10 @@ def check_usable(course: ClientCourse, *, client: Client, treatment: Treatment, 
     count of its sessions: that is read under its lock)."""
     if course.client_id != client.pk:
         raise CourseRefused("That course is not this client's.")
+    if course.lapsed_at is not None:
+        raise CourseRefused(f"{course.name} was not paid in time and cannot be used.")
+    if course.awaits_card:
+        raise CourseRefused(f"{course.name} can be used once it is paid.")
     if not course.covers(treatment):
         raise CourseRefused(f"{course.name} is not for {treatment.name}.")
     if start >= course.expires_at:
@@ -261,6 +299,29 @@ def _facts(course: ClientCourse) -> dict:
             "last_day": f"{last_day:%A} {last_day.day} {last_day:%B %Y}",
         },
     }
+
+
+def _plan_receipt(course: ClientCourse) -> None:
+    """The receipt, in the payment's transaction (the course's key: sent once)."""
+    facts = _facts(course)
+    facts.update(
+        amount=f"{course.price} {course.currency}",
+        method=course.get_paid_method_display(),
+        paid_at=course.paid_at.isoformat(),
+    )
+    save_new(
+        [
+            Message(
+                key=course_key(course, Message.Kind.COURSE_RECEIPT),
+                clinic_id=course.clinic_id,
+                client_id=course.client_id,
+                treatment_id=course.treatment_id,
+                kind=Message.Kind.COURSE_RECEIPT,
+                due_at=timezone.now(),
+                data=facts,
+            )
+        ]
+    )
 
 
 def _plan_expiry_notice(course: ClientCourse, *, now: datetime) -> None:

@@ -32,6 +32,7 @@ from aftercare import planning
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, BookingRequest
 from consent.planning import plan_forms_reminder
+from diary import course_payments
 from money import due as rules
 from money import provider, stripe_api
 from money.currency import ZERO, minor_unit, shown
@@ -125,16 +126,8 @@ def checkout_open(appointment: Appointment) -> str | None:
     """The address of the deposit's payment page, making the planned call now if nobody has
     (never inside a transaction: it waits on Stripe). None: Stripe could not be reached."""
     call = provider.checkout_live(appointment)
-    if call is None:
-        return None
-    if call.status == ProviderCall.Status.PENDING:
-        provider.call_run(call.pk)
-    deadline = time.monotonic() + settings.STRIPE_TIMEOUT_SECONDS + 5
-    call.refresh_from_db()
-    while call.status == ProviderCall.Status.SENDING and time.monotonic() < deadline:
-        time.sleep(0.2)  # another runner (the sweep) is making it
-        call.refresh_from_db()
-    return call.result.get("url") if call.status == ProviderCall.Status.SENT else None
+    answer = provider.answer_of(call) if call is not None else None
+    return answer.get("url") if answer else None
 
 
 def payment_url(appointment: Appointment) -> str | None:
@@ -191,6 +184,8 @@ def _apply(body: dict) -> str:
     intent = body.get("data", {}).get("object", {})
     metadata = intent.get("metadata") or {}
     purpose = metadata.get("lumiere_purpose")
+    if purpose == course_payments.COURSE:
+        return course_payments.course_paid(intent)
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("clinic", "treatment")

@@ -208,7 +208,17 @@ class ProviderCall(models.Model):
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.PROTECT, related_name="provider_calls"
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="provider_calls"
+    )
+    # A course bought online has no appointment: its Checkout (and that Checkout's expiry)
+    # is the course's (diary/course_payments.py). Named by its label, not imported: money
+    # and courses are siblings, neither importing the other.
+    client_course = models.ForeignKey(
+        "courses.ClientCourse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="provider_calls",
     )
     charge = models.ForeignKey(
         Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="provider_calls"
@@ -227,9 +237,16 @@ class ProviderCall(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["status", "due_at"], name="provider_call_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(appointment__isnull=False) | Q(client_course__isnull=False),
+                name="provider_call_has_a_target",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.appointment_id} ({self.status})"
+        target = self.appointment_id or f"course {self.client_course_id}"
+        return f"{self.get_kind_display()} for {target} ({self.status})"
 
 
 class ProviderEvent(models.Model):

@@ -56,7 +56,8 @@ def _enqueue(call_id: int) -> None:
 def plan(
     *,
     kind: str,
-    appointment: Appointment,
+    appointment: Appointment | None = None,
+    client_course=None,  # a course bought online (courses.ClientCourse), for its Checkout
     payload: dict,
     amount: Decimal | None = None,
     currency: str = "",
@@ -69,8 +70,9 @@ def plan(
     call = ProviderCall.objects.create(
         key=_new_key(kind),
         kind=kind,
-        clinic_id=appointment.clinic_id,
+        clinic_id=(appointment or client_course).clinic_id,
         appointment=appointment,
+        client_course=client_course,
         charge=charge,
         amount=amount,
         currency=currency,
@@ -101,11 +103,13 @@ def checkout_live(appointment: Appointment) -> ProviderCall | None:
     return next((c for c in calls.order_by("-pk") if not c.result.get("released")), None)
 
 
-def checkout_release(appointment: Appointment) -> None:
-    """The hold waiting for its deposit is gone (in the release's transaction): a Checkout
-    call not made yet is not made; a session made is expired, so nothing can be paid."""
+def checkout_release(appointment: Appointment | None = None, *, client_course=None) -> None:
+    """The hold waiting for its deposit (or the course waiting for its payment) is gone, in
+    that change's transaction: a Checkout call not made yet is not made; a session made is
+    expired, so nothing can be paid."""
+    target = {"appointment": appointment} if appointment else {"client_course": client_course}
     for call in ProviderCall.objects.select_for_update().filter(
-        appointment=appointment, kind=Kind.CHECKOUT, status__in=LIVE
+        **target, kind=Kind.CHECKOUT, status__in=LIVE
     ):
         if call.result.get("released"):
             continue
@@ -118,7 +122,7 @@ def checkout_release(appointment: Appointment) -> None:
             # of; the expiry asks for it again under the same key, and closes it.
         call.result = {**call.result, "released": True}
         call.save(update_fields=["result"])
-        plan(kind=Kind.CHECKOUT_EXPIRE, appointment=appointment, payload={"checkout": call.pk})
+        plan(kind=Kind.CHECKOUT_EXPIRE, **target, payload={"checkout": call.pk})
 
 
 def refunds_plan(appointment: Appointment, *, reason: str, payments=None) -> list[ProviderCall]:
@@ -180,6 +184,9 @@ def fee_cancel(charge: Charge) -> int:
 
 def _still_needed(call: ProviderCall) -> bool:
     """Read under the call's lock, with what it depends on locked too."""
+    if call.kind == Kind.CHECKOUT and call.appointment_id is None:
+        # A course's: its payment or its lapse releases this call under this row's lock.
+        return not call.result.get("released")
     if call.kind == Kind.CHECKOUT:
         held = Appointment.objects.select_for_update(of=("self",)).get(pk=call.appointment_id)
         # EXPIRED: a link opened after its hold lapsed books the time again if it is free.
@@ -227,7 +234,8 @@ def _claim(call_id: int, now: datetime) -> ProviderCall | None:
 
 def _send(call: ProviderCall) -> dict:
     payload, key = call.payload, call.key
-    metadata = {"lumiere_appointment": call.appointment.reference, "lumiere_call": key}
+    reference = call.appointment.reference if call.appointment_id else ""
+    metadata = {"lumiere_appointment": reference, "lumiere_call": key}
     if call.kind == Kind.CHECKOUT:
         return stripe_api.checkout_create(key=key, payload=payload)
     if call.kind == Kind.CHECKOUT_EXPIRE:
@@ -279,7 +287,7 @@ def _record(call_id: int, *, result: dict | None, error: Exception | None, now: 
         if error is None:
             call.status, call.result, call.done_at = Status.SENT, {**call.result, **result}, now
             call.last_error = ""
-            if call.kind == Kind.REFUND:
+            if call.kind == Kind.REFUND and call.appointment_id:  # a course's: no ledger row
                 provider_payment(
                     appointment=call.appointment,
                     amount=_major(result["amount_minor"], call.currency),
@@ -318,6 +326,20 @@ def call_run(call_id: int, *, now: datetime | None = None) -> str | None:
     status = _record(call.pk, result=result, error=error, now=timezone.now())
     logger.info("Provider call %s (%s, try %s): %s", call.pk, call.kind, call.attempts, status)
     return status
+
+
+def answer_of(call: ProviderCall) -> dict | None:
+    """The provider's answer to `call` (a Checkout's, for the client waiting for its page),
+    making it now if nobody has, or waiting for the runner making it (never inside a
+    transaction: it waits on Stripe). None: Stripe could not be reached."""
+    if call.status == Status.PENDING:
+        call_run(call.pk)
+    deadline = time.monotonic() + settings.STRIPE_TIMEOUT_SECONDS + 5
+    call.refresh_from_db()
+    while call.status == Status.SENDING and time.monotonic() < deadline:
+        time.sleep(0.2)  # another runner (the sweep) is making it
+        call.refresh_from_db()
+    return call.result if call.status == Status.SENT else None
 
 
 def calls_sweep(*, now: datetime | None = None, limit: int = 200, budget: float = 15) -> int:

@@ -272,6 +272,21 @@ Please keep this email as your receipt.
 [SIGNATURE]"""
         ),
     ),
+    # Planned by courses/services.py when a course is paid, at the desk or by card, in that
+    # payment's transaction; the amount comes formatted.
+    Message.Kind.COURSE_RECEIPT: (
+        "Receipt: {{ amount }} for your {{ course.name }}",
+        _text(
+            """Dear {{ client.first_name }},
+
+Thank you: we have received {{ amount }} ({{ method }}) for your {{ course.name }}: a course of \
+{{ course.sessions }} sessions at {{ clinic.name }}, for appointments until \
+{{ course.last_day }}.
+
+Please keep this email as your receipt.
+[SIGNATURE]"""
+        ),
+    ),
     # Planned by courses/services.py; checked again when due (courses/notices.py).
     Message.Kind.COURSE_EXPIRING: (
         "Your {{ course.name }} ends on {{ course.last_day }}",

@@ -1,6 +1,7 @@
 """Thin Celery tasks over the outbox: they take ids and call aftercare/outbox.py and
 sending/delivery.py. Beat runs dispatch and sweep, and the release of lapsed holds
-(diary/holds.py) (schedule in config/celery.py)."""
+(diary/holds.py) and of courses unpaid by card (diary/course_payments.py) (schedule in
+config/celery.py)."""
 
 import logging
 from collections import Counter
@@ -11,6 +12,7 @@ from kombu.exceptions import OperationalError
 
 from aftercare import outbox
 from diary import waitlist
+from diary.course_payments import courses_lapse_unpaid
 from diary.holds import holds_release_lapsed
 from sending import delivery
 
@@ -55,7 +57,7 @@ def sweep_stale_claims() -> int:
 
 @shared_task(name="diary.release_lapsed_holds", ignore_result=True)
 def release_lapsed_holds() -> int:
-    return holds_release_lapsed()
+    return holds_release_lapsed() + courses_lapse_unpaid()
 
 
 # The waitlist's rounds (diary/waitlist.py) live with the other beat-driven tasks: they need

@@ -161,7 +161,7 @@ class MyCoursesApi(APIView):
             [
                 _course_data(v)
                 for client in clients_of(user)
-                for v in client_courses(client, now=now)
+                for v in client_courses(client, now=now, lapsed=False)
             ]
         )
 

@@ -45,6 +45,8 @@ from courses.errors import CourseError
 from courses.models import CourseOffer
 from courses.selectors import client_courses, offers_for
 from courses.services import course_buy
+from diary import course_payments
+from money import stripe_api
 from online.own import OwnAppointment, own_appointments
 from online.pages.branding import branding_for
 
@@ -273,7 +275,13 @@ def my_space(request):
             "several": len(records) > 1,
             "asks": _asks(own.upcoming, own.past, now),
             "unsigned": unsigned_ids(o.appointment for o in own.upcoming),
-            "courses": [v for client in records for v in client_courses(client, now=now)],
+            # With the payment page of each course still waiting for its card payment.
+            "courses": [
+                (v, course_payments.payment_url(v.course))
+                for client in records
+                for v in client_courses(client, now=now, lapsed=False)
+            ],
+            "card_payments": stripe_api.enabled(),
             "offers": offers_for(records),
         },
     )
@@ -281,8 +289,10 @@ def my_space(request):
 
 @require_POST
 def course_buy_page(request, offer_id):
-    """Buy a course online: reserved, to pay at the clinic (no card is asked while no card
-    provider is configured); its sessions can be booked at once."""
+    """Buy a course online. With card payments on: paid by card on Stripe's page (the
+    client is sent there), usable once paid; Stripe unreachable, nothing is bought or
+    charged and the client is told. Without: reserved, to pay at the clinic, and its
+    sessions can be booked at once."""
     if (sign_in := signed_in_client(request)) is not None:
         return sign_in
     records = clients_of(request.user)
@@ -293,6 +303,8 @@ def course_buy_page(request, offer_id):
         clinic__organisation_id__in=[c.organisation_id for c in records],
     )
     client = next(c for c in records if c.organisation_id == offer.clinic.organisation_id)
+    if course_payments.pays_by_card(offer):
+        return _course_buy_by_card(request, client, offer)
     try:
         course = course_buy(client=client, offer=offer, by=request.user)
     except CourseError as refusal:
@@ -304,3 +316,23 @@ def course_buy_page(request, offer_id):
             "sessions below.",
         )
     return redirect(reverse("online:my") + "#courses")
+
+
+NO_CARD_PAYMENTS = (
+    "We can’t take card payments just now, and nothing was charged: try again in a few "
+    "minutes, or buy the course at the clinic."
+)
+
+
+def _course_buy_by_card(request, client, offer):
+    try:
+        course = course_payments.course_buy_by_card(client=client, offer=offer, by=request.user)
+    except CourseError as refusal:
+        messages.error(request, refusal.detail)
+        return redirect(reverse("online:my") + "#courses")
+    url = course_payments.checkout_open(course)  # after the purchase committed
+    if url is None:
+        course_payments.checkout_failed(course)
+        messages.error(request, NO_CARD_PAYMENTS)
+        return redirect(reverse("online:my") + "#courses")
+    return redirect(url)

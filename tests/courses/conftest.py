@@ -39,3 +39,7 @@ def manager(world):
 @pytest.fixture
 def olivia(world):
     return factories.ClientFactory(clinic=world.clinic, name="Olivia Turner")
+
+
+# The loopback Stripe of the money tests (card payments on), for courses paid by card.
+from tests.money.conftest import stripe_fake  # noqa: E402, F401

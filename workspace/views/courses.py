@@ -14,6 +14,7 @@ import access
 from courses import services
 from courses.errors import CourseError
 from courses.models import ClientCourse, CourseOffer
+from diary import course_payments
 from workspace.views.base import role_required, visible_client
 
 PAID_METHODS = [
@@ -79,7 +80,7 @@ def paid(request, client_id, course_id):
         messages.error(request, "Say how it was paid.")
         return redirect(_client_page(client))
     try:
-        services.course_mark_paid(
+        course_payments.course_paid_at_desk(
             client_course=course, method=form.cleaned_data["method"], by=request.user
         )
     except CourseError as refusal:

@@ -20,6 +20,8 @@ clinic gives nothing at another.
 | Outbox: messages, errors, retry             | yes        | no                  | yes            |
 | Record a payment or refund at the desk      | yes        | no                  | yes            |
 | Waive a late-cancellation or no-show fee    | no         | no                  | yes            |
+| Payment problems (card calls that failed)   | read-only  | no                  | yes: try again,|
+|                                             |            |                     | settle at desk |
 | Sell a course at the desk                   | yes        | no                  | yes            |
 | Record a course's payment at the desk       | yes        | no                  | yes            |
 | Admin (the clinic's records)                | time off,  | nothing             | catalogue*,    |
@@ -136,6 +138,7 @@ ROLES: dict[str, frozenset[str]] = {
             "bookings.sign_off_appointment",
             "money.record_payment",
             "money.waive_fee",
+            "money.view_providercall",  # read-only in the admin
             # Their clinic's own settings (opening hours, policies, branding, its email);
             # clinics are added by the installation's superuser.
             "clinic.view_clinic",

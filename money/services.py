@@ -24,7 +24,7 @@ from money import due as rules
 from money import provider, stripe_api
 from money.currency import ZERO, rounded, shown
 from money.errors import AlreadyWaived, NotAllowed, PaymentRefused
-from money.models import Charge, Payment, SavedCard
+from money.models import Charge, Payment, ProviderCall, SavedCard
 from money.prices import price_of, terms_for
 from money.selectors import paid_on
 
@@ -293,8 +293,12 @@ def card_save(*, client_id: int, clinic_id: int, customer: str, payment_method: 
 
 def payments_redact(*, client) -> None:
     """Anonymisation (privacy/anonymise.py): the amounts, kinds, methods and dates stay (the
-    clinic's books); what staff wrote about the client (a payment's note, a waiver's reason)
-    goes, and so do the cards saved with the provider."""
+    clinic's books); what staff wrote about the client (a payment's note, a waiver's reason,
+    why a provider call was settled at the desk) goes, and so do the cards saved with the
+    provider."""
     Payment.objects.filter(client=client).exclude(note="").update(note="")
     Charge.objects.filter(client=client).exclude(waive_reason="").update(waive_reason=REDACTED)
     SavedCard.objects.filter(client=client).delete()
+    for call in ProviderCall.objects.filter(appointment__client=client, result__has_key="resolved"):
+        call.result = {**call.result, "resolved": {**call.result["resolved"], "reason": REDACTED}}
+        call.save(update_fields=["result"])

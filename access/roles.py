@@ -33,7 +33,8 @@ courses it sells (courses/), and
 its own settings (policies, branding, its email address).
 **Diary: the clinic's appointments and their history (notes; cancel, completed, no-show
 through diary/services.py), the organisation's clients (read-only: their details change
-through the workspace, which audits it), and the messages.
+through the workspace, which audits it), the messages, and the calls to the card provider
+(read-only).
 
 "Their own clients" come from the clinic's diary: the clients with an appointment (confirmed,
 completed or no-show; never a hold) with one of the practitioner rows linked to the user

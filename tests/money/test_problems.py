@@ -17,14 +17,14 @@ from money import provider
 from money.models import Payment, ProviderCall, SavedCard
 from money.problems import call_retry
 from tests import factories
-from tests.money.test_stripe import TUESDAY_10, deposit_policy, no_show, paid  # noqa: F401
+from tests.money.test_stripe import TUESDAY_10, no_show, paid
 
 PAGE = "/staff/payments/problems/"
 LATER = TUESDAY_10 + timedelta(hours=3, minutes=1)  # past the desk's hour to waive the fee
 
 
 @pytest.fixture
-def declined(world, deposit_policy, stripe_fake):  # noqa: F811
+def declined(world, deposit_policy, stripe_fake):
     """A no-show whose 30 fee (50 less the 20 deposit) the saved card declined."""
     booked = paid(world, stripe_fake)
     stripe_fake.decline_cards.add(SavedCard.objects.get().payment_method)
@@ -90,7 +90,7 @@ def test_a_call_whose_outcome_is_unknown_is_tried_under_its_own_key(
     world,
     deposit_policy,
     stripe_fake,
-    settings,  # noqa: F811
+    settings,
 ):
     booked = paid(world, stripe_fake)
     no_show(world, booked)
@@ -182,7 +182,7 @@ def test_the_desk_reads_it_and_other_roles_get_a_404(world, declined):
     assert declined.status == "failed"
 
 
-def test_a_refund_stuck_pending_is_listed(world, deposit_policy, stripe_fake):  # noqa: F811
+def test_a_refund_stuck_pending_is_listed(world, deposit_policy, stripe_fake):
     from diary.services import appointment_cancel
 
     booked = paid(world, stripe_fake)
@@ -199,3 +199,19 @@ def test_a_refund_stuck_pending_is_listed(world, deposit_policy, stripe_fake):  
     assert [(r["call"].kind, r["call"].status, r["amount"]) for r in stuck] == [
         ("refund", "pending", "£20.00")
     ]
+
+
+def test_anonymisation_takes_the_reason_a_call_was_settled(world, declined):
+    from money.services import payments_redact
+
+    manager = factories.StaffFactory(username="mia", roles=[MANAGER])
+    with time_machine.travel(LATER, tick=False):
+        signed_in(manager).post(
+            f"{PAGE}{declined.pk}/resolve/", {"reason": "Her husband paid in cash."}
+        )
+
+    payments_redact(client=declined.appointment.client)
+
+    declined.refresh_from_db()
+    assert declined.status == "cancelled"
+    assert "husband" not in str(declined.result) and declined.result["resolved"]["by"] == "mia"

@@ -222,10 +222,11 @@ def fee_plan(charge: Charge, *, to_pay: Decimal) -> ProviderCall | None:
 
 def fee_cancel(charge: Charge) -> int:
     """A waived fee is never charged: its planned call, not made yet, is dropped (in the
-    waiver's transaction; a claim re-checks the waiver under the fee's lock)."""
-    return ProviderCall.objects.filter(charge=charge, kind=Kind.FEE, status=Status.PENDING).update(
-        status=Status.CANCELLED, done_at=timezone.now()
-    )
+    waiver's transaction; a claim re-checks the waiver under the fee's lock), and one the
+    card refused no longer waits for a person (money/problems.py)."""
+    return ProviderCall.objects.filter(
+        charge=charge, kind=Kind.FEE, status__in=(Status.PENDING, Status.FAILED)
+    ).update(status=Status.CANCELLED, done_at=timezone.now())
 
 
 # -- Making a call -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Every write of money: a payment taken at the desk (with its receipt planned in the outbox
 in the same transaction), a fee waived (audited), and the fee a late cancellation or a no-show
-leaves due, written by diary/services.py in the transaction of that change.
+leaves due, with the refund to the card of what was paid beyond it, written by
+diary/services.py in the transaction of that change.
 
 Who may: `record_payment` and `waive_fee` are capabilities of the roles (access/roles.py);
 the front ends find the appointment among those the caller may see (a 404 otherwise) and

@@ -215,3 +215,15 @@ def test_anonymisation_takes_the_reason_a_call_was_settled(world, declined):
     declined.refresh_from_db()
     assert declined.status == "cancelled"
     assert "husband" not in str(declined.result) and declined.result["resolved"]["by"] == "mia"
+
+
+def test_waiving_a_fee_the_card_declined_takes_it_off_the_list(world, declined):
+    from money.services import fee_waive
+
+    manager = factories.StaffFactory(username="mia", roles=[MANAGER])
+    fee_waive(charge=declined.charge, by=manager, reason="Card trouble; let it go.")
+
+    declined.refresh_from_db()
+    assert declined.status == "cancelled"
+    with time_machine.travel(LATER, tick=False):
+        assert signed_in(manager).get(PAGE).context["calls"] == []

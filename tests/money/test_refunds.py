@@ -11,6 +11,7 @@ from decimal import Decimal as D
 import pytest
 import time_machine
 from django.test import Client as Browser
+from rest_framework.test import APIClient
 
 from access.roles import MANAGER
 from aftercare.models import Message
@@ -243,6 +244,14 @@ def test_what_was_paid_at_the_desk_is_refunded_there(world, stripe_fake):
     browser.force_login(desk)
     page = browser.get(f"/staff/appointments/{booked.reference}/payments/").content.decode()
     assert "To refund at the desk" in page and "£15.00" in page
+    api = APIClient()
+    api.force_authenticate(desk)
+    shown = api.get(f"/api/v1/appointments/{booked.reference}/payments/").json()
+    assert (shown["refund_due"], shown["refund_to_card"], shown["refund_at_desk"]) == (
+        "15.00",
+        "0",
+        "15.00",
+    )
 
 
 def test_a_card_refunds_no_more_than_it_paid(world, stripe_fake):

@@ -20,6 +20,8 @@ clinic gives nothing at another.
 | Outbox: messages, errors, retry             | yes        | no                  | yes            |
 | Record a payment or refund at the desk      | yes        | no                  | yes            |
 | Waive a late-cancellation or no-show fee    | no         | no                  | yes            |
+| Payment problems (card calls that failed)   | read-only  | no                  | yes: try again,|
+|                                             |            |                     | settle at desk |
 | Sell a course at the desk                   | yes        | no                  | yes            |
 | Record a course's payment at the desk       | yes        | no                  | yes            |
 | Admin (the clinic's records)                | time off,  | nothing             | catalogue*,    |
@@ -31,7 +33,8 @@ courses it sells (courses/), and
 its own settings (policies, branding, its email address).
 **Diary: the clinic's appointments and their history (notes; cancel, completed, no-show
 through diary/services.py), the organisation's clients (read-only: their details change
-through the workspace, which audits it), and the messages.
+through the workspace, which audits it), the messages, and the calls to the card provider
+(read-only).
 
 "Their own clients" come from the clinic's diary: the clients with an appointment (confirmed,
 completed or no-show; never a hold) with one of the practitioner rows linked to the user
@@ -136,6 +139,7 @@ ROLES: dict[str, frozenset[str]] = {
             "bookings.sign_off_appointment",
             "money.record_payment",
             "money.waive_fee",
+            "money.view_providercall",  # read-only in the admin
             # Their clinic's own settings (opening hours, policies, branding, its email);
             # clinics are added by the installation's superuser.
             "clinic.view_clinic",

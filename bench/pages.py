@@ -82,6 +82,8 @@ NOT_MEASURED = {
     "appointment-form-sign": "POST only: signs a form, writes a PDF (writes)",
     "workspace:sign-off": "POST only: approves or declines a sign-off (writes)",
     "workspace:fee-waive": "POST only: waives a fee (writes)",
+    "workspace:payment-problem-retry": "POST only: plans a card call again (writes)",
+    "workspace:payment-problem-resolve": "POST only: settles a card call at the desk (writes)",
     "stripe-webhook": "POST only, from Stripe, signed: applies a payment event (writes)",
     "appointment-fee-waive": "POST only: waives a fee (writes)",
     "online:course-buy": "POST only: a signed-in client buys a course (writes)",
@@ -426,6 +428,12 @@ def page_list(world: dict) -> list[Page]:
             f"/staff/clients/{long_id}/photos/",
         ),
         Page("workspace:recalls", "product recalls", "front desk", "/staff/recalls/"),
+        Page(
+            "workspace:payment-problems",
+            "payment problems",
+            "front desk",
+            "/staff/payments/problems/",
+        ),
         Page(
             "workspace:appointment-notes",
             "appointment notes form",

@@ -152,6 +152,59 @@ def refunds_plan(appointment: Appointment, *, reason: str, payments=None) -> lis
     return calls
 
 
+# A refund call counts as given from its planning on, until it is CANCELLED (never made, or
+# settled at the desk by hand): one that FAILED waits for a person (money/problems.py), and
+# is not planned a second time by the next event.
+REFUND_COUNTED = (Status.PENDING, Status.SENDING, Status.SENT, Status.FAILED)
+
+
+def refunds_planned(appointment: Appointment) -> Decimal:
+    """What is refunded to cards for `appointment`, made or still to make (REFUND_COUNTED)."""
+    calls = ProviderCall.objects.filter(
+        appointment=appointment, kind=Kind.REFUND, status__in=REFUND_COUNTED
+    )
+    return sum((c.amount or Decimal(0) for c in calls), Decimal(0))
+
+
+def refund_plan(appointment: Appointment, *, amount: Decimal, reason: str) -> list[ProviderCall]:
+    """Refund up to `amount` to the cards that paid online for `appointment` (in the caller's
+    transaction), newest payment first, each no more than what is left of it after the
+    refunds counted against it: one call per payment drawn on, partial where the amount asks
+    (Stripe's Refund with `amount`). What the cards cannot take back is the desk's to give;
+    the caller asks only what is not refunded yet (money/services.py `_refund_surplus`)."""
+    payments = (
+        appointment.payments.filter(method=Payment.Method.CARD_ONLINE)
+        .exclude(kind=Payment.Kind.REFUND)
+        .exclude(provider_reference="")
+        .order_by("-recorded_at", "-pk")
+    )
+    counted: dict[str, Decimal] = {}
+    for call in ProviderCall.objects.filter(
+        appointment=appointment, kind=Kind.REFUND, status__in=REFUND_COUNTED
+    ):
+        intent = call.payload.get("payment_intent", "")
+        counted[intent] = counted.get(intent, Decimal(0)) + (call.amount or Decimal(0))
+    calls = []
+    for payment in payments:
+        if amount <= 0:
+            break
+        left = payment.amount - counted.get(payment.provider_reference, Decimal(0))
+        part = min(left, amount)
+        if part <= 0:
+            continue
+        calls.append(
+            plan(
+                kind=Kind.REFUND,
+                appointment=appointment,
+                amount=part,
+                currency=payment.currency,
+                payload={"payment_intent": payment.provider_reference, "reason": reason},
+            )
+        )
+        amount -= part
+    return calls
+
+
 def fee_plan(charge: Charge, *, to_pay: Decimal) -> ProviderCall | None:
     """Charge `to_pay` of a fee to the client's saved card, after FEE_CHARGE_DELAY_MINUTES
     (the desk's time to waive it). No saved card: the fee waits at the desk."""
@@ -173,10 +226,11 @@ def fee_plan(charge: Charge, *, to_pay: Decimal) -> ProviderCall | None:
 
 def fee_cancel(charge: Charge) -> int:
     """A waived fee is never charged: its planned call, not made yet, is dropped (in the
-    waiver's transaction; a claim re-checks the waiver under the fee's lock)."""
-    return ProviderCall.objects.filter(charge=charge, kind=Kind.FEE, status=Status.PENDING).update(
-        status=Status.CANCELLED, done_at=timezone.now()
-    )
+    waiver's transaction; a claim re-checks the waiver under the fee's lock), and one the
+    card refused no longer waits for a person (money/problems.py)."""
+    return ProviderCall.objects.filter(
+        charge=charge, kind=Kind.FEE, status__in=(Status.PENDING, Status.FAILED)
+    ).update(status=Status.CANCELLED, done_at=timezone.now())
 
 
 # -- Making a call -----------------------------------------------------------------------------
@@ -303,6 +357,8 @@ def _record(call_id: int, *, result: dict | None, error: Exception | None, now: 
                 )
         else:
             call.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if final:  # Stripe said no: a retry under this key gets the same no
+                call.result = {**call.result, "refused": True}
             if final or call.attempts >= settings.PROVIDER_CALL_ATTEMPTS:
                 call.status, call.done_at = Status.FAILED, now
             else:

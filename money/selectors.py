@@ -7,7 +7,7 @@ from decimal import Decimal
 from bookings.models import Appointment
 from money import due as rules
 from money.currency import ZERO, shown
-from money.models import Charge, Payment
+from money.models import Charge, Payment, ProviderCall
 from money.prices import price_of, terms_for
 
 
@@ -20,9 +20,11 @@ class Account:
     paid: Decimal  # payments less refunds
     outstanding: Decimal  # due now: a deposit, the balance once completed, a fee
     outstanding_is: str  # money.due.Owed
-    refund_due: Decimal
+    refund_due: Decimal  # paid beyond what is kept: to the card and at the desk
     balance_at_visit: Decimal  # for an upcoming visit, what is left to pay on the day
     charge: Charge | None = None
+    refund_to_card: Decimal = ZERO  # of refund_due, planned to the card, Stripe not answered
+    refund_at_desk: Decimal = ZERO  # of refund_due, what the desk gives back
     payments: list[Payment] = field(default_factory=list)
 
     def show(self, amount: Decimal | None) -> str:
@@ -34,7 +36,8 @@ def paid_on(payments) -> Decimal:
 
 
 def appointment_account(appointment: Appointment) -> Account:
-    """Three queries at most: the payments, the fee, the policy (for an upcoming visit)."""
+    """Four queries at most: the payments, the fee, the policy (for an upcoming visit), the
+    refunds to cards not answered yet (for one with something to refund)."""
     payments = list(appointment.payments.select_related("recorded_by").order_by("recorded_at"))
     charge = Charge.objects.filter(appointment=appointment).first()
     paid = paid_on(payments)
@@ -62,6 +65,19 @@ def appointment_account(appointment: Appointment) -> Account:
         outstanding, refund = max(kept - paid, ZERO), max(paid - kept, ZERO)
         if outstanding:
             owed = rules.Owed(charge.kind)
+    to_card = ZERO
+    if refund > ZERO:
+        calls = ProviderCall.objects.filter(
+            appointment=appointment,
+            kind=ProviderCall.Kind.REFUND,
+            # A FAILED one waits for a person (money/problems.py), who settles it at the desk.
+            status__in=(
+                ProviderCall.Status.PENDING,
+                ProviderCall.Status.SENDING,
+                ProviderCall.Status.FAILED,
+            ),
+        )
+        to_card = min(sum((c.amount for c in calls), ZERO), refund)
     return Account(
         currency=currency,
         price=appointment.price,
@@ -74,4 +90,6 @@ def appointment_account(appointment: Appointment) -> Account:
         balance_at_visit=balance,
         charge=charge,
         payments=payments,
+        refund_to_card=to_card,
+        refund_at_desk=refund - to_card,
     )

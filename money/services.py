@@ -1,6 +1,7 @@
 """Every write of money: a payment taken at the desk (with its receipt planned in the outbox
 in the same transaction), a fee waived (audited), and the fee a late cancellation or a no-show
-leaves due, written by diary/services.py in the transaction of that change.
+leaves due, with the refund to the card of what was paid beyond it, written by
+diary/services.py in the transaction of that change.
 
 Who may: `record_payment` and `waive_fee` are capabilities of the roles (access/roles.py);
 the front ends find the appointment among those the caller may see (a 404 otherwise) and
@@ -24,7 +25,7 @@ from money import due as rules
 from money import provider, stripe_api
 from money.currency import ZERO, rounded, shown
 from money.errors import AlreadyWaived, NotAllowed, PaymentRefused
-from money.models import Charge, Payment, SavedCard
+from money.models import Charge, Payment, ProviderCall, SavedCard
 from money.prices import price_of, terms_for
 from money.selectors import paid_on
 
@@ -154,6 +155,9 @@ def fee_waive(*, charge: Charge, by, reason: str, origin: Origin | None = None) 
         locked.waive_reason = reason
         locked.save(update_fields=["waived_at", "waived_by", "waive_reason"])
         provider.fee_cancel(locked)
+        # What the fee kept of a deposit goes back to the card now (decided: a waived fee
+        # keeps nothing, as if it had never been due).
+        _refund_surplus(locked.appointment, reason="the fee was waived")
         audit_write(
             user=by,
             origin=origin,
@@ -168,7 +172,18 @@ def fee_waive(*, charge: Charge, by, reason: str, origin: Origin | None = None) 
     return locked
 
 
+def paid_counting_planned_refunds(appointment: Appointment) -> Decimal:
+    """What the client has paid for `appointment`, counting a refund to a card as given from
+    the moment it is planned (money/provider.py REFUND_COUNTED), not only once Stripe
+    answers: an event met again, or another after it, plans no refund twice."""
+    payments = Payment.objects.filter(appointment=appointment).exclude(
+        kind=Payment.Kind.REFUND, provider_reference__gt=""
+    )
+    return paid_on(payments) - provider.refunds_planned(appointment)
+
+
 def _charge_fee(appointment: Appointment, event: rules.Event, *, at: datetime) -> Charge | None:
+    """The fee `due()` says `event` costs, kept once as the appointment's Charge."""
     price = price_of(appointment)
     if price is None or appointment.client_id is None:
         return None
@@ -198,25 +213,47 @@ def _fee_to_card(charge: Charge | None, appointment: Appointment) -> Charge | No
     """With card payments on, plan the fee's charge to the client's saved card, less what
     was paid (a deposit counts towards it)."""
     if charge is not None and stripe_api.enabled() and not charge.is_waived:
-        paid = paid_on(Payment.objects.filter(appointment=appointment))
+        paid = paid_counting_planned_refunds(appointment)
         provider.fee_plan(charge, to_pay=charge.amount - paid)
     return charge
+
+
+def _refund_surplus(appointment: Appointment, *, reason: str) -> Decimal:
+    """With card payments on, refund to the cards what was paid beyond what the appointment
+    keeps (`due()`'s refund: paid less its fee, the fee kept as its Charge; nothing kept
+    after a timely or a clinic's cancellation, or once the fee is waived), less what is
+    refunded or planned already. The cards take back no more than they paid; the rest is
+    the desk's to give back (money/selectors.py). In the caller's transaction, the
+    appointment or its fee locked; what was asked of the cards."""
+    if not stripe_api.enabled():
+        return ZERO
+    charge = Charge.objects.filter(appointment=appointment).first()
+    kept = charge.amount if charge is not None and not charge.is_waived else ZERO
+    refund = max(paid_counting_planned_refunds(appointment) - kept, ZERO)
+    if refund > ZERO:
+        provider.refund_plan(appointment, amount=refund, reason=reason)
+    return refund
 
 
 def on_cancelled(appointment: Appointment, *, by_clinic: bool, at: datetime) -> Charge | None:
     """The appointment was just cancelled (in the caller's transaction): by the clinic, no
     fee, and what was paid online is refunded to the card; by or for the client, the
-    late-cancellation fee if inside the policy's window."""
+    late-cancellation fee if inside the policy's window, and what was paid beyond it (all of
+    it when cancelled in time) refunded to the card."""
     if by_clinic:
-        if stripe_api.enabled():
-            provider.refunds_plan(appointment, reason="cancelled by the clinic")
+        _refund_surplus(appointment, reason="cancelled by the clinic")
         return None
-    return _fee_to_card(_charge_fee(appointment, rules.Event.CANCELLED, at=at), appointment)
+    charge = _fee_to_card(_charge_fee(appointment, rules.Event.CANCELLED, at=at), appointment)
+    _refund_surplus(appointment, reason="cancelled late" if charge else "cancelled in time")
+    return charge
 
 
 def on_no_show(appointment: Appointment, *, at: datetime) -> Charge | None:
-    """The client did not come (in the caller's transaction): the no-show fee, if any."""
-    return _fee_to_card(_charge_fee(appointment, rules.Event.NO_SHOW, at=at), appointment)
+    """The client did not come (in the caller's transaction): the no-show fee, if any, and
+    what was paid beyond it refunded to the card."""
+    charge = _fee_to_card(_charge_fee(appointment, rules.Event.NO_SHOW, at=at), appointment)
+    _refund_surplus(appointment, reason="no-show: paid beyond the fee")
+    return charge
 
 
 def provider_payment(*, appointment: Appointment, amount: Decimal, kind: str, reference: str):
@@ -257,8 +294,12 @@ def card_save(*, client_id: int, clinic_id: int, customer: str, payment_method: 
 
 def payments_redact(*, client) -> None:
     """Anonymisation (privacy/anonymise.py): the amounts, kinds, methods and dates stay (the
-    clinic's books); what staff wrote about the client (a payment's note, a waiver's reason)
-    goes, and so do the cards saved with the provider."""
+    clinic's books); what staff wrote about the client (a payment's note, a waiver's reason,
+    why a provider call was settled at the desk) goes, and so do the cards saved with the
+    provider."""
     Payment.objects.filter(client=client).exclude(note="").update(note="")
     Charge.objects.filter(client=client).exclude(waive_reason="").update(waive_reason=REDACTED)
     SavedCard.objects.filter(client=client).delete()
+    for call in ProviderCall.objects.filter(appointment__client=client, result__has_key="resolved"):
+        call.result = {**call.result, "resolved": {**call.result["resolved"], "reason": REDACTED}}
+        call.save(update_fields=["result"])

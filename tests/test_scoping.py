@@ -49,7 +49,7 @@ from clinical.models import (
 from consent.models import FormRule, FormTemplate, FormVersion, Submission
 from courses.models import ClientCourse, CourseOffer
 from courses.services import course_buy
-from money.models import PaymentPolicy
+from money.models import PaymentPolicy, ProviderCall
 from records.models import ClinicalPhoto, DeviceSettingsSchema, PhotoConsent
 from records.photos import photo_add
 from records.services import recall_record
@@ -197,6 +197,11 @@ def _signed(branch: Branch) -> int:
 
 def _form(branch: Branch) -> int:
     return FormVersion.objects.get(template__organisation=branch.clinic.organisation_id).pk
+
+
+def _failed_call(branch: Branch) -> int:
+    """The card refund Stripe refused for the branch's visit (a payment problem)."""
+    return ProviderCall.objects.get(appointment=branch.visit, kind="refund").pk
 
 
 # Addresses about one row: (how to call it about `branch`'s row, whether the row is the
@@ -508,6 +513,21 @@ ABOUT_A_ROW = {
         lambda b: [Call("post", f"/staff/appointments/{_visit(b)}/fee/waive/", {"reason": "X"})],
         "clinic",
     ),
+    # Payment problems: a manager tries a failed card call again or settles it at the desk.
+    "workspace:payment-problem-retry": (
+        lambda b: [Call("post", f"/staff/payments/problems/{_failed_call(b)}/retry/")],
+        "clinic",
+    ),
+    "workspace:payment-problem-resolve": (
+        lambda b: [
+            Call(
+                "post",
+                f"/staff/payments/problems/{_failed_call(b)}/resolve/",
+                {"reason": "Taken"},
+            )
+        ],
+        "clinic",
+    ),
     # Treatment records (the appointment's clinic) and product recalls (the organisation's).
     "workspace:record": (
         lambda b: [
@@ -593,6 +613,10 @@ LISTS = {
         *[Call("get", f"/staff/outbox/?show={show}") for show in ("due", "sent", "failed")],
         *[Call("get", f"/staff/outbox/?show=sent&clinic={b.slug}") for b in g.branches],
     ],
+    "workspace:payment-problems": lambda g: [
+        Call("get", "/staff/payments/problems/"),
+        *[Call("get", f"/staff/payments/problems/?clinic={b.slug}") for b in g.branches],
+    ],
     "workspace:recalls": lambda g: [
         Call("get", "/staff/recalls/"),
         *[Call("get", f"/staff/recalls/?clinic={b.slug}") for b in g.branches],
@@ -651,6 +675,7 @@ BRANCH_ROWS = {
     FormRule: lambda b: list(FormRule.objects.filter(organisation=b.clinic.organisation)),
     PaymentPolicy: lambda b: list(PaymentPolicy.objects.filter(clinic=b.clinic)),
     CourseOffer: lambda b: list(CourseOffer.objects.filter(clinic=b.clinic)),
+    ProviderCall: lambda b: list(ProviderCall.objects.filter(clinic=b.clinic)),
     DeviceSettingsSchema: lambda b: [
         DeviceSettingsSchema.objects.get_or_create(
             treatment=b.treatment, defaults={"fields": [{"name": "level", "type": "integer"}]}
@@ -735,6 +760,20 @@ def group(db, frozen_now):
     for branch in group.branches:  # each client has signed it: a signed form to try
         factories.form_signed(branch.visit, version=FormVersion.objects.get(pk=_form(branch)))
         PaymentPolicy.objects.create(clinic=branch.clinic, deposit="fixed", deposit_value=10)
+        ProviderCall.objects.create(  # a card refund Stripe refused: a payment problem
+            key=f"lumiere-refund-{branch.slug}",
+            kind="refund",
+            status="failed",
+            clinic=branch.clinic,
+            appointment=branch.visit,
+            amount=10,
+            currency=branch.clinic.currency,
+            payload={"payment_intent": f"pi_{branch.slug}"},
+            result={"refused": True},
+            attempts=1,
+            due_at=frozen_now,
+            last_error=f"CardError: refused for {branch.visit.reference}",
+        )
         name = branch.slug.capitalize()
         offer = CourseOffer.objects.create(  # its name carries the clinic's marker
             clinic=branch.clinic,
@@ -839,6 +878,9 @@ def _row_state(branch: Branch) -> dict:
         "rule": model_to_dict(WaitingRule.objects.get(pk=branch.rule.pk)),
         "waitlist": list(Entry.objects.filter(client=branch.client).values_list("status")),
         "offers": list(Offer.objects.filter(entry__client=branch.client).values_list("status")),
+        "provider_calls": list(
+            ProviderCall.objects.filter(clinic=branch.clinic).values_list("pk", "status", "key")
+        ),
     }
 
 
@@ -987,6 +1029,10 @@ def test_what_the_others_are_refused_is_there_to_see(group):
                 url = f"/admin/{opts.app_label}/{opts.model_name}/{row.pk}/change/"
                 if browser.get(url).status_code != 200:
                     missing.append(url)
+    for branch in group.branches:
+        listed = browser.get(f"/staff/payments/problems/?clinic={branch.slug}").content.decode()
+        if branch.visit.reference not in listed:
+            missing.append(f"{branch.slug}'s payment problems")
     sheet = browser.get(f"/staff/sheet/?date={VISIT_DAY}&clinic=zeta").content.decode()
     if group.zeta.visit.reference not in sheet:
         missing.append("the sheet")

@@ -3,6 +3,7 @@ the staff member's role there, and which of the managers' pages their role opens
 
 import access
 from clinic.models import Membership
+from money import problems
 
 
 def workspace(request) -> dict:
@@ -20,6 +21,8 @@ def workspace(request) -> dict:
             "may_see_audit": access.can(user, access.VIEW_AUDIT, clinic),
             "may_see_outbox": access.can(user, access.OUTBOX, clinic),
             "may_book": access.can(user, access.BOOK, clinic),
+            # Payment problems (workspace/views/problems.py): the desk's and the managers'.
+            "may_see_payment_problems": problems.may_see(user, clinic),
             "may_record": access.can(user, access.RECORD_HEALTH, clinic),
             "may_recall": access.can(user, access.SEE_ALL_CLIENTS, clinic)
             and access.can(user, access.RECORD_HEALTH, clinic),

@@ -14,6 +14,7 @@ from workspace.views import (
     manager,
     outbox,
     payments,
+    problems,
     records,
     signoff,
     waitlist,
@@ -96,6 +97,13 @@ urlpatterns = [
     # Money at the desk (workspace/views/payments.py).
     path("appointments/<str:reference>/payments/", payments.payments, name="payments"),
     path("appointments/<str:reference>/fee/waive/", payments.waive, name="fee-waive"),
+    path("payments/problems/", problems.payment_problems, name="payment-problems"),
+    path("payments/problems/<int:call_id>/retry/", problems.retry, name="payment-problem-retry"),
+    path(
+        "payments/problems/<int:call_id>/resolve/",
+        problems.resolve,
+        name="payment-problem-resolve",
+    ),
     # Treatment records and product recalls (workspace/views/records.py).
     path("appointments/<str:reference>/record/", records.record, name="record"),
     path("appointments/<str:reference>/photos/", records.photo_upload, name="photo-upload"),

@@ -24,7 +24,7 @@ from diary import holds
 from diary.reservation import SlotRequest, free_practitioners
 from diary.services import appointment_book, appointment_cancel, appointment_mark_no_show
 from money import provider
-from money.models import Payment, PaymentPolicy, ProviderCall, ProviderEvent, SavedCard
+from money.models import Payment, ProviderCall, ProviderEvent, SavedCard
 from money.selectors import appointment_account
 from money.services import fee_waive
 from tests import factories
@@ -40,17 +40,6 @@ WEBHOOK = "/api/v1/payments/stripe/webhook/"
 def text(response) -> str:
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
-
-
-@pytest.fixture
-def deposit_policy(world):
-    return PaymentPolicy.objects.create(
-        clinic=world.clinic,
-        deposit="fixed",
-        deposit_value=D("20"),
-        no_show_fee="fixed",
-        no_show_value=D("50"),
-    )
 
 
 def hold(world, email="dana@example.com") -> Appointment:

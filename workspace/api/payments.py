@@ -28,6 +28,8 @@ def account_data(appointment) -> dict:
         "outstanding": str(account.outstanding),
         "outstanding_is": str(account.outstanding_is),
         "refund_due": str(account.refund_due),
+        "refund_to_card": str(account.refund_to_card),
+        "refund_at_desk": str(account.refund_at_desk),
         "balance_at_visit": str(account.balance_at_visit),
         "charge": None
         if charge is None

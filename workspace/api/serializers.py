@@ -225,7 +225,11 @@ class AccountOutput(serializers.Serializer):
     outstanding_is = serializers.CharField(
         help_text="nothing, deposit, balance, late_cancellation_fee or no_show_fee"
     )
-    refund_due = serializers.CharField()
+    refund_due = serializers.CharField(help_text="Paid beyond what is kept.")
+    refund_to_card = serializers.CharField(
+        help_text="Of refund_due, planned back to the card, not yet answered by Stripe."
+    )
+    refund_at_desk = serializers.CharField(help_text="Of refund_due, for the desk to give back.")
     balance_at_visit = serializers.CharField()
     charge = ChargeOutput(allow_null=True)
     payments = PaymentOutput(many=True)

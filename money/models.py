@@ -248,6 +248,19 @@ class ProviderCall(models.Model):
         target = self.appointment_id or f"course {self.client_course_id}"
         return f"{self.get_kind_display()} for {target} ({self.status})"
 
+    @property
+    def about(self) -> str:
+        """What the call is for, as the desk names it: the appointment's reference, or the
+        course bought online (a lapsed course's refund has no appointment)."""
+        if self.appointment_id:
+            return self.appointment.reference
+        return f"the course {self.client_course.name}"
+
+    @property
+    def client_id(self) -> int | None:
+        subject = self.appointment if self.appointment_id else self.client_course
+        return subject.client_id
+
 
 class ProviderEvent(models.Model):
     """A webhook event applied: its id is kept so a second delivery changes nothing."""

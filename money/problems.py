@@ -69,7 +69,11 @@ def problem_calls(*, clinic_ids, now: datetime | None = None) -> QuerySet[Provid
     if clinic_ids is not None:
         calls = calls.filter(clinic_id__in=clinic_ids)
     return calls.select_related(
-        "appointment__client", "appointment__treatment", "charge", "clinic"
+        "appointment__client",
+        "appointment__treatment",
+        "client_course__client",
+        "charge",
+        "clinic",
     ).order_by("-created_at", "-pk")
 
 
@@ -114,6 +118,7 @@ def call_retry(*, call: ProviderCall, by, origin: Origin | None = None) -> Provi
             made = provider.plan(
                 kind=locked.kind,
                 appointment=locked.appointment,
+                client_course=locked.client_course,
                 payload=locked.payload,
                 amount=amount,
                 currency=locked.currency,
@@ -164,15 +169,14 @@ def call_resolve(*, call: ProviderCall, by, reason: str, origin: Origin | None =
 
 
 def _audit(call: ProviderCall, *, by, origin, what: str, **details) -> None:
-    appointment = call.appointment
     audit_write(
         user=by,
         origin=origin,
         action=AuditEntry.Action.RECORD,
         what=what,
-        clients=[appointment.client_id] if appointment.client_id else [],
+        clients=[call.client_id] if call.client_id else [],
         clinic=call.clinic_id,
-        reference=appointment.reference,
+        reference=call.about,
         call=call.pk,
         kind=call.kind,
         amount=str(call.amount) if call.amount is not None else "",

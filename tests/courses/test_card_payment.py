@@ -13,6 +13,7 @@ from django.utils.html import strip_tags
 from rest_framework.test import APIClient
 
 from aftercare.models import Message
+from clinic.models import AuditEntry
 from courses.errors import AlreadyPaid, CourseRefused
 from courses.models import ClientCourse
 from courses.selectors import usable_courses
@@ -293,3 +294,33 @@ def test_paid_at_the_desk_while_its_card_payment_waits_closes_the_payment_page(
     assert stripe_fake.sessions[session["id"]]["status"] == "expired"
     [receipt] = receipts(course)
     assert receipt.data["method"] == "Cash"
+
+
+def test_a_course_refund_stuck_at_stripe_is_on_the_problems_page_and_settled_there(
+    world, offer, olivia, stripe_fake, manager
+):
+    buy(signed_in(Browser(), olivia.email), offer)
+    [session] = stripe_fake.sessions.values()
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        course_payments.courses_lapse_unpaid()
+    deliver(stripe_fake, [*stripe_fake.take_events(), stripe_fake.pay(session["id"])[0]])
+    stripe_fake.go_down()
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        provider.calls_sweep()  # the course's refund is tried, and Stripe does not answer
+    [refund] = ProviderCall.objects.filter(kind="refund")
+    desk = Browser()
+    desk.force_login(manager)
+
+    with time_machine.travel(NOW + timedelta(hours=3), tick=False):
+        page = text(desk.get("/staff/payments/problems/"))
+        desk.post(
+            f"/staff/payments/problems/{refund.pk}/resolve/",
+            {"reason": "Refunded in cash at the desk"},
+        )
+
+    assert "Course: Ten facial massages" in page and "Olivia Turner" in page
+    refund.refresh_from_db()
+    assert refund.status == ProviderCall.Status.CANCELLED
+    entry = AuditEntry.objects.get(details__call=refund.pk)
+    assert entry.details["reference"] == "the course Ten facial massages"
+    assert entry.client_id == olivia.pk

@@ -39,7 +39,7 @@ def _back():
 def _actionable(request, call_id: int) -> ProviderCall:
     """A call of a clinic where the user acts on payment problems; 404 otherwise."""
     ids = access.clinic_ids(request.user, problems.ACT)
-    calls = ProviderCall.objects.select_related("appointment")
+    calls = ProviderCall.objects.select_related("appointment", "client_course")
     return get_object_or_404(calls if ids is None else calls.filter(clinic_id__in=ids), pk=call_id)
 
 
@@ -58,7 +58,10 @@ def payment_problems(request):
                 {
                     "call": call,
                     "appointment": call.appointment,
-                    "local_start": call.appointment.start.astimezone(clinic.tzinfo),
+                    "course": call.client_course,
+                    "local_start": call.appointment.start.astimezone(clinic.tzinfo)
+                    if call.appointment_id
+                    else None,
                     "amount": shown(call.amount, call.currency) if call.amount else "",
                     "refused": problems.is_refused(call),
                     "resolvable": call.status != ProviderCall.Status.SENDING,
@@ -82,10 +85,10 @@ def retry(request, call_id):
             origin=Origin.of(request, via=audit.WORKSPACE, clinic=call.clinic_id),
         )
     except MoneyError as refusal:
-        messages.error(request, f"{call.appointment.reference}: {refusal.detail}")
+        messages.error(request, f"{call.about}: {refusal.detail}")
     else:
         how = "as a new call" if made.pk != call.pk else "under its own key"
-        what = f"{call.get_kind_display()} for {call.appointment.reference}"
+        what = f"{call.get_kind_display()} for {call.about}"
         messages.success(request, f"{what}: tried again {how}.")
     return _back()
 
@@ -106,10 +109,10 @@ def resolve(request, call_id):
             origin=Origin.of(request, via=audit.WORKSPACE, clinic=call.clinic_id),
         )
     except MoneyError as refusal:
-        messages.error(request, f"{call.appointment.reference}: {refusal.detail}")
+        messages.error(request, f"{call.about}: {refusal.detail}")
     else:
         messages.success(
             request,
-            f"{call.get_kind_display()} for {call.appointment.reference}: settled at the desk.",
+            f"{call.get_kind_display()} for {call.about}: settled at the desk.",
         )
     return _back()

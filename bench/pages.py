@@ -3,6 +3,8 @@ practitioner and a manager use, timed in process on the realistic group (bench/g
 
     python -m bench.pages seed SIZE          # write the group (run.py does this once per size)
     python -m bench.pages measure PASSES     # time every page; prints one line of JSON
+    python -m bench.pages measure PASSES 'diary, a busy week' 'week sheet*' workspace:export
+                                             # only the pages whose label or route matches
     python -m bench.pages floor BOOKINGS     # the floor beside our POSTs (bench/floor.py)
 
 Each page is asked through django.test.Client, DEBUG off, by the person who uses it, signed
@@ -49,6 +51,7 @@ class Page:
 class Line:
     page: Page
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # this process's CPU ms
     queries: list[int] = field(default_factory=list)
     size: int = 0
 
@@ -696,18 +699,42 @@ def _body_size(response) -> int:
     return len(response.content)
 
 
-def measure(world: dict, *, passes: int, warmup: int = 2) -> list[dict]:
-    """Time every page `passes` times after `warmup` untimed passes; one dict per page."""
+def chosen(pages: list[Page], patterns: list[str] | None) -> list[Page]:
+    """The pages whose label or route matches one of the shell `patterns` (all of them
+    without patterns): to measure a few pages while changing them."""
+    if not patterns:
+        return pages
+    picked = [
+        page
+        for page in pages
+        if any(
+            fnmatch.fnmatchcase(page.label, pattern) or fnmatch.fnmatchcase(page.route, pattern)
+            for pattern in patterns
+        )
+    ]
+    if not picked:
+        raise ValueError(f"no page matches {patterns!r}")
+    return picked
+
+
+def measure(
+    world: dict, *, passes: int, warmup: int = 2, only: list[str] | None = None
+) -> list[dict]:
+    """Time every page (or those `only` names, see `chosen`) `passes` times after `warmup`
+    untimed passes; one dict per page."""
     from django.db import connection
     from django.test import Client, override_settings
 
     from bench import group
+    from web import serving
 
     with override_settings(PASSWORD_HASHERS=group.FAST_HASHERS):
         pages = page_list(world)
         check_coverage(pages)
         clients = _clients(world)
-        lines = [Line(page) for page in pages]
+        lines = [Line(page) for page in chosen(pages, only)]
+        if os.environ.get("BENCH_GC_FREEZE", "1") != "0":
+            serving.ready_to_serve()  # as config/wsgi.py does in the server
         counter = _Counter()
         with connection.execute_wrapper(counter):
             for round_number in range(warmup + passes):
@@ -718,10 +745,11 @@ def measure(world: dict, *, passes: int, warmup: int = 2) -> list[dict]:
                     page = line.page
                     client = Client() if page.who == "login" else clients[page.who]
                     counter.count = 0
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.process_time()
                     response = _ask(client, page)
                     size = _body_size(response)
                     elapsed = (time.perf_counter() - started) * 1000
+                    cpu = (time.process_time() - cpu) * 1000
                     if response.status_code != page.status:
                         raise RuntimeError(
                             f"{page.label} ({page.method} {page.path}) answered "
@@ -729,6 +757,7 @@ def measure(world: dict, *, passes: int, warmup: int = 2) -> list[dict]:
                         )
                     if round_number >= warmup:
                         line.times.append(elapsed)
+                        line.cpu.append(cpu)
                         line.queries.append(counter.count)
                         line.size = size
     return [_figures(line) for line in lines]
@@ -747,6 +776,7 @@ def _figures(line: Line) -> dict:
         "status": page.status,
         "median": round(statistics.median(line.times), 1),
         "p95": round(percentile(line.times, 0.95), 1),
+        "cpu": round(statistics.median(line.cpu), 1),
         "queries": max(line.queries),
         "queries_min": min(line.queries),
         "bytes": line.size,
@@ -769,7 +799,7 @@ def main(argv: list[str]) -> None:
     import django
 
     django.setup()
-    command, argument = argv
+    command, argument, *only = argv
     if command == "seed":
         from bench import group
 
@@ -781,7 +811,8 @@ def main(argv: list[str]) -> None:
         result = {"world": world, "sides": floor.measure(world, bookings=int(argument))}
     else:
         world = seeded()
-        result = {"world": world, "rows": measure(world, passes=int(argument))}
+        rows = measure(world, passes=int(argument), only=only)
+        result = {"world": world, "rows": rows}
     print(json.dumps(result, default=str))
 
 

@@ -48,9 +48,8 @@ def sheet(request):
     # A practitioner's sheet holds all their appointments, but a client shows on it only if
     # their role shows them the client (access.practitioner_clients: the clinic's diary, not
     # a booking they asked for as the public); the others are a time and a treatment.
-    shown = access.visible_client_ids(
-        request.user,
-        {e.appointment.client_id for d in days for _, group in d.groups for e in group},
+    shown = access.visible_among(
+        request.user, (e.appointment.client for d in days for _, group in d.groups for e in group)
     )
     audit.audit_record(
         request,

@@ -35,7 +35,8 @@ def column_labels(response) -> list[str]:
 def free_times(response, practitioner) -> list[str]:
     """The free times the page offers to book with `practitioner`, as HH:MM."""
     return re.findall(
-        rf'data-time="(\d\d:\d\d)" data-practitioner="{practitioner.pk}"',
+        rf'class="cell free"[^>]*href="[^"]*&amp;time=(\d\d:\d\d)'
+        rf'&amp;practitioner={practitioner.pk}"',
         response.content.decode(),
     )
 
@@ -115,7 +116,9 @@ def test_by_room_or_device(cast):
     assert column_labels(response) == ["Room 1"]
     html = response.content.decode()
     assert "Olivia Turner" in html and "Bruno Costa" in html  # both are in Room 1
-    assert 'data-practitioner=""' in html  # a room's free time books whoever is free
+    # A room's free time books whoever is free: its link names no practitioner.
+    assert re.search(r'class="cell free"[^>]*href="[^"]*&amp;time=\d\d:\d\d"', html)
+    assert "practitioner=" not in "".join(re.findall(r'class="cell free"[^>]*>', html))
 
 
 def test_a_practitioner_sees_their_own_column_only(cast):

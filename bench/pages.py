@@ -23,6 +23,7 @@ expected status stops it too: a benchmark of error pages measures nothing.
 """
 
 import fnmatch
+import gc
 import json
 import os
 import statistics
@@ -717,11 +718,47 @@ def chosen(pages: list[Page], patterns: list[str] | None) -> list[Page]:
     return picked
 
 
+class _FullCollections:
+    """The garbage collector's full (generation 2) collections while on: how many, how long
+    each took (a pause of the request that triggered it) and how many objects the oldest
+    generation then held (what a full collection walks; frozen objects are not in it)."""
+
+    def __init__(self):
+        self.on = False
+        self.pauses: list[float] = []
+        self.walked: list[int] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if not self.on or info["generation"] != 2:
+            return
+        if phase == "start":
+            self.walked.append(len(gc.get_objects(generation=2)))
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((time.perf_counter() - self._started) * 1000)
+
+    def figures(self) -> dict:
+        return {
+            "count": len(self.pauses),
+            "median_ms": round(statistics.median(self.pauses), 1) if self.pauses else 0,
+            "max_ms": round(max(self.pauses), 1) if self.pauses else 0,
+            "objects": int(statistics.median(self.walked)) if self.walked else 0,
+        }
+
+
 def measure(
-    world: dict, *, passes: int, warmup: int = 2, only: list[str] | None = None
-) -> list[dict]:
+    world: dict,
+    *,
+    passes: int,
+    warmup: int = 2,
+    only: list[str] | None = None,
+    freeze: bool = True,
+) -> tuple[list[dict], dict]:
     """Time every page (or those `only` names, see `chosen`) `passes` times after `warmup`
-    untimed passes; one dict per page."""
+    untimed passes; one dict per page, and the full collections of the timed passes
+    (_FullCollections.figures). With `freeze`, the process first freezes what it has
+    loaded, as the server does (web/serving.py); a test's process is left as it is."""
     from django.db import connection
     from django.test import Client, override_settings
 
@@ -733,13 +770,16 @@ def measure(
         check_coverage(pages)
         clients = _clients(world)
         lines = [Line(page) for page in chosen(pages, only)]
-        if os.environ.get("BENCH_GC_FREEZE", "1") != "0":
+        if freeze and os.environ.get("BENCH_GC_FREEZE", "1") != "0":
             serving.ready_to_serve()  # as config/wsgi.py does in the server
         counter = _Counter()
+        collections = _FullCollections()
+        gc.callbacks.append(collections)
         with connection.execute_wrapper(counter):
             for round_number in range(warmup + passes):
                 done = round_number - warmup
                 step = f"pass {done + 1} of {passes}" if done >= 0 else "warm-up"
+                collections.on = done >= 0
                 print(f"  {step}...", file=sys.stderr, flush=True)
                 for line in lines:
                     page = line.page
@@ -760,7 +800,8 @@ def measure(
                         line.cpu.append(cpu)
                         line.queries.append(counter.count)
                         line.size = size
-    return [_figures(line) for line in lines]
+        gc.callbacks.remove(collections)
+    return [_figures(line) for line in lines], collections.figures()
 
 
 def _figures(line: Line) -> dict:
@@ -811,8 +852,8 @@ def main(argv: list[str]) -> None:
         result = {"world": world, "sides": floor.measure(world, bookings=int(argument))}
     else:
         world = seeded()
-        rows = measure(world, passes=int(argument), only=only)
-        result = {"world": world, "rows": rows}
+        rows, collections = measure(world, passes=int(argument), only=only)
+        result = {"world": world, "rows": rows, "full_collections": collections}
     print(json.dumps(result, default=str))
 
 

@@ -578,8 +578,20 @@ def pages(plan: Plan, report: Report) -> None:
         "the login lines pay for their (fast) hashing.",
         "Not measured (writes, redirects, steps needing the one before): bench/pages.py "
         "NOT_MEASURED; a URL pattern in neither list stops the benchmark.",
+        _collections_note(result.get("full_collections")),
     ]
     report.add(section)
+
+
+def _collections_note(figures: dict | None) -> str:
+    if not figures:
+        return "Full garbage collections: not counted."
+    return (
+        f"Full garbage collections during the timed passes: {figures['count']}, "
+        f"{figures['median_ms']} ms median, {figures['max_ms']} ms the longest, each walking "
+        f"~{figures['objects']:,} objects (the process froze its start-up objects first, "
+        "as config/wsgi.py does: web/serving.py)."
+    )
 
 
 def floor(plan: Plan, report: Report) -> None:

@@ -25,7 +25,12 @@ from workspace.views.records import sheet_records
 def sheet(request):
     """?date=YYYY-MM-DD&span=day|week&practitioner=<id>, for the clinic looked at. A
     practitioner always gets their own sheet; a week starts on the Monday of the date asked
-    for."""
+    for.
+
+    The week is one page, not paged by day: the front desk prints it to see the week's
+    rooms and staff at once, and the day sheet is already there for a day. What keeps it
+    cheap is its lines (workspace.templatetags.diary_grid sheet_row, one string per line)
+    and reads that do not grow with the appointments shown (issue 16)."""
     clinic = request.clinic
     query = SheetQueryForm(request.GET, clinic=clinic)
     query.is_valid()

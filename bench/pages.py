@@ -3,6 +3,8 @@ practitioner and a manager use, timed in process on the realistic group (bench/g
 
     python -m bench.pages seed SIZE          # write the group (run.py does this once per size)
     python -m bench.pages measure PASSES     # time every page; prints one line of JSON
+    python -m bench.pages measure PASSES 'diary, a busy week' 'week sheet*' workspace:export
+                                             # only the pages whose label or route matches
     python -m bench.pages floor BOOKINGS     # the floor beside our POSTs (bench/floor.py)
 
 Each page is asked through django.test.Client, DEBUG off, by the person who uses it, signed
@@ -21,6 +23,7 @@ expected status stops it too: a benchmark of error pages measures nothing.
 """
 
 import fnmatch
+import gc
 import json
 import os
 import statistics
@@ -49,6 +52,7 @@ class Page:
 class Line:
     page: Page
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # this process's CPU ms
     queries: list[int] = field(default_factory=list)
     size: int = 0
 
@@ -705,32 +709,96 @@ def _body_size(response) -> int:
     return len(response.content)
 
 
-def measure(world: dict, *, passes: int, warmup: int = 2) -> list[dict]:
-    """Time every page `passes` times after `warmup` untimed passes; one dict per page."""
+def chosen(pages: list[Page], patterns: list[str] | None) -> list[Page]:
+    """The pages whose label or route matches one of the shell `patterns` (all of them
+    without patterns): to measure a few pages while changing them."""
+    if not patterns:
+        return pages
+    picked = [
+        page
+        for page in pages
+        if any(
+            fnmatch.fnmatchcase(page.label, pattern) or fnmatch.fnmatchcase(page.route, pattern)
+            for pattern in patterns
+        )
+    ]
+    if not picked:
+        raise ValueError(f"no page matches {patterns!r}")
+    return picked
+
+
+class _FullCollections:
+    """The garbage collector's full (generation 2) collections while on: how many, how long
+    each took (a pause of the request that triggered it) and how many objects the oldest
+    generation then held (what a full collection walks; frozen objects are not in it)."""
+
+    def __init__(self):
+        self.on = False
+        self.pauses: list[float] = []
+        self.walked: list[int] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if not self.on or info["generation"] != 2:
+            return
+        if phase == "start":
+            self.walked.append(len(gc.get_objects(generation=2)))
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((time.perf_counter() - self._started) * 1000)
+
+    def figures(self) -> dict:
+        return {
+            "count": len(self.pauses),
+            "median_ms": round(statistics.median(self.pauses), 1) if self.pauses else 0,
+            "max_ms": round(max(self.pauses), 1) if self.pauses else 0,
+            "objects": int(statistics.median(self.walked)) if self.walked else 0,
+        }
+
+
+def measure(
+    world: dict,
+    *,
+    passes: int,
+    warmup: int = 2,
+    only: list[str] | None = None,
+    freeze: bool = True,
+) -> tuple[list[dict], dict]:
+    """Time every page (or those `only` names, see `chosen`) `passes` times after `warmup`
+    untimed passes; one dict per page, and the full collections of the timed passes
+    (_FullCollections.figures). With `freeze`, the process first freezes what it has
+    loaded, as the server does (web/serving.py); a test's process is left as it is."""
     from django.db import connection
     from django.test import Client, override_settings
 
     from bench import group
+    from web import serving
 
     with override_settings(PASSWORD_HASHERS=group.FAST_HASHERS):
         pages = page_list(world)
         check_coverage(pages)
         clients = _clients(world)
-        lines = [Line(page) for page in pages]
+        lines = [Line(page) for page in chosen(pages, only)]
+        if freeze and os.environ.get("BENCH_GC_FREEZE", "1") != "0":
+            serving.ready_to_serve()  # as config/wsgi.py does in the server
         counter = _Counter()
+        collections = _FullCollections()
+        gc.callbacks.append(collections)
         with connection.execute_wrapper(counter):
             for round_number in range(warmup + passes):
                 done = round_number - warmup
                 step = f"pass {done + 1} of {passes}" if done >= 0 else "warm-up"
+                collections.on = done >= 0
                 print(f"  {step}...", file=sys.stderr, flush=True)
                 for line in lines:
                     page = line.page
                     client = Client() if page.who == "login" else clients[page.who]
                     counter.count = 0
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.process_time()
                     response = _ask(client, page)
                     size = _body_size(response)
                     elapsed = (time.perf_counter() - started) * 1000
+                    cpu = (time.process_time() - cpu) * 1000
                     if response.status_code != page.status:
                         raise RuntimeError(
                             f"{page.label} ({page.method} {page.path}) answered "
@@ -738,9 +806,11 @@ def measure(world: dict, *, passes: int, warmup: int = 2) -> list[dict]:
                         )
                     if round_number >= warmup:
                         line.times.append(elapsed)
+                        line.cpu.append(cpu)
                         line.queries.append(counter.count)
                         line.size = size
-    return [_figures(line) for line in lines]
+        gc.callbacks.remove(collections)
+    return [_figures(line) for line in lines], collections.figures()
 
 
 def _figures(line: Line) -> dict:
@@ -756,6 +826,7 @@ def _figures(line: Line) -> dict:
         "status": page.status,
         "median": round(statistics.median(line.times), 1),
         "p95": round(percentile(line.times, 0.95), 1),
+        "cpu": round(statistics.median(line.cpu), 1),
         "queries": max(line.queries),
         "queries_min": min(line.queries),
         "bytes": line.size,
@@ -778,7 +849,7 @@ def main(argv: list[str]) -> None:
     import django
 
     django.setup()
-    command, argument = argv
+    command, argument, *only = argv
     if command == "seed":
         from bench import group
 
@@ -790,7 +861,8 @@ def main(argv: list[str]) -> None:
         result = {"world": world, "sides": floor.measure(world, bookings=int(argument))}
     else:
         world = seeded()
-        result = {"world": world, "rows": measure(world, passes=int(argument))}
+        rows, collections = measure(world, passes=int(argument), only=only)
+        result = {"world": world, "rows": rows, "full_collections": collections}
     print(json.dumps(result, default=str))
 
 

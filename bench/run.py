@@ -65,6 +65,7 @@ class Plan:
     group: str  # the clinic group's size (bench/group.py SIZES) for pages and floor
     page_passes: int
     floor_bookings: int  # per side
+    page_patterns: tuple[str, ...] = ()  # pages: only these (bench/pages.py `chosen`)
 
 
 QUICK = Plan("quick", (5_000, 50_000), 10, 8, 2, 2, 2, 30, 5, 2_000, 300, "small", 10, 60)
@@ -81,10 +82,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--size", choices=list(group.SIZES), help="the clinic group of pages and floor"
     )
+    parser.add_argument(
+        "--page",
+        action="append",
+        metavar="PATTERN",
+        help="pages: only those whose label or route matches (shell pattern, repeatable)",
+    )
+    parser.add_argument("--passes", type=int, help="pages: timed passes (default 10 or 30)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.size:
         plan = replace(plan, group=args.size)
+    if args.page:
+        plan = replace(plan, page_patterns=tuple(args.page))
+    if args.passes:
+        plan = replace(plan, page_passes=args.passes)
     wanted = args.only or list(SECTIONS)
     _stop_on_signals()
 
@@ -527,11 +539,16 @@ def _group_note(world: dict) -> str:
 
 def pages(plan: Plan, report: Report) -> None:
     print(f"pages: {plan.page_passes} passes over every page...", flush=True)
-    result = _group_run(plan, "bench_pages", "measure", str(plan.page_passes))
+    result = _group_run(plan, "bench_pages", "measure", str(plan.page_passes), *plan.page_patterns)
     rows = result["rows"]
+    title = "Pages: every page on a realistic clinic group, server time in process"
+    if plan.page_patterns:  # its own section: the whole table of an earlier run stays
+        title = title.replace(
+            "every page", "the pages " + ", ".join(f"'{pattern}'" for pattern in plan.page_patterns)
+        )
     section = Section(
-        "Pages: every page on a realistic clinic group, server time in process",
-        header=["who", "page", "median ms", "p95 ms", "queries", "KB", ""],
+        title,
+        header=["who", "page", "median ms", "p95 ms", "CPU ms", "queries", "KB", ""],
     )
     for row in rows:
         queries = row["queries"]
@@ -543,6 +560,7 @@ def pages(plan: Plan, report: Report) -> None:
                 f"{row['label']} (`{row['method']} {row['route']}`)",
                 f"{row['median']:,.1f}",
                 f"{row['p95']:,.1f}",
+                f"{row['cpu']:,.1f}",
                 queries,
                 f"{row['bytes'] / 1024:,.1f}",
                 "**over 100 ms**" if row["slow"] else "",
@@ -560,8 +578,20 @@ def pages(plan: Plan, report: Report) -> None:
         "the login lines pay for their (fast) hashing.",
         "Not measured (writes, redirects, steps needing the one before): bench/pages.py "
         "NOT_MEASURED; a URL pattern in neither list stops the benchmark.",
+        _collections_note(result.get("full_collections")),
     ]
     report.add(section)
+
+
+def _collections_note(figures: dict | None) -> str:
+    if not figures:
+        return "Full garbage collections: not counted."
+    return (
+        f"Full garbage collections during the timed passes: {figures['count']}, "
+        f"{figures['median_ms']} ms median, {figures['max_ms']} ms the longest, each walking "
+        f"~{figures['objects']:,} objects (the process froze its start-up objects first, "
+        "as config/wsgi.py does: web/serving.py)."
+    )
 
 
 def floor(plan: Plan, report: Report) -> None:

@@ -83,9 +83,14 @@ def client_export(client: Client) -> dict:
         treatment_name="treatment__name",
         practitioner_name="practitioner__name",
     )
+    # Their rooms, sign-offs and history by the appointments' ids, not by a join on the
+    # client: the join made PostgreSQL read every change record of the clinic group (a
+    # sequential scan of a million rows at ten years' size); by ids it reads this client's
+    # from the index alone (issue 16).
+    ids = [row["id"] for row in appointments]
     resources = defaultdict(list)
     for appointment_id, name in (
-        Appointment.resources.through.objects.filter(appointment__client=client)
+        Appointment.resources.through.objects.filter(appointment_id__in=ids)
         .order_by("appointment_id", *(f"resource__{o}" for o in Resource._meta.ordering))
         .values_list("appointment_id", "resource__name")
     ):
@@ -93,13 +98,13 @@ def client_export(client: Client) -> dict:
     sign_offs = {
         row.pop("appointment_of"): row
         for row in _rows(
-            SignOff.objects.filter(appointment__client=client),
+            SignOff.objects.filter(appointment_id__in=ids),
             skip=("appointment",),
             appointment_of="appointment_id",
         )
     }
     history = defaultdict(list)
-    changes = AppointmentChange.objects.filter(appointment__client=client)
+    changes = AppointmentChange.objects.filter(appointment_id__in=ids)
     for change in _rows(changes, skip=("appointment",), appointment_of="appointment_id"):
         history[change.pop("appointment_of")].append(change)
     return {

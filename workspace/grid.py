@@ -99,10 +99,6 @@ class Grid:
             for n in range((self.last_day - self.first_day).days + 1)
         ]
 
-    @property
-    def client_ids(self) -> set[int]:
-        return {e.appointment.client_id for e in self.entries}
-
 
 def row_minutes(clinic: Clinic) -> int:
     step = clinic.slot_step_minutes or MIN_ROW_MINUTES
@@ -304,23 +300,19 @@ def diary_grid(
                 )
             # Row by row, what is neither an appointment nor time off: merged stretches of
             # closed hours, buffers and holds; one free item per free row.
+            # The intervals are sorted out once per column, not once per row.
+            off_spans = [(s, e) for s, e, _ in offs]
+            busy_spans = [(s, e) for s, e, status in taken if status != Appointment.Status.HELD]
+            held_spans = [(s, e) for s, e, status in taken if status == Appointment.Status.HELD]
             run: tuple[str, int] | None = None
             for index in range(len(rows)):
                 start = first + index * step
                 end = start + step
-                if _meets([(s, e) for s, e, _ in offs], start, end):
+                if _meets(off_spans, start, end):
                     kind = None  # drawn by its time off item
-                elif _meets(
-                    [(s, e) for s, e, status in taken if status != Appointment.Status.HELD],
-                    start,
-                    end,
-                ):
+                elif _meets(busy_spans, start, end):
                     kind = BUSY
-                elif _meets(
-                    [(s, e) for s, e, status in taken if status == Appointment.Status.HELD],
-                    start,
-                    end,
-                ):
+                elif _meets(held_spans, start, end):
                     kind = HELD
                 elif not _covers(hours, start, end):
                     kind = OUTSIDE

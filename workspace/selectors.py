@@ -81,7 +81,7 @@ def appointments_between(
         Appointment.objects.filter(in_range)
         .filter(visible)
         .filter(status__in=DIARY_STATUSES)
-        .select_related("client", "client__home_clinic", "sign_off")
+        .select_related("client", "sign_off")
         .order_by("start", "practitioner__name")
     )
     if practitioner_id is not None:
@@ -97,27 +97,34 @@ def appointments_between(
 
 
 def _held_resources(appointments: list[Appointment]) -> dict[int, tuple[Resource, ...]]:
-    """The rooms and devices each appointment holds, in Resource's order, by one query.
-    Not prefetch_related("resources"): that builds a related manager and clones a queryset
-    for every appointment, a good part of a busy week's time (issue 16)."""
+    """The rooms and devices each appointment holds, in Resource's order, by two queries:
+    the holds as pairs of ids, then the few rooms and devices they name, one instance each
+    shared by every appointment holding it. Not prefetch_related("resources"), which builds
+    a related manager and clones a queryset for every appointment, nor a select_related
+    instance per hold: each was a good part of a busy week's time (issue 16)."""
     if not appointments:
         return {}
-    held: dict[int, list[Resource]] = defaultdict(list)
-    holds = (
+    pairs = list(
         AppointmentResource.objects.filter(appointment_id__in=[a.pk for a in appointments])
-        .select_related("resource")
         .order_by("resource__clinic", "resource__kind__name", "resource__name", "resource")
+        .values_list("appointment_id", "resource_id")
     )
-    for hold in holds:
-        held[hold.appointment_id].append(hold.resource)
+    if not pairs:
+        return {}
+    resources = Resource.objects.in_bulk({resource_id for _, resource_id in pairs})
+    held: dict[int, list[Resource]] = defaultdict(list)
+    for appointment_id, resource_id in pairs:
+        held[appointment_id].append(resources[resource_id])
     return {pk: tuple(resources) for pk, resources in held.items()}
 
 
 def _share_related(appointments: list[Appointment], clinics) -> None:
     """Give the appointments their clinic, treatment (with its resource kinds, which the
-    rules read) and practitioner, one instance of each shared by all their appointments:
-    a week of 250 appointments has a handful of each, and building (and prefetching for)
-    one per appointment was a good part of the sheet's time."""
+    rules read) and practitioner, and their clients their home clinic, one instance of each
+    shared by all their appointments: a week of 250 appointments has a handful of each, and
+    building (and prefetching for) one per appointment was a good part of the sheet's time.
+    A home clinic outside `clinics` (a client first seen at another branch) is read in one
+    query more."""
     if not appointments:
         return
     by_id = {clinic.pk: clinic for clinic in clinics}
@@ -125,10 +132,13 @@ def _share_related(appointments: list[Appointment], clinics) -> None:
         {a.treatment_id for a in appointments}
     )
     practitioners = Practitioner.objects.in_bulk({a.practitioner_id for a in appointments})
+    elsewhere = {a.client.home_clinic_id for a in appointments} - by_id.keys()
+    homes = {**Clinic.objects.in_bulk(elsewhere), **by_id} if elsewhere else by_id
     for appointment in appointments:
         appointment.clinic = by_id[appointment.clinic_id]
         appointment.treatment = treatments[appointment.treatment_id]
         appointment.practitioner = practitioners[appointment.practitioner_id]
+        appointment.client.home_clinic = homes[appointment.client.home_clinic_id]
 
 
 def day_appointments(

@@ -34,7 +34,7 @@ def test_the_tiny_group_has_its_history(world):
 
 
 def test_every_listed_page_answers_with_its_queries_counted(world):
-    rows = pages.measure(world, passes=1, warmup=0)
+    rows, collections = pages.measure(world, passes=1, warmup=0, freeze=False)
 
     listed = pages.page_list(world)
     assert [row["label"] for row in rows] == [page.label for page in listed]
@@ -45,6 +45,25 @@ def test_every_listed_page_answers_with_its_queries_counted(world):
     assert by_label["export (520+ visits)"]["bytes"] > by_label["export (a few visits)"]["bytes"]
     roles = {row["who"] for row in rows}
     assert {"public", "client", "front desk", "practitioner", "manager", "admin"} <= roles
+    assert all(row["cpu"] >= 0 for row in rows)
+    assert set(collections) == {"count", "median_ms", "max_ms", "objects"}
+
+
+def test_a_few_pages_are_measured_by_label_or_route(world):
+    listed = pages.page_list(world)
+
+    chosen = pages.chosen(listed, ["diary, a busy week", "workspace:export"])
+    rows, _ = pages.measure(world, passes=1, warmup=0, only=["week sheet*"], freeze=False)
+
+    assert [page.label for page in chosen] == [
+        "diary, a busy week",
+        "export (520+ visits)",
+        "export (a few visits)",
+    ]
+    assert [row["label"] for row in rows] == ["week sheet", "week sheet, last week"]
+    assert pages.chosen(listed, []) == listed
+    with pytest.raises(ValueError, match="no page matches"):
+        pages.chosen(listed, ["no such page"])
 
 
 def test_a_url_pattern_in_neither_list_stops_the_benchmark():

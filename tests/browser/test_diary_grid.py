@@ -74,8 +74,8 @@ def open_diary(page, clinic) -> None:
 
 def free(page, clinic, practitioner, hhmm: str):
     return page.locator(
-        f'a.free[data-date="{clinic.tomorrow.isoformat()}"][data-time="{hhmm}"]'
-        f'[data-practitioner="{practitioner.pk}"]'
+        f'a.free[href$="?date={clinic.tomorrow.isoformat()}&time={hhmm}'
+        f'&practitioner={practitioner.pk}"]'
     )
 
 

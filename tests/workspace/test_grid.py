@@ -35,7 +35,8 @@ def column_labels(response) -> list[str]:
 def free_times(response, practitioner) -> list[str]:
     """The free times the page offers to book with `practitioner`, as HH:MM."""
     return re.findall(
-        rf'data-time="(\d\d:\d\d)" data-practitioner="{practitioner.pk}"',
+        rf'class="cell free"[^>]*href="[^"]*&amp;time=(\d\d:\d\d)'
+        rf'&amp;practitioner={practitioner.pk}"',
         response.content.decode(),
     )
 
@@ -115,7 +116,9 @@ def test_by_room_or_device(cast):
     assert column_labels(response) == ["Room 1"]
     html = response.content.decode()
     assert "Olivia Turner" in html and "Bruno Costa" in html  # both are in Room 1
-    assert 'data-practitioner=""' in html  # a room's free time books whoever is free
+    # A room's free time books whoever is free: its link names no practitioner.
+    assert re.search(r'class="cell free"[^>]*href="[^"]*&amp;time=\d\d:\d\d"', html)
+    assert "practitioner=" not in "".join(re.findall(r'class="cell free"[^>]*>', html))
 
 
 def test_a_practitioner_sees_their_own_column_only(cast):
@@ -139,6 +142,26 @@ def test_viewing_it_audits_each_client_shown(cast):
         ("pat", [cast.olivia.pk], "day sheet cautions"),
     ]
     assert entries[0].details["view"] == "diary"
+
+
+def test_who_is_shown_is_decided_as_before_without_a_query_for_a_whole_organisation(cast):
+    """access.visible_among (the grid's and the sheets' "shown") answers as
+    visible_client_ids does for every role, a client of another organisation included, and
+    asks the database nothing for a role that shows the organisation's every client."""
+    from access import visible_among, visible_client_ids
+
+    stranger = factories.ClientFactory(name="Somebody Else")  # another organisation's
+    clients = [cast.olivia, cast.bruno, stranger, None]
+    ids = {c.pk for c in clients if c is not None}
+    admin = factories.StaffFactory(username="root", is_superuser=True, roles=[])
+    for user in [*cast.users.values(), admin]:
+        assert visible_among(user, clients) == visible_client_ids(user, ids), user
+    desk = cast.users["desk"]
+    assert visible_among(desk, clients) == {cast.olivia.pk, cast.bruno.pk}
+    with CaptureQueriesContext(connection) as captured:
+        shown = visible_among(desk, [cast.olivia, cast.bruno])
+    assert shown == {cast.olivia.pk, cast.bruno.pk}
+    assert len(captured) == 0
 
 
 # -- reads in a fixed number of queries ------------------------------------------------------

@@ -106,6 +106,35 @@ def test_the_export_has_every_stored_field(olivia_history):
         assert stored <= set(rows[0]), model
 
 
+def test_the_export_reads_each_visit_by_its_id_and_holds_only_theirs(olivia_history):
+    """The rooms, sign-offs and history of the client's visits are read by the visits' ids
+    (an index read), never by a join on the client, which made PostgreSQL read every change
+    record of the group; what the export holds is the same: each visit's own, nobody
+    else's (Bruno's visit at the same time of day is in the diary too)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bookings.models import AppointmentResource, SignOff
+
+    cast = olivia_history
+    with CaptureQueriesContext(connection) as captured:
+        data = client_export(cast.olivia)
+
+    for table in (AppointmentChange, AppointmentResource, SignOff):
+        name = table._meta.db_table
+        reads = [q["sql"] for q in captured if f'FROM "{name}"' in q["sql"]]
+        assert len(reads) == 1, name
+        assert '"bookings_appointment"' not in reads[0].replace(f'"{name}"', ""), reads[0]
+    visits = Appointment.objects.filter(client=cast.olivia).order_by("start")
+    assert [v["id"] for v in data["appointments"]] == [v.pk for v in visits]
+    for row, visit in zip(data["appointments"], visits, strict=True):
+        assert [c["id"] for c in row["history"]] == list(
+            visit.changes.order_by("at", "pk").values_list("pk", flat=True)
+        )
+        assert row["resources"] == [r.name for r in visit.resources.all()]
+    assert Appointment.objects.exclude(client=cast.olivia).exists()
+
+
 def test_after_anonymisation_no_personal_field_remains(olivia_history):
     cast = olivia_history
     before = diary_counts()

@@ -25,7 +25,12 @@ from workspace.views.records import sheet_records
 def sheet(request):
     """?date=YYYY-MM-DD&span=day|week&practitioner=<id>, for the clinic looked at. A
     practitioner always gets their own sheet; a week starts on the Monday of the date asked
-    for."""
+    for.
+
+    The week is one page, not paged by day: the front desk prints it to see the week's
+    rooms and staff at once, and the day sheet is already there for a day. What keeps it
+    cheap is its lines (workspace.templatetags.diary_grid sheet_row, one string per line)
+    and reads that do not grow with the appointments shown (issue 16)."""
     clinic = request.clinic
     query = SheetQueryForm(request.GET, clinic=clinic)
     query.is_valid()
@@ -48,9 +53,8 @@ def sheet(request):
     # A practitioner's sheet holds all their appointments, but a client shows on it only if
     # their role shows them the client (access.practitioner_clients: the clinic's diary, not
     # a booking they asked for as the public); the others are a time and a treatment.
-    shown = access.visible_client_ids(
-        request.user,
-        {e.appointment.client_id for d in days for _, group in d.groups for e in group},
+    shown = access.visible_among(
+        request.user, (e.appointment.client for d in days for _, group in d.groups for e in group)
     )
     audit.audit_record(
         request,

@@ -101,7 +101,7 @@ def diary(request):
     )
     # As on the day sheet: a client shows (name, cautions, flags) only to a role that
     # shows them the client, and each one shown is a view of health data, audited.
-    shown = access.visible_client_ids(user, grid.client_ids)
+    shown = access.visible_among(user, (e.appointment.client for e in grid.entries))
     audit.audit_record(
         request,
         action=AuditEntry.Action.VIEW,

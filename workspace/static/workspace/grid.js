@@ -13,7 +13,7 @@
 
   function freeCellAt(x, y) {
     var under = document.elementFromPoint(x, y);
-    return under ? under.closest(".diary a.free[data-date]") : null;
+    return under ? under.closest(".diary a.free[href]") : null;
   }
 
   function mark(cell) {
@@ -74,10 +74,13 @@
     stop();
     if (!cell) { return; }
     event.preventDefault();
+    // Where the free time's link books is where it moves: its date, time and practitioner
+    // (none in a room's column: whoever is free).
+    var where = new URL(cell.href).searchParams;
     form.action = block.dataset.move;
-    form.elements.date.value = cell.dataset.date;
-    form.elements.time.value = cell.dataset.time;
-    form.elements.practitioner.value = cell.dataset.practitioner || "";
+    form.elements.date.value = where.get("date");
+    form.elements.time.value = where.get("time");
+    form.elements.practitioner.value = where.get("practitioner") || "";
     form.submit();
   });
 

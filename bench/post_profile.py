@@ -1,8 +1,9 @@
 """Where a booking POST's statements and CPU go (issue 16): the front desk's and the public's
 `POST /api/v1/appointments/` on the clinic group, as bench/floor.py books them.
 
-    python -m bench.post_profile statements        # each side's SQL, one booking each
-    python -m bench.post_profile profile BOOKINGS  # cProfile over BOOKINGS per side
+    python -m bench.post_profile statements         # each side's SQL, one booking each
+    python -m bench.post_profile sections BOOKINGS  # CPU per booking in the view's steps
+    python -m bench.post_profile profile BOOKINGS   # cProfile (CPU time) over BOOKINGS a side
 
 Run on a copy of the group's template database (DATABASE_URL), with the bench's settings
 (bench/procs.py django_env). A reading aid, not a benchmark: bench/floor.py measures.
@@ -45,7 +46,9 @@ def _bookings(world: dict, wanted: int):
 
 
 def _post(client, body, expected):
-    response = client.post("/api/v1/appointments/", json.dumps(body), content_type="application/json")
+    response = client.post(
+        "/api/v1/appointments/", json.dumps(body), content_type="application/json"
+    )
     if response.status_code not in (expected, 409):
         raise RuntimeError(f"{response.status_code}: {response.content[:300]!r}")
     return response.status_code
@@ -65,6 +68,10 @@ def statements(world: dict) -> None:
             print(f"{number:3} {' '.join(query['sql'].split())[:160]}")
 
 
+# Whose callees `profile` lists: the view, the booking services and their steps.
+CALLEES = r"\(post\)|appointment_book|appointment_hold|check_eligibility|claim_first|\(write\)"
+
+
 def profile(world: dict, bookings: int) -> None:
     sides = _sides(world)
     bodies = list(_bookings(world, bookings * len(sides) + 2 * len(sides)))
@@ -82,7 +89,7 @@ def profile(world: dict, bookings: int) -> None:
             stats = pstats.Stats(profiler, stream=out).sort_stats(order)
             stats.print_stats(45)
             if order == "cumulative":
-                stats.print_callees(r"\(post\)|appointment_book|check_eligibility|\(write\)|client_decision|appointment_hold|claim_first")
+                stats.print_callees(CALLEES)
             print(f"\n== {name}, by {order}, {bookings} bookings")
             print(out.getvalue())
 

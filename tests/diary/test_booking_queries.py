@@ -68,7 +68,8 @@ def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world
 # What a booking POST asks the database, at most (issue 16; bench/README.md). The front
 # desk's, for a client on record: the session and the user; the treatment with its clinic
 # and the practitioner (one statement, clinic/sql.py); the staff member's memberships; the
-# client by address; the day's diary (calendar, resources, busy time); the rules' reads in
+# client by address; the day's diary (the calendar with the resources in one round trip,
+# then the busy time: diary/availability.py load_diary); the rules' reads in
 # one round trip (the clinic's waiting and contraindication rules, the organisation's words,
 # the treatment's kinds of resource, the client's injectables and declarations, the
 # prerequisite rules with the client's counted appointments: clinical/sql.py, sent together
@@ -79,8 +80,8 @@ def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world
 # finds it on the appointment. The public's (a hold): no session, user, memberships, client,
 # record or prerequisites; the hourly count of holds for the address, and the booking
 # request beside the appointment.
-FRONT_DESK_POST = 19  # was 29 before issue 16's changes, 25 before the rules' round trip
-PUBLIC_POST = 16  # was 22, then 19
+FRONT_DESK_POST = 18  # was 29 before issue 16's changes, 25 before the rules' round trip
+PUBLIC_POST = 15  # was 22, then 19
 
 
 RULES_TABLES = (

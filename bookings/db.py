@@ -1,5 +1,7 @@
 """Database helpers that only apply on PostgreSQL."""
 
+from collections.abc import Sequence
+
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import BigIntegerField, Func
@@ -35,6 +37,27 @@ class PostgreSQLExclusionConstraint(ExclusionConstraint):
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+def rows_together(statements: Sequence[str], params: dict) -> list[list[tuple]]:
+    """The rows of each of `statements` (reads), in order. On PostgreSQL in one round trip:
+    sent as one string (the simple query protocol: Django's psycopg cursors bind on the
+    client), run in order, each statement with its own snapshot as if sent alone; elsewhere
+    (SQLite, which runs one statement per call) one by one. `params` holds the named
+    parameters of them all."""
+    with connection.cursor() as cursor:
+        if not is_postgresql():
+            found = []
+            for statement in statements:
+                cursor.execute(statement, params)
+                found.append(cursor.fetchall())
+            return found
+        cursor.execute(";\n".join(statements), params)
+        found = [cursor.fetchall()]
+        for _ in statements[1:]:
+            cursor.nextset()
+            found.append(cursor.fetchall())
+        return found
 
 
 class Epoch(Func):

@@ -1,7 +1,7 @@
 """Prerequisite rules: an appointment (a patch test, a consultation) a client must have had at
 least N hours before a treatment, counting for M months. The pure part decides from plain
 data (the rules, the client's prerequisite appointments, an instant); `load` reads both in
-one query.
+one query (clinical/sql.py PREREQUISITES).
 
 Choices where the issue is silent:
 - A prerequisite counts from its start: a completed one, and a confirmed one (upcoming, or
@@ -17,16 +17,16 @@ Choices where the issue is silent:
 import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, FilteredRelation, Q
+from django.utils import timezone
 
-from bookings.models import Appointment
+from bookings.db import rows_together
 from clinic.models import Client, Treatment
-from clinical.models import PrerequisiteRule
+from clinical import sql
 
 # What a prerequisite appointment must be to count.
-COUNTED_STATUSES = (Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED)
+COUNTED_STATUSES = sql.COUNTED_STATUSES
 
 
 @dataclass(frozen=True)
@@ -166,38 +166,27 @@ class Facts:
 
 def load(*, treatment: Treatment, client: Client | None) -> Facts:
     """The prerequisite rules in force for `treatment` at its clinic and the appointments of
-    `client` (None: a newcomer, who has none) that can meet them, in one query: each rule
-    row joined with its required treatments and the client's counted appointments of them."""
+    `client` (None: a newcomer, who has none) that can meet them, in one query
+    (clinical/sql.py PREREQUISITES: each rule row joined with its required treatments and
+    the client's counted appointments of them)."""
+    (rows,) = rows_together([sql.PREREQUISITES], params(treatment=treatment, client=client))
+    return facts_of(rows, tz=treatment.clinic.tzinfo)
+
+
+def params(*, treatment: Treatment, client: Client | None) -> dict:
+    """PREREQUISITES's parameters (and the other clinical statements' about the treatment)."""
     clinic = treatment.clinic
-    # A newcomer has no appointments: -1 is no client's id (and unlike NULL, no hold's).
-    client_id = client.pk if client is not None and client.pk is not None else -1
-    mine = Q(
-        required_treatments__appointments__client_id=client_id,
-        required_treatments__appointments__status__in=COUNTED_STATUSES,
-    )
-    rows = (
-        PrerequisiteRule.objects.filter(organisation_id=clinic.organisation_id)
-        .filter(Q(clinic_id=clinic.pk) | Q(clinic__isnull=True))
-        .filter(
-            Q(treatment_id=treatment.pk)
-            | Q(treatment__isnull=True, treatment_category=treatment.category)
-        )
-        .annotate(prior=FilteredRelation("required_treatments__appointments", condition=mine))
-        # The most specific rule first: the clinic's, then one naming the treatment.
-        .order_by(F("clinic_id").asc(nulls_last=True), F("treatment_id").asc(nulls_last=True), "pk")
-        .values_list(
-            "pk",
-            "min_hours_before",
-            "valid_months",
-            "message",
-            "required_treatments__pk",
-            "required_treatments__name",
-            "required_treatments__slug",
-            "required_treatments__clinic_id",
-            "required_treatments__active",
-            "prior__start",
-        )
-    )
+    return {
+        "clinic": clinic.pk,
+        "organisation": clinic.organisation_id,
+        "treatment": treatment.pk,
+        "category": str(treatment.category),
+        "client": client.pk if client is not None and client.pk is not None else sql.NOBODY,
+    }
+
+
+def facts_of(rows, *, tz) -> Facts:
+    """The Facts of PREREQUISITES's rows, the most specific rule first; priors in `tz`."""
     found: dict[int, dict] = {}
     priors: set[Prior] = set()
     for pk, hours, months, message, req_pk, name, slug, clinic_id, active, start in rows:
@@ -205,9 +194,11 @@ def load(*, treatment: Treatment, client: Client | None) -> Facts:
             pk, {"hours": hours, "months": months, "message": message, "required": {}}
         )
         if req_pk is not None:
-            rule["required"][req_pk] = Required(req_pk, name, slug, clinic_id, active)
+            rule["required"][req_pk] = Required(req_pk, name, slug, clinic_id, bool(active))
         if start is not None:
-            priors.add(Prior(req_pk, start.astimezone(clinic.tzinfo)))
+            if timezone.is_naive(start):  # SQLite keeps UTC without its offset
+                start = start.replace(tzinfo=UTC)
+            priors.add(Prior(req_pk, start.astimezone(tz)))
     rules: dict[frozenset, Rule] = {}
     for data in found.values():  # in order, most specific first
         if not data["required"]:

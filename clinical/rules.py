@@ -1,33 +1,26 @@
 """The database side of the clinical rules: load a clinic's rules and a client's health record
-in a few queries and hand them, as plain data, to the pure clinical/eligibility.py; every
-decision goes through `decide`.
+(the statements of clinical/sql.py, sent together in one round trip) and hand them, as plain
+data, to the pure clinical/eligibility.py; every decision goes through `decide`.
 
 For the same procedure and target (a category, a device or one treatment), or the same
 condition and target, a clinic's own rule replaces its organisation's, which replaces the
 installation's default; the pure function then prefers a treatment's own rules to its
-category's. Rules and the vocabulary are read on every decision (three queries), never
-cached, so a rule or a word edited in the admin governs the very next booking.
+category's. Rules and the vocabulary are read on every decision (with the record, in the
+same round trip: booking_facts), never cached, so a rule or a word edited in the admin
+governs the very next booking.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import F
-
+from bookings.db import rows_together
 from clinic.models import Client, Clinic, Treatment
-from clinical import eligibility, terms
-from clinical.models import ContraindicationRule, HealthDeclaration, InjectableRecord, WaitingRule
+from clinical import eligibility, prerequisites, sql, terms
+from clinical.models import ContraindicationRule, WaitingRule
 from clinical.vocabulary import CONDITION, PROCEDURE, Vocabulary
-
-# The most specific rows first (a clinic's, then its organisation's, then the defaults), so
-# setdefault keeps the most specific rule for each target.
-MOST_SPECIFIC_FIRST = (
-    F("clinic_id").asc(nulls_last=True),
-    F("organisation_id").asc(nulls_last=True),
-    "pk",
-)
 
 
 @dataclass(frozen=True)
@@ -41,9 +34,16 @@ class ClinicRules:
 
 def clinic_rules(clinic: Clinic) -> ClinicRules:
     """The waiting and contraindication rules in force at `clinic`, with its organisation's
-    vocabulary (three queries, however many rules)."""
+    vocabulary (one round trip, however many rules)."""
+    params = {"clinic": clinic.pk, "organisation": clinic.organisation_id}
+    return rules_of(*rows_together([sql.WAITING, sql.CONTRAINDICATIONS, sql.TERMS], params))
+
+
+def rules_of(waiting_rows, contraindication_rows, term_rows) -> ClinicRules:
+    """The ClinicRules of clinical/sql.py's WAITING, CONTRAINDICATIONS and TERMS rows, the
+    most specific rule for each target kept."""
     waiting: dict[tuple, eligibility.WaitingRule] = {}
-    for kind, category, treatment_id, min_days, recommended, message in _waiting_rows(clinic):
+    for kind, category, treatment_id, min_days, recommended, message in waiting_rows:
         waiting.setdefault(
             (kind, category, treatment_id),
             eligibility.WaitingRule(
@@ -56,7 +56,7 @@ def clinic_rules(clinic: Clinic) -> ClinicRules:
             ),
         )
     contraindications: dict[tuple, eligibility.ContraindicationRule] = {}
-    for row in _contraindication_rows(clinic):
+    for row in contraindication_rows:
         condition, category, resource_kind, treatment_id, action, message = row
         kind = resource_kind or ""
         contraindications.setdefault(
@@ -73,37 +73,7 @@ def clinic_rules(clinic: Clinic) -> ClinicRules:
     return ClinicRules(
         waiting=list(waiting.values()),
         contraindications=list(contraindications.values()),
-        words=terms.vocabulary_for(clinic.organisation_id),
-    )
-
-
-def _waiting_rows(clinic: Clinic):
-    return (
-        WaitingRule.objects.filter_for(clinic)
-        .order_by(*MOST_SPECIFIC_FIRST)
-        .values_list(
-            "injectable_kind",
-            "treatment_category",
-            "treatment_id",
-            "min_days",
-            "recommended_days",
-            "message",
-        )
-    )
-
-
-def _contraindication_rows(clinic: Clinic):
-    return (
-        ContraindicationRule.objects.filter_for(clinic)
-        .order_by(*MOST_SPECIFIC_FIRST)
-        .values_list(
-            "condition",
-            "treatment_category",
-            "resource_kind__slug",
-            "treatment_id",
-            "action",
-            "message",
-        )
+        words=terms.vocabulary_of(term_rows),
     )
 
 
@@ -119,12 +89,14 @@ def treatments_with_own_rules(clinic: Clinic) -> set[int]:
     }
 
 
-def treatment_facts(treatment: Treatment) -> eligibility.TreatmentFacts:
-    return eligibility.TreatmentFacts(
-        category=treatment.category,
+def treatment_facts(treatment: Treatment, kinds=None) -> eligibility.TreatmentFacts:
+    """What the rules know of `treatment`; `kinds`: the slugs of its kinds of resource when
+    the caller read them (clinical/sql.py TREATMENT_KINDS), else read now."""
+    if kinds is None:
         # .all() so a prefetch of required_resource_kinds serves it without a query.
-        resource_kinds=frozenset(kind.slug for kind in treatment.required_resource_kinds.all()),
-        id=treatment.pk,
+        kinds = (kind.slug for kind in treatment.required_resource_kinds.all())
+    return eligibility.TreatmentFacts(
+        category=treatment.category, resource_kinds=frozenset(kinds), id=treatment.pk
     )
 
 
@@ -151,24 +123,31 @@ class Record:
 
 
 def health_records(client_ids: Iterable[int]) -> dict[int, Record]:
-    """The current injectables and declarations of several clients (two queries; a client
-    with none gets an empty Record). Records superseded by a correction no longer count."""
+    """The current injectables and declarations of several clients (one round trip; a
+    client with none gets an empty Record). Records superseded by a correction no longer
+    count."""
     client_ids = list(client_ids)
+    if not client_ids:
+        return {}
+    injections, params = sql.for_clients(sql.INJECTIONS, client_ids)
+    declarations, _ = sql.for_clients(sql.DECLARATIONS, client_ids)
+    return records_of(client_ids, *rows_together([injections, declarations], params))
+
+
+def records_of(client_ids: list[int], injection_rows, declaration_rows) -> dict[int, Record]:
+    """The Record of each client from clinical/sql.py's INJECTIONS and DECLARATIONS rows."""
     injections: dict[int, list] = defaultdict(list)
     declarations: dict[int, list] = defaultdict(list)
-    if client_ids:
-        for client_id, kind, day, areas in InjectableRecord.objects.filter(
-            client_id__in=client_ids, superseded_at__isnull=True
-        ).values_list("client_id", "kind", "date", "areas"):
-            injections[client_id].append(
-                eligibility.Injection(kind=kind, date=day, areas=tuple(areas or ()))
-            )
-        for client_id, condition, ended_on in HealthDeclaration.objects.filter(
-            client_id__in=client_ids
-        ).values_list("client_id", "condition", "ended_on"):
-            declarations[client_id].append(
-                eligibility.Declaration(condition=condition, ended_on=ended_on)
-            )
+    for client_id, kind, day, areas in injection_rows:
+        if isinstance(areas, str):  # JSON as the database gives it, without the model field
+            areas = json.loads(areas)
+        injections[client_id].append(
+            eligibility.Injection(kind=kind, date=day, areas=tuple(areas or ()))
+        )
+    for client_id, condition, ended_on in declaration_rows:
+        declarations[client_id].append(
+            eligibility.Declaration(condition=condition, ended_on=ended_on)
+        )
     return {pk: Record(tuple(injections[pk]), tuple(declarations[pk])) for pk in client_ids}
 
 
@@ -201,18 +180,72 @@ def decide(
     treatment: Treatment,
     on: date,
     declared: Record = Record(),
+    facts: eligibility.TreatmentFacts | None = None,
 ) -> eligibility.Decision:
     """The one place the rule function is called: `record` on file plus what this request
-    `declared`, under the clinic's `rules` (clinic_rules), for `treatment` on local date
-    `on`."""
+    `declared`, under the clinic's `rules` (clinic_rules), for `treatment` (its `facts`
+    when the caller has them) on local date `on`."""
     return eligibility.evaluate(
         injections=[*record.injections, *declared.injections],
         declarations=[*record.declarations, *declared.declarations],
         waiting_rules=rules.waiting,
         contraindication_rules=rules.contraindications,
-        treatment=treatment_facts(treatment),
+        treatment=facts or treatment_facts(treatment),
         on=on,
         words=rules.words,
+    )
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """Everything the rules ask about one booking, read together (booking_facts)."""
+
+    record: Record
+    rules: ClinicRules
+    treatment: eligibility.TreatmentFacts
+    prerequisites: prerequisites.Facts | None  # None: not asked for
+
+    def decide(self, treatment: Treatment, *, on: date, declared: Declared | None = None):
+        """The rules' decision on `treatment` on the clinic-local date `on`, with what this
+        request `declared`."""
+        return decide(
+            record=self.record,
+            rules=self.rules,
+            treatment=treatment,
+            on=on,
+            declared=declared_record(declared),
+            facts=self.treatment,
+        )
+
+
+def booking_facts(
+    *, treatment: Treatment, client: Client | None, with_prerequisites: bool = False
+) -> BookingFacts:
+    """The clinic's rules and words, the treatment's kinds of resource, `client`'s record
+    (None: a newcomer, who has none) and, `with_prerequisites`, the prerequisite rules with
+    the client's appointments that meet them: in one round trip (clinical/sql.py)."""
+    known = client is not None and client.pk is not None
+    params = prerequisites.params(treatment=treatment, client=client)
+    statements = [sql.WAITING, sql.CONTRAINDICATIONS, sql.TERMS, sql.TREATMENT_KINDS]
+    if known:
+        injections, clients = sql.for_clients(sql.INJECTIONS, [client.pk])
+        declarations, _ = sql.for_clients(sql.DECLARATIONS, [client.pk])
+        statements += [injections, declarations]
+        params |= clients
+    if with_prerequisites:
+        statements.append(sql.PREREQUISITES)
+    rows = rows_together(statements, params)
+    waiting, contraindications, words, kinds = rows[:4]
+    record = records_of([client.pk], rows[4], rows[5])[client.pk] if known else Record()
+    return BookingFacts(
+        record=record,
+        rules=rules_of(waiting, contraindications, words),
+        treatment=treatment_facts(treatment, kinds=[slug for (slug,) in kinds]),
+        prerequisites=(
+            prerequisites.facts_of(rows[-1], tz=treatment.clinic.tzinfo)
+            if with_prerequisites
+            else None
+        ),
     )
 
 
@@ -220,17 +253,10 @@ def client_decision(
     *, client: Client | None, treatment: Treatment, on: date, declared: Declared | None = None
 ) -> eligibility.Decision:
     """May `client` have `treatment` on the clinic-local date `on`? Uses their record on
-    file plus what this request declares; `client` may be None for a newcomer."""
-    record = Record()
-    if client is not None and client.pk is not None:
-        record = health_records([client.pk])[client.pk]
-    return decide(
-        record=record,
-        rules=clinic_rules(treatment.clinic),
-        treatment=treatment,
-        on=on,
-        declared=declared_record(declared),
-    )
+    file plus what this request declares; `client` may be None for a newcomer. One round
+    trip (booking_facts)."""
+    facts = booking_facts(treatment=treatment, client=client)
+    return facts.decide(treatment, on=on, declared=declared)
 
 
 def decisions_for(appointments: list) -> dict[int, eligibility.Decision]:

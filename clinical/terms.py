@@ -1,14 +1,13 @@
 """The organisation's clinical vocabulary, read from its rows (clinic.models.Term) in one
-query, and the check that the codes a request names are words of it.
+query (clinical/sql.py TERMS), and the check that the codes a request names are words of it.
 
 Rows without an organisation are the installation's defaults; an organisation's own row for
 the same code replaces the default's wording. Nothing is cached: a word edited in the admin is
 asked the very next booking.
 """
 
-from django.db.models import F, Q
-
-from clinic.models import Term
+from bookings.db import rows_together
+from clinical import sql
 from clinical.vocabulary import AREA, CONDITION, PROCEDURE, Vocabulary, Word
 
 
@@ -23,12 +22,13 @@ class UnknownTerm(ValueError):
 
 
 def vocabulary_for(organisation_id: int | None) -> Vocabulary:
-    """The words in force for an organisation (one query)."""
-    rows = (
-        Term.objects.filter(Q(organisation__isnull=True) | Q(organisation=organisation_id))
-        .order_by(F("organisation_id").asc(nulls_first=True), "pk")
-        .values_list("vocabulary", "code", "name", "question", "sheet", "caution_days", "position")
-    )
+    """The words in force for an organisation (one query, clinical/sql.py TERMS)."""
+    (rows,) = rows_together([sql.TERMS], {"organisation": organisation_id})
+    return vocabulary_of(rows)
+
+
+def vocabulary_of(rows) -> Vocabulary:
+    """The words of TERMS's rows: the defaults, then the organisation's own."""
     merged: dict[tuple[str, str], tuple] = {}
     for row in rows:  # the organisation's row, read after the default, replaces it
         merged[(row[0], row[1])] = row

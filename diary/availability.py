@@ -94,15 +94,19 @@ def load_diary(
     practitioner_id: int | None = None,
     exclude_appointment_id: int | None = None,
 ) -> Diary:
-    """Read what a search from first_day to last_day needs, in three queries."""
+    """Read what a search from first_day to last_day needs, in three queries (two round
+    trips on PostgreSQL)."""
     clinic = treatment.clinic
     tz = clinic.tzinfo
     span = treatment.duration_minutes + treatment.buffer_after_minutes
     lo = from_epoch(LocalDay(first_day, tz).start())
     hi = from_epoch(LocalDay(last_day, tz).end() + span * 60)
 
-    opening, working, closures = calendar(treatment, first_day, last_day, practitioner_id)
-    resources = resources_by_kind(treatment)
+    calendar_rows, resource_rows = calendar_and_resource_rows(
+        treatment, first_day, last_day, practitioner_id
+    )
+    opening, working, closures = calendar_of(calendar_rows)
+    resources = resources_of(resource_rows)
     practitioner_busy, holds = busy_between(
         lo,
         hi,
@@ -164,21 +168,31 @@ def refresh_busy(
     )
 
 
-def calendar(treatment: Treatment, first_day: date, last_day: date, practitioner_id):
+def calendar_and_resource_rows(
+    treatment: Treatment, first_day: date, last_day: date, practitioner_id
+) -> tuple[list[tuple], list[tuple]]:
+    """The rows of the search's calendar and resources (sql.CALENDAR, sql.RESOURCES): on
+    PostgreSQL in one round trip, as they do not depend on each other (the busy time,
+    read next, depends on both); elsewhere the ORM's querysets."""
+    query = {
+        "clinic_id": treatment.clinic_id,
+        "treatment_id": treatment.pk,
+        "first_day": first_day,
+        "last_day": last_day,
+        "practitioner_id": practitioner_id,
+    }
+    if is_postgresql():
+        return sql.calendar_and_resource_rows(**query)
+    resources = resource_queryset(clinic_id=treatment.clinic_id, treatment_id=treatment.pk)
+    return list(calendar_queryset(**query)), list(resources)
+
+
+def calendar_of(rows: list[tuple]):
     """The clinic's opening hours (weekday -> periods), the working hours of the active
-    practitioners who offer `treatment` (practitioner -> weekday -> periods), and the
-    clinic's closures from first_day to last_day, in one query: (practitioner, weekday,
-    start, end, closed on) rows, opening hours without a practitioner, closures with only
-    their date."""
-    rows = _rows(
-        sql.calendar_rows,
-        calendar_queryset,
-        clinic_id=treatment.clinic_id,
-        treatment_id=treatment.pk,
-        first_day=first_day,
-        last_day=last_day,
-        practitioner_id=practitioner_id,
-    )
+    practitioners who offer the treatment (practitioner -> weekday -> periods), and the
+    clinic's closures in the range, from sql.CALENDAR's (practitioner, weekday, start, end,
+    closed on) rows: opening hours without a practitioner, closures with only their
+    date."""
     opening: dict[int, list] = defaultdict(list)
     working: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     closures = set()
@@ -247,15 +261,10 @@ def calendar_queryset(
     return working_rows.order_by().union(opening_rows.order_by(), closure_rows.order_by(), all=True)
 
 
-def resources_by_kind(treatment: Treatment) -> dict[int, list[int]]:
+def resources_of(rows: list[tuple]) -> dict[int, list[int]]:
     """Every resource kind the treatment requires, with the clinic's active resources of
-    that kind in pk order; a kind without any keeps an empty list (then no slot)."""
-    rows = _rows(
-        sql.resource_rows,
-        resource_queryset,
-        clinic_id=treatment.clinic_id,
-        treatment_id=treatment.pk,
-    )
+    that kind in pk order, from sql.RESOURCES's (kind, resource) rows; a kind without any
+    keeps an empty list (then no slot)."""
     resources: dict[int, list[int]] = {}
     for kind_id, resource_id in rows:
         kinds = resources.setdefault(kind_id, [])

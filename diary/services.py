@@ -103,8 +103,9 @@ def check_eligibility(
 ) -> RulesOutcome:
     """Apply the clinic's medical rules to every booking path (book, reschedule; API, pages,
     admin). Raises WaitingPeriod, Contraindicated, PrerequisiteMissing (a patch test or
-    consultation needed first: clinical/prerequisites.py, one query; not for an anonymous
-    hold, `prerequisites_apply=False`, whose confirmation applies it) or
+    consultation needed first: clinical/prerequisites.py; not for an anonymous
+    hold, `prerequisites_apply=False`, whose confirmation applies it; read with the rules
+    and the record in one round trip, rules.booking_facts) or
     WarningsNotAcknowledged (422), or OverrideNotAllowed (403); returns the warnings
     acknowledged and the cautions.
 
@@ -115,18 +116,17 @@ def check_eligibility(
     clinic = treatment.clinic
     if override_reason and not access.can_override(by, clinic):
         raise OverrideNotAllowed()
-    decision = rules.client_decision(
-        client=None if new_client else client,  # a client made a moment ago has no record
+    # The rules, the record and the prerequisites in one round trip (clinical/sql.py). A
+    # client made a moment ago has no record; a hold's prerequisites wait for its owner.
+    facts = rules.booking_facts(
         treatment=treatment,
-        on=clinic.local_date(start),
-        declared=declared,
+        client=None if new_client else client,
+        with_prerequisites=prerequisites_apply,
     )
+    decision = facts.decide(treatment, on=clinic.local_date(start), declared=declared)
     sees_record = access.may_see_record(by, client)
     approvals = approval_reasons(decision)  # for staff's sign-off, whatever the caller sees
-    unmet = []
-    if prerequisites_apply:  # not for a hold: whose appointments count is not known yet
-        facts = prerequisites.load(treatment=treatment, client=None if new_client else client)
-        unmet = facts.unmet_at(start)
+    unmet = facts.prerequisites.unmet_at(start) if prerequisites_apply else []
     if decision.refusals or unmet:
         if override_reason:
             return RulesOutcome(
@@ -150,12 +150,11 @@ def refusal_reason(*, client: Client, treatment: Treatment, start: datetime) -> 
     when they allow it (warnings are for the client to acknowledge when they book). The
     same rules and words as check_eligibility, for the waitlist's rounds (diary/waitlist.py)."""
     clinic = treatment.clinic
-    decision = rules.client_decision(
-        client=client, treatment=treatment, on=clinic.local_date(start)
-    )
+    facts = rules.booking_facts(treatment=treatment, client=client, with_prerequisites=True)
+    decision = facts.decide(treatment, on=clinic.local_date(start))
     if decision.refusals:
         return _refusal(decision, clinic=clinic, sees_record=True).detail
-    unmet = prerequisites.load(treatment=treatment, client=client).unmet_at(start)
+    unmet = facts.prerequisites.unmet_at(start)
     if unmet:
         return _prerequisite_refusal(unmet[0], clinic=clinic, sees_record=True).detail
     return ""

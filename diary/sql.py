@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from django.db import connection
 
+from bookings.db import rows_together
 from bookings.models import ACTIVE_STATUSES
 
 # The busy rows' first column, whose time is taken (BUSY writes them out).
@@ -177,6 +178,28 @@ def calendar_rows(
 
 def resource_rows(*, clinic_id: int, treatment_id: int) -> list[tuple]:
     return _rows(RESOURCES, {"clinic": clinic_id, "treatment": treatment_id})
+
+
+def calendar_and_resource_rows(
+    *,
+    clinic_id: int,
+    treatment_id: int,
+    first_day: date,
+    last_day: date,
+    practitioner_id: int | None = None,
+) -> tuple[list[tuple], list[tuple]]:
+    """calendar_rows and resource_rows in one round trip (bookings/db.py rows_together)."""
+    calendar, resources = rows_together(
+        [CALENDAR, RESOURCES],
+        {
+            "clinic": clinic_id,
+            "treatment": treatment_id,
+            "practitioner": practitioner_id,
+            "first_day": first_day,
+            "last_day": last_day,
+        },
+    )
+    return calendar, resources
 
 
 def busy_rows(

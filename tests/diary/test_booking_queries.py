@@ -68,19 +68,31 @@ def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world
 # What a booking POST asks the database, at most (issue 16; bench/README.md). The front
 # desk's, for a client on record: the session and the user; the treatment with its clinic
 # and the practitioner (one statement, clinic/sql.py); the staff member's memberships; the
-# client by address; the day's diary (calendar, resources, busy time); the rules' five reads
-# (the client's injectables and declarations, the clinic's waiting and contraindication
-# rules, the treatment's resource kinds: clinical/rules.py); the attempt's savepoint; the lock
-# with the re-read (one statement, diary/sql.py LOCK_THEN_BUSY); the appointment, its holds
-# (returning the rooms' names), its history line and its outbox rows; the audit entry of the
-# answer; and the two savepoints' releases. The public's (a hold): no session, user,
-# memberships, client or record; the hourly count of holds for the address, and the booking
-# request beside the appointment. Issue 18 added one for the front desk: the prerequisite
-# rules with the client's counted appointments (clinical/prerequisites.py load); a sign-off
-# is written only when a rule asks for one, and the answer finds it on the appointment; and
-# one for both: the organisation's clinical words, read with the rules (clinical/terms.py).
-FRONT_DESK_POST = 25  # was 29 before issue 16's changes
-PUBLIC_POST = 19  # was 22
+# client by address; the day's diary (the calendar with the resources in one round trip,
+# then the busy time: diary/availability.py load_diary); the rules' reads in
+# one round trip (the clinic's waiting and contraindication rules, the organisation's words,
+# the treatment's kinds of resource, the client's injectables and declarations, the
+# prerequisite rules with the client's counted appointments: clinical/sql.py, sent together
+# by rules.booking_facts); the attempt's savepoint; the lock with the re-read (one
+# statement, diary/sql.py LOCK_THEN_BUSY); the appointment, its holds (returning the rooms'
+# names), its history line and its outbox rows; the audit entry of the answer; and the two
+# savepoints' releases. A sign-off is written only when a rule asks for one, and the answer
+# finds it on the appointment. The public's (a hold): no session, user, memberships, client,
+# record or prerequisites; the hourly count of holds for the address, and the booking
+# request beside the appointment.
+FRONT_DESK_POST = 18  # was 29 before issue 16's changes, 25 before the rules' round trip
+PUBLIC_POST = 15  # was 22, then 19
+
+
+RULES_TABLES = (
+    "clinical_waitingrule",
+    "clinical_contraindicationrule",
+    "clinic_term",
+    "clinic_treatment_required_resource_kinds",
+    "clinical_injectablerecord",
+    "clinical_healthdeclaration",
+    "clinical_prerequisiterule",
+)
 
 
 def _post(web, world, **client) -> tuple:
@@ -113,6 +125,11 @@ def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(wor
     # One statement reads the treatment and the practitioner; one locks and re-reads.
     assert len([q for q in sql if '"clinic_practitioner"' in q]) == 1, sql
     assert len([q for q in sql if "FOR UPDATE" in q]) == 1, sql
+    # One round trip reads everything the clinical rules ask.
+    (rules,) = [q for q in sql if "clinical_waitingrule" in q]
+    for table in RULES_TABLES:
+        assert table in rules, rules
+    assert not [q for q in sql if q is not rules and "clinical_" in q], sql
     # The answer's audit entry is written inside the booking's transaction, before the
     # outermost savepoint (the view's atomic block under the test's transaction) is released.
     audit = next(n for n, q in enumerate(sql) if 'INSERT INTO "clinic_auditentry"' in q)
@@ -125,6 +142,11 @@ def test_the_publics_booking_post_asks_the_database_no_more_than_it_must(world):
 
     assert response.status_code == 202, response.content
     assert len(sql) == PUBLIC_POST, "\n".join(sql)
+    # The rules and words in one round trip; nobody's record, no prerequisites (whose
+    # appointments count is known only when the address's owner confirms).
+    (rules,) = [q for q in sql if "clinical_waitingrule" in q]
+    assert "clinic_term" in rules and "clinical_contraindicationrule" in rules, rules
+    assert "clinical_injectablerecord" not in rules and "prerequisite" not in rules, rules
 
 
 def test_the_hourly_count_of_an_addresss_holds_is_read_from_its_index(world):

@@ -421,6 +421,8 @@ def context(message: Message) -> dict:
         data["moved_from"] = datetime.fromisoformat(data["moved_from"])
     if message.kind in OFFER_KINDS:
         data.update(_offer_facts(data))
+    if message.kind == Message.Kind.DEPOSIT_DUE:
+        data["pay_url"] = deposit_url(message.appointment)
     notes = care_notes(category=treatment.category, slug=treatment.slug) if treatment else None
     appointment = message.appointment
     return {
@@ -640,6 +642,13 @@ def forms_url(appointment) -> str:
     """The page where the client signs the forms the appointment needs, behind the same
     signed link as the booking's own page."""
     path = reverse("online:forms", args=[appointment.reference, appointment.manage_token])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def deposit_url(appointment) -> str:
+    """The page where the client pays a deposit staff asked by card (diary/deposits.py),
+    behind the booking's signed link."""
+    path = reverse("online:deposit", args=[appointment.reference, appointment.manage_token])
     return settings.SITE_URL.rstrip("/") + path
 
 

@@ -66,6 +66,7 @@ from consent.planning import forms_reminder_reason
 from consent.selectors import missing_for
 from consent.services import pdf_bytes
 from courses import notices as course_notices
+from diary import deposits
 from sending import notices, sms
 from sending.content import DEFAULTS, SMS_DEFAULTS, SMS_STOP_LINE, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email, render_sms
@@ -187,6 +188,7 @@ def _send_one(message: Message, *, templates: "Templates", sender: Senders, now:
             or course_notices.reason_not_to_send(message, now=now)
             or forms_reminder_reason(message, now=now)
             or offer_reason(message)
+            or deposit_reason(message)
         )
         if reason:
             message.status, message.last_error = Message.Status.CANCELLED, reason
@@ -492,6 +494,14 @@ def offer_reason(message: Message) -> str:
     if offer is None or offer.status != Offer.Status.OFFERED:
         return "The offer is no longer open."
     return ""
+
+
+def deposit_reason(message: Message) -> str:
+    """Why a deposit's payment link should no longer go ("" if it should): paid meanwhile,
+    at the desk or by card (its booking's state is planning.reason_not_to_send's)."""
+    if message.kind != Message.Kind.DEPOSIT_DUE:
+        return ""
+    return "" if deposits.deposit_due(message.appointment) > 0 else "The deposit is paid."
 
 
 def cadence(days: int) -> str:

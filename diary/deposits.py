@@ -235,6 +235,14 @@ def deposit_checkout(appointment: Appointment, *, now) -> str | None:
     return url
 
 
+def deposit_withdraw(appointment: Appointment) -> None:
+    """In the transaction cancelling a booking: a payment page still open for its deposit
+    (staff's booking, from the emailed link) is closed, so nothing is paid for a visit that
+    will not happen."""
+    if stripe_api.enabled():
+        provider.checkout_release(appointment)
+
+
 def deposit_hold(locked: Appointment, *, now) -> Decimal:
     """In the transaction binding the hold to its client: with a payment page open for its
     deposit, it stays held DEPOSIT_HOLD_MINUTES for the deposit; the amount (zero: none)."""

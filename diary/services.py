@@ -514,6 +514,7 @@ def cancel_locked(
     )
     by_clinic = access.is_staff_at(by, appointment.clinic_id) and not client_asked
     planning.on_cancelled(appointment, by_clinic=by_clinic)
+    deposits.deposit_withdraw(appointment)
     waitlist.on_time_freed(
         clinic_id=appointment.clinic_id,
         practitioner_id=appointment.practitioner_id,

@@ -22,7 +22,7 @@ from courses.models import CourseOffer
 from courses.services import course_buy
 from diary import holds
 from diary.reservation import SlotRequest, free_practitioners
-from diary.services import appointment_book
+from diary.services import appointment_book, appointment_cancel
 from money import provider
 from money.models import Payment, PaymentPolicy, ProviderCall, ProviderEvent
 from money.selectors import appointment_account
@@ -426,3 +426,19 @@ def test_the_link_does_not_go_once_the_deposit_is_paid_at_the_desk(
 
     link.refresh_from_db()
     assert link.last_error == "The deposit is paid." and inbox.for_outbox(link.pk) == []
+
+
+def test_cancelling_a_staff_booking_closes_its_open_payment_page(
+    world, staff_deposit, stripe_fake, bruno
+):
+    _, booked = desk_books(world, bruno)
+    deposit_page = reverse("online:deposit", args=[booked.reference, booked.manage_token])
+    session = session_id(Browser().post(deposit_page)["Location"])
+
+    appointment_cancel(appointment=booked, by=factories.StaffFactory(username="mia"), reason="")
+    provider.calls_sweep()
+
+    assert stripe_fake.sessions[session]["status"] == "expired"
+    with pytest.raises(ValueError):
+        stripe_fake.pay(session)
+    assert stripe_fake.charges == []

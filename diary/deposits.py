@@ -238,8 +238,10 @@ def deposit_checkout(appointment: Appointment, *, now) -> str | None:
 def deposit_withdraw(appointment: Appointment) -> None:
     """In the transaction cancelling a booking: a payment page still open for its deposit
     (staff's booking, from the emailed link) is closed, so nothing is paid for a visit that
-    will not happen."""
-    if stripe_api.enabled():
+    will not happen. A session already paid is left alone (its refund is the cancellation's)."""
+    if not stripe_api.enabled() or provider.checkout_live(appointment) is None:
+        return
+    if deposit_due(appointment) > ZERO:
         provider.checkout_release(appointment)
 
 

@@ -442,3 +442,21 @@ def test_cancelling_a_staff_booking_closes_its_open_payment_page(
     with pytest.raises(ValueError):
         stripe_fake.pay(session)
     assert stripe_fake.charges == []
+
+
+def test_cancelling_a_paid_booking_refunds_it_and_leaves_its_paid_page_alone(
+    world, staff_deposit, stripe_fake, bruno
+):
+    _, booked = desk_books(world, bruno)
+    deposit_page = reverse("online:deposit", args=[booked.reference, booked.manage_token])
+    session = session_id(Browser().post(deposit_page)["Location"])
+    stripe_fake.pay(session)
+    deliver(stripe_fake.take_events())
+
+    appointment_cancel(appointment=booked, by=factories.StaffFactory(username="mia"), reason="")
+    provider.calls_sweep()
+
+    assert not ProviderCall.objects.filter(kind="checkout_expire").exists()
+    assert not ProviderCall.objects.filter(status=ProviderCall.Status.FAILED).exists()
+    (refund,) = stripe_fake.refunds.values()
+    assert refund["amount"] == 2000 and appointment_account(booked).paid == D("0.00")

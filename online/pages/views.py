@@ -698,6 +698,8 @@ def booking_deposit(request, reference, token):
     by card (diary/deposits.py): GET says what is due (mail scanners that open links make
     nothing); POST makes the payment page and sends them to it."""
     appointment = _linked(reference, token)
+    if deposits.is_waiting_for_deposit(appointment):  # booked online: its own payment page
+        return redirect("online:confirmed", appointment.reference, token)
     if request.method == "POST":
         try:
             url = deposits.deposit_checkout(appointment, now=timezone.now())

@@ -123,6 +123,8 @@ def test_a_signed_in_clients_booking_is_held_until_its_deposit_is_paid(
     assert held.changes.get().action == AppointmentChange.Action.HELD
     page = text(browser.get(reverse("online:confirmed", args=[held.reference, held.manage_token])))
     assert "Your deposit is still to pay" in page
+    deposit_page = reverse("online:deposit", args=[held.reference, held.manage_token])
+    assert browser.get(deposit_page)["Location"].endswith("/confirmed/")
 
     stripe_fake.pay(session["id"])
     events = stripe_fake.take_events()

@@ -462,3 +462,22 @@ def test_cancelling_a_paid_booking_refunds_it_and_leaves_its_paid_page_alone(
     assert not ProviderCall.objects.filter(status=ProviderCall.Status.FAILED).exists()
     (refund,) = stripe_fake.refunds.values()
     assert refund["amount"] == 2000 and appointment_account(booked).paid == D("0.00")
+
+
+def test_the_deposit_page_is_a_404_without_the_bookings_own_token(
+    world, staff_deposit, stripe_fake, bruno
+):
+    _, booked = desk_books(world, bruno)
+    erin = factories.ClientFactory(clinic=world.clinic, email="erin@example.com")
+    other = appointment_book(
+        treatment=world.treatment,
+        start=TUESDAY_10 + timedelta(hours=2),
+        client=erin,
+        by=factories.StaffFactory(username="front"),
+    ).appointment
+
+    for token in ("guessed", other.manage_token):
+        path = reverse("online:deposit", args=[booked.reference, token])
+        assert Browser().get(path).status_code == 404
+        assert Browser().post(path).status_code == 404
+    assert not ProviderCall.objects.exists() and stripe_fake.sessions == {}

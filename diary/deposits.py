@@ -28,7 +28,7 @@ never waits on Stripe, an outage when booking or when the email goes costs nothi
 page says to try again), and a session is made only when wanted, with a short life, rather
 than one that would outlive Stripe's 24-hour limit before the client reads their email. The
 webhook records the payment with its receipt; an unpaid deposit never releases the booking
-(staff decide).
+(staff decide), and cancelling it closes a payment page still open (`deposit_withdraw`).
 
 Without Stripe keys (the demo), nothing here asks for anything: the booking is confirmed as
 before and the deposit is taken at the desk.

@@ -43,6 +43,7 @@ class Message(models.Model):
         COURSE_RECEIPT = "course_receipt", "Receipt for a course"
         WAITLIST_OFFER = "waitlist_offer", "A time offered from the waitlist"
         OFFER_GONE = "offer_gone", "The time offered has gone"
+        DEPOSIT_DUE = "deposit_due", "A deposit to pay by card"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

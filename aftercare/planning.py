@@ -294,6 +294,21 @@ def on_held(appointment: Appointment, *, to: str) -> None:
     )
 
 
+def on_deposit_due(appointment: Appointment, *, amount: str) -> None:
+    """A booking staff made whose deposit is asked by card (diary/deposits.py): email the
+    client the link to pay it, once, now (`amount` formatted)."""
+    save_new(
+        [
+            _for_appointment(
+                appointment,
+                Message.Kind.DEPOSIT_DUE,
+                due_at=timezone.now(),
+                data={"amount": amount},
+            )
+        ]
+    )
+
+
 def on_released(appointment: Appointment) -> None:
     """A hold lapsed or was refused: its link is no use any more."""
     cancel_pending(
@@ -463,6 +478,11 @@ def reason_not_to_send(message: Message, *, now: datetime) -> str:
         return "The code expired before it could be sent."
     if message.kind == Message.Kind.HOLD and message.appointment.status != Appointment.Status.HELD:
         return "The booking was confirmed or released before the link went."
+    if (
+        message.kind == Message.Kind.DEPOSIT_DUE
+        and message.appointment.status != Appointment.Status.CONFIRMED
+    ):
+        return f"The appointment is {message.appointment.get_status_display().lower()}."
     if message.kind in NON_ESSENTIAL and message.client.unsubscribed_at is not None:
         return "The client unsubscribed from aftercare and rebooking emails."
     appointment = message.appointment

@@ -248,6 +248,7 @@ def page_list(world: dict) -> list[Page]:
         Page("online:manage", "manage a booking", "public", link),
         Page("online:confirmed", "booking confirmed", "public", f"{link}confirmed/"),
         Page("online:ics", "calendar file", "public", f"{link}calendar.ics"),
+        Page("online:deposit", "deposit to pay", "public", f"{link}deposit/"),
         Page("online:forms", "forms to sign", "public", f"{link}forms/"),
         Page("online:cancel", "cancel form", "public", f"{link}cancel/"),
         Page("online:reschedule", "reschedule calendar", "public", f"{link}reschedule/"),

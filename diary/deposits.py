@@ -1,18 +1,34 @@
-"""Deposits taken online by card (Stripe), for a booking asked for online whose payment
-policy asks one: the booking stays HELD (the diary's exclusion constraints count it, as any
+"""Deposits taken by card (Stripe), as the payment policy asks them (money/due.py
+`deposit_online`, `deposit_staff`), on every booking path.
+
+Asked of a booking made online (an anonymous visitor's hold confirmed from the emailed link,
+holds.hold_confirm; a signed-in client booking for themself, services.appointment_book with
+`pay_online`): the booking stays HELD (the diary's exclusion constraints count it, as any
 hold) until the deposit is paid or DEPOSIT_HOLD_MINUTES pass.
 
-1. `deposit_plan`, when the owner confirms the hold (holds.hold_confirm) and before anything
-   is written for them, plans the Checkout Session as a ProviderCall; `checkout_open`, once
-   that commits, makes the call at once (the client is waiting for the payment page). When
-   Stripe cannot be reached the caller releases the hold: nothing is charged, nothing was
-   written for the client, and the time is free again.
+1. The Checkout Session is planned as a ProviderCall (`deposit_plan` before the hold is
+   bound to its client; `deposit_ask` in the booking's own transaction); once that commits
+   the request makes the call (`checkout_open`, holds.deposit_page) and sends the client to
+   the payment page. When Stripe cannot be reached the hold is released at once: nothing is
+   charged and the time is free again.
 2. `deposit_hold`, in the transaction that binds the hold to its client, keeps it HELD for
    DEPOSIT_HOLD_MINUTES while the deposit is paid.
 3. Stripe's webhook (`webhook_receive`) says the deposit is paid: the payment is kept (once),
-   the card saved for later fees, and the booking confirmed with its emails planned.
+   the card saved for later fees, and the booking confirmed with its emails planned (none
+   is planned while it waits).
 4. A hold not paid in time is released by `holds_release_lapsed` (Celery beat), which also
    expires the Checkout Session (money/provider.py `checkout_release`), so it cannot be paid.
+
+Asked of a booking staff make (the client on the phone, `deposit_staff`): the booking is
+confirmed at once, the deposit shows as due on its payments page, and the client is emailed
+(Message.Kind.DEPOSIT_DUE, planned in the booking's transaction) a link to a Lumière page
+(online:deposit) that makes a Checkout Session when they press Pay (`deposit_checkout`).
+Chosen over a Checkout Session made at booking time and put into the email: the booking
+never waits on Stripe, an outage when booking or when the email goes costs nothing (the
+page says to try again), and a session is made only when wanted, with a short life, rather
+than one that would outlive Stripe's 24-hour limit before the client reads their email. The
+webhook records the payment with its receipt; an unpaid deposit never releases the booking
+(staff decide), and cancelling it closes a payment page still open (`deposit_withdraw`).
 
 Without Stripe keys (the demo), nothing here asks for anything: the booking is confirmed as
 before and the deposit is taken at the desk.
@@ -33,9 +49,11 @@ from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, BookingRequest
 from consent.planning import plan_forms_reminder
 from diary import course_payments
+from diary.errors import PaymentUnavailable
 from money import due as rules
 from money import provider, stripe_api
 from money.currency import ZERO, minor_unit, shown
+from money.due import Price
 from money.errors import BadWebhook
 from money.models import Payment, ProviderCall, ProviderEvent
 from money.prices import price_of, terms_for
@@ -46,21 +64,87 @@ DEPOSIT = "deposit"
 # Stripe accepts a Checkout Session's expiry from 30 minutes on; the hold's release expires
 # the session explicitly whenever it comes.
 CHECKOUT_MIN_SECONDS = 31 * 60
+# A session made for a confirmed booking's deposit is shown again while it has this long
+# left; nearer its end, a new one is made.
+CHECKOUT_REUSE_SECONDS = 10 * 60
+PAYMENT_UNAVAILABLE_BOOKED = (
+    "Card payments cannot be taken just now. Your booking stands and nothing was charged: "
+    "please try again in a few minutes."
+)
 
 
-def deposit_due(appointment: Appointment) -> Decimal:
-    """What the policy asks an online booking to pay now, less what is paid (money/due.py)."""
-    price = price_of(appointment)
-    if price is None:
-        return ZERO
+def _asked(price, *, clinic, treatment_id: int, paid: Decimal, online: bool) -> Decimal:
     decision = rules.due(
         event=rules.Event.BOOKED,
         price=price,
-        terms=terms_for(clinic=appointment.clinic, treatment_id=appointment.treatment_id),
-        paid=paid_on(Payment.objects.filter(appointment=appointment)),
-        online=True,
+        terms=terms_for(clinic=clinic, treatment_id=treatment_id),
+        paid=paid,
+        online=online,
     )
     return decision.to_pay
+
+
+def deposit_due(appointment: Appointment) -> Decimal:
+    """What the policy asks the booking to pay now, for the channel it was booked through,
+    less what is paid (money/due.py)."""
+    price = price_of(appointment)
+    if price is None:
+        return ZERO
+    return _asked(
+        price,
+        clinic=appointment.clinic,
+        treatment_id=appointment.treatment_id,
+        paid=paid_on(Payment.objects.filter(appointment=appointment)),
+        online=appointment.channel == Appointment.Channel.ONLINE,
+    )
+
+
+def deposit_asked(*, treatment, price: dict, online: bool) -> Decimal:
+    """What the policy asks a booking about to be made to pay by card (zero: nothing, and
+    always without card payments on). `price`: the fields it will keep (money/prices.py), so
+    a course's session, whose whole price is its discount, asks nothing."""
+    if not stripe_api.enabled():
+        return ZERO
+    kept = Price(amount=price["price"], discount=price["discount"], currency=price["currency"])
+    return _asked(
+        kept, clinic=treatment.clinic, treatment_id=treatment.pk, paid=ZERO, online=online
+    )
+
+
+def _checkout_plan(
+    appointment: Appointment, *, email: str, amount: Decimal, until, back: str, booked: bool
+) -> ProviderCall:
+    """Plan the deposit's Checkout Session (in the caller's transaction); made by the request
+    waiting for it. `back`: the page Stripe sends the client back to; `booked`: the booking
+    stands whether or not it is paid (staff's), so the call is wanted while it is confirmed."""
+    currency = appointment.currency or appointment.clinic.currency
+    site = settings.SITE_URL.rstrip("/")
+    treatment, clinic = appointment.treatment, appointment.clinic
+    description = f"Deposit for {treatment.name}, {clinic.name} ({appointment.reference})"
+    reference = appointment.reference
+    return provider.plan(
+        kind=ProviderCall.Kind.CHECKOUT,
+        appointment=appointment,
+        amount=amount,
+        currency=currency,
+        enqueue=False,  # made by the request waiting for it
+        payload={
+            "email": email,
+            "reference": reference,
+            "currency": currency,
+            "amount_minor": stripe_api.minor(amount, currency),
+            "description": description,
+            "metadata": {"lumiere_appointment": reference, "lumiere_purpose": DEPOSIT},
+            "expires_at": int(max(until.timestamp(), time.time() + CHECKOUT_MIN_SECONDS)),
+            "success_url": f"{site}{back}",
+            "cancel_url": f"{site}{back}",
+            **({"booked": True} if booked else {}),
+        },
+    )
+
+
+def _confirmed_page(appointment: Appointment) -> str:
+    return reverse("online:confirmed", args=[appointment.reference, appointment.manage_token])
 
 
 def deposit_plan(held: Appointment, *, email: str, now) -> Decimal:
@@ -78,30 +162,87 @@ def deposit_plan(held: Appointment, *, email: str, now) -> Decimal:
         amount = deposit_due(held)
         if amount <= ZERO or provider.checkout_live(held) is not None:
             return max(amount, ZERO)
-        currency = held.currency or held.clinic.currency
-        site = settings.SITE_URL.rstrip("/")
-        link = reverse("online:confirmed", args=[held.reference, held.manage_token])
-        until = now + timedelta(minutes=settings.DEPOSIT_HOLD_MINUTES)
-        description = f"Deposit for {held.treatment.name}, {held.clinic.name} ({held.reference})"
-        provider.plan(
-            kind=ProviderCall.Kind.CHECKOUT,
-            appointment=held,
+        _checkout_plan(
+            held,
+            email=email,
             amount=amount,
-            currency=currency,
-            enqueue=False,  # made by the request waiting for it
-            payload={
-                "email": email,
-                "reference": held.reference,
-                "currency": currency,
-                "amount_minor": stripe_api.minor(amount, currency),
-                "description": description,
-                "metadata": {"lumiere_appointment": held.reference, "lumiere_purpose": DEPOSIT},
-                "expires_at": int(max(until.timestamp(), time.time() + CHECKOUT_MIN_SECONDS)),
-                "success_url": f"{site}{link}",
-                "cancel_url": f"{site}{link}",
-            },
+            until=now + timedelta(minutes=settings.DEPOSIT_HOLD_MINUTES),
+            back=_confirmed_page(held),
+            booked=False,
         )
     return amount
+
+
+def deposit_ask(appointment: Appointment, *, amount: Decimal, email: str) -> None:
+    """In the transaction of a booking made online and held for its deposit
+    (services.appointment_book, `held_until` set): plan its Checkout Session, which the
+    caller makes once that commits (holds.deposit_page)."""
+    _checkout_plan(
+        appointment,
+        email=email,
+        amount=amount,
+        until=appointment.held_until,
+        back=_confirmed_page(appointment),
+        booked=False,
+    )
+
+
+def deposit_request(appointment: Appointment, *, amount: Decimal) -> None:
+    """In the transaction of a booking staff made whose deposit the policy asks: email the
+    client the link to the page where they pay it (online:deposit). A client with no
+    address is asked at the desk."""
+    if appointment.client.email:
+        currency = appointment.currency or appointment.clinic.currency
+        planning.on_deposit_due(appointment, amount=shown(amount, currency))
+
+
+def deposit_checkout(appointment: Appointment, *, now) -> str | None:
+    """The payment page for the deposit still due on a confirmed booking (staff's, from the
+    emailed link): a Checkout Session planned and made now, or the one made a moment ago if
+    it is still open for a while. None: nothing to pay (paid, cancelled, card payments off).
+    Stripe unreachable: the call is dropped (its session, if one was made, expired) and
+    PaymentUnavailable raised; the booking stands."""
+    if not stripe_api.enabled():
+        return None
+    with transaction.atomic():
+        locked = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("clinic", "treatment", "client")
+            .get(pk=appointment.pk)
+        )
+        amount = deposit_due(locked)
+        if locked.status != Appointment.Status.CONFIRMED or amount <= ZERO:
+            return None
+        live = provider.checkout_live(locked)
+        fresh = now.timestamp() + CHECKOUT_REUSE_SECONDS
+        if live is None or live.payload.get("expires_at", 0) < fresh:
+            provider.checkout_release(locked)  # one about to lapse is closed, a new one made
+            _checkout_plan(
+                locked,
+                email=locked.client.email,
+                amount=amount,
+                until=now,
+                back=reverse("online:deposit", args=[locked.reference, locked.manage_token]),
+                booked=True,
+            )
+    url = checkout_open(appointment)
+    if url is None:
+        with transaction.atomic():
+            provider.checkout_release(
+                Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+            )
+        raise PaymentUnavailable(PAYMENT_UNAVAILABLE_BOOKED)
+    return url
+
+
+def deposit_withdraw(appointment: Appointment) -> None:
+    """In the transaction cancelling a booking: a payment page still open for its deposit
+    (staff's booking, from the emailed link) is closed, so nothing is paid for a visit that
+    will not happen. A session already paid is left alone (its refund is the cancellation's)."""
+    if not stripe_api.enabled() or provider.checkout_live(appointment) is None:
+        return
+    if deposit_due(appointment) > ZERO:
+        provider.checkout_release(appointment)
 
 
 def deposit_hold(locked: Appointment, *, now) -> Decimal:

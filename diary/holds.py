@@ -29,7 +29,8 @@ With card payments on and a deposit asked by the payment policy, confirming firs
 deposit's payment page from Stripe (released, nothing written, if Stripe cannot be reached),
 then binds the hold to its client but keeps it HELD until the deposit is paid
 (diary/deposits.py): the caller sends the client to the payment page, and Stripe's webhook
-confirms the booking.
+confirms the booking. A signed-in client's own booking held for its deposit gets its page
+the same way (`deposit_page`).
 """
 
 from dataclasses import dataclass
@@ -251,9 +252,8 @@ def hold_confirm(
         raise
     # A deposit to pay: its payment page is had from Stripe before anything is written for
     # the client, so Stripe down leaves nothing behind but the released hold.
-    if deposits.deposit_plan(held, email=wish.email, now=now) and not deposits.checkout_open(held):
-        hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
-        raise PaymentUnavailable()
+    if deposits.deposit_plan(held, email=wish.email, now=now):
+        _payment_page(held, now=now)
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
         locked = _locked(held)
@@ -313,6 +313,26 @@ def hold_confirm(
         hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
         raise
     return Booked(confirmed, tuple(outcome.warnings), tuple(outcome.cautions))
+
+
+def _payment_page(held: Appointment, *, now: datetime) -> str:
+    """The deposit's payment page, had from Stripe now (its call planned and committed);
+    Stripe cannot be reached: the hold is released at once and PaymentUnavailable raised."""
+    url = deposits.checkout_open(held)
+    if url is None:
+        hold_release(held, outcome=BookingRequest.Outcome.LAPSED, now=now)
+        raise PaymentUnavailable()
+    return url
+
+
+def deposit_page(booked: Appointment, *, now: datetime | None = None) -> str | None:
+    """Once a booking's transaction has committed: for one held for its deposit (a client
+    booking online for themself, services.appointment_book `pay_online`), the payment page
+    to send them to; None for a booking confirmed. Raises PaymentUnavailable (the time
+    released, nothing charged) when Stripe cannot be reached."""
+    if not deposits.is_waiting_for_deposit(booked):
+        return None
+    return _payment_page(booked, now=now or timezone.now())
 
 
 def hold_release(appointment: Appointment, *, outcome: str, now: datetime | None = None) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,7 +36,7 @@ from consent.selectors import missing_for
 from courses import services as courses
 from courses.errors import CourseError
 from courses.models import ClientCourse
-from diary import sql
+from diary import deposits, sql
 from diary.errors import (
     Contraindicated,
     CourseNotUsable,
@@ -53,6 +54,7 @@ from diary.errors import (
 )
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
 from money import services as money
+from money.currency import ZERO
 from money.prices import DiscountInvalid, booked_price
 from waitlist import planning as waitlist
 from waitlist.models import FreedTime
@@ -276,6 +278,7 @@ def appointment_book(
     discount_percent: Decimal | None = None,
     discount_reason: str = "",
     course: ClientCourse | None = None,
+    pay_online: bool = False,
 ) -> Booked:
     """Book `treatment` at `start` for `client`, with `practitioner` or whoever is free.
 
@@ -292,6 +295,10 @@ def appointment_book(
     With `course` (one of the client's courses, courses/), a session of it pays for the
     appointment: the whole price is its discount, and the session is booked under the
     course's lock in the same transaction (CourseNotUsable when it cannot).
+    With card payments on and a deposit asked by the policy (diary/deposits.py): booked by
+    staff, it is confirmed and the client emailed a link to pay; booked online by a caller
+    that sends the client to the payment page (`pay_online`, then holds.deposit_page once
+    this commits), it is HELD for the deposit and its emails wait for the payment.
     Raises SlotUnavailable (with alternatives),
     InjectionDateInFuture or an eligibility refusal.
     """
@@ -310,6 +317,13 @@ def appointment_book(
         reason=discount_reason,
         course=course,
     )
+    online = channel == Appointment.Channel.ONLINE
+    deposit = (
+        deposits.deposit_asked(treatment=treatment, price=price, online=online)
+        if pay_online or not online
+        else ZERO
+    )
+    waits = online and deposit > ZERO  # held until the deposit is paid
     if course is not None:
         try:
             courses.check_usable(course, client=client, treatment=treatment, start=start)
@@ -351,7 +365,8 @@ def appointment_book(
             start=start,
             end=end,
             blocked_until=end + timedelta(minutes=treatment.buffer_after_minutes),
-            status=Appointment.Status.CONFIRMED,
+            status=Appointment.Status.HELD if waits else Appointment.Status.CONFIRMED,
+            held_until=now + timedelta(minutes=settings.DEPOSIT_HOLD_MINUTES) if waits else None,
             channel=channel,
             notes=notes,
             override_reason=(override_reason or "") if outcome.overridden else "",
@@ -364,17 +379,23 @@ def appointment_book(
             courses.session_book(appointment=appointment, client_course=course, by=by)
         change_record(
             appointment,
-            action=AppointmentChange.Action.BOOKED,
+            action=AppointmentChange.Action.HELD if waits else AppointmentChange.Action.BOOKED,
             by=by,
             channel=channel,
             reason=appointment.override_reason,
-            details={"warnings": outcome.warnings, "overridden": outcome.overridden},
+            details={"warnings": outcome.warnings, "overridden": outcome.overridden}
+            | ({"deposit_asked": str(deposit)} if deposit else {}),
         )
         if outcome.overridden:
             _audit_override(appointment, by=by, origin=origin)
         signoff_sync(appointment, reasons=outcome.approvals, new=True)
-        planning.on_booked(appointment)
-        plan_forms_reminder(appointment)
+        if waits:  # its emails once the deposit is paid (deposits.webhook_receive)
+            deposits.deposit_ask(appointment, amount=deposit, email=client.email)
+        else:
+            planning.on_booked(appointment)
+            plan_forms_reminder(appointment)
+            if deposit:
+                deposits.deposit_request(appointment, amount=deposit)
         if declared is not None and declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=appointment.reference)
             appointments_recheck(client=client, by=by, exclude_id=appointment.pk)
@@ -492,6 +513,7 @@ def cancel_locked(
     )
     by_clinic = access.is_staff_at(by, appointment.clinic_id) and not client_asked
     planning.on_cancelled(appointment, by_clinic=by_clinic)
+    deposits.deposit_withdraw(appointment)
     waitlist.on_time_freed(
         clinic_id=appointment.clinic_id,
         practitioner_id=appointment.practitioner_id,

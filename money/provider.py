@@ -245,6 +245,8 @@ def _still_needed(call: ProviderCall) -> bool:
         held = Appointment.objects.select_for_update(of=("self",)).get(pk=call.appointment_id)
         # EXPIRED: a link opened after its hold lapsed books the time again if it is free.
         live = (Appointment.Status.HELD, Appointment.Status.EXPIRED)
+        if call.payload.get("booked"):  # the deposit of a booking that stands (staff's)
+            live = (Appointment.Status.CONFIRMED,)
         return held.status in live and not call.result.get("released")
     if call.kind == Kind.FEE:
         charge = Charge.objects.select_for_update().get(pk=call.charge_id)

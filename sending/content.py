@@ -287,6 +287,23 @@ Please keep this email as your receipt.
 [SIGNATURE]"""
         ),
     ),
+    # A deposit asked of a booking staff made (diary/deposits.py): the link opens a page
+    # that makes the card payment page when the client presses Pay.
+    Message.Kind.DEPOSIT_DUE: (
+        "Your deposit of {{ amount }} for your {{ treatment.name }} ({{ appointment.reference }})",
+        _text(
+            """Dear {{ client.first_name }},
+
+Your {{ treatment.name }} with {{ appointment.practitioner }} on [WHEN] (reference \
+{{ appointment.reference }}) is booked. The clinic asks a deposit of {{ amount }}, which you \
+can pay by card here:
+
+{{ pay_url }}
+
+You can also pay it at the desk when you come in.
+[SIGNATURE]"""
+        ),
+    ),
     # Planned by courses/services.py; checked again when due (courses/notices.py).
     Message.Kind.COURSE_EXPIRING: (
         "Your {{ course.name }} ends on {{ course.last_day }}",

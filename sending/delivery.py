@@ -66,6 +66,7 @@ from consent.planning import forms_reminder_reason
 from consent.selectors import missing_for
 from consent.services import pdf_bytes
 from courses import notices as course_notices
+from diary import deposits
 from sending import notices, sms
 from sending.content import DEFAULTS, SMS_DEFAULTS, SMS_STOP_LINE, care_notes
 from sending.rendering import Rendered, TemplateRefused, render_email, render_sms
@@ -187,6 +188,7 @@ def _send_one(message: Message, *, templates: "Templates", sender: Senders, now:
             or course_notices.reason_not_to_send(message, now=now)
             or forms_reminder_reason(message, now=now)
             or offer_reason(message)
+            or deposit_reason(message)
         )
         if reason:
             message.status, message.last_error = Message.Status.CANCELLED, reason
@@ -421,6 +423,8 @@ def context(message: Message) -> dict:
         data["moved_from"] = datetime.fromisoformat(data["moved_from"])
     if message.kind in OFFER_KINDS:
         data.update(_offer_facts(data))
+    if message.kind == Message.Kind.DEPOSIT_DUE:
+        data["pay_url"] = deposit_url(message.appointment)
     notes = care_notes(category=treatment.category, slug=treatment.slug) if treatment else None
     appointment = message.appointment
     return {
@@ -490,6 +494,14 @@ def offer_reason(message: Message) -> str:
     if offer is None or offer.status != Offer.Status.OFFERED:
         return "The offer is no longer open."
     return ""
+
+
+def deposit_reason(message: Message) -> str:
+    """Why a deposit's payment link should no longer go ("" if it should): paid meanwhile,
+    at the desk or by card (its booking's state is planning.reason_not_to_send's)."""
+    if message.kind != Message.Kind.DEPOSIT_DUE:
+        return ""
+    return "" if deposits.deposit_due(message.appointment) > 0 else "The deposit is paid."
 
 
 def cadence(days: int) -> str:
@@ -640,6 +652,13 @@ def forms_url(appointment) -> str:
     """The page where the client signs the forms the appointment needs, behind the same
     signed link as the booking's own page."""
     path = reverse("online:forms", args=[appointment.reference, appointment.manage_token])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def deposit_url(appointment) -> str:
+    """The page where the client pays a deposit staff asked by card (diary/deposits.py),
+    behind the booking's signed link."""
+    path = reverse("online:deposit", args=[appointment.reference, appointment.manage_token])
     return settings.SITE_URL.rstrip("/") + path
 
 

@@ -80,6 +80,8 @@ PUBLIC = {
     "online:manage",
     "online:confirmed",
     "online:ics",
+    # The emailed link to pay a deposit staff asked by card, behind the booking's signed link.
+    "online:deposit",
     "online:cancel",
     "online:reschedule",
     "online:review",

@@ -46,3 +46,9 @@ def idempotency_claim(*, key: str, fingerprint: str) -> Appointment | None:
 
 def idempotency_record(*, key: str, appointment: Appointment) -> None:
     IdempotencyKey.objects.filter(key=key).update(appointment=appointment)
+
+
+def idempotency_forget(*, key: str) -> None:
+    """The booking `key` made was undone at once (its deposit could not be asked): a retry
+    with the same key books afresh rather than replaying a released time."""
+    IdempotencyKey.objects.filter(key=key).delete()

@@ -27,10 +27,21 @@ from clinical.rules import Declared
 from clinical.services import InjectionDateInFuture
 from clinical.terms import UnknownTerm, declared_terms_check, vocabulary_for
 from courses.models import ClientCourse
-from diary import availability, holds, services
-from diary.errors import EligibilityRefused, PrerequisiteMissing, SlotUnavailable
+from diary import availability, deposits, holds, services
+from diary.errors import (
+    EligibilityRefused,
+    PaymentUnavailable,
+    PrerequisiteMissing,
+    SlotUnavailable,
+)
 from online.api import serializers as s
-from online.api.idempotency import KeyReused, fingerprint, idempotency_claim, idempotency_record
+from online.api.idempotency import (
+    KeyReused,
+    fingerprint,
+    idempotency_claim,
+    idempotency_forget,
+    idempotency_record,
+)
 from web.api.appointments import appointment_response
 from web.api.authentication import token_for
 from web.api.errors import (
@@ -49,6 +60,11 @@ from web.api.shapes import AppointmentOutput, PractitionerOutput, slot_data
 from web.api.throttles import BookingThrottle, LookupThrottle, SearchThrottle, TokenThrottle
 
 TOKEN_PARAM = OpenApiParameter("token", str, description="The booking's manage token.")
+ERRORS_503_PAYMENT = OpenApiResponse(
+    ErrorOutput,
+    description="A deposit is asked and the payment provider cannot be reached: the time is "
+    "released, nothing is charged (payment_unavailable).",
+)
 ERRORS_410 = OpenApiResponse(
     ErrorOutput, description="The booking's own token, past MANAGE_LINK_DAYS (link_expired)."
 )
@@ -306,12 +322,17 @@ class AppointmentCreateApi(APIView):
             409: ERRORS_409,
             422: ERRORS_422,
             429: ERRORS_429,
+            503: ERRORS_503_PAYMENT,
         },
     )
     def post(self, request):
         """Trusted staff (a role that books at the clinic) book for a client; a signed-in
         client books for themself; anyone else's booking is held for the address to confirm
-        from the emailed link (202, diary/holds.py), the same answer for any address."""
+        from the emailed link (202, diary/holds.py), the same answer for any address.
+
+        A signed-in client's booking whose deposit the policy asks by card is held for it:
+        201 in status "held" with the `payment_url` to send them to (diary/deposits.py), or
+        503 payment_unavailable, the time released, when Stripe cannot be reached."""
         body = s.BookingInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -366,6 +387,7 @@ class AppointmentCreateApi(APIView):
                         discount=discount.get("amount") or 0,
                         discount_percent=discount.get("percent"),
                         discount_reason=discount.get("reason", ""),
+                        pay_online=True,  # the answer carries the deposit's payment_url
                     )
                     if data.get("sms_opt_in"):
                         source = (
@@ -409,6 +431,15 @@ class AppointmentCreateApi(APIView):
             tz = clinic.tzinfo
             refusal.alternatives = [slot_data(x, tz) for x in refusal.alternatives]
             raise
+        if answer.status_code == status.HTTP_201_CREATED:
+            try:  # committed: a deposit to pay is asked of Stripe now
+                payment_url = holds.deposit_page(booked.appointment)
+            except PaymentUnavailable:
+                if key:  # nothing was booked: the same key may try again
+                    idempotency_forget(key=key)
+                raise
+            if payment_url:
+                answer.data["payment_url"] = payment_url
         return answer
 
     @staticmethod
@@ -429,7 +460,7 @@ class AppointmentCreateApi(APIView):
         asked_held = (
             hasattr(appointment, "booking_request")
             if replay
-            else appointment.status == Appointment.Status.HELD
+            else appointment.status == Appointment.Status.HELD and appointment.client_id is None
         )
         if asked_held:
             held = s.held_data(appointment, warnings=warnings, as_asked=True)
@@ -437,6 +468,8 @@ class AppointmentCreateApi(APIView):
         answer = appointment_response(
             request, appointment, warnings=warnings, cautions=cautions, resources=resources
         )
+        if replay and deposits.is_waiting_for_deposit(appointment):
+            answer["payment_url"] = deposits.payment_url(appointment)
         return Response(answer, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 
     @staticmethod

@@ -34,6 +34,8 @@ urlpatterns = [
     path(LINK, views.booking_manage, name="manage"),
     path(f"{LINK}confirmed/", views.booking_confirmed, name="confirmed"),
     path(f"{LINK}calendar.ics", views.booking_ics, name="ics"),
+    # The emailed link to pay a deposit staff asked by card (diary/deposits.py).
+    path(f"{LINK}deposit/", views.booking_deposit, name="deposit"),
     path(f"{LINK}cancel/", views.booking_cancel, name="cancel"),
     path(f"{LINK}reschedule/", views.booking_reschedule, name="reschedule"),
     path(

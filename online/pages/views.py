@@ -38,6 +38,8 @@ from consent.selectors import missing_for
 from courses.selectors import usable_courses
 from diary import deposits, holds, services
 from diary.errors import BookingError, WarningsNotAcknowledged
+from money import stripe_api
+from money.currency import shown
 from online.accounts import login_for_address
 from online.pages.branding import render_page
 from online.pages.calendar import booking_calendar, prerequisite_notice
@@ -341,12 +343,15 @@ def booking_confirm(request, slug):
     start = choice.cleaned_data["start"]
     practitioner = choice.cleaned_data["practitioner"]
     acknowledge = AcknowledgeForm(request.POST).is_valid()
+    payment_url = None
     try:
         if _trusted(request, treatment.clinic) or _books_as_themself(request, treatment, details):
             course = _chosen_course(request, treatment, details, start)
             booked = _book_now(
                 request, treatment, start, practitioner, details, acknowledge, course=course
             )
+            # Committed: a deposit to pay is asked of Stripe now (diary/deposits.py).
+            payment_url = holds.deposit_page(booked.appointment)
         else:
             booked = holds.appointment_hold(
                 treatment=treatment,
@@ -370,6 +375,9 @@ def booking_confirm(request, slug):
         return redirect("online:sorry", treatment.slug)
     appointment = booked.appointment
     outcome_clear(request.session)
+    if payment_url:
+        draft_clear(request.session)
+        return redirect(payment_url)
     if appointment.status == Appointment.Status.HELD:
         draft_clear(request.session)
         request.session[HELD_KEY] = appointment.reference
@@ -395,6 +403,7 @@ def _book_now(request, treatment, start, practitioner, details, acknowledge, cou
             declared=details.declared(),
             acknowledge_warnings=acknowledge,
             course=course,
+            pay_online=True,  # the confirm sends them to the deposit's payment page
         )
         if details.sms_opt_in():  # the client themself, or staff asked on their behalf
             staff = _trusted(request, treatment.clinic)
@@ -678,6 +687,37 @@ def booking_confirmed(request, reference, token):
         appointment,
         payment_url=deposits.payment_url(appointment) if waiting else None,
         released=appointment.status == Appointment.Status.EXPIRED,
+    )
+
+
+@_link_page
+@page_rate_limit(BookingThrottle)
+@require_http_methods(["GET", "POST"])
+def booking_deposit(request, reference, token):
+    """The page the client is emailed when staff booked them and the policy asks a deposit
+    by card (diary/deposits.py): GET says what is due (mail scanners that open links make
+    nothing); POST makes the payment page and sends them to it."""
+    appointment = _linked(reference, token)
+    if deposits.is_waiting_for_deposit(appointment):  # booked online: its own payment page
+        return redirect("online:confirmed", appointment.reference, token)
+    if request.method == "POST":
+        try:
+            url = deposits.deposit_checkout(appointment, now=timezone.now())
+        except BookingError as refusal:
+            messages.error(request, refusal.detail)
+            url = None
+        if url:
+            return redirect(url)
+        return redirect("online:deposit", appointment.reference, token)
+    due = deposits.deposit_due(appointment)
+    return _appointment_page(
+        request,
+        "online/deposit.html",
+        appointment,
+        due=shown(due, appointment.currency or appointment.clinic.currency) if due else None,
+        payable=(
+            due > 0 and appointment.status == Appointment.Status.CONFIRMED and stripe_api.enabled()
+        ),
     )
 
 

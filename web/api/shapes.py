@@ -102,6 +102,13 @@ class AppointmentOutput(AppointmentFields):
         help_text="The client's key to their booking: only in the client's own answers (the "
         "token's holder, the client signed in), never in staff's.",
     )
+    payment_url = serializers.URLField(
+        required=False,
+        help_text="Only for a signed-in client's own booking held (status held) for the "
+        "deposit the clinic's policy asks by card: the payment provider's page to send them "
+        "to. Paid, the booking is confirmed; not paid within DEPOSIT_HOLD_MINUTES, the time "
+        "is released and nothing is charged.",
+    )
 
 
 def appointment_data(appointment, *, warnings=(), manage_token: bool = False) -> dict:

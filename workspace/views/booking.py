@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 import access
+from aftercare.models import Message
 from bookings.models import Appointment
 from clinic import audit
 from clinic.models import AuditEntry
@@ -131,11 +132,13 @@ def book(request, client_id):
         except BookingError as refusal:
             context["error"] = refusal.detail
         else:
+            asked = appointment.messages.filter(kind=Message.Kind.DEPOSIT_DUE).exists()
             messages.success(
                 request,
                 f"Booked {treatment.name} on "
                 f"{appointment.start.astimezone(clinic.tzinfo):%a %-d %b %Y at %H:%M} "
-                f"with {appointment.practitioner.name} ({appointment.reference}).",
+                f"with {appointment.practitioner.name} ({appointment.reference})."
+                + (" The client is emailed a link to pay the deposit by card." if asked else ""),
             )
             return redirect("workspace:client", client.pk)
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 import access
+from aftercare.models import Message
 from clinic import audit
 from clinic.audit import Origin
 from money import services
@@ -99,6 +100,8 @@ def payments(request, reference):
             }
         )
     charge = account.charge
+    # A deposit staff asked by card: the client was emailed a link to pay it (diary/deposits.py).
+    link = appointment.messages.filter(kind=Message.Kind.DEPOSIT_DUE).first()
     return render(
         request,
         "workspace/payments.html",
@@ -108,6 +111,7 @@ def payments(request, reference):
             "client_shown": access.may_see_client(request.user, appointment.client),
             "account": account,
             "outstanding_is": OWED_WORDS.get(account.outstanding_is, ""),
+            "deposit_link": link,
             "form": form if may_record and appointment.client_id else None,
             "waive_form": (
                 WaiveForm()

@@ -60,6 +60,13 @@ def _rows(queryset, *, skip=("client",), **extra) -> list[dict]:
     ]
 
 
+def _names_apart(rows: list[dict], *names: str):
+    """Each row as (its `names`, the rest), so a name does not also go out under its own
+    key beside the field it names."""
+    for row in rows:
+        yield {name: row.pop(name) for name in names}, row
+
+
 def _image(photo) -> str | None:
     """The photo's bytes in base64; None when its file is gone from the storage (the row
     still says it was taken). A storage out of reach raises StorageUnavailable: an export
@@ -139,15 +146,15 @@ def client_export(client: Client) -> dict:
         ],
         "appointments": [
             {
-                # Popped before the rest of the row is spread, so they are not there twice.
-                "treatment": row.pop("treatment_name"),
-                "practitioner": row.pop("practitioner_name"),
                 **row,
+                # By name: the row's own treatment and practitioner are their ids.
+                "treatment": named.pop("treatment_name"),
+                "practitioner": named.pop("practitioner_name"),
                 "resources": resources[row["id"]],
                 "history": history[row["id"]],
                 "sign_off": sign_offs.get(row["id"]),
             }
-            for row in appointments
+            for named, row in _names_apart(appointments, "treatment_name", "practitioner_name")
         ],
         # Consent and intake forms they signed: the words they saw, what they answered, how
         # and where they signed (the PDF and drawn signature are files: named here).

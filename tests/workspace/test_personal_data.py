@@ -77,6 +77,10 @@ def test_the_export_holds_all_their_data(olivia_history):
     assert visit["notes"] == "Olivia prefers a light touch."
     assert visit["override_reason"] == "Olivia Turner's filler was in the lips only."
     assert visit["resources"] == ["Room 1"]
+    assert (visit["treatment"], visit["practitioner"]) == (
+        cast.world.treatment.name,
+        cast.world.practitioner.name,
+    )
     assert visit["history"][0]["action"] == "booked"
     assert visit["history"][0]["by"] == "mia"
     # The audit trail of who saw them, this export included, and of the override mia used

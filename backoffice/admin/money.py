@@ -44,7 +44,7 @@ class ProviderCallAdmin(ScopedAdmin):
         "created_at",
         "kind",
         "status",
-        "appointment_reference",
+        "for_what",
         "amount",
         "currency",
         "attempts",
@@ -52,13 +52,13 @@ class ProviderCallAdmin(ScopedAdmin):
         "done_at",
     )
     list_filter = ("status", "kind")
-    list_select_related = ("appointment",)
+    list_select_related = ("appointment", "client_course")
     ordering = ("-created_at", "-pk")
     readonly_fields = [f.name for f in ProviderCall._meta.fields]
 
-    @admin.display(description="appointment", ordering="appointment__reference")
-    def appointment_reference(self, call):
-        return call.appointment.reference
+    @admin.display(description="for", ordering="appointment__reference")
+    def for_what(self, call):
+        return call.about  # an appointment's reference, or a course bought online
 
     @admin.display(description="last error")
     def error(self, call):

@@ -24,6 +24,7 @@ from money import provider
 from money.models import Payment, ProviderCall, ProviderEvent
 from sending.delivery import render
 from sending.tasks import release_lapsed_holds
+from tests import factories
 from tests.helpers import logged_in, signed_in
 
 TUESDAY_10 = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)  # the world's clock: Mon 1 March, 08:00
@@ -319,6 +320,9 @@ def test_a_course_refund_stuck_at_stripe_is_on_the_problems_page_and_settled_the
         )
 
     assert "Course: Ten facial massages" in page and "Olivia Turner" in page
+    admin = Browser()
+    admin.force_login(factories.StaffFactory(username="root", is_superuser=True))
+    assert "the course Ten facial massages" in text(admin.get("/admin/money/providercall/"))
     refund.refresh_from_db()
     assert refund.status == ProviderCall.Status.CANCELLED
     entry = AuditEntry.objects.get(details__call=refund.pk)

@@ -42,9 +42,10 @@ PostgresOperations.sql_flush = _delete_rows
 
 
 def pytest_collection_modifyitems(items):
-    """Under `make test` (pytest -n 2 --dist loadgroup) a module's tests that share a
-    module-scoped fixture (a Celery worker and its Redis, a fake server) run in one process,
-    so it starts once, not once per process. Without -n the mark does nothing."""
+    """Under `pytest -n 2 --dist loadgroup` a module's tests that share a module-scoped
+    fixture (a Celery worker and its Redis, a fake server) run in one process, so it starts
+    once, not once per process. `make test` uses --dist load (see the Makefile: schemathesis'
+    tests share node ids), which ignores the mark, as a run without -n does."""
     for item in items:
         if item.get_closest_marker("xdist_group"):
             continue

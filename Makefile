@@ -60,9 +60,14 @@ $(SECRET_KEY_FILE):
 
 # .ci/services starts PostgreSQL and Redis and installs Chromium when it can, and says in one
 # line what is missing when it cannot (the suite then falls back or skips, and says so).
+# In TEST_WORKERS processes (pytest-xdist; the machine has 2 cores), each on a test database
+# of its own. --dist load, not loadgroup: the schemathesis tests (tests/drills/test_api_fuzz.py)
+# share one node id per function, and loadgroup/loadscope key their work by node id, so they
+# ran one case of 36. TEST_WORKERS=0 runs it in this one process, as plain `.venv/bin/pytest`.
+TEST_WORKERS ?= 2
 test: install
 	@bash .ci/services
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist load $(ARGS)
 
 # -m drill replaces the 'not drill' of pyproject's addopts: the last -m wins.
 drills: install

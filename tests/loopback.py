@@ -143,6 +143,7 @@ class RedisServer:
         self.port = free_port()
         self.workdir = workdir
         self.process: Process | None = None
+        self.started = False
 
     @property
     def url(self) -> str:
@@ -158,10 +159,24 @@ class RedisServer:
             return False
 
     def start(self) -> None:
-        args = ["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
-        self.process = Process(args, log=self.workdir / "redis.log")
-        wait_until(self.ping, timeout=15, what="redis-server to answer")
+        """Start on self.port (again, after stop(): the workers were told that port). The
+        first start takes another free port if this one went to someone else (another test
+        process under pytest -n) between free_port() and redis-server's bind."""
+        for attempt in range(3):
+            args = ["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+            self.process = Process(args, log=self.workdir / "redis.log")
+            wait_until(
+                lambda: self.ping() or self.process.popen.poll() is not None,
+                timeout=15,
+                what="redis-server to answer",
+            )
+            if self.process.popen.poll() is None:  # ours answered, not another's on the port
+                self.started = True
+                return
+            if self.started or attempt == 2:
+                raise AssertionError(f"redis-server did not start:\n{self.process.output()}")
+            self.port = free_port()
 
     def stop(self) -> None:
         if self.process:

@@ -56,7 +56,6 @@ from records.services import recall_record
 from tests import factories
 from tests.conftest import default_rules
 from tests.organisations import VISIT_DAY, Branch, make_group
-from tests.records.conftest import photo_files_removed  # noqa: F401
 from waitlist.models import Entry, FreedTime, Offer, Skip
 
 # -- what each address is --------------------------------------------------------------------

@@ -16,7 +16,6 @@ from tests import factories
 from tests.browser.conftest import _new_page, screenshot
 from tests.browser.test_workspace import at, log_in
 from tests.conftest import default_rules, open_every_day, works_every_day
-from tests.records.conftest import photo_files_removed  # noqa: F401
 from tests.records.test_photos import jpeg_with_gps
 
 TABLET = {"width": 768, "height": 1024}

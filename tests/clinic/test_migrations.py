@@ -14,9 +14,13 @@ the models of the state after:
   client had and never taking a staff account;
 - an empty database (no clinic) migrates without making an organisation.
 
-Each test migrates the database back to the state just before the migration under test and
-leaves it migrated to the latest state again (the `migrator` fixture's teardown), so the rest
-of the suite runs on the schema of the code.
+Each test empties every table, then migrates the database to the state just before the
+migration under test. Moving along the graph is the cost here (Django renders the models of
+every state passed), so the database stays where a test left it for the next one, which is
+mostly a few migrations away (the tests are in graph order), and goes back to the latest
+state once, when the module ends (the `module_migrator` fixture's teardown), so the rest of
+the suite runs on the schema of the code. The module's tests run in one process under
+pytest -n (tests/conftest.py groups a module with a module-scoped fixture).
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -94,25 +98,35 @@ class Migrator:
 
 
 def _empty_every_table():
-    """Old rows left in the old schema by a failed forward migration would fail the next
-    attempt the same way; the transactional test flushes every row afterwards anyway."""
-    tables = [t for t in connection.introspection.table_names() if t != "django_migrations"]
-    connection.ops.execute_sql_flush(
-        connection.ops.sql_flush(no_style(), tables, reset_sequences=True, allow_cascade=True)
-    )
+    """Every row of every table, in whatever state the database is: the rows of the test
+    before (and of the migrations' data steps) must not meet the next test's. Content types
+    and permissions stay, as after the flush of a transactional test."""
+    kept = {"django_migrations", "django_content_type", "auth_permission"}
+    tables = [t for t in connection.introspection.table_names() if t not in kept]
+    connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables))
+
+
+@pytest.fixture(scope="module")
+def module_migrator(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        migrator = Migrator()
+        try:
+            yield migrator
+        finally:
+            try:
+                migrator.to_latest()
+            except DatabaseError:
+                # Old rows left in the old schema by a failed forward migration would fail
+                # the next attempt the same way.
+                _empty_every_table()
+                Migrator().to_latest()
+            _empty_every_table()
 
 
 @pytest.fixture
-def migrator(transactional_db):
-    migrator = Migrator()
-    try:
-        yield migrator
-    finally:
-        try:
-            migrator.to_latest()
-        except DatabaseError:
-            _empty_every_table()
-            Migrator().to_latest()
+def migrator(transactional_db, module_migrator):
+    _empty_every_table()
+    return module_migrator
 
 
 def at(day, hour=9):

@@ -35,19 +35,3 @@ def visits(cast, microcurrent):  # noqa: F811
     second = appointment_book(start=london(NEXT_WEEK, 14), **book).appointment
     with time_machine.travel(london(TODAY, 15), tick=False):
         yield first, second
-
-
-@pytest.fixture(autouse=True)
-def photo_files_removed():
-    """The photos a test stored (under var/photos) go with it."""
-    from records.models import photo_storage
-
-    storage = photo_storage()
-
-    def stored() -> set[str]:
-        return set(storage.listdir("clinical")[1]) if storage.exists("clinical") else set()
-
-    before = stored()
-    yield
-    for name in stored() - before:
-        storage.delete(f"clinical/{name}")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from aftercare.models import Message
 from bookings.models import Appointment, AppointmentChange, BookingRequest
 from diary import holds
+from diary.errors import PaymentUnavailable
 from money.models import Payment, PaymentPolicy, ProviderCall, ProviderEvent, SavedCard
 from tests import factories
 from tests.money.test_deposit_paths import DANA, api_book, book_signed_in, session_id
@@ -145,6 +146,19 @@ def test_a_card_saved_after_the_hold_was_released_changes_nothing(world, fee_pol
     unknown["metadata"]["lumiere_appointment"] = "NOPE"
     forged = stripe_fake.event("setup_intent.succeeded", unknown)
     assert deliver([forged])[0].json()["outcome"] == "ignored: not ours"
+
+
+def test_stripe_down_while_asking_for_the_card_releases_the_time(world, fee_policy, stripe_fake):
+    held = hold(world)
+    stripe_fake.go_down()
+
+    with pytest.raises(PaymentUnavailable):
+        holds.hold_confirm(appointment=held, by=None)
+
+    held.refresh_from_db()
+    assert held.status == Appointment.Status.EXPIRED and slot_free(world)
+    assert ProviderCall.objects.get(kind="checkout").status == ProviderCall.Status.CANCELLED
+    assert not SavedCard.objects.exists() and confirmations(held) == 0
 
 
 @pytest.fixture

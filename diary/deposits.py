@@ -30,6 +30,14 @@ than one that would outlive Stripe's 24-hour limit before the client reads their
 webhook records the payment with its receipt; an unpaid deposit never releases the booking
 (staff decide), and cancelling it closes a payment page still open (`deposit_withdraw`).
 
+A card kept for fees (issue 19): an online booking whose policy asks no deposit but has a
+late-cancellation or no-show fee, for a client with no card saved at the clinic, is held the
+same way for a Checkout Session in setup mode (`CARD`: a SetupIntent, nothing charged). The
+same ProviderCall kind carries it (payload `mode: "setup"`, no amount), so its lapse and
+expiry are the deposit's; Stripe's `setup_intent.succeeded` saves the card and confirms the
+booking as a paid deposit does. Chosen over saving nothing until a fee falls due: a fee can
+only be charged off session to a card the client saved while present.
+
 Without Stripe keys (the demo), nothing here asks for anything: the booking is confirmed as
 before and the deposit is taken at the desk.
 """
@@ -53,14 +61,16 @@ from diary.errors import PaymentUnavailable
 from money import due as rules
 from money import provider, stripe_api
 from money.currency import ZERO, minor_unit, shown
-from money.due import Price
+from money.due import Price, Terms
 from money.errors import BadWebhook
-from money.models import Payment, ProviderCall, ProviderEvent
+from money.models import Payment, ProviderCall, ProviderEvent, SavedCard
 from money.prices import price_of, terms_for
 from money.selectors import paid_on
 from money.services import card_save, provider_payment
 
 DEPOSIT = "deposit"
+CARD = "card"  # a card saved for later fees (setup mode), nothing charged
+SETUP = "setup"
 # Stripe accepts a Checkout Session's expiry from 30 minutes on; the hold's release expires
 # the session explicitly whenever it comes.
 CHECKOUT_MIN_SECONDS = 31 * 60
@@ -111,17 +121,48 @@ def deposit_asked(*, treatment, price: dict, online: bool) -> Decimal:
     )
 
 
+def _fees_asked(price: Price, terms: Terms) -> bool:
+    """A late cancellation or a no-show would cost this booking something."""
+    moment = timezone.now()  # cancelled at its very start: late for any window but zero
+    late = rules.due(event=rules.Event.CANCELLED, price=price, terms=terms, start=moment, at=moment)
+    no_show = rules.due(event=rules.Event.NO_SHOW, price=price, terms=terms)
+    return late.charge > ZERO or no_show.charge > ZERO
+
+
+def _card_wanted(price: Price | None, *, clinic, treatment_id: int, client) -> bool:
+    if price is None or not stripe_api.enabled():
+        return False
+    if client is not None and SavedCard.objects.filter(client=client, clinic=clinic).exists():
+        return False
+    return _fees_asked(price, terms_for(clinic=clinic, treatment_id=treatment_id))
+
+
+def card_asked(*, treatment, price: dict, client) -> bool:
+    """An online booking about to be made that asks no deposit: does its policy have a fee
+    a saved card would pay, with no card of `client`'s saved at the clinic yet? Then it is
+    held while the client saves one (setup mode, nothing charged)."""
+    kept = Price(amount=price["price"], discount=price["discount"], currency=price["currency"])
+    return _card_wanted(kept, clinic=treatment.clinic, treatment_id=treatment.pk, client=client)
+
+
 def _checkout_plan(
     appointment: Appointment, *, email: str, amount: Decimal, until, back: str, booked: bool
 ) -> ProviderCall:
     """Plan the deposit's Checkout Session (in the caller's transaction); made by the request
     waiting for it. `back`: the page Stripe sends the client back to; `booked`: the booking
-    stands whether or not it is paid (staff's), so the call is wanted while it is confirmed."""
+    stands whether or not it is paid (staff's), so the call is wanted while it is confirmed.
+    `amount` zero: a card saved for later fees, in setup mode, nothing charged."""
     currency = appointment.currency or appointment.clinic.currency
     site = settings.SITE_URL.rstrip("/")
     treatment, clinic = appointment.treatment, appointment.clinic
-    description = f"Deposit for {treatment.name}, {clinic.name} ({appointment.reference})"
     reference = appointment.reference
+    if amount > ZERO:
+        description = f"Deposit for {treatment.name}, {clinic.name} ({reference})"
+        ask = {"amount_minor": stripe_api.minor(amount, currency)}
+        purpose = DEPOSIT
+    else:
+        description = f"Card kept by {clinic.name} for its cancellation and no-show fees"
+        ask, amount, purpose = {"mode": SETUP}, None, CARD
     return provider.plan(
         kind=ProviderCall.Kind.CHECKOUT,
         appointment=appointment,
@@ -132,9 +173,9 @@ def _checkout_plan(
             "email": email,
             "reference": reference,
             "currency": currency,
-            "amount_minor": stripe_api.minor(amount, currency),
+            **ask,
             "description": description,
-            "metadata": {"lumiere_appointment": reference, "lumiere_purpose": DEPOSIT},
+            "metadata": {"lumiere_appointment": reference, "lumiere_purpose": purpose},
             "expires_at": int(max(until.timestamp(), time.time() + CHECKOUT_MIN_SECONDS)),
             "success_url": f"{site}{back}",
             "cancel_url": f"{site}{back}",
@@ -147,12 +188,14 @@ def _confirmed_page(appointment: Appointment) -> str:
     return reverse("online:confirmed", args=[appointment.reference, appointment.manage_token])
 
 
-def deposit_plan(held: Appointment, *, email: str, now) -> Decimal:
-    """Before the hold is bound to its client: if card payments are on and the policy asks
-    an online booking a deposit, plan its Checkout Session (in a transaction of its own,
-    made by `checkout_open` once that commits). The amount asked; zero: nothing asked."""
+def deposit_plan(held: Appointment, *, email: str, client, now) -> bool:
+    """Before the hold is bound to its client (`client`: the one on record for the address,
+    if any): if card payments are on and the policy asks an online booking a deposit, or a
+    card for its fees that the client has not saved at the clinic, plan its Checkout
+    Session (in a transaction of its own, made by `checkout_open` once that commits).
+    False: nothing asked."""
     if not stripe_api.enabled():
-        return ZERO
+        return False
     with transaction.atomic():
         held = (
             Appointment.objects.select_for_update(of=("self",))
@@ -160,23 +203,27 @@ def deposit_plan(held: Appointment, *, email: str, now) -> Decimal:
             .get(pk=held.pk)
         )
         amount = deposit_due(held)
-        if amount <= ZERO or provider.checkout_live(held) is not None:
-            return max(amount, ZERO)
+        if amount <= ZERO and not _card_wanted(
+            price_of(held), clinic=held.clinic, treatment_id=held.treatment_id, client=client
+        ):
+            return False
+        if provider.checkout_live(held) is not None:
+            return True
         _checkout_plan(
             held,
             email=email,
-            amount=amount,
+            amount=max(amount, ZERO),
             until=now + timedelta(minutes=settings.DEPOSIT_HOLD_MINUTES),
             back=_confirmed_page(held),
             booked=False,
         )
-    return amount
+    return True
 
 
 def deposit_ask(appointment: Appointment, *, amount: Decimal, email: str) -> None:
-    """In the transaction of a booking made online and held for its deposit
-    (services.appointment_book, `held_until` set): plan its Checkout Session, which the
-    caller makes once that commits (holds.deposit_page)."""
+    """In the transaction of a booking made online and held for its deposit, or (`amount`
+    zero) for a card saved for its fees (services.appointment_book, `held_until` set): plan
+    its Checkout Session, which the caller makes once that commits (holds.deposit_page)."""
     _checkout_plan(
         appointment,
         email=email,
@@ -245,14 +292,26 @@ def deposit_withdraw(appointment: Appointment) -> None:
         provider.checkout_release(appointment)
 
 
-def deposit_hold(locked: Appointment, *, now) -> Decimal:
+def deposit_hold(locked: Appointment, *, now) -> dict:
     """In the transaction binding the hold to its client: with a payment page open for its
-    deposit, it stays held DEPOSIT_HOLD_MINUTES for the deposit; the amount (zero: none)."""
+    deposit (or its card), it stays held DEPOSIT_HOLD_MINUTES; what is asked, for the
+    booking's history (empty: nothing, it is confirmed)."""
     call = provider.checkout_live(locked)
     if call is None or call.status != ProviderCall.Status.SENT:
-        return ZERO
+        return {}
     locked.held_until = now + timedelta(minutes=settings.DEPOSIT_HOLD_MINUTES)
-    return call.amount
+    return asked_details(call.amount or ZERO)
+
+
+def asked_details(amount: Decimal) -> dict:
+    """What a booking held for its payment page asks, as its history keeps it."""
+    return {"deposit_asked": str(amount)} if amount > ZERO else {"card_asked": True}
+
+
+def is_card_setup(appointment: Appointment) -> bool:
+    """Its payment page saves a card for fees and charges nothing."""
+    call = provider.checkout_live(appointment)
+    return call is not None and call.payload.get("mode") == SETUP
 
 
 def is_waiting_for_deposit(appointment: Appointment) -> bool:
@@ -284,8 +343,9 @@ def webhook_receive(*, payload: bytes, signature: str) -> str:
     second delivery changes nothing. Raises BadWebhook for a body the signature does not
     prove (or when card payments are off). Returns what it did, for the log.
 
-    Only `payment_intent.succeeded` changes anything (a Checkout payment and a fee's charge
-    both end in one, with our metadata); every other event is kept and ignored. So events
+    Only `payment_intent.succeeded` (a Checkout payment and a fee's charge both end in one,
+    with our metadata) and `setup_intent.succeeded` (a card saved for fees) change anything;
+    every other event is kept and ignored. So events
     arriving out of order cannot undo a payment: a `payment_failed` or `checkout.session.
     expired` after the success is ignored, and a success for a payment already kept (under
     any event id) is recognised by its PaymentIntent id.
@@ -320,6 +380,8 @@ def _amount(obj: dict, currency: str) -> Decimal:
 
 
 def _apply(body: dict) -> str:
+    if body.get("type") == "setup_intent.succeeded":
+        return _card_saved(body.get("data", {}).get("object", {}))
     if body.get("type") != "payment_intent.succeeded":
         return "ignored"
     intent = body.get("data", {}).get("object", {})
@@ -354,7 +416,7 @@ def _apply(body: dict) -> str:
         payment_method=intent.get("payment_method") or "",
     )
     if appointment.status == Appointment.Status.HELD:
-        _confirm_paid(appointment, amount=amount, currency=currency)
+        _confirm_held(appointment, details={"deposit_paid": shown(amount, currency)})
         return "confirmed"
     if appointment.status in (
         Appointment.Status.CONFIRMED,
@@ -369,9 +431,36 @@ def _apply(body: dict) -> str:
     return "refunded: the hold was released"
 
 
-def _confirm_paid(appointment: Appointment, *, amount: Decimal, currency: str) -> None:
-    """The deposit is paid: the held booking is the client's, confirmed (appointment
-    locked by the caller)."""
+def _card_saved(intent: dict) -> str:
+    """A card saved for fees (setup mode): kept, and the booking held for it confirmed. Only
+    while it waits for one: a second card, or a card saved after the hold was released,
+    changes nothing (nothing was charged, so nothing is refunded)."""
+    metadata = intent.get("metadata") or {}
+    if metadata.get("lumiere_purpose") != CARD:
+        return "ignored: not ours"
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("clinic", "treatment")
+        .filter(reference=metadata.get("lumiere_appointment", ""))
+        .first()
+    )
+    if appointment is None or appointment.client_id is None:
+        return "ignored: not ours"
+    if appointment.status != Appointment.Status.HELD or not is_card_setup(appointment):
+        return "ignored: no card asked"
+    card_save(
+        client_id=appointment.client_id,
+        clinic_id=appointment.clinic_id,
+        customer=intent.get("customer") or "",
+        payment_method=intent.get("payment_method") or "",
+    )
+    _confirm_held(appointment, details={"card_saved": True})
+    return "card saved"
+
+
+def _confirm_held(appointment: Appointment, *, details: dict) -> None:
+    """The deposit is paid (or the card saved): the held booking is the client's,
+    confirmed (appointment locked by the caller)."""
     appointment.status = Appointment.Status.CONFIRMED
     appointment.held_until = None
     appointment.save(update_fields=["status", "held_until", "updated_at"])
@@ -384,7 +473,7 @@ def _confirm_paid(appointment: Appointment, *, amount: Decimal, currency: str) -
         by=None,
         channel=Appointment.Channel.ONLINE,
         from_status=Appointment.Status.HELD,
-        details={"deposit_paid": shown(amount, currency), "confirmed_from_hold": True},
+        details={**details, "confirmed_from_hold": True},
     )
     planning.on_booked(appointment)
     plan_forms_reminder(appointment)

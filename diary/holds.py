@@ -250,9 +250,10 @@ def hold_confirm(
     except EligibilityRefused:
         hold_release(held, outcome=BookingRequest.Outcome.REFUSED, now=now)
         raise
-    # A deposit to pay: its payment page is had from Stripe before anything is written for
-    # the client, so Stripe down leaves nothing behind but the released hold.
-    if deposits.deposit_plan(held, email=wish.email, now=now):
+    # A deposit to pay (or a card to save for fees): its payment page is had from Stripe
+    # before anything is written for the client, so Stripe down leaves nothing behind but
+    # the released hold.
+    if deposits.deposit_plan(held, email=wish.email, client=existing, now=now):
         _payment_page(held, now=now)
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
@@ -268,7 +269,7 @@ def hold_confirm(
         locked.client = client
         locked.practitioner_id = practitioner_id
         locked.held_until = None
-        deposit = deposits.deposit_hold(locked, now=now)  # sets held_until when one is due
+        deposit = deposits.deposit_hold(locked, now=now)  # sets held_until when one is asked
         locked.status = Appointment.Status.HELD if deposit else Appointment.Status.CONFIRMED
         locked.changed_by = acting_user(by)
         locked.save(
@@ -292,8 +293,7 @@ def hold_confirm(
             by=by,
             channel=Appointment.Channel.ONLINE,
             from_status=previous,
-            details={"warnings": outcome.warnings, "confirmed_from_hold": True}
-            | ({"deposit_asked": str(deposit)} if deposit else {}),
+            details={"warnings": outcome.warnings, "confirmed_from_hold": True} | deposit,
         )
         signoff_sync(locked, reasons=outcome.approvals)
         if not deposit:  # else once paid (diary/deposits.py)

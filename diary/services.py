@@ -298,7 +298,9 @@ def appointment_book(
     With card payments on and a deposit asked by the policy (diary/deposits.py): booked by
     staff, it is confirmed and the client emailed a link to pay; booked online by a caller
     that sends the client to the payment page (`pay_online`, then holds.deposit_page once
-    this commits), it is HELD for the deposit and its emails wait for the payment.
+    this commits), it is HELD for the deposit and its emails wait for the payment; asking
+    no deposit but a late-cancellation or no-show fee, it is HELD the same way while a
+    client with no card saved at the clinic saves one (nothing charged).
     Raises SlotUnavailable (with alternatives),
     InjectionDateInFuture or an eligibility refusal.
     """
@@ -323,7 +325,14 @@ def appointment_book(
         if pay_online or not online
         else ZERO
     )
-    waits = online and deposit > ZERO  # held until the deposit is paid
+    # No deposit, but fees a card on file would pay: held until the client saves one.
+    card = (
+        pay_online
+        and online
+        and deposit <= ZERO
+        and deposits.card_asked(treatment=treatment, price=price, client=client)
+    )
+    waits = online and (deposit > ZERO or card)  # held until the deposit is paid
     if course is not None:
         try:
             courses.check_usable(course, client=client, treatment=treatment, start=start)
@@ -384,7 +393,7 @@ def appointment_book(
             channel=channel,
             reason=appointment.override_reason,
             details={"warnings": outcome.warnings, "overridden": outcome.overridden}
-            | ({"deposit_asked": str(deposit)} if deposit else {}),
+            | (deposits.asked_details(deposit) if deposit or card else {}),
         )
         if outcome.overridden:
             _audit_override(appointment, by=by, origin=origin)

@@ -276,8 +276,9 @@ class ProviderEvent(models.Model):
 
 class SavedCard(models.Model):
     """A card the client saved with the provider when paying a deposit online
-    (setup_future_usage=off_session): the customer and payment method a later fee is
-    charged to, off session. The card's number stays with the provider."""
+    (setup_future_usage=off_session), or saved alone for a booking that asks no deposit but
+    has fees (a SetupIntent, diary/deposits.py): the customer and payment method a later fee
+    is charged to, off session. The card's number stays with the provider."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="saved_cards")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")

@@ -283,7 +283,8 @@ def provider_payment(*, appointment: Appointment, amount: Decimal, kind: str, re
 
 
 def card_save(*, client_id: int, clinic_id: int, customer: str, payment_method: str) -> None:
-    """The card a deposit was paid with, saved for a later fee (off session)."""
+    """The card a deposit was paid with (or saved alone for fees), kept for a later fee
+    (off session)."""
     if customer and payment_method:
         SavedCard.objects.get_or_create(
             client_id=client_id,

@@ -50,13 +50,31 @@ def minor(amount: Decimal, currency: str) -> int:
 
 def checkout_create(*, key: str, payload: dict) -> dict:
     """A Checkout Session in payment mode for a deposit: the card is saved for later fees
-    (setup_future_usage=off_session) and a customer made to hold it."""
-    session = _client().v1.checkout.sessions.create(
-        params={
+    (setup_future_usage=off_session) and a customer made to hold it. With `mode: "setup"`
+    in the payload, a session that only saves the card (a SetupIntent, nothing charged)."""
+    common = {
+        "customer_creation": "always",
+        "customer_email": payload["email"],
+        "client_reference_id": payload["reference"],
+        "metadata": payload["metadata"],
+        "expires_at": payload["expires_at"],
+        "success_url": payload["success_url"],
+        "cancel_url": payload["cancel_url"],
+    }
+    if payload.get("mode") == "setup":
+        params = {
+            **common,
+            "mode": "setup",
+            "currency": payload["currency"].lower(),
+            "setup_intent_data": {
+                "description": payload["description"],
+                "metadata": payload["metadata"],
+            },
+        }
+    else:
+        params = {
+            **common,
             "mode": "payment",
-            "customer_creation": "always",
-            "customer_email": payload["email"],
-            "client_reference_id": payload["reference"],
             "line_items": [
                 {
                     "quantity": 1,
@@ -72,13 +90,8 @@ def checkout_create(*, key: str, payload: dict) -> dict:
                 "description": payload["description"],
                 "metadata": payload["metadata"],
             },
-            "metadata": payload["metadata"],
-            "expires_at": payload["expires_at"],
-            "success_url": payload["success_url"],
-            "cancel_url": payload["cancel_url"],
-        },
-        options={"idempotency_key": key},
-    )
+        }
+    session = _client().v1.checkout.sessions.create(params=params, options={"idempotency_key": key})
     return {"session": session.id, "url": session.url}
 
 

@@ -677,8 +677,8 @@ def _appointment_page(request, template, appointment, **context):
 @_link_page
 @require_GET
 def booking_confirmed(request, reference, token):
-    """The booking made; for one waiting for its deposit (back from the payment page before
-    Stripe's webhook, or having left it), the way back to the payment page."""
+    """The booking made; for one waiting for its deposit or its card (back from the payment
+    page before Stripe's webhook, or having left it), the way back to the payment page."""
     appointment = _linked(reference, token)
     waiting = deposits.is_waiting_for_deposit(appointment)
     return _appointment_page(
@@ -686,6 +686,7 @@ def booking_confirmed(request, reference, token):
         "online/confirmed.html",
         appointment,
         payment_url=deposits.payment_url(appointment) if waiting else None,
+        card_only=waiting and deposits.is_card_setup(appointment),
         released=appointment.status == Appointment.Status.EXPIRED,
     )
 

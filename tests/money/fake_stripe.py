@@ -6,7 +6,8 @@ done), and signs the webhooks it sends with Stripe's scheme (t=..., v1=HMAC-SHA2
 
 It also serves the hosted payment page of a Checkout Session: a "test card 4242" button
 that pays, sends the signed webhook to `webhook_url` (or keeps it in `outbox` for a test to
-deliver), and redirects back to the session's success_url."""
+deliver), and redirects back to the session's success_url. A session in setup mode saves
+the card instead (a SetupIntent with a customer and payment method, nothing charged)."""
 
 import hashlib
 import hmac
@@ -54,6 +55,7 @@ class FakeStripe:
         self.sessions: dict[str, dict] = {}
         self.intents: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
+        self.setup_intents: dict[str, dict] = {}  # cards saved in setup mode
         self.answers: dict[str, tuple[int, dict]] = {}  # Idempotency-Key -> the first answer
         self.key_uses: Counter = Counter()
         self.requests: Counter = Counter()  # (method, endpoint) -> how many
@@ -117,7 +119,10 @@ class FakeStripe:
 
     def pay(self, session_id: str) -> list[dict]:
         """The client pays with the test card 4242: the session completes, its
-        PaymentIntent succeeds with the card saved to a customer; returns the events."""
+        PaymentIntent succeeds with the card saved to a customer (in setup mode, its
+        SetupIntent does, and nothing is charged); returns the events."""
+        if self.sessions[session_id]["mode"] == "setup":
+            return self.save_card(session_id)
         with self.lock:
             session = self.sessions[session_id]
             if session["status"] != "open":
@@ -145,6 +150,35 @@ class FakeStripe:
             )
             events = [
                 self.event("payment_intent.succeeded", intent),
+                self.event("checkout.session.completed", session),
+            ]
+        for event in events:
+            self.send(event)
+        return events
+
+    def save_card(self, session_id: str) -> list[dict]:
+        """The client saves the test card 4242 on a setup-mode page: its SetupIntent
+        succeeds with a customer and payment method; nothing is charged; returns the events."""
+        with self.lock:
+            session = self.sessions[session_id]
+            if session["mode"] != "setup" or session["status"] != "open":
+                raise ValueError(f"session {session_id} is {session['status']}")
+            customer = new_id("cus")
+            intent = {
+                "id": session["setup_intent"],
+                "object": "setup_intent",
+                "customer": customer,
+                "payment_method": new_id("pm"),
+                "usage": "off_session",
+                "metadata": dict(session["setup_intent_metadata"]),
+                "status": "succeeded",
+            }
+            self.setup_intents[intent["id"]] = intent
+            session.update(
+                status="complete", payment_status="no_payment_required", customer=customer
+            )
+            events = [
+                self.event("setup_intent.succeeded", intent),
                 self.event("checkout.session.completed", session),
             ]
         for event in events:
@@ -210,31 +244,55 @@ class FakeStripe:
         return 404, _error("invalid_request_error", f"Unrecognized request URL ({path}).")
 
     def _checkout_create(self, form: dict) -> tuple[int, dict]:
+        if form.get("mode") == "setup":
+            return self._setup_create(form)
         for needed in ("success_url", "line_items[0][price_data][unit_amount]", "mode"):
             if needed not in form:
                 return 400, _error("invalid_request_error", f"Missing required param: {needed}.")
+        return self._session(
+            form,
+            payment_status="unpaid",
+            amount_total=int(form["line_items[0][price_data][unit_amount]"]),
+            currency=form["line_items[0][price_data][currency]"],
+            payment_intent_metadata=_sub(form, "payment_intent_data[metadata]"),
+            setup_future_usage=form.get("payment_intent_data[setup_future_usage]"),
+        )
+
+    def _session(self, form: dict, **fields) -> tuple[int, dict]:
         session_id = new_id("cs_test")
         session = {
             "id": session_id,
             "object": "checkout.session",
             "mode": form["mode"],
             "status": "open",
-            "payment_status": "unpaid",
-            "amount_total": int(form["line_items[0][price_data][unit_amount]"]),
-            "currency": form["line_items[0][price_data][currency]"],
             "customer_email": form.get("customer_email"),
             "client_reference_id": form.get("client_reference_id"),
             "metadata": _sub(form, "metadata"),
-            "payment_intent_metadata": _sub(form, "payment_intent_data[metadata]"),
-            "setup_future_usage": form.get("payment_intent_data[setup_future_usage]"),
             "expires_at": int(form.get("expires_at", 0)),
             "success_url": form["success_url"],
             "cancel_url": form.get("cancel_url"),
             "payment_intent": None,
             "url": f"{self.base}/pay/{session_id}",
+            **fields,
         }
         self.sessions[session_id] = session
         return 200, session
+
+    def _setup_create(self, form: dict) -> tuple[int, dict]:
+        """Setup mode: no line items; Stripe asks the currency (dynamic payment methods)."""
+        for needed in ("success_url", "currency"):
+            if needed not in form:
+                return 400, _error("invalid_request_error", f"Missing required param: {needed}.")
+        if any(k.startswith(("line_items", "payment_intent_data")) for k in form):
+            return 400, _error("invalid_request_error", "Not accepted in setup mode.")
+        return self._session(
+            form,
+            payment_status="no_payment_required",
+            amount_total=None,
+            currency=form["currency"],
+            setup_intent=new_id("seti"),
+            setup_intent_metadata=_sub(form, "setup_intent_data[metadata]"),
+        )
 
     def _checkout_expire(self, session_id: str) -> tuple[int, dict]:
         session = self.sessions.get(session_id)
@@ -273,7 +331,8 @@ class FakeStripe:
         if form.get("confirm") != "true" or form.get("off_session") != "true":
             return 400, _error("invalid_request_error", "The fake charges off session only.")
         method = form.get("payment_method", "")
-        known = any(i["payment_method"] == method for i in self.intents.values())
+        saved = [*self.intents.values(), *self.setup_intents.values()]
+        known = any(i["payment_method"] == method for i in saved)
         if not known:
             return 400, _error("invalid_request_error", f"No such PaymentMethod: {method}")
         intent = {
@@ -329,10 +388,13 @@ class _Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if parts[0] == "pay" and len(parts) == 2 and parts[1] in self.stripe.sessions:
             session = self.stripe.sessions[parts[1]]
-            amount = f"{session['amount_total'] / 100:.2f} {session['currency'].upper()}"
+            if session["mode"] == "setup":
+                heading = "Save a card"
+            else:
+                heading = f"Pay {session['amount_total'] / 100:.2f} {session['currency'].upper()}"
             page = (
                 "<!doctype html><title>Fake Stripe Checkout</title>"
-                f"<h1>Pay {html.escape(amount)}</h1><p>Status: {session['status']}</p>"
+                f"<h1>{html.escape(heading)}</h1><p>Status: {session['status']}</p>"
                 f'<form method="post" action="/pay/{session["id"]}">'
                 "<p>Card: 4242 4242 4242 4242</p>"
                 '<button type="submit">Pay with test card 4242</button></form>'

@@ -87,6 +87,13 @@ def paid(world, stripe_fake, email="dana@example.com") -> Appointment:
     return booked
 
 
+def lapse() -> None:
+    """DEPOSIT_HOLD_MINUTES pass: beat releases the one hold and closes its payment page."""
+    with time_machine.travel(NOW + timedelta(minutes=31), tick=False):
+        assert holds.holds_release_lapsed() == 1
+        provider.calls_sweep()
+
+
 def slot_free(world) -> bool:
     request = SlotRequest(treatment=world.treatment, start=TUESDAY_10, online=True, now=NOW)
     return bool(free_practitioners(request))
@@ -152,9 +159,7 @@ def test_a_hold_not_paid_in_time_frees_the_time_and_charges_nothing(
     session = session_of(held)
     assert not slot_free(world)
 
-    with time_machine.travel(NOW + timedelta(minutes=31), tick=False):
-        assert holds.holds_release_lapsed() == 1
-        provider.calls_sweep()
+    lapse()
 
     held.refresh_from_db()
     assert held.status == Appointment.Status.EXPIRED and slot_free(world)
@@ -312,6 +317,17 @@ def no_show(world, booked) -> Appointment:
         return appointment_mark_no_show(appointment=booked, by=desk)
 
 
+def fee_swept(stripe_fake) -> list:
+    """Beat's sweeps around the fee's due time (FEE_CHARGE_DELAY_MINUTES after the no-show):
+    nothing before it, the charge after; the webhook's answers."""
+    with time_machine.travel(TUESDAY_10 + timedelta(hours=2, minutes=30), tick=False):
+        assert provider.calls_sweep() == 0  # the desk's hour to waive it
+    with time_machine.travel(TUESDAY_10 + timedelta(hours=3, minutes=1), tick=False):
+        provider.calls_sweep()
+        provider.calls_sweep()
+        return deliver(stripe_fake.take_events())
+
+
 def test_a_no_show_fee_is_charged_once_to_the_saved_card(world, deposit_policy, stripe_fake):
     booked = paid(world, stripe_fake)
     card = SavedCard.objects.get()
@@ -319,12 +335,7 @@ def test_a_no_show_fee_is_charged_once_to_the_saved_card(world, deposit_policy, 
     call = ProviderCall.objects.get(kind="fee")
     assert (call.amount, call.status) == (D("30.00"), "pending")  # 50 less the 20 deposit
 
-    with time_machine.travel(TUESDAY_10 + timedelta(hours=2, minutes=30), tick=False):
-        assert provider.calls_sweep() == 0  # the desk's hour to waive it
-    with time_machine.travel(TUESDAY_10 + timedelta(hours=3, minutes=1), tick=False):
-        provider.calls_sweep()
-        provider.calls_sweep()
-        answers = deliver(stripe_fake.take_events())
+    answers = fee_swept(stripe_fake)
 
     fees = [c for c in stripe_fake.charged(card.payment_method) if c["off_session"]]
     assert len(fees) == 1 and fees[0]["amount"] == 3000

@@ -105,9 +105,10 @@ class AppointmentOutput(AppointmentFields):
     payment_url = serializers.URLField(
         required=False,
         help_text="Only for a signed-in client's own booking held (status held) for the "
-        "deposit the clinic's policy asks by card: the payment provider's page to send them "
-        "to. Paid, the booking is confirmed; not paid within DEPOSIT_HOLD_MINUTES, the time "
-        "is released and nothing is charged.",
+        "deposit the clinic's policy asks by card, or for a card saved for its cancellation "
+        "and no-show fees (nothing charged now): the payment provider's page to send them "
+        "to. Paid (or saved), the booking is confirmed; not within DEPOSIT_HOLD_MINUTES, the "
+        "time is released and nothing is charged.",
     )
 
 

@@ -1,18 +1,12 @@
 """Refusals of the course services, in the API's shape (a `code`, a sentence, a status), as
 money/errors.py words the payments'."""
 
+from clinic.errors import Refusal
 
-class CourseError(Exception):
+
+class CourseError(Refusal):
     code = "course_error"
-    status = 400
     detail = "The course could not be used."
-
-    def __init__(self, detail: str | None = None):
-        self.detail = detail or self.detail
-        super().__init__(self.detail)
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "detail": self.detail}
 
 
 class CourseRefused(CourseError):

@@ -1,18 +1,12 @@
 """Refusals of the money services, in the API's shape (a `code`, a sentence, a status), as
 diary/errors.py words the booking's."""
 
+from clinic.errors import Refusal
 
-class MoneyError(Exception):
+
+class MoneyError(Refusal):
     code = "payment_error"
-    status = 400
     detail = "The payment could not be recorded."
-
-    def __init__(self, detail: str | None = None):
-        self.detail = detail or self.detail
-        super().__init__(self.detail)
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "detail": self.detail}
 
 
 class PaymentRefused(MoneyError):

@@ -15,13 +15,25 @@ from psycopg import sql
 # The server the bench uses; its `postgres` database is only the door to CREATE DATABASE.
 SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PREFIX = "bench_"
+# Two runs at once (two checkouts benchmarking on one server) keep apart by BENCH_DB_SUFFIX:
+# every database a run makes carries it, so neither drops the other's. The seeded clinic
+# groups are shared caches and keep their names.
+SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
+SHARED = "bench_group_"
 
 _created: set[str] = set()
 
 
+def actual(name: str) -> str:
+    """The name a run's database `name` has on the server (with this run's suffix)."""
+    if not SUFFIX or name.startswith(SHARED) or name.endswith(f"_{SUFFIX}"):
+        return name
+    return f"{name}_{SUFFIX}"
+
+
 def url_for(name: str) -> str:
     parts = urlsplit(SERVER_URL)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return urlunsplit(parts._replace(path=f"/{actual(name)}"))
 
 
 def _admin() -> psycopg.Connection:
@@ -35,6 +47,7 @@ def server_version() -> str:
 
 def drop(name: str) -> None:
     assert name.startswith(PREFIX), name
+    name = actual(name)
     with _admin() as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -44,10 +57,11 @@ def drop(name: str) -> None:
 
 def create(name: str, *, template: str | None = None) -> str:
     """A fresh, empty database (or a copy of `template`); returns its URL."""
+    name = actual(name)
     drop(name)
     query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
-        query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(actual(template)))
     with _admin() as conn:
         conn.execute(query)
     _created.add(name)
@@ -56,7 +70,7 @@ def create(name: str, *, template: str | None = None) -> str:
 
 def keep(name: str) -> None:
     """Leave `name` in place at the end of the run (a cache for the next one)."""
-    _created.discard(name)
+    _created.discard(actual(name))
 
 
 def drop_all_created() -> None:

@@ -43,7 +43,7 @@ def insert_tps(*, clients: int, seconds: int) -> float:
         argv = ["pgbench", "--no-vacuum", "--client", str(clients), "--jobs", str(min(clients, 2))]
         argv += ["--time", str(seconds), "--file", str(SCRIPT), "--host", server.hostname or ""]
         argv += ["--port", str(server.port or 5432), "--username", server.username or "postgres"]
-        process = procs.start([*argv, DATABASE], stdout=subprocess.PIPE, text=True)
+        process = procs.start([*argv, pgadmin.actual(DATABASE)], stdout=subprocess.PIPE, text=True)
         try:
             out, _ = process.communicate(timeout=seconds + 60)
         finally:

@@ -32,9 +32,10 @@ from diary.errors import SlotUnavailable
 from diary.intervals import to_epoch
 
 EXCLUSION_VIOLATION = "23P01"
+LOCK_TIMEOUT = "55P03"
 UNIQUE_VIOLATION = "23505"
 # Exclusion violation, lock timeout, serialization failure, deadlock.
-CONFLICT_SQLSTATES = {EXCLUSION_VIOLATION, "55P03", "40001", "40P01"}
+CONFLICT_SQLSTATES = {EXCLUSION_VIOLATION, LOCK_TIMEOUT, "40001", "40P01"}
 # Attempts per practitioner: a lost race for a room is tried again with a fresh read.
 ATTEMPTS_PER_PRACTITIONER = 3
 
@@ -187,20 +188,35 @@ def claim_first(
     instant rolls the attempt back and tries that practitioner again with a fresh read, up
     to ATTEMPTS_PER_PRACTITIONER times; any other conflict (a lock wait past the lock timeout,
     a deadlock) moves on to the next practitioner. Raises SlotUnavailable when none can
-    be had."""
+    be had.
+
+    A lock timeout met while writing, once the practitioner is ours, is almost always a wait
+    at a room's constraint behind a booking that had not committed yet (a loaded machine can
+    stretch that past the timeout): it is tried again with a fresh read like a lost room, not
+    taken as the practitioner being busy. Whatever the wait was, the retry is as safe as the
+    first attempt, and bounded by ATTEMPTS_PER_PRACTITIONER."""
     for candidate in candidates:
         for _ in range(ATTEMPTS_PER_PRACTITIONER):
+            locked = False
             try:
                 with transaction.atomic():
                     resource_ids = reserve(request, candidate, candidates.diary)
                     if resource_ids is None:
                         break  # this practitioner or every room is taken: the next one
+                    locked = True
                     return write(candidate, resource_ids)
             except (IntegrityError, DatabaseError) as error:
                 if is_reference_clash(error):
                     continue  # the new appointment drew a taken reference: write draws again
                 if not is_conflict(error):
                     raise
-                if _sqlstate(error) != EXCLUSION_VIOLATION:
+                if not _lost_a_room(error, locked=locked):
                     break
     raise unavailable(request)
+
+
+def _lost_a_room(error: Exception, *, locked: bool) -> bool:
+    """The attempt failed on a resource another booking took or was taking (see
+    claim_first), so the same practitioner is worth a fresh read."""
+    sqlstate = _sqlstate(error)
+    return sqlstate == EXCLUSION_VIOLATION or (locked and sqlstate == LOCK_TIMEOUT)

@@ -402,3 +402,46 @@ def test_a_move_and_a_booking_racing_for_the_room_answer_409_never_5xx(
     assert sorted(h.appointment.practitioner_id for h in held) == sorted(
         [world.practitioner.pk, second_practitioner.pk]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_timeout_at_the_room_tries_the_same_practitioner_again(
+    world, second_practitioner, monkeypatch
+):
+    """The loser's wait at Room 1's constraint outlasts the lock timeout (the winner has not
+    committed: a loaded machine), which is not the practitioner being busy: the same
+    practitioner is tried again, and the fresh read gives Room 2 instead of a 409."""
+    room_2 = factories.ResourceFactory(clinic=world.clinic, kind=world.room_kind, name="Room 2")
+    timed_out = threading.Event()
+    original_is_conflict = reservation.is_conflict
+    original_change_record = services.change_record
+    original_reserve = reservation.reserve
+    first = threading.local()
+
+    def spying_is_conflict(error):
+        if getattr(error.__cause__, "sqlstate", None) == "55P03":  # lock timeout
+            timed_out.set()
+        return original_is_conflict(error)
+
+    def winner_waits(appointment, **kwargs):
+        # Only the winner gets here before the loser's timeout (the loser's hold waits on it).
+        assert timed_out.wait(timeout=20), "the loser never timed out"
+        return original_change_record(appointment, **kwargs)
+
+    def short_timeout_reserve(request, practitioner_id, diary):
+        result = original_reserve(request, practitioner_id, diary)
+        if not getattr(first, "done", False):
+            first.done = True
+            with connection.cursor() as cursor:  # this attempt's writes only
+                cursor.execute("SET LOCAL lock_timeout = '200ms'")
+        return result
+
+    monkeypatch.setattr(reservation, "is_conflict", spying_is_conflict)
+    monkeypatch.setattr(services, "change_record", winner_waits)
+    monkeypatch.setattr(reservation, "reserve", short_timeout_reserve)
+    answers = race_for_the_room(world, [world.practitioner, second_practitioner], monkeypatch)
+
+    assert timed_out.is_set()
+    assert [answer.status_code for answer in answers] == [201, 201]
+    held = AppointmentResource.objects.filter(active=True).values_list("resource", flat=True)
+    assert sorted(held) == sorted([world.room.pk, room_2.pk])

@@ -26,7 +26,9 @@ _created: set[str] = set()
 
 def actual(name: str) -> str:
     """The name a run's database `name` has on the server (with this run's suffix)."""
-    if not SUFFIX or name.startswith(SHARED) or name.endswith(f"_{SUFFIX}"):
+    if not SUFFIX or not name.startswith(PREFIX) or name.startswith(SHARED):
+        return name  # the server's own databases, and the shared groups
+    if name.endswith(f"_{SUFFIX}"):
         return name
     return f"{name}_{SUFFIX}"
 

@@ -26,7 +26,12 @@ _created: set[str] = set()
 
 def actual(name: str) -> str:
     """The name a run's database `name` has on the server (with this run's suffix)."""
-    if not SUFFIX or name.startswith(SHARED) or name.endswith(f"_{SUFFIX}"):
+    if (
+        not SUFFIX
+        or not name.startswith(PREFIX)  # the server's own `postgres`, the door
+        or name.startswith(SHARED)
+        or name.endswith(f"_{SUFFIX}")
+    ):
         return name
     return f"{name}_{SUFFIX}"
 

@@ -259,15 +259,18 @@ def client_decision(
     return facts.decide(treatment, on=on, declared=declared)
 
 
-def decisions_for(appointments: list) -> dict[int, eligibility.Decision]:
+def decisions_for(
+    appointments: list, in_force: dict[int, ClinicRules] | None = None
+) -> dict[int, eligibility.Decision]:
     """The rules' decision for each appointment (by pk) from its client's record as it is
     now, in a fixed number of queries however many appointments there are (their clinic
     and treatment, with its resource kinds, loaded). Its cautions are the practitioner's;
-    its findings say what a rule would refuse or warn about."""
+    its findings say what a rule would refuse or warn about. `in_force`: the clinics'
+    rules by clinic pk, when the caller has read them already (clinic_rules)."""
     if not appointments:
         return {}
     records = health_records({a.client_id for a in appointments})
-    rules_by_clinic: dict[int, ClinicRules] = {}
+    rules_by_clinic: dict[int, ClinicRules] = dict(in_force or {})
     decisions = {}
     for appointment in appointments:
         clinic = appointment.clinic
@@ -299,10 +302,11 @@ class HealthQuestions:
     words: Vocabulary = Vocabulary()
 
 
-def health_questions(treatment: Treatment) -> HealthQuestions:
+def health_questions(treatment: Treatment, in_force: ClinicRules | None = None) -> HealthQuestions:
     """The questions the clinic's rules in force make worth asking for `treatment`, in the
-    order of the organisation's vocabulary."""
-    rules = clinic_rules(treatment.clinic)
+    order of the organisation's vocabulary. `in_force`: its clinic's rules, when the caller
+    has read them already (clinic_rules)."""
+    rules = in_force or clinic_rules(treatment.clinic)
     facts = treatment_facts(treatment)
     relevant = eligibility.waiting_for(rules.waiting, facts)
     kinds = {rule.injectable_kind for rule in relevant}

@@ -24,7 +24,9 @@ class ResourceHoldInline(ReadOnlyInline):
     verbose_name_plural = "rooms and devices held"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("resource")
+        # Each row's title names its appointment (AppointmentResource.__str__): joined, not
+        # read once per row.
+        return super().get_queryset(request).select_related("resource", "appointment")
 
 
 class AppointmentChangeInline(ReadOnlyInline):
@@ -44,7 +46,9 @@ class AppointmentChangeInline(ReadOnlyInline):
     verbose_name_plural = "history"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
+        # Each row's title names its appointment (AppointmentChange.__str__): joined, not
+        # read once per change.
+        return super().get_queryset(request).select_related("by", "appointment")
 
 
 class FlaggedFilter(admin.SimpleListFilter):

@@ -112,7 +112,10 @@ def _asks(upcoming: list[OwnAppointment], past: list[OwnAppointment], now: datet
     """
     asks: list[Ask] = []
     appointments = [own.appointment for own in upcoming]
-    decisions = rules.decisions_for(appointments)
+    # Each clinic's rules read once, for the decisions and every treatment's questions.
+    clinics = {a.clinic_id: a.clinic for a in appointments}
+    in_force = {pk: rules.clinic_rules(clinic) for pk, clinic in clinics.items()}
+    decisions = rules.decisions_for(appointments, in_force)
     questions_for: dict[int, rules.HealthQuestions] = {}  # per treatment, not per booking
     for own in upcoming:
         appointment = own.appointment
@@ -136,7 +139,9 @@ def _asks(upcoming: list[OwnAppointment], past: list[OwnAppointment], now: datet
         for warning in decision.warnings:
             asks.append(Ask(about, f"Your practitioner will go through this with you: {warning}"))
         if treatment.pk not in questions_for:
-            questions_for[treatment.pk] = rules.health_questions(treatment)
+            questions_for[treatment.pk] = rules.health_questions(
+                treatment, in_force[appointment.clinic_id]
+            )
         questions = questions_for[treatment.pk]
         if questions.injectable_kinds or questions.conditions:
             things = []

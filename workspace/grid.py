@@ -34,6 +34,34 @@ from workspace.selectors import (
 )
 
 BY_PRACTITIONER, BY_RESOURCE = "practitioner", "resource"
+# What the grid, its cells (workspace/templatetags/diary_grid.py), who is shown
+# (access.visible_among), the audit and the forms to sign never read of the appointments and
+# their clients: a busy week has 250 of each, and a field unread is neither sent, parsed nor
+# set (a deferred field read later would cost a query per appointment: the grid's tests
+# count them).
+UNREAD = (
+    "practitioner_requested",
+    "held_until",
+    "channel",
+    "notes",
+    "flagged_at",
+    "discount_reason",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "changed_by",
+    "client__user",
+    "client__email",
+    "client__phone",
+    "client__created_at",
+    "client__sms_opted_in",
+    "client__sms_opt_in_at",
+    "client__sms_opt_in_source",
+    "client__sms_opt_out_at",
+    "client__sms_opt_out_source",
+    "client__unsubscribed_at",
+    "client__notes",
+)
 MIN_ROW_MINUTES = 15  # rows are the clinic's slot step, or a multiple of it at least this long
 DEFAULT_HOURS = (9 * 60, 17 * 60)  # the rows shown when nothing is open or booked
 
@@ -120,14 +148,6 @@ def _intersect(left: list[tuple[int, int]], right: list[tuple[int, int]]) -> lis
     return [(max(a, c), min(b, d)) for a, b in left for c, d in right if max(a, c) < min(b, d)]
 
 
-def _covers(periods: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(a <= start and end <= b for a, b in periods)
-
-
-def _meets(intervals, start: int, end: int) -> bool:
-    return any(a < end and start < b for a, b in intervals)
-
-
 def diary_grid(
     *,
     clinic: Clinic,
@@ -161,6 +181,7 @@ def diary_grid(
         last_day=last_day,
         visible=visible,
         practitioner_id=practitioner_id,
+        defer=UNREAD,
     )
     first_visits = _first_visits({e.appointment.client_id for e in entries})
 
@@ -232,6 +253,10 @@ def diary_grid(
     def local(day: date, minute: int) -> datetime:
         return datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minute)
 
+    # The rows' edges of each day, clinic-local, shared by every column of the day.
+    day_edges = {
+        day: [local(day, first + index * step) for index in range(len(rows) + 1)] for day in days
+    }
     columns = []
     for day in days:
         day_start, day_end = local_day_bounds(clinic, day)
@@ -299,38 +324,46 @@ def diary_grid(
                     )
                 )
             # Row by row, what is neither an appointment nor time off: merged stretches of
-            # closed hours, buffers and holds; one free item per free row.
-            # The intervals are sorted out once per column, not once per row.
-            off_spans = [(s, e) for s, e, _ in offs]
-            busy_spans = [(s, e) for s, e, status in taken if status != Appointment.Status.HELD]
+            # closed hours, buffers and holds; one free item per free row. Each row's kind
+            # is painted interval by interval, weakest first (past, outside the hours,
+            # held, busy, time off), rather than each interval tested against each row.
+            count = len(rows)
+            kinds: list[str | None] = [FREE] * count
+            if past_until is not None:  # the rows starting before now
+                gone = max(0, min(count, -(-(past_until - first) // step)))
+                kinds[:gone] = [PAST] * gone
+            inside = [False] * count
+            for a, b in hours:  # rows wholly inside a period of work
+                for index in range(
+                    max(0, -(-(a - first) // step)), min(count, (b - first) // step)
+                ):
+                    inside[index] = True
+            for index in range(count):
+                if not inside[index]:
+                    kinds[index] = OUTSIDE
             held_spans = [(s, e) for s, e, status in taken if status == Appointment.Status.HELD]
+            busy_spans = [(s, e) for s, e, status in taken if status != Appointment.Status.HELD]
+            off_spans = [(s, e) for s, e, _ in offs]
+            for kind, spans in ((HELD, held_spans), (BUSY, busy_spans), (None, off_spans)):
+                for a, b in spans:  # the rows the interval meets
+                    lo = max(0, (a - first) // step)
+                    hi = min(count, -(-(b - first) // step))
+                    if lo < hi:
+                        kinds[lo:hi] = [kind] * (hi - lo)
+            edges = day_edges[day]
             run: tuple[str, int] | None = None
-            for index in range(len(rows)):
-                start = first + index * step
-                end = start + step
-                if _meets(off_spans, start, end):
-                    kind = None  # drawn by its time off item
-                elif _meets(busy_spans, start, end):
-                    kind = BUSY
-                elif _meets(held_spans, start, end):
-                    kind = HELD
-                elif not _covers(hours, start, end):
-                    kind = OUTSIDE
-                elif past_until is not None and start < past_until:
-                    kind = PAST
-                else:
-                    kind = FREE
+            for index, kind in enumerate(kinds):
                 if run and run[0] != kind:
-                    _close_run(column, run, index, first, step, local, day)
+                    _close_run(column, run, index, edges)
                     run = None
                 if kind == FREE:
                     column.items.append(
-                        Item(FREE, index + 1, index + 2, local(day, start), local(day, end))
+                        Item(FREE, index + 1, index + 2, edges[index], edges[index + 1])
                     )
                 elif kind is not None and run is None:
                     run = (kind, index)
             if run:
-                _close_run(column, run, len(rows), first, step, local, day)
+                _close_run(column, run, count, edges)
     return Grid(
         first_day=first_day,
         last_day=last_day,
@@ -343,19 +376,10 @@ def diary_grid(
     )
 
 
-def _close_run(column: Column, run, index: int, first: int, step: int, local, day) -> None:
+def _close_run(column: Column, run, index: int, edges: list[datetime]) -> None:
     kind, begun = run
     if kind == BUSY:  # appointments draw themselves; what is left of a busy run is buffer
         label = ""
     else:
         label = {HELD: "Held for a client to confirm", OUTSIDE: "Not working"}.get(kind, "")
-    column.items.append(
-        Item(
-            kind,
-            begun + 1,
-            index + 1,
-            local(day, first + begun * step),
-            local(day, first + index * step),
-            label=label,
-        )
-    )
+    column.items.append(Item(kind, begun + 1, index + 1, edges[begun], edges[index], label=label))

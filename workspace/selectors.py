@@ -68,10 +68,13 @@ def appointments_between(
     last_day: date,
     visible: Q,
     practitioner_id: int | None = None,
+    defer: tuple[str, ...] = (),
 ) -> list[DiaryEntry]:
     """The appointments of `clinics` on their local dates `first_day`..`last_day` inclusive
     (cancelled ones and holds left out) that the `visible` filter lets through (access.diary_of), by
-    start, each with the rules' decision, in a fixed number of queries."""
+    start, each with the rules' decision, in a fixed number of queries. `defer`: fields of the
+    appointments (and `client__...` of their clients) the caller never reads, left unread
+    (workspace.grid.UNREAD)."""
     in_range = Q(pk__in=[])
     for clinic in clinics:
         start, _ = local_day_bounds(clinic, first_day)
@@ -84,6 +87,8 @@ def appointments_between(
         .select_related("client", "sign_off")
         .order_by("start", "practitioner__name")
     )
+    if defer:
+        appointments = appointments.defer(*defer)
     if practitioner_id is not None:
         appointments = appointments.filter(practitioner_id=practitioner_id)
     appointments = list(appointments)

@@ -5,14 +5,16 @@ rest of the page together (issue 16's page benchmark). What they say is what the
 said (workspace/_grid_appointment.html, _sign_off.html and _grid_record_link.html were the
 appointment cell's); the URLs are reversed once per page and the references put in."""
 
+from html import escape as html_escape
 from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import get_current_timezone, template_localtime
 
 from bookings.models import Appointment
 from money.currency import shown as amount_shown
@@ -32,33 +34,50 @@ FREE_DIV = '<div class="cell free" style="grid-row: {row}; grid-column: {col}"><
 
 def free_cells(context, column, col) -> str:
     """Every free item of `column` (grid column `col`): a link that books that time (and
-    receives a dragged appointment) for a role that may book, a plain cell otherwise."""
+    receives a dragged appointment) for a role that may book, a plain cell otherwise. What
+    a start time writes (its date, time and day) is the same in every column of its day,
+    so it is worked out once per page."""
     may_book = context.get("may_book")
+    if not may_book:
+        return mark_safe(  # noqa: S308 - numbers only
+            "".join(
+                FREE_DIV.format(row=item.row_start + 1, col=col)
+                for item in column.items
+                if item.kind == "free"
+            )
+        )
     book = context.render_context.get("grid_book_url")
     if book is None:
         book = context.render_context["grid_book_url"] = reverse("workspace:grid-book")
+    starts = context.render_context.get("grid_free_starts")
+    if starts is None:
+        starts = context.render_context["grid_free_starts"] = {}
     practitioner = column.practitioner
     who = f"&amp;practitioner={practitioner.pk}" if practitioner else ""
-    label = escape(column.label)
+    label = html_escape(column.label)
     cells = []
     for item in column.items:
         if item.kind != "free":
             continue
-        row = item.row_start + 1
-        if not may_book:
-            cells.append(FREE_DIV.format(row=row, col=col))
-            continue
         start = item.start
+        when = starts.get(start)
+        if when is None:
+            when = starts[start] = (
+                start.date().isoformat(),
+                f"{start.hour:02d}:{start.minute:02d}",
+                f"{start:%a} {start.day} {start:%b}",
+            )
+        day, hm, on = when
         cells.append(
             FREE_LINK.format(
-                row=row,
+                row=item.row_start + 1,
                 col=col,
                 book=book,
-                day=start.date().isoformat(),
-                hm=f"{start.hour:02d}:{start.minute:02d}",
+                day=day,
+                hm=hm,
                 who=who,
                 label=label,
-                when=f"{start:%a} {start.day} {start:%b}",
+                when=on,
             )
         )
     return mark_safe("".join(cells))  # noqa: S308 - every value above is escaped or ours
@@ -79,6 +98,39 @@ CELL_URLS = (
 )
 CONFIRMED, COMPLETED = Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED
 STATUS_LABELS = dict(Appointment.Status.choices)
+
+
+@register.simple_tag
+def grid_times(grid) -> str:
+    """The time of each row down the first grid column, on the hour and half hour."""
+    return mark_safe(  # noqa: S308 - numbers only
+        "".join(
+            f'<div class="time" style="grid-row: {number}; grid-column: 1">'
+            f"{f'{t.hour:02d}:{t.minute:02d}' if t.minute in (0, 30) else ''}</div>"
+            for number, t in enumerate(grid.rows, start=2)
+        )
+    )
+
+
+@register.simple_tag(takes_context=True)
+def grid_columns(context, grid) -> str:
+    """Each column's heading (its day in a week, and whose it is), then its cells
+    (column_cells): a Python loop rather than the template's, which over a week's 70
+    columns cost as much as their cells."""
+    today, week = context.get("today"), context.get("span") == "week"
+    days: dict = {}
+    out = []
+    for col, column in enumerate(grid.columns, start=2):
+        day = column.day
+        if week and day not in days:
+            days[day] = f'<span class="day">{html_escape(date_format(day, "D j M"))}</span>'
+        out.append(
+            f'\n  <h2 class="col-head{" today" if day == today else ""}" style="grid-row: 1; '
+            f'grid-column: {col}">{days[day] if week else ""}{html_escape(column.label)}</h2>\n  '
+        )
+        out.append(column_cells(context, column, col))
+        out.append("\n  ")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours
 
 
 @register.simple_tag(takes_context=True)
@@ -180,9 +232,12 @@ def appointment_cell(context, item, col) -> str:
     confirmed = a.status == CONFIRMED
     shown = a.client_id in page.shown
     flag, override = a.eligibility_flag, a.override_reason
-    start, end = template_localtime(item.start), template_localtime(item.end)
+    tz = context.render_context.get("grid_tz")
+    if tz is None:  # as template_localtime converts: to the page's current time zone
+        tz = context.render_context["grid_tz"] = get_current_timezone()
+    start, end = item.start.astimezone(tz), item.end.astimezone(tz)
     out = [
-        f'<article class="cell appt status-{escape(a.status)}{" flagged" if flag else ""}" '
+        f'<article class="cell appt status-{html_escape(a.status)}{" flagged" if flag else ""}" '
         f'style="grid-row: {item.row_start + 1} / {item.row_end + 1}; grid-column: {col}" '
         f'data-reference="{ref}"'
     ]
@@ -190,15 +245,15 @@ def appointment_cell(context, item, col) -> str:
         out.append(f' data-move="{page.url("grid-move", ref)}"')
     out.append(f'>\n  <p class="when">{start:%H:%M}–{end:%H:%M}')
     if not confirmed:
-        out.append(f" · {escape(STATUS_LABELS.get(a.status, a.status))}")
+        out.append(f" · {html_escape(str(STATUS_LABELS.get(a.status, a.status)))}")
     out.append("</p>\n")
     if shown:
         out.append(f'  <p class="who">{page.client_link(a)}</p>\n')
     else:
         out.append('  <p class="who muted">Client not shown to your role</p>\n')
-    out.append(f'  <p class="what">{escape(a.treatment.name)}')
+    out.append(f'  <p class="what">{html_escape(a.treatment.name)}')
     if page.by_resource:
-        out.append(f" · {escape(a.practitioner.name)}")
+        out.append(f" · {html_escape(a.practitioner.name)}")
     if a.price is not None:
         out.append(
             f' · <a class="price" href="{page.url("payments", ref)}">{_price(a)}'
@@ -210,14 +265,16 @@ def appointment_cell(context, item, col) -> str:
         if item.first_visit:
             out.append(_icon("info", "★", "First visit"))
         for caution in entry.cautions:
-            out.append(_icon("caution", "⚠", f"Caution: {escape(caution)}"))
+            out.append(_icon("caution", "⚠", f"Caution: {html_escape(caution)}"))
         for finding in getattr(entry.decision, "findings", None) or ():
             if finding.code == "contraindicated":
-                out.append(_icon("danger", "⛔", f"Contraindication: {escape(finding.message)}"))
+                out.append(
+                    _icon("danger", "⛔", f"Contraindication: {html_escape(finding.message)}")
+                )
         if flag:
-            out.append(_icon("danger", "⚑", f"Flagged: {escape(flag)}"))
+            out.append(_icon("danger", "⚑", f"Flagged: {html_escape(flag)}"))
         if override:
-            out.append(_icon("warn", "!", f"Override used: {escape(override)}"))
+            out.append(_icon("warn", "!", f"Override used: {html_escape(override)}"))
         out.append("\n  </p>\n")
     out.append(_sign_off(page, a, ref, shown, confirmed))
     if a.pk in page.unsigned:

@@ -18,7 +18,7 @@ from collections import defaultdict
 import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import DateTimeField, Func, JSONField, TextField
+from django.db.models import BooleanField, DateTimeField, F, Func, JSONField, Q, TextField, Value
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -43,6 +43,22 @@ class _JsonTimestamp(Func):
         " || CASE WHEN to_char(%(expressions)s, 'US') = '000000' THEN ''"
         " ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', '.MS') END || 'Z'"
     )
+
+
+class _AnyOf(Func):
+    """`column = ANY(%s)`: a list of ids sent as one array, not one parameter each (which
+    cost more CPU to prepare and send than the rows they read cost to build)."""
+
+    output_field = BooleanField()
+    arg_joiner = " = ANY("
+    template = "%(expressions)s)"
+
+
+def _of_appointments(ids: list[int]):
+    """The condition "of one of these appointments" (their ids)."""
+    if connection.vendor == "postgresql":
+        return _AnyOf(F("appointment_id"), Value(ids))
+    return Q(appointment_id__in=ids)
 
 
 def _columns(model, *, skip) -> list[tuple[str, str]]:
@@ -151,7 +167,7 @@ def _export(client: Client, *, as_json: bool) -> dict:
     ids = [row["id"] for row in appointments]
     resources = defaultdict(list)
     for appointment_id, name in (
-        Appointment.resources.through.objects.filter(appointment_id__in=ids)
+        Appointment.resources.through.objects.filter(_of_appointments(ids))
         .order_by("appointment_id", *(f"resource__{o}" for o in Resource._meta.ordering))
         .values_list("appointment_id", "resource__name")
     ):
@@ -159,14 +175,14 @@ def _export(client: Client, *, as_json: bool) -> dict:
     sign_offs = {
         row.pop("appointment_of"): row
         for row in _rows(
-            SignOff.objects.filter(appointment_id__in=ids),
+            SignOff.objects.filter(_of_appointments(ids)),
             skip=("appointment",),
             as_json=as_json,
             appointment_of="appointment_id",
         )
     }
     history = defaultdict(list)
-    changes = AppointmentChange.objects.filter(appointment_id__in=ids)
+    changes = AppointmentChange.objects.filter(_of_appointments(ids))
     for change in _rows(
         changes, skip=("appointment",), as_json=as_json, appointment_of="appointment_id"
     ):

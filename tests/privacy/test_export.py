@@ -28,7 +28,7 @@ from waitlist.services import entry_join
 FRACTIONS = [123456, 500, 0]
 
 
-def a_full_record(cast, visits):
+def a_full_record(cast, visits):  # noqa: F811
     """Olivia with a little of everything an export holds, non-ASCII text and timestamps
     with and without fractions of a second among it."""
     olivia, first = cast.olivia, visits[0]
@@ -81,7 +81,7 @@ def parsed_python_values(client) -> dict:
     return data
 
 
-def test_the_downloaded_json_is_the_python_export_encoded(cast, visits):
+def test_the_downloaded_json_is_the_python_export_encoded(cast, visits):  # noqa: F811
     a_full_record(cast, visits)
     olivia = cast.olivia
 
@@ -115,7 +115,7 @@ def test_the_downloaded_json_is_the_python_export_encoded(cast, visits):
     assert message["data"] == Message.objects.get(key="export-test").data
 
 
-def test_the_plain_path_writes_the_same_json(cast, visits, monkeypatch):
+def test_the_plain_path_writes_the_same_json(cast, visits, monkeypatch):  # noqa: F811
     """Where the database is not PostgreSQL (SQLite, the demo's), every value is read into
     Python and orjson writes it as DjangoJSONEncoder would: the same JSON."""
     a_full_record(cast, visits)

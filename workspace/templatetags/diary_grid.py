@@ -336,7 +336,7 @@ def _sheet_row(page: _Page, line, ref: str) -> str:
     else:
         out.append('        <td class="muted">Not shown to your role: ask the front desk</td>\n')
     treatment = a.treatment
-    out.append(f"        <td>{page.said(treatment, lambda: html_escape(treatment.name))}")
+    out.append(f"        <td>{page.said(treatment.pk, lambda: html_escape(treatment.name))}")
     if a.price is not None:
         price = page.said(("price", str(a.net_price), a.currency), lambda: _price(a))
         out.append(
@@ -345,7 +345,7 @@ def _sheet_row(page: _Page, line, ref: str) -> str:
         )
     resources = line.resources
     rooms = page.said(
-        ("rooms", *resources),
+        ("rooms", *(resource.pk for resource in resources)),
         lambda: ", ".join(html_escape(str(resource)) for resource in resources) or "-",
     )
     out.append(f'</td>\n        <td>{rooms}</td>\n        <td class="flags">\n')

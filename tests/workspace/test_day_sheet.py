@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bookings.models import Appointment, AppointmentChange
 from clinic.models import AuditEntry, TreatmentCategory
@@ -117,6 +119,29 @@ def test_one_practitioners_sheet(cast):
     response = sheet(cast.browser("desk"), practitioner=cast.ben.pk)
 
     assert [line.appointment.client for line in rows(response)] == [cast.bruno]
+
+
+def _practitioner_reads(browser, **params) -> tuple[object, int]:
+    """The sheet's heading practitioner and how many reads of one practitioner it took."""
+    with CaptureQueriesContext(connection) as queries:
+        response = sheet(browser, span="week", **params)
+    reads = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('SELECT "clinic_practitioner"."id"') and "LIMIT" in q["sql"]
+    ]
+    return response.context["practitioner"], len(reads)
+
+
+def test_the_sheet_reads_the_practitioner_it_is_headed_by_once_at_most(cast):
+    """The whole clinic's sheet reads none; a chosen practitioner is the query's; a
+    practitioner's own sheet finds them among its lines (issue 16: the week sheet's reads)."""
+    desk, pat = cast.browser("desk"), cast.browser("pat")
+    sheet(desk), sheet(pat)  # the session and the user's roles, as on any later page
+
+    assert _practitioner_reads(desk) == (None, 0)
+    assert _practitioner_reads(desk, practitioner=cast.ben.pk) == (cast.ben, 1)
+    assert _practitioner_reads(pat) == (cast.world.practitioner, 1)  # access's, for the role
 
 
 def test_it_is_printable(cast):

@@ -18,6 +18,7 @@ from django.utils.timezone import get_current_timezone, template_localtime
 
 from bookings.models import Appointment
 from money.currency import shown as amount_shown
+from workspace.templatetags.records_tags import record_hooks
 
 register = template.Library()
 
@@ -207,6 +208,16 @@ class _Page:
             name: escape(reverse(f"workspace:{name}", args=[PLACEHOLDER])) for name in CELL_URLS
         }
         self.client_url = escape(reverse("workspace:client", args=[CLIENT_PLACEHOLDER]))
+        self.tz = get_current_timezone()  # what template_localtime converts to
+        self._said: dict = {}  # what the day sheet writes once per treatment, rooms, price
+
+    def said(self, key, write) -> str:
+        """write() for `key`, once per page: a week sheet's lines repeat a few treatments,
+        rooms and prices."""
+        text = self._said.get(key)
+        if text is None:
+            text = self._said[key] = write()
+        return text
 
     def url(self, name: str, reference: str) -> str:
         return self.urls[name].replace(PLACEHOLDER, reference)
@@ -344,18 +355,35 @@ def _sign_off(page: _Page, a, ref: str, shown: bool, confirmed: bool) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def sheet_row(context, line) -> str:
-    """A day sheet line (workspace.selectors.SheetEntry) up to its records' hooks, which the
-    template writes after it (records_tags.record_hooks): the time, the client (for a
-    role shown them), the treatment and its price, the rooms, the cautions and flags, the
-    sign-off it waits for and the forms to sign."""
+def sheet_rows(context, lines) -> str:
+    """A day sheet's table body for one practitioner's lines (workspace.selectors.SheetEntry):
+    each line is _sheet_row, the records' hooks (records_tags.record_hooks) and
+    _sheet_row_end. One tag for the lines rather than a template loop calling a tag per part
+    of each line: a week sheet is 250-300 lines (issue 16)."""
     page = _page(context)
+    out = []
+    for line in lines:
+        ref = _reference(line.appointment)
+        out.append("\n      ")
+        out.append(_sheet_row(page, line, ref))
+        out.append("\n          ")
+        out.append(record_hooks(context, line))
+        out.append("\n      ")
+        out.append(_sheet_row_end(page, line, ref))
+        out.append("\n      ")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours
+
+
+def _sheet_row(page: _Page, line, ref: str) -> str:
+    """A day sheet line up to its records' hooks: the time, the client (for a role shown
+    them), the treatment and its price, the rooms, the cautions and flags, the sign-off it
+    waits for and the forms to sign. Escaped with html.escape, as django's escape does, but
+    without its check for lazy strings, which a week sheet called thousands of times."""
     a = line.appointment
-    ref = _reference(a)
     shown = a.client_id in page.shown
-    start, end = template_localtime(line.local_start), template_localtime(line.local_end)
+    start, end = line.local_start.astimezone(page.tz), line.local_end.astimezone(page.tz)
     out = [
-        f'<tr class="status-{escape(a.status)}" data-reference="{ref}">\n'
+        f'<tr class="status-{html_escape(a.status)}" data-reference="{ref}">\n'
         f'        <td class="time">{start:%H:%M}–{end:%H:%M}</td>\n'
     ]
     if shown:
@@ -363,29 +391,36 @@ def sheet_row(context, line) -> str:
         out.append(f"        <td>{page.client_link(a)}{first}</td>\n")
     else:
         out.append('        <td class="muted">Not shown to your role: ask the front desk</td>\n')
-    out.append(f"        <td>{escape(a.treatment.name)}")
+    treatment = a.treatment
+    out.append(f"        <td>{page.said(treatment.pk, lambda: html_escape(treatment.name))}")
     if a.price is not None:
+        price = page.said(("price", str(a.net_price), a.currency), lambda: _price(a))
         out.append(
             f' <a class="price no-print" href="{page.url("payments", ref)}" '
-            f'title="Payments for {ref}">{_price(a)}</a>'
+            f'title="Payments for {ref}">{price}</a>'
         )
-    rooms = ", ".join(escape(str(resource)) for resource in line.resources) or "-"
+    resources = line.resources
+    rooms = page.said(
+        ("rooms", *(resource.pk for resource in resources)),
+        lambda: ", ".join(html_escape(str(resource)) for resource in resources) or "-",
+    )
     out.append(f'</td>\n        <td>{rooms}</td>\n        <td class="flags">\n')
     if shown:
         for caution in line.cautions:
-            out.append(f'<p class="caution">{escape(caution)}</p>')
+            out.append(f'<p class="caution">{html_escape(caution)}</p>')
         for found in line.contraindications:
             out.append(
                 '<p class="contraindication"><span class="tag danger">Contraindication</span> '
-                f"{escape(found)}</p>"
+                f"{html_escape(found)}</p>"
             )
         if a.eligibility_flag:
             out.append(
-                f'<p><span class="tag danger">Flagged</span> {escape(a.eligibility_flag)}</p>'
+                f'<p><span class="tag danger">Flagged</span> {html_escape(a.eligibility_flag)}</p>'
             )
         if a.override_reason:
             out.append(
-                f'<p><span class="tag warn">Override used</span> {escape(a.override_reason)}</p>'
+                f'<p><span class="tag warn">Override used</span> '
+                f"{html_escape(a.override_reason)}</p>"
             )
         out.append("\n")
     out.append(_sign_off(page, a, ref, shown, a.status == CONFIRMED))
@@ -395,17 +430,14 @@ def sheet_row(context, line) -> str:
             f'{page.url("appointment-forms", ref)}">Open on the tablet<span '
             f'class="visually-hidden"> for {ref}</span></a></p>\n'
         )
-    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours
+    return "".join(out)
 
 
-@register.simple_tag(takes_context=True)
-def sheet_row_end(context, line) -> str:
+def _sheet_row_end(page: _Page, line, ref: str) -> str:
     """The rest of a day sheet line after its records' hooks: its status, and the forms
     that mark attendance once it has started."""
-    page = _page(context)
     a = line.appointment
-    ref = _reference(a)
-    label = escape(STATUS_LABELS.get(a.status, a.status))
+    label = html_escape(STATUS_LABELS.get(a.status, a.status))
     out = [f'        </td>\n        <td class="no-print status">\n          {label}\n']
     if a.status == CONFIRMED and line.started:
         for name, button in (
@@ -417,4 +449,4 @@ def sheet_row_end(context, line) -> str:
                 f'<input type="hidden" name="next" value="{page.here}">{button}</form>\n'
             )
     out.append("        </td>\n      </tr>\n")
-    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours
+    return "".join(out)

@@ -79,7 +79,7 @@ def sheet(request):
             "last_day": last_day,
             "previous": day - step,
             "next": day + step,
-            "practitioner": Practitioner.objects.filter(pk=practitioner_id).first(),
+            "practitioner": _practitioner_shown(practitioner_id, data.get("practitioner"), days),
             "practitioners": (
                 Practitioner.objects.filter(clinic=clinic, active=True)
                 if access.can(request.user, access.SEE_WHOLE_DIARY, clinic)
@@ -93,6 +93,20 @@ def sheet(request):
             "records": records,
         },
     )
+
+
+def _practitioner_shown(practitioner_id, requested, days) -> Practitioner | None:
+    """The practitioner whose sheet it is (None: the whole clinic's), read only when neither
+    the query's form nor the sheet's own lines already hold them."""
+    if practitioner_id is None:
+        return None
+    if requested is not None and requested.pk == practitioner_id:
+        return requested
+    for d in days:
+        for practitioner, _ in d.groups:
+            if practitioner.pk == practitioner_id:
+                return practitioner
+    return Practitioner.objects.filter(pk=practitioner_id).first()
 
 
 @role_required()

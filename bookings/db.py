@@ -138,11 +138,19 @@ class together:
         return False
 
     def send(self, last: str, params: dict) -> list[tuple]:
-        params = dict(params)
-        statements = [_insert_sql(objs, params, ignore_conflicts=i) for objs, i in self._inserts]
+        # Each statement is bound on its own (mogrify) and the string sent with no
+        # parameters: psycopg parses a query for its placeholders again each time unless it
+        # is short (4,096 bytes, 50 parameters), which these statements are one by one and
+        # the string of them all is not.
         with connection.cursor() as cursor:
-            cursor.execute(";\n".join([*statements, last]), params)
-            for _ in statements:
+            statements = []
+            for objs, ignore_conflicts in self._inserts:
+                values: dict = {}
+                insert = _insert_sql(objs, values, ignore_conflicts=ignore_conflicts)
+                statements.append(cursor.mogrify(insert, values))
+            statements.append(cursor.mogrify(last, params))
+            cursor.execute(";\n".join(statements))
+            for _ in statements[1:]:
                 cursor.nextset()
             rows = cursor.fetchall()
         for objs, _ in self._inserts:

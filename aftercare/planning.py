@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from aftercare.models import NON_ESSENTIAL, Message
+from bookings.db import insert
 from bookings.ics import event_sequence
 from bookings.models import Appointment, AppointmentChange
 from clinic.models import Client
@@ -147,8 +148,9 @@ def plan_sms(
 
 
 def save_new(messages: list[Message]) -> None:
-    """Insert the rows whose key is new; a key already planned keeps its row untouched."""
-    Message.objects.bulk_create(messages, ignore_conflicts=True)
+    """Insert the rows whose key is new; a key already planned keeps its row untouched (with
+    the writes gathered around it, when a bookings.db together() block does)."""
+    insert(messages, ignore_conflicts=True)
 
 
 def cancel_pending(messages: QuerySet, *, reason: str) -> int:

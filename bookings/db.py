@@ -1,10 +1,11 @@
 """Database helpers that only apply on PostgreSQL."""
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import BigIntegerField, Func
+from django.db.models import BigIntegerField, Func, Model
 
 
 class PostgreSQLExclusionConstraint(ExclusionConstraint):
@@ -58,6 +59,104 @@ def rows_together(statements: Sequence[str], params: dict) -> list[list[tuple]]:
             cursor.nextset()
             found.append(cursor.fetchall())
         return found
+
+
+def _insert_sql(objs: Sequence[Model], params: dict, *, ignore_conflicts: bool = False) -> str:
+    """A written-out INSERT of `objs` (of one model), every concrete column given (the
+    primary key too once it is set), its values added to `params` under names of their own.
+    The values are the ORM's (pre_save, get_db_prep_save): defaults, auto_now_add, JSON."""
+    meta = type(objs[0])._meta
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and objs[0].pk is None)]
+    quote = connection.ops.quote_name
+    rows = []
+    for obj in objs:
+        names = []
+        for f in fields:
+            name = f"v{len(params)}"
+            params[name] = f.get_db_prep_save(f.pre_save(obj, True), connection)
+            names.append(f"%({name})s")
+        rows.append(f"({', '.join(names)})")
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+        f" VALUES {', '.join(rows)}" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+    )
+
+
+def _saved(objs: Sequence[Model]) -> None:
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def insert_returning_id(obj: Model) -> None:
+    """Insert `obj` and set its primary key: on PostgreSQL as a written-out INSERT ...
+    RETURNING (no query compiled), elsewhere through the ORM."""
+    if not is_postgresql():
+        obj.save(force_insert=True)
+        return
+    params: dict = {}
+    statement = _insert_sql([obj], params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{statement} RETURNING {connection.ops.quote_name(obj._meta.pk.column)}", params
+        )
+        obj.pk = cursor.fetchone()[0]
+    _saved([obj])
+
+
+# The inserts a `together()` block gathers, or None outside one.
+_gathered: ContextVar[list | None] = ContextVar("gathered_inserts", default=None)
+
+
+def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
+    """Insert `objs` (of one model; with `ignore_conflicts`, those whose unique key is taken
+    are left out): now through the ORM, or, inside a `together()` block on PostgreSQL,
+    written out and sent with the block's other inserts (their primary keys stay unset
+    unless given, as bulk_create leaves them with ignore_conflicts)."""
+    if not objs:
+        return
+    gathered = _gathered.get()
+    if gathered is None or not is_postgresql():
+        type(objs[0])._default_manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    gathered.append((list(objs), ignore_conflicts))
+
+
+class together:
+    """Gather the inserts made inside the block (`insert`), then `send` them. On PostgreSQL
+    they go as one string in one round trip, in order, with a last statement whose rows
+    are returned; elsewhere each insert ran when asked and the last statement runs alone.
+    Only for writes nothing inside the block reads back before `send`."""
+
+    def __enter__(self):
+        self._inserts: list = []
+        self._token = _gathered.set(self._inserts)
+        return self
+
+    def __exit__(self, *exc):
+        _gathered.reset(self._token)
+        return False
+
+    def send(self, last: str, params: dict) -> list[tuple]:
+        # Each statement is bound on its own (mogrify) and the string sent with no
+        # parameters: psycopg parses a query for its placeholders again each time unless it
+        # is short (4,096 bytes, 50 parameters), which these statements are one by one and
+        # the string of them all is not.
+        with connection.cursor() as cursor:
+            statements = []
+            for objs, ignore_conflicts in self._inserts:
+                values: dict = {}
+                insert = _insert_sql(objs, values, ignore_conflicts=ignore_conflicts)
+                statements.append(cursor.mogrify(insert, values))
+            statements.append(cursor.mogrify(last, params))
+            cursor.execute(";\n".join(statements))
+            for _ in statements[1:]:
+                cursor.nextset()
+            rows = cursor.fetchall()
+        for objs, _ in self._inserts:
+            _saved(objs)
+        self._inserts.clear()
+        return rows
 
 
 class Epoch(Func):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from bookings.db import insert
 from bookings.models import Appointment, AppointmentChange, SignOff
 from clinic.audit import acting_user
 
@@ -24,8 +25,9 @@ def change_record(
     details: dict | None = None,
 ) -> AppointmentChange:
     """One line of history for `appointment` as it is now (its status and start after the
-    change), written in the caller's transaction."""
-    return AppointmentChange.objects.create(
+    change), written in the caller's transaction (with the writes gathered around it, when
+    a bookings.db together() block does)."""
+    change = AppointmentChange(
         appointment=appointment,
         action=action,
         by=acting_user(by),
@@ -37,6 +39,8 @@ def change_record(
         reason=reason,
         details=details or {},
     )
+    insert([change])
+    return change
 
 
 def appointment_flag(

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import access
 from aftercare import planning
-from bookings.db import is_postgresql
+from bookings.db import insert_returning_id, is_postgresql, together
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, AppointmentResource
 from bookings.signoff import signoff_pending, signoff_sync
@@ -204,9 +204,12 @@ def _warnings_for_declarant(decision: eligibility.Decision) -> list[str]:
     return warnings
 
 
-def _hold(appointment: Appointment, resource_ids: list[int]) -> tuple[str, ...]:
+def _hold(
+    appointment: Appointment, resource_ids: list[int], writes: together | None = None
+) -> tuple[str, ...]:
     """Hold `resource_ids` for `appointment`; returns the names of the resources held, as
-    the answer lists them (on PostgreSQL from the insert itself, sql.HOLD)."""
+    the answer lists them (on PostgreSQL from the insert itself, sql.HOLD, sent after the
+    inserts `writes` gathered, in the same round trip)."""
     if is_postgresql():
         return tuple(
             sql.hold_resources(
@@ -214,6 +217,7 @@ def _hold(appointment: Appointment, resource_ids: list[int]) -> tuple[str, ...]:
                 start=appointment.start,
                 blocked_until=appointment.blocked_until,
                 resource_ids=resource_ids,
+                writes=writes,
             )
         )
     AppointmentResource.objects.bulk_create(
@@ -365,7 +369,7 @@ def appointment_book(
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
         end = start + timedelta(minutes=treatment.duration_minutes)
-        appointment = Appointment.objects.create(
+        appointment = Appointment(
             clinic=clinic,
             client=client,
             treatment=treatment,
@@ -383,28 +387,32 @@ def appointment_book(
             created_by=acting_user(by),
             changed_by=acting_user(by),
         )
-        held[:] = _hold(appointment, resource_ids)
+        insert_returning_id(appointment)
+        # Its history line and outbox rows go with its holds, in one round trip on
+        # PostgreSQL (bookings/db.py together): nothing reads them back before.
+        with together() as writes:
+            change_record(
+                appointment,
+                action=AppointmentChange.Action.HELD if waits else AppointmentChange.Action.BOOKED,
+                by=by,
+                channel=channel,
+                reason=appointment.override_reason,
+                details={"warnings": outcome.warnings, "overridden": outcome.overridden}
+                | (deposits.asked_details(deposit) if deposit or card else {}),
+            )
+            if not waits:  # a held one's emails once the deposit is paid (deposits.webhook_receive)
+                planning.on_booked(appointment)
+                plan_forms_reminder(appointment)
+        held[:] = _hold(appointment, resource_ids, writes)
         if course is not None:
             courses.session_book(appointment=appointment, client_course=course, by=by)
-        change_record(
-            appointment,
-            action=AppointmentChange.Action.HELD if waits else AppointmentChange.Action.BOOKED,
-            by=by,
-            channel=channel,
-            reason=appointment.override_reason,
-            details={"warnings": outcome.warnings, "overridden": outcome.overridden}
-            | (deposits.asked_details(deposit) if deposit or card else {}),
-        )
         if outcome.overridden:
             _audit_override(appointment, by=by, origin=origin)
         signoff_sync(appointment, reasons=outcome.approvals, new=True)
-        if waits:  # its emails once the deposit is paid (deposits.webhook_receive)
+        if waits:
             deposits.deposit_ask(appointment, amount=deposit, email=client.email)
-        else:
-            planning.on_booked(appointment)
-            plan_forms_reminder(appointment)
-            if deposit:
-                deposits.deposit_request(appointment, amount=deposit)
+        elif deposit:
+            deposits.deposit_request(appointment, amount=deposit)
         if declared is not None and declared.declares_anything:
             declared_store(client=client, declared=declared, by=by, reference=appointment.reference)
             appointments_recheck(client=client, by=by, exclude_id=appointment.pk)

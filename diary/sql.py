@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from django.db import connection
 
-from bookings.db import rows_together
+from bookings.db import rows_together, together
 from bookings.models import ACTIVE_STATUSES
 
 # The busy rows' first column, whose time is taken (BUSY writes them out).
@@ -258,17 +258,21 @@ def locked_busy_rows(
 
 
 def hold_resources(
-    *, appointment_id: int, start: datetime, blocked_until: datetime, resource_ids: list[int]
+    *,
+    appointment_id: int,
+    start: datetime,
+    blocked_until: datetime,
+    resource_ids: list[int],
+    writes: together | None = None,
 ) -> list[str]:
-    rows = _rows(
-        HOLD,
-        {
-            "appointment": appointment_id,
-            "start": start,
-            "blocked_until": blocked_until,
-            "resources": list(resource_ids),
-        },
-    )
+    """HOLD; after the inserts `writes` gathered, in one round trip, when given."""
+    params = {
+        "appointment": appointment_id,
+        "start": start,
+        "blocked_until": blocked_until,
+        "resources": list(resource_ids),
+    }
+    rows = writes.send(HOLD, params) if writes is not None else _rows(HOLD, params)
     return [name for (name,) in rows]
 
 

@@ -414,7 +414,7 @@ def test_a_lock_timeout_at_the_room_tries_the_same_practitioner_again(
     room_2 = factories.ResourceFactory(clinic=world.clinic, kind=world.room_kind, name="Room 2")
     timed_out = threading.Event()
     original_is_conflict = reservation.is_conflict
-    original_change_record = services.change_record
+    original_signoff_sync = services.signoff_sync
     original_reserve = reservation.reserve
     first = threading.local()
 
@@ -424,9 +424,10 @@ def test_a_lock_timeout_at_the_room_tries_the_same_practitioner_again(
         return original_is_conflict(error)
 
     def winner_waits(appointment, **kwargs):
-        # Only the winner gets here before the loser's timeout (the loser's hold waits on it).
+        # Called once the holds are written: only the winner gets here before the loser's
+        # timeout (the loser's hold waits on the winner's).
         assert timed_out.wait(timeout=20), "the loser never timed out"
-        return original_change_record(appointment, **kwargs)
+        return original_signoff_sync(appointment, **kwargs)
 
     def short_timeout_reserve(request, practitioner_id, diary):
         result = original_reserve(request, practitioner_id, diary)
@@ -437,7 +438,7 @@ def test_a_lock_timeout_at_the_room_tries_the_same_practitioner_again(
         return result
 
     monkeypatch.setattr(reservation, "is_conflict", spying_is_conflict)
-    monkeypatch.setattr(services, "change_record", winner_waits)
+    monkeypatch.setattr(services, "signoff_sync", winner_waits)
     monkeypatch.setattr(reservation, "reserve", short_timeout_reserve)
     answers = race_for_the_room(world, [world.practitioner, second_practitioner], monkeypatch)
 

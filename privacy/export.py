@@ -17,13 +17,13 @@ from collections import defaultdict
 
 import orjson
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
 from django.db.models import BooleanField, DateTimeField, F, Func, JSONField, Q, TextField, Value
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from aftercare.models import Message
+from bookings.db import is_postgresql
 from bookings.models import Appointment, AppointmentChange, SignOff
 from clinic.audit import entries_about
 from clinic.models import AuditEntry, Client, Resource
@@ -58,7 +58,7 @@ class _AnyOf(Func):
 
 def _of_appointments(ids: list[int]):
     """The condition "of one of these appointments" (their ids)."""
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         return _AnyOf(F("appointment_id"), Value(ids))
     return Q(appointment_id__in=ids)
 
@@ -134,7 +134,7 @@ def _image(photo) -> str | None:
 def client_export_json(client: Client) -> bytes:
     """The client's export (client_export) as compact UTF-8 JSON: the value
     DjangoJSONEncoder would give, written by orjson."""
-    data = _export(client, as_json=connection.vendor == "postgresql")
+    data = _export(client, as_json=is_postgresql())
     return orjson.dumps(data, default=_encode, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 

@@ -492,13 +492,16 @@ def _group_template(size: str) -> str:
         return name
     except psycopg.Error:  # not there, or a run stopped while seeding it
         pass
-    stale = pgadmin.execute(
-        "postgres",
-        "SELECT datname FROM pg_database WHERE datname LIKE %s",
-        [f"bench\\_group\\_{size}\\_%"],
-    )
-    for (old,) in stale:
-        pgadmin.drop(old)
+    # Runs from two checkouts with different migrations would drop each other's group (and
+    # a copy being made from it): BENCH_KEEP_GROUPS=1 keeps the others.
+    if not os.environ.get("BENCH_KEEP_GROUPS"):
+        stale = pgadmin.execute(
+            "postgres",
+            "SELECT datname FROM pg_database WHERE datname LIKE %s",
+            [f"bench\\_group\\_{size}\\_%"],
+        )
+        for (old,) in stale:
+            pgadmin.drop(old)
     print(f"seeding the clinic group ({size}) into {name}, once...", flush=True)
     url = _fresh(name)
     seeded = procs.run_json(

@@ -126,6 +126,15 @@ class Message(models.Model):
             models.Index(
                 fields=["due_at", "id"], condition=Q(status="failed"), name="message_failed_due"
             ),
+            # The workspace's outbox: a clinic's tab counted (no further than it shows) and
+            # listed in order, and its "due" tab, soonest first (the planner would otherwise
+            # walk message_due_id from the oldest sent email to the first one due).
+            models.Index(fields=["clinic", "status", "due_at", "id"], name="message_clinic_status"),
+            models.Index(
+                fields=["clinic", "due_at", "id"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="message_clinic_due",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -560,6 +560,8 @@ class AuditEntry(models.Model):
             # The admin's list (newest first, read in order) and its search by address.
             models.Index(fields=["at", "id"], name="audit_at_id"),
             models.Index(fields=["ip", "at"], name="audit_ip_at"),
+            # The workspace's trail of one user at a clinic, newest first, and its count.
+            models.Index(fields=["clinic", "username", "-at", "-id"], name="audit_clinic_user_at"),
         ]
 
     def __str__(self) -> str:

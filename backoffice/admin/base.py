@@ -15,7 +15,6 @@ from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
 import access
-from backoffice.admin.paginator import EstimatedCountPaginator
 from bookings.models import Appointment
 from clinic import audit
 from clinic.models import (
@@ -31,6 +30,7 @@ from clinic.models import (
 from clinical.models import InjectableRecord
 from clinical.vocabulary import Vocabulary, Word
 from web.forms import refuse_foreign_digits
+from web.paging import EstimatedCountPaginator
 
 # How a row of each model reaches its clinic, or its organisation: what the scoping filters
 # on, and what the choices of a foreign key to it are limited by.
@@ -102,7 +102,7 @@ class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     organisation_path: str | None = None
     shared_rows = False
 
-    # Lists count no more rows than they must (backoffice/admin/paginator.py), and skip the
+    # Lists count no more rows than they must (web/paging.py), and skip the
     # admin's second count of the whole table.
     paginator = EstimatedCountPaginator
     show_full_result_count = False

@@ -261,7 +261,7 @@ def test_a_search_by_name_reads_the_trigram_index(world, root):
 @postgresql_only
 def test_a_filtered_count_stops_at_its_cap(world, root, monkeypatch):
     history(world, factories.ClientFactory(clinic=world.clinic), 5)
-    monkeypatch.setattr("backoffice.admin.paginator.CAP", 2)
+    monkeypatch.setattr("web.paging.CAP", 2)
 
     sql, response = statements(
         root, reverse(BIG_LISTS["appointments"]), {"status__exact": "completed"}

@@ -2,7 +2,6 @@
 anonymisation on request."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -16,6 +15,7 @@ from clinical.vocabulary import CATEGORY, CONDITION, PROCEDURE
 from privacy.anonymise import AnonymisationRefused, client_anonymise, is_anonymised
 from privacy.export import client_export_json
 from records.storage import StorageUnavailable
+from web.paging import EstimatedCountPaginator
 from workspace.views.base import role_required, visible_client
 
 AUDIT_PAGE_SIZE = 50
@@ -71,7 +71,9 @@ def audit_trail(request):
         entries = entries.filter(audit.entries_about([int(client_id)]))
     if username := request.GET.get("user", "").strip()[:150]:
         entries = entries.filter(username=username)
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted up to 10,000 entries, then estimated (web/paging.py): a clinic's trail grows
+    # by every view of a record.
+    page = EstimatedCountPaginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "workspace/audit.html",

@@ -1,9 +1,14 @@
 """The clinic's outbox for staff: every email planned for its clients, due, sent, failed
 with the error, or cancelled, and a retry for the failed ones (the client's page lists
-theirs, with the same retry)."""
+theirs, with the same retry).
+
+A clinic sends tens of thousands of emails a year, so neither the tabs nor the pages count
+every one of them: a tab counts up to TAB_COUNT_CAP ("1,000+" past it) and the list pages
+with web/paging.py's paginator (exact up to 10,000 rows, then the planner's estimate, shown
+as "about"). Both read the (clinic, status, due time) index (aftercare/models.py).
+"""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,10 +17,12 @@ from django.views.decorators.http import require_POST
 import access
 from aftercare.models import Message
 from aftercare.services import messages_retry
+from web.paging import EstimatedCountPaginator, capped_count
 from workspace.views.base import role_required
 
 RETRY = "aftercare.change_message"
 PAGE_SIZE = 50
+TAB_COUNT_CAP = 1000
 
 # The tabs, each a set of statuses: "due" is what is still to go (waiting or being sent).
 SHOWN = {
@@ -31,7 +38,10 @@ def outbox(request):
     """?show=due|failed|sent|cancelled (failed first when there are any)."""
     clinic = request.clinic
     rows = Message.objects.filter(clinic=clinic)
-    counts = {name: rows.filter(status__in=statuses).count() for name, statuses in SHOWN.items()}
+    counts = {
+        name: capped_count(rows.filter(status__in=statuses), TAB_COUNT_CAP)
+        for name, statuses in SHOWN.items()
+    }
     show = request.GET.get("show", "")
     if show not in SHOWN:
         show = "failed" if counts["failed"] else "due"
@@ -44,11 +54,15 @@ def outbox(request):
         {
             "show": show,
             "counts": counts,
-            "tabs": [(name, counts[name]) for name in SHOWN],
-            "page": Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page")),
+            "tabs": [(name, _tab_count(counts[name])) for name in SHOWN],
+            "page": EstimatedCountPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page")),
             "may_retry": access.can(request.user, RETRY, clinic),
         },
     )
+
+
+def _tab_count(counted: int) -> str:
+    return f"{TAB_COUNT_CAP:,}+" if counted > TAB_COUNT_CAP else f"{counted:,}"
 
 
 @role_required(RETRY)

@@ -1,8 +1,10 @@
-"""Counts for the admin's lists that do not read the whole table.
+"""Counts for long lists that do not read the whole table: the admin's lists, and the
+workspace's outbox and audit trail.
 
-Django's changelist counts its rows on every page: `SELECT COUNT(*)` over 500,000
-appointments or a million appointment changes reads them all, whatever the page shows. At a
-clinic group's size that count was most of the list's time (bench/README.md, "Pages").
+Django's paginator counts its rows on every page: `SELECT COUNT(*)` over 500,000
+appointments, a million appointment changes or a clinic's 90,000 sent emails reads them all,
+whatever the page shows. At a clinic group's size that count was most of the list's time
+(bench/README.md, "Pages").
 
 - An unfiltered list on PostgreSQL takes its table's size from the statistics the planner
   keeps (`pg_class.reltuples`, refreshed by autovacuum and ANALYZE): close, and free. Below
@@ -13,7 +15,8 @@ clinic group's size that count was most of the list's time (bench/README.md, "Pa
   the first hundred are then approximate, as the number of results is.
 
 The admin's own second count, of the unfiltered list, is left out with
-`show_full_result_count = False` (backoffice/admin/base.py, ScopedAdmin).
+`show_full_result_count = False` (backoffice/admin/base.py, ScopedAdmin). A page that shows
+an estimated count says so ("about"): `EstimatedCountPaginator.estimated`.
 """
 
 import json
@@ -58,8 +61,18 @@ def planner_estimate(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def capped_count(queryset, cap: int) -> int:
+    """How many rows `queryset` has, counting no further than `cap` + 1 (a count of a
+    subquery with a LIMIT): more than `cap` means "more than `cap`", not how many. Only the
+    ids are selected: an annotation of the list (a subquery per row) is not worked out for
+    rows that are only counted."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
 class EstimatedCountPaginator(Paginator):
     """A Paginator whose count reads no more than CAP rows: see the module's docstring."""
+
+    estimated = False  # whether `count` is the planner's figure rather than a count
 
     @cached_property
     def count(self):
@@ -67,9 +80,10 @@ class EstimatedCountPaginator(Paginator):
         if not hasattr(queryset, "query"):  # a list: nothing to spare
             return super().count
         estimate = table_estimate(queryset)
-        if estimate is not None:
-            return estimate
-        counted = queryset.order_by()[: CAP + 1].count()
-        if counted <= CAP:
-            return counted
-        return max(CAP + 1, planner_estimate(queryset) or 0)
+        if estimate is None:
+            counted = capped_count(queryset, CAP)
+            if counted <= CAP:
+                return counted
+            estimate = max(CAP + 1, planner_estimate(queryset) or 0)
+        self.estimated = True
+        return estimate

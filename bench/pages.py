@@ -457,6 +457,13 @@ def page_list(world: dict) -> list[Page]:
         Page(
             "workspace:outbox", "outbox, sent", "front desk", _query("/staff/outbox/", show="sent")
         ),
+        Page("workspace:outbox", "outbox, due", "front desk", _query("/staff/outbox/", show="due")),
+        Page(
+            "workspace:audit",
+            "audit trail, page 100",
+            "manager",
+            _query("/staff/audit/", page=100),
+        ),
         Page("workspace:sheet", "day sheet", "front desk", _query("/staff/sheet/", date=day)),
         Page(
             "workspace:sheet",

@@ -560,7 +560,9 @@ class AuditEntry(models.Model):
             # The admin's list (newest first, read in order) and its search by address.
             models.Index(fields=["at", "id"], name="audit_at_id"),
             models.Index(fields=["ip", "at"], name="audit_ip_at"),
-            # The workspace's trail of one user at a clinic, newest first, and its count.
+            # The workspace's trail of a clinic, and of one user there, newest first, paged
+            # and counted (workspace/views/manager.py audit_trail).
+            models.Index(fields=["clinic", "-at", "-id"], name="audit_clinic_at"),
             models.Index(fields=["clinic", "username", "-at", "-id"], name="audit_clinic_user_at"),
         ]
 

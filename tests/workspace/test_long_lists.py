@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from aftercare.models import Message
 from clinic.models import AuditEntry
 from tests.clinic.test_client_lookup import plan_without_scans
+from tests.workspace.test_audit_lists import week_sheet
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the planner's estimate and the plans"
@@ -117,3 +118,16 @@ def test_one_users_trail_is_read_through_its_index(cast):
     assert "audit_clinic_user_at" in plan_without_scans(count)
     assert "audit_clinic_user_at" in plan_without_scans(page_query(sql, "clinic_auditentry"))
     assert AuditEntry.objects.filter(username="desk").exists()
+
+
+def test_the_trail_counts_a_lists_clients_for_the_page_shown_only(cast):
+    desk = cast.browser("desk")
+    week_sheet(desk)  # a list: one entry naming the clients it showed
+    desk.get(f"/staff/clients/{cast.olivia.pk}/")
+
+    sql, response = statements(cast.browser("mia"), "/staff/audit/")
+
+    page = page_query(sql, "clinic_auditentry")
+    assert "clinic_auditsubject" not in page, page  # not worked out for rows an OFFSET skips
+    listed = AuditEntry.objects.exclude(subjects=None).get()
+    assert f"a list of {listed.subjects.count()} clients" in response.content.decode()

@@ -2,13 +2,14 @@
 anonymisation on request."""
 
 from django.contrib import messages
+from django.db.models import Count
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 import access
 from clinic import audit
-from clinic.models import AuditEntry
+from clinic.models import AuditEntry, AuditSubject
 from clinical import terms
 from clinical.models import ContraindicationRule, WaitingRule
 from clinical.vocabulary import CATEGORY, CONDITION, PROCEDURE
@@ -60,11 +61,7 @@ def rules(request):
 def audit_trail(request):
     """What was done at the clinic looked at, newest first; ?client=<id> for one client's
     trail (lists that showed them included), ?user=<username> for one user's."""
-    entries = (
-        AuditEntry.objects.filter(clinic=request.clinic)
-        .select_related("client")
-        .annotate(listed=audit.listed_count())
-    )
+    entries = AuditEntry.objects.filter(clinic=request.clinic).select_related("client")
     client_id = request.GET.get("client", "")
     if client_id.isascii() and client_id.isdigit():  # "²" is a digit to isdigit, not to int
         # Their own entries and the lists that showed them.
@@ -74,6 +71,16 @@ def audit_trail(request):
     # Counted up to 10,000 entries, then estimated (web/paging.py): a clinic's trail grows
     # by every view of a record.
     page = EstimatedCountPaginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # How many clients each entry of a list showed, for this page's entries only (as an
+    # annotation of the page's query it was worked out for every entry an OFFSET skips).
+    shown = dict(
+        AuditSubject.objects.filter(entry__in=[entry.pk for entry in page])
+        .order_by()
+        .values_list("entry")
+        .annotate(clients=Count("*"))
+    )
+    for entry in page:
+        entry.listed = shown.get(entry.pk, 0)
     return render(
         request,
         "workspace/audit.html",

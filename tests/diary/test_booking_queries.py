@@ -133,6 +133,10 @@ def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(wor
     for table in RULES_TABLES:
         assert table in rules, rules
     assert not [q for q in sql if q is not rules and "clinical_" in q], sql
+    # With them, the form rules the forms reminder asks and the new appointment's id.
+    assert "consent_formrule" in rules and "nextval(" in rules, rules
+    assert not [q for q in sql if q is not rules and "consent_formrule" in q], sql
+    _written_in_one_round_trip(sql, "bookings_appointmentchange", "aftercare_message")
     # The answer's audit entry is written inside the booking's transaction, before the
     # outermost savepoint (the view's atomic block under the test's transaction) is released.
     audit = next(n for n, q in enumerate(sql) if 'INSERT INTO "clinic_auditentry"' in q)
@@ -150,6 +154,19 @@ def test_the_publics_booking_post_asks_the_database_no_more_than_it_must(world):
     (rules,) = [q for q in sql if "clinical_waitingrule" in q]
     assert "clinic_term" in rules and "clinical_contraindicationrule" in rules, rules
     assert "clinical_injectablerecord" not in rules and "prerequisite" not in rules, rules
+    assert "nextval(" in rules, rules
+    _written_in_one_round_trip(
+        sql, "bookings_bookingrequest", "bookings_appointmentchange", "aftercare_message"
+    )
+
+
+def _written_in_one_round_trip(sql: list[str], *tables: str) -> None:
+    """The appointment is inserted with its other rows and its holds, in one statement
+    string, and in no other."""
+    (writes,) = [q for q in sql if 'INSERT INTO "bookings_appointment" (' in q]
+    assert "INSERT INTO bookings_appointmentresource" in writes, writes
+    for table in tables:
+        assert f'INSERT INTO "{table}"' in writes, writes
 
 
 def test_the_hourly_count_of_an_addresss_holds_is_read_from_its_index(world):

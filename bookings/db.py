@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import BigIntegerField, Func, Model
+from django.db.models.expressions import DatabaseDefault
 
 
 class PostgreSQLExclusionConstraint(ExclusionConstraint):
@@ -64,7 +65,8 @@ def rows_together(statements: Sequence[str], params: dict) -> list[list[tuple]]:
 def _insert_sql(objs: Sequence[Model], params: dict, *, ignore_conflicts: bool = False) -> str:
     """A written-out INSERT of `objs` (of one model), every concrete column given (the
     primary key too once it is set), its values added to `params` under names of their own.
-    The values are the ORM's (pre_save, get_db_prep_save): defaults, auto_now_add, JSON."""
+    The values are the ORM's (pre_save, get_db_prep_save): defaults, auto_now_add, JSON; a
+    field left to its db_default is given as DEFAULT."""
     meta = type(objs[0])._meta
     fields = [f for f in meta.concrete_fields if not (f.primary_key and objs[0].pk is None)]
     quote = connection.ops.quote_name
@@ -72,8 +74,12 @@ def _insert_sql(objs: Sequence[Model], params: dict, *, ignore_conflicts: bool =
     for obj in objs:
         names = []
         for f in fields:
+            value = f.pre_save(obj, True)
+            if isinstance(value, DatabaseDefault):  # a field left to its db_default
+                names.append("DEFAULT")
+                continue
             name = f"v{len(params)}"
-            params[name] = f.get_db_prep_save(f.pre_save(obj, True), connection)
+            params[name] = f.get_db_prep_save(value, connection)
             names.append(f"%({name})s")
         rows.append(f"({', '.join(names)})")
     return (

@@ -12,7 +12,7 @@ governs the very next booking.
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -204,6 +204,7 @@ class BookingFacts:
     rules: ClinicRules
     treatment: eligibility.TreatmentFacts
     prerequisites: prerequisites.Facts | None  # None: not asked for
+    also: tuple[list[tuple], ...] = ()  # the rows of the caller's own statements (`also`)
 
     def decide(self, treatment: Treatment, *, on: date, declared: Declared | None = None):
         """The rules' decision on `treatment` on the clinic-local date `on`, with what this
@@ -219,11 +220,17 @@ class BookingFacts:
 
 
 def booking_facts(
-    *, treatment: Treatment, client: Client | None, with_prerequisites: bool = False
+    *,
+    treatment: Treatment,
+    client: Client | None,
+    with_prerequisites: bool = False,
+    also: Sequence[str] = (),
 ) -> BookingFacts:
     """The clinic's rules and words, the treatment's kinds of resource, `client`'s record
     (None: a newcomer, who has none) and, `with_prerequisites`, the prerequisite rules with
-    the client's appointments that meet them: in one round trip (clinical/sql.py)."""
+    the client's appointments that meet them: in one round trip (clinical/sql.py). `also`:
+    the caller's own statements (reads taking the same named parameters: prerequisites.params)
+    sent in that round trip after these, their rows in BookingFacts.also."""
     known = client is not None and client.pk is not None
     params = prerequisites.params(treatment=treatment, client=client)
     statements = [sql.WAITING, sql.CONTRAINDICATIONS, sql.TERMS, sql.TREATMENT_KINDS]
@@ -234,7 +241,9 @@ def booking_facts(
         params |= clients
     if with_prerequisites:
         statements.append(sql.PREREQUISITES)
-    rows = rows_together(statements, params)
+    mine = len(statements)
+    rows = rows_together([*statements, *also], params)
+    also_rows, rows = tuple(rows[mine:]), rows[:mine]
     waiting, contraindications, words, kinds = rows[:4]
     record = records_of([client.pk], rows[4], rows[5])[client.pk] if known else Record()
     return BookingFacts(
@@ -246,6 +255,7 @@ def booking_facts(
             if with_prerequisites
             else None
         ),
+        also=also_rows,
     )
 
 

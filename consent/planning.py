@@ -21,11 +21,17 @@ REMINDER_HOURS = 48
 
 
 def plan_forms_reminder(
-    appointment: Appointment, *, moved: bool = False, now: datetime | None = None
+    appointment: Appointment,
+    *,
+    moved: bool = False,
+    now: datetime | None = None,
+    form_rules: list[tuple] | None = None,
 ) -> None:
     """If the appointment needs forms not yet signed, remind the client REMINDER_HOURS before
     it (not when it is booked closer than that: the confirmation carries the link). A moved
-    appointment's old reminder is cancelled; each start time has its own key, planned once."""
+    appointment's old reminder is cancelled; each start time has its own key, planned once.
+    `form_rules`: its organisation's (consent/selectors.py FORM_RULES), when the caller read
+    them."""
     now = now or timezone.now()
     if moved:
         cancel_pending(
@@ -34,7 +40,7 @@ def plan_forms_reminder(
             ),
             reason="The appointment moved to another time.",
         )
-    if _due(appointment) <= now or not missing_for([appointment]):
+    if _due(appointment) <= now or not missing_for([appointment], form_rules=form_rules):
         return
     save_new([_reminder(appointment)])
 

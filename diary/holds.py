@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from aftercare import planning
 from aftercare.services import sms_opt_in
-from bookings.db import is_postgresql
+from bookings.db import insert, is_postgresql
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, BookingRequest
 from bookings.signoff import signoff_sync
@@ -63,7 +63,15 @@ from diary.errors import (
     WarningsNotAcknowledged,
 )
 from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
-from diary.services import Booked, _hold, _locked, _practitioner, check_eligibility
+from diary.services import (
+    Booked,
+    _hold,
+    _locked,
+    _practitioner,
+    check_eligibility,
+    drawn_id,
+    written_with_holds,
+)
 from money import provider
 from money.prices import booked_price
 
@@ -153,11 +161,15 @@ def appointment_hold(
         by=None,
         new_client=True,
         prerequisites_apply=False,  # checked on confirming, with the client's appointments
+        # On PostgreSQL, the id the held appointment will have, read with the rules: it is
+        # written with its other rows in one round trip.
+        also=(sql.NEXT_APPOINTMENT_ID,) if is_postgresql() else (),
     )
+    appointment_id = drawn_id(outcome.also)
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
         end = start + timedelta(minutes=treatment.duration_minutes)
-        held = Appointment.objects.create(
+        held = Appointment(
             clinic=clinic,
             client=None,
             treatment=treatment,
@@ -173,23 +185,30 @@ def appointment_hold(
             created_by=acting_user(by),
             changed_by=acting_user(by),
         )
-        _hold(held, resource_ids)
-        BookingRequest.objects.create(
-            appointment=held,
-            name=contact.name.strip(),
-            email=contact.email.strip(),
-            phone=contact.phone.strip(),
-            sms_opt_in=contact.sms_opt_in,
-            declared=declared_data(declared),
-        )
-        change_record(
-            held,
-            action=AppointmentChange.Action.HELD,
-            by=by,
-            channel=Appointment.Channel.ONLINE,
-            details={"warnings": outcome.warnings},
-        )
-        planning.on_held(held, to=contact.email.strip())
+        # It, its request, history line and outbox row go with its holds, in one round trip
+        # on PostgreSQL (bookings/db.py together), as a booking's do (services.appointment_book).
+        with written_with_holds(held, appointment_id) as writes:
+            insert(
+                [
+                    BookingRequest(
+                        appointment=held,
+                        name=contact.name.strip(),
+                        email=contact.email.strip(),
+                        phone=contact.phone.strip(),
+                        sms_opt_in=contact.sms_opt_in,
+                        declared=declared_data(declared),
+                    )
+                ]
+            )
+            change_record(
+                held,
+                action=AppointmentChange.Action.HELD,
+                by=by,
+                channel=Appointment.Channel.ONLINE,
+                details={"warnings": outcome.warnings},
+            )
+            planning.on_held(held, to=contact.email.strip())
+            _hold(held, resource_ids, writes)
         return held
 
     held = claim_first(request, candidates, write)

@@ -6,6 +6,8 @@ appointment, its resource holds, its history line, its outbox rows and, when sta
 past a rule, the audit entry, together.
 """
 
+from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,7 +18,7 @@ from django.utils import timezone
 
 import access
 from aftercare import planning
-from bookings.db import insert_returning_id, is_postgresql, together
+from bookings.db import insert, insert_returning_id, is_postgresql, together
 from bookings.history import change_record
 from bookings.models import Appointment, AppointmentChange, AppointmentResource
 from bookings.signoff import signoff_pending, signoff_sync
@@ -32,7 +34,7 @@ from clinical.services import (
     dependants_recheck,
 )
 from consent.planning import plan_forms_reminder
-from consent.selectors import missing_for
+from consent.selectors import FORM_RULES, missing_for
 from courses import services as courses
 from courses.errors import CourseError
 from courses.models import ClientCourse
@@ -59,6 +61,10 @@ from money.prices import DiscountInvalid, booked_price
 from waitlist import planning as waitlist
 from waitlist.models import FreedTime
 
+# What a booking reads with the rules (check_eligibility `also`): its organisation's form
+# rules and, on PostgreSQL only, the id its appointment will have.
+BOOKING_READS = (FORM_RULES, sql.NEXT_APPOINTMENT_ID)
+
 
 @dataclass(frozen=True)
 class Booked:
@@ -77,6 +83,7 @@ class RulesOutcome:
     overridden: list[str] = field(default_factory=list)  # refusals staff booked past
     cautions: list[str] = field(default_factory=list)  # for the practitioner
     approvals: list[str] = field(default_factory=list)  # what a practitioner must sign off
+    also: tuple[list[tuple], ...] = ()  # the rows of the caller's statements read with the rules
 
 
 # What a caller who may not see the client's record is told when the record, not their own
@@ -102,6 +109,7 @@ def check_eligibility(
     by,
     new_client: bool = False,
     prerequisites_apply: bool = True,
+    also: Sequence[str] = (),
 ) -> RulesOutcome:
     """Apply the clinic's medical rules to every booking path (book, reschedule; API, pages,
     admin). Raises WaitingPeriod, Contraindicated, PrerequisiteMissing (a patch test or
@@ -114,6 +122,9 @@ def check_eligibility(
     A caller who may not see the client's record (anyone but staff and the client signed
     in) learns only about what they declared in this request; a refusal or warning that
     comes from the record on file is generic and carries no date.
+
+    `also`: the caller's own reads, sent with the rules' (rules.booking_facts), their rows
+    in RulesOutcome.also.
     """
     clinic = treatment.clinic
     if override_reason and not access.can_override(by, clinic):
@@ -124,6 +135,7 @@ def check_eligibility(
         treatment=treatment,
         client=None if new_client else client,
         with_prerequisites=prerequisites_apply,
+        also=also,
     )
     decision = facts.decide(treatment, on=clinic.local_date(start), declared=declared)
     sees_record = access.may_see_record(by, client)
@@ -136,6 +148,7 @@ def check_eligibility(
                 overridden=[*decision.reasons, *(u.rule.message for u in unmet)],
                 cautions=list(decision.cautions),
                 approvals=approvals,
+                also=facts.also,
             )
         if not decision.refusals:
             raise _prerequisite_refusal(unmet[0], clinic=clinic, sees_record=sees_record)
@@ -143,7 +156,9 @@ def check_eligibility(
     warnings = decision.warnings if sees_record else _warnings_for_declarant(decision)
     if warnings and not (acknowledge_warnings or override_reason):
         raise WarningsNotAcknowledged(warnings=warnings)
-    return RulesOutcome(warnings=warnings, cautions=list(decision.cautions), approvals=approvals)
+    return RulesOutcome(
+        warnings=warnings, cautions=list(decision.cautions), approvals=approvals, also=facts.also
+    )
 
 
 def refusal_reason(*, client: Client, treatment: Treatment, start: datetime) -> str:
@@ -230,6 +245,26 @@ def _hold(
         for rid in resource_ids
     )
     return tuple(appointment.resources.values_list("name", flat=True))
+
+
+def drawn_id(rows: Sequence[list[tuple]]) -> int | None:
+    """The id drawn for a new appointment (sql.NEXT_APPOINTMENT_ID's rows, read with the
+    rules), or None when none was (not PostgreSQL)."""
+    return rows[0][0][0] if rows else None
+
+
+@contextmanager
+def written_with_holds(appointment: Appointment, appointment_id: int | None):
+    """A together() block for a new `appointment`'s rows, which _hold sends with its holds:
+    with the id drawn for it (drawn_id), the appointment is the block's first insert;
+    without (not PostgreSQL), it is inserted now."""
+    if appointment_id is None:
+        insert_returning_id(appointment)
+    with together() as writes:
+        if appointment_id is not None:
+            appointment.pk = appointment_id
+            insert([appointment])
+        yield writes
 
 
 def _practitioner(asked: Practitioner | None, practitioner_id: int) -> dict:
@@ -363,8 +398,13 @@ def appointment_book(
         override_reason=override_reason,
         by=by,
         new_client=new_client,
+        also=BOOKING_READS if is_postgresql() else BOOKING_READS[:1],
     )
-
+    # Read with the rules: the organisation's form rules (the forms reminder asks them) and,
+    # on PostgreSQL, the new appointment's id, so that it is written with its history, outbox
+    # rows and holds in one round trip (a failed attempt's id is used again by the next).
+    form_rules, *taken = outcome.also or (None,)
+    appointment_id = drawn_id(taken)
     held: list[str] = []
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
@@ -387,10 +427,9 @@ def appointment_book(
             created_by=acting_user(by),
             changed_by=acting_user(by),
         )
-        insert_returning_id(appointment)
-        # Its history line and outbox rows go with its holds, in one round trip on
+        # It, its history line and its outbox rows go with its holds, in one round trip on
         # PostgreSQL (bookings/db.py together): nothing reads them back before.
-        with together() as writes:
+        with written_with_holds(appointment, appointment_id) as writes:
             change_record(
                 appointment,
                 action=AppointmentChange.Action.HELD if waits else AppointmentChange.Action.BOOKED,
@@ -402,7 +441,7 @@ def appointment_book(
             )
             if not waits:  # a held one's emails once the deposit is paid (deposits.webhook_receive)
                 planning.on_booked(appointment)
-                plan_forms_reminder(appointment)
+                plan_forms_reminder(appointment, form_rules=form_rules)
         held[:] = _hold(appointment, resource_ids, writes)
         if course is not None:
             courses.session_book(appointment=appointment, client_course=course, by=by)

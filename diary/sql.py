@@ -142,6 +142,12 @@ SELECT resource.name
 """
 
 
+# The id of an appointment about to be written (services.appointment_book, holds
+# .appointment_hold), drawn with the rules' reads so that the appointment can be inserted in
+# the round trip of its other rows: they name it.
+NEXT_APPOINTMENT_ID = "SELECT nextval(pg_get_serial_sequence('bookings_appointment', 'id'))"
+
+
 # How many holds an address asked for since `since` (holds._check_not_flooding), any case:
 # lower(email) and created_at, the index bookingrequest_recent_by_email.
 RECENT_HOLDS = """

@@ -73,15 +73,18 @@ def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world
 # one round trip (the clinic's waiting and contraindication rules, the organisation's words,
 # the treatment's kinds of resource, the client's injectables and declarations, the
 # prerequisite rules with the client's counted appointments: clinical/sql.py, sent together
-# by rules.booking_facts); the attempt's savepoint; the lock with the re-read (one
-# statement, diary/sql.py LOCK_THEN_BUSY); the appointment, its holds (returning the rooms'
-# names), its history line and its outbox rows; the audit entry of the answer; and the two
-# savepoints' releases. A sign-off is written only when a rule asks for one, and the answer
-# finds it on the appointment. The public's (a hold): no session, user, memberships, client,
-# record or prerequisites; the hourly count of holds for the address, and the booking
-# request beside the appointment.
-FRONT_DESK_POST = 16  # was 29 before issue 16's changes, 25 before the rules' round trip, then 18
-PUBLIC_POST = 15  # was 22, then 19
+# by rules.booking_facts; with them the organisation's form rules, which the forms reminder
+# asks, and the new appointment's id from its sequence: diary/services.py BOOKING_READS);
+# the attempt's savepoint; the lock with the re-read (one statement, diary/sql.py
+# LOCK_THEN_BUSY); the appointment, its history line, its outbox rows and its holds
+# (returning the rooms' names) in one round trip (bookings/db.py together); the audit entry
+# of the answer; and the two savepoints' releases. A sign-off is written only when a rule
+# asks for one, and the answer finds it on the appointment. The public's (a hold): no
+# session, user, memberships, client, record, prerequisites or form rules; the hourly count
+# of holds for the address, and the booking request written beside the appointment, in the
+# same round trip.
+FRONT_DESK_POST = 15  # was 29 before issue 16's changes, 25 before the rules' round trip, 18, 16
+PUBLIC_POST = 11  # was 22, then 19, 15
 
 
 RULES_TABLES = (
@@ -130,6 +133,10 @@ def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(wor
     for table in RULES_TABLES:
         assert table in rules, rules
     assert not [q for q in sql if q is not rules and "clinical_" in q], sql
+    # With them, the form rules the forms reminder asks and the new appointment's id.
+    assert "consent_formrule" in rules and "nextval(" in rules, rules
+    assert not [q for q in sql if q is not rules and "consent_formrule" in q], sql
+    _written_in_one_round_trip(sql, "bookings_appointmentchange", "aftercare_message")
     # The answer's audit entry is written inside the booking's transaction, before the
     # outermost savepoint (the view's atomic block under the test's transaction) is released.
     audit = next(n for n, q in enumerate(sql) if 'INSERT INTO "clinic_auditentry"' in q)
@@ -147,6 +154,19 @@ def test_the_publics_booking_post_asks_the_database_no_more_than_it_must(world):
     (rules,) = [q for q in sql if "clinical_waitingrule" in q]
     assert "clinic_term" in rules and "clinical_contraindicationrule" in rules, rules
     assert "clinical_injectablerecord" not in rules and "prerequisite" not in rules, rules
+    assert "nextval(" in rules, rules
+    _written_in_one_round_trip(
+        sql, "bookings_bookingrequest", "bookings_appointmentchange", "aftercare_message"
+    )
+
+
+def _written_in_one_round_trip(sql: list[str], *tables: str) -> None:
+    """The appointment is inserted with its other rows and its holds, in one statement
+    string, and in no other."""
+    (writes,) = [q for q in sql if 'INSERT INTO "bookings_appointment" (' in q]
+    assert "INSERT INTO bookings_appointmentresource" in writes, writes
+    for table in tables:
+        assert f'INSERT INTO "{table}"' in writes, writes
 
 
 def test_the_hourly_count_of_an_addresss_holds_is_read_from_its_index(world):

@@ -16,6 +16,7 @@ import base64
 from collections import defaultdict
 
 import orjson
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import BooleanField, DateTimeField, F, Func, JSONField, Q, TextField, Value
 from django.db.models.fields.files import FieldFile
@@ -26,7 +27,7 @@ from aftercare.models import Message
 from bookings.db import is_postgresql
 from bookings.models import Appointment, AppointmentChange, SignOff
 from clinic.audit import entries_about
-from clinic.models import AuditEntry, Client, Resource
+from clinic.models import AuditEntry, AuditSubject, Client, Resource
 from clinical.models import HealthDeclaration, InjectableRecord
 from records import storage as photo_files
 
@@ -61,6 +62,19 @@ def _of_appointments(ids: list[int]):
     if is_postgresql():
         return _AnyOf(F("appointment_id"), Value(ids))
     return Q(appointment_id__in=ids)
+
+
+def _entries_about(client: Client):
+    """The condition "an audit entry that names the client": a view of them alone, or a
+    list that showed them (clinic/audit.py `entries_about`). On PostgreSQL the lists' ids
+    are read first, as one array (`ARRAY(SELECT ...)`), so both halves are conditions on
+    the entries' own indexes (client, id) that PostgreSQL ORs in one bitmap: each entry is
+    read once. The ids as a subquery (`id IN (... UNION ALL ...)`) read the client's own
+    entries twice, once for their ids and again by id (issue 16)."""
+    if not is_postgresql():
+        return entries_about([client])
+    listed = AuditSubject.objects.filter(client=client).order_by().values("entry_id")
+    return Q(client=client) | _AnyOf(F("pk"), ArraySubquery(listed))
 
 
 def _columns(model, *, skip) -> list[tuple[str, str]]:
@@ -284,7 +298,7 @@ def _export(client: Client, *, as_json: bool) -> dict:
         "messages": _rows(Message.objects.filter(client=client).order_by("pk"), as_json=as_json),
         # Entries of lists that showed them too; never the other clients a list showed.
         "audit": _rows(
-            AuditEntry.objects.filter(entries_about([client])).order_by("at", "pk"),
+            AuditEntry.objects.filter(_entries_about(client)).order_by("at", "pk"),
             skip=("client", "user"),
             as_json=as_json,
         ),

@@ -5,6 +5,7 @@ from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.utils import timezone
 
 import access
@@ -36,6 +37,7 @@ from clinic.models import (
     Treatment,
     WorkingHours,
 )
+from clinic.search import by_name
 from clinical import terms
 from clinical.models import HealthDeclaration, InjectableRecord
 from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
@@ -326,6 +328,13 @@ class ClientAdmin(HealthAuditMixin, ClinicTimeMixin, IndexedSearchMixin, ScopedA
 
     def audited_client_ids(self, objects) -> list[int]:
         return [client.pk for client in objects]
+
+    def get_ordering(self, request):
+        # A search's matches, found through the trigram index, sorted by name as they are
+        # (not by walking the name index: clinic/search.py); the same order either way.
+        if request.GET.get(SEARCH_VAR, "").strip():
+            return by_name()
+        return super().get_ordering(request)
 
     @admin.display(description="Injectables and prior procedures")
     def injectables(self, obj):

@@ -28,12 +28,11 @@ from django.utils import timezone
 
 from backoffice.admin.base import choices_for
 from bookings.models import Appointment
-from clinic.search import client_search
+from clinic.search import client_matches, client_search
 
 # Past this many clients (or appointments) matching a search, the list is filtered on a
 # subquery of all of them instead of a list of their ids.
 MANY = 500
-FENCE = 1_000_000_000  # more clients than any installation has
 REFERENCE = re.compile(r"^[A-Za-z0-9]{1,12}$")
 
 
@@ -125,12 +124,9 @@ class IndexedSearchMixin:
         if not term:
             return queryset, False
         if self.search_client == "":  # the clients' own list
-            # The search as a query of its own (a LIMIT keeps it so), read through the
-            # trigram index. Merged into the list's query, PostgreSQL may read the clients in
-            # name order and compute the search text of each until it has a page; matches
-            # bunch up by name ("turner": 19,000 clients read for 50).
-            found = client_search(q=term, limit=None).order_by().values("pk")[:FENCE]
-            return queryset.filter(pk__in=found), False
+            # Read through the trigram index; the list sorts the matches by name without
+            # the name index (ClientAdmin.get_ordering, clinic/search.py's `by_name`).
+            return client_matches(q=term, clients=queryset), False
         match = Q(pk__in=[])
         if self.search_client is not None:
             match |= self.client_match(matching_client_ids(term))

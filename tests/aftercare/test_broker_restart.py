@@ -7,10 +7,18 @@ import pytest
 from django.utils import timezone
 
 from aftercare.models import Message
+from sending.broker import MARK
 from tests.aftercare.test_outbox import make_messages
 from tests.loopback import wait_until
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def worker_settings(worker_settings):
+    """Production's claim timeout, much longer than any wait here: a lost claim that is sent
+    within the test was given back because the broker lost its queue, not because it aged."""
+    return {**worker_settings, "AFTERCARE_CLAIM_TIMEOUT": "600"}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +51,12 @@ def wait_sent(message_ids: list[int], *, workers, timeout: float, interval: floa
     )
 
 
+def sweeps(worker, since: int) -> int:
+    """Sweep tasks the worker ran to the end since `since` (a place in its log)."""
+    lines = worker.process.output()[since:].splitlines()
+    return sum("Task aftercare.sweep[" in line and " succeeded " in line for line in lines)
+
+
 def test_a_worker_outlives_redis_restarted_while_a_send_is_unacknowledged(
     slow, private_redis, start_worker
 ):
@@ -62,3 +76,26 @@ def test_a_worker_outlives_redis_restarted_while_a_send_is_unacknowledged(
     (second,) = make_messages(1, due_at=timezone.now())
     wait_sent([second.pk], workers=[worker], timeout=60)  # and one planned after the restart
     assert slow.outbox_counts() == {first.pk: 1, second.pk: 1}
+
+
+def test_a_claim_whose_task_was_lost_with_redis_goes_as_soon_as_redis_is_back(
+    slow, private_redis, start_worker
+):
+    worker = start_worker("holder")
+    wait_until(lambda: private_redis.client().exists(MARK), timeout=30, what="a first sweep")
+    # A claim whose send task sits in Redis's queue: claimed and queued, not begun.
+    (lost,) = make_messages(
+        1, due_at=timezone.now(), status=Message.Status.SENDING, claimed_at=timezone.now()
+    )
+    since = worker.mark()
+    wait_until(lambda: sweeps(worker, since) >= 2, timeout=30, what="two sweeps more")
+    assert Message.objects.get(pk=lost.pk).status == Message.Status.SENDING  # its task may run
+
+    private_redis.stop()  # restarted empty: the task is gone
+    private_redis.start()
+
+    wait_sent([lost.pk], workers=[worker], timeout=60)  # not after the 600 s claim timeout
+    lost.refresh_from_db()
+    assert lost.attempts == 1
+    assert "lost with the broker's queue" in lost.last_error
+    assert slow.outbox_counts() == {lost.pk: 1}

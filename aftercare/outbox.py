@@ -122,16 +122,19 @@ HANDED_OVER_UNRECORDED = (
 )
 
 
-def release_stale_claims(*, now: datetime | None = None, queue_lost: bool = False) -> int:
+def release_stale_claims(
+    *, now: datetime | None = None, queue_lost_at: datetime | None = None
+) -> int:
     """Give back claims whose send never finished, and say truthfully why.
 
     A claim no worker took within AFTERCARE_CLAIM_TIMEOUT was never handed to the SMTP
     server: it goes back with no attempt counted (a broker restarted empty is not the
-    message's fault). With `queue_lost` (the broker lost its queue since the last sweep:
-    sending/broker.py), every claim no worker has taken goes back at once rather than after
-    the timeout: its task is gone, and a confirmation should not wait ten minutes for a Redis
-    restart. One whose task did survive is claimed again and its two tasks send it once (each
-    send takes its message by compare-and-set, sending/delivery.py). A message taken to hand
+    message's fault). With `queue_lost_at` (the broker came back without its queue then:
+    sending/broker.py), every claim made before it that no worker has taken goes back at once
+    rather than after the timeout: its task is gone, and a confirmation should not wait ten
+    minutes for a Redis restart. Were a task to survive anyway, its message is claimed again
+    and the two tasks send it once (each send takes its message by compare-and-set,
+    sending/delivery.py). A message taken to hand
     over whose outcome was not recorded by the
     time no send task could still be running (the task's hard time limit, and at least
     AFTERCARE_CLAIM_TIMEOUT) counts as an attempt and goes back to be sent again, so a
@@ -146,17 +149,20 @@ def release_stale_claims(*, now: datetime | None = None, queue_lost: bool = Fals
     stale = Message.objects.select_for_update(skip_locked=True).filter(
         status=Message.Status.SENDING
     )
+    # A broker that lost its queue longer ago than the claim timeout changes nothing.
+    lost_queue = queue_lost_at is not None and queue_lost_at > claim_cutoff
+    never_cutoff = min(queue_lost_at, now) if lost_queue else claim_cutoff
     with transaction.atomic():
         never = list(
-            stale.filter(
-                sending_started_at=None, claimed_at__lt=now if queue_lost else claim_cutoff
-            ).values_list("pk", flat=True)[:1000]
+            stale.filter(sending_started_at=None, claimed_at__lt=never_cutoff).values_list(
+                "pk", flat=True
+            )[:1000]
         )
         released = Message.objects.filter(pk__in=never).update(
             status=Message.Status.PENDING,
             claimed_at=None,
             last_error=QUEUE_LOST
-            if queue_lost
+            if lost_queue
             else NEVER_HANDED_OVER.format(seconds=settings.AFTERCARE_CLAIM_TIMEOUT),
             due_at=now,
             updated_at=now,

@@ -52,7 +52,7 @@ def dispatch_due() -> int:
 
 @shared_task(name="aftercare.sweep", ignore_result=True)
 def sweep_stale_claims() -> int:
-    return outbox.release_stale_claims(queue_lost=broker.queue_lost())
+    return outbox.release_stale_claims(queue_lost_at=broker.queue_lost_at())
 
 
 @shared_task(name="diary.release_lapsed_holds", ignore_result=True)

@@ -111,8 +111,9 @@ NEVER_HANDED_OVER = (
     "Given back; no attempt counted."
 )
 QUEUE_LOST = (
-    "Claimed, but its send task was lost with the broker's queue (Redis restarted empty or "
-    "flushed) before a worker began it. Given back at once; no attempt counted."
+    "Claimed but never handed to the SMTP server: its send task was lost with the broker's "
+    "queue (Redis restarted empty) before a worker began it. Given back at once; no attempt "
+    "counted."
 )
 HANDED_OVER_UNRECORDED = (
     "Handed to the SMTP server at {started:%Y-%m-%d %H:%M:%S} UTC, but its outcome was never "

@@ -8,7 +8,8 @@ rather than one working through a long batch while the others wait.
 
 A claim whose task never ran (broker down while queueing, Redis restarted empty, worker
 killed, a task that lost its database connection and could not give its rest back) is
-released by release_stale_claims() and claimed again later. What the release says and
+released by release_stale_claims() and claimed again later: after AFTERCARE_CLAIM_TIMEOUT, or
+at the next sweep when the broker lost its queue (sending/broker.py). What the release says and
 counts depends on whether a worker had taken the message to hand to the SMTP server
 (sending_started_at, set by delivery.py in a transaction of its own just before it talks
 SMTP): a message never handed over goes back with no attempt counted and says so; one handed
@@ -109,6 +110,11 @@ NEVER_HANDED_OVER = (
     "(broker restarted, worker killed or its database connection lost) before it began. "
     "Given back; no attempt counted."
 )
+QUEUE_LOST = (
+    "Claimed but never handed to the SMTP server: its send task was lost with the broker's "
+    "queue (Redis restarted empty) before a worker began it. Given back at once; no attempt "
+    "counted."
+)
 HANDED_OVER_UNRECORDED = (
     "Handed to the SMTP server at {started:%Y-%m-%d %H:%M:%S} UTC, but its outcome was never "
     "recorded (worker killed mid-send, or the database out of reach when it finished). "
@@ -117,12 +123,20 @@ HANDED_OVER_UNRECORDED = (
 )
 
 
-def release_stale_claims(*, now: datetime | None = None) -> int:
+def release_stale_claims(
+    *, now: datetime | None = None, queue_lost_at: datetime | None = None
+) -> int:
     """Give back claims whose send never finished, and say truthfully why.
 
     A claim no worker took within AFTERCARE_CLAIM_TIMEOUT was never handed to the SMTP
     server: it goes back with no attempt counted (a broker restarted empty is not the
-    message's fault). A message taken to hand over whose outcome was not recorded by the
+    message's fault). With `queue_lost_at` (the broker came back without its queue then:
+    sending/broker.py), every claim made before it that no worker has taken goes back at once
+    rather than after the timeout: its task is gone, and a confirmation should not wait ten
+    minutes for a Redis restart. Were a task to survive anyway, its message is claimed again
+    and the two tasks send it once (each send takes its message by compare-and-set,
+    sending/delivery.py). A message taken to hand
+    over whose outcome was not recorded by the
     time no send task could still be running (the task's hard time limit, and at least
     AFTERCARE_CLAIM_TIMEOUT) counts as an attempt and goes back to be sent again, so a
     message that kills its worker every time still ends as FAILED instead of looping.
@@ -136,16 +150,21 @@ def release_stale_claims(*, now: datetime | None = None) -> int:
     stale = Message.objects.select_for_update(skip_locked=True).filter(
         status=Message.Status.SENDING
     )
+    # A broker that lost its queue longer ago than the claim timeout changes nothing.
+    lost_queue = queue_lost_at is not None and queue_lost_at > claim_cutoff
+    never_cutoff = min(queue_lost_at, now) if lost_queue else claim_cutoff
     with transaction.atomic():
         never = list(
-            stale.filter(sending_started_at=None, claimed_at__lt=claim_cutoff).values_list(
+            stale.filter(sending_started_at=None, claimed_at__lt=never_cutoff).values_list(
                 "pk", flat=True
             )[:1000]
         )
         released = Message.objects.filter(pk__in=never).update(
             status=Message.Status.PENDING,
             claimed_at=None,
-            last_error=NEVER_HANDED_OVER.format(seconds=settings.AFTERCARE_CLAIM_TIMEOUT),
+            last_error=QUEUE_LOST
+            if lost_queue
+            else NEVER_HANDED_OVER.format(seconds=settings.AFTERCARE_CLAIM_TIMEOUT),
             due_at=now,
             updated_at=now,
         )

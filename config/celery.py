@@ -8,6 +8,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Celery's consumer, made to outlive a lost broker connection while it holds an unacknowledged
+# task (a Redis restart mid-send killed the worker): config/celery_consumer.py.
+app.conf.worker_consumer = "config.celery_consumer:Consumer"
 app.autodiscover_tasks()
 
 

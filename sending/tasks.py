@@ -14,7 +14,7 @@ from aftercare import outbox
 from diary import waitlist
 from diary.course_payments import courses_lapse_unpaid
 from diary.holds import holds_release_lapsed
-from sending import delivery
+from sending import broker, delivery
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def dispatch_due() -> int:
 
 @shared_task(name="aftercare.sweep", ignore_result=True)
 def sweep_stale_claims() -> int:
-    return outbox.release_stale_claims()
+    return outbox.release_stale_claims(queue_lost_at=broker.queue_lost_at())
 
 
 @shared_task(name="diary.release_lapsed_holds", ignore_result=True)

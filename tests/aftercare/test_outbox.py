@@ -116,6 +116,37 @@ def test_claims_never_handed_to_smtp_go_back_uncounted_and_say_so(db, settings):
     assert Message.objects.get(pk=fresh.pk).status == Message.Status.SENDING
 
 
+def test_when_the_broker_lost_its_queue_the_claims_from_before_go_back_at_once(db, settings):
+    settings.AFTERCARE_CLAIM_TIMEOUT = 600
+    settings.AFTERCARE_SEND_TIME_LIMIT = 145
+    restarted = NOW - timedelta(seconds=3)
+    [lost] = make_messages(1, status=Message.Status.SENDING, claimed_at=NOW - timedelta(seconds=5))
+    # Claimed since the broker came back: its task is in the new queue.
+    [queued] = make_messages(
+        1, status=Message.Status.SENDING, claimed_at=NOW - timedelta(seconds=1)
+    )
+    # Taken by a worker that may still be talking to the SMTP server: only its outcome, or
+    # the send time limit, decides it.
+    [taken] = make_messages(
+        1,
+        status=Message.Status.SENDING,
+        claimed_at=NOW - timedelta(seconds=5),
+        sending_started_at=NOW - timedelta(seconds=4),
+    )
+
+    assert release_stale_claims(now=NOW) == 0  # the broker kept its queue: the task may run
+    # Lost longer ago than the claim timeout: nothing more than the timeout gives back.
+    assert release_stale_claims(now=NOW, queue_lost_at=NOW - timedelta(days=1)) == 0
+    assert release_stale_claims(now=NOW, queue_lost_at=restarted) == 1
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.attempts, lost.due_at) == (Message.Status.PENDING, 0, NOW)
+    assert "lost with the broker's queue" in lost.last_error
+    assert "no attempt counted" in lost.last_error
+    assert Message.objects.get(pk=queued.pk).status == Message.Status.SENDING
+    assert Message.objects.get(pk=taken.pk).status == Message.Status.SENDING
+
+
 def test_claims_handed_to_smtp_and_never_recorded_count_once_the_send_cannot_be_running(
     db, settings
 ):

@@ -79,10 +79,13 @@ FREE, PAST, OUTSIDE, CLOSED, OFF, BUSY, HELD, APPOINTMENT = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Item:
     """One block in a column, placed on grid rows [row_start, row_end) (1-based, after the
-    header row). A free item is one row long and books or receives a move there."""
+    header row). A free item is one row long and books or receives a move there.
+
+    Not frozen: a frozen dataclass sets each field through object.__setattr__, five times
+    the cost of a plain one, and a busy week builds some 1,600 (nothing changes one)."""
 
     kind: str
     row_start: int

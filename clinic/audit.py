@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import Resolver404, resolve
@@ -159,9 +159,28 @@ def audit_write(
         return
     with transaction.atomic():  # an entry without its clients would hide who was seen
         entry = AuditEntry.objects.create(client=None, **common)
+        _subjects_write(entry.pk, client_ids)
+
+
+# One row per client shown, written by one statement with the ids as one array: a busy
+# week's diary shows 250 clients, and bulk_create (which sends arrays too) built, saved and
+# numbered an instance of each, a fifth of the page's time (issue 16).
+SUBJECTS_INSERT = f"""
+    INSERT INTO {AuditSubject._meta.db_table} (entry_id, client_id)
+    SELECT %(entry)s, client_id FROM unnest(%(clients)s::bigint[]) AS client_id
+"""
+
+
+def _subjects_write(entry_id: int, client_ids: list[int]) -> None:
+    """The AuditSubject rows of entry `entry_id`, one per id of `client_ids` (distinct), in
+    one statement on PostgreSQL; a bulk insert elsewhere (the SQLite demo has no arrays)."""
+    if connection.vendor != "postgresql":
         AuditSubject.objects.bulk_create(
-            AuditSubject(entry_id=entry.pk, client_id=pk) for pk in client_ids
+            AuditSubject(entry_id=entry_id, client_id=pk) for pk in client_ids
         )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(SUBJECTS_INSERT, {"entry": entry_id, "clients": client_ids})
 
 
 def entries_about(clients) -> Q:

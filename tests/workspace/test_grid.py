@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bookings.models import Appointment
 from clinic.models import AuditEntry, Client, Closure, TimeOff
+from diary.services import appointment_book
 from diary.time_off import TimeOffOverlaps, time_off_block
 from tests import factories
 from tests.conftest import works_every_day
@@ -89,6 +90,45 @@ def test_cautions_and_flags_are_icons_whose_text_shows_on_focus(cast):
     assert f'tabindex="0" title="{caution}"' in html
     assert f'<span class="tip">{caution}</span>' in html
     assert '<span class="tip">Flagged: Filler recorded after booking</span>' in html
+
+
+def test_a_clients_first_visit_has_its_star_and_their_later_ones_do_not(cast):
+    later = appointment_book(
+        treatment=cast.world.treatment,
+        start=london(TODAY, 15),
+        client=cast.bruno,
+        practitioner=cast.ben,
+        by=cast.users["desk"],
+        acknowledge_warnings=True,
+    ).appointment
+    earlier = appointment_book(  # cancelled: Olivia's visit today is still her first
+        treatment=cast.world.treatment,
+        start=london(TODAY, 16),
+        client=cast.olivia,
+        by=cast.users["desk"],
+        acknowledge_warnings=True,
+    ).appointment
+    Appointment.objects.filter(pk=earlier.pk).update(
+        start=london(TODAY - timedelta(days=7), 10),
+        end=london(TODAY - timedelta(days=7), 11),
+        blocked_until=london(TODAY - timedelta(days=7), 11),
+        status=Appointment.Status.CANCELLED,
+    )
+
+    response = diary(cast.browser("desk"))
+
+    first = {
+        item.appointment.reference: item.first_visit
+        for column in response.context["grid"].columns
+        for item in column.items
+        if item.kind == "appointment"
+    }
+    assert first == {
+        cast.olivia_visit.reference: True,
+        cast.bruno_visit.reference: True,
+        later.reference: False,
+    }
+    assert response.content.decode().count('<span class="tip">First visit</span>') == 2
 
 
 def test_hours_time_off_and_closures_show(cast):

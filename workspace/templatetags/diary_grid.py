@@ -5,6 +5,8 @@ rest of the page together (issue 16's page benchmark). What they say is what the
 said (workspace/_grid_appointment.html, _sign_off.html and _grid_record_link.html were the
 appointment cell's); the URLs are reversed once per page and the references put in."""
 
+# What a cell or a line writes is escaped with html.escape, as django's escape does, but
+# without its check for lazy strings: a busy week escapes thousands of values.
 from html import escape as html_escape
 from urllib.parse import quote
 
@@ -146,8 +148,9 @@ def column_cells(context, column, col) -> str:
             cells.append(appointment_cell(context, item, col))
         elif item.kind != "free":
             cells.append(
-                f'\n  <div class="cell {escape(item.kind)}" style="grid-row: {item.row_start + 1}'
-                f' / {item.row_end + 1}; grid-column: {col}">{_block_label(item)}</div>\n'
+                f'\n  <div class="cell {html_escape(item.kind)}" style="grid-row: '
+                f'{item.row_start + 1} / {item.row_end + 1}; grid-column: {col}">'
+                f"{_block_label(item)}</div>\n"
             )
     cells.append(free_cells(context, column, col))
     return mark_safe("".join(cells))  # noqa: S308 - every value above is escaped or ours
@@ -160,7 +163,7 @@ def _block_label(item) -> str:
     if item.kind == "off":
         start, end = template_localtime(item.start), template_localtime(item.end)
         when = f"{start:%H:%M}–{end:%H:%M} "
-    return f"<span>{when}{escape(item.label)}</span>"
+    return f"<span>{when}{html_escape(str(item.label))}</span>"
 
 
 def _page(context) -> "_Page":
@@ -171,7 +174,7 @@ def _page(context) -> "_Page":
 
 
 def _reference(a) -> str:
-    return escape(quote(str(a.reference), safe=RFC3986_SUBDELIMS + "/~:@"))
+    return html_escape(quote(str(a.reference), safe=RFC3986_SUBDELIMS + "/~:@"))
 
 
 def _icon(kind: str, glyph: str, tip: str) -> str:
@@ -224,12 +227,12 @@ class _Page:
 
     def client_link(self, a) -> str:
         url = self.client_url.replace(str(CLIENT_PLACEHOLDER), str(a.client_id))
-        return f'<a href="{url}">{escape(a.client.name)}</a>'
+        return f'<a href="{url}">{html_escape(str(a.client.name))}</a>'
 
 
 def _price(a) -> str:
     """What it costs after the discount, as the `amount` filter writes it."""
-    return escape(amount_shown(a.net_price, a.currency) if a.currency else "")
+    return html_escape(amount_shown(a.net_price, a.currency) if a.currency else "")
 
 
 def appointment_cell(context, item, col) -> str:
@@ -267,7 +270,8 @@ def appointment_cell(context, item, col) -> str:
         out.append(f" · {html_escape(a.practitioner.name)}")
     if a.price is not None:
         out.append(
-            f' · <a class="price" href="{page.url("payments", ref)}">{_price(a)}'
+            f' · <a class="price" href="{page.url("payments", ref)}">'
+            f"{page.said(('price', str(a.net_price), a.currency), lambda: _price(a))}"
             f'<span class="visually-hidden"> payments for {ref}</span></a>'
         )
     out.append("</p>\n")
@@ -333,7 +337,7 @@ def _sign_off(page: _Page, a, ref: str, shown: bool, confirmed: bool) -> str:
     out.append("Needs sign-off</span>")
     if shown:
         for reason in sign_off.reasons:
-            out.append(f' <span class="sign-off-reason">{escape(reason)}</span>')
+            out.append(f' <span class="sign-off-reason">{html_escape(str(reason))}</span>')
     out.append("</p>\n")
     if page.may_sign_off:
         out.append(

@@ -1,0 +1,216 @@
+"""Booking under contention, two checkouts side by side in one run (issue 16: "the booking
+rate under contention at least 2x today's on the same machine in the same run").
+
+    .venv/bin/python -m bench.contention OLD_CHECKOUT [--rounds 3] [--label-old ec8a1ee^]
+
+Each round runs the booking part's load (bench/run.py `booking`) once against each side in
+turn, old then new: a fresh copy of the side's own migrated template, the same empty
+two-week diary seeded by the side's own `bench.worker seed-booking` (bench/booking_clinic.py,
+which the two must share: the run refuses to start if the files differ), the side's own
+code under gunicorn (the same workers, settings and environment, bench/procs.py), and the
+load generator of THIS checkout (bench/loadgen.py) in this process for both, so both are
+asked the same questions and their answers counted the same way: a POST answered 201 (a
+booking) or 202 (a held booking: the public's anonymous POST) books the time. Every POST's
+status is tallied per side, so a side that answers differently shows.
+
+CPU is read from /proc as in bench/cpu.py, and also for the PostgreSQL backends of the
+side's own database only (their process title names it), which other work on a shared
+server does not inflate. The load averages are read at each run's start and end.
+"""
+
+import argparse
+import contextlib
+import filecmp
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import cpu, loadgen, pgadmin, procs  # noqa: E402
+from bench.run import CLIENTS, FULL  # noqa: E402
+
+HERE = Path(__file__).resolve().parent.parent
+SHARED_FILES = ("bench/booking_clinic.py", "bench/catalogue.py", "bench/worker.py")
+
+# Every appointment that holds time: a held booking does (ACTIVE_STATUSES).
+OVERLAPS = {
+    "practitioner": """
+        SELECT count(*) FROM bookings_appointment a JOIN bookings_appointment b
+          ON a.practitioner_id = b.practitioner_id AND a.id < b.id
+         AND a.start < b.blocked_until AND b.start < a.blocked_until
+       WHERE a.status IN ('confirmed', 'completed', 'no_show', 'held')
+         AND b.status IN ('confirmed', 'completed', 'no_show', 'held')""",
+    "resource": """
+        SELECT count(*) FROM bookings_appointmentresource a
+          JOIN bookings_appointmentresource b
+          ON a.resource_id = b.resource_id AND a.id < b.id
+         AND a.start < b.blocked_until AND b.start < a.blocked_until
+       WHERE a.active AND b.active""",
+}
+
+
+def _python(root: Path) -> str:
+    return str(root / ".venv" / "bin" / "python")
+
+
+def _env(root: Path, url: str) -> dict[str, str]:
+    return procs.django_env(url, PYTHONPATH=str(root))
+
+
+def _worker(root: Path, url: str, *args: str) -> dict:
+    return procs.run_json(
+        [_python(root), "-m", "bench.worker", *args], env=_env(root, url), cwd=root, timeout=600
+    )
+
+
+def _backends_cpu(database: str) -> float:
+    """CPU seconds of the PostgreSQL backends connected to `database` (alive now)."""
+    total = 0.0
+    for pid_dir in Path("/proc").iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            title = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if not title.startswith("postgres: ") or f" {database} " not in title:
+            continue
+        stat = cpu._stat(pid_dir)
+        if stat is not None:
+            total += stat[2]
+    return total
+
+
+@contextlib.contextmanager
+def _gunicorn(root: Path, url: str):
+    port = procs.free_port()
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = procs.start(
+            [str(root / ".venv" / "bin" / "gunicorn"), "config.wsgi"]
+            + ["--bind", f"127.0.0.1:{port}", "--workers", str(procs.gunicorn_workers())]
+            + ["--backlog", "256", "--timeout", "60"],
+            cwd=root,
+            env=_env(root, url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                procs._wait_ready(process, base + "/api/v1/treatments/", timeout=60)
+            except RuntimeError:
+                log.seek(0)
+                print(log.read()[-3000:], file=sys.stderr)
+                raise
+            yield procs.Server(url=base, group=process.pid)
+        finally:
+            procs.stop_group(process)
+
+
+def one_run(label: str, root: Path, template: str) -> dict:
+    name = f"bench_cbook_{label}"
+    url = pgadmin.create(name, template=template)
+    database = pgadmin.actual(name)
+    diary = _worker(root, url, "seed-booking", str(FULL.practitioners), str(FULL.rooms), "14")
+    load_before = os.getloadavg()
+    with _gunicorn(root, url) as server:
+        before = cpu.sample(server.group)
+        own_before = _backends_cpu(database)
+        load = loadgen.run(
+            loadgen.Load(
+                base_url=server.url,
+                treatment=diary["treatment"],
+                first_day=diary["first_day"],
+                last_day=diary["last_day"],
+                clients=CLIENTS,
+                max_requests=20_000,
+                max_seconds=FULL.load_seconds,
+            )
+        )
+        after = cpu.sample(server.group)
+        own_after = _backends_cpu(database)
+    load_after = os.getloadavg()
+    spent = cpu.per_event(before, after, load["booked"]) or {}
+    if load["booked"]:
+        spent["own_postgres"] = round((own_after - own_before) * 1000 / load["booked"], 1)
+    overlaps = [pgadmin.execute(name, query)[0][0] for query in OVERLAPS.values()]
+    stored = pgadmin.execute(
+        name,
+        "SELECT status, count(*) FROM bookings_appointment GROUP BY status ORDER BY status",
+    )
+    pgadmin.drop(name)
+    return {
+        "side": label,
+        "load": load,
+        "cpu": spent,
+        "overlaps": overlaps,
+        "stored": dict(stored),
+        "loadavg": (load_before[0], load_after[0]),
+    }
+
+
+def _line(run: dict) -> str:
+    load, spent = run["load"], run["cpu"]
+    book = load["book_latency"] or {}
+    get = load["availability_latency"] or {}
+    return (
+        f"| {run['side']} | {load['booked']} | {load['bookings_per_second']} "
+        f"| {book.get('median', 0):.0f} / {book.get('p95', 0):.0f} "
+        f"| {get.get('median', 0):.0f} / {get.get('p95', 0):.0f} "
+        f"| {spent.get('web')} / {spent.get('own_postgres')} ({spent.get('postgres')}) "
+        f"| {spent.get('machine')} | {load['conflict_rate']:.1%} "
+        f"| {load['post_statuses']} | {run['overlaps'][0]}, {run['overlaps'][1]} "
+        f"| {run['stored']} | {run['loadavg'][0]:.1f} -> {run['loadavg'][1]:.1f} |"
+    )
+
+
+HEADER = (
+    "| side | booked | per s | POST ms median / p95 | GET ms median / p95 "
+    "| CPU ms per booking: web / PostgreSQL, own db (all postgres) | machine | 409 share "
+    "| POST answers | overlaps (practitioner, room) | stored by status | load average |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path, help="the other checkout (its .venv installed)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--label-old", default="old")
+    parser.add_argument("--label-new", default="new")
+    args = parser.parse_args(argv)
+    old = args.old.resolve()
+    for path in SHARED_FILES:
+        if not filecmp.cmp(old / path, HERE / path, shallow=False):
+            parser.error(f"{path} differs between the checkouts: the diaries would differ")
+    sides = [(args.label_old, old), (args.label_new, HERE)]
+    runs = []
+    try:
+        templates = {}
+        for label, root in sides:
+            templates[label] = f"bench_ctemplate_{label}"
+            url = pgadmin.create(templates[label])
+            print(f"migrating {label}'s template ({root})...", flush=True)
+            _worker(root, url, "migrate")
+        print(HEADER, flush=True)
+        for _ in range(args.rounds):
+            for label, root in sides:
+                run = one_run(label, root, templates[label])
+                runs.append(run)
+                print(_line(run), flush=True)
+                time.sleep(2)
+    finally:
+        procs.stop_all()
+        pgadmin.drop_all_created()
+    for label, _ in sides:
+        rates = sorted(r["load"]["bookings_per_second"] for r in runs if r["side"] == label)
+        print(f"{label}: bookings per second {rates}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,21 +1,21 @@
-"""Booking under contention, two checkouts side by side in one run (issue 16: "the booking
+"""Booking under contention, checkouts side by side in one run (issue 16: "the booking
 rate under contention at least 2x today's on the same machine in the same run").
 
-    .venv/bin/python -m bench.contention OLD_CHECKOUT [--rounds 3] [--label-old ec8a1ee^]
+    .venv/bin/python -m bench.contention old=../wt-old new=. [--rounds 3] [--server sync]
 
 Each round runs the booking part's load (bench/run.py `booking`) once against each side in
-turn, old then new: a fresh copy of the side's own migrated template, the same empty
+turn, in the order given: a fresh copy of the side's own migrated template, the same empty
 two-week diary seeded by the side's own `bench.worker seed-booking` (bench/booking_clinic.py,
-which the two must share: the run refuses to start if the files differ), the side's own
+which all must share: the run refuses to start if the files differ), the side's own
 code under gunicorn (the same workers, settings and environment, bench/procs.py), and the
-load generator of THIS checkout (bench/loadgen.py) in this process for both, so both are
+load generator of THIS checkout (bench/loadgen.py) in this process for all, so all are
 asked the same questions and their answers counted the same way: a POST answered 201 (a
 booking) or 202 (a held booking: the public's anonymous POST) books the time. Every POST's
 status is tallied per side, so a side that answers differently shows.
 
 CPU is read from /proc as in bench/cpu.py, and also for the PostgreSQL backends of the
-side's own database only (their process title names it), which other work on a shared
-server does not inflate. The load averages are read at each run's start and end.
+side's own database only (their process title names it; sampled twice a second, so one
+that exits still counts), which other work on a shared server does not inflate. The load averages are read at each run's start and end.
 """
 
 import argparse
@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -67,32 +68,86 @@ def _worker(root: Path, url: str, *args: str) -> dict:
     )
 
 
-def _backends_cpu(database: str) -> float:
-    """CPU seconds of the PostgreSQL backends connected to `database` (alive now)."""
-    total = 0.0
-    for pid_dir in Path("/proc").iterdir():
-        if not pid_dir.name.isdigit():
-            continue
-        try:
-            title = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if not title.startswith("postgres: ") or f" {database} " not in title:
-            continue
-        stat = cpu._stat(pid_dir)
-        if stat is not None:
-            total += stat[2]
-    return total
+class Backends:
+    """CPU seconds of the PostgreSQL backends connected to one database, sampled every
+    half second in a thread while the load runs (their process title names the
+    database), so a backend that exits during the load still counts up to its last
+    sample; other work on a shared server is not counted."""
+
+    def __init__(self, database: str):
+        self.database = database
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.others: set[int] = set()
+        self.stop = threading.Event()
+        self.sample()
+        self.first = dict(self.last)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self.sample()
+
+    def sample(self) -> None:
+        for pid_dir in Path("/proc").iterdir():
+            if not pid_dir.name.isdigit():
+                continue
+            pid = int(pid_dir.name)
+            if pid in self.others:
+                continue
+            if pid not in self.last:
+                try:
+                    title = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except (OSError, UnicodeDecodeError):
+                    continue
+                if not title.startswith("postgres: ") or f" {self.database} " not in title:
+                    self.others.add(pid)
+                    continue
+            stat = cpu._stat(pid_dir)
+            if stat is not None:
+                self.last[pid] = stat[2]
+
+    def seconds(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        self.sample()
+        return sum(self.last[pid] - self.first.get(pid, 0.0) for pid in self.last)
+
+
+# How the server runs, the same for both sides: "sync" is bench/run.py's (gunicorn, 2 x
+# cores + 1 sync workers, one connection per request); "gthread" the same workers with
+# threads and kept-alive connections; "waitress" the Procfile's web line (one process,
+# six threads), for a checkout that has waitress.
+SERVERS = ("sync", "gthread", "waitress")
+
+
+def _server_argv(root: Path, server: str, port: int) -> list[str]:
+    bin_dir = root / ".venv" / "bin"
+    if server == "waitress":
+        return [
+            str(bin_dir / "waitress-serve"),
+            f"--listen=127.0.0.1:{port}",
+            "--threads=6",
+            "--connection-limit=500",
+            "--asyncore-use-poll",
+            "--channel-timeout=60",
+            "--ident=lumiere",
+            "config.wsgi:application",
+        ]
+    argv = [str(bin_dir / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
+    argv += ["--workers", str(procs.gunicorn_workers()), "--backlog", "256", "--timeout", "60"]
+    if server == "gthread":
+        argv += ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "5"]
+    return argv
 
 
 @contextlib.contextmanager
-def _gunicorn(root: Path, url: str):
+def _server(root: Path, url: str, server: str):
     port = procs.free_port()
     with tempfile.TemporaryFile(mode="w+") as log:
         process = procs.start(
-            [str(root / ".venv" / "bin" / "gunicorn"), "config.wsgi"]
-            + ["--bind", f"127.0.0.1:{port}", "--workers", str(procs.gunicorn_workers())]
-            + ["--backlog", "256", "--timeout", "60"],
+            _server_argv(root, server, port),
             cwd=root,
             env=_env(root, url),
             stdout=log,
@@ -111,15 +166,15 @@ def _gunicorn(root: Path, url: str):
             procs.stop_group(process)
 
 
-def one_run(label: str, root: Path, template: str) -> dict:
+def one_run(label: str, root: Path, template: str, server_kind: str = "sync") -> dict:
     name = f"bench_cbook_{label}"
     url = pgadmin.create(name, template=template)
     database = pgadmin.actual(name)
     diary = _worker(root, url, "seed-booking", str(FULL.practitioners), str(FULL.rooms), "14")
     load_before = os.getloadavg()
-    with _gunicorn(root, url) as server:
+    with _server(root, url, server_kind) as server:
         before = cpu.sample(server.group)
-        own_before = _backends_cpu(database)
+        backends = Backends(database)
         load = loadgen.run(
             loadgen.Load(
                 base_url=server.url,
@@ -132,11 +187,11 @@ def one_run(label: str, root: Path, template: str) -> dict:
             )
         )
         after = cpu.sample(server.group)
-        own_after = _backends_cpu(database)
+        own = backends.seconds()
     load_after = os.getloadavg()
     spent = cpu.per_event(before, after, load["booked"]) or {}
     if load["booked"]:
-        spent["own_postgres"] = round((own_after - own_before) * 1000 / load["booked"], 1)
+        spent["own_postgres"] = round(own * 1000 / load["booked"], 1)
     overlaps = [pgadmin.execute(name, query)[0][0] for query in OVERLAPS.values()]
     stored = pgadmin.execute(
         name,
@@ -178,16 +233,27 @@ HEADER = (
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path, help="the other checkout (its .venv installed)")
+    parser.add_argument(
+        "sides",
+        nargs="+",
+        metavar="LABEL=CHECKOUT",
+        help="the checkouts (each with its .venv installed), run in this order every round; "
+        "a bare path is labelled by its folder's name",
+    )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--label-old", default="old")
-    parser.add_argument("--label-new", default="new")
+    parser.add_argument("--server", choices=SERVERS, default="sync", help="for every side")
     args = parser.parse_args(argv)
-    old = args.old.resolve()
-    for path in SHARED_FILES:
-        if not filecmp.cmp(old / path, HERE / path, shallow=False):
-            parser.error(f"{path} differs between the checkouts: the diaries would differ")
-    sides = [(args.label_old, old), (args.label_new, HERE)]
+    sides = []
+    for side in args.sides:
+        label, _, path = side.rpartition("=")
+        root = Path(path).resolve()
+        label = label or root.name
+        if not label.replace("_", "").isalnum():
+            parser.error(f"{label!r}: a label names databases, letters, digits and _ only")
+        for shared in SHARED_FILES:
+            if not filecmp.cmp(root / shared, HERE / shared, shallow=False):
+                parser.error(f"{root}: {shared} differs from this checkout's")
+        sides.append((label, root))
     runs = []
     try:
         templates = {}
@@ -199,7 +265,7 @@ def main(argv: list[str]) -> int:
         print(HEADER, flush=True)
         for _ in range(args.rounds):
             for label, root in sides:
-                run = one_run(label, root, templates[label])
+                run = one_run(label, root, templates[label], args.server)
                 runs.append(run)
                 print(_line(run), flush=True)
                 time.sleep(2)
@@ -208,7 +274,8 @@ def main(argv: list[str]) -> int:
         pgadmin.drop_all_created()
     for label, _ in sides:
         rates = sorted(r["load"]["bookings_per_second"] for r in runs if r["side"] == label)
-        print(f"{label}: bookings per second {rates}")
+        web = sorted(r["cpu"].get("web") for r in runs if r["side"] == label)
+        print(f"{label}: bookings per second {rates}, web CPU ms per booking {web}")
     return 0
 
 

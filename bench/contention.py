@@ -15,7 +15,8 @@ status is tallied per side, so a side that answers differently shows.
 
 CPU is read from /proc as in bench/cpu.py, and also for the PostgreSQL backends of the
 side's own database only (their process title names it; sampled twice a second, so one
-that exits still counts), which other work on a shared server does not inflate. The load averages are read at each run's start and end.
+that exits still counts), which other work on a shared server does not inflate. The load
+averages are read at each run's start and end.
 """
 
 import argparse
@@ -32,26 +33,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import cpu, loadgen, pgadmin, procs  # noqa: E402
-from bench.run import CLIENTS, FULL  # noqa: E402
+from bench.run import CLIENTS, FULL, _overlaps  # noqa: E402
 
 HERE = Path(__file__).resolve().parent.parent
 SHARED_FILES = ("bench/booking_clinic.py", "bench/catalogue.py", "bench/worker.py")
-
-# Every appointment that holds time: a held booking does (ACTIVE_STATUSES).
-OVERLAPS = {
-    "practitioner": """
-        SELECT count(*) FROM bookings_appointment a JOIN bookings_appointment b
-          ON a.practitioner_id = b.practitioner_id AND a.id < b.id
-         AND a.start < b.blocked_until AND b.start < a.blocked_until
-       WHERE a.status IN ('confirmed', 'completed', 'no_show', 'held')
-         AND b.status IN ('confirmed', 'completed', 'no_show', 'held')""",
-    "resource": """
-        SELECT count(*) FROM bookings_appointmentresource a
-          JOIN bookings_appointmentresource b
-          ON a.resource_id = b.resource_id AND a.id < b.id
-         AND a.start < b.blocked_until AND b.start < a.blocked_until
-       WHERE a.active AND b.active""",
-}
 
 
 def _python(root: Path) -> str:
@@ -192,7 +177,7 @@ def one_run(label: str, root: Path, template: str, server_kind: str = "sync") ->
     spent = cpu.per_event(before, after, load["booked"]) or {}
     if load["booked"]:
         spent["own_postgres"] = round(own * 1000 / load["booked"], 1)
-    overlaps = [pgadmin.execute(name, query)[0][0] for query in OVERLAPS.values()]
+    overlaps = _overlaps(name)
     stored = pgadmin.execute(
         name,
         "SELECT status, count(*) FROM bookings_appointment GROUP BY status ORDER BY status",

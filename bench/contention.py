@@ -100,11 +100,19 @@ class Backends:
         return sum(self.last[pid] - self.first.get(pid, 0.0) for pid in self.last)
 
 
-# How the server runs, the same for both sides: "sync" is bench/run.py's (gunicorn, 2 x
-# cores + 1 sync workers, one connection per request); "gthread" the same workers with
-# threads and kept-alive connections; "waitress" the Procfile's web line (one process,
-# six threads), for a checkout that has waitress.
+# How the server runs (--server for every side, or LABEL=CHECKOUT@SERVER for one):
+# "sync" is bench/run.py's (gunicorn, 2 x cores + 1 sync workers, one connection per
+# request), "sync:N" the same with N workers (ec8a1ee^'s Procfile: 3); "gthread" the same
+# workers with threads and kept-alive connections; "waitress" today's Procfile web line
+# (one process, six threads), for a checkout that has waitress.
 SERVERS = ("sync", "gthread", "waitress")
+
+
+def _server_kind(text: str) -> str:
+    kind, _, workers = text.partition(":")
+    if kind not in SERVERS or (workers and not (kind == "sync" and workers.isdigit())):
+        raise argparse.ArgumentTypeError(f"{text!r}: one of {', '.join(SERVERS)}, or sync:N")
+    return text
 
 
 def _server_argv(root: Path, server: str, port: int) -> list[str]:
@@ -121,8 +129,10 @@ def _server_argv(root: Path, server: str, port: int) -> list[str]:
             "config.wsgi:application",
         ]
     argv = [str(bin_dir / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
-    argv += ["--workers", str(procs.gunicorn_workers()), "--backlog", "256", "--timeout", "60"]
-    if server == "gthread":
+    kind, _, workers = server.partition(":")
+    workers = workers or str(procs.gunicorn_workers())
+    argv += ["--workers", workers, "--backlog", "256", "--timeout", "60"]
+    if kind == "gthread":
         argv += ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "5"]
     return argv
 
@@ -185,6 +195,7 @@ def one_run(label: str, root: Path, template: str, server_kind: str = "sync") ->
     pgadmin.drop(name)
     return {
         "side": label,
+        "server": server_kind,
         "load": load,
         "cpu": spent,
         "overlaps": overlaps,
@@ -198,7 +209,7 @@ def _line(run: dict) -> str:
     book = load["book_latency"] or {}
     get = load["availability_latency"] or {}
     return (
-        f"| {run['side']} | {load['booked']} | {load['bookings_per_second']} "
+        f"| {run['side']} ({run['server']}) | {load['booked']} | {load['bookings_per_second']} "
         f"| {book.get('median', 0):.0f} / {book.get('p95', 0):.0f} "
         f"| {get.get('median', 0):.0f} / {get.get('p95', 0):.0f} "
         f"| {spent.get('web')} / {spent.get('own_postgres')} ({spent.get('postgres')}) "
@@ -226,11 +237,16 @@ def main(argv: list[str]) -> int:
         "a bare path is labelled by its folder's name",
     )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--server", choices=SERVERS, default="sync", help="for every side")
+    parser.add_argument("--server", type=_server_kind, default="sync", help="for every side")
     args = parser.parse_args(argv)
     sides = []
     for side in args.sides:
         label, _, path = side.rpartition("=")
+        path, _, server = path.partition("@")
+        try:
+            server = _server_kind(server) if server else args.server
+        except argparse.ArgumentTypeError as error:
+            parser.error(str(error))
         root = Path(path).resolve()
         label = label or root.name
         if not label.replace("_", "").isalnum():
@@ -238,26 +254,26 @@ def main(argv: list[str]) -> int:
         for shared in SHARED_FILES:
             if not filecmp.cmp(root / shared, HERE / shared, shallow=False):
                 parser.error(f"{root}: {shared} differs from this checkout's")
-        sides.append((label, root))
+        sides.append((label, root, server))
     runs = []
     try:
         templates = {}
-        for label, root in sides:
+        for label, root, _ in sides:
             templates[label] = f"bench_ctemplate_{label}"
             url = pgadmin.create(templates[label])
             print(f"migrating {label}'s template ({root})...", flush=True)
             _worker(root, url, "migrate")
         print(HEADER, flush=True)
         for _ in range(args.rounds):
-            for label, root in sides:
-                run = one_run(label, root, templates[label], args.server)
+            for label, root, server in sides:
+                run = one_run(label, root, templates[label], server)
                 runs.append(run)
                 print(_line(run), flush=True)
                 time.sleep(2)
     finally:
         procs.stop_all()
         pgadmin.drop_all_created()
-    for label, _ in sides:
+    for label, _, _ in sides:
         rates = sorted(r["load"]["bookings_per_second"] for r in runs if r["side"] == label)
         web = sorted(r["cpu"].get("web") for r in runs if r["side"] == label)
         print(f"{label}: bookings per second {rates}, web CPU ms per booking {web}")

@@ -29,6 +29,7 @@ class Tally:
     booked: int = 0
     conflicts: int = 0
     failures: dict[int, int] = field(default_factory=dict)  # status -> count (0: no answer)
+    post_statuses: dict[int, int] = field(default_factory=dict)  # every POST's answer
     book_ms: list[float] = field(default_factory=list)
     availability_ms: list[float] = field(default_factory=list)
     full: bool = False  # a client saw an empty diary
@@ -38,6 +39,8 @@ class Tally:
         with self.lock:
             self.requests += 1
             (self.book_ms if kind == "book" else self.availability_ms).append(elapsed)
+            if kind == "book":
+                self.post_statuses[status] = self.post_statuses.get(status, 0) + 1
             # The clients are not signed in, so a booking is held for its address to
             # confirm (202): the hold takes the time in the diary as a booking does (the
             # same locks and constraints), so it counts as one here.
@@ -84,6 +87,7 @@ def run(load: Load) -> dict:
         "booked": tally.booked,
         "conflicts": tally.conflicts,
         "failures": tally.failures,
+        "post_statuses": dict(sorted(tally.post_statuses.items())),
         "conflict_rate": round(tally.conflicts / max(1, len(tally.book_ms)), 3),
         "seconds": round(elapsed, 1),
         "bookings_per_second": round(tally.booked / elapsed, 1) if elapsed > 0 else 0.0,

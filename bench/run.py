@@ -399,8 +399,8 @@ OVERLAPS = {
         SELECT count(*) FROM bookings_appointment a JOIN bookings_appointment b
           ON a.practitioner_id = b.practitioner_id AND a.id < b.id
          AND a.start < b.blocked_until AND b.start < a.blocked_until
-       WHERE a.status IN ('confirmed', 'completed', 'no_show')
-         AND b.status IN ('confirmed', 'completed', 'no_show')""",
+       WHERE a.status IN ('confirmed', 'completed', 'no_show', 'held')
+         AND b.status IN ('confirmed', 'completed', 'no_show', 'held')""",
     "resource": """
         SELECT count(*) FROM bookings_appointmentresource a
           JOIN bookings_appointmentresource b
@@ -411,7 +411,8 @@ OVERLAPS = {
 
 
 def _overlaps(database: str) -> tuple[int, int]:
-    """Pairs of active appointments that overlap for one practitioner, and for one room."""
+    """Pairs of active appointments that overlap for one practitioner, and for one room
+    (held ones included: the load's anonymous bookings are holds)."""
     return tuple(pgadmin.execute(database, query)[0][0] for query in OVERLAPS.values())
 
 

@@ -450,40 +450,66 @@ def compute_slots(
     held = diary.duration + diary.buffer
     found: dict[int, list[int]] = defaultdict(list)
     free_resources = resource_starts(diary)
-    resources_ok: dict[int, bool] = {}  # start -> a resource of each kind is free
+    working = [
+        (pid, weekdays, diary.practitioner_busy[pid]) for pid, weekdays in diary.working.items()
+    ]
+    # Each start's practitioners come out in pk order, once each, when the practitioners
+    # are walked in pk order and none has two periods in a day; otherwise they are sorted.
+    tidy = all(a[0] < b[0] for a, b in zip(working, working[1:], strict=False))
 
     for day in local_days(first_day, last_day):
         if day in diary.closures:
             continue
-        open_periods = diary.opening.get(day.weekday())
+        weekday = day.weekday()
+        open_periods = diary.opening.get(weekday)
         if not open_periods:
             continue
         clock = LocalDay(day, diary.tz)
-        # Practitioners often share a shift: a period's starts are worked out once a day.
+        # Practitioners often share a shift: a period's starts, with a resource of each
+        # kind free, are worked out once a day.
         starts_in: dict[tuple[time, time], list[int]] = {}
-        for pid, weekdays in diary.working.items():
-            busy = diary.practitioner_busy[pid]
-            for shift in weekdays.get(day.weekday(), ()):
-                for opening in open_periods:
-                    period = intersect_wall(shift, opening)
-                    if period is None:
-                        continue
-                    if period not in starts_in:
-                        starts_in[period] = bookable_starts(
-                            clock,
-                            period,
-                            step=diary.step_minutes,
-                            duration=diary.duration,
-                            earliest=earliest,
-                            latest=latest,
-                        )
-                    for start in busy.free_starts(starts_in[period], held):
-                        ok = resources_ok.get(start)
-                        if ok is None:
-                            ok = resources_ok[start] = all(start in f for f in free_resources)
-                        if ok:
-                            found[start].append(pid)
-    return [(start, sorted(set(pids))) for start, pids in sorted(found.items())]
+        for pid, weekdays, busy in working:
+            periods = [
+                period
+                for shift in weekdays.get(weekday, ())
+                for opening in open_periods
+                if (period := intersect_wall(shift, opening)) is not None
+            ]
+            if len(periods) > 1:
+                tidy = False
+            for period in periods:
+                starts = starts_in.get(period)
+                if starts is None:
+                    starts = bookable_starts(
+                        clock,
+                        period,
+                        step=diary.step_minutes,
+                        duration=diary.duration,
+                        earliest=earliest,
+                        latest=latest,
+                    )
+                    for free in free_resources:
+                        starts = _inside(starts, free)
+                    starts_in[period] = starts
+                if not starts:
+                    continue
+                for start in busy.free_starts(starts, held) if busy.starts else starts:
+                    found[start].append(pid)
+    return [(start, pids if tidy else sorted(set(pids))) for start, pids in sorted(found.items())]
+
+
+def _inside(starts: list[int], free: Starts) -> list[int]:
+    """The starts (ascending) that `free` contains: `start in free` for each, in one walk."""
+    gap_starts, gap_ends = free.starts, free.ends
+    count = len(gap_ends)
+    i = 0
+    inside = []
+    for start in starts:
+        while i < count and gap_ends[i] <= start:
+            i += 1
+        if i < count and gap_starts[i] <= start:
+            inside.append(start)
+    return inside
 
 
 def booking_window(*, clinic, now: datetime, online: bool) -> tuple[int, int]:
@@ -511,11 +537,57 @@ def find_slots(
     """Free slots for `treatment` on the clinic-local dates first_day..last_day inclusive;
     for a known client, only those `within` the span their prerequisites allow (see
     client_window)."""
+    found = free_starts(
+        treatment=treatment,
+        first_day=first_day,
+        last_day=last_day,
+        practitioner_id=practitioner_id,
+        online=online,
+        now=now,
+        exclude_appointment_id=exclude_appointment_id,
+        within=within,
+    )
+    return found.slots()
+
+
+@dataclass(frozen=True)
+class Found:
+    """A search's free starts as compute_slots gives them: (start, practitioner ids) with
+    instants in epoch seconds; `slots()` makes them Slots."""
+
+    starts: list[tuple[int, list[int]]]
+    duration: int  # seconds
+
+    def slots(self) -> list[Slot]:
+        return [
+            Slot(
+                start=from_epoch(start),
+                end=from_epoch(start + self.duration),
+                practitioner_ids=tuple(pids),
+            )
+            for start, pids in self.starts
+        ]
+
+
+def free_starts(
+    *,
+    treatment: Treatment,
+    first_day: date,
+    last_day: date,
+    practitioner_id: int | None = None,
+    online: bool = True,
+    now: datetime | None = None,
+    exclude_appointment_id: int | None = None,
+    within: prerequisites.Window | None = None,
+) -> Found:
+    """find_slots' answer before its instants are made datetimes (the API writes them out
+    straight from epoch seconds, LocalIso)."""
     now = now or timezone.now()
     earliest, latest = booking_window(clinic=treatment.clinic, now=now, online=online)
+    duration = treatment.duration_minutes * 60
     if within is not None:
         if within.closed:
-            return []
+            return Found([], duration)
         if within.start is not None:
             earliest = max(earliest, to_epoch(within.start))
         if within.end is not None:
@@ -527,16 +599,16 @@ def find_slots(
         practitioner_id=practitioner_id,
         exclude_appointment_id=exclude_appointment_id,
     )
-    return [
-        Slot(
-            start=from_epoch(start),
-            end=from_epoch(start + diary.duration),
-            practitioner_ids=tuple(pids),
-        )
-        for start, pids in compute_slots(
-            diary, first_day=first_day, last_day=last_day, earliest=earliest, latest=latest
-        )
-    ]
+    starts = compute_slots(
+        diary, first_day=first_day, last_day=last_day, earliest=earliest, latest=latest
+    )
+    return Found(starts, diary.duration)
+
+
+def local_iso(instants, tz: ZoneInfo) -> dict[int, str]:
+    """Each of `instants` (epoch seconds) written as `datetime.isoformat` writes it in the
+    zone `tz`: `from_epoch(seconds).astimezone(tz).isoformat()`, the API's instants."""
+    return {seconds: datetime.fromtimestamp(seconds, tz).isoformat() for seconds in instants}
 
 
 def client_window(
@@ -565,7 +637,7 @@ def nearest_slots(
     now = now or timezone.now()
     clinic = treatment.clinic
     first_day = max(clinic.local_date(around), clinic.local_date(now))
-    slots = find_slots(
+    found = free_starts(
         treatment=treatment,
         first_day=first_day - timedelta(days=1),
         last_day=first_day + timedelta(days=days),
@@ -574,5 +646,6 @@ def nearest_slots(
         now=now,
         exclude_appointment_id=exclude_appointment_id,
     )
-    closest = sorted(slots, key=lambda slot: (abs(slot.start - around), slot.start))[:count]
-    return sorted(closest, key=lambda slot: slot.start)
+    wanted = around.timestamp()
+    closest = sorted(found.starts, key=lambda row: (abs(row[0] - wanted), row[0]))[:count]
+    return replace(found, starts=sorted(closest)).slots()

@@ -126,10 +126,11 @@ class Message(models.Model):
             models.Index(
                 fields=["due_at", "id"], condition=Q(status="failed"), name="message_failed_due"
             ),
-            # The workspace's outbox: a clinic's tab counted (no further than it shows) and
-            # listed in order, and its "due" tab, soonest first (the planner would otherwise
-            # walk message_due_id from the oldest sent email to the first one due).
-            models.Index(fields=["clinic", "status", "due_at", "id"], name="message_clinic_status"),
+            # The workspace's outbox: a clinic's "due" tab, soonest first, and its count (the
+            # planner would otherwise walk message_due_id from the oldest sent email to the
+            # first one due). Partial, so that sending an email does not add to it: an index
+            # over every status cost the outbox's send path (each status change writes a new
+            # entry in every full index) more than the staff page gained.
             models.Index(
                 fields=["clinic", "due_at", "id"],
                 condition=Q(status__in=["pending", "sending"]),

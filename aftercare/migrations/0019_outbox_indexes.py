@@ -13,10 +13,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='message',
-            index=models.Index(fields=['clinic', 'status', 'due_at', 'id'], name='message_clinic_status'),
-        ),
-        migrations.AddIndex(
-            model_name='message',
             index=models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['clinic', 'due_at', 'id'], name='message_clinic_due'),
         ),
     ]

@@ -81,10 +81,11 @@ def test_a_long_outbox_list_says_its_page_count_is_about(cast, confirmation, mon
 
 @postgresql_only
 @pytest.mark.parametrize(
-    ("show", "index"), [("due", "message_clinic_due"), ("sent", "message_clinic_status")]
+    ("show", "index"), [("due", "message_clinic_due"), ("failed", "message_failed_due")]
 )
 def test_an_outbox_tab_is_read_in_the_order_of_its_index(cast, confirmation, show, index):
     copies(confirmation, 3, Message.Status.SENT)
+    copies(confirmation, 3, Message.Status.FAILED)
 
     sql, _ = statements(cast.browser("desk"), "/staff/outbox/", {"show": show})
 

@@ -5,7 +5,9 @@ theirs, with the same retry).
 A clinic sends tens of thousands of emails a year, so neither the tabs nor the pages count
 every one of them: a tab counts up to TAB_COUNT_CAP ("1,000+" past it) and the list pages
 with web/paging.py's paginator (exact up to 10,000 rows, then the planner's estimate, shown
-as "about"). Both read the (clinic, status, due time) index (aftercare/models.py).
+as "about"). The due tab reads its own partial index, message_clinic_due; the failed tab
+message_failed_due; sent and cancelled emails are common enough to be found in order of
+message_due_id (aftercare/models.py).
 """
 
 from django.contrib import messages

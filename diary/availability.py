@@ -489,27 +489,13 @@ def compute_slots(
                         latest=latest,
                     )
                     for free in free_resources:
-                        starts = _inside(starts, free)
+                        starts = free.among(starts)
                     starts_in[period] = starts
                 if not starts:
                     continue
                 for start in busy.free_starts(starts, held) if busy.starts else starts:
                     found[start].append(pid)
     return [(start, pids if tidy else sorted(set(pids))) for start, pids in sorted(found.items())]
-
-
-def _inside(starts: list[int], free: Starts) -> list[int]:
-    """The starts (ascending) that `free` contains: `start in free` for each, in one walk."""
-    gap_starts, gap_ends = free.starts, free.ends
-    count = len(gap_ends)
-    i = 0
-    inside = []
-    for start in starts:
-        while i < count and gap_ends[i] <= start:
-            i += 1
-        if i < count and gap_starts[i] <= start:
-            inside.append(start)
-    return inside
 
 
 def booking_window(*, clinic, now: datetime, online: bool) -> tuple[int, int]:

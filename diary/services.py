@@ -403,7 +403,7 @@ def appointment_book(
     # Read with the rules: the organisation's form rules (the forms reminder asks them) and,
     # on PostgreSQL, the new appointment's id, so that it is written with its history, outbox
     # rows and holds in one round trip (a failed attempt's id is used again by the next).
-    form_rules, *taken = outcome.also or (None,)
+    form_rules, *taken = outcome.also
     appointment_id = drawn_id(taken)
     held: list[str] = []
 

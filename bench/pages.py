@@ -738,22 +738,26 @@ def chosen(pages: list[Page], patterns: list[str] | None) -> list[Page]:
 class _FullCollections:
     """The garbage collector's full (generation 2) collections while on: how many, how long
     each took (a pause of the request that triggered it) and how many objects the oldest
-    generation then held (what a full collection walks; frozen objects are not in it)."""
+    generation then held (what a full collection walks; frozen objects are not in it); and
+    the young generations' collections, their number and time in all."""
 
     def __init__(self):
         self.on = False
         self.pauses: list[float] = []
         self.walked: list[int] = []
+        self.young: list[float] = []
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict) -> None:
-        if not self.on or info["generation"] != 2:
+        if not self.on:
             return
         if phase == "start":
-            self.walked.append(len(gc.get_objects(generation=2)))
+            if info["generation"] == 2:
+                self.walked.append(len(gc.get_objects(generation=2)))
             self._started = time.perf_counter()
         else:
-            self.pauses.append((time.perf_counter() - self._started) * 1000)
+            pause = (time.perf_counter() - self._started) * 1000
+            (self.pauses if info["generation"] == 2 else self.young).append(pause)
 
     def figures(self) -> dict:
         return {
@@ -761,6 +765,8 @@ class _FullCollections:
             "median_ms": round(statistics.median(self.pauses), 1) if self.pauses else 0,
             "max_ms": round(max(self.pauses), 1) if self.pauses else 0,
             "objects": int(statistics.median(self.walked)) if self.walked else 0,
+            "young": len(self.young),
+            "young_ms": round(sum(self.young)),
         }
 
 

@@ -590,11 +590,16 @@ def pages(plan: Plan, report: Report) -> None:
 def _collections_note(figures: dict | None) -> str:
     if not figures:
         return "Full garbage collections: not counted."
+    young = (
+        f" Young collections: {figures['young']:,}, {figures['young_ms']:,} ms in all."
+        if "young" in figures
+        else ""
+    )
     return (
         f"Full garbage collections during the timed passes: {figures['count']}, "
         f"{figures['median_ms']} ms median, {figures['max_ms']} ms the longest, each walking "
-        f"~{figures['objects']:,} objects (the process froze its start-up objects first, "
-        "as config/wsgi.py does: web/serving.py)."
+        f"~{figures['objects']:,} objects (the process froze its start-up objects first and "
+        f"collects its young objects at the server's thresholds: web/serving.py).{young}"
     )
 
 

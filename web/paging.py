@@ -53,8 +53,8 @@ def sorted_as_found(queryset):
     """`queryset` in the same order, with its first key one that no index serves
     (PostgreSQL; elsewhere, and for an order by id or by an expression, as it is)."""
     order = list(queryset.query.order_by)
-    if connections[queryset.db].vendor != "postgresql" or not order:
-        return queryset
+    if connections[queryset.db].vendor != "postgresql" or not order or queryset.query.distinct:
+        return queryset  # (a DISTINCT list may sort only by what it selects)
     first = order[0]
     if not isinstance(first, str):
         return queryset

@@ -14,6 +14,12 @@ whatever the page shows. At a clinic group's size that count was most of the lis
   count is the planner's estimate for the filtered query, never below CAP: the pages past
   the first hundred are then approximate, as the number of results is.
 
+A searched list whose matches were counted exactly and are few (`sort_under`, set by the
+admin for its searches) is sorted by an expression that no index serves (`Unindexed`), so
+PostgreSQL reads the matches through the indexes of the search's conditions and sorts them,
+rather than walking the list's order index testing every row until it has a page (a client's
+500 appointments among 500,000: 48,000 rows read for 50). Same rows, same order.
+
 The admin's own second count, of the unfiltered list, is left out with
 `show_full_result_count = False` (backoffice/admin/base.py, ScopedAdmin). A page that shows
 an estimated count says so ("about"): `EstimatedCountPaginator.estimated`.
@@ -21,12 +27,48 @@ an estimated count says so ("about"): `EstimatedCountPaginator.estimated`.
 
 import json
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import F, Func
 from django.utils.functional import cached_property
 
 EXACT_UNDER = 10_000
 CAP = 10_000
+# A search's matches up to this many are sorted, not found in the order of an index.
+SORT_UNDER = 5_000
+
+
+class Unindexed(Func):
+    """`COALESCE(column, column)`: sorts as the column does (NULLs included), but no index
+    on the column serves it."""
+
+    function = "COALESCE"
+
+    def __init__(self, name: str):
+        super().__init__(F(name), F(name))
+
+
+def sorted_as_found(queryset):
+    """`queryset` in the same order, with its first key one that no index serves
+    (PostgreSQL; elsewhere, and for an order by id or by an expression, as it is)."""
+    order = list(queryset.query.order_by)
+    if connections[queryset.db].vendor != "postgresql" or not order or queryset.query.distinct:
+        return queryset  # (a DISTINCT list may sort only by what it selects)
+    first = order[0]
+    if not isinstance(first, str):
+        return queryset
+    name = first.lstrip("-")
+    try:
+        field = queryset.model._meta.get_field(name)
+    except FieldDoesNotExist:  # an annotation, a lookup through a relation, "pk", "?"
+        return queryset
+    # A foreign key sorts by its model's own ordering; the primary key is its own index.
+    if not field.concrete or field.is_relation or field.primary_key:
+        return queryset
+    key = Unindexed(name)
+    order[0] = key.desc() if first.startswith("-") else key.asc()
+    return queryset.order_by(*order)
 
 
 def table_estimate(queryset) -> int | None:
@@ -73,6 +115,7 @@ class EstimatedCountPaginator(Paginator):
     """A Paginator whose count reads no more than CAP rows: see the module's docstring."""
 
     estimated = False  # whether `count` is the planner's figure rather than a count
+    sort_under = 0  # sort up to this many rows counted exactly (module docstring)
 
     @cached_property
     def count(self):
@@ -87,3 +130,9 @@ class EstimatedCountPaginator(Paginator):
             estimate = max(CAP + 1, planner_estimate(queryset) or 0)
         self.estimated = True
         return estimate
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if self.sort_under and not self.estimated and self.count <= self.sort_under:
+            self.object_list = sorted_as_found(self.object_list)
+        return super().page(number)

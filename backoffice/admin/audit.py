@@ -1,12 +1,27 @@
 """The audit trail in the admin, read-only: entries are written by clinic/audit.py only."""
 
 from django.contrib import admin
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import BooleanField, F, Func, Q
 from django.utils.html import format_html_join
 
 from backoffice.admin.base import ScopedAdmin
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin
 from clinic import audit
-from clinic.models import AuditEntry
+from clinic.models import AuditEntry, AuditSubject
+
+# Up to this many clients found, their entries are matched by one bitmap over the entries'
+# own indexes (AuditEntryAdmin.client_match).
+FEW_CLIENTS = 20
+
+
+class _AnyOf(Func):
+    """`column = ANY(array)`."""
+
+    output_field = BooleanField()
+    arg_joiner = " = ANY("
+    template = "%(expressions)s)"
 
 
 class ChoicesFilter(admin.SimpleListFilter):
@@ -67,8 +82,25 @@ class AuditEntryAdmin(IndexedSearchMixin, ScopedAdmin):
         return super().get_queryset(request).annotate(listed=audit.listed_count())
 
     def client_match(self, client_ids):
-        # The entries of a view of one of them, and of the lists that showed them.
-        return audit.entries_about(client_ids)
+        """The entries of a view of one of them, and of the lists that showed them. For a
+        few clients, on PostgreSQL, as `client_id IN (...) OR id = ANY(ARRAY(the lists'
+        entry ids))`: one BitmapOr over the entries' client and primary key indexes, each
+        entry read once (as privacy/export.py reads a client's trail). The ids as a subquery
+        (clinic/audit.py `entries_about`) read the client's own entries twice, through a
+        hash of both halves: ~2,000 entries for the bench's long client, 12 ms against 2 for
+        the count and 13 against 3 for the page. Not for many clients: an array of
+        thousands, tested against each entry of a walk down the date index, would cost
+        more than the hash."""
+        if (
+            connection.vendor != "postgresql"
+            or not isinstance(client_ids, list)
+            or len(client_ids) > FEW_CLIENTS
+        ):
+            return audit.entries_about(client_ids)
+        if not client_ids:
+            return Q(pk__in=[])
+        listed = AuditSubject.objects.filter(client__in=client_ids).order_by().values("entry_id")
+        return Q(client__in=client_ids) | _AnyOf(F("pk"), ArraySubquery(listed))
 
     @admin.display(description="client")
     def shown(self, entry):

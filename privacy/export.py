@@ -18,7 +18,7 @@ from collections import defaultdict
 import orjson
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import BooleanField, DateTimeField, F, Func, JSONField, Q, TextField, Value
+from django.db.models import DateTimeField, F, Func, JSONField, Q, TextField
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -30,6 +30,7 @@ from clinic.audit import entries_about
 from clinic.models import AuditEntry, AuditSubject, Client, Resource
 from clinical.models import HealthDeclaration, InjectableRecord
 from records import storage as photo_files
+from records.selectors import AnyOf, any_of
 
 USER_FIELDS = ("username", "first_name", "last_name", "email", "date_joined", "last_login")
 
@@ -48,20 +49,10 @@ class _JsonTimestamp(Func):
     )
 
 
-class _AnyOf(Func):
-    """`column = ANY(%s)`: a list of ids sent as one array, not one parameter each (which
-    cost more CPU to prepare and send than the rows they read cost to build)."""
-
-    output_field = BooleanField()
-    arg_joiner = " = ANY("
-    template = "%(expressions)s)"
-
-
 def _of_appointments(ids: list[int]):
-    """The condition "of one of these appointments" (their ids)."""
-    if is_postgresql():
-        return _AnyOf(F("appointment_id"), Value(ids))
-    return Q(appointment_id__in=ids)
+    """The condition "of one of these appointments" (their ids, as one array on
+    PostgreSQL)."""
+    return any_of("appointment_id", ids)
 
 
 def _entries_about(client: Client):
@@ -74,7 +65,7 @@ def _entries_about(client: Client):
     if not is_postgresql():
         return entries_about([client])
     listed = AuditSubject.objects.filter(client=client).order_by().values("entry_id")
-    return Q(client=client) | _AnyOf(F("pk"), ArraySubquery(listed))
+    return Q(client=client) | AnyOf(F("pk"), ArraySubquery(listed))
 
 
 def _columns(model, *, skip) -> list[tuple[str, str]]:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from math import ceil
 
-from django.db import connection
 from django.db.models import Q
 
 from bookings.models import Appointment, AppointmentResource
@@ -82,7 +81,11 @@ FREE, PAST, OUTSIDE, CLOSED, OFF, BUSY, HELD, APPOINTMENT = (
 @dataclass(slots=True)
 class Item:
     """One block in a column, placed on grid rows [row_start, row_end) (1-based, after the
-    header row). A free item is one row long and books or receives a move there.
+    header row). A free item is a stretch of free rows: each of its rows is a cell of its
+    own that books or receives a move there (diary_grid.free_cells writes them from the
+    column's row edges), but one item for the stretch, not one a row: a busy week has some
+    1,200 free rows in about 300 stretches, and every item is an object the page builds and
+    the garbage collector walks while the page lives.
 
     Not frozen: a frozen dataclass sets each field through object.__setattr__, five times
     the cost of a plain one, and a busy week builds some 1,600 (nothing changes one)."""
@@ -107,6 +110,9 @@ class Column:
     practitioner: Practitioner | None = None
     resource: Resource | None = None
     items: list[Item] = field(default_factory=list)
+    # Where each row starts, clinic-local (one more for the last row's end): the list of
+    # the column's day, shared by every column of that day.
+    edges: list[datetime] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -152,35 +158,6 @@ def _intersect(left: list[tuple[int, int]], right: list[tuple[int, int]]) -> lis
     return [(max(a, c), min(b, d)) for a, b in left for c, d in right if max(a, c) < min(b, d)]
 
 
-# Each client's first visit (as workspace.selectors._first_visits says it), their ids sent
-# as ONE array: a busy week's 250 ids as an IN list were 250 parameters that the ORM
-# prepared one by one and psycopg parses afresh each time (it caches statements of at most
-# 50): half the CPU of the ORM's statement for the same two columns (issue 16).
-FIRST_VISITS = f"""
-    SELECT client_id, min(start) FROM {Appointment._meta.db_table}
-    WHERE client_id = ANY(%(clients)s::bigint[]) AND status IN (%(confirmed)s, %(completed)s)
-    GROUP BY client_id
-"""
-
-
-def first_visits_of(client_ids: set[int]) -> dict[int, datetime]:
-    """Each client's first visit: their earliest appointment that happened or still will
-    (cancelled and missed ones do not count). In one statement with one parameter for the
-    ids on PostgreSQL; through the ORM elsewhere (the SQLite demo has no arrays)."""
-    if not client_ids or connection.vendor != "postgresql":
-        return _first_visits(client_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            FIRST_VISITS,
-            {
-                "clients": list(client_ids),
-                "confirmed": Appointment.Status.CONFIRMED.value,
-                "completed": Appointment.Status.COMPLETED.value,
-            },
-        )
-        return dict(cursor.fetchall())
-
-
 def diary_grid(
     *,
     clinic: Clinic,
@@ -216,7 +193,7 @@ def diary_grid(
         practitioner_id=practitioner_id,
         defer=UNREAD,
     )
-    first_visits = first_visits_of({e.appointment.client_id for e in entries})
+    first_visits = _first_visits({e.appointment.client_id for e in entries})
 
     if by == BY_RESOURCE:
         owners = list(
@@ -300,9 +277,9 @@ def diary_grid(
         open_periods = _minutes(opening.get(day.weekday(), []))
         for owner in owners:
             column = (
-                Column(day=day, resource=owner)
+                Column(day=day, resource=owner, edges=day_edges[day])
                 if by == BY_RESOURCE
-                else Column(day=day, practitioner=owner)
+                else Column(day=day, practitioner=owner, edges=day_edges[day])
             )
             columns.append(column)
             if day in closures or not open_periods:
@@ -358,7 +335,7 @@ def diary_grid(
                     )
                 )
             # Row by row, what is neither an appointment nor time off: merged stretches of
-            # closed hours, buffers and holds; one free item per free row. Each row's kind
+            # closed hours, buffers, holds and free time. Each row's kind
             # is painted interval by interval, weakest first (past, outside the hours,
             # held, busy, time off), rather than each interval tested against each row.
             count = len(rows)
@@ -390,11 +367,7 @@ def diary_grid(
                 if run and run[0] != kind:
                     _close_run(column, run, index, edges)
                     run = None
-                if kind == FREE:
-                    column.items.append(
-                        Item(FREE, index + 1, index + 2, edges[index], edges[index + 1])
-                    )
-                elif kind is not None and run is None:
+                if kind is not None and run is None:
                     run = (kind, index)
             if run:
                 _close_run(column, run, count, edges)

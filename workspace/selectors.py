@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from clinic.models import Client, Clinic, Practitioner, Resource, Treatment
 from clinical import eligibility, rules, terms
 from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
 from diary import availability
+from records.selectors import any_of
 
 MESSAGES_SHOWN = 50
 PAST_PER_PAGE = 20  # past appointments on the client's page, per page
@@ -110,7 +112,7 @@ def _held_resources(appointments: list[Appointment]) -> dict[int, tuple[Resource
     if not appointments:
         return {}
     pairs = list(
-        AppointmentResource.objects.filter(appointment_id__in=[a.pk for a in appointments])
+        AppointmentResource.objects.filter(any_of("appointment_id", [a.pk for a in appointments]))
         .order_by("resource__clinic", "resource__kind__name", "resource__name", "resource")
         .values_list("appointment_id", "resource_id")
     )
@@ -377,16 +379,37 @@ def day_sheet(
     return days
 
 
-def _first_visits(client_ids: set[int]) -> dict[int, object]:
+# Each client's first visit, their ids sent as ONE array: a busy week's 250 ids as an IN list
+# were 250 parameters that the ORM prepared one by one and psycopg parses afresh each time
+# (it caches statements of at most 50): half the CPU of the ORM's statement for the same two
+# columns (issue 16).
+FIRST_VISITS = f"""
+    SELECT client_id, min(start) FROM {Appointment._meta.db_table}
+    WHERE client_id = ANY(%(clients)s::bigint[]) AND status IN (%(confirmed)s, %(completed)s)
+    GROUP BY client_id
+"""
+
+
+def _first_visits(client_ids: set[int]) -> dict[int, datetime]:
     """Each client's first visit: their earliest appointment that happened or still will
-    (cancelled and missed ones do not count)."""
+    (cancelled and missed ones do not count). In one statement with one parameter for the
+    ids on PostgreSQL; through the ORM elsewhere (the SQLite demo has no arrays)."""
     if not client_ids:
         return {}
+    counted = (Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                FIRST_VISITS,
+                {
+                    "clients": list(client_ids),
+                    "confirmed": counted[0].value,
+                    "completed": counted[1].value,
+                },
+            )
+            return dict(cursor.fetchall())
     return dict(
-        Appointment.objects.filter(
-            client_id__in=client_ids,
-            status__in=(Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED),
-        )
+        Appointment.objects.filter(client_id__in=client_ids, status__in=counted)
         .values_list("client_id")
         .annotate(first=Min("start"))
         .values_list("client_id", "first")

@@ -2,6 +2,7 @@
 week, per practitioner or the whole clinic; attendance marked through the services;
 printable; audited."""
 
+import re
 from datetime import date
 
 import pytest
@@ -207,3 +208,29 @@ def test_attendance_buttons_appear_once_the_appointment_has_started(cast):
     assert f"/staff/appointments/{cast.olivia_visit.reference}/complete/" not in before
     assert f"/staff/appointments/{cast.olivia_visit.reference}/complete/" in during
     assert f"/staff/appointments/{cast.bruno_visit.reference}/complete/" not in during
+
+
+def test_its_readers_send_the_ids_as_one_array(cast):
+    """The sheet's readers by a list of ids (each client's first visit, the rooms held, the
+    records shown "last time" and the recalls) send the ids as one array parameter on
+    PostgreSQL, not an IN list of one parameter per id: a week's ~240 ids were ~240
+    placeholders the ORM compiled and psycopg parsed afresh on every view (issue 16)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("arrays are PostgreSQL's; SQLite reads an IN list")
+    with CaptureQueriesContext(connection) as queries:
+        sheet(cast.browser("pat"), span="week")
+
+    reads = {
+        table: [q["sql"] for q in queries if f'FROM "{table}"' in q["sql"].split(" WHERE ")[0]]
+        for table in (
+            "bookings_appointmentresource",
+            "records_treatmentrecord",
+            "records_recallflag",
+        )
+    }
+    reads["first visits"] = [q["sql"] for q in queries if "min(start)" in q["sql"]]
+    for read, statements in reads.items():
+        assert statements, read
+        for statement in statements:
+            assert "= ANY(" in statement, read
+            assert not re.search(r'_id"? IN \(', statement.split(" WHERE ")[1]), read

@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.template import Context
 from django.test.utils import CaptureQueriesContext
 
 from bookings.models import Appointment
@@ -19,6 +20,7 @@ from diary.time_off import TimeOffOverlaps, time_off_block
 from tests import factories
 from tests.conftest import works_every_day
 from tests.workspace.conftest import TODAY, london
+from workspace.templatetags.diary_grid import free_cells
 
 DIARY = "/staff/"
 
@@ -69,6 +71,28 @@ def test_a_day_has_a_column_per_practitioner_with_appointments_and_free_time(cas
         f'href="/staff/diary/book/?date=2027-03-01&amp;time=09:00&amp;practitioner={cast.world.practitioner.pk}"'
         in html
     )
+
+
+def test_free_time_is_one_item_a_stretch_and_a_cell_a_row(cast):
+    """A stretch of free rows is one item of its column (a busy week had ~1,200 one-row
+    items, each an object the page built and the garbage collector walked), and the page
+    still writes a cell a row, each booking that row's time."""
+    response = diary(cast.browser("desk"))
+
+    grid = response.context["grid"]
+    (alice,) = [c for c in grid.columns if c.practitioner == cast.world.practitioner]
+    free = [item for item in alice.items if item.kind == "free"]
+    assert any(item.row_end - item.row_start > 1 for item in free)
+    assert not {item.row_start for item in free} & {item.row_end for item in free}  # maximal
+    rows = [row for item in free for row in range(item.row_start, item.row_end)]
+    times = [f"{grid.rows[row - 1]:%H:%M}" for row in rows]
+    assert free_times(response, cast.world.practitioner) == times
+    assert [f"{alice.edges[row - 1]:%H:%M}" for row in rows] == times
+    # For a role that may not book: a plain cell a free row.
+    cells = free_cells(Context({"may_book": False}), alice, 2)
+    assert re.findall(
+        r'<div class="cell free" style="grid-row: (\d+); grid-column: 2">', cells
+    ) == [str(row + 1) for row in rows]
 
 
 def test_free_time_already_past_is_not_offered(cast):

@@ -36,18 +36,20 @@ FREE_DIV = '<div class="cell free" style="grid-row: {row}; grid-column: {col}"><
 
 
 def free_cells(context, column, col) -> str:
-    """Every free item of `column` (grid column `col`): a link that books that time (and
-    receives a dragged appointment) for a role that may book, a plain cell otherwise. What
-    a start time writes (its date, time and day) is the same in every column of its day,
-    so it is worked out once per page."""
-    may_book = context.get("may_book")
-    if not may_book:
+    """A cell for every row of each free stretch of `column` (grid column `col`): a link that
+    books that time (and receives a dragged appointment) for a role that may book, a plain
+    cell otherwise. What a start time writes (its date, time and day) is the same in every
+    column of its day, so it is worked out once per page."""
+    edges = column.edges
+    free = [
+        index
+        for item in column.items
+        if item.kind == "free"
+        for index in range(item.row_start - 1, item.row_end - 1)
+    ]
+    if not context.get("may_book"):
         return mark_safe(  # noqa: S308 - numbers only
-            "".join(
-                FREE_DIV.format(row=item.row_start + 1, col=col)
-                for item in column.items
-                if item.kind == "free"
-            )
+            "".join(FREE_DIV.format(row=index + 2, col=col) for index in free)
         )
     book = context.render_context.get("grid_book_url")
     if book is None:
@@ -59,10 +61,8 @@ def free_cells(context, column, col) -> str:
     who = f"&amp;practitioner={practitioner.pk}" if practitioner else ""
     label = html_escape(column.label)
     cells = []
-    for item in column.items:
-        if item.kind != "free":
-            continue
-        start = item.start
+    for index in free:
+        start = edges[index]
         when = starts.get(start)
         if when is None:
             when = starts[start] = (
@@ -73,7 +73,7 @@ def free_cells(context, column, col) -> str:
         day, hm, on = when
         cells.append(
             FREE_LINK.format(
-                row=item.row_start + 1,
+                row=index + 2,
                 col=col,
                 book=book,
                 day=day,

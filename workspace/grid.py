@@ -27,6 +27,7 @@ from clinic.models import (
     WorkingHours,
 )
 from workspace.selectors import (
+    UNREAD,
     DiaryEntry,
     _first_visits,
     appointments_between,
@@ -34,34 +35,6 @@ from workspace.selectors import (
 )
 
 BY_PRACTITIONER, BY_RESOURCE = "practitioner", "resource"
-# What the grid, its cells (workspace/templatetags/diary_grid.py), who is shown
-# (access.visible_among), the audit and the forms to sign never read of the appointments and
-# their clients: a busy week has 250 of each, and a field unread is neither sent, parsed nor
-# set (a deferred field read later would cost a query per appointment: the grid's tests
-# count them).
-UNREAD = (
-    "practitioner_requested",
-    "held_until",
-    "channel",
-    "notes",
-    "flagged_at",
-    "discount_reason",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "changed_by",
-    "client__user",
-    "client__email",
-    "client__phone",
-    "client__created_at",
-    "client__sms_opted_in",
-    "client__sms_opt_in_at",
-    "client__sms_opt_in_source",
-    "client__sms_opt_out_at",
-    "client__sms_opt_out_source",
-    "client__unsubscribed_at",
-    "client__notes",
-)
 MIN_ROW_MINUTES = 15  # rows are the clinic's slot step, or a multiple of it at least this long
 DEFAULT_HOURS = (9 * 60, 17 * 60)  # the rows shown when nothing is open or booked
 

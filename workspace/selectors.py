@@ -22,6 +22,35 @@ from clinical.vocabulary import AREA, CATEGORY, CONDITION, PROCEDURE
 from diary import availability
 from records.selectors import any_of
 
+# What the grid and the day sheet, their cells and lines
+# (workspace/templatetags/diary_grid.py, records_tags.py), who is shown
+# (access.visible_among), the audit and the forms to sign never read of the appointments and
+# their clients: a busy week has 250 of each, and a field unread is neither sent, parsed nor
+# set (a deferred field read later would cost a query per appointment: the grid's tests
+# count them).
+UNREAD = (
+    "practitioner_requested",
+    "held_until",
+    "channel",
+    "notes",
+    "flagged_at",
+    "discount_reason",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "changed_by",
+    "client__user",
+    "client__email",
+    "client__phone",
+    "client__created_at",
+    "client__sms_opted_in",
+    "client__sms_opt_in_at",
+    "client__sms_opt_in_source",
+    "client__sms_opt_out_at",
+    "client__sms_opt_out_source",
+    "client__unsubscribed_at",
+    "client__notes",
+)
 MESSAGES_SHOWN = 50
 PAST_PER_PAGE = 20  # past appointments on the client's page, per page
 
@@ -76,7 +105,7 @@ def appointments_between(
     (cancelled ones and holds left out) that the `visible` filter lets through (access.diary_of), by
     start, each with the rules' decision, in a fixed number of queries. `defer`: fields of the
     appointments (and `client__...` of their clients) the caller never reads, left unread
-    (workspace.grid.UNREAD)."""
+    (UNREAD)."""
     in_range = Q(pk__in=[])
     for clinic in clinics:
         start, _ = local_day_bounds(clinic, first_day)
@@ -350,6 +379,7 @@ def day_sheet(
         last_day=last_day,
         visible=visible,
         practitioner_id=practitioner_id,
+        defer=UNREAD,
     )
     first_visits = _first_visits({e.appointment.client_id for e in entries})
     now = timezone.now()

@@ -234,3 +234,19 @@ def test_its_readers_send_the_ids_as_one_array(cast):
         for statement in statements:
             assert "= ANY(" in statement, read
             assert not re.search(r'_id"? IN \(', statement.split(" WHERE ")[1]), read
+
+
+def test_it_leaves_unread_the_fields_the_grid_leaves_unread(cast):
+    """The sheet's appointments and clients come without the fields nothing on it reads
+    (workspace.selectors.UNREAD, the grid's): not sent, parsed nor set for a week's ~250
+    appointments; and reading none of them later costs no query."""
+    browser = cast.browser("desk")
+    sheet(browser, span="week")
+    with CaptureQueriesContext(connection) as queries:
+        response = sheet(browser, span="week")
+
+    assert rows(response)
+    (main,) = [q["sql"] for q in queries if 'JOIN "clinic_client"' in q["sql"]]
+    assert '"bookings_appointment"."start"' in main and '"clinic_client"."name"' in main
+    for unread in ('"bookings_appointment"."notes"', '"clinic_client"."email"'):
+        assert unread not in main

@@ -170,11 +170,19 @@ def _share_related(appointments: list[Appointment], clinics) -> None:
     practitioners = Practitioner.objects.in_bulk({a.practitioner_id for a in appointments})
     elsewhere = {a.client.home_clinic_id for a in appointments} - by_id.keys()
     homes = {**Clinic.objects.in_bulk(elsewhere), **by_id} if elsewhere else by_id
+    # Put in each relation's cache, as select_related does: each is the instance its id
+    # already names, so assigning it (the descriptor checks its type and database, and sets
+    # the id again through another descriptor) only cost time, ~1,000 times a week.
+    set_clinic = Appointment.clinic.field.set_cached_value
+    set_treatment = Appointment.treatment.field.set_cached_value
+    set_practitioner = Appointment.practitioner.field.set_cached_value
+    set_home = Client.home_clinic.field.set_cached_value
     for appointment in appointments:
-        appointment.clinic = by_id[appointment.clinic_id]
-        appointment.treatment = treatments[appointment.treatment_id]
-        appointment.practitioner = practitioners[appointment.practitioner_id]
-        appointment.client.home_clinic = homes[appointment.client.home_clinic_id]
+        set_clinic(appointment, by_id[appointment.clinic_id])
+        set_treatment(appointment, treatments[appointment.treatment_id])
+        set_practitioner(appointment, practitioners[appointment.practitioner_id])
+        client = appointment.client
+        set_home(client, homes[client.home_clinic_id])
 
 
 def day_appointments(

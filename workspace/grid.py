@@ -165,6 +165,7 @@ def diary_grid(
         visible=visible,
         practitioner_id=practitioner_id,
         defer=UNREAD,
+        client_homes=False,
     )
     first_visits = _first_visits({e.appointment.client_id for e in entries})
 

@@ -100,12 +100,14 @@ def appointments_between(
     visible: Q,
     practitioner_id: int | None = None,
     defer: tuple[str, ...] = (),
+    client_homes: bool = True,
 ) -> list[DiaryEntry]:
     """The appointments of `clinics` on their local dates `first_day`..`last_day` inclusive
     (cancelled ones and holds left out) that the `visible` filter lets through (access.diary_of), by
     start, each with the rules' decision, in a fixed number of queries. `defer`: fields of the
     appointments (and `client__...` of their clients) the caller never reads, left unread
-    (UNREAD)."""
+    (UNREAD). `client_homes`: give the clients their home clinic (the API's client shape
+    names it; the grid and the sheets never read it)."""
     in_range = Q(pk__in=[])
     for clinic in clinics:
         start, _ = local_day_bounds(clinic, first_day)
@@ -123,7 +125,7 @@ def appointments_between(
     if practitioner_id is not None:
         appointments = appointments.filter(practitioner_id=practitioner_id)
     appointments = list(appointments)
-    _share_related(appointments, clinics)
+    _share_related(appointments, clinics, client_homes=client_homes)
     decisions = rules.decisions_for(appointments)
     held = _held_resources(appointments)
     return [
@@ -154,13 +156,14 @@ def _held_resources(appointments: list[Appointment]) -> dict[int, tuple[Resource
     return {pk: tuple(resources) for pk, resources in held.items()}
 
 
-def _share_related(appointments: list[Appointment], clinics) -> None:
+def _share_related(appointments: list[Appointment], clinics, *, client_homes: bool) -> None:
     """Give the appointments their clinic, treatment (with its resource kinds, which the
-    rules read) and practitioner, and their clients their home clinic, one instance of each
-    shared by all their appointments: a week of 250 appointments has a handful of each, and
-    building (and prefetching for) one per appointment was a good part of the sheet's time.
-    A home clinic outside `clinics` (a client first seen at another branch) is read in one
-    query more."""
+    rules read) and practitioner, and (with `client_homes`) their clients their home clinic,
+    one instance of each shared by all their appointments: a week of 250 appointments has a
+    handful of each, and building (and prefetching for) one per appointment was a good part
+    of the sheet's time. A home clinic outside `clinics` (a client first seen at another
+    branch) is read in one query more. Without `client_homes` a client has no related
+    object cached, so no fields cache of its own: ~250 dicts fewer a week."""
     if not appointments:
         return
     by_id = {clinic.pk: clinic for clinic in clinics}
@@ -168,8 +171,10 @@ def _share_related(appointments: list[Appointment], clinics) -> None:
         {a.treatment_id for a in appointments}
     )
     practitioners = Practitioner.objects.in_bulk({a.practitioner_id for a in appointments})
-    elsewhere = {a.client.home_clinic_id for a in appointments} - by_id.keys()
-    homes = {**Clinic.objects.in_bulk(elsewhere), **by_id} if elsewhere else by_id
+    homes = by_id
+    if client_homes:
+        elsewhere = {a.client.home_clinic_id for a in appointments} - by_id.keys()
+        homes = {**Clinic.objects.in_bulk(elsewhere), **by_id} if elsewhere else by_id
     # Put in each relation's cache, as select_related does: each is the instance its id
     # already names, so assigning it (the descriptor checks its type and database, and sets
     # the id again through another descriptor) only cost time, ~1,000 times a week.
@@ -181,8 +186,9 @@ def _share_related(appointments: list[Appointment], clinics) -> None:
         set_clinic(appointment, by_id[appointment.clinic_id])
         set_treatment(appointment, treatments[appointment.treatment_id])
         set_practitioner(appointment, practitioners[appointment.practitioner_id])
-        client = appointment.client
-        set_home(client, homes[client.home_clinic_id])
+        if client_homes:
+            client = appointment.client
+            set_home(client, homes[client.home_clinic_id])
 
 
 def day_appointments(
@@ -388,6 +394,7 @@ def day_sheet(
         visible=visible,
         practitioner_id=practitioner_id,
         defer=UNREAD,
+        client_homes=False,
     )
     first_visits = _first_visits({e.appointment.client_id for e in entries})
     now = timezone.now()

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bookings.models import Appointment, AppointmentChange
-from clinic.models import AuditEntry, TreatmentCategory
+from clinic.models import AuditEntry, Client, TreatmentCategory
 from clinical.services import injectable_record
 from diary.services import appointment_book
 from tests import factories
@@ -250,3 +250,19 @@ def test_it_leaves_unread_the_fields_the_grid_leaves_unread(cast):
     assert '"bookings_appointment"."start"' in main and '"clinic_client"."name"' in main
     for unread in ('"bookings_appointment"."notes"', '"clinic_client"."email"'):
         assert unread not in main
+
+
+def test_it_and_the_grid_leave_their_clients_home_clinic_alone(cast):
+    """Nothing on the sheet or the diary grid names a client's home clinic: neither reads it
+    (a query for the home clinics of other branches) nor caches it on each client, which
+    gave every client a fields cache of its own (~250 dicts a week, issue 16). The staff
+    API's day list, whose client shape names it, still has it."""
+    browser = cast.browser("desk")
+
+    lines = rows(sheet(browser, span="week"))
+    grid = browser.get("/staff/", {"date": TODAY.isoformat(), "span": "week"}).context["grid"]
+
+    clients = [line.appointment.client for line in lines]
+    clients += [entry.appointment.client for entry in grid.entries]
+    assert clients
+    assert not any(Client.home_clinic.is_cached(client) for client in clients)

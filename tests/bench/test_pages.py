@@ -46,7 +46,8 @@ def test_every_listed_page_answers_with_its_queries_counted(world):
     roles = {row["who"] for row in rows}
     assert {"public", "client", "front desk", "practitioner", "manager", "admin"} <= roles
     assert all(row["cpu"] >= 0 for row in rows)
-    assert set(collections) == {"count", "median_ms", "max_ms", "objects"}
+    assert set(collections) == {"count", "median_ms", "max_ms", "objects", "young", "young_ms"}
+    assert collections["young"] > 0  # one pass over every page meets young collections
 
 
 def test_a_few_pages_are_measured_by_label_or_route(world):

@@ -59,6 +59,7 @@ from django.utils import timezone
 from aftercare import outbox, planning, services
 from aftercare.models import ACCOUNT_KINDS, Message, MessageTemplate
 from bookings import ics
+from bookings.models import Appointment
 from clinic.phones import normalise_or_none
 from clinic.text import one_line
 from consent.models import Submission
@@ -321,21 +322,42 @@ def _reconnect() -> None:
 
 class Templates:
     """The stored templates some messages need, read in one query: per kind, the
-    treatment's own, else the one for all treatments (else none: the built-in words)."""
+    treatment's own, else the one for all treatments (else none: the built-in words). Also
+    which of their appointments still need forms signed (the footer's link), read for all of
+    them at the first that asks: a few queries a batch rather than two or more a message."""
 
     def __init__(self, messages: Iterable[Message]):
-        messages = list(messages)
+        self._messages = messages = list(messages)
         treatments = {message.treatment_id for message in messages if message.treatment_id}
         stored = MessageTemplate.objects.filter(
             Q(treatment=None) | Q(treatment__in=treatments),
             kind__in={message.kind for message in messages},
         ).order_by()
         self._by_key = {(template.kind, template.treatment_id): template for template in stored}
+        self._forms_missing: set[int] | None = None
 
     def for_message(self, message: Message) -> MessageTemplate | None:
         return self._by_key.get((message.kind, message.treatment_id)) or self._by_key.get(
             (message.kind, None)
         )
+
+    def forms_missing(self, message: Message) -> bool:
+        """Whether the message's appointment still needs a form signed. Read with the batch,
+        as its appointments and clients were: a form signed in the seconds since still gets
+        the link, to a page that says nothing is left to sign."""
+        if self._forms_missing is None:
+            appointments = {}
+            for each in [*self._messages, message]:
+                if each.kind in FORMS_LINK and each.appointment_id:
+                    appointment = each.appointment
+                    # The message's clinic and treatment are the appointment's (planning
+                    # copies them), read with the batch: not read again for each.
+                    for field in (Appointment.clinic.field, Appointment.treatment.field):
+                        if getattr(appointment, field.attname) == getattr(each, field.attname):
+                            field.set_cached_value(appointment, getattr(each, field.name))
+                    appointments[appointment.pk] = appointment
+            self._forms_missing = set(missing_for(appointments.values()))
+        return message.appointment_id in self._forms_missing
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -545,7 +567,10 @@ def render(message: Message, *, templates: Templates | None = None) -> Rendered:
             subject=subject, text=text, html="", context=facts, footer={"clinic_name": ""}
         )
     template = (templates if templates is not None else Templates([message])).for_message(message)
-    footer = {"clinic_name": message.clinic.name, "links": booking_links(message)}
+    footer = {
+        "clinic_name": message.clinic.name,
+        "links": booking_links(message, templates=templates),
+    }
     if not message.is_essential:
         footer["unsubscribe_url"] = services.unsubscribe_url(message.client)
     # Dates and times in the template are shown in the clinic's zone.
@@ -688,7 +713,7 @@ FORMS_LINK = frozenset({Message.Kind.CONFIRMATION, Message.Kind.MOVED, Message.K
 NOT_THE_CLIENTS = frozenset({Message.Kind.FLAGGED, Message.Kind.HOLD})
 
 
-def booking_links(message: Message) -> list[tuple[str, str]]:
+def booking_links(message: Message, *, templates: Templates | None = None) -> list[tuple[str, str]]:
     """(label, absolute URL) pairs for the footer of a clinic's email to a client: the
     booking's own page when the email is about one, and signing in, which finds all their
     bookings. In the footer rather than in the editable words, so that no edited template
@@ -699,7 +724,8 @@ def booking_links(message: Message) -> list[tuple[str, str]]:
     if message.appointment_id:
         label = MANAGE_LABELS.get(message.kind, "See your booking")
         links.append((label, manage_url(message.appointment)))
-        if message.kind in FORMS_LINK and missing_for([message.appointment]):
+        batch = templates if templates is not None else Templates([message])
+        if message.kind in FORMS_LINK and batch.forms_missing(message):
             links.append(("Sign your forms before your visit", forms_url(message.appointment)))
     links.append(("Find all your bookings by signing in with this email address", sign_in_url()))
     return links

@@ -3,25 +3,18 @@
 from django.contrib import admin
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Q
+from django.db.models import F, Q
 from django.utils.html import format_html_join
 
 from backoffice.admin.base import ScopedAdmin
 from backoffice.admin.lists import DateRangeFilter, IndexedSearchMixin
 from clinic import audit
 from clinic.models import AuditEntry, AuditSubject
+from records.selectors import AnyOf
 
 # Up to this many clients found, their entries are matched by one bitmap over the entries'
 # own indexes (AuditEntryAdmin.client_match).
 FEW_CLIENTS = 20
-
-
-class _AnyOf(Func):
-    """`column = ANY(array)`."""
-
-    output_field = BooleanField()
-    arg_joiner = " = ANY("
-    template = "%(expressions)s)"
 
 
 class ChoicesFilter(admin.SimpleListFilter):
@@ -100,7 +93,7 @@ class AuditEntryAdmin(IndexedSearchMixin, ScopedAdmin):
         if not client_ids:
             return Q(pk__in=[])
         listed = AuditSubject.objects.filter(client__in=client_ids).order_by().values("entry_id")
-        return Q(client__in=client_ids) | _AnyOf(F("pk"), ArraySubquery(listed))
+        return Q(client__in=client_ids) | AnyOf(F("pk"), ArraySubquery(listed))
 
     @admin.display(description="client")
     def shown(self, entry):

@@ -198,7 +198,7 @@ def measure(world: dict, *, bookings: int) -> dict:
     staff = Client()
     staff.force_login(
         get_user_model().objects.get(pk=world["clinics"][0]["users"]["front_desk"]),
-        backend="django.contrib.auth.backends.ModelBackend",
+        backend="access.UserBackend",
     )
     sides = {
         "floor (bench/floor.py)": (Client(), FLOOR_PATH, 201),

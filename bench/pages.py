@@ -688,7 +688,7 @@ def _clients(world: dict) -> dict:
 
     users = get_user_model().objects
     clinic = world["clinics"][0]
-    backend = "django.contrib.auth.backends.ModelBackend"
+    backend = "access.UserBackend"
     signed = {
         "client": users.get(pk=world["long_client"]["user_id"]),
         "front desk": users.get(pk=clinic["users"]["front_desk"]),

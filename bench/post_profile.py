@@ -26,7 +26,7 @@ def _sides(world: dict):
     staff = Client()
     staff.force_login(
         get_user_model().objects.get(pk=world["clinics"][0]["users"]["front_desk"]),
-        backend="django.contrib.auth.backends.ModelBackend",
+        backend="access.UserBackend",
     )
     return [("front desk", staff, 201), ("public", Client(), 202)]
 
@@ -97,7 +97,9 @@ def profile(world: dict, bookings: int) -> None:
 # Functions whose CPU time `sections` reports (inclusive, per booking): the view's steps.
 SECTIONS = (
     "django.contrib.sessions.backends.db.SessionStore.load",
+    "web.sessions.SessionStore.load",
     "django.contrib.auth.get_user",
+    "access.UserBackend.get_user",
     "rest_framework.serializers.Serializer.is_valid",
     "online.api.views.treatment_and_practitioner",
     "access.is_staff_at",

@@ -11,6 +11,7 @@ caller, with the `Origin` the caller passes (the request's path, address and bro
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import connection, transaction
@@ -111,10 +112,21 @@ class Origin:
         return cls(
             via=via,
             clinic_id=getattr(clinic, "pk", clinic),
-            path=audit_path(request.get_full_path()),
+            path=_request_path(request),
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
         )
+
+
+def _request_path(request) -> str:
+    """audit_path of the request's full path, worked out once per request: a view may write
+    more than one entry, or pass an Origin to a service and write its own entry too (the
+    booking POST), and each resolved the path again."""
+    request = getattr(request, "_request", request)  # Django's request under DRF's
+    path = getattr(request, "_audit_path", None)
+    if path is None:
+        path = request._audit_path = audit_path(request.get_full_path())
+    return path
 
 
 def acting_user(user):
@@ -155,11 +167,33 @@ def audit_write(
         "details": details,
     }
     if len(client_ids) == 1:
-        AuditEntry.objects.create(client_id=client_ids[0], **common)
+        _entry_insert(AuditEntry(client_id=client_ids[0], **common))
         return
     with transaction.atomic():  # an entry without its clients would hide who was seen
         entry = AuditEntry.objects.create(client=None, **common)
         _subjects_write(entry.pk, client_ids)
+
+
+# Every column of an entry but its id, in the order _entry_insert gives them.
+ENTRY_FIELDS = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+
+
+@cache
+def _entry_insert_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in ENTRY_FIELDS)
+    values = ", ".join(["%s"] * len(ENTRY_FIELDS))
+    return f"INSERT INTO {quote(AuditEntry._meta.db_table)} ({columns}) VALUES ({values})"
+
+
+def _entry_insert(entry: AuditEntry) -> None:
+    """Write `entry` by a written-out INSERT with the values the ORM would send (its
+    auto_now_add time, the address, the JSON details): most audited requests write one
+    entry, and AuditEntry.objects.create compiled the statement anew each time, most of the
+    write's CPU (issue 16). Its id is not read back: nothing uses it."""
+    values = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in ENTRY_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_entry_insert_sql(), values)
 
 
 # One row per client shown, written by one statement with the ids as one array: a busy

@@ -142,6 +142,9 @@ MIDDLEWARE = [
 # 10 MB before buffering them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# Django's database sessions, their read written out (web/sessions.py).
+SESSION_ENGINE = "web.sessions"
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -185,7 +188,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username + IP is refused before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",  # the superuser's permissions
+    # Django's ModelBackend (passwords, the superuser's permissions), its signed-in user
+    # read with their memberships by one written-out statement.
+    "access.UserBackend",
     "access.MembershipBackend",  # staff: the permissions of their roles (access/roles.py)
     "allauth.account.auth_backends.AuthenticationBackend",  # clients: a code sent by email
 ]

@@ -3,6 +3,7 @@ statement."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinic import audit
 from clinic.models import AuditEntry, AuditSubject
@@ -54,3 +55,59 @@ def test_one_client_is_named_on_the_entry_itself():
     entry = AuditEntry.objects.get()
     assert entry.client_id == client.pk
     assert not AuditSubject.objects.exists()
+
+
+@pytest.mark.django_db
+def test_one_clients_entry_is_one_written_out_insert_of_what_the_orm_wrote(frozen_now):
+    client = factories.ClientFactory()
+    clinic = client.home_clinic
+    user = factories.UserFactory(username="desk")
+    origin = audit.Origin(
+        via=audit.API, clinic_id=clinic.pk, path="/api/v1/x/", ip="203.0.113.9", user_agent="UA"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        audit.audit_write(
+            user=user,
+            origin=origin,
+            action=AuditEntry.Action.VIEW,
+            what=audit.APPOINTMENT,
+            clients=[client],
+            reference="ABC123",
+            nested={"a": [1, "two"]},
+        )
+
+    # One statement, written out: not the ORM's, which compiled it each time and read back
+    # the new id (RETURNING) that nobody uses.
+    ((sql,),) = [(q["sql"],) for q in queries]
+    assert sql.startswith('INSERT INTO "clinic_auditentry"') and "RETURNING" not in sql, sql
+    entry = AuditEntry.objects.get()
+    assert (entry.at, entry.user, entry.username, entry.action, entry.what) == (
+        frozen_now,
+        user,
+        "desk",
+        AuditEntry.Action.VIEW,
+        audit.APPOINTMENT,
+    )
+    assert (entry.client, entry.clinic_id, entry.via, entry.path, entry.ip) == (
+        client,
+        clinic.pk,
+        audit.API,
+        "/api/v1/x/",
+        "203.0.113.9",
+    )
+    assert entry.user_agent == "UA"
+    assert entry.details == {"reference": "ABC123", "nested": {"a": [1, "two"]}}
+
+
+def test_a_requests_path_is_resolved_once_for_all_its_entries(rf, monkeypatch):
+    resolved = []
+    real = audit.audit_path
+    monkeypatch.setattr(audit, "audit_path", lambda path: resolved.append(path) or real(path))
+    request = rf.get("/api/v1/appointments/ABC123/", {"token": "secret", "date": "2027-01-02"})
+
+    first = audit.Origin.of(request, via=audit.API)
+    second = audit.Origin.of(request, via=audit.API, clinic=7)
+
+    assert len(resolved) == 1
+    kept = "/api/v1/appointments/ABC123/?token=[hidden]&date=2027-01-02"
+    assert first.path == second.path == kept

@@ -66,24 +66,25 @@ def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world
 
 
 # What a booking POST asks the database, at most (issue 16; bench/README.md). The front
-# desk's, for a client on record: the session and the user; the treatment with its clinic
-# and the practitioner (one statement, clinic/sql.py); the staff member's memberships; the
-# client by address; the day's diary (the calendar with the resources in one round trip,
-# then the busy time: diary/availability.py load_diary); the rules' reads in
-# one round trip (the clinic's waiting and contraindication rules, the organisation's words,
-# the treatment's kinds of resource, the client's injectables and declarations, the
-# prerequisite rules with the client's counted appointments: clinical/sql.py, sent together
-# by rules.booking_facts; with them the organisation's form rules, which the forms reminder
-# asks, and the new appointment's id from its sequence: diary/services.py BOOKING_READS);
-# the attempt's savepoint; the lock with the re-read (one statement, diary/sql.py
-# LOCK_THEN_BUSY); the appointment, its history line, its outbox rows and its holds
-# (returning the rooms' names) in one round trip (bookings/db.py together); the audit entry
-# of the answer; and the two savepoints' releases. A sign-off is written only when a rule
-# asks for one, and the answer finds it on the appointment. The public's (a hold): no
-# session, user, memberships, client, record, prerequisites or form rules; the hourly count
-# of holds for the address, and the booking request written beside the appointment, in the
-# same round trip.
-FRONT_DESK_POST = 15  # was 29 before issue 16's changes, 25 before the rules' round trip, 18, 16
+# desk's, for a client on record: the session (web/sessions.py); the user with their
+# memberships (one statement, access.UserBackend); the treatment with its clinic and the
+# practitioner (one statement, clinic/sql.py); the client by address; the day's diary (the
+# calendar with the resources in one round trip, then the busy time: diary/availability.py
+# load_diary); the rules' reads in one round trip (the clinic's waiting and contraindication
+# rules, the organisation's words, the treatment's kinds of resource, the client's
+# injectables and declarations, the prerequisite rules with the client's counted
+# appointments: clinical/sql.py, sent together by rules.booking_facts; with them the
+# organisation's form rules, which the forms reminder asks, and the new appointment's id
+# from its sequence: diary/services.py BOOKING_READS); the attempt's savepoint; the lock
+# with the re-read (one statement, diary/sql.py LOCK_THEN_BUSY); the appointment, its
+# history line, its outbox rows and its holds (returning the rooms' names) in one round trip
+# (bookings/db.py together); the audit entry of the answer; and the two savepoints'
+# releases. A sign-off is written only when a rule asks for one, and the answer finds it on
+# the appointment. The public's (a hold): no session, user, memberships, client, record,
+# prerequisites or form rules; the hourly count of holds for the address, and the booking
+# request written beside the appointment, in the same round trip.
+FRONT_DESK_POST = 14  # was 29 before issue 16's changes, 25 before the rules' round trip, 18,
+# 16, 15
 PUBLIC_POST = 11  # was 22, then 19, 15
 
 
@@ -117,7 +118,7 @@ def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(wor
     web = Client()
     web.force_login(
         factories.StaffFactory(username="frontdesk"),
-        backend="django.contrib.auth.backends.ModelBackend",
+        backend="access.UserBackend",
     )
 
     response, sql = _post(web, world, name="Dana Client", email="Dana@Example.com")
@@ -125,6 +126,9 @@ def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(wor
     assert response.status_code == 201, response.content
     assert response.json()["resources"] == ["Room 1"]
     assert len(sql) == FRONT_DESK_POST, "\n".join(sql)
+    # The memberships come with the user, not by a read of their own.
+    (user,) = [q for q in sql if '"auth_user"' in q]
+    assert "clinic_membership" in user and len([q for q in sql if "clinic_membership" in q]) == 1
     # One statement reads the treatment and the practitioner; one locks and re-reads.
     assert len([q for q in sql if '"clinic_practitioner"' in q]) == 1, sql
     assert len([q for q in sql if "FOR UPDATE" in q]) == 1, sql

@@ -1,0 +1,139 @@
+"""A stolen staff session cookie, replayed: refused once its session has ended, whatever
+ended it (a logout, a password change, a deactivation, the account deleted, its expiry),
+and never worth more than the staff member's roles of the moment. The session and the user
+are read by written-out statements (web/sessions.py, access.UserBackend): these say they
+still end sessions as Django's own reads did."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+import access
+from clinic.models import Membership
+from tests import factories
+
+PASSWORD = "pw-for-tests-1"  # tests/factories.py UserFactory's
+
+
+@pytest.fixture
+def desk(world):
+    return factories.StaffFactory(username="desk", clinics=[world.clinic])
+
+
+def _signed_in(desk) -> Client:
+    browser = Client()
+    response = browser.post("/staff/login/", {"username": desk.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    return browser
+
+
+def _stolen(browser: Client) -> Client:
+    """Another browser holding a copy of `browser`'s session cookie."""
+    thief = Client()
+    thief.cookies[settings.SESSION_COOKIE_NAME] = browser.cookies[settings.SESSION_COOKIE_NAME]
+    return thief
+
+
+def _is_in(browser: Client) -> bool:
+    response = browser.get("/staff/")
+    assert response.status_code in (200, 302), response.status_code
+    return response.status_code == 200
+
+
+def test_signing_in_by_password_records_the_written_out_users_backend(world, desk):
+    browser = _signed_in(desk)
+
+    session = Session.objects.get(pk=browser.cookies[settings.SESSION_COOKIE_NAME].value)
+    assert session.get_decoded()[BACKEND_SESSION_KEY] == "access.UserBackend"
+    assert _is_in(browser) and _is_in(_stolen(browser))
+
+
+def test_a_staff_request_reads_its_session_and_its_user_with_roles_in_two_statements(world, desk):
+    browser = _signed_in(desk)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert _is_in(browser)
+
+    sql = [q["sql"] for q in queries]
+    session_reads = [q for q in sql if "django_session" in q and q.startswith("SELECT")]
+    assert len(session_reads) == 1, sql
+    # Written out: the stored data alone, not the ORM's select of every column.
+    assert session_reads[0].startswith('SELECT "session_data" FROM "django_session"'), sql
+    # The user with their memberships, in one statement: no read of the memberships alone.
+    (user_read,) = [q for q in sql if '"auth_user"' in q]
+    assert "clinic_membership" in user_read, user_read
+    assert not [q for q in sql if q is not user_read and "clinic_membership membership" in q]
+
+
+def test_the_roles_read_with_the_user_are_those_read_alone_in_the_same_order(world, desk):
+    other = factories.ClinicFactory(organisation=world.clinic.organisation, name="Aardvark")
+    Membership.objects.create(user=desk, clinic=other, role=Membership.Role.MANAGER)
+    read_alone = access.roles_of(type(desk).objects.get(pk=desk.pk))
+
+    with_user = access.roles_of(access.UserBackend().get_user(desk.pk))
+
+    assert with_user == read_alone
+    assert [role.clinic_id for role in with_user] == [other.pk, world.clinic.pk]
+
+
+def test_a_logged_out_session_is_refused(world, desk):
+    browser = _signed_in(desk)
+    thief = _stolen(browser)
+
+    browser.post("/staff/logout/")
+
+    assert not _is_in(thief)
+
+
+def test_a_password_change_ends_every_other_session(world, desk):
+    browser = _signed_in(desk)
+    thief = _stolen(browser)
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+
+    desk.set_password("a-new-password-2027")
+    desk.save()
+
+    assert not _is_in(thief)
+    assert not Session.objects.filter(pk=key).exists()  # flushed, not just refused
+
+
+def test_a_deactivated_staff_members_session_is_refused(world, desk):
+    thief = _stolen(_signed_in(desk))
+
+    type(desk).objects.filter(pk=desk.pk).update(is_active=False)
+
+    assert not _is_in(thief)
+
+
+def test_a_deleted_accounts_session_is_refused(world, desk):
+    thief = _stolen(_signed_in(desk))
+
+    Membership.objects.filter(user=desk).delete()
+    desk.delete()
+
+    assert not _is_in(thief)
+
+
+def test_an_expired_session_is_refused(world, desk):
+    browser = _signed_in(desk)
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    assert not _is_in(browser)
+
+
+def test_a_role_taken_away_counts_from_the_next_request(world, desk):
+    browser = _signed_in(desk)
+    assert _is_in(browser)
+
+    Membership.objects.filter(user=desk).delete()
+
+    assert browser.get("/staff/").status_code == 403

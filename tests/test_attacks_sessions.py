@@ -137,3 +137,23 @@ def test_a_role_taken_away_counts_from_the_next_request(world, desk):
     Membership.objects.filter(user=desk).delete()
 
     assert browser.get("/staff/").status_code == 403
+
+
+@pytest.mark.parametrize("key", ["abcdefgh\x00ijklmnop", "ABC'; SELECT 1;--xyz", "é" * 32, "k" * 4096])
+def test_a_forged_session_key_or_api_token_is_refused_not_an_error(world, key):
+    """A cookie, X-Session-Token or API token no session or token could have (a NUL byte
+    PostgreSQL refuses in a statement, quotes, letters outside ASCII, a huge one) is read as
+    none: the staff pages send the visitor to sign in and the APIs refuse it as any unknown
+    token (403 authentication_failed), never a 500."""
+    browser = Client()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = key
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get("/staff/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert not [q for q in queries if "django_session" in q["sql"] and "\x00" in q["sql"]]
+    answer = Client().get("/api/v1/me/appointments/", HTTP_X_SESSION_TOKEN=key)
+    assert answer.status_code == 403, answer.content
+    assert answer.json()["code"] == "authentication_failed"
+    staff_api = Client().get("/api/v1/appointments/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert staff_api.status_code == 403, staff_api.content
+    assert staff_api.json()["code"] == "authentication_failed"

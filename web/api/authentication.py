@@ -36,6 +36,11 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     (403 `authentication_failed`, as any token that is not valid: docs/api.md)."""
 
     def authenticate_credentials(self, key):
+        if not (key.isascii() and key.isalnum()):
+            # Not a key REST framework makes (40 hexadecimal digits): refused as any unknown
+            # key is, before the look-up, which a NUL byte turned into a 500 (PostgreSQL
+            # refuses one in a statement).
+            raise AuthenticationFailed("Invalid token.")
         user, token = super().authenticate_credentials(key)
         if token_expired(token):
             raise AuthenticationFailed(

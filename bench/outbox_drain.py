@@ -41,21 +41,27 @@ class Drain:
 
 
 class Sink:
-    """Accepts every message; records (outbox id, arrival time), -1 for a foreign one."""
+    """Accepts every message; records (outbox id, arrival time, connection number), -1 for a
+    foreign one. A send task sends its batch over one SMTP connection, so the messages per
+    connection are the batches' sizes."""
 
     def __init__(self, port: int):
         self.port = port
-        self.arrivals: list[tuple[int, float]] = []  # appended by the server's thread only
+        # Both appended to by the server's thread only; the sessions are kept so that no
+        # connection's number is taken by a later one.
+        self.arrivals: list[tuple[int, float, int]] = []
+        self.connections: dict[object, int] = {}
         self.controller = Controller(self, hostname="127.0.0.1", port=port)
 
     async def handle_DATA(self, server, session, envelope):
         headers = envelope.content.partition(b"\r\n\r\n")[0]
         found = OUTBOX_ID.search(headers)
-        self.arrivals.append((int(found[1]) if found else -1, time.time()))
+        connection = self.connections.setdefault(session, len(self.connections))
+        self.arrivals.append((int(found[1]) if found else -1, time.time(), connection))
         return "250 Message accepted"
 
     def delivered(self) -> int:
-        return len({pk for pk, _ in list(self.arrivals)})
+        return len({pk for pk, _, _ in list(self.arrivals)})
 
 
 @contextlib.contextmanager
@@ -165,13 +171,17 @@ def run(drain: Drain) -> dict:
     }
 
 
-def figures(arrivals: list[tuple[int, float]], *, expected: set[int], due: float) -> dict:
-    """Throughput and lag (seconds) from the sink's record; lost and duplicated by id."""
+def figures(arrivals: list[tuple[int, float, int]], *, expected: set[int], due: float) -> dict:
+    """Throughput and lag (seconds) from the sink's record; lost and duplicated by id; the
+    messages per SMTP connection (a send task's batch)."""
     first: dict[int, float] = {}
     copies: dict[int, int] = {}
-    for pk, at in arrivals:
+    per_connection: dict[int, int] = {}
+    for pk, at, connection in arrivals:
         first[pk] = min(at, first.get(pk, at))
         copies[pk] = copies.get(pk, 0) + 1
+        per_connection[connection] = per_connection.get(connection, 0) + 1
+    sizes = sorted(per_connection.values())
     delivered = [first[pk] for pk in expected if pk in first]
     lags = sorted(at - due for at in delivered)
     span = max(lags) if lags else 0.0
@@ -189,5 +199,15 @@ def figures(arrivals: list[tuple[int, float]], *, expected: set[int], due: float
             "max": round(lags[-1], 2),
         }
         if lags
+        else None,
+        "batches": {
+            "count": len(sizes),
+            "mean": round(statistics.mean(sizes), 1),
+            "median": statistics.median(sizes),
+            "of_one": sizes.count(1),
+            "under_ten": sum(1 for n in sizes if n < 10),
+            "max": sizes[-1],
+        }
+        if sizes
         else None,
     }

@@ -20,7 +20,7 @@ from pathlib import Path
 import redis
 from aiosmtpd.controller import Controller
 
-from bench import pgadmin, procs
+from bench import cpu, pgadmin, procs
 from bench.stats import percentile
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -140,8 +140,14 @@ def run(drain: Drain) -> dict:
             # Every process of every worker gets a share of each claim.
             AFTERCARE_SENDERS=str(WORKERS * CONCURRENCY),
         )
-        for n in range(WORKERS):
-            stack.enter_context(celery_worker(f"bench{n + 1}", env=env, folder=folder, beat=n == 0))
+        workers = {
+            stack.enter_context(
+                celery_worker(f"bench{n + 1}", env=env, folder=folder, beat=n == 0)
+            ).pid
+            for n in range(WORKERS)
+        }
+        workers_before = cpu.groups_seconds(workers)
+        backends = cpu.Backends(pgadmin.actual(drain.database))
         due = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
         pgadmin.execute(drain.database, "UPDATE aftercare_message SET due_at = %s", (due,))
         print(f"  {drain.messages:,} messages due at {due:%H:%M:%S}; draining...", flush=True)
@@ -155,6 +161,10 @@ def run(drain: Drain) -> dict:
             finished = True
         except RuntimeError:
             finished = False
+        spent = {
+            "workers": cpu.groups_seconds(workers) - workers_before,
+            "postgres": backends.seconds(),
+        }
         time.sleep(SETTLE_SECONDS)
         arrivals = list(server.arrivals)
     statuses = dict(
@@ -163,9 +173,16 @@ def run(drain: Drain) -> dict:
         )
     )
     expected = {pk for (pk,) in pgadmin.execute(drain.database, "SELECT id FROM aftercare_message")}
+    found = figures(arrivals, expected=expected, due=due.timestamp())
     return {
         **seeded,
-        **figures(arrivals, expected=expected, due=due.timestamp()),
+        **found,
+        # From the due instant to the last arrival; the workers' includes beat's idle ticks.
+        "cpu_ms_per_message": {
+            part: round(seconds * 1000 / found["delivered"], 2) for part, seconds in spent.items()
+        }
+        if found["delivered"]
+        else None,
         "finished": finished,
         "statuses": statuses,
     }

@@ -431,6 +431,7 @@ def aftercare(plan: Plan, report: Report) -> None:
     load = f"{load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
     lag = result["lag"] or {}
     batches = result["batches"] or {}
+    spent = result["cpu_ms_per_message"] or {}
     settings = result["settings"]
     section = Section(
         f"Aftercare throughput: {result['messages']:,} due messages, "
@@ -453,6 +454,10 @@ def aftercare(plan: Plan, report: Report) -> None:
             [
                 "batches of one message / of fewer than ten",
                 f"{batches.get('of_one', '-')} / {batches.get('under_ten', '-')}",
+            ],
+            [
+                "CPU ms per message: the workers / their database's PostgreSQL backends",
+                f"{spent.get('workers', '-')} / {spent.get('postgres', '-')}",
             ],
             ["lost / duplicated", f"{result['lost']} / {result['duplicated']}"],
             ["outbox rows by status at the end", _statuses(result["statuses"])],

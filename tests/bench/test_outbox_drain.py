@@ -1,5 +1,11 @@
 """The aftercare drain's figures from the SMTP sink's record (bench/outbox_drain.py)."""
 
+import os
+import time
+
+import pytest
+
+from bench import cpu
 from bench.outbox_drain import Sink, figures
 
 
@@ -26,3 +32,15 @@ def test_the_sink_counts_each_message_once_whatever_its_connections():
     sink.arrivals += [(1, 11.0, 0), (2, 12.0, 0), (2, 12.5, 1)]
 
     assert sink.delivered() == 2
+
+
+def test_a_process_groups_cpu_is_read_from_proc():
+    if not cpu.PROC.joinpath("stat").exists():
+        pytest.skip("no /proc")
+    before = cpu.groups_seconds({os.getpgrp()})
+    deadline = time.process_time() + 0.05
+    while time.process_time() < deadline:
+        pass
+
+    assert cpu.groups_seconds({os.getpgrp()}) > before
+    assert cpu.groups_seconds({-1}) == 0

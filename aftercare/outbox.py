@@ -2,9 +2,9 @@
 
 claim_due() moves due rows PENDING -> SENDING under SELECT ... FOR UPDATE SKIP LOCKED, so two
 dispatchers never claim one row, and queues a send task per batch of ids only after the claim
-has committed: batches of at most AFTERCARE_BATCH_SIZE, and at least AFTERCARE_SENDERS of
-them when there are enough messages, so a slow SMTP server keeps every worker process busy
-rather than one working through a long batch while the others wait.
+has committed: batches of at most AFTERCARE_BATCH_SIZE, and enough of them that the claim has
+its part of the AFTERCARE_SENDERS worker processes (shares()), so a slow SMTP server keeps
+every process busy rather than one working through a long batch while the others wait.
 
 A claim whose task never ran (broker down while queueing, Redis restarted empty, worker
 killed, a task that lost its database connection and could not give its rest back) is
@@ -63,7 +63,7 @@ def claim_due(*, send: Callable[[list[int]], object], now: datetime | None = Non
                 sending_started_at=None,
                 updated_at=now,
             )
-            transaction.on_commit(partial(_hand_over, ids, send))
+            transaction.on_commit(partial(_hand_over, ids, send, in_flight=in_flight))
     return ids
 
 
@@ -77,11 +77,30 @@ def batches(ids: list[int], *, size: int, at_least: int = 1) -> list[list[int]]:
     return [ids[n * len(ids) // count : (n + 1) * len(ids) // count] for n in range(count)]
 
 
-def _hand_over(ids: list[int], send: Callable[[list[int]], object]) -> None:
+def shares(claimed: int, *, in_flight: int, senders: int) -> int:
+    """How many batches, at least, a claim of `claimed` messages is cut into when `in_flight`
+    others are already in the workers' hands (claimed, unsent): the claim's part of the
+    `senders`, in proportion to its part of all those messages, rounded up.
+
+    With nothing in flight (the first claim of a drain, a small backlog, mail after a quiet
+    spell, what a slow server's batches gave back once all were done) that is every sender,
+    one message each if need be: with a slow or stalled SMTP server a claim of 40 is four
+    batches of 10, not one worker sending 40 while three wait (issue 15). While others are
+    in flight the senders already have work, queued or under way, and a claim only needs
+    its proportion: the follow-up claim of a draining backlog, which takes the room one
+    finished batch freed (40 beside 160), stays one batch. Cutting every claim into
+    `senders` instead cut each follow-up claim again, 40 -> 10 -> 3 -> 1, until a steady
+    drain sent a message or two per batch, each paying the batch's SMTP connection, reads and
+    dispatch (bench/README.md, 2026-12-01). No batch of the claim is larger than the even
+    share of everything in flight, so no sender is left with more than its part.
+    """
+    return math.ceil(senders * claimed / (in_flight + claimed)) if claimed else 0
+
+
+def _hand_over(ids: list[int], send: Callable[[list[int]], object], *, in_flight: int) -> None:
     handed = 0
-    for batch in batches(
-        ids, size=settings.AFTERCARE_BATCH_SIZE, at_least=settings.AFTERCARE_SENDERS
-    ):
+    at_least = shares(len(ids), in_flight=in_flight, senders=settings.AFTERCARE_SENDERS)
+    for batch in batches(ids, size=settings.AFTERCARE_BATCH_SIZE, at_least=at_least):
         try:
             send(batch)
         except Exception:

@@ -26,7 +26,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -51,53 +50,6 @@ def _worker(root: Path, url: str, *args: str) -> dict:
     return procs.run_json(
         [_python(root), "-m", "bench.worker", *args], env=_env(root, url), cwd=root, timeout=600
     )
-
-
-class Backends:
-    """CPU seconds of the PostgreSQL backends connected to one database, sampled every
-    half second in a thread while the load runs (their process title names the
-    database), so a backend that exits during the load still counts up to its last
-    sample; other work on a shared server is not counted."""
-
-    def __init__(self, database: str):
-        self.database = database
-        self.first: dict[int, float] = {}
-        self.last: dict[int, float] = {}
-        self.others: set[int] = set()
-        self.stop = threading.Event()
-        self.sample()
-        self.first = dict(self.last)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.wait(0.5):
-            self.sample()
-
-    def sample(self) -> None:
-        for pid_dir in Path("/proc").iterdir():
-            if not pid_dir.name.isdigit():
-                continue
-            pid = int(pid_dir.name)
-            if pid in self.others:
-                continue
-            if pid not in self.last:
-                try:
-                    title = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                except (OSError, UnicodeDecodeError):
-                    continue
-                if not title.startswith("postgres: ") or f" {self.database} " not in title:
-                    self.others.add(pid)
-                    continue
-            stat = cpu._stat(pid_dir)
-            if stat is not None:
-                self.last[pid] = stat[2]
-
-    def seconds(self) -> float:
-        self.stop.set()
-        self.thread.join()
-        self.sample()
-        return sum(self.last[pid] - self.first.get(pid, 0.0) for pid in self.last)
 
 
 # How the server runs (--server for every side, or LABEL=CHECKOUT@SERVER for one):
@@ -169,7 +121,7 @@ def one_run(label: str, root: Path, template: str, server_kind: str = "sync") ->
     load_before = os.getloadavg()
     with _server(root, url, server_kind) as server:
         before = cpu.sample(server.group)
-        backends = Backends(database)
+        backends = cpu.Backends(database)
         load = loadgen.run(
             loadgen.Load(
                 base_url=server.url,

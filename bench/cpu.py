@@ -7,6 +7,7 @@ the figures are simply missing.
 """
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,3 +73,60 @@ def per_event(before: Sample | None, after: Sample | None, events: int) -> dict 
         part: round((getattr(after, part) - getattr(before, part)) * 1000 / events, 1)
         for part in ("web", "postgres", "generator", "machine")
     }
+
+
+def groups_seconds(groups: set[int]) -> float:
+    """CPU seconds of the live processes of the process groups `groups` (a prefork Celery
+    worker and its children, which live as long as it does)."""
+    total = 0.0
+    for pid_dir in PROC.iterdir():
+        if pid_dir.name.isdigit() and (stat := _stat(pid_dir)) is not None and stat[1] in groups:
+            total += stat[2]
+    return total
+
+
+class Backends:
+    """CPU seconds of the PostgreSQL backends connected to one database, sampled every
+    half second in a thread while the load runs (their process title names the
+    database), so a backend that exits during the load still counts up to its last
+    sample; other work on a shared server is not counted."""
+
+    def __init__(self, database: str):
+        self.database = database
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.others: set[int] = set()
+        self.stop = threading.Event()
+        self.sample()
+        self.first = dict(self.last)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self.sample()
+
+    def sample(self) -> None:
+        for pid_dir in Path("/proc").iterdir():
+            if not pid_dir.name.isdigit():
+                continue
+            pid = int(pid_dir.name)
+            if pid in self.others:
+                continue
+            if pid not in self.last:
+                try:
+                    title = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except (OSError, UnicodeDecodeError):
+                    continue
+                if not title.startswith("postgres: ") or f" {self.database} " not in title:
+                    self.others.add(pid)
+                    continue
+            stat = _stat(pid_dir)
+            if stat is not None:
+                self.last[pid] = stat[2]
+
+    def seconds(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        self.sample()
+        return sum(self.last[pid] - self.first.get(pid, 0.0) for pid in self.last)

@@ -20,7 +20,7 @@ from pathlib import Path
 import redis
 from aiosmtpd.controller import Controller
 
-from bench import pgadmin, procs
+from bench import cpu, pgadmin, procs
 from bench.stats import percentile
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -41,21 +41,27 @@ class Drain:
 
 
 class Sink:
-    """Accepts every message; records (outbox id, arrival time), -1 for a foreign one."""
+    """Accepts every message; records (outbox id, arrival time, connection number), -1 for a
+    foreign one. A send task sends its batch over one SMTP connection, so the messages per
+    connection are the batches' sizes."""
 
     def __init__(self, port: int):
         self.port = port
-        self.arrivals: list[tuple[int, float]] = []  # appended by the server's thread only
+        # Both appended to by the server's thread only; the sessions are kept so that no
+        # connection's number is taken by a later one.
+        self.arrivals: list[tuple[int, float, int]] = []
+        self.connections: dict[object, int] = {}
         self.controller = Controller(self, hostname="127.0.0.1", port=port)
 
     async def handle_DATA(self, server, session, envelope):
         headers = envelope.content.partition(b"\r\n\r\n")[0]
         found = OUTBOX_ID.search(headers)
-        self.arrivals.append((int(found[1]) if found else -1, time.time()))
+        connection = self.connections.setdefault(session, len(self.connections))
+        self.arrivals.append((int(found[1]) if found else -1, time.time(), connection))
         return "250 Message accepted"
 
     def delivered(self) -> int:
-        return len({pk for pk, _ in list(self.arrivals)})
+        return len({pk for pk, _, _ in list(self.arrivals)})
 
 
 @contextlib.contextmanager
@@ -134,8 +140,14 @@ def run(drain: Drain) -> dict:
             # Every process of every worker gets a share of each claim.
             AFTERCARE_SENDERS=str(WORKERS * CONCURRENCY),
         )
-        for n in range(WORKERS):
-            stack.enter_context(celery_worker(f"bench{n + 1}", env=env, folder=folder, beat=n == 0))
+        workers = {
+            stack.enter_context(
+                celery_worker(f"bench{n + 1}", env=env, folder=folder, beat=n == 0)
+            ).pid
+            for n in range(WORKERS)
+        }
+        workers_before = cpu.groups_seconds(workers)
+        backends = cpu.Backends(pgadmin.actual(drain.database))
         due = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
         pgadmin.execute(drain.database, "UPDATE aftercare_message SET due_at = %s", (due,))
         print(f"  {drain.messages:,} messages due at {due:%H:%M:%S}; draining...", flush=True)
@@ -149,6 +161,10 @@ def run(drain: Drain) -> dict:
             finished = True
         except RuntimeError:
             finished = False
+        spent = {
+            "workers": cpu.groups_seconds(workers) - workers_before,
+            "postgres": backends.seconds(),
+        }
         time.sleep(SETTLE_SECONDS)
         arrivals = list(server.arrivals)
     statuses = dict(
@@ -157,21 +173,32 @@ def run(drain: Drain) -> dict:
         )
     )
     expected = {pk for (pk,) in pgadmin.execute(drain.database, "SELECT id FROM aftercare_message")}
+    found = figures(arrivals, expected=expected, due=due.timestamp())
     return {
         **seeded,
-        **figures(arrivals, expected=expected, due=due.timestamp()),
+        **found,
+        # From the due instant to the last arrival; the workers' includes beat's idle ticks.
+        "cpu_ms_per_message": {
+            part: round(seconds * 1000 / found["delivered"], 2) for part, seconds in spent.items()
+        }
+        if found["delivered"]
+        else None,
         "finished": finished,
         "statuses": statuses,
     }
 
 
-def figures(arrivals: list[tuple[int, float]], *, expected: set[int], due: float) -> dict:
-    """Throughput and lag (seconds) from the sink's record; lost and duplicated by id."""
+def figures(arrivals: list[tuple[int, float, int]], *, expected: set[int], due: float) -> dict:
+    """Throughput and lag (seconds) from the sink's record; lost and duplicated by id; the
+    messages per SMTP connection (a send task's batch)."""
     first: dict[int, float] = {}
     copies: dict[int, int] = {}
-    for pk, at in arrivals:
+    per_connection: dict[int, int] = {}
+    for pk, at, connection in arrivals:
         first[pk] = min(at, first.get(pk, at))
         copies[pk] = copies.get(pk, 0) + 1
+        per_connection[connection] = per_connection.get(connection, 0) + 1
+    sizes = sorted(per_connection.values())
     delivered = [first[pk] for pk in expected if pk in first]
     lags = sorted(at - due for at in delivered)
     span = max(lags) if lags else 0.0
@@ -189,5 +216,15 @@ def figures(arrivals: list[tuple[int, float]], *, expected: set[int], due: float
             "max": round(lags[-1], 2),
         }
         if lags
+        else None,
+        "batches": {
+            "count": len(sizes),
+            "mean": round(statistics.mean(sizes), 1),
+            "median": statistics.median(sizes),
+            "of_one": sizes.count(1),
+            "under_ten": sum(1 for n in sizes if n < 10),
+            "max": sizes[-1],
+        }
+        if sizes
         else None,
     }

@@ -430,6 +430,8 @@ def aftercare(plan: Plan, report: Report) -> None:
     pgadmin.drop(name)
     load = f"{load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
     lag = result["lag"] or {}
+    batches = result["batches"] or {}
+    spent = result["cpu_ms_per_message"] or {}
     settings = result["settings"]
     section = Section(
         f"Aftercare throughput: {result['messages']:,} due messages, "
@@ -444,6 +446,19 @@ def aftercare(plan: Plan, report: Report) -> None:
                 f"{lag.get('median', '-')} / {lag.get('p95', '-')} / {lag.get('max', '-')}",
             ],
             ["first delivered after (s)", lag.get("first", "-")],
+            [
+                "send batches (SMTP connections): count, mean / median / max size",
+                f"{batches.get('count', '-')}: {batches.get('mean', '-')} / "
+                f"{batches.get('median', '-')} / {batches.get('max', '-')}",
+            ],
+            [
+                "batches of one message / of fewer than ten",
+                f"{batches.get('of_one', '-')} / {batches.get('under_ten', '-')}",
+            ],
+            [
+                "CPU ms per message: the workers / their database's PostgreSQL backends",
+                f"{spent.get('workers', '-')} / {spent.get('postgres', '-')}",
+            ],
             ["lost / duplicated", f"{result['lost']} / {result['duplicated']}"],
             ["outbox rows by status at the end", _statuses(result["statuses"])],
         ],

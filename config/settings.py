@@ -478,8 +478,10 @@ AFTERCARE_CLAIM_TIMEOUT = env_int("AFTERCARE_CLAIM_TIMEOUT", 600, minimum=1)
 AFTERCARE_MAX_IN_FLIGHT = env_int("AFTERCARE_MAX_IN_FLIGHT", 200, minimum=1)
 # Messages per send task, sent in turn over one SMTP connection.
 AFTERCARE_BATCH_SIZE = env_int("AFTERCARE_BATCH_SIZE", 40, minimum=1)
-# Send tasks that can run at once (worker processes, all workers together): a claim is cut
-# into at least this many batches, so with a slow SMTP server every process has a share.
+# Send tasks that can run at once (worker processes, all workers together): a claim made while
+# nothing is in flight is cut into at least this many batches, one made beside others in
+# proportion (aftercare/outbox.py shares()), so with a slow SMTP server every process has a
+# share and a steady drain keeps whole batches.
 AFTERCARE_SENDERS = env_int("AFTERCARE_SENDERS", 2, minimum=1)
 # A send task starts no new message after this many seconds and gives the rest back.
 AFTERCARE_BATCH_SECONDS = env_int("AFTERCARE_BATCH_SECONDS", 15, minimum=1)

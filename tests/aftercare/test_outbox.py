@@ -260,7 +260,7 @@ def test_a_claim_is_cut_so_every_sender_has_a_share(
     single worker process while the others waited (issue 15: 0.2 messages a second)."""
     settings.AFTERCARE_BATCH_SIZE = 40
     settings.AFTERCARE_SENDERS = 4
-    make_messages(40)
+    first = make_messages(40)
     queued = []
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -268,10 +268,83 @@ def test_a_claim_is_cut_so_every_sender_has_a_share(
 
     assert [len(batch) for batch in queued] == [10, 10, 10, 10]
     queued.clear()
+    # Once those are sent, nothing is in flight (while they are, the senders have work and
+    # a claim beside them is cut only by its part: the test after this one).
+    Message.objects.filter(pk__in=[m.pk for m in first]).update(status=Message.Status.SENT)
     make_messages(2)  # fewer messages than senders: one each, no empty batches
     with django_capture_on_commit_callbacks(execute=True):
         claim_due(send=queued.append, now=NOW)
     assert [len(batch) for batch in queued] == [1, 1]
+
+
+def test_a_claim_beside_messages_in_flight_is_cut_only_by_its_part(
+    db, settings, django_capture_on_commit_callbacks
+):
+    """The senders already have the messages in flight: a draining backlog's follow-up claim
+    (the room one finished batch freed) stays whole instead of being cut into four again."""
+    settings.AFTERCARE_BATCH_SIZE = 40
+    settings.AFTERCARE_SENDERS = 4
+    settings.AFTERCARE_MAX_IN_FLIGHT = 200
+    in_flight = make_messages(160, status=Message.Status.SENDING, claimed_at=NOW)
+    make_messages(50)
+    queued = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_due(send=queued.append, now=NOW)
+
+    assert [len(batch) for batch in queued] == [40]  # was 10, 10, 10, 10
+    # Half of what is in flight: half the senders, batches no bigger than an even share.
+    Message.objects.filter(pk__in=[m.pk for m in in_flight[:120]]).update(
+        status=Message.Status.SENT
+    )
+    queued.clear()
+    make_messages(30)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_due(send=queued.append, now=NOW)
+    assert [len(batch) for batch in queued] == [20, 20]  # 40 + 40 in flight, 20 a sender
+
+
+def test_a_small_claim_beside_a_smaller_flight_still_goes_to_every_sender(
+    db, settings, django_capture_on_commit_callbacks
+):
+    """A slow server: three messages still being sent, 36 due (a batch's rest given back,
+    say). Each sender gets its share, as issue 15 wants."""
+    settings.AFTERCARE_BATCH_SIZE = 40
+    settings.AFTERCARE_SENDERS = 4
+    make_messages(3, status=Message.Status.SENDING, claimed_at=NOW, sending_started_at=NOW)
+    make_messages(36)
+    queued = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_due(send=queued.append, now=NOW)
+
+    assert [len(batch) for batch in queued] == [9, 9, 9, 9]
+
+
+def test_a_steady_drain_keeps_whole_batches(db, settings, django_capture_on_commit_callbacks):
+    """A backlog drained as the workers do it: each finished batch queues a dispatch, which
+    claims the room it freed. Every batch is full; cutting each claim into one per sender
+    made them 5 -> 2 -> 1 message (bench/README.md, 2026-12-01)."""
+    settings.AFTERCARE_BATCH_SIZE = 5
+    settings.AFTERCARE_SENDERS = 4
+    settings.AFTERCARE_MAX_IN_FLIGHT = 25
+    make_messages(100)
+    queued: list[list[int]] = []
+    sizes = []
+
+    def dispatch():
+        with django_capture_on_commit_callbacks(execute=True):
+            claim_due(send=queued.append, now=NOW)
+
+    dispatch()
+    while queued:
+        batch = queued.pop(0)
+        sizes.append(len(batch))
+        Message.objects.filter(pk__in=batch).update(status=Message.Status.SENT)
+        dispatch()
+
+    assert sum(sizes) == 100
+    assert sizes == [5] * 20
 
 
 def test_giving_back_leaves_a_message_already_taken_to_be_sent(db):

@@ -73,12 +73,15 @@ def roles_of(user) -> tuple[Role, ...]:
 # A staff member's memberships, in Membership's order (its clinic's name, then the role).
 # Written out: every staff request asks, and building and compiling the queryset cost more
 # than running it.
-MEMBERSHIPS = """
-SELECT membership.clinic_id, clinic.organisation_id, membership.role
+# A Role's columns and the memberships' order, shared with UserBackend's read of the user.
+ROLE_COLUMNS = "membership.clinic_id, clinic.organisation_id, membership.role"
+ROLE_ORDER = "clinic.name, membership.role"
+MEMBERSHIPS = f"""
+SELECT {ROLE_COLUMNS}
   FROM clinic_membership membership
   JOIN clinic_clinic clinic ON clinic.id = membership.clinic_id
  WHERE membership.user_id = %s
- ORDER BY clinic.name, membership.role
+ ORDER BY {ROLE_ORDER}
 """
 
 
@@ -403,10 +406,10 @@ def _user_query() -> str:
     meta, quote = get_user_model()._meta, connection.ops.quote_name
     columns = ", ".join(f"u.{quote(f.column)}" for f in meta.concrete_fields)
     return f"""
-SELECT {columns}, membership.clinic_id, clinic.organisation_id, membership.role
+SELECT {columns}, {ROLE_COLUMNS}
   FROM {quote(meta.db_table)} u
   LEFT JOIN clinic_membership membership ON membership.user_id = u.{quote(meta.pk.column)}
   LEFT JOIN clinic_clinic clinic ON clinic.id = membership.clinic_id
  WHERE u.{quote(meta.pk.column)} = %s
- ORDER BY clinic.name, membership.role
+ ORDER BY {ROLE_ORDER}
 """

@@ -107,7 +107,7 @@ class Backends:
             self.sample()
 
     def sample(self) -> None:
-        for pid_dir in Path("/proc").iterdir():
+        for pid_dir in PROC.iterdir():
             if not pid_dir.name.isdigit():
                 continue
             pid = int(pid_dir.name)

@@ -6,7 +6,8 @@ from contextvars import ContextVar
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import BigIntegerField, Func, Model
-from django.db.models.expressions import DatabaseDefault
+
+from clinic.inserts import insert_sql, saved
 
 
 class PostgreSQLExclusionConstraint(ExclusionConstraint):
@@ -62,38 +63,6 @@ def rows_together(statements: Sequence[str], params: dict) -> list[list[tuple]]:
         return found
 
 
-def _insert_sql(objs: Sequence[Model], params: dict, *, ignore_conflicts: bool = False) -> str:
-    """A written-out INSERT of `objs` (of one model), every concrete column given (the
-    primary key too once it is set), its values added to `params` under names of their own.
-    The values are the ORM's (pre_save, get_db_prep_save): defaults, auto_now_add, JSON; a
-    field left to its db_default is given as DEFAULT."""
-    meta = type(objs[0])._meta
-    fields = [f for f in meta.concrete_fields if not (f.primary_key and objs[0].pk is None)]
-    quote = connection.ops.quote_name
-    rows = []
-    for obj in objs:
-        names = []
-        for f in fields:
-            value = f.pre_save(obj, True)
-            if isinstance(value, DatabaseDefault):  # a field left to its db_default
-                names.append("DEFAULT")
-                continue
-            name = f"v{len(params)}"
-            params[name] = f.get_db_prep_save(value, connection)
-            names.append(f"%({name})s")
-        rows.append(f"({', '.join(names)})")
-    return (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
-        f" VALUES {', '.join(rows)}" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
-    )
-
-
-def _saved(objs: Sequence[Model]) -> None:
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-
-
 def insert_returning_id(obj: Model) -> None:
     """Insert `obj` and set its primary key: on PostgreSQL as a written-out INSERT ...
     RETURNING (no query compiled), elsewhere through the ORM."""
@@ -101,13 +70,13 @@ def insert_returning_id(obj: Model) -> None:
         obj.save(force_insert=True)
         return
     params: dict = {}
-    statement = _insert_sql([obj], params)
+    statement = insert_sql([obj], params)
     with connection.cursor() as cursor:
         cursor.execute(
             f"{statement} RETURNING {connection.ops.quote_name(obj._meta.pk.column)}", params
         )
         obj.pk = cursor.fetchone()[0]
-    _saved([obj])
+    saved([obj])
 
 
 # The inserts a `together()` block gathers, or None outside one.
@@ -152,7 +121,7 @@ class together:
             statements = []
             for objs, ignore_conflicts in self._inserts:
                 values: dict = {}
-                insert = _insert_sql(objs, values, ignore_conflicts=ignore_conflicts)
+                insert = insert_sql(objs, values, ignore_conflicts=ignore_conflicts)
                 statements.append(cursor.mogrify(insert, values))
             statements.append(cursor.mogrify(last, params))
             cursor.execute(";\n".join(statements))
@@ -160,7 +129,7 @@ class together:
                 cursor.nextset()
             rows = cursor.fetchall()
         for objs, _ in self._inserts:
-            _saved(objs)
+            saved(objs)
         self._inserts.clear()
         return rows
 

@@ -11,7 +11,6 @@ caller, with the `Origin` the caller passes (the request's path, address and bro
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import connection, transaction
@@ -20,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.urls import Resolver404, resolve
 
 from clinic.addresses import client_ip
+from clinic.inserts import insert_sql
 from clinic.models import AuditEntry, AuditSubject
 
 USER_AGENT_LENGTH = AuditEntry._meta.get_field("user_agent").max_length
@@ -174,26 +174,15 @@ def audit_write(
         _subjects_write(entry.pk, client_ids)
 
 
-# Every column of an entry but its id, in the order _entry_insert gives them.
-ENTRY_FIELDS = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
-
-
-@cache
-def _entry_insert_sql() -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in ENTRY_FIELDS)
-    values = ", ".join(["%s"] * len(ENTRY_FIELDS))
-    return f"INSERT INTO {quote(AuditEntry._meta.db_table)} ({columns}) VALUES ({values})"
-
-
 def _entry_insert(entry: AuditEntry) -> None:
     """Write `entry` by a written-out INSERT with the values the ORM would send (its
-    auto_now_add time, the address, the JSON details): most audited requests write one
-    entry, and AuditEntry.objects.create compiled the statement anew each time, most of the
-    write's CPU (issue 16). Its id is not read back: nothing uses it."""
-    values = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in ENTRY_FIELDS]
+    auto_now_add time, the address, the JSON details; clinic/inserts.py): most audited
+    requests write one entry, and AuditEntry.objects.create compiled the statement anew each
+    time, most of the write's CPU (issue 16). Its id is not read back: nothing uses it."""
+    params: dict = {}
+    statement = insert_sql([entry], params)
     with connection.cursor() as cursor:
-        cursor.execute(_entry_insert_sql(), values)
+        cursor.execute(statement, params)
 
 
 # One row per client shown, written by one statement with the ids as one array: a busy

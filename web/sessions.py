@@ -15,16 +15,17 @@ from django.db import connection
 from django.utils import timezone
 
 
-def _possible(key: str | None) -> bool:
-    """Whether `key` could be a key Django made (lowercase letters and digits): only such a
-    key is looked up. A forged cookie or X-Session-Token holding a NUL byte made PostgreSQL
-    refuse the statement, a 500 (Django's own reads did the same)."""
+def possible_key(key: str | None) -> bool:
+    """Whether `key` could be a key this site issued (a session's: lowercase letters and
+    digits; an API token's: hexadecimal digits): only such a key is looked up. A forged
+    cookie, X-Session-Token or token holding a NUL byte made PostgreSQL refuse the
+    statement, a 500 (Django's and REST framework's own reads did the same)."""
     return key is not None and key.isascii() and key.isalnum()
 
 
 class SessionStore(DatabaseSessionStore):
     def exists(self, session_key):
-        return _possible(session_key) and super().exists(session_key)
+        return possible_key(session_key) and super().exists(session_key)
 
     def load(self):
         data = self._session_data_from_db()
@@ -34,7 +35,7 @@ class SessionStore(DatabaseSessionStore):
         """The stored data of the session if it exists and has not expired; otherwise None,
         and the key is dropped so that a save makes a new one (Django's behaviour)."""
         data = None
-        if _possible(self.session_key):
+        if possible_key(self.session_key):
             with connection.cursor() as cursor:
                 cursor.execute(
                     _read_query(self.model),

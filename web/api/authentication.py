@@ -16,6 +16,8 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
+from web.sessions import possible_key
+
 
 def token_expired(token: Token) -> bool:
     return token.created <= timezone.now() - timedelta(days=settings.API_TOKEN_DAYS)
@@ -36,10 +38,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     (403 `authentication_failed`, as any token that is not valid: docs/api.md)."""
 
     def authenticate_credentials(self, key):
-        if not (key.isascii() and key.isalnum()):
-            # Not a key REST framework makes (40 hexadecimal digits): refused as any unknown
-            # key is, before the look-up, which a NUL byte turned into a 500 (PostgreSQL
-            # refuses one in a statement).
+        if not possible_key(key):  # refused as any unknown key, before the look-up
             raise AuthenticationFailed("Invalid token.")
         user, token = super().authenticate_credentials(key)
         if token_expired(token):

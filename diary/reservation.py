@@ -10,8 +10,9 @@ the diary as the first left it.
 
 Resources are not locked: bookings with different practitioners run side by side, and two
 that pick the same room at once meet at the resource exclusion constraint, which makes the
-second wait for the first and then refuses it. That attempt is rolled back to its savepoint
-and tried again, and the fresh read finds the next free room. On PostgreSQL a lock wait is
+second wait for the first and then refuses it (or, when both write at the same instant,
+fails one of them as a deadlock). That attempt is rolled back to its savepoint and tried
+again, and the fresh read finds the next free room. On PostgreSQL a lock wait is
 bounded by the lock timeout in diary/sql.py and the exclusion constraints refuse whatever
 slips past; on SQLite every booking transaction is IMMEDIATE, so they run one at a time.
 Either way the caller gets SlotUnavailable with the nearest alternatives when nothing can be
@@ -33,9 +34,10 @@ from diary.intervals import to_epoch
 
 EXCLUSION_VIOLATION = "23P01"
 LOCK_TIMEOUT = "55P03"
+DEADLOCK = "40P01"
 UNIQUE_VIOLATION = "23505"
 # Exclusion violation, lock timeout, serialization failure, deadlock.
-CONFLICT_SQLSTATES = {EXCLUSION_VIOLATION, LOCK_TIMEOUT, "40001", "40P01"}
+CONFLICT_SQLSTATES = {EXCLUSION_VIOLATION, LOCK_TIMEOUT, "40001", DEADLOCK}
 # Attempts per practitioner: a lost race for a room is tried again with a fresh read.
 ATTEMPTS_PER_PRACTITIONER = 3
 
@@ -193,8 +195,13 @@ def claim_first(
     A lock timeout met while writing, once the practitioner is ours, is almost always a wait
     at a room's constraint behind a booking that had not committed yet (a loaded machine can
     stretch that past the timeout): it is tried again with a fresh read like a lost room, not
-    taken as the practitioner being busy. Whatever the wait was, the retry is as safe as the
-    first attempt, and bounded by ATTEMPTS_PER_PRACTITIONER."""
+    taken as the practitioner being busy. So is a deadlock met while writing: two bookings
+    that write holds on one room at the same instant each find the other's uncommitted hold
+    when their exclusion constraint checks, each waits for the other, and PostgreSQL fails
+    one of them with a deadlock instead of an exclusion violation (src/backend/executor/
+    execIndexing.c, "Exclusion Constraints"); the other may yet commit, so it is the same
+    lost room. Whatever the wait was, the retry is as safe as the first attempt, and bounded
+    by ATTEMPTS_PER_PRACTITIONER."""
     for candidate in candidates:
         for _ in range(ATTEMPTS_PER_PRACTITIONER):
             locked = False
@@ -219,4 +226,4 @@ def _lost_a_room(error: Exception, *, locked: bool) -> bool:
     """The attempt failed on a resource another booking took or was taking (see
     claim_first), so the same practitioner is worth a fresh read."""
     sqlstate = _sqlstate(error)
-    return sqlstate == EXCLUSION_VIOLATION or (locked and sqlstate == LOCK_TIMEOUT)
+    return sqlstate == EXCLUSION_VIOLATION or (locked and sqlstate in {LOCK_TIMEOUT, DEADLOCK})

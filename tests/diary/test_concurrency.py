@@ -446,3 +446,81 @@ def test_a_lock_timeout_at_the_room_tries_the_same_practitioner_again(
     assert [answer.status_code for answer in answers] == [201, 201]
     held = AppointmentResource.objects.filter(active=True).values_list("resource", flat=True)
     assert sorted(held) == sorted([world.room.pk, room_2.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deadlock_while_writing_tries_the_same_practitioner_again(world, monkeypatch):
+    """Two bookings writing holds on one room at the same instant can each find the other's
+    uncommitted hold when their exclusion constraints check, wait for each other, and have
+    PostgreSQL fail one as a deadlock (40P01) rather than an exclusion violation; the room
+    race above met it about one run in fifteen. That is a lost room, not a busy practitioner:
+    the same practitioner is tried again with a fresh read, where it used to be a 409 for a
+    client who had asked for that practitioner. The deadlock here is a real one, made
+    with two advisory locks taken in opposite orders by the booking's write and another
+    connection, so that PostgreSQL's own error takes the path the race's does."""
+    first_lock, second_lock = 710_001, 710_002
+    booking_has_first, other_has_second = threading.Event(), threading.Event()
+    booking_done = threading.Event()
+    deadlocks = []
+    original_signoff_sync = services.signoff_sync
+    original_is_conflict = reservation.is_conflict
+    attempts = []
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        booking_pid = cursor.fetchone()[0]
+
+    def deadlocking_signoff_sync(appointment, **kwargs):
+        attempts.append(appointment.practitioner_id)
+        if len(attempts) == 1:  # the first attempt, its holds written: meet the other
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [first_lock])
+                booking_has_first.set()
+                assert other_has_second.wait(10)
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [second_lock])
+        return original_signoff_sync(appointment, **kwargs)
+
+    def spying_is_conflict(error):
+        if getattr(error.__cause__, "sqlstate", None) == "40P01":
+            deadlocks.append(error)
+        return original_is_conflict(error)
+
+    def other():
+        """Holds the second lock, then asks for the first once the booking waits on the
+        second: the booking has waited longer, so its deadlock check fires first and fails
+        it, not this one."""
+        try:
+            assert booking_has_first.wait(30)
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [second_lock])
+                other_has_second.set()
+                assert blocked_or_done(booking_pid, booking_done)
+                time_module.sleep(0.3)
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [first_lock])
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(services, "signoff_sync", deadlocking_signoff_sync)
+    monkeypatch.setattr(reservation, "is_conflict", spying_is_conflict)
+    worker = threading.Thread(target=other)
+    worker.start()
+    body = {
+        "treatment": world.treatment.slug,
+        "start": START.isoformat(),
+        "practitioner": world.practitioner.pk,
+        "client": {"name": "Deadlocked Client", "email": "deadlock@example.com"},
+    }
+    try:
+        answer = as_owner(APIClient(), body).post("/api/v1/appointments/", body, format="json")
+    finally:
+        booking_done.set()
+        worker.join(timeout=30)
+
+    assert len(deadlocks) == 1, "the booking's first attempt was not failed as a deadlock"
+    assert answer.status_code == 201, answer.content[:300]
+    assert attempts == [world.practitioner.pk, world.practitioner.pk]
+    appointment = Appointment.objects.get(reference=answer.json()["reference"])
+    assert appointment.practitioner_id == world.practitioner.pk
+    assert Appointment.objects.count() == 1, "the failed attempt left nothing behind"
+    held = AppointmentResource.objects.filter(active=True).values_list("resource", flat=True)
+    assert list(held) == [world.room.pk]

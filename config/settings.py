@@ -507,7 +507,7 @@ REST_FRAMEWORK = {
         "online.api.client_token.ClientSessionTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["web.api.renderers.JSONRenderer"],  # orjson, same bytes
     "DEFAULT_PARSER_CLASSES": ["web.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "web.api.errors.exception_handler",

@@ -97,6 +97,12 @@ def test_local_iso_writes_what_isoformat_writes(zone):
     instants += [to_epoch(datetime(1930, 6, 1, tzinfo=UTC)) + n * 1800 for n in range(500)]
     written = availability.local_iso(instants, tz)
     assert written == {s: from_epoch(s).astimezone(tz).isoformat() for s in instants}
+    # Written again from what the first call remembered, each zone its own.
+    assert availability.local_iso(instants[:2000], tz) == {s: written[s] for s in instants[:2000]}
+    other = ZoneInfo("Pacific/Chatham" if zone != "Pacific/Chatham" else "Asia/Kolkata")
+    assert availability.local_iso(instants[:100], other) == {
+        s: from_epoch(s).astimezone(other).isoformat() for s in instants[:100]
+    }
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@
     python -m bench.post_profile statements         # each side's SQL, one booking each
     python -m bench.post_profile sections BOOKINGS  # CPU per booking in the view's steps
     python -m bench.post_profile profile BOOKINGS   # cProfile (CPU time) over BOOKINGS a side
+    python -m bench.post_profile plans              # PostgreSQL's planning time per statement
 
 Run on a copy of the group's template database (DATABASE_URL), with the bench's settings
 (bench/procs.py django_env). A reading aid, not a benchmark: bench/floor.py measures.
@@ -66,6 +67,57 @@ def statements(world: dict) -> None:
         print(f"\n== {name}: {status}, {len(queries)} statements")
         for number, query in enumerate(queries):
             print(f"{number:3} {' '.join(query['sql'].split())[:160]}")
+
+
+def plans(world: dict, repeats: int = 15) -> None:
+    """How long PostgreSQL takes to plan each statement of one booking a side, and to run
+    each read (EXPLAIN (ANALYZE, SUMMARY), the median of `repeats`; a write and a locking
+    read are only planned: EXPLAIN without ANALYZE runs nothing). A string of several
+    statements is split (sqlparse); transaction control is left out."""
+    import statistics
+
+    import sqlparse
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET ")
+    bodies = _bookings(world, 6)
+    for name, client, expected in _sides(world):
+        _post(client, next(bodies), expected)
+        with CaptureQueriesContext(connection) as queries:
+            _post(client, next(bodies), expected)
+        rows = []
+        with connection.cursor() as cursor:
+            for query in queries:
+                for part in sqlparse.split(query["sql"]):
+                    part = part.strip().rstrip(";")
+                    if not part or part.upper().startswith(control):
+                        continue
+                    # A read is also run (ANALYZE), for its execution time; a write only planned.
+                    read = part.upper().startswith("SELECT") and " FOR UPDATE" not in part
+                    summary = "ANALYZE, SUMMARY" if read else "SUMMARY"
+                    planned, ran = [], []
+                    for _ in range(repeats):
+                        cursor.execute(f"EXPLAIN ({summary}, FORMAT JSON) {part}")
+                        plan = cursor.fetchone()[0][0]
+                        planned.append(plan["Planning Time"])
+                        ran.append(plan.get("Execution Time", 0.0))
+                    rows.append(
+                        (
+                            statistics.median(planned),
+                            statistics.median(ran) if read else None,
+                            " ".join(part.split())[:110],
+                        )
+                    )
+        planning = sum(row[0] for row in rows)
+        running = sum(row[1] or 0 for row in rows)
+        print(
+            f"\n== {name}: {len(rows)} statements, {planning:.2f} ms planning, "
+            f"{running:.2f} ms running the reads"
+        )
+        print("   plan    run")
+        for planned, ran, text in sorted(rows, key=lambda row: row[0], reverse=True):
+            print(f"{planned:7.3f} {'   -  ' if ran is None else f'{ran:6.3f}'}  {text}")
 
 
 # Whose callees `profile` lists: the view, the booking services and their steps.
@@ -203,6 +255,8 @@ def main(argv: list[str]) -> None:
     with override_settings(ALLOWED_HOSTS=["testserver"]):
         if argv[0] == "statements":
             statements(world)
+        elif argv[0] == "plans":
+            plans(world)
         elif argv[0] == "sections":
             sections(world, int(argv[1]))
         else:

@@ -602,8 +602,8 @@ def local_iso(instants, tz: ZoneInfo) -> dict[int, str]:
 def _iso(seconds: int, tz: ZoneInfo) -> str:
     """One instant written out, remembered: availability answers ask the same instants of
     the slot grid again and again (a 14-day answer some 600 of a clinic's 1,344 quarter
-    hours), and writing each was a sixth of the answer's CPU. A zone's rules do not change
-    while the process runs; 16,384 instants are about 3 MB."""
+    hours), and writing them was about a fifth of the answer's CPU. A zone's rules do not
+    change while the process runs; 16,384 instants are about 3 MB."""
     return datetime.fromtimestamp(seconds, tz).isoformat()
 
 

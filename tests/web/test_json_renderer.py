@@ -3,6 +3,7 @@ for byte, and falls back to REST framework's wherever orjson would write otherwi
 
 import datetime
 import decimal
+import json
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,13 @@ def test_the_same_bytes_as_rest_frameworks_renderer(answer):
 )
 def test_what_orjson_refuses_is_written_by_rest_framework(answer):
     assert JSONRenderer().render(answer) == drf.JSONRenderer().render(answer)
+
+
+def test_a_tiny_float_may_be_written_another_way_but_reads_the_same():
+    answer = {"tiny": [1e-7, 1e-5, 5e-324, 2.5e-10]}
+    ours, theirs = JSONRenderer().render(answer), drf.JSONRenderer().render(answer)
+    assert ours != theirs  # 1e-7 against 1e-07
+    assert json.loads(ours) == json.loads(theirs) == answer
 
 
 def test_an_indented_answer_is_rest_frameworks():

@@ -1,7 +1,7 @@
 """The API's JSON renderer: REST framework's, written by orjson.
 
 REST framework writes JSON with the standard library's encoder in pure Python once a
-`default` is given, which was a fifth of the CPU of a 14-day availability answer (some 400
+`default` is given: about a sixth of the CPU of a 14-day availability answer (some 400
 slots; bench/README.md). orjson writes the same bytes for what the API answers (strings,
 numbers, lists, dicts, None and booleans), and hands everything else (dates and times,
 decimals, lazy translations, querysets, sets) to REST framework's own encoder, so those
@@ -13,9 +13,9 @@ side of an answer: an indented answer (`Accept: application/json; indent=4`, the
 API) and anything orjson refuses (an integer beyond 64 bits, a string with a lone
 surrogate) go through REST framework's renderer unchanged; a float that is not a number
 or infinite, which REST framework's strict JSON refuses with a 500, is written as null; a
-float is written in its shortest form (`1e16`, where the json module writes `1e+16`: the
-same number to any JSON reader). tests/web/test_json_renderer.py holds the two to the same
-bytes.
+float below 0.0001 may be written another way (`1e-7` and `0.00001`, where the json module
+writes `1e-07` and `1e-05`: the same numbers to any JSON reader).
+tests/web/test_json_renderer.py holds the two to the same bytes, or the same numbers there.
 """
 
 import orjson

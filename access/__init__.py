@@ -31,6 +31,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from access.roles import ROLES
 from bookings.models import DIARY_STATUSES, Appointment
 from clinic.models import Client, Clinic, Practitioner
+from clinic.sql import columns, instances
 
 USE = "clinic.use_workspace"
 SEE_ALL_CLIENTS = "clinic.see_all_clients"
@@ -390,11 +391,10 @@ class UserBackend(ModelBackend):
             rows = cursor.fetchall()
         if not rows:
             return None
-        model = get_user_model()
-        fields = model._meta.concrete_fields
-        user = model.from_db(connection.alias, [f.attname for f in fields], rows[0][: len(fields)])
+        (user,) = instances(rows[0], get_user_model())
+        first_role = len(get_user_model()._meta.concrete_fields)
         user._access_roles = tuple(
-            Role(*row[len(fields) :]) for row in rows if row[len(fields)] is not None
+            Role(*row[first_role:]) for row in rows if row[first_role] is not None
         )
         return user if self.user_can_authenticate(user) else None
 
@@ -404,9 +404,8 @@ def _user_query() -> str:
     """The user by id, once per membership of theirs (in MEMBERSHIPS' order), or once with
     no membership."""
     meta, quote = get_user_model()._meta, connection.ops.quote_name
-    columns = ", ".join(f"u.{quote(f.column)}" for f in meta.concrete_fields)
     return f"""
-SELECT {columns}, {ROLE_COLUMNS}
+SELECT {columns(get_user_model(), "u")}, {ROLE_COLUMNS}
   FROM {quote(meta.db_table)} u
   LEFT JOIN clinic_membership membership ON membership.user_id = u.{quote(meta.pk.column)}
   LEFT JOIN clinic_clinic clinic ON clinic.id = membership.clinic_id

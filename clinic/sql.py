@@ -18,12 +18,13 @@ from clinic.models import Client, Clinic, Practitioner, Treatment
 
 
 @cache
-def _columns(model: type[Model], alias: str) -> str:
+def columns(model: type[Model], alias: str) -> str:
+    """`model`'s concrete columns, each as `alias."column"`, in field order."""
     quote = connection.ops.quote_name
     return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
 
 
-def _instances(row: tuple, *models: type[Model]) -> list[Model | None]:
+def instances(row: tuple, *models: type[Model]) -> list[Model | None]:
     """One instance per model from consecutive runs of `row`'s columns; None for a run whose
     primary key is NULL (a LEFT JOIN that found nothing)."""
     found, at = [], 0
@@ -41,7 +42,7 @@ def _instances(row: tuple, *models: type[Model]) -> list[Model | None]:
 def _treatment_query() -> str:
     q = connection.ops.quote_name
     return f"""
-SELECT {_columns(Treatment, "t")}, {_columns(Clinic, "c")}, {_columns(Practitioner, "p")}
+SELECT {columns(Treatment, "t")}, {columns(Clinic, "c")}, {columns(Practitioner, "p")}
   FROM {q("clinic_treatment")} t
   JOIN {q("clinic_clinic")} c ON c.id = t.clinic_id
   LEFT JOIN {q("clinic_practitioner")} p
@@ -68,7 +69,7 @@ def treatment_and_practitioner(
         row = cursor.fetchone()
     if row is None:
         return None, None
-    treatment, clinic, practitioner = _instances(row, Treatment, Clinic, Practitioner)
+    treatment, clinic, practitioner = instances(row, Treatment, Clinic, Practitioner)
     treatment.clinic = clinic
     return treatment, practitioner
 
@@ -79,7 +80,7 @@ def _client_query() -> str:
     # lower(email): the expression of the unique index client_email_unique_per_organisation,
     # so PostgreSQL answers from the index (clinic/selectors.py client_by_email).
     return f"""
-SELECT {_columns(Client, "cl")}, {_columns(Clinic, "home")}
+SELECT {columns(Client, "cl")}, {columns(Clinic, "home")}
   FROM {q("clinic_client")} cl
   JOIN {q("clinic_clinic")} home ON home.id = cl.home_clinic_id
  WHERE cl.organisation_id = %s
@@ -95,6 +96,6 @@ def client_by_email(*, organisation_id: int, email: str) -> Client | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    client, home = _instances(row, Client, Clinic)
+    client, home = instances(row, Client, Clinic)
     client.home_clinic = home
     return client

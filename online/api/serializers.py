@@ -12,6 +12,7 @@ from rest_framework import serializers
 from web.api.fields import (
     AwareDateTimeField,
     BoundedDateField,
+    InputSerializer,
     PhoneField,
     PlainTextField,
     QuerySerializer,
@@ -84,13 +85,13 @@ class AvailabilityOutput(serializers.Serializer):
     )
 
 
-class ClientInput(serializers.Serializer):
+class ClientInput(InputSerializer):
     name = PlainTextField(max_length=200)
     email = serializers.EmailField(max_length=254)
     phone = PhoneField(required=False, allow_blank=True)
 
 
-class InjectableInput(serializers.Serializer):
+class InjectableInput(InputSerializer):
     kind = term_code("A prior procedure or injectable's code (filler, botox, profound_rf...).")
     date = BoundedDateField(help_text="The day of the injection (clinic-local), not in the future.")
     areas = serializers.ListField(
@@ -98,7 +99,7 @@ class InjectableInput(serializers.Serializer):
     )
 
 
-class HealthDeclarationInput(serializers.Serializer):
+class HealthDeclarationInput(InputSerializer):
     injectables = serializers.ListField(child=InjectableInput(), required=False, max_length=20)
     conditions = serializers.ListField(
         child=term_code("A condition's code (pacemaker, pregnancy, metal_implants...)."),
@@ -107,7 +108,7 @@ class HealthDeclarationInput(serializers.Serializer):
     )
 
 
-class DiscountInput(serializers.Serializer):
+class DiscountInput(InputSerializer):
     """A discount staff give when booking: an amount or a percentage of the price, and why."""
 
     amount = serializers.DecimalField(
@@ -124,7 +125,7 @@ class DiscountInput(serializers.Serializer):
         return data
 
 
-class BookingInput(serializers.Serializer):
+class BookingInput(InputSerializer):
     treatment = serializers.SlugField(max_length=50)
     start = AwareDateTimeField()
     practitioner = serializers.IntegerField(
@@ -200,7 +201,7 @@ def held_data(held, *, warnings=(), as_asked: bool = False) -> dict:
     }
 
 
-class RescheduleInput(serializers.Serializer):
+class RescheduleInput(InputSerializer):
     start = AwareDateTimeField()
     token = PlainTextField(required=False, max_length=200)
     acknowledge_warnings = serializers.BooleanField(required=False, default=False)
@@ -213,7 +214,7 @@ class RescheduleInput(serializers.Serializer):
     )
 
 
-class CancelInput(serializers.Serializer):
+class CancelInput(InputSerializer):
     reason = PlainTextField(required=False, max_length=1000, allow_blank=True, multiline=True)
     token = PlainTextField(required=False, max_length=200)
     client_asked = serializers.BooleanField(
@@ -229,7 +230,7 @@ class CancelOutput(serializers.Serializer):
     status = serializers.CharField()
 
 
-class TokenInput(serializers.Serializer):
+class TokenInput(InputSerializer):
     username = PlainTextField(max_length=150)
     # A password is taken exactly as typed: no trimming.
     password = serializers.CharField(

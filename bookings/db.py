@@ -138,7 +138,8 @@ class Epoch(Func):
     """Whole seconds since 1970 of a datetime column, computed by the database.
 
     A slot search reads thousands of instants and only compares them: integers load many
-    times faster than timezone-aware datetimes. Truncated like intervals.to_epoch.
+    times faster than timezone-aware datetimes. Truncated like intervals.to_epoch. On
+    PostgreSQL through date_part's float, as diary/sql.py's BUSY, not EXTRACT's numeric.
     """
 
     output_field = BigIntegerField()
@@ -147,7 +148,7 @@ class Epoch(Func):
         return self.as_sql(
             compiler,
             connection,
-            template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s))::bigint",
+            template="FLOOR(date_part('epoch', %(expressions)s))::bigint",
             **extra_context,
         )
 

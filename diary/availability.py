@@ -458,6 +458,9 @@ def compute_slots(
     # are walked in pk order and none has two periods in a day; otherwise they are sorted.
     tidy = all(a[0] < b[0] for a, b in zip(working, working[1:], strict=False))
 
+    # Each practitioner's periods of a weekday (their shifts within the opening hours), the
+    # same every week: worked out once per weekday, not once per day.
+    periods_of: dict[int, list[tuple[int, Busy, list]]] = {}
     for day in local_days(first_day, last_day):
         if day in diary.closures:
             continue
@@ -466,18 +469,19 @@ def compute_slots(
         if not open_periods:
             continue
         clock = LocalDay(day, diary.tz)
+        shifts = periods_of.get(weekday)
+        if shifts is None:
+            shifts = periods_of[weekday] = [
+                (pid, busy, periods)
+                for pid, weekdays, busy in working
+                if (periods := _periods(weekdays.get(weekday, ()), open_periods))
+            ]
+            if any(len(periods) > 1 for _, _, periods in shifts):
+                tidy = False
         # Practitioners often share a shift: a period's starts, with a resource of each
         # kind free, are worked out once a day.
         starts_in: dict[tuple[time, time], list[int]] = {}
-        for pid, weekdays, busy in working:
-            periods = [
-                period
-                for shift in weekdays.get(weekday, ())
-                for opening in open_periods
-                if (period := intersect_wall(shift, opening)) is not None
-            ]
-            if len(periods) > 1:
-                tidy = False
+        for pid, busy, periods in shifts:
             for period in periods:
                 starts = starts_in.get(period)
                 if starts is None:
@@ -497,6 +501,16 @@ def compute_slots(
                 for start in busy.free_starts(starts, held) if busy.starts else starts:
                     found[start].append(pid)
     return [(start, pids if tidy else sorted(set(pids))) for start, pids in sorted(found.items())]
+
+
+def _periods(shifts, open_periods) -> list[tuple[time, time]]:
+    """The wall-time periods a practitioner works while the clinic is open, of one weekday."""
+    return [
+        period
+        for shift in shifts
+        for opening in open_periods
+        if (period := intersect_wall(shift, opening)) is not None
+    ]
 
 
 def booking_window(*, clinic, now: datetime, online: bool) -> tuple[int, int]:
@@ -595,11 +609,11 @@ def free_starts(
 def local_iso(instants, tz: ZoneInfo) -> dict[int, str]:
     """Each of `instants` (epoch seconds) written as `datetime.isoformat` writes it in the
     zone `tz`: `from_epoch(seconds).astimezone(tz).isoformat()`, the API's instants."""
-    return {seconds: _iso(seconds, tz) for seconds in instants}
+    return {seconds: iso_at(seconds, tz) for seconds in instants}
 
 
 @lru_cache(maxsize=16_384)
-def _iso(seconds: int, tz: ZoneInfo) -> str:
+def iso_at(seconds: int, tz: ZoneInfo) -> str:
     """One instant written out, remembered: availability answers ask the same instants of
     the slot grid again and again (a 14-day answer some 600 of a clinic's 1,344 quarter
     hours), and writing them was about a fifth of the answer's CPU. A zone's rules do not

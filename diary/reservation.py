@@ -98,11 +98,19 @@ def free_practitioners(request: SlotRequest) -> Candidates:
 
 
 def _free(request: SlotRequest, diary: availability.Diary) -> list[tuple[int, list[int]]]:
+    """The requested start with the practitioners free for it, if it is free and inside the
+    booking window; else nothing. The day's slots are worked out for that start alone (the
+    window narrowed to it), not for every start of the day."""
     earliest, latest = availability.booking_window(
         clinic=request.treatment.clinic, now=request.now, online=request.online
     )
+    wanted = to_epoch(request.start)
     return availability.compute_slots(
-        diary, first_day=request.day, last_day=request.day, earliest=earliest, latest=latest
+        diary,
+        first_day=request.day,
+        last_day=request.day,
+        earliest=max(earliest, wanted),
+        latest=min(latest, wanted),
     )
 
 

@@ -202,14 +202,12 @@ def _prerequisite_data(within, clinic) -> dict | None:
 
 
 def _slots_data(found: availability.Found, tz) -> list[dict]:
-    """slot_data of each of the search's slots, written straight from its epoch seconds,
-    each instant once (a 14-day answer has some 400 slots, and a slot's end is often
-    another's start: their datetimes were a fifth of the request)."""
-    duration = found.duration
-    starts = [start for start, _ in found.starts]
-    written = availability.local_iso({*starts, *(start + duration for start in starts)}, tz)
+    """slot_data of each of the search's slots, written straight from its epoch seconds
+    through availability.iso_at, which remembers each instant it wrote (a 14-day answer
+    has some 400 slots, and their datetimes were a fifth of the request)."""
+    duration, iso = found.duration, availability.iso_at
     return [
-        {"start": written[start], "end": written[start + duration], "practitioners": pids}
+        {"start": iso(start, tz), "end": iso(start + duration, tz), "practitioners": pids}
         for start, pids in found.starts
     ]
 

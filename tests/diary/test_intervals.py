@@ -10,7 +10,9 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def test_merge_joins_overlapping_and_touching_intervals():
-    assert merge([(5, 7), (1, 3), (3, 4), (6, 9), (20, 21)]) == [(1, 4), (5, 9), (20, 21)]
+    assert merge([(5, 7), (1, 3), (3, 4), (6, 9), (20, 21)]) == ([1, 5, 20], [4, 9, 21])
+    assert merge([(1, 9), (2, 3), (9, 9)]) == ([1], [9])  # one inside another, one touching
+    assert merge([]) == ([], [])
 
 
 def test_busy_is_free_treats_intervals_as_half_open():

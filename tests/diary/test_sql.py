@@ -236,6 +236,32 @@ def test_the_busy_rows_are_the_querysets(diary):
     assert seen[sql.PRACTITIONER] and seen[sql.RESOURCE]
 
 
+def test_the_busy_rows_floor_fractional_instants_to_the_whole_second(diary):
+    """BUSY writes instants through date_part's float: a time off whose ends fall a
+    microsecond either side of a whole second, this century and the next, reads as the
+    seconds Python counts (intervals.to_epoch), through the statement and the queryset."""
+    edges = []
+    for year in (2027, 2099):
+        second = datetime(year, 3, 2, 23, 59, 59, tzinfo=LONDON)
+        edges += [
+            (second - timedelta(microseconds=1), second + timedelta(microseconds=999_999)),
+            (second + timedelta(microseconds=1), second + timedelta(seconds=1, microseconds=1)),
+        ]
+    for start, end in edges:
+        TimeOff.objects.create(practitioner=diary.dave, start=start, end=end)
+    query = {
+        "lo": datetime(2027, 1, 1, tzinfo=LONDON),
+        "hi": datetime(2100, 1, 1, tzinfo=LONDON),
+        "practitioner_ids": [diary.dave.pk],
+        "resource_ids": [],
+        "exclude_appointment_id": None,
+    }
+    expected = sorted((int(s.timestamp()), int(e.timestamp())) for s, e in edges)
+    assert sorted(row[2:] for row in sql.busy_rows(**query)) == expected
+    assert sorted(row[2:] for row in availability.busy_queryset(**query)) == expected
+    assert expected[0][0] % 60 == 58  # the first edge is a microsecond before 23:59:59
+
+
 def test_the_search_finds_the_same_slots_through_either(diary, monkeypatch):
     searches = [
         {

@@ -8,6 +8,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import BigIntegerField, Func, Model
 
 from clinic.inserts import insert_sql, saved
+from clinic.prepared import Prepared, text
 
 
 class PostgreSQLExclusionConstraint(ExclusionConstraint):
@@ -42,7 +43,7 @@ def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def rows_together(statements: Sequence[str], params: dict) -> list[list[tuple]]:
+def rows_together(statements: Sequence[str | Prepared], params: dict) -> list[list[tuple]]:
     """The rows of each of `statements` (reads), in order. On PostgreSQL in one round trip:
     sent as one string (the simple query protocol: Django's psycopg cursors bind on the
     client), run in order, each statement with its own snapshot as if sent alone; elsewhere
@@ -52,10 +53,10 @@ def rows_together(statements: Sequence[str], params: dict) -> list[list[tuple]]:
         if not is_postgresql():
             found = []
             for statement in statements:
-                cursor.execute(statement, params)
+                cursor.execute(text(statement), params)
                 found.append(cursor.fetchall())
             return found
-        cursor.execute(";\n".join(statements), params)
+        cursor.execute(";\n".join(text(statement) for statement in statements), params)
         found = [cursor.fetchall()]
         for _ in statements[1:]:
             cursor.nextset()

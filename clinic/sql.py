@@ -1,12 +1,14 @@
-"""Two reads every booking makes, written out as SQL: the treatment with its clinic and the
-practitioner asked for, in one query; a client by address, with their home clinic.
+"""Reads every booking makes, written out as SQL: the treatment with its clinic and the
+practitioner asked for, in one query; a client by address, with their home clinic; the
+practitioner a booking got when the client named nobody.
 
 Why not the ORM: building and compiling these querysets cost the web worker more CPU than
 PostgreSQL spends running them (see bench/README.md, issue 16), and the treatment and the
 practitioner were two round trips. The columns are the models' own concrete fields, listed
 when first needed, so a field added to a model is read here too; rows become instances the
 way the ORM makes them (Model.from_db). Plain SQL that PostgreSQL and SQLite both run;
-every value is a bound parameter.
+every value is a bound parameter. On PostgreSQL the treatment's and the practitioner's
+reads are planned once per connection (clinic/prepared.py).
 """
 
 from functools import cache
@@ -15,6 +17,7 @@ from django.db import connection
 from django.db.models import Model
 
 from clinic.models import Client, Clinic, Practitioner, Treatment
+from clinic.prepared import Prepared
 
 
 @cache
@@ -39,22 +42,25 @@ def instances(row: tuple, *models: type[Model]) -> list[Model | None]:
 
 
 @cache
-def _treatment_query() -> str:
+def _treatment_query() -> Prepared:
+    """Asked on every search and booking: planned once per connection on PostgreSQL."""
     q = connection.ops.quote_name
-    return f"""
+    statement = f"""
 SELECT {columns(Treatment, "t")}, {columns(Clinic, "c")}, {columns(Practitioner, "p")}
   FROM {q("clinic_treatment")} t
   JOIN {q("clinic_clinic")} c ON c.id = t.clinic_id
   LEFT JOIN {q("clinic_practitioner")} p
-    ON p.id = %s
+    ON p.id = %(practitioner)s
    AND p.clinic_id = t.clinic_id
    AND p.active
    AND EXISTS (SELECT 1 FROM {q("clinic_practitioner_treatments")} offers
                 WHERE offers.practitioner_id = p.id AND offers.treatment_id = t.id)
- WHERE t.slug = %s
+ WHERE t.slug = %(slug)s
    AND t.active
-   AND (%s IS NULL OR c.organisation_id = %s)
+   AND (%(organisation)s IS NULL OR c.organisation_id = %(organisation)s)
 """
+    types = {"practitioner": "bigint", "slug": "text", "organisation": "bigint"}
+    return Prepared("clinic_treatment_and_practitioner", statement, types)
 
 
 def treatment_and_practitioner(
@@ -65,7 +71,10 @@ def treatment_and_practitioner(
     clinic and offer it (None otherwise, or when no id is given)."""
     organisation = None if organisation_id is None else int(organisation_id)
     with connection.cursor() as cursor:
-        cursor.execute(_treatment_query(), [practitioner_id, slug, organisation, organisation])
+        cursor.execute(
+            _treatment_query().sql(),
+            {"practitioner": practitioner_id, "slug": slug, "organisation": organisation},
+        )
         row = cursor.fetchone()
     if row is None:
         return None, None
@@ -99,3 +108,27 @@ def client_by_email(*, organisation_id: int, email: str) -> Client | None:
     client, home = instances(row, Client, Clinic)
     client.home_clinic = home
     return client
+
+
+@cache
+def _practitioner_query() -> Prepared:
+    q = connection.ops.quote_name
+    statement = f"""
+SELECT {columns(Practitioner, "p")} FROM {q("clinic_practitioner")} p WHERE p.id = %(practitioner)s
+"""
+    return Prepared("clinic_practitioner_by_id", statement, {"practitioner": "bigint"})
+
+
+def practitioner_of(obj: Model) -> None:
+    """Read `obj`'s practitioner (an appointment's) unless it is loaded: written out, not
+    through the related descriptor, which compiles a query each time. A booking whose
+    client named nobody learns who it got only when claimed, and its answer names them."""
+    field = obj._meta.get_field("practitioner")
+    if obj.practitioner_id is None or field.is_cached(obj):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_practitioner_query().sql(), {"practitioner": obj.practitioner_id})
+        row = cursor.fetchone()
+    if row is not None:
+        (found,) = instances(row, Practitioner)
+        field.set_cached_value(obj, found)

@@ -16,6 +16,7 @@ Parameters: %(clinic)s, %(organisation)s (the clinic's), %(treatment)s and %(cat
 """
 
 from bookings.models import Appointment
+from clinic.prepared import Prepared
 
 # The rules in force at a clinic (RuleQuerySet.filter_for): its own, its organisation's and
 # the installation's defaults, the most specific first (a clinic's, then its
@@ -28,36 +29,56 @@ _IN_FORCE = """
  ORDER BY rule.clinic_id IS NULL, rule.organisation_id IS NULL, rule.id
 """
 
-WAITING = f"""
+# Asked by every booking and every staff look at a client: planned once per connection on
+# PostgreSQL (clinic/prepared.py), each named after the table it reads, as the logs show it.
+_IN_FORCE_TYPES = {"clinic": "bigint", "organisation": "bigint"}
+
+WAITING = Prepared(
+    "clinical_waitingrule_in_force",
+    f"""
 SELECT rule.injectable_kind, rule.treatment_category, rule.treatment_id, rule.min_days,
        rule.recommended_days, rule.message
   FROM clinical_waitingrule rule
-{_IN_FORCE}"""
+{_IN_FORCE}""",
+    _IN_FORCE_TYPES,
+)
 
-CONTRAINDICATIONS = f"""
+CONTRAINDICATIONS = Prepared(
+    "clinical_contraindicationrule_in_force",
+    f"""
 SELECT rule.condition, rule.treatment_category, kind.slug, rule.treatment_id, rule.action,
        rule.message
   FROM clinical_contraindicationrule rule
   LEFT JOIN clinic_resourcekind kind ON kind.id = rule.resource_kind_id
-{_IN_FORCE}"""
+{_IN_FORCE}""",
+    _IN_FORCE_TYPES,
+)
 
 # The organisation's words (clinic.models.Term): the installation's defaults first, then the
 # organisation's own, whose row for a code replaces the default's (clinical/terms.py).
-TERMS = """
+TERMS = Prepared(
+    "clinic_term_of_organisation",
+    """
 SELECT term.vocabulary, term.code, term.name, term.question, term.sheet, term.caution_days,
        term.position
   FROM clinic_term term
  WHERE term.organisation_id IS NULL OR term.organisation_id = %(organisation)s
  ORDER BY term.organisation_id IS NOT NULL, term.id
-"""
+""",
+    {"organisation": "bigint"},
+)
 
 # The kinds of resource the treatment uses (a contraindication can name a device's kind).
-TREATMENT_KINDS = """
+TREATMENT_KINDS = Prepared(
+    "clinic_treatment_required_resource_kinds_slugs",
+    """
 SELECT kind.slug
   FROM clinic_treatment_required_resource_kinds needs
   JOIN clinic_resourcekind kind ON kind.id = needs.resourcekind_id
  WHERE needs.treatment_id = %(treatment)s
-"""
+""",
+    {"treatment": "bigint"},
+)
 
 # A client's current record: injectables not superseded by a correction, and declarations,
 # newest first (the models' orderings). `{clients}`: one named parameter per client.

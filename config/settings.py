@@ -183,6 +183,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The booking path's hot reads PREPAREd once per connection on PostgreSQL (clinic/prepared.py
+# Prepared); 0 behind a pooler that shares sessions (PgBouncer in transaction mode).
+DB_PREPARED_READS = env_bool("DB_PREPARED_READS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

@@ -50,6 +50,7 @@ from clinic.audit import Origin, acting_user
 from clinic.models import Practitioner, SmsConsentSource, Treatment
 from clinic.selectors import client_by_email
 from clinic.services import client_get_or_create
+from clinic.sql import practitioner_of
 from clinical.rules import Declared
 from clinical.services import appointments_recheck, declared_check, declared_store
 from consent.planning import plan_forms_reminder
@@ -212,6 +213,7 @@ def appointment_hold(
         return held
 
     held = claim_first(request, candidates, write)
+    practitioner_of(held)  # the answer names them
     return Booked(held, tuple(outcome.warnings))
 
 

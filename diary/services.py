@@ -24,6 +24,7 @@ from bookings.models import Appointment, AppointmentChange, AppointmentResource
 from bookings.signoff import signoff_pending, signoff_sync
 from clinic.audit import APPOINTMENT, Origin, acting_user, audit_write
 from clinic.models import AuditEntry, Client, Practitioner, Treatment
+from clinic.sql import practitioner_of
 from clinical import eligibility, prerequisites, rules
 from clinical.rules import Declared
 from clinical.services import (
@@ -427,6 +428,7 @@ def appointment_book(
             created_by=acting_user(by),
             changed_by=acting_user(by),
         )
+        practitioner_of(appointment)  # when nobody was named: the emails and answer name them
         # It, its history line and its outbox rows go with its holds, in one round trip on
         # PostgreSQL (bookings/db.py together): nothing reads them back before.
         with written_with_holds(appointment, appointment_id) as writes:

@@ -19,6 +19,7 @@ from django.db import connection
 
 from bookings.db import rows_together, together
 from bookings.models import ACTIVE_STATUSES
+from clinic.prepared import Prepared, text
 
 # The busy rows' first column, whose time is taken (BUSY writes them out).
 PRACTITIONER, RESOURCE = "practitioner", "resource"
@@ -163,8 +164,41 @@ SELECT count(*)
 """
 
 
+# The reads sent on almost every request, planned once per connection (clinic/prepared.py
+# Prepared): each parameter's type, in order.
+_CALENDAR = Prepared(
+    "diary_calendar",
+    CALENDAR,
+    {
+        "clinic": "bigint",
+        "treatment": "bigint",
+        "practitioner": "bigint",
+        "first_day": "date",
+        "last_day": "date",
+    },
+)
+_RESOURCES = Prepared("diary_resources", RESOURCES, {"clinic": "bigint", "treatment": "bigint"})
+_BUSY = Prepared(
+    "diary_busy",
+    BUSY,
+    {
+        "practitioners": "bigint[]",
+        "resources": "bigint[]",
+        "lo": "timestamptz",
+        "hi": "timestamptz",
+        "exclude": "bigint",
+    },
+)
+_LOCK_PRACTITIONER = Prepared(
+    "diary_lock_practitioner", LOCK_PRACTITIONER, {"practitioner": "bigint"}
+)
+_RECENT_HOLDS = Prepared(
+    "diary_recent_holds", RECENT_HOLDS, {"email": "text", "since": "timestamptz"}
+)
+
+
 def recent_holds(*, email: str, since: datetime) -> int:
-    return _rows(RECENT_HOLDS, {"email": email, "since": since})[0][0]
+    return _rows(_RECENT_HOLDS, {"email": email, "since": since})[0][0]
 
 
 def calendar_rows(
@@ -176,7 +210,7 @@ def calendar_rows(
     practitioner_id: int | None = None,
 ) -> list[tuple]:
     return _rows(
-        CALENDAR,
+        _CALENDAR,
         {
             "clinic": clinic_id,
             "treatment": treatment_id,
@@ -188,7 +222,7 @@ def calendar_rows(
 
 
 def resource_rows(*, clinic_id: int, treatment_id: int) -> list[tuple]:
-    return _rows(RESOURCES, {"clinic": clinic_id, "treatment": treatment_id})
+    return _rows(_RESOURCES, {"clinic": clinic_id, "treatment": treatment_id})
 
 
 def calendar_and_resource_rows(
@@ -201,7 +235,7 @@ def calendar_and_resource_rows(
 ) -> tuple[list[tuple], list[tuple]]:
     """calendar_rows and resource_rows in one round trip (bookings/db.py rows_together)."""
     calendar, resources = rows_together(
-        [CALENDAR, RESOURCES],
+        [_CALENDAR, _RESOURCES],
         {
             "clinic": clinic_id,
             "treatment": treatment_id,
@@ -222,7 +256,7 @@ def busy_rows(
     exclude_appointment_id: int | None,
 ) -> list[tuple]:
     return _rows(
-        BUSY,
+        _BUSY,
         {
             "lo": lo,
             "hi": hi,
@@ -237,8 +271,14 @@ def busy_rows(
 # lock timeout, the practitioner's row locked, then BUSY. Sent as one string of three
 # statements (the simple query protocol: Django's psycopg cursors bind on the client), run
 # in order; in READ COMMITTED each statement takes its own snapshot, so BUSY, which starts
-# only once the lock is held, sees whatever the lock's previous holder committed.
-LOCK_THEN_BUSY = f"{SET_LOCK_TIMEOUT};\n{LOCK_PRACTITIONER};\n{BUSY}"
+# only once the lock is held, sees whatever the lock's previous holder committed. The lock
+# and BUSY go as their prepared EXECUTEs (lock_then_busy).
+LOCK_THEN_BUSY = (SET_LOCK_TIMEOUT, _LOCK_PRACTITIONER, _BUSY)
+
+
+def lock_then_busy() -> str:
+    """LOCK_THEN_BUSY's text for this connection."""
+    return ";\n".join(text(statement) for statement in LOCK_THEN_BUSY)
 
 
 def locked_busy_rows(
@@ -252,7 +292,7 @@ def locked_busy_rows(
     """Lock the practitioner's row, then busy_rows for that practitioner and the resources."""
     with connection.cursor() as cursor:
         cursor.execute(
-            LOCK_THEN_BUSY,
+            lock_then_busy(),
             {
                 "practitioner": practitioner_id,
                 "lo": lo,
@@ -290,10 +330,10 @@ def hold_resources(
 def lock_practitioner(*, practitioner_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(SET_LOCK_TIMEOUT)
-        cursor.execute(LOCK_PRACTITIONER, {"practitioner": practitioner_id})
+        cursor.execute(_LOCK_PRACTITIONER.sql(), {"practitioner": practitioner_id})
 
 
-def _rows(query: str, params: dict) -> list[tuple]:
+def _rows(query: str | Prepared, params: dict) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(query, params)
+        cursor.execute(text(query), params)
         return cursor.fetchall()

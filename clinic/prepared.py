@@ -14,7 +14,8 @@ class Prepared:
     bound on the client as every statement here is, so Django logs it and the tests count
     it as one query, as before. Prepared: the slot search's calendar, resources and busy
     time, the lock step, the address's recent holds (diary/sql.py), the treatment and a
-    booking's practitioner (clinic/sql.py), the clinical rules and words (clinical/sql.py).
+    booking's practitioner (clinic/sql.py), the clinical rules and words, the prerequisite
+    rules and one client's record (clinical/sql.py), the form rules (consent/selectors.py).
     Measured in process on the booking benchmark's diary, PostgreSQL's CPU per
     availability GET 2.0 -> 0.9 ms and per public booking POST 4.5 -> 2.7 ms (bench/
     README.md, "The booking path's reads planned once").

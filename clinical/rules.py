@@ -18,6 +18,7 @@ from datetime import date
 
 from bookings.db import rows_together
 from clinic.models import Client, Clinic, Treatment
+from clinic.prepared import Prepared
 from clinical import eligibility, prerequisites, sql, terms
 from clinical.models import ContraindicationRule, WaitingRule
 from clinical.vocabulary import CONDITION, PROCEDURE, Vocabulary
@@ -224,7 +225,7 @@ def booking_facts(
     treatment: Treatment,
     client: Client | None,
     with_prerequisites: bool = False,
-    also: Sequence[str] = (),
+    also: Sequence[str | Prepared] = (),
 ) -> BookingFacts:
     """The clinic's rules and words, the treatment's kinds of resource, `client`'s record
     (None: a newcomer, who has none) and, `with_prerequisites`, the prerequisite rules with
@@ -235,10 +236,8 @@ def booking_facts(
     params = prerequisites.params(treatment=treatment, client=client)
     statements = [sql.WAITING, sql.CONTRAINDICATIONS, sql.TERMS, sql.TREATMENT_KINDS]
     if known:
-        injections, clients = sql.for_clients(sql.INJECTIONS, [client.pk])
-        declarations, _ = sql.for_clients(sql.DECLARATIONS, [client.pk])
-        statements += [injections, declarations]
-        params |= clients
+        statements += [sql.INJECTIONS_OF_ONE, sql.DECLARATIONS_OF_ONE]
+        params["client0"] = client.pk
     if with_prerequisites:
         statements.append(sql.PREREQUISITES)
     mine = len(statements)

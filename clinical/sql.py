@@ -104,7 +104,9 @@ SELECT declaration.client_id, declaration.condition, declaration.ended_on
 # What a prerequisite appointment must be to count (literals: they come from code).
 COUNTED_STATUSES = (Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED)
 _COUNTED = ", ".join(f"'{status.value}'" for status in COUNTED_STATUSES)
-PREREQUISITES = f"""
+PREREQUISITES = Prepared(
+    "clinical_prerequisiterule_for_booking",
+    f"""
 SELECT rule.id, rule.min_hours_before, rule.valid_months, rule.message,
        required.id, required.name, required.slug, required.clinic_id, required.active,
        prior.start
@@ -121,7 +123,15 @@ SELECT rule.id, rule.min_hours_before, rule.valid_months, rule.message,
    AND (rule.treatment_id = %(treatment)s
         OR (rule.treatment_id IS NULL AND rule.treatment_category = %(category)s))
  ORDER BY rule.clinic_id IS NULL, rule.treatment_id IS NULL, rule.id
-"""
+""",
+    {
+        "client": "bigint",
+        "organisation": "bigint",
+        "clinic": "bigint",
+        "treatment": "bigint",
+        "category": "text",
+    },
+)
 
 NOBODY = -1  # %(client)s for a newcomer: no client has this id (and unlike NULL, no hold)
 
@@ -130,3 +140,16 @@ def for_clients(statement: str, client_ids: list[int]) -> tuple[str, dict]:
     """INJECTIONS or DECLARATIONS for `client_ids`, and their parameters (client0, ...)."""
     names = {f"client{n}": pk for n, pk in enumerate(client_ids)}
     return statement.format(clients=", ".join(f"%({name})s" for name in names)), names
+
+
+# One client's record, as a booking reads it (rules.booking_facts): prepared.
+INJECTIONS_OF_ONE = Prepared(
+    "clinical_injectablerecord_of_client",
+    for_clients(INJECTIONS, [0])[0],
+    {"client0": "bigint"},
+)
+DECLARATIONS_OF_ONE = Prepared(
+    "clinical_healthdeclaration_of_client",
+    for_clients(DECLARATIONS, [0])[0],
+    {"client0": "bigint"},
+)

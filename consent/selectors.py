@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Max
 
 from bookings.models import Appointment
+from clinic.prepared import Prepared
 from consent import rules
 from consent.models import FormRule, FormVersion, Submission
 
@@ -25,14 +26,19 @@ def _current_versions(template_ids: set[int]) -> dict[int, FormVersion]:
 # The form rules of one organisation (%(organisation)s), written out: a booking reads them
 # with the clinical rules, in the same round trip (diary/services.py appointment_book,
 # clinical/rules.py booking_facts `also`), and hands the rows to missing_for. Plain SQL that
-# PostgreSQL and SQLite both run.
-FORM_RULES = """
+# PostgreSQL and SQLite both run; planned once per connection on PostgreSQL
+# (clinic/prepared.py).
+FORM_RULES = Prepared(
+    "consent_formrule_of_organisation",
+    """
 SELECT rule.organisation_id, rule.template_id, rule.treatment_id, rule.category,
        rule.valid_days, rule.new_version_needs_signature
   FROM consent_formrule rule
  WHERE rule.organisation_id = %(organisation)s
  ORDER BY rule.id
-"""
+""",
+    {"organisation": "bigint"},
+)
 _RULE_COLUMNS = (
     "organisation_id",
     "template_id",

@@ -5,8 +5,9 @@ which PostgreSQL and SQLite both run. In clinic/, the bottom layer, so that ever
 write this way (bookings/db.py gathers a booking's inserts into one round trip)."""
 
 from collections.abc import Sequence
+from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 from django.db.models.expressions import DatabaseDefault
 
@@ -16,9 +17,10 @@ def insert_sql(objs: Sequence[Model], params: dict, *, ignore_conflicts: bool = 
     primary key too once it is set), its values added to `params` under names of their own.
     The values are the ORM's (pre_save, get_db_prep_save): defaults, auto_now_add, JSON; a
     field left to its db_default is given as DEFAULT."""
-    meta = type(objs[0])._meta
-    fields = [f for f in meta.concrete_fields if not (f.primary_key and objs[0].pk is None)]
-    quote = connection.ops.quote_name
+    fields, head = _columns(type(objs[0]), with_pk=objs[0].pk is not None)
+    # The connection itself, not the proxy `connection`: each field's get_db_prep_save asks
+    # it for its operations, some sixty times a booking.
+    db = connections[DEFAULT_DB_ALIAS]
     rows = []
     for obj in objs:
         names = []
@@ -28,12 +30,23 @@ def insert_sql(objs: Sequence[Model], params: dict, *, ignore_conflicts: bool = 
                 names.append("DEFAULT")
                 continue
             name = f"v{len(params)}"
-            params[name] = f.get_db_prep_save(value, connection)
+            params[name] = f.get_db_prep_save(value, db)
             names.append(f"%({name})s")
         rows.append(f"({', '.join(names)})")
+    return f"{head} VALUES {', '.join(rows)}" + (
+        " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    )
+
+
+@cache
+def _columns(model: type[Model], *, with_pk: bool) -> tuple[list, str]:
+    """The fields an INSERT of `model` gives, and its `INSERT INTO table (columns)`."""
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if with_pk or not f.primary_key]
+    quote = connection.ops.quote_name
     return (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
-        f" VALUES {', '.join(rows)}" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+        fields,
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})",
     )
 
 

@@ -61,7 +61,10 @@ class Prepared:
             prepared = set()
             setattr(session, PREPARED, prepared)
         if self.name not in prepared:
-            session.execute(self._prepare)
+            # Django's error wrapper, as its cursor has: a dropped connection is its
+            # OperationalError (a 503, the connection closed after the request), not psycopg's.
+            with connection.wrap_database_errors:
+                session.execute(self._prepare)
             prepared.add(self.name)
         return self._execute
 

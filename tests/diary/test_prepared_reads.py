@@ -5,8 +5,9 @@ as a query of their own."""
 
 from datetime import date, timedelta
 
+import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from clinic.prepared import PREPARED, Prepared
@@ -118,3 +119,28 @@ def test_the_lock_step_locks_by_the_prepared_statement(world, fresh_connection):
 def test_a_parameter_without_a_type_is_refused():
     with pytest.raises(ValueError, match="no type"):
         Prepared("x", "SELECT %(a)s, %(b)s", {"a": "bigint"})
+
+
+def test_a_prepare_that_fails_raises_djangos_error_not_psycopgs(fresh_connection):
+    """The PREPARE goes on psycopg's connection, past Django's cursor: its errors still come
+    as Django's, so a connection dropped just before it is Django's OperationalError (which
+    the pages and the API answer with a 503, the drills' case), and the statement is not
+    taken as prepared."""
+    broken = Prepared("diary_no_such_table", "SELECT 1 FROM no_such_table", {})
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        broken.sql()
+    assert "diary_no_such_table" not in getattr(connection.connection, PREPARED, set())
+
+    connection.ensure_connection()
+    with psycopg.connect(_url(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    with pytest.raises(OperationalError):
+        sql._CALENDAR.sql()
+    assert "diary_calendar" not in getattr(connection.connection, PREPARED, set())
+
+
+def _url() -> str:
+    settings = connection.settings_dict
+    return (
+        f"postgresql://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    )

@@ -606,15 +606,12 @@ def free_starts(
     return Found(starts, diary.duration)
 
 
-def local_iso(instants, tz: ZoneInfo) -> dict[int, str]:
-    """Each of `instants` (epoch seconds) written as `datetime.isoformat` writes it in the
-    zone `tz`: `from_epoch(seconds).astimezone(tz).isoformat()`, the API's instants."""
-    return {seconds: iso_at(seconds, tz) for seconds in instants}
-
-
 @lru_cache(maxsize=16_384)
 def iso_at(seconds: int, tz: ZoneInfo) -> str:
-    """One instant written out, remembered: availability answers ask the same instants of
+    """The instant `seconds` (epoch) written as `datetime.isoformat` writes it in the zone
+    `tz`: `from_epoch(seconds).astimezone(tz).isoformat()`, the API's instants.
+
+    Remembered: availability answers ask the same instants of
     the slot grid again and again (a 14-day answer some 600 of a clinic's 1,344 quarter
     hours), and writing them was about a fifth of the answer's CPU. A zone's rules do not
     change while the process runs; 16,384 instants are about 3 MB."""

@@ -1,5 +1,5 @@
 """The availability answer written straight from epoch seconds (online/api/views.py
-`_slots_data`, diary/availability.py `local_iso`, `compute_slots`, `nearest_slots`) is the
+`_slots_data`, diary/availability.py `iso_at`, `compute_slots`, `nearest_slots`) is the
 one written before from datetimes, byte for byte: over clock changes, in zones whose
 offsets have half and quarter hours, with practitioners whose periods overlap."""
 
@@ -87,7 +87,7 @@ def slots_before(treatment, first_day, last_day, now, practitioner_id=None):
 
 
 @pytest.mark.parametrize("zone", [*ZONES, "Europe/Amsterdam", "Africa/Monrovia"])
-def test_local_iso_writes_what_isoformat_writes(zone):
+def test_iso_at_writes_what_isoformat_writes(zone):
     tz = ZoneInfo(zone)
     year = datetime(2027, 1, 1, tzinfo=UTC)
     instants = [to_epoch(year) + n * 900 for n in range(366 * 96)]  # a year, every 15 min
@@ -95,14 +95,18 @@ def test_local_iso_writes_what_isoformat_writes(zone):
     # before 1937 and 1972).
     instants += [to_epoch(year) + n * 3607 + 11 for n in range(3000)]
     instants += [to_epoch(datetime(1930, 6, 1, tzinfo=UTC)) + n * 1800 for n in range(500)]
-    written = availability.local_iso(instants, tz)
+    written = _written(instants, tz)
     assert written == {s: from_epoch(s).astimezone(tz).isoformat() for s in instants}
     # Written again from what the first call remembered, each zone its own.
-    assert availability.local_iso(instants[:2000], tz) == {s: written[s] for s in instants[:2000]}
+    assert _written(instants[:2000], tz) == {s: written[s] for s in instants[:2000]}
     other = ZoneInfo("Pacific/Chatham" if zone != "Pacific/Chatham" else "Asia/Kolkata")
-    assert availability.local_iso(instants[:100], other) == {
+    assert _written(instants[:100], other) == {
         s: from_epoch(s).astimezone(other).isoformat() for s in instants[:100]
     }
+
+
+def _written(instants, tz) -> dict[int, str]:
+    return {seconds: availability.iso_at(seconds, tz) for seconds in instants}
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from access.roles import ROLES
 from bookings.models import DIARY_STATUSES, Appointment
 from clinic.models import Client, Clinic, Practitioner
+from clinic.prepared import Prepared
 from clinic.sql import columns, instances
 
 USE = "clinic.use_workspace"
@@ -387,7 +388,7 @@ class UserBackend(ModelBackend):
         if connection.vendor != "postgresql":
             return super().get_user(user_id)
         with connection.cursor() as cursor:
-            cursor.execute(_user_query(), [user_id])
+            cursor.execute(_user_query().sql(), {"user": user_id})
             rows = cursor.fetchall()
         if not rows:
             return None
@@ -400,15 +401,16 @@ class UserBackend(ModelBackend):
 
 
 @cache
-def _user_query() -> str:
+def _user_query() -> Prepared:
     """The user by id, once per membership of theirs (in MEMBERSHIPS' order), or once with
-    no membership."""
+    no membership; planned once per connection (clinic/prepared.py)."""
     meta, quote = get_user_model()._meta, connection.ops.quote_name
-    return f"""
+    statement = f"""
 SELECT {columns(get_user_model(), "u")}, {ROLE_COLUMNS}
   FROM {quote(meta.db_table)} u
   LEFT JOIN clinic_membership membership ON membership.user_id = u.{quote(meta.pk.column)}
   LEFT JOIN clinic_clinic clinic ON clinic.id = membership.clinic_id
- WHERE u.{quote(meta.pk.column)} = %s
+ WHERE u.{quote(meta.pk.column)} = %(user)s
  ORDER BY {ROLE_ORDER}
 """
+    return Prepared(f"{meta.db_table}_with_memberships", statement, {"user": "bigint"})

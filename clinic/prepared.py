@@ -72,6 +72,29 @@ class Prepared:
 # The attribute of psycopg's connection naming the statements prepared in its session.
 PREPARED = "lumiere_prepared"
 
+# What a new PostgreSQL session is told when the reads are prepared (use_generic_plans).
+GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
+
+
+def use_generic_plans(sender, connection, **kwargs) -> None:
+    """connection_created: have PostgreSQL run every prepared read of this session by the
+    plan it made once, never planning it again for the values at hand.
+
+    By default (plan_cache_mode auto) PostgreSQL plans a prepared statement afresh on each
+    of its first five runs and keeps doing so whenever the reusable plan's estimate looks
+    dearer than those, however the runs went: the busy-time read (diary_busy), whose
+    reusable plan's estimate is many times its custom plans' since it cannot know how
+    narrow the window is, was planned on every run, 0.18 ms of PostgreSQL's CPU each, twice
+    a booking. Its reusable plan is the same (the partial busy-lookup indexes), planned in
+    0.01 ms. Every Prepared statement's reusable plan was read on the clinic group
+    (bench/README.md, "Plans made once"): each reaches a large table through its indexes.
+
+    Only prepared statements are affected (Django's cursors bind on the client and prepare
+    nothing), and only when they are (DB_PREPARED_READS). Sent on psycopg's connection as
+    Django opens it, in autocommit, so no rollback undoes it; not logged, not counted."""
+    if connection.vendor == "postgresql" and settings.DB_PREPARED_READS:
+        connection.connection.execute(GENERIC_PLANS)
+
 
 def text(statement: str | Prepared) -> str:
     """What to send for `statement`: itself, or a Prepared one's text for this connection."""

@@ -7,8 +7,8 @@ PostgreSQL spends running them (see bench/README.md, issue 16), and the treatmen
 practitioner were two round trips. The columns are the models' own concrete fields, listed
 when first needed, so a field added to a model is read here too; rows become instances the
 way the ORM makes them (Model.from_db). Plain SQL that PostgreSQL and SQLite both run;
-every value is a bound parameter. On PostgreSQL the treatment's and the practitioner's
-reads are planned once per connection (clinic/prepared.py).
+every value is a bound parameter. On PostgreSQL they are planned once per connection
+(clinic/prepared.py).
 """
 
 from functools import cache
@@ -84,24 +84,28 @@ def treatment_and_practitioner(
 
 
 @cache
-def _client_query() -> str:
+def _client_query() -> Prepared:
     q = connection.ops.quote_name
     # lower(email): the expression of the unique index client_email_unique_per_organisation,
-    # so PostgreSQL answers from the index (clinic/selectors.py client_by_email).
-    return f"""
+    # so PostgreSQL answers from the index (clinic/selectors.py client_by_email), whatever
+    # the address: the plan made once per connection is that index's.
+    statement = f"""
 SELECT {columns(Client, "cl")}, {columns(Clinic, "home")}
   FROM {q("clinic_client")} cl
   JOIN {q("clinic_clinic")} home ON home.id = cl.home_clinic_id
- WHERE cl.organisation_id = %s
-   AND LOWER(cl.{q("email")}) = LOWER(%s)
+ WHERE cl.organisation_id = %(organisation)s
+   AND LOWER(cl.{q("email")}) = LOWER(%(email)s)
  ORDER BY cl.id
  LIMIT 1
 """
+    return Prepared(
+        "clinic_client_by_email", statement, {"organisation": "bigint", "email": "text"}
+    )
 
 
 def client_by_email(*, organisation_id: int, email: str) -> Client | None:
     with connection.cursor() as cursor:
-        cursor.execute(_client_query(), [organisation_id, email])
+        cursor.execute(_client_query().sql(), {"organisation": organisation_id, "email": email})
         row = cursor.fetchone()
     if row is None:
         return None

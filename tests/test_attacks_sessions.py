@@ -18,6 +18,7 @@ from django.utils import timezone
 import access
 from clinic.models import Membership
 from tests import factories
+from web import sessions
 
 PASSWORD = "pw-for-tests-1"  # tests/factories.py UserFactory's
 
@@ -62,13 +63,14 @@ def test_a_staff_request_reads_its_session_and_its_user_with_roles_in_two_statem
         assert _is_in(browser)
 
     sql = [q["sql"] for q in queries]
-    session_reads = [q for q in sql if "django_session" in q and q.startswith("SELECT")]
-    assert len(session_reads) == 1, sql
+    session_read = sessions._read_query(Session)
     # Written out: the stored data alone, not the ORM's select of every column.
-    assert session_reads[0].startswith('SELECT "session_data" FROM "django_session"'), sql
+    assert session_read.statement.startswith('SELECT "session_data" FROM "django_session"')
+    assert len([q for q in sql if session_read.sent_in(q)]) == 1, sql
+    assert not [q for q in sql if q.startswith('SELECT "django_session"')], sql  # the ORM's
     # The user with their memberships, in one statement: no read of the memberships alone.
-    (user_read,) = [q for q in sql if '"auth_user"' in q]
-    assert "clinic_membership" in user_read, user_read
+    (user_read,) = [q for q in sql if access._user_query().sent_in(q)]
+    assert "clinic_membership membership" in access._user_query().statement
     assert not [q for q in sql if q is not user_read and "clinic_membership membership" in q]
 
 

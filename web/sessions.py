@@ -1,5 +1,5 @@
 """Django's database sessions (SESSION_ENGINE), with the one read every signed-in request
-makes written out as SQL.
+makes written out as SQL, and planned once per connection on PostgreSQL.
 
 The same table, rows, expiry and encoding as django.contrib.sessions.backends.db: only the
 read of a session by its key is a plain statement rather than a queryset built and compiled
@@ -13,6 +13,8 @@ from functools import cache
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import connection
 from django.utils import timezone
+
+from clinic.prepared import Prepared
 
 
 def possible_key(key: str | None) -> bool:
@@ -38,8 +40,11 @@ class SessionStore(DatabaseSessionStore):
         if possible_key(self.session_key):
             with connection.cursor() as cursor:
                 cursor.execute(
-                    _read_query(self.model),
-                    [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())],
+                    _read_query(self.model).sql(),
+                    {
+                        "key": self.session_key,
+                        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+                    },
                 )
                 row = cursor.fetchone()
             data = row[0] if row else None
@@ -49,10 +54,12 @@ class SessionStore(DatabaseSessionStore):
 
 
 @cache
-def _read_query(model) -> str:
+def _read_query(model) -> Prepared:
+    """Planned once per connection on PostgreSQL (clinic/prepared.py)."""
     meta, quote = model._meta, connection.ops.quote_name
-    return (
+    statement = (
         f"SELECT {quote(meta.get_field('session_data').column)} FROM {quote(meta.db_table)}"
-        f" WHERE {quote(meta.get_field('session_key').column)} = %s"
-        f" AND {quote(meta.get_field('expire_date').column)} > %s"
+        f" WHERE {quote(meta.get_field('session_key').column)} = %(key)s"
+        f" AND {quote(meta.get_field('expire_date').column)} > %(now)s"
     )
+    return Prepared(f"{meta.db_table}_by_key", statement, {"key": "text", "now": "timestamptz"})

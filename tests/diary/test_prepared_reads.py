@@ -1,7 +1,8 @@
 """The slot search's reads planned once per connection (clinic/prepared.py Prepared): prepared
 on first use, run by name after that, still there after a rolled-back attempt, prepared
-again on a new connection, sent as written with DB_PREPARED_READS off, and never counted
-as a query of their own."""
+again on a new connection, sent as written with DB_PREPARED_READS off, never counted as a
+query of their own, and run by the plan made for them once (clinic/prepared.py
+use_generic_plans)."""
 
 from datetime import date, timedelta
 
@@ -95,6 +96,35 @@ def test_switched_off_the_statements_go_as_written(world, fresh_connection, sett
     assert busy.lstrip().startswith(sql.BUSY.strip().splitlines()[0])
     assert sql._CALENDAR.sent_in(calendar) and sql._BUSY.sent_in(busy)
     assert not READS & _prepared_here()
+
+
+def _plan_cache_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+def test_each_session_runs_the_reads_by_the_one_plan_made_for_them(world, fresh_connection):
+    """PostgreSQL's own choice (auto) planned the busy-time read afresh on every run; each
+    session now says once, as it opens, to reuse the plan made for a prepared statement.
+    A transaction rolled back after (a lost race) does not undo it."""
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _search(world)
+        raise RuntimeError("lost the room")
+    assert _plan_cache_mode() == "force_generic_plan"
+    for _ in range(6):
+        _search(world)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s",
+            ["diary_busy"],
+        )
+        assert cursor.fetchone() == (7, 0)
+
+
+def test_switched_off_sessions_keep_postgresqls_own_choice(fresh_connection, settings):
+    settings.DB_PREPARED_READS = False
+    assert _plan_cache_mode() == "auto"
 
 
 def test_the_lock_step_locks_by_the_prepared_statement(world, fresh_connection):

@@ -71,7 +71,12 @@ class Message(models.Model):
         help_text="Empty for the site's own messages (a sign-in code): no clinic's staff see them.",
     )
     client = models.ForeignKey(
-        Client, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
     )
     to = models.EmailField(
         blank=True,

@@ -76,7 +76,9 @@ class Appointment(models.Model):
         ONLINE = "online", "Online"
         STAFF = "staff", "Staff"
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     client = models.ForeignKey(
         Client,
@@ -85,6 +87,7 @@ class Appointment(models.Model):
         on_delete=models.PROTECT,
         related_name="appointments",
         help_text="Empty only while held or after a hold lapsed: nobody has proved who it is for.",
+        db_index=False,
     )
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey(
@@ -249,9 +252,11 @@ class AppointmentResource(models.Model):
     database can refuse two overlapping holds on one resource."""
 
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, related_name="resource_holds"
+        Appointment, on_delete=models.CASCADE, related_name="resource_holds", db_index=False
     )
-    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="holds")
+    resource = models.ForeignKey(
+        Resource, on_delete=models.PROTECT, related_name="holds", db_index=False
+    )
     start = models.DateTimeField()
     blocked_until = models.DateTimeField()
     active = models.BooleanField(default=True)

@@ -141,7 +141,9 @@ class OpeningHours(models.Model):
 class Closure(models.Model):
     """A whole local day the clinic is shut: bank holidays, training days."""
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="closures")
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="closures", db_index=False
+    )
     date = models.DateField()
     reason = models.CharField(max_length=120, blank=True)
 
@@ -340,7 +342,10 @@ class Membership(models.Model):
         MANAGER = "manager", "Clinic manager"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        db_index=False,
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
@@ -380,7 +385,7 @@ class TimeOff(models.Model):
     """Holiday, sickness, training: the practitioner takes no appointments in [start, end)."""
 
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.CASCADE, related_name="time_off"
+        Practitioner, on_delete=models.CASCADE, related_name="time_off", db_index=False
     )
     start = models.DateTimeField()
     end = models.DateTimeField()
@@ -514,7 +519,7 @@ class AuditEntry(models.Model):
         SETTING = "setting", "Changed a clinic setting"
         WAIVE = "waive", "Waived a fee"
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -528,12 +533,17 @@ class AuditEntry(models.Model):
     # PROTECT: a client with an audit trail is anonymised, never deleted (privacy/). Empty
     # for a change to a clinic's settings.
     client = models.ForeignKey(
-        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries"
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+        db_index=False,
     )
     # The clinic the staff member acted in: managers read the trail of their clinics. Empty
     # for the client themselves, a command, and entries older than organisations.
     clinic = models.ForeignKey(
-        Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     via = models.CharField(max_length=12, help_text="workspace, api, admin or pages")
     path = models.CharField(max_length=300)

@@ -35,7 +35,9 @@ class InjectableRecord(models.Model):
     which is kept with `superseded_at` set and no longer counts.
     """
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="injectables")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="injectables", db_index=False
+    )
     kind = models.CharField(
         max_length=CODE_LENGTH, help_text="A prior procedure or injectable's code (its Term)."
     )

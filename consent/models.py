@@ -19,7 +19,7 @@ class FormTemplate(models.Model):
         INTAKE = "intake", "Health intake"
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="form_templates"
+        Organisation, on_delete=models.CASCADE, related_name="form_templates", db_index=False
     )
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.CONSENT)
@@ -42,7 +42,9 @@ class FormVersion(models.Model):
     record) or "injections" (a list of {kind, date}): those two are kept on the health record
     too (clinical/services.py)."""
 
-    template = models.ForeignKey(FormTemplate, on_delete=models.CASCADE, related_name="versions")
+    template = models.ForeignKey(
+        FormTemplate, on_delete=models.CASCADE, related_name="versions", db_index=False
+    )
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     text = models.TextField(help_text="What the client agrees to, shown above the questions.")
@@ -106,7 +108,9 @@ class Submission(models.Model):
         ONLINE = "online", "Online, before the visit"
         TABLET = "tablet", "On the clinic's tablet"
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="form_submissions")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="form_submissions", db_index=False
+    )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
     version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="submissions")
     appointment = models.ForeignKey(

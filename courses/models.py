@@ -107,7 +107,9 @@ class ClientCourse(models.Model):
         OTHER = "other", "Other"
 
     # PROTECT: a client with a course is anonymised, never deleted; the clinic's books stay.
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="courses")
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="courses", db_index=False
+    )
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="client_courses")
     offer = models.ForeignKey(CourseOffer, on_delete=models.PROTECT, related_name="bought")
     # What was sold, kept: the offer may change or stop being offered.

@@ -203,9 +203,7 @@ class ProviderCall(models.Model):
 
     key = models.CharField(max_length=80, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="provider_calls"
@@ -280,7 +278,9 @@ class SavedCard(models.Model):
     has fees (a SetupIntent, diary/deposits.py): the customer and payment method a later fee
     is charged to, off session. The card's number stays with the provider."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="saved_cards")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="saved_cards", db_index=False
+    )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
     customer = models.CharField(max_length=120)
     payment_method = models.CharField(max_length=120)

@@ -64,11 +64,13 @@ class TreatmentRecord(models.Model):
     version, a new version is an amendment and must give its reason."""
 
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, related_name="treatment_records"
+        Appointment, on_delete=models.CASCADE, related_name="treatment_records", db_index=False
     )
     # Kept on the row (the appointment's) so that a client's records, and a recall's
     # search, need no join through the diary.
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="treatment_records")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="treatment_records", db_index=False
+    )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveSmallIntegerField()
@@ -154,7 +156,9 @@ class Recall(models.Model):
 class RecallClient(models.Model):
     """A client the recall reaches, and what of theirs carried the lot."""
 
-    recall = models.ForeignKey(Recall, on_delete=models.CASCADE, related_name="clients")
+    recall = models.ForeignKey(
+        Recall, on_delete=models.CASCADE, related_name="clients", db_index=False
+    )
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="recalls")
     found_in = models.JSONField(
         default=list, help_text='Where the lot was found: ["injectable:12", "record:4"].'
@@ -173,7 +177,9 @@ class RecallClient(models.Model):
 class RecallFlag(models.Model):
     """An upcoming appointment of a recalled client: shown on the sheet until it is past."""
 
-    recall = models.ForeignKey(Recall, on_delete=models.CASCADE, related_name="flags")
+    recall = models.ForeignKey(
+        Recall, on_delete=models.CASCADE, related_name="flags", db_index=False
+    )
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, related_name="recall_flags"
     )

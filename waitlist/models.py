@@ -51,7 +51,9 @@ class Entry(models.Model):
         STAFF = "staff", "The clinic, for the client"
         NOTICE = "notice", "Asked to be offered the first time after their wait"
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="waitlist")
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="waitlist", db_index=False
+    )
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="waitlist_entries")
     treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="+")
     practitioner = models.ForeignKey(
@@ -136,7 +138,9 @@ class Offer(models.Model):
         EXPIRED = "expired", "Expired"
         DECLINED = "declined", "Client left the waitlist"
 
-    freed = models.ForeignKey(FreedTime, on_delete=models.CASCADE, related_name="offers")
+    freed = models.ForeignKey(
+        FreedTime, on_delete=models.CASCADE, related_name="offers", db_index=False
+    )
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="offers")
     hold = models.ForeignKey(
         "bookings.Appointment", on_delete=models.CASCADE, related_name="waitlist_offers"
@@ -178,7 +182,9 @@ class Skip(models.Model):
     """A waiting client passed over in a round, and why: for the clinic's staff only (the
     reason may name the client's health record)."""
 
-    freed = models.ForeignKey(FreedTime, on_delete=models.CASCADE, related_name="skips")
+    freed = models.ForeignKey(
+        FreedTime, on_delete=models.CASCADE, related_name="skips", db_index=False
+    )
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="skips")
     reason = models.TextField()
     at = models.DateTimeField()

@@ -2,6 +2,7 @@
 rate under contention at least 2x today's on the same machine in the same run").
 
     .venv/bin/python -m bench.contention old=../wt-old new=. [--rounds 3] [--server sync]
+        [--warm 3]
 
 Each round runs the booking part's load (bench/run.py `booking`) once against each side in
 turn, in the order given: a fresh copy of the side's own migrated template, the same empty
@@ -12,6 +13,12 @@ load generator of THIS checkout (bench/loadgen.py) in this process for all, so a
 asked the same questions and their answers counted the same way: a POST answered 201 (a
 booking) or 202 (a held booking: the public's anonymous POST) books the time. Every POST's
 status is tallied per side, so a side that answers differently shows.
+
+Before each measured load, `--warm` seconds (3 by default) of the same clients looking at the
+availability (and POSTing one empty booking each, a 400): every gunicorn worker has then
+started, frozen its start-up objects or imported its views lazily (as 920b9f1 does on a first
+request), so the sides are compared as a clinic runs them, warm, not by their start-ups.
+`--warm 0` measures from the first answer, as before 2026-12-01's last stop.
 
 CPU is read from /proc as in bench/cpu.py, and also for the PostgreSQL backends of the
 side's own database only (their process title names it; sampled twice a second, so one
@@ -113,26 +120,29 @@ def _server(root: Path, url: str, server: str):
             procs.stop_group(process)
 
 
-def one_run(label: str, root: Path, template: str, server_kind: str = "sync") -> dict:
+def one_run(
+    label: str, root: Path, template: str, server_kind: str = "sync", warm: float = 0.0
+) -> dict:
     name = f"bench_cbook_{label}"
     url = pgadmin.create(name, template=template)
     database = pgadmin.actual(name)
     diary = _worker(root, url, "seed-booking", str(FULL.practitioners), str(FULL.rooms), "14")
     load_before = os.getloadavg()
     with _server(root, url, server_kind) as server:
+        load = loadgen.Load(
+            base_url=server.url,
+            treatment=diary["treatment"],
+            first_day=diary["first_day"],
+            last_day=diary["last_day"],
+            clients=CLIENTS,
+            max_requests=20_000,
+            max_seconds=FULL.load_seconds,
+        )
+        if warm:
+            loadgen.warm(load, warm)
         before = cpu.sample(server.group)
         backends = cpu.Backends(database)
-        load = loadgen.run(
-            loadgen.Load(
-                base_url=server.url,
-                treatment=diary["treatment"],
-                first_day=diary["first_day"],
-                last_day=diary["last_day"],
-                clients=CLIENTS,
-                max_requests=20_000,
-                max_seconds=FULL.load_seconds,
-            )
-        )
+        load = loadgen.run(load)
         after = cpu.sample(server.group)
         own = backends.seconds()
     load_after = os.getloadavg()
@@ -190,6 +200,13 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--server", type=_server_kind, default="sync", help="for every side")
+    parser.add_argument(
+        "--warm",
+        type=float,
+        default=3.0,
+        help="seconds of availability looks before each side's measured load (0: none), so "
+        "that every worker has started and imported what it serves: steady states compared",
+    )
     args = parser.parse_args(argv)
     sides = []
     for side in args.sides:
@@ -218,7 +235,7 @@ def main(argv: list[str]) -> int:
         print(HEADER, flush=True)
         for _ in range(args.rounds):
             for label, root, server in sides:
-                run = one_run(label, root, templates[label], server)
+                run = one_run(label, root, templates[label], server, args.warm)
                 runs.append(run)
                 print(_line(run), flush=True)
                 time.sleep(2)

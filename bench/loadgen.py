@@ -98,6 +98,35 @@ def run(load: Load) -> dict:
     }
 
 
+def warm(load: Load, seconds: float) -> int:
+    """Before a measured load: `load.clients` clients each asking for the availability, and
+    POSTing one empty booking (a 400) to reach the booking's code, for `seconds`, so that
+    every server worker has started, imported what it serves lazily and answered before
+    the CPU is first sampled. Books nothing. Returns the number of requests answered."""
+    deadline = time.perf_counter() + seconds
+    answered = []
+    path = "/api/v1/availability/?" + urlencode(
+        {"treatment": load.treatment, "from": load.first_day, "to": load.last_day}
+    )
+
+    def ask() -> None:
+        client = Client(load.base_url)
+        try:
+            client.request("POST", "/api/v1/appointments/", {})
+            while time.perf_counter() < deadline:
+                client.request("GET", path)
+                answered.append(1)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=ask, daemon=True) for _ in range(load.clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 60)  # each request times out after httpclient.TIMEOUT
+    return len(answered)
+
+
 def _client(load: Load, number: int, tally: Tally, stop, deadline: float) -> None:
     rng = random.Random(number)
     client = Client(load.base_url)

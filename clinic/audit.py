@@ -8,19 +8,22 @@ caller, with the `Origin` the caller passes (the request's path, address and bro
 `entries_about` is how every reader finds a client's entries, of either kind.
 """
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from clinic.addresses import client_ip
-from clinic.inserts import insert_sql
 from clinic.models import AuditEntry, AuditSubject
+from clinic.prepared import Prepared
 
 USER_AGENT_LENGTH = AuditEntry._meta.get_field("user_agent").max_length
 PATH_LENGTH = AuditEntry._meta.get_field("path").max_length
@@ -167,22 +170,62 @@ def audit_write(
         "details": details,
     }
     if len(client_ids) == 1:
-        _entry_insert(AuditEntry(client_id=client_ids[0], **common))
+        _entry_insert(client_id=client_ids[0], **common)
         return
     with transaction.atomic():  # an entry without its clients would hide who was seen
         entry = AuditEntry.objects.create(client=None, **common)
         _subjects_write(entry.pk, client_ids)
 
 
-def _entry_insert(entry: AuditEntry) -> None:
-    """Write `entry` by a written-out INSERT with the values the ORM would send (its
-    auto_now_add time, the address, the JSON details; clinic/inserts.py): most audited
-    requests write one entry, and AuditEntry.objects.create compiled the statement anew each
-    time, most of the write's CPU (issue 16). Its id is not read back: nothing uses it."""
-    params: dict = {}
-    statement = insert_sql([entry], params)
+# The columns of an entry for one client, each with its PostgreSQL type (every concrete
+# field but the id: tests/clinic/test_audit_entry.py).
+ENTRY_COLUMNS = {
+    "at": "timestamptz",
+    "user": "integer",
+    "username": "text",
+    "action": "text",
+    "what": "text",
+    "client": "bigint",
+    "clinic": "bigint",
+    "via": "text",
+    "path": "text",
+    "ip": "inet",
+    "user_agent": "text",
+    "details": "jsonb",
+}
+_IP = AuditEntry._meta.get_field("ip")
+
+
+@cache
+def _entry_statement() -> Prepared:
+    meta, quote = AuditEntry._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ENTRY_COLUMNS)
+    values = ", ".join(f"%({name})s" for name in ENTRY_COLUMNS)
+    return Prepared(
+        "clinic_auditentry_insert",
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})",
+        ENTRY_COLUMNS,
+    )
+
+
+def _entry_insert(*, user, client_id, clinic_id, ip, details, **text) -> None:
+    """Write an entry for one client, with the values the ORM would store (the time now,
+    the address as GenericIPAddressField keeps it, the details as JSON; `text`: the entry's
+    text fields), by a statement prepared once per connection (clinic/prepared.py): most
+    audited requests write one entry, and building an instance and its INSERT on each was
+    most of the write's CPU, parsing it most of PostgreSQL's (issue 16). Its id is not read
+    back: nothing uses it."""
+    params = {
+        **text,
+        "at": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "user": user.pk if user else None,
+        "client": client_id,
+        "clinic": clinic_id,
+        "ip": _IP.get_prep_value(ip) or None,
+        "details": json.dumps(details),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(_entry_statement().sql(), params)
 
 
 # One row per client shown, written by one statement with the ids as one array: a busy

@@ -1,21 +1,23 @@
-"""Reads planned once per database connection on PostgreSQL (Prepared)."""
+"""Statements planned once per database connection on PostgreSQL (Prepared)."""
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 class Prepared:
-    """A read the booking path sends on almost every request, planned once per database
-    connection on PostgreSQL: PREPAREd the first time the connection needs it, then run by
-    name (EXECUTE), so PostgreSQL parses and plans it once, not on every request.
+    """A statement the booking path sends on almost every request, planned once per
+    database connection on PostgreSQL: PREPAREd the first time the connection needs it, then
+    run by name (EXECUTE), so PostgreSQL parses and plans it once, not on every request.
 
     `statement` takes named parameters (%(name)s); `types` gives each one's PostgreSQL type,
     in the order PREPARE numbers them. What is sent is `EXECUTE name (%(a)s, %(b)s...)`,
     bound on the client as every statement here is, so Django logs it and the tests count
     it as one query, as before. Prepared: the slot search's calendar, resources and busy
-    time, the lock step, the address's recent holds (diary/sql.py), the treatment and a
-    booking's practitioner (clinic/sql.py), the clinical rules and words, the prerequisite
-    rules and one client's record (clinical/sql.py), the form rules (consent/selectors.py).
+    time, the lock step, the address's recent holds and a booking's room holds (diary/
+    sql.py), the treatment, a booking's practitioner and a client by address (clinic/sql.py),
+    the clinical rules and words, the prerequisite rules and one client's record (clinical/
+    sql.py), the form rules (consent/selectors.py), the signed-in session and user (web/
+    sessions.py, access.UserBackend), an audit entry (clinic/audit.py).
     Measured in process on the booking benchmark's diary, PostgreSQL's CPU per
     availability GET 2.0 -> 0.9 ms and per public booking POST 4.5 -> 2.7 ms (bench/
     README.md, "The booking path's reads planned once").
@@ -52,10 +54,13 @@ class Prepared:
     def sql(self) -> str:
         """The text to send on the current connection, preparing the statement there first
         when it has not been."""
-        if not (connection.vendor == "postgresql" and settings.DB_PREPARED_READS):
+        db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the proxy: 17 a booking
+        if not (db.vendor == "postgresql" and settings.DB_PREPARED_READS):
             return self.statement
-        connection.ensure_connection()
-        session = connection.connection  # psycopg's: a new one for each session
+        session = db.connection  # psycopg's: a new one for each session
+        if session is None:
+            db.ensure_connection()
+            session = db.connection
         prepared = getattr(session, PREPARED, None)
         if prepared is None:
             prepared = set()
@@ -63,7 +68,7 @@ class Prepared:
         if self.name not in prepared:
             # Django's error wrapper, as its cursor has: a dropped connection is its
             # OperationalError (a 503, the connection closed after the request), not psycopg's.
-            with connection.wrap_database_errors:
+            with db.wrap_database_errors:
                 session.execute(self._prepare)
             prepared.add(self.name)
         return self._execute

@@ -195,6 +195,16 @@ _LOCK_PRACTITIONER = Prepared(
 _RECENT_HOLDS = Prepared(
     "diary_recent_holds", RECENT_HOLDS, {"email": "text", "since": "timestamptz"}
 )
+_HOLD = Prepared(
+    "bookings_appointmentresource_hold",
+    HOLD,
+    {
+        "appointment": "bigint",
+        "start": "timestamptz",
+        "blocked_until": "timestamptz",
+        "resources": "bigint[]",
+    },
+)
 
 
 def recent_holds(*, email: str, since: datetime) -> int:
@@ -323,7 +333,7 @@ def hold_resources(
         "blocked_until": blocked_until,
         "resources": list(resource_ids),
     }
-    rows = writes.send(HOLD, params) if writes is not None else _rows(HOLD, params)
+    rows = writes.send(_HOLD.sql(), params) if writes is not None else _rows(_HOLD, params)
     return [name for (name,) in rows]
 
 

@@ -95,26 +95,49 @@ def load_diary(
     practitioner_id: int | None = None,
     exclude_appointment_id: int | None = None,
 ) -> Diary:
-    """Read what a search from first_day to last_day needs, in three queries (two round
-    trips on PostgreSQL)."""
+    """Read what a search from first_day to last_day needs, in three queries: on PostgreSQL
+    in one round trip (sql.search_rows: the busy time's statement works out the
+    practitioners and resources it asks about), elsewhere the querysets, the busy time's
+    for the practitioners and resources the first two found."""
     clinic = treatment.clinic
     tz = clinic.tzinfo
     span = treatment.duration_minutes + treatment.buffer_after_minutes
     lo = from_epoch(LocalDay(first_day, tz).start())
     hi = from_epoch(LocalDay(last_day, tz).end() + span * 60)
 
-    calendar_rows, resource_rows = calendar_and_resource_rows(
-        treatment, first_day, last_day, practitioner_id
-    )
-    opening, working, closures = calendar_of(calendar_rows)
-    resources = resources_of(resource_rows)
-    practitioner_busy, holds = busy_between(
-        lo,
-        hi,
-        practitioner_ids=list(working),
-        resource_ids=[rid for rids in resources.values() for rid in rids],
-        exclude_appointment_id=exclude_appointment_id,
-    )
+    if is_postgresql():
+        calendar_rows, resource_rows, busy_rows = sql.search_rows(
+            clinic_id=treatment.clinic_id,
+            treatment_id=treatment.pk,
+            first_day=first_day,
+            last_day=last_day,
+            practitioner_id=practitioner_id,
+            lo=lo,
+            hi=hi,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+        opening, working, closures = calendar_of(calendar_rows)
+        resources = resources_of(resource_rows)
+        practitioner_busy, holds = busy_by_owner(busy_rows)
+    else:
+        query = {
+            "clinic_id": treatment.clinic_id,
+            "treatment_id": treatment.pk,
+            "first_day": first_day,
+            "last_day": last_day,
+            "practitioner_id": practitioner_id,
+        }
+        opening, working, closures = calendar_of(list(calendar_queryset(**query)))
+        resources = resources_of(
+            list(resource_queryset(clinic_id=treatment.clinic_id, treatment_id=treatment.pk))
+        )
+        practitioner_busy, holds = busy_between(
+            lo,
+            hi,
+            practitioner_ids=list(working),
+            resource_ids=[rid for rids in resources.values() for rid in rids],
+            exclude_appointment_id=exclude_appointment_id,
+        )
     return Diary(
         tz=tz,
         step_minutes=clinic.slot_step_minutes,
@@ -167,25 +190,6 @@ def refresh_busy(
             for kind, candidates in diary.resources.items()
         },
     )
-
-
-def calendar_and_resource_rows(
-    treatment: Treatment, first_day: date, last_day: date, practitioner_id
-) -> tuple[list[tuple], list[tuple]]:
-    """The rows of the search's calendar and resources (sql.CALENDAR, sql.RESOURCES): on
-    PostgreSQL in one round trip, as they do not depend on each other (the busy time,
-    read next, depends on both); elsewhere the ORM's querysets."""
-    query = {
-        "clinic_id": treatment.clinic_id,
-        "treatment_id": treatment.pk,
-        "first_day": first_day,
-        "last_day": last_day,
-        "practitioner_id": practitioner_id,
-    }
-    if is_postgresql():
-        return sql.calendar_and_resource_rows(**query)
-    resources = resource_queryset(clinic_id=treatment.clinic_id, treatment_id=treatment.pk)
-    return list(calendar_queryset(**query)), list(resources)
 
 
 def calendar_of(rows: list[tuple]):
@@ -306,8 +310,6 @@ def busy_between(
     by `blocked_until > lo`, which only reaches the diary from `lo` on: the cost does not
     grow with the years of history before it.
     """
-    practitioners: dict[int, list] = defaultdict(list)
-    resources: dict[int, list] = defaultdict(list)
     if lock_practitioner_id is not None and is_postgresql():
         rows = sql.locked_busy_rows(
             practitioner_id=lock_practitioner_id,
@@ -317,7 +319,7 @@ def busy_between(
             exclude_appointment_id=exclude_appointment_id,
         )
     elif not (practitioner_ids or resource_ids):
-        return practitioners, resources
+        return defaultdict(list), defaultdict(list)
     else:
         if lock_practitioner_id is not None:
             lock_practitioner_queryset(lock_practitioner_id)
@@ -330,6 +332,13 @@ def busy_between(
             resource_ids=resource_ids,
             exclude_appointment_id=exclude_appointment_id,
         )
+    return busy_by_owner(rows)
+
+
+def busy_by_owner(rows: list[tuple]) -> tuple[dict[int, list], dict[int, list]]:
+    """sql.BUSY's rows as (practitioner -> intervals, resource -> intervals)."""
+    practitioners: dict[int, list] = defaultdict(list)
+    resources: dict[int, list] = defaultdict(list)
     for owner_kind, owner, start, end in rows:
         by_owner = practitioners if owner_kind == sql.PRACTITIONER else resources
         by_owner[owner].append((start, end))

@@ -81,7 +81,8 @@ SELECT needs.resourcekind_id, resource.id
 # the resources' active holds through `hold_busy_lookup` (resource_id, blocked_until,
 # start) (bookings/models.py): `blocked_until > lo` reads the diary from lo on, never its
 # history, and from the index alone. `exclude` is the appointment being moved, or NULL;
-# NULL folds the test away when the statement is planned, so the index alone still serves.
+# with the plan made once per connection (clinic/prepared.py use_generic_plans) it is a
+# filter on the rows the index finds: measured no dearer than a plan that folds it away.
 # Instants through date_part('epoch'), a float, not EXTRACT(EPOCH), a numeric since
 # PostgreSQL 14 that costs PostgreSQL several times more per value (a two-week search of a
 # full diary reads over a thousand rows: 1.8 -> 1.25 ms of its CPU). The floor is the same:
@@ -116,6 +117,35 @@ SELECT 'resource', hold.resource_id,
    AND hold.start < %(hi)s
    AND (%(exclude)s::bigint IS NULL OR hold.appointment_id <> %(exclude)s::bigint)
 """
+
+# BUSY for a search of the diary (availability.load_diary), with the ids it asks about worked
+# out in the statement: the active practitioners of the clinic who offer the treatment (the
+# one asked for, if any; CALENDAR's, those without working hours too, whose rows the search
+# leaves aside) and the active resources of the kinds it requires (RESOURCES'). It needs
+# nothing from the calendar's or the resources' rows, so the three go in one round trip
+# (search_rows): an availability look was two. Each ANY(ARRAY(...)) is worked out once
+# before the scans (an InitPlan), which still go through the busy-lookup indexes.
+SEARCH_PRACTITIONERS = """
+SELECT p.id
+  FROM clinic_practitioner p
+  JOIN clinic_practitioner_treatments offers ON offers.practitioner_id = p.id
+ WHERE p.clinic_id = %(clinic)s
+   AND p.active
+   AND offers.treatment_id = %(treatment)s
+   AND (%(practitioner)s::bigint IS NULL OR p.id = %(practitioner)s::bigint)
+"""
+SEARCH_RESOURCES = """
+SELECT resource.id
+  FROM clinic_treatment_required_resource_kinds needs
+  JOIN clinic_resource resource
+    ON resource.kind_id = needs.resourcekind_id
+   AND resource.clinic_id = %(clinic)s
+   AND resource.active
+ WHERE needs.treatment_id = %(treatment)s
+"""
+BUSY_OF_SEARCH = BUSY.replace(
+    "%(practitioners)s::bigint[]", f"ARRAY({SEARCH_PRACTITIONERS})"
+).replace("%(resources)s::bigint[]", f"ARRAY({SEARCH_RESOURCES})")
 
 # The booking's lock step (reservation.lock_rows), in its transaction: a lock wait longer
 # than this fails with 55P03, which the booking turns into "slot unavailable".
@@ -189,6 +219,18 @@ _BUSY = Prepared(
         "exclude": "bigint",
     },
 )
+_BUSY_OF_SEARCH = Prepared(
+    "diary_busy_of_search",
+    BUSY_OF_SEARCH,
+    {
+        "clinic": "bigint",
+        "treatment": "bigint",
+        "practitioner": "bigint",
+        "lo": "timestamptz",
+        "hi": "timestamptz",
+        "exclude": "bigint",
+    },
+)
 _LOCK_PRACTITIONER = Prepared(
     "diary_lock_practitioner", LOCK_PRACTITIONER, {"practitioner": "bigint"}
 )
@@ -235,26 +277,33 @@ def resource_rows(*, clinic_id: int, treatment_id: int) -> list[tuple]:
     return _rows(_RESOURCES, {"clinic": clinic_id, "treatment": treatment_id})
 
 
-def calendar_and_resource_rows(
+def search_rows(
     *,
     clinic_id: int,
     treatment_id: int,
     first_day: date,
     last_day: date,
-    practitioner_id: int | None = None,
-) -> tuple[list[tuple], list[tuple]]:
-    """calendar_rows and resource_rows in one round trip (bookings/db.py rows_together)."""
-    calendar, resources = rows_together(
-        [_CALENDAR, _RESOURCES],
+    practitioner_id: int | None,
+    lo: datetime,
+    hi: datetime,
+    exclude_appointment_id: int | None,
+) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """calendar_rows, resource_rows and the busy rows of BUSY_OF_SEARCH, in one round trip
+    (bookings/db.py rows_together)."""
+    calendar, resources, busy = rows_together(
+        [_CALENDAR, _RESOURCES, _BUSY_OF_SEARCH],
         {
             "clinic": clinic_id,
             "treatment": treatment_id,
             "practitioner": practitioner_id,
             "first_day": first_day,
             "last_day": last_day,
+            "lo": lo,
+            "hi": hi,
+            "exclude": exclude_appointment_id,
         },
     )
-    return calendar, resources
+    return calendar, resources, busy
 
 
 def busy_rows(

@@ -284,9 +284,9 @@ def test_query_count_does_not_grow_with_the_range(world):
         treatment=world.treatment, first_day=TUESDAY, last_day=TUESDAY + timedelta(days=59)
     )
     assert one_day == sixty_days
-    # Hours and closures, resources, busy intervals (availability.py load_diary): the first
-    # two in one round trip on PostgreSQL.
-    assert sixty_days == (2 if connection.vendor == "postgresql" else 3)
+    # Hours and closures, resources, busy intervals (availability.py load_diary): in one
+    # round trip on PostgreSQL.
+    assert sixty_days == (1 if connection.vendor == "postgresql" else 3)
 
 
 def test_query_count_does_not_grow_with_the_staff(world):

@@ -20,7 +20,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PREPARE is PostgreSQL's"),
 ]
 
-READS = {"diary_calendar", "diary_resources", "diary_busy"}
+READS = {"diary_calendar", "diary_resources", "diary_busy_of_search"}
 
 
 def _prepared_here() -> set[str]:
@@ -48,17 +48,17 @@ def test_a_search_prepares_its_reads_once_then_runs_them_by_name(world, fresh_co
     assert READS <= _prepared_here()
     with CaptureQueriesContext(connection) as second:
         assert _search(world) == slots
-    # Two round trips each time: the PREPAREs went past Django's cursor, uncounted.
-    assert len(first.captured_queries) == len(second.captured_queries) == 2
+    # One round trip each time: the PREPAREs went past Django's cursor, uncounted.
+    assert len(first.captured_queries) == len(second.captured_queries) == 1
     for captured in (first, second):
-        calendar, busy = [query["sql"] for query in captured.captured_queries]
-        assert calendar.startswith("EXECUTE diary_calendar (") and "diary_resources" in calendar
-        assert busy.startswith("EXECUTE diary_busy (")
-        assert "PREPARE" not in calendar + busy
+        (sent,) = [query["sql"] for query in captured.captured_queries]
+        assert sent.startswith("EXECUTE diary_calendar (") and "diary_resources" in sent
+        assert "EXECUTE diary_busy_of_search (" in sent
+        assert "PREPARE" not in sent
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE name = %s",
-            ["diary_busy"],
+            ["diary_busy_of_search"],
         )
         assert cursor.fetchone() == (2,)
 
@@ -91,10 +91,10 @@ def test_switched_off_the_statements_go_as_written(world, fresh_connection, sett
     settings.DB_PREPARED_READS = False
     with CaptureQueriesContext(connection) as captured:
         _search(world)
-    calendar, busy = [query["sql"] for query in captured.captured_queries]
-    assert calendar.lstrip().startswith(sql.CALENDAR.strip().splitlines()[0])
-    assert busy.lstrip().startswith(sql.BUSY.strip().splitlines()[0])
-    assert sql._CALENDAR.sent_in(calendar) and sql._BUSY.sent_in(busy)
+    (sent,) = [query["sql"] for query in captured.captured_queries]
+    assert sent.lstrip().startswith(sql.CALENDAR.strip().splitlines()[0])
+    assert sql._CALENDAR.sent_in(sent) and sql._BUSY_OF_SEARCH.sent_in(sent)
+    assert "EXECUTE" not in sent
     assert not READS & _prepared_here()
 
 
@@ -117,7 +117,7 @@ def test_each_session_runs_the_reads_by_the_one_plan_made_for_them(world, fresh_
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s",
-            ["diary_busy"],
+            ["diary_busy_of_search"],
         )
         assert cursor.fetchone() == (7, 0)
 

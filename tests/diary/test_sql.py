@@ -327,17 +327,66 @@ def test_a_date_alone_changes_the_answer(diary):
     assert search(date(2027, 3, 2)) == second
 
 
-def test_a_search_is_three_written_out_queries_in_two_round_trips(diary, django_assert_num_queries):
-    """The calendar and the resources go together (neither needs the other); the busy
-    time, which needs both, after them."""
-    with django_assert_num_queries(2) as captured:
+def test_a_search_is_three_written_out_queries_in_one_round_trip(diary, django_assert_num_queries):
+    """The busy time's statement works out the practitioners and resources it asks about,
+    so it needs nothing from the calendar's and the resources' rows: the three go together."""
+    with django_assert_num_queries(1) as captured:
         availability.find_slots(
             treatment=diary.microcurrent, first_day=date(2027, 3, 1), last_day=date(2027, 3, 31)
         )
-    first, second = [query["sql"] for query in captured.captured_queries]
-    assert sql._CALENDAR.sent_in(first) and sql._RESOURCES.sent_in(first)
-    assert sql._BUSY.sent_in(second) and not sql._BUSY.sent_in(first)
-    assert first.startswith("EXECUTE diary_calendar (")  # prepared (clinic/prepared.py Prepared)
+    (sent,) = [query["sql"] for query in captured.captured_queries]
+    for statement in (sql._CALENDAR, sql._RESOURCES, sql._BUSY_OF_SEARCH):
+        assert statement.sent_in(sent), sent
+    assert sent.startswith("EXECUTE diary_calendar (")  # prepared (clinic/prepared.py Prepared)
+
+
+def test_the_busy_rows_of_a_search_are_the_querysets_for_its_practitioners_and_resources(
+    diary,
+):
+    """BUSY_OF_SEARCH: the busy rows of the clinic's active practitioners who offer the
+    treatment (the one asked for, if any) and of its active resources of the kinds the
+    treatment needs, as the querysets find them for those ids."""
+    seen = Counter()
+    for treatment in (diary.massage, diary.microcurrent, diary.led):
+        resource_ids = [
+            rid
+            for _, rid in availability.resource_queryset(
+                clinic_id=treatment.clinic_id, treatment_id=treatment.pk
+            )
+            if rid is not None
+        ]
+        for who in (None, diary.alice, diary.bob, diary.carol, diary.dave):
+            offering = treatment.practitioners.filter(clinic_id=treatment.clinic_id, active=True)
+            if who is not None:
+                offering = offering.filter(pk=who.pk)
+            practitioner_ids = list(offering.values_list("pk", flat=True))
+            for first_day, last_day in RANGES:
+                lo, hi = span(first_day, last_day)
+                for exclude in (None, diary.moved.pk, diary.held.pk):
+                    _, _, rows = sql.search_rows(
+                        clinic_id=treatment.clinic_id,
+                        treatment_id=treatment.pk,
+                        first_day=first_day,
+                        last_day=last_day,
+                        practitioner_id=who and who.pk,
+                        lo=lo,
+                        hi=hi,
+                        exclude_appointment_id=exclude,
+                    )
+                    expected = (
+                        availability.busy_queryset(
+                            lo=lo,
+                            hi=hi,
+                            practitioner_ids=practitioner_ids,
+                            resource_ids=resource_ids,
+                            exclude_appointment_id=exclude,
+                        )
+                        if practitioner_ids or resource_ids
+                        else []
+                    )
+                    assert Counter(rows) == Counter(expected), (treatment, who, exclude)
+                    seen.update(row[0] for row in rows)
+    assert seen[sql.PRACTITIONER] and seen[sql.RESOURCE]
 
 
 def test_the_busy_lookups_use_the_partial_indexes(world):
@@ -378,6 +427,23 @@ def test_the_busy_lookups_use_the_partial_indexes(world):
                 "hi": hi,
                 "practitioners": [world.practitioner.pk],
                 "resources": [room.pk],
+                "exclude": None,
+            },
+        )
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "appointment_busy_lookup" in plan, plan
+    assert "hold_busy_lookup" in plan, plan
+    # The search's own statement, whose ids are worked out in it, reads the same indexes.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN " + sql.BUSY_OF_SEARCH,
+            {
+                "clinic": world.clinic.pk,
+                "treatment": world.treatment.pk,
+                "practitioner": None,
+                "lo": lo,
+                "hi": hi,
                 "exclude": None,
             },
         )

@@ -178,7 +178,7 @@ def audit_write(
 
 
 # The columns of an entry for one client, each with its PostgreSQL type (every concrete
-# field but the id: tests/clinic/test_audit_entry.py).
+# field but the id: tests/clinic/test_audit_write.py).
 ENTRY_COLUMNS = {
     "at": "timestamptz",
     "user": "integer",

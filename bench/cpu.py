@@ -38,6 +38,17 @@ def _stat(pid_dir: Path) -> tuple[str, int, float] | None:
     return name, pgrp, (utime + stime) / TICK
 
 
+def runtime(pid: int) -> float | None:
+    """Seconds one process (its main thread: a PostgreSQL backend has no other) has run on a
+    CPU, from /proc/<pid>/schedstat in nanoseconds; None where there is none. /proc/<pid>/stat
+    counts clock ticks (10 ms): a request of a millisecond reads as 0 or 10, and a sum over a
+    few hundred of them drifts by a sixth."""
+    try:
+        return int((PROC / str(pid) / "schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _machine_busy() -> float:
     # cpu user nice system idle iowait irq softirq steal ...
     values = [int(v) for v in (PROC / "stat").read_text().split("\n", 1)[0].split()[1:]]

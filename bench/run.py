@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -65,12 +66,13 @@ class Plan:
     group: str  # the clinic group's size (bench/group.py SIZES) for pages and floor
     page_passes: int
     floor_bookings: int  # per side
+    floor_rounds: int  # each on a fresh copy of the group; the median is reported
     page_patterns: tuple[str, ...] = ()  # pages: only these (bench/pages.py `chosen`)
 
 
-QUICK = Plan("quick", (5_000, 50_000), 10, 8, 2, 2, 2, 30, 5, 2_000, 300, "small", 10, 60)
+QUICK = Plan("quick", (5_000, 50_000), 10, 8, 2, 2, 2, 30, 5, 2_000, 300, "small", 10, 60, 1)
 FULL = Plan(
-    "full", (5_000, 50_000, 500_000), 50, 30, 5, 10, 8, 240, 15, 10_000, 900, "full", 30, 200
+    "full", (5_000, 50_000, 500_000), 50, 30, 5, 10, 8, 240, 15, 10_000, 900, "full", 30, 200, 5
 )
 CLIENTS = 50
 
@@ -89,6 +91,7 @@ def main(argv: list[str]) -> int:
         help="pages: only those whose label or route matches (shell pattern, repeatable)",
     )
     parser.add_argument("--passes", type=int, help="pages: timed passes (default 10 or 30)")
+    parser.add_argument("--rounds", type=int, help="floor: rounds (default 1 or 5)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.size:
@@ -97,6 +100,8 @@ def main(argv: list[str]) -> int:
         plan = replace(plan, page_patterns=tuple(args.page))
     if args.passes:
         plan = replace(plan, page_passes=args.passes)
+    if args.rounds:
+        plan = replace(plan, floor_rounds=args.rounds)
     wanted = args.only or list(SECTIONS)
     _stop_on_signals()
 
@@ -619,9 +624,17 @@ def _collections_note(figures: dict | None) -> str:
 
 
 def floor(plan: Plan, report: Report) -> None:
-    print(f"floor: up to {plan.floor_bookings} bookings per side...", flush=True)
-    result = _group_run(plan, "bench_floor", "floor", str(plan.floor_bookings))
-    sides = result["sides"]
+    """The floor and our two POSTs, `plan.floor_rounds` rounds, each on a fresh copy of the
+    group: per side the median over the rounds, and each round's ratio to its floor (the
+    machine's speed moves between rounds, the three sides of one round share it)."""
+    rounds = []
+    for number in range(plan.floor_rounds):
+        print(
+            f"floor: round {number + 1} of {plan.floor_rounds}, up to {plan.floor_bookings} "
+            "bookings per side...",
+            flush=True,
+        )
+        rounds.append(_group_run(plan, "bench_floor", "floor", str(plan.floor_bookings)))
     section = Section(
         "Booking beside the floor: CPU per booking on the clinic group",
         header=[
@@ -629,20 +642,25 @@ def floor(plan: Plan, report: Report) -> None:
             "bookings (409s)",
             "ms: median / p95",
             "CPU ms per booking: web / PostgreSQL / both",
-            "x the floor's CPU",
+            "x the floor's CPU: median (each round)",
         ],
     )
-    floor_cpu = None
-    for name, side in sides.items():
-        both = side["web_cpu_ms"] + side["postgres_cpu_ms"]
-        floor_cpu = floor_cpu or both
+    names = list(rounds[0]["sides"])
+    for name in names:
+        sides = [result["sides"][name] for result in rounds]
+        floors = [result["sides"][names[0]] for result in rounds]
+        ratios = [_cpu(side) / _cpu(low) for side, low in zip(sides, floors, strict=True)]
         section.rows.append(
             [
                 name,
-                f"{side['bookings']} ({side['conflicts']})",
-                f"{side['median']} / {side['p95']}",
-                f"{side['web_cpu_ms']} / {side['postgres_cpu_ms']} / {both:.2f}",
-                f"{both / floor_cpu:.1f}x" if floor_cpu else "-",
+                f"{sum(side['bookings'] for side in sides)} "
+                f"({sum(side['conflicts'] for side in sides)})",
+                f"{_median(sides, 'median')} / {_median(sides, 'p95')}",
+                f"{_median(sides, 'web_cpu_ms')} / {_median(sides, 'postgres_cpu_ms')} / "
+                f"{statistics.median(_cpu(side) for side in sides):.2f}",
+                f"{statistics.median(ratios):.2f}x ("
+                + ", ".join(f"{ratio:.2f}x" for ratio in ratios)
+                + ")",
             ]
         )
     section.notes = [
@@ -650,14 +668,25 @@ def floor(plan: Plan, report: Report) -> None:
         "safe booking needs: the treatment, the client by address, the practitioner's lock, "
         "the overlap checks, the appointment, its change record, a room hold and two outbox "
         "rows. Issue 16's target: our booking POST within 2x of the floor's CPU.",
-        "One process, django.test.Client, DEBUG=0, one booking at a time, the three in turn on "
-        "free one-hour starts of the coming weeks at the group's first clinic, each for a "
-        "client on record, a different one each time. Web CPU: this process's CPU time per "
-        "request (request, view, ORM, psycopg); PostgreSQL: its backend's, from "
-        "/proc/<pid>/stat (clock ticks, averaged over the bookings).",
-        _group_note(result["world"]),
+        f"{len(rounds)} rounds, each on a fresh copy of the group; figures are the median over "
+        "the rounds, the ratio each round's own (its sides ran interleaved on the same "
+        "machine at the same moments). One process, django.test.Client, DEBUG=0, one booking "
+        "at a time, the three in turn on free one-hour starts of the coming weeks at the "
+        "group's first clinic, each for a client on record, a different one each time. Web "
+        "CPU: this process's CPU time per request (request, view, ORM, psycopg); PostgreSQL: "
+        "its backend's, from /proc/<pid>/schedstat (nanoseconds).",
+        _group_note(rounds[0]["world"]),
     ]
     report.add(section)
+
+
+def _cpu(side: dict) -> float:
+    return side["web_cpu_ms"] + side["postgres_cpu_ms"]
+
+
+def _median(sides: list[dict], key: str) -> str:
+    values = [side[key] for side in sides if side[key] is not None]
+    return f"{statistics.median(values):.2f}" if values else "-"
 
 
 SECTION_RUNNERS = {

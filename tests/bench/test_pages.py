@@ -4,6 +4,7 @@ counted; a URL pattern the benchmark neither measures nor explains stops it; the
 with its rows and refuses a taken time."""
 
 import json
+import os
 
 import pytest
 from django.db import connection
@@ -119,3 +120,15 @@ def test_the_floor_benchmark_books_with_every_side(world):
     for figures in sides.values():
         assert figures["bookings"] + figures["conflicts"] == 2
         assert figures["bookings"] >= 1 and figures["web_cpu_ms"] > 0
+        # Nanoseconds from schedstat: one booking's backend CPU, read in clock ticks, was
+        # most often 0.
+        assert figures["postgres_cpu_ms"] > 0
+
+
+def test_a_process_runtime_is_read_in_nanoseconds():
+    from bench import cpu
+
+    spent = cpu.runtime(os.getpid())
+    sum(range(200_000))
+    assert spent is not None and 0 < spent < cpu.runtime(os.getpid())
+    assert cpu.runtime(2**22 + 12345) is None  # no such process

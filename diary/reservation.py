@@ -19,12 +19,14 @@ Either way the caller gets SlotUnavailable with the nearest alternatives when no
 had.
 """
 
-from collections.abc import Callable
+import _thread
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, Error, IntegrityError, connection, transaction
 
 from bookings.db import is_postgresql
 from clinic.models import Treatment
@@ -210,24 +212,94 @@ def claim_first(
     execIndexing.c, "Exclusion Constraints"); the other may yet commit, so it is the same
     lost room. Whatever the wait was, the retry is as safe as the first attempt, and bounded
     by ATTEMPTS_PER_PRACTITIONER."""
-    for candidate in candidates:
-        for _ in range(ATTEMPTS_PER_PRACTITIONER):
-            locked = False
-            try:
-                with transaction.atomic():
-                    resource_ids = reserve(request, candidate, candidates.diary)
-                    if resource_ids is None:
-                        break  # this practitioner or every room is taken: the next one
-                    locked = True
-                    return write(candidate, resource_ids)
-            except (IntegrityError, DatabaseError) as error:
-                if is_reference_clash(error):
-                    continue  # the new appointment drew a taken reference: write draws again
-                if not is_conflict(error):
-                    raise
-                if not _lost_a_room(error, locked=locked):
-                    break
+    attempts = _Attempts()
+    try:
+        for candidate in candidates:
+            for _ in range(ATTEMPTS_PER_PRACTITIONER):
+                locked = False
+                try:
+                    with attempts.attempt():
+                        resource_ids = reserve(request, candidate, candidates.diary)
+                        if resource_ids is None:
+                            break  # this practitioner or every room is taken: the next one
+                        attempts.opened()
+                        locked = True
+                        return write(candidate, resource_ids)
+                except (IntegrityError, DatabaseError) as error:
+                    if is_reference_clash(error):
+                        continue  # the new appointment drew a taken reference: draw again
+                    if not is_conflict(error):
+                        raise
+                    if not _lost_a_room(error, locked=locked):
+                        break
+    finally:
+        attempts.close()
     raise unavailable(request)
+
+
+class _Attempts:
+    """What each attempt of claim_first is rolled back to when it fails: on PostgreSQL inside
+    a transaction, one savepoint for all of them, opened by the first lock step in its own
+    round trip (sql.opening), rolled back to when an attempt fails, which leaves it in
+    place for the next, and never released: the transaction's end (or that of a savepoint
+    around the booking) ends it with the rest. Django's atomic() per attempt sent SAVEPOINT
+    and RELEASE SAVEPOINT as two round trips of their own on every booking (issue 16).
+
+    What a rollback to it undoes is what atomic()'s undid: the attempt's rows, its locks,
+    its SET LOCAL, the on_commit callbacks registered during it (its name is in Django's
+    savepoint_ids meanwhile, as an atomic block's is), and Django's mark that the
+    transaction needs a rollback. A second claim in the same transaction at the same depth
+    of savepoints (a batch) takes atomic() per attempt, so that the savepoints left open
+    do not pile up (PostgreSQL keeps 64 subtransactions a session in shared memory); so do
+    SQLite and a claim outside any transaction (each attempt its own transaction)."""
+
+    def __init__(self):
+        self.savepoint: sql.Savepoint | None = None
+        self.fast = is_postgresql() and connection.in_atomic_block
+        if self.fast:
+            # The outermost block and the savepoints open around this claim: the same as a
+            # claim's before this one means a savepoint of ours may still be open here.
+            self.place = (connection.atomic_blocks[:1], tuple(connection.savepoint_ids))
+            self.fast = getattr(connection, "claim_savepoint_place", None) != self.place
+
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        if not self.fast:
+            with transaction.atomic():
+                yield
+            return
+        if self.savepoint is None:
+            connection.savepoint_state += 1  # a name as Django gives its savepoints
+            tid = str(_thread.get_ident()).replace("-", "")
+            self.savepoint = sql.Savepoint(f"s{tid}_x{connection.savepoint_state}")
+            connection.savepoint_ids.append(self.savepoint.name)
+            connection.claim_savepoint_place = self.place
+        token = sql.opening.set(self.savepoint)
+        try:
+            yield
+        except BaseException:
+            if self.savepoint.opened:
+                connection.needs_rollback = False
+                try:
+                    connection.savepoint_rollback(self.savepoint.name)
+                except Error:  # as atomic(): the transaction as a whole is rolled back
+                    connection.needs_rollback = True
+            raise
+        finally:
+            sql.opening.reset(token)
+
+    def opened(self) -> None:
+        """Before the attempt writes: the savepoint is open (the lock step opened it; a path
+        without one opens it now, in a round trip of its own)."""
+        if self.savepoint is not None and not self.savepoint.opened:
+            with connection.cursor() as cursor:
+                cursor.execute(connection.ops.savepoint_create_sql(self.savepoint.name))
+            self.savepoint.opened = True
+
+    def close(self) -> None:
+        """Out of Django's list of open savepoints, as an atomic block leaves it."""
+        if self.savepoint is not None and self.savepoint.name in connection.savepoint_ids:
+            connection.savepoint_ids.remove(self.savepoint.name)
 
 
 def _lost_a_room(error: Exception, *, locked: bool) -> bool:

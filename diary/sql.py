@@ -13,6 +13,8 @@ Every value is a bound parameter; ids come as lists, bound as arrays. The only t
 into a statement is ACTIVE_STATUSES, from code, never from a user.
 """
 
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
@@ -340,6 +342,20 @@ def lock_then_busy() -> str:
     return ";\n".join(text(statement) for statement in LOCK_THEN_BUSY)
 
 
+@dataclass
+class Savepoint:
+    """The savepoint of a booking's attempts (reservation.claim_first), which the first lock
+    step opens in its own round trip."""
+
+    name: str
+    opened: bool = False
+
+
+# The savepoint the lock steps of this context open if it is not open yet (claim_first sets
+# it around its attempts on PostgreSQL); None: they open none.
+opening: ContextVar[Savepoint | None] = ContextVar("lock_step_savepoint", default=None)
+
+
 def locked_busy_rows(
     *,
     practitioner_id: int,
@@ -348,10 +364,17 @@ def locked_busy_rows(
     resource_ids: list[int],
     exclude_appointment_id: int | None,
 ) -> list[tuple]:
-    """Lock the practitioner's row, then busy_rows for that practitioner and the resources."""
+    """Lock the practitioner's row, then busy_rows for that practitioner and the resources;
+    first, in the same string, the SAVEPOINT of `opening` if it is not open yet."""
+    statements = lock_then_busy()
+    savepoint = opening.get()
+    opens = savepoint is not None and not savepoint.opened
+    if opens:
+        statements = f"{connection.ops.savepoint_create_sql(savepoint.name)};\n{statements}"
+        savepoint.opened = True  # the string's first statement: run before anything can fail
     with connection.cursor() as cursor:
         cursor.execute(
-            lock_then_busy(),
+            statements,
             {
                 "practitioner": practitioner_id,
                 "lo": lo,
@@ -361,9 +384,9 @@ def locked_busy_rows(
                 "exclude": exclude_appointment_id,
             },
         )
-        # The results come in the statements' order: SET, the lock's row, BUSY's rows.
-        cursor.nextset()
-        cursor.nextset()
+        # The results come in the statements' order: [SAVEPOINT,] SET, the lock's row, BUSY's.
+        for _ in range(3 if opens else 2):
+            cursor.nextset()
         return cursor.fetchall()
 
 

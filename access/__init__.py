@@ -31,7 +31,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from access.roles import ROLES
 from bookings.models import DIARY_STATUSES, Appointment
 from clinic.models import Client, Clinic, Practitioner
-from clinic.prepared import Prepared
+from clinic.prepared import Prepared, kept_cursor
 from clinic.sql import columns, instances
 
 USE = "clinic.use_workspace"
@@ -66,7 +66,7 @@ def roles_of(user) -> tuple[Role, ...]:
     if not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
         return ()
     if not hasattr(user, "_access_roles"):
-        with connection.cursor() as cursor:
+        with kept_cursor() as cursor:
             cursor.execute(MEMBERSHIPS, [user.pk])
             user._access_roles = tuple(Role(*row) for row in cursor.fetchall())
     return user._access_roles
@@ -387,7 +387,7 @@ class UserBackend(ModelBackend):
     def get_user(self, user_id):
         if connection.vendor != "postgresql":
             return super().get_user(user_id)
-        with connection.cursor() as cursor:
+        with kept_cursor() as cursor:
             cursor.execute(_user_query().sql(), {"user": user_id})
             rows = cursor.fetchall()
         if not rows:

@@ -8,7 +8,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import BigIntegerField, Func, Model
 
 from clinic.inserts import insert_sql, saved
-from clinic.prepared import Prepared, text
+from clinic.prepared import Prepared, kept_cursor, text
 
 
 class PostgreSQLExclusionConstraint(ExclusionConstraint):
@@ -49,7 +49,7 @@ def rows_together(statements: Sequence[str | Prepared], params: dict) -> list[li
     client), run in order, each statement with its own snapshot as if sent alone; elsewhere
     (SQLite, which runs one statement per call) one by one. `params` holds the named
     parameters of them all."""
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         if not is_postgresql():
             found = []
             for statement in statements:
@@ -72,7 +72,7 @@ def insert_returning_id(obj: Model) -> None:
         return
     params: dict = {}
     statement = insert_sql([obj], params)
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(
             f"{statement} RETURNING {connection.ops.quote_name(obj._meta.pk.column)}", params
         )
@@ -118,7 +118,7 @@ class together:
         # parameters: psycopg parses a query for its placeholders again each time unless it
         # is short (4,096 bytes, 50 parameters), which these statements are one by one and
         # the string of them all is not.
-        with connection.cursor() as cursor:
+        with kept_cursor() as cursor:
             statements = []
             for objs, ignore_conflicts in self._inserts:
                 values: dict = {}

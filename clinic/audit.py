@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from clinic.addresses import client_ip
 from clinic.models import AuditEntry, AuditSubject
-from clinic.prepared import Prepared
+from clinic.prepared import Prepared, kept_cursor
 
 USER_AGENT_LENGTH = AuditEntry._meta.get_field("user_agent").max_length
 PATH_LENGTH = AuditEntry._meta.get_field("path").max_length
@@ -224,7 +224,7 @@ def _entry_insert(*, user, client_id, clinic_id, ip, details, **text) -> None:
         "ip": _IP.get_prep_value(ip) or None,
         "details": json.dumps(details),
     }
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(_entry_statement().sql(), params)
 
 
@@ -245,7 +245,7 @@ def _subjects_write(entry_id: int, client_ids: list[int]) -> None:
             AuditSubject(entry_id=entry_id, client_id=pk) for pk in client_ids
         )
         return
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(SUBJECTS_INSERT, {"entry": entry_id, "clients": client_ids})
 
 

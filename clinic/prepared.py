@@ -1,4 +1,8 @@
-"""Statements planned once per database connection on PostgreSQL (Prepared)."""
+"""Statements planned once per database connection on PostgreSQL (Prepared), and the cursor
+the SQL written out in this project is sent through (kept_cursor)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -104,3 +108,51 @@ def use_generic_plans(sender, connection, **kwargs) -> None:
 def text(statement: str | Prepared) -> str:
     """What to send for `statement`: itself, or a Prepared one's text for this connection."""
     return statement.sql() if isinstance(statement, Prepared) else statement
+
+
+# The attribute of psycopg's connection holding the cursor kept_cursor hands out, and whether
+# it is handed out now.
+KEPT_CURSOR = "lumiere_cursor"
+KEPT_CURSOR_IN_USE = "lumiere_cursor_in_use"
+
+
+@contextmanager
+def kept_cursor() -> Iterator:
+    """Django's cursor wrapper around one psycopg cursor kept for the connection's life, on
+    PostgreSQL: for the statements written out in this project (Prepared reads, the booking's
+    strings of statements, written-out INSERTs), sent several times on every request.
+
+    Django's connection.cursor() makes a psycopg cursor for each statement, and each new one
+    sets its adapters up again: its own map of dumpers and loaders, each parameter's dumper
+    and each result column's loader looked up afresh, about 40 us of the web worker's CPU a
+    statement on the benchmark machine (bench/README.md, "A cursor kept"). The wrapper is
+    Django's own (connection._prepare_cursor, as connection.cursor() wraps a new cursor):
+    the statement logged when queries are logged (CaptureQueriesContext counts it), the
+    execute wrappers run, psycopg's errors turned into Django's, a broken transaction
+    refused. The health check and the connection are seen to first, as connection.cursor()
+    does. The cursor is not closed at the block's end (its last result stays until the next
+    statement); a new connection gets a new one. A block inside another (a statement sent
+    while the outer one's results are still being read) gets a cursor of its own, closed at
+    its end, as does any other database."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
+            yield cursor
+        return
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    session = db.connection  # psycopg's: a new one for each session
+    if getattr(session, KEPT_CURSOR_IN_USE, False):
+        with db.cursor() as cursor:
+            yield cursor
+        return
+    kept = getattr(session, KEPT_CURSOR, None)
+    if kept is None or kept.closed:
+        with db.wrap_database_errors:
+            kept = db.create_cursor()
+        setattr(session, KEPT_CURSOR, kept)
+    setattr(session, KEPT_CURSOR_IN_USE, True)
+    try:
+        yield db._prepare_cursor(kept)
+    finally:
+        setattr(session, KEPT_CURSOR_IN_USE, False)

@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Model
 
 from clinic.models import Client, Clinic, Practitioner, Treatment
-from clinic.prepared import Prepared
+from clinic.prepared import Prepared, kept_cursor
 
 
 @cache
@@ -70,7 +70,7 @@ def treatment_and_practitioner(
     clinic read with it; and the practitioner `practitioner_id` if they are active at its
     clinic and offer it (None otherwise, or when no id is given)."""
     organisation = None if organisation_id is None else int(organisation_id)
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(
             _treatment_query().sql(),
             {"practitioner": practitioner_id, "slug": slug, "organisation": organisation},
@@ -104,7 +104,7 @@ SELECT {columns(Client, "cl")}, {columns(Clinic, "home")}
 
 
 def client_by_email(*, organisation_id: int, email: str) -> Client | None:
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(_client_query().sql(), {"organisation": organisation_id, "email": email})
         row = cursor.fetchone()
     if row is None:
@@ -130,7 +130,7 @@ def practitioner_of(obj: Model) -> None:
     field = obj._meta.get_field("practitioner")
     if obj.practitioner_id is None or field.is_cached(obj):
         return
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(_practitioner_query().sql(), {"practitioner": obj.practitioner_id})
         row = cursor.fetchone()
     if row is not None:

@@ -30,6 +30,7 @@ from django.db import DatabaseError, Error, IntegrityError, connection, transact
 
 from bookings.db import is_postgresql
 from clinic.models import Treatment
+from clinic.prepared import kept_cursor
 from diary import availability, sql
 from diary.errors import SlotUnavailable
 from diary.intervals import to_epoch
@@ -292,7 +293,7 @@ class _Attempts:
         """Before the attempt writes: the savepoint is open (the lock step opened it; a path
         without one opens it now, in a round trip of its own)."""
         if self.savepoint is not None and not self.savepoint.opened:
-            with connection.cursor() as cursor:
+            with kept_cursor() as cursor:
                 cursor.execute(connection.ops.savepoint_create_sql(self.savepoint.name))
             self.savepoint.opened = True
 

@@ -21,7 +21,7 @@ from django.db import connection
 
 from bookings.db import rows_together, together
 from bookings.models import ACTIVE_STATUSES
-from clinic.prepared import Prepared, text
+from clinic.prepared import Prepared, kept_cursor, text
 
 # The busy rows' first column, whose time is taken (BUSY writes them out).
 PRACTITIONER, RESOURCE = "practitioner", "resource"
@@ -372,7 +372,7 @@ def locked_busy_rows(
     if opens:
         statements = f"{connection.ops.savepoint_create_sql(savepoint.name)};\n{statements}"
         savepoint.opened = True  # the string's first statement: run before anything can fail
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(
             statements,
             {
@@ -410,12 +410,12 @@ def hold_resources(
 
 
 def lock_practitioner(*, practitioner_id: int) -> None:
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(SET_LOCK_TIMEOUT)
         cursor.execute(_LOCK_PRACTITIONER.sql(), {"practitioner": practitioner_id})
 
 
 def _rows(query: str | Prepared, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(text(query), params)
         return cursor.fetchall()

@@ -14,7 +14,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connection
 from django.utils import timezone
 
-from clinic.prepared import Prepared
+from clinic.prepared import Prepared, kept_cursor
 
 
 def possible_key(key: str | None) -> bool:
@@ -38,7 +38,7 @@ class SessionStore(DatabaseSessionStore):
         and the key is dropped so that a save makes a new one (Django's behaviour)."""
         data = None
         if possible_key(self.session_key):
-            with connection.cursor() as cursor:
+            with kept_cursor() as cursor:
                 cursor.execute(
                     _read_query(self.model).sql(),
                     {

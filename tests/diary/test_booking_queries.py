@@ -6,7 +6,7 @@ import itertools
 import json
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -14,6 +14,7 @@ import access
 from bookings.models import Appointment, new_reference
 from clinic import audit as clinic_audit
 from clinic import sql as clinic_sql
+from clinic.prepared import kept_cursor
 from diary import sql as diary_sql
 from diary.services import appointment_book
 from tests import factories
@@ -119,19 +120,29 @@ def _post(web, world, **client) -> tuple:
     return response, [query["sql"] for query in queries]
 
 
-def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(world):
+def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(world, monkeypatch):
     factories.ClientFactory(clinic=world.clinic, email="dana@example.com")
     web = Client()
     web.force_login(
         factories.StaffFactory(username="frontdesk"),
         backend="access.UserBackend",
     )
+    with kept_cursor() as cursor:  # the connection's kept cursor, made before the count
+        cursor.execute("SELECT 1")
+    db = connections[DEFAULT_DB_ALIAS]
+    made = []
+    create_cursor = db.create_cursor
+    monkeypatch.setattr(db, "create_cursor", lambda *a: made.append(a) or create_cursor(*a))
 
     response, sql = _post(web, world, name="Dana Client", email="Dana@Example.com")
 
     assert response.status_code == 201, response.content
     assert response.json()["resources"] == ["Room 1"]
     assert len(sql) == FRONT_DESK_POST, "\n".join(sql)
+    # Every statement goes through the connection's kept cursor (clinic/prepared.py) but
+    # the savepoint and release Django sends for the view's block in the test's transaction.
+    own = [q for q in sql if q.startswith(("SAVEPOINT", "RELEASE")) and ";" not in q]
+    assert len(made) == len(own) == 2, own
     # The memberships come with the user, not by a read of their own.
     (user,) = [q for q in sql if access._user_query().sent_in(q)]
     assert "clinic_membership" in access._user_query().statement

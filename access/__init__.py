@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils.functional import LazyObject, empty
 
 from access.roles import ROLES
 from bookings.models import DIARY_STATUSES, Appointment
@@ -61,8 +62,21 @@ class Role:
         return ROLES.get(self.role, frozenset())
 
 
+def _itself(user):
+    """The user behind Django's lazy request.user (a SimpleLazyObject) once it has been read,
+    else `user` as given. Each attribute read through the lazy object is an AttributeError
+    raised and caught on the way to the user, and the checks here read a few each, dozens
+    of times a request: about 2% of a front-desk booking's web CPU in a sampling profile
+    (bench/README.md, "Where the front desk's web CPU goes"), too little for a timed A/B to
+    tell apart on the benchmark machine."""
+    if isinstance(user, LazyObject) and user._wrapped is not empty:
+        return user._wrapped
+    return user
+
+
 def roles_of(user) -> tuple[Role, ...]:
     """The user's memberships (read once per request and kept on the user)."""
+    user = _itself(user)
     if not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
         return ()
     if not hasattr(user, "_access_roles"):
@@ -88,6 +102,7 @@ SELECT {ROLE_COLUMNS}
 
 
 def is_superuser(user) -> bool:
+    user = _itself(user)
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
 
 

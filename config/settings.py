@@ -82,7 +82,8 @@ if hashlib.sha256(SECRET_KEY.encode()).hexdigest() in PUBLISHED_KEYS_SHA256:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the project's site (backoffice/site.py) as admin.site.
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

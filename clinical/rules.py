@@ -226,12 +226,14 @@ def booking_facts(
     client: Client | None,
     with_prerequisites: bool = False,
     also: Sequence[str | Prepared] = (),
+    also_params: dict | None = None,
 ) -> BookingFacts:
     """The clinic's rules and words, the treatment's kinds of resource, `client`'s record
     (None: a newcomer, who has none) and, `with_prerequisites`, the prerequisite rules with
     the client's appointments that meet them: in one round trip (clinical/sql.py). `also`:
     the caller's own statements (reads taking the same named parameters: prerequisites.params)
-    sent in that round trip after these, their rows in BookingFacts.also."""
+    sent in that round trip after these, their rows in BookingFacts.also; `also_params`, the
+    named parameters they take besides those (one named alike must have the same value)."""
     known = client is not None and client.pk is not None
     params = prerequisites.params(treatment=treatment, client=client)
     statements = [sql.WAITING, sql.CONTRAINDICATIONS, sql.TERMS, sql.TREATMENT_KINDS]
@@ -240,6 +242,9 @@ def booking_facts(
         params["client0"] = client.pk
     if with_prerequisites:
         statements.append(sql.PREREQUISITES)
+    for name, value in (also_params or {}).items():
+        if params.setdefault(name, value) != value:
+            raise ValueError(f"The parameter {name!r} is the rules' own, with another value.")
     mine = len(statements)
     rows = rows_together([*statements, *also], params)
     also_rows, rows = tuple(rows[mine:]), rows[:mine]

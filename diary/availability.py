@@ -15,7 +15,7 @@ Choices where the brief is silent:
 """
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -36,7 +36,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from bookings.db import Epoch, is_postgresql
+from bookings.db import Epoch, is_postgresql, rows_together
 from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentResource
 from clinic.models import (
     Closure,
@@ -96,50 +96,92 @@ def load_diary(
     exclude_appointment_id: int | None = None,
 ) -> Diary:
     """Read what a search from first_day to last_day needs, in three queries: on PostgreSQL
-    in one round trip (sql.search_rows: the busy time's statement works out the
+    in one round trip (sql.SEARCH: the busy time's statement works out the
     practitioners and resources it asks about), elsewhere the querysets, the busy time's
     for the practitioners and resources the first two found."""
-    clinic = treatment.clinic
-    tz = clinic.tzinfo
-    span = treatment.duration_minutes + treatment.buffer_after_minutes
-    lo = from_epoch(LocalDay(first_day, tz).start())
-    hi = from_epoch(LocalDay(last_day, tz).end() + span * 60)
-
     if is_postgresql():
-        calendar_rows, resource_rows, busy_rows = sql.search_rows(
-            clinic_id=treatment.clinic_id,
-            treatment_id=treatment.pk,
+        params = search_params(
+            treatment=treatment,
             first_day=first_day,
             last_day=last_day,
             practitioner_id=practitioner_id,
-            lo=lo,
-            hi=hi,
             exclude_appointment_id=exclude_appointment_id,
         )
-        opening, working, closures = calendar_of(calendar_rows)
-        resources = resources_of(resource_rows)
-        practitioner_busy, holds = busy_by_owner(busy_rows)
-    else:
-        query = {
-            "clinic_id": treatment.clinic_id,
-            "treatment_id": treatment.pk,
-            "first_day": first_day,
-            "last_day": last_day,
-            "practitioner_id": practitioner_id,
-        }
-        opening, working, closures = calendar_of(list(calendar_queryset(**query)))
-        resources = resources_of(
-            list(resource_queryset(clinic_id=treatment.clinic_id, treatment_id=treatment.pk))
-        )
-        practitioner_busy, holds = busy_between(
-            lo,
-            hi,
-            practitioner_ids=list(working),
-            resource_ids=[rid for rids in resources.values() for rid in rids],
-            exclude_appointment_id=exclude_appointment_id,
-        )
+        return diary_of(treatment, rows_together(sql.SEARCH, params))
+    query = {
+        "clinic_id": treatment.clinic_id,
+        "treatment_id": treatment.pk,
+        "first_day": first_day,
+        "last_day": last_day,
+        "practitioner_id": practitioner_id,
+    }
+    opening, working, closures = calendar_of(list(calendar_queryset(**query)))
+    resources = resources_of(
+        list(resource_queryset(clinic_id=treatment.clinic_id, treatment_id=treatment.pk))
+    )
+    lo, hi = _search_span(treatment, first_day, last_day)
+    practitioner_busy, holds = busy_between(
+        lo,
+        hi,
+        practitioner_ids=list(working),
+        resource_ids=[rid for rids in resources.values() for rid in rids],
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    return _diary(treatment, opening, working, closures, resources, practitioner_busy, holds)
+
+
+def _search_span(treatment: Treatment, first_day: date, last_day: date) -> tuple:
+    """The instants a search from first_day to last_day reads busy time between."""
+    tz = treatment.clinic.tzinfo
+    span = treatment.duration_minutes + treatment.buffer_after_minutes
+    lo = from_epoch(LocalDay(first_day, tz).start())
+    return lo, from_epoch(LocalDay(last_day, tz).end() + span * 60)
+
+
+def search_params(
+    *,
+    treatment: Treatment,
+    first_day: date,
+    last_day: date,
+    practitioner_id: int | None = None,
+    exclude_appointment_id: int | None = None,
+) -> dict:
+    """The parameters of sql.SEARCH, the reads of load_diary on PostgreSQL: a caller may
+    send them with reads of its own (the rules', for a booking) and make the Diary of their
+    rows with diary_of."""
+    lo, hi = _search_span(treatment, first_day, last_day)
+    return sql.search_params(
+        clinic_id=treatment.clinic_id,
+        treatment_id=treatment.pk,
+        first_day=first_day,
+        last_day=last_day,
+        practitioner_id=practitioner_id,
+        lo=lo,
+        hi=hi,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+
+
+def diary_of(treatment: Treatment, rows: Sequence[list[tuple]]) -> Diary:
+    """The Diary of sql.SEARCH's rows (read with search_params), as load_diary makes it."""
+    calendar_rows, resource_rows, busy_rows = rows
+    opening, working, closures = calendar_of(calendar_rows)
+    practitioner_busy, holds = busy_by_owner(busy_rows)
+    return _diary(
+        treatment,
+        opening,
+        working,
+        closures,
+        resources_of(resource_rows),
+        practitioner_busy,
+        holds,
+    )
+
+
+def _diary(treatment, opening, working, closures, resources, practitioner_busy, holds) -> Diary:
+    clinic = treatment.clinic
     return Diary(
-        tz=tz,
+        tz=clinic.tzinfo,
         step_minutes=clinic.slot_step_minutes,
         duration=treatment.duration_minutes * 60,
         buffer=treatment.buffer_after_minutes * 60,

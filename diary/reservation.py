@@ -85,19 +85,33 @@ class Candidates:
             self.practitioner_ids.insert(0, practitioner_id)
 
 
-def free_practitioners(request: SlotRequest) -> Candidates:
-    """Practitioners free at the requested start, read without locks."""
-    diary = availability.load_diary(
-        treatment=request.treatment,
-        first_day=request.day,
-        last_day=request.day,
-        practitioner_id=request.practitioner_id,
-        exclude_appointment_id=request.exclude_appointment_id,
-    )
+def free_practitioners(request: SlotRequest, diary: availability.Diary | None = None) -> Candidates:
+    """Practitioners free at the requested start, read without locks (`diary`: the request's
+    day, read by the caller with reads of its own: search_params)."""
+    if diary is None:
+        diary = availability.load_diary(**_day_of(request))
     wanted = to_epoch(request.start)
     return Candidates(
         next((pids for start, pids in _free(request, diary) if start == wanted), []), diary
     )
+
+
+def search_params(request: SlotRequest) -> dict:
+    """The parameters of the reads free_practitioners makes on PostgreSQL (sql.SEARCH), for
+    a caller sending them with its own and passing free_practitioners the Diary of their
+    rows (availability.diary_of)."""
+    return availability.search_params(**_day_of(request))
+
+
+def _day_of(request: SlotRequest) -> dict:
+    """What the diary of the request's day is read for."""
+    return {
+        "treatment": request.treatment,
+        "first_day": request.day,
+        "last_day": request.day,
+        "practitioner_id": request.practitioner_id,
+        "exclude_appointment_id": request.exclude_appointment_id,
+    }
 
 
 def _free(request: SlotRequest, diary: availability.Diary) -> list[tuple[int, list[int]]]:

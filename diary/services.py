@@ -8,7 +8,7 @@ past a rule, the audit entry, together.
 
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -39,7 +39,7 @@ from consent.selectors import FORM_RULES, missing_for
 from courses import services as courses
 from courses.errors import CourseError
 from courses.models import ClientCourse
-from diary import deposits, sql
+from diary import availability, deposits, sql
 from diary.errors import (
     Contraindicated,
     CourseNotUsable,
@@ -55,7 +55,13 @@ from diary.errors import (
     WaitingPeriod,
     WarningsNotAcknowledged,
 )
-from diary.reservation import SlotRequest, claim_first, free_practitioners, unavailable
+from diary.reservation import (
+    SlotRequest,
+    claim_first,
+    free_practitioners,
+    search_params,
+    unavailable,
+)
 from money import services as money
 from money.currency import ZERO
 from money.prices import DiscountInvalid, booked_price
@@ -111,6 +117,7 @@ def check_eligibility(
     new_client: bool = False,
     prerequisites_apply: bool = True,
     also: Sequence[str] = (),
+    facts: rules.BookingFacts | None = None,
 ) -> RulesOutcome:
     """Apply the clinic's medical rules to every booking path (book, reschedule; API, pages,
     admin). Raises WaitingPeriod, Contraindicated, PrerequisiteMissing (a patch test or
@@ -125,19 +132,21 @@ def check_eligibility(
     comes from the record on file is generic and carries no date.
 
     `also`: the caller's own reads, sent with the rules' (rules.booking_facts), their rows
-    in RulesOutcome.also.
+    in RulesOutcome.also. `facts`: the rules' reads made by the caller already (with the
+    prerequisites, and the record unless `new_client`), `also` among them.
     """
     clinic = treatment.clinic
     if override_reason and not access.can_override(by, clinic):
         raise OverrideNotAllowed()
     # The rules, the record and the prerequisites in one round trip (clinical/sql.py). A
     # client made a moment ago has no record; a hold's prerequisites wait for its owner.
-    facts = rules.booking_facts(
-        treatment=treatment,
-        client=None if new_client else client,
-        with_prerequisites=prerequisites_apply,
-        also=also,
-    )
+    if facts is None:
+        facts = rules.booking_facts(
+            treatment=treatment,
+            client=None if new_client else client,
+            with_prerequisites=prerequisites_apply,
+            also=also,
+        )
     decision = facts.decide(treatment, on=clinic.local_date(start), declared=declared)
     sees_record = access.may_see_record(by, client)
     approvals = approval_reasons(decision)  # for staff's sign-off, whatever the caller sees
@@ -246,6 +255,27 @@ def _hold(
         for rid in resource_ids
     )
     return tuple(appointment.resources.values_list("name", flat=True))
+
+
+def _rules_and_diary(
+    request: SlotRequest, *, client: Client | None, also: Sequence
+) -> tuple[rules.BookingFacts | None, availability.Diary | None]:
+    """On PostgreSQL, what the rules ask about a booking (with the prerequisites and `also`)
+    and the diary of its day, in one round trip: the facts for check_eligibility, their
+    `also` rows the caller's, and the Diary for free_practitioners. Elsewhere (None, None):
+    each reads its own. Read before either decides, they still decide in turn, the slot
+    first."""
+    if not is_postgresql():
+        return None, None
+    facts = rules.booking_facts(
+        treatment=request.treatment,
+        client=client,
+        with_prerequisites=True,
+        also=[*also, *sql.SEARCH],
+        also_params=search_params(request),
+    )
+    diary = availability.diary_of(request.treatment, facts.also[len(also) :])
+    return replace(facts, also=facts.also[: len(also)]), diary
 
 
 def drawn_id(rows: Sequence[list[tuple]]) -> int | None:
@@ -386,7 +416,9 @@ def appointment_book(
         now=now,
         practitioner_id=practitioner_id,
     )
-    candidates = free_practitioners(request)
+    reads = BOOKING_READS if is_postgresql() else BOOKING_READS[:1]
+    facts, diary = _rules_and_diary(request, client=None if new_client else client, also=reads)
+    candidates = free_practitioners(request, diary)
     if not candidates:
         raise unavailable(request)
 
@@ -399,7 +431,8 @@ def appointment_book(
         override_reason=override_reason,
         by=by,
         new_client=new_client,
-        also=BOOKING_READS if is_postgresql() else BOOKING_READS[:1],
+        also=reads,
+        facts=facts,
     )
     # Read with the rules: the organisation's form rules (the forms reminder asks them) and,
     # on PostgreSQL, the new appointment's id, so that it is written with its history, outbox

@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from django.db import connection
 
-from bookings.db import rows_together, together
+from bookings.db import together
 from bookings.models import ACTIVE_STATUSES
 from clinic.prepared import Prepared, kept_cursor, text
 
@@ -125,7 +125,7 @@ SELECT 'resource', hold.resource_id,
 # one asked for, if any; CALENDAR's, those without working hours too, whose rows the search
 # leaves aside) and the active resources of the kinds it requires (RESOURCES'). It needs
 # nothing from the calendar's or the resources' rows, so the three go in one round trip
-# (search_rows): an availability look was two. Each ANY(ARRAY(...)) is worked out once
+# (SEARCH): an availability look was two. Each ANY(ARRAY(...)) is worked out once
 # before the scans (an InitPlan), which still go through the busy-lookup indexes.
 SEARCH_PRACTITIONERS = """
 SELECT p.id
@@ -233,6 +233,8 @@ _BUSY_OF_SEARCH = Prepared(
         "exclude": "bigint",
     },
 )
+# A search's reads, in one round trip: calendar_rows, resource_rows, BUSY_OF_SEARCH's rows.
+SEARCH = (_CALENDAR, _RESOURCES, _BUSY_OF_SEARCH)
 _LOCK_PRACTITIONER = Prepared(
     "diary_lock_practitioner", LOCK_PRACTITIONER, {"practitioner": "bigint"}
 )
@@ -279,7 +281,7 @@ def resource_rows(*, clinic_id: int, treatment_id: int) -> list[tuple]:
     return _rows(_RESOURCES, {"clinic": clinic_id, "treatment": treatment_id})
 
 
-def search_rows(
+def search_params(
     *,
     clinic_id: int,
     treatment_id: int,
@@ -289,23 +291,19 @@ def search_rows(
     lo: datetime,
     hi: datetime,
     exclude_appointment_id: int | None,
-) -> tuple[list[tuple], list[tuple], list[tuple]]:
-    """calendar_rows, resource_rows and the busy rows of BUSY_OF_SEARCH, in one round trip
-    (bookings/db.py rows_together)."""
-    calendar, resources, busy = rows_together(
-        [_CALENDAR, _RESOURCES, _BUSY_OF_SEARCH],
-        {
-            "clinic": clinic_id,
-            "treatment": treatment_id,
-            "practitioner": practitioner_id,
-            "first_day": first_day,
-            "last_day": last_day,
-            "lo": lo,
-            "hi": hi,
-            "exclude": exclude_appointment_id,
-        },
-    )
-    return calendar, resources, busy
+) -> dict:
+    """SEARCH's named parameters ("clinic" and "treatment" as the clinical statements name
+    them, so that a booking sends both in one round trip: clinical.rules.booking_facts)."""
+    return {
+        "clinic": clinic_id,
+        "treatment": treatment_id,
+        "practitioner": practitioner_id,
+        "first_day": first_day,
+        "last_day": last_day,
+        "lo": lo,
+        "hi": hi,
+        "exclude": exclude_appointment_id,
+    }
 
 
 def busy_rows(

@@ -73,14 +73,15 @@ def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world
 # What a booking POST asks the database, at most (issue 16; bench/README.md). The front
 # desk's, for a client on record: the session (web/sessions.py); the user with their
 # memberships (one statement, access.UserBackend); the treatment with its clinic and the
-# practitioner (one statement, clinic/sql.py); the client by address; the day's diary (the
-# calendar, the resources and the busy time in one round trip: diary/availability.py
-# load_diary); the rules' reads in one round trip (the clinic's waiting and contraindication
+# practitioner (one statement, clinic/sql.py); the client by address; in one round trip the
+# rules' reads (the clinic's waiting and contraindication
 # rules, the organisation's words, the treatment's kinds of resource, the client's
 # injectables and declarations, the prerequisite rules with the client's counted
 # appointments: clinical/sql.py, sent together by rules.booking_facts; with them the
 # organisation's form rules, which the forms reminder asks, and the new appointment's id
-# from its sequence: diary/services.py BOOKING_READS); the attempts' savepoint with the
+# from its sequence: diary/services.py BOOKING_READS) and the day's diary (the calendar, the
+# resources and the busy time: diary/sql.py SEARCH, diary/services.py _rules_and_diary);
+# the attempts' savepoint with the
 # lock and the re-read (one string, diary/sql.py LOCK_THEN_BUSY, never released:
 # reservation._Attempts); the appointment, its history line, its outbox rows and its holds
 # (returning the rooms' names) in one round trip (bookings/db.py together); the audit entry
@@ -90,8 +91,8 @@ def test_a_signed_in_clients_booking_over_the_api_reads_no_booking_request(world
 # memberships, client, record, prerequisites or form rules; the hourly count of holds for
 # the address, and the booking request written beside the appointment, in the same round
 # trip.
-FRONT_DESK_POST = 11  # was 29 before issue 16's changes, 25 before the rules' round trip, 18,
-# 16, 15, 14, 13
+FRONT_DESK_POST = 10  # was 29 before issue 16's changes, 25 before the rules' round trip, 18,
+# 16, 15, 14, 13, 11
 PUBLIC_POST = 8  # was 22, then 19, 15, 11, 10
 
 
@@ -159,6 +160,10 @@ def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(wor
     # With them, the form rules the forms reminder asks and the new appointment's id.
     assert "consent_formrule" in rules and "nextval(" in rules, rules
     assert not [q for q in sql if q is not rules and "consent_formrule" in q], sql
+    # And the day's diary, read by no statement of its own.
+    for statement in diary_sql.SEARCH:
+        assert statement.sent_in(rules), rules
+        assert not [q for q in sql if q is not rules and statement.sent_in(q)], sql
     _written_in_one_round_trip(sql, "bookings_appointmentchange", "aftercare_message")
     # The answer's audit entry is written inside the booking's transaction, before the
     # outermost savepoint (the view's atomic block under the test's transaction) is released.

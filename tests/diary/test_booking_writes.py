@@ -98,7 +98,7 @@ def _rival_takes_the_room(world, monkeypatch, module, *, online: bool, now) -> t
     Appointment.objects.filter(pk=first.pk).update(status=Appointment.Status.CANCELLED)
     picks = iter([[first.resource_holds.get().resource_id]])
     real = reservation.reserve
-    monkeypatch.setattr(module, "free_practitioners", lambda request: candidates)
+    monkeypatch.setattr(module, "free_practitioners", lambda request, diary=None: candidates)
     monkeypatch.setattr(reservation, "reserve", lambda *args: next(picks, None) or real(*args))
     return first, picks
 

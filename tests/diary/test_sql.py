@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 
+from bookings.db import rows_together
 from bookings.models import Appointment, AppointmentResource
 from clinic.models import Closure, Practitioner, Resource, TimeOff, Treatment
 from diary import availability, reservation, sql
@@ -363,7 +364,7 @@ def test_the_busy_rows_of_a_search_are_the_querysets_for_its_practitioners_and_r
             for first_day, last_day in RANGES:
                 lo, hi = span(first_day, last_day)
                 for exclude in (None, diary.moved.pk, diary.held.pk):
-                    _, _, rows = sql.search_rows(
+                    params = sql.search_params(
                         clinic_id=treatment.clinic_id,
                         treatment_id=treatment.pk,
                         first_day=first_day,
@@ -373,6 +374,7 @@ def test_the_busy_rows_of_a_search_are_the_querysets_for_its_practitioners_and_r
                         hi=hi,
                         exclude_appointment_id=exclude,
                     )
+                    _, _, rows = rows_together(sql.SEARCH, params)
                     expected = (
                         availability.busy_queryset(
                             lo=lo,

@@ -20,6 +20,7 @@
   and no staff answer carries one (`gets_manage_token`).
 """
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
@@ -402,9 +403,14 @@ class UserBackend(ModelBackend):
     def get_user(self, user_id):
         if connection.vendor != "postgresql":
             return super().get_user(user_id)
-        with kept_cursor() as cursor:
-            cursor.execute(_user_query().sql(), {"user": user_id})
-            rows = cursor.fetchall()
+        read, rows = _read_with_session.get(), None
+        _read_with_session.set(None)
+        if read is not None and read[0] == user_id:
+            rows = read[1]
+        else:
+            with kept_cursor() as cursor:
+                cursor.execute(user_query().sql(), {"user": user_id})
+                rows = cursor.fetchall()
         if not rows:
             return None
         (user,) = instances(rows[0], get_user_model())
@@ -415,8 +421,23 @@ class UserBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
 
+# The rows of user_query read in the round trip of this request's session (web/sessions.py
+# SessionStore.load): (the user's id, the rows), taken by UserBackend.get_user if it is asked
+# for that user next, instead of reading them again. Every load of a session sets or clears
+# it, and get_user clears it, so it never outlives the request that read it.
+_read_with_session: ContextVar[tuple[int, list] | None] = ContextVar(
+    "read_with_session", default=None
+)
+
+
+def read_with_session(user_id: int | None, rows: list | None = None) -> None:
+    """Hand UserBackend.get_user the rows of user_query for `user_id`, read with the session
+    (None: nothing read with it)."""
+    _read_with_session.set(None if user_id is None else (user_id, rows))
+
+
 @cache
-def _user_query() -> Prepared:
+def user_query() -> Prepared:
     """The user by id, once per membership of theirs (in MEMBERSHIPS' order), or once with
     no membership; planned once per connection (clinic/prepared.py)."""
     meta, quote = get_user_model()._meta, connection.ops.quote_name

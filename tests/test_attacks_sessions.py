@@ -69,8 +69,8 @@ def test_a_staff_request_reads_its_session_and_its_user_with_roles_in_two_statem
     assert len([q for q in sql if session_read.sent_in(q)]) == 1, sql
     assert not [q for q in sql if q.startswith('SELECT "django_session"')], sql  # the ORM's
     # The user with their memberships, in one statement: no read of the memberships alone.
-    (user_read,) = [q for q in sql if access._user_query().sent_in(q)]
-    assert "clinic_membership membership" in access._user_query().statement
+    (user_read,) = [q for q in sql if access.user_query().sent_in(q)]
+    assert "clinic_membership membership" in access.user_query().statement
     assert not [q for q in sql if q is not user_read and "clinic_membership membership" in q]
 
 
@@ -162,3 +162,90 @@ def test_a_forged_session_key_or_api_token_is_refused_not_an_error(world, key):
     staff_api = Client().get("/api/v1/appointments/", HTTP_AUTHORIZATION=f"Token {key}")
     assert staff_api.status_code == 403, staff_api.content
     assert staff_api.json()["code"] == "authentication_failed"
+
+
+# A session whose key this process has read before is read with its user, in one round trip
+# (web/sessions.py, `_users_by_key`): it ends as every other session does.
+
+
+def _known(browser: Client, user) -> Client:
+    """`browser`, its session read once already, so that this process knows whose it is."""
+    assert _is_in(browser)
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    assert sessions._users_by_key[key] == user.pk
+    return browser
+
+
+def test_a_known_sessions_request_reads_its_user_in_the_sessions_round_trip(world, desk):
+    browser = _known(_signed_in(desk), desk)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get("/staff/")
+
+    assert response.status_code == 200 and response.wsgi_request.user.pk == desk.pk
+    sql = [q["sql"] for q in queries]
+    (read,) = [q for q in sql if sessions._read_query(Session).sent_in(q)]
+    assert access.user_query().sent_in(read), read  # the user with the session
+    assert [q for q in sql if access.user_query().sent_in(q)] == [read], sql
+    assert access.roles_of(response.wsgi_request.user) == access.roles_of(
+        type(desk).objects.get(pk=desk.pk)
+    )
+
+
+def _log_out(browser, desk):
+    browser.post("/staff/logout/")
+
+
+def _change_password(browser, desk):
+    desk.set_password("a-new-password-2027")
+    desk.save()
+
+
+def _deactivate(browser, desk):
+    type(desk).objects.filter(pk=desk.pk).update(is_active=False)
+
+
+def _delete(browser, desk):
+    Membership.objects.filter(user=desk).delete()
+    desk.delete()
+
+
+def _expire(browser, desk):
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("ending", [_log_out, _change_password, _deactivate, _delete, _expire])
+def test_a_known_session_ends_as_any_other(world, desk, ending):
+    browser = _known(_signed_in(desk), desk)
+    thief = _stolen(browser)
+
+    ending(browser, desk)
+
+    assert not _is_in(thief)
+
+
+def test_a_wrong_guess_of_whose_session_it_is_reads_the_right_user(world, desk):
+    other = factories.StaffFactory(username="other", clinics=[world.clinic])
+    browser = _signed_in(desk)
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    sessions._users_by_key[key] = other.pk  # as if the key were the other's
+
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get("/staff/")
+
+    assert response.status_code == 200 and response.wsgi_request.user.pk == desk.pk
+    reads = [q["sql"] for q in queries if access.user_query().sent_in(q["sql"])]
+    assert len(reads) == 2, reads  # the guess, read with the session and left; then desk
+    assert sessions._users_by_key[key] == desk.pk
+
+
+def test_a_user_read_with_a_session_is_never_used_by_another_request(world, desk):
+    """What a session's read hands the user backend lasts until the next read of a session
+    or of a user: a stale hand-off (here: no such user) is cleared by the next session read."""
+    browser = _known(_signed_in(desk), desk)
+    access.read_with_session(desk.pk, [])  # left over, as if from another request
+
+    assert _is_in(browser)
+    assert access._read_with_session.get() is None  # taken by this request's get_user
+    assert _is_in(_known(_signed_in(desk), desk))

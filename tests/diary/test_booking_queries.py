@@ -145,8 +145,8 @@ def test_the_front_desks_booking_post_asks_the_database_no_more_than_it_must(wor
     own = [q for q in sql if q.startswith(("SAVEPOINT", "RELEASE")) and ";" not in q]
     assert len(made) == len(own) == 2, own
     # The memberships come with the user, not by a read of their own.
-    (user,) = [q for q in sql if access._user_query().sent_in(q)]
-    assert "clinic_membership" in access._user_query().statement
+    (user,) = [q for q in sql if access.user_query().sent_in(q)]
+    assert "clinic_membership" in access.user_query().statement
     assert not [q for q in sql if q is not user and "clinic_membership" in q], sql
     # One statement reads the treatment and the practitioner; one locks and re-reads.
     assert len([q for q in sql if clinic_sql._treatment_query().sent_in(q)]) == 1, sql

@@ -11,12 +11,11 @@ def workspace(request) -> dict:
     if clinic is None:  # not a workspace page (role_required sets it)
         return {}
     user = request.user
-    role = Membership.objects.filter(user=user, clinic=clinic).values_list("role", flat=True)
     return {
         "workspace": {
             "clinic": clinic,
             "clinics": request.clinics,
-            "role": dict(Membership.Role.choices).get(role.first(), "Superuser"),
+            "role": dict(Membership.Role.choices).get(_role_at(user, clinic), "Superuser"),
             "may_see_rules": access.can(user, access.VIEW_RULES, clinic),
             "may_see_audit": access.can(user, access.VIEW_AUDIT, clinic),
             "may_see_outbox": access.can(user, access.OUTBOX, clinic),
@@ -28,3 +27,15 @@ def workspace(request) -> dict:
             and access.can(user, access.RECORD_HEALTH, clinic),
         }
     }
+
+
+def _role_at(user, clinic) -> str | None:
+    """The user's role at `clinic`, from the memberships read with the user (access.roles_of:
+    no query of its own), or None. A superuser who is not staff has no roles there, and their
+    membership, if any, is read."""
+    roles = access.roles_of(user)
+    if roles:
+        return next((role.role for role in roles if role.clinic_id == clinic.pk), None)
+    return (
+        Membership.objects.filter(user=user, clinic=clinic).values_list("role", flat=True).first()
+    )

@@ -160,6 +160,7 @@ SECTIONS = (
     "diary.services.appointment_book",
     "online.api.views.holds.appointment_hold",
     "diary.holds._check_not_flooding",
+    "diary.services.rules_and_diary",
     "diary.services.free_practitioners",
     "diary.holds.free_practitioners",
     "diary.services.check_eligibility",

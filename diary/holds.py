@@ -71,6 +71,7 @@ from diary.services import (
     _practitioner,
     check_eligibility,
     drawn_id,
+    rules_and_diary,
     written_with_holds,
 )
 from money import provider
@@ -107,14 +108,12 @@ def declared_from(data: dict) -> Declared:
     )
 
 
-def _check_not_flooding(email: str, *, now: datetime) -> None:
+def _check_not_flooding(email: str, *, since: datetime, recent: int | None = None) -> None:
     """Each hold emails the address given, which nobody has proved is the caller's: at most
-    HOLDS_PER_ADDRESS_PER_HOUR holds per address, so the form cannot be used to flood an
-    inbox (the per-IP rate limits apply besides)."""
-    since = now - timedelta(hours=1)
-    if is_postgresql():  # written out: every anonymous booking asks (diary/sql.py)
-        recent = sql.recent_holds(email=email.strip(), since=since)
-    else:
+    HOLDS_PER_ADDRESS_PER_HOUR holds per address `since` an hour ago, so the form cannot be
+    used to flood an inbox (the per-IP rate limits apply besides). `recent`: their number,
+    when the caller read it (sql.RECENT_HOLDS_COUNT, with the rules)."""
+    if recent is None:
         recent = BookingRequest.objects.filter(
             email__iexact=email.strip(), created_at__gte=since
         ).count()
@@ -140,7 +139,6 @@ def appointment_hold(
     now = now or timezone.now()
     clinic = treatment.clinic
     declared_check(declared, clinic=clinic)
-    _check_not_flooding(contact.email, now=now)
     request = SlotRequest(
         treatment=treatment,
         start=start,
@@ -148,10 +146,26 @@ def appointment_hold(
         now=now,
         practitioner_id=practitioner.pk if practitioner else None,
     )
-    candidates = free_practitioners(request)
+    # On PostgreSQL in one round trip: the address's recent holds, the day's diary, the
+    # rules (no record: the caller has not shown whose it is; no prerequisites, which are
+    # checked on confirming, with the client's appointments) and the id the held
+    # appointment will have (written with its other rows in one round trip). They decide
+    # in turn: the address's holds, the slot, the rules.
+    since = now - timedelta(hours=1)
+    reads = (sql.NEXT_APPOINTMENT_ID, sql.RECENT_HOLDS_COUNT) if is_postgresql() else ()
+    facts, diary = rules_and_diary(
+        request,
+        client=None,
+        also=reads,
+        also_params={"email": contact.email.strip(), "since": since},
+        with_prerequisites=False,
+    )
+    _check_not_flooding(
+        contact.email, since=since, recent=facts.also[1][0][0] if facts is not None else None
+    )
+    candidates = free_practitioners(request, diary)
     if not candidates:
         raise unavailable(request)
-    # No record is read: the caller has not shown whose it is.
     outcome = check_eligibility(
         client=None,
         treatment=treatment,
@@ -161,12 +175,11 @@ def appointment_hold(
         override_reason=None,
         by=None,
         new_client=True,
-        prerequisites_apply=False,  # checked on confirming, with the client's appointments
-        # On PostgreSQL, the id the held appointment will have, read with the rules: it is
-        # written with its other rows in one round trip.
-        also=(sql.NEXT_APPOINTMENT_ID,) if is_postgresql() else (),
+        prerequisites_apply=False,
+        also=reads,
+        facts=facts,
     )
-    appointment_id = drawn_id(outcome.also)
+    appointment_id = drawn_id(outcome.also[:1])
 
     def write(practitioner_id: int, resource_ids: list[int]) -> Appointment:
         end = start + timedelta(minutes=treatment.duration_minutes)

@@ -257,22 +257,27 @@ def _hold(
     return tuple(appointment.resources.values_list("name", flat=True))
 
 
-def _rules_and_diary(
-    request: SlotRequest, *, client: Client | None, also: Sequence
+def rules_and_diary(
+    request: SlotRequest,
+    *,
+    client: Client | None,
+    also: Sequence,
+    also_params: dict | None = None,
+    with_prerequisites: bool = True,
 ) -> tuple[rules.BookingFacts | None, availability.Diary | None]:
-    """On PostgreSQL, what the rules ask about a booking (with the prerequisites and `also`)
-    and the diary of its day, in one round trip: the facts for check_eligibility, their
-    `also` rows the caller's, and the Diary for free_practitioners. Elsewhere (None, None):
-    each reads its own. Read before either decides, they still decide in turn, the slot
-    first."""
+    """On PostgreSQL, what the rules ask about a booking (the record of `client`, the
+    prerequisites `with_prerequisites`, and the caller's `also`, taking `also_params`) and
+    the diary of its day, in one round trip: the facts for check_eligibility, their `also`
+    rows the caller's, and the Diary for free_practitioners. Elsewhere (None, None): each
+    reads its own. Read before either decides, they still decide in turn, the slot first."""
     if not is_postgresql():
         return None, None
     facts = rules.booking_facts(
         treatment=request.treatment,
         client=client,
-        with_prerequisites=True,
+        with_prerequisites=with_prerequisites,
         also=[*also, *sql.SEARCH],
-        also_params=search_params(request),
+        also_params={**search_params(request), **(also_params or {})},
     )
     diary = availability.diary_of(request.treatment, facts.also[len(also) :])
     return replace(facts, also=facts.also[: len(also)]), diary
@@ -417,7 +422,7 @@ def appointment_book(
         practitioner_id=practitioner_id,
     )
     reads = BOOKING_READS if is_postgresql() else BOOKING_READS[:1]
-    facts, diary = _rules_and_diary(request, client=None if new_client else client, also=reads)
+    facts, diary = rules_and_diary(request, client=None if new_client else client, also=reads)
     candidates = free_practitioners(request, diary)
     if not candidates:
         raise unavailable(request)

@@ -238,7 +238,9 @@ SEARCH = (_CALENDAR, _RESOURCES, _BUSY_OF_SEARCH)
 _LOCK_PRACTITIONER = Prepared(
     "diary_lock_practitioner", LOCK_PRACTITIONER, {"practitioner": "bigint"}
 )
-_RECENT_HOLDS = Prepared(
+# How many holds an address asked for since an instant (one row, one count), read with a
+# hold's rules (diary/holds.py).
+RECENT_HOLDS_COUNT = Prepared(
     "diary_recent_holds", RECENT_HOLDS, {"email": "text", "since": "timestamptz"}
 )
 _HOLD = Prepared(
@@ -251,10 +253,6 @@ _HOLD = Prepared(
         "resources": "bigint[]",
     },
 )
-
-
-def recent_holds(*, email: str, since: datetime) -> int:
-    return _rows(_RECENT_HOLDS, {"email": email, "since": since})[0][0]
 
 
 def calendar_rows(

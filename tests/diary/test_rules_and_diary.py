@@ -10,7 +10,9 @@ import pytest
 from bookings.models import Appointment
 from clinical import rules
 from clinical.models import InjectableRecord
-from diary.errors import SlotUnavailable, WaitingPeriod
+from diary import holds
+from diary.errors import SlotUnavailable, TooManyHolds, WaitingPeriod
+from diary.holds import appointment_hold
 from diary.services import appointment_book
 from tests import factories
 
@@ -77,3 +79,27 @@ def test_the_callers_parameters_may_not_change_the_rules(world, olivia):
         also_params={"clinic": world.clinic.pk, "extra": 7},
     )
     assert facts.also == ([(world.clinic.pk, 7)],)
+
+
+def test_a_hold_decides_the_addresss_holds_first_then_the_slot(world, settings):
+    """A hold reads the address's recent holds, the diary and the rules in one round trip
+    (diary/holds.py) and still refuses in the same order: too many holds, then the slot."""
+    settings.HOLDS_PER_ADDRESS_PER_HOUR = 1
+    dana = holds.Contact(name="Dana", email="dana@example.com")
+    appointment_hold(treatment=world.treatment, start=TEN, contact=dana)
+
+    with pytest.raises(TooManyHolds):  # at the time she holds already
+        appointment_hold(treatment=world.treatment, start=TEN, contact=dana)
+    with pytest.raises(SlotUnavailable):  # another address, at a taken time
+        appointment_hold(
+            treatment=world.treatment,
+            start=TEN,
+            contact=holds.Contact(name="Eve", email="eve@example.com"),
+        )
+    held = appointment_hold(
+        treatment=world.treatment,
+        start=TEN + timedelta(hours=2),
+        contact=holds.Contact(name="Eve", email="EVE@example.com"),
+    )
+    assert held.appointment.status == Appointment.Status.HELD
+    assert Appointment.objects.count() == 2

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 import access
 from bookings.db import rows_together
-from clinic.prepared import Prepared, kept_cursor
+from clinic.prepared import Prepared
 
 
 def possible_key(key: str | None) -> bool:
@@ -64,15 +64,12 @@ class SessionStore(DatabaseSessionStore):
                 "key": self.session_key,
                 "now": connection.ops.adapt_datetimefield_value(timezone.now()),
             }
-            if user_id is None:
-                with kept_cursor() as cursor:
-                    cursor.execute(_read_query(self.model).sql(), params)
-                    rows = cursor.fetchall()
-            else:
+            statements = [_read_query(self.model)]
+            if user_id is not None:
+                statements.append(access.user_query())
                 params["user"] = user_id
-                rows, user_rows = rows_together(
-                    [_read_query(self.model), access.user_query()], params
-                )
+            rows, *user = rows_together(statements, params)
+            user_rows = user[0] if user else []
             data = rows[0][0] if rows else None
         if data is None:
             self._session_key = None

@@ -57,7 +57,8 @@ def _app(app: dict, path: str, headings: str, add: str) -> str:
 
 
 def _model(label: str, model: dict, path: str, add: str) -> str:
-    row_id = f"{label}-{_text(model['object_name'].lower())}"
+    model_name = _text(model["object_name"].lower())
+    row_id = f"{label}-{model_name}"
     admin_url = model["admin_url"]
     current = bool(admin_url) and admin_url in path
     name = _text(model["name"])
@@ -71,7 +72,6 @@ def _model(label: str, model: dict, path: str, add: str) -> str:
             f'aria-describedby="{row_id}">{add}</a></td>'
         )
     return (
-        f'<tr class="model-{_text(model["object_name"].lower())}'
-        f'{" current-model" if current else ""}">'
+        f'<tr class="model-{model_name}{" current-model" if current else ""}">'
         f'<th scope="row" id="{row_id}">{name}</th>{adding}</tr>'
     )
